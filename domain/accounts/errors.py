@@ -1,0 +1,60 @@
+"""Failures of the accounts context. Codes are stable: clients and both edges rely on them."""
+
+from __future__ import annotations
+
+from domain.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound, Unauthenticated
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "INVALID_CREDENTIALS"
+    default_message = "invalid email or password"
+
+
+class EmailTaken(Conflict):
+    code = "EMAIL_TAKEN"
+    default_message = "an account with this email already exists"
+
+
+class WeakPassword(InvalidInput):
+    code = "WEAK_PASSWORD"
+    default_message = "password is too weak"
+
+
+class PwnedPassword(InvalidInput):
+    code = "PWNED_PASSWORD"
+    default_message = "this password has appeared in a data breach; choose another"
+
+
+class BreachCheckUnavailable(DomainError):
+    code = "BREACH_CHECK_UNAVAILABLE"
+    default_message = "the password breach check is unavailable, try again later"
+
+
+class AccountNotActivated(DomainError):
+    code = "ACCOUNT_NOT_ACTIVATED"
+    default_message = "account is not activated yet"
+
+
+class AccountLocked(Forbidden):
+    code = "ACCOUNT_LOCKED"
+    default_message = "account is locked or disabled"
+
+
+class InsufficientRole(Forbidden):
+    code = "INSUFFICIENT_ROLE"
+    default_message = "insufficient role"
+
+
+class LastSuperadmin(Conflict):
+    code = "LAST_SUPERADMIN"
+    default_message = "the last active superadmin cannot be demoted or locked"
+
+
+class UserNotFound(NotFound):
+    code = "USER_NOT_FOUND"
+    default_message = "user not found"
+
+
+class SessionNotFound(NotFound):
+    code = "SESSION_NOT_FOUND"
+    default_message = "session not found"

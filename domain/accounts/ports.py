@@ -1,0 +1,81 @@
+"""What the accounts context needs from the outside world (implemented in persistence/ and
+integrations/). Every port has one contract test suite run against every implementation."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+from domain.accounts.model import Page, Session, User, UserFilter
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None:
+        """Insert a new user. Raises ``EmailTaken`` when the e-mail is already used
+        (enforced by the store itself, so concurrent registrations cannot both win)."""
+
+    async def get(self, user_id: str) -> User | None: ...
+
+    async def get_by_email(self, email: str) -> User | None:
+        """Look up by normalised e-mail (the caller normalises)."""
+
+    async def get_for_update(self, user_id: str) -> User | None:
+        """Like ``get``, but locks the row until the unit of work ends (SQL backends)."""
+
+    async def update(self, user: User) -> None:
+        """Replace every mutable field of an existing user."""
+
+    async def list(self, flt: UserFilter, *, limit: int, offset: int) -> Page[User]:
+        """Newest first (``created_at`` descending, then id)."""
+
+    async def count_active_superadmins(self) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. ``commit()`` makes the changes durable; leaving the block without
+    committing rolls them back."""
+
+    users: UserRepository
+
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+
+
+class SessionStore(Protocol):
+    async def add(self, session: Session) -> None: ...
+
+    async def get_by_token_hash(self, token_hash: str) -> Session | None:
+        """The session stored under this token hash, expired or not (the caller decides)."""
+
+    async def touch(self, session: Session, seen_at: datetime) -> None:
+        """Record activity. Callers debounce; stores may ignore a touch of a gone session."""
+
+    async def list_for_user(self, user_id: str) -> list[Session]:
+        """Every stored session of the user, newest first."""
+
+    async def delete(self, user_id: str, session_id: str) -> bool:
+        """Remove one session of the user; ``False`` when there was none."""
+
+    async def delete_for_user(self, user_id: str, *, except_id: str | None = None) -> int:
+        """Remove every session of the user except ``except_id``; returns how many."""
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool: ...
+
+    async def burn(self) -> None:
+        """Spend the time of one verification without a hash, so that an unknown e-mail
+        answers as slowly as a wrong password (no account enumeration by timing)."""
+
+
+class BreachedPasswordChecker(Protocol):
+    async def times_pwned(self, password: str) -> int:
+        """How often the password appears in known breaches (0 = never).
+
+        Raises ``BreachCheckUnavailable`` when the check cannot be completed."""

@@ -1,0 +1,156 @@
+"""Configuration, read once from the environment (prefix ``KARPOV_``) into ``Settings``.
+
+Bad configuration stops start-up with one clear line naming the setting
+(:class:`ConfigError`); nothing else in the code base reads the environment.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from domain.accounts.policy import BreachCheckMode
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/karpov.db"
+MASTER_KEY_FILE = Path("var/master.key")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names it in one line."""
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KARPOV_", extra="ignore", frozen=True)
+
+    env: Literal["dev", "prod"] = "dev"
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    master_key: str | None = Field(default=None, repr=False)
+    admin_tokens: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
+    public_base_url: str = "http://localhost:8080"
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    hibp_url: str = "https://api.pwnedpasswords.com/range/"
+    hibp_mode: BreachCheckMode = BreachCheckMode.FAIL_OPEN
+    hibp_timeout: float = Field(default=5.0, gt=0, le=60)
+    session_ttl: timedelta = timedelta(days=7)
+    min_password_strength: int = Field(default=3, ge=0, le=4)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    graphiql: bool = True
+    introspection: bool = True
+    timezone: str = "UTC"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # argon2id cost; the defaults are the original gateway's (t=2, m=64 MiB, p=1).
+    argon2_time_cost: int = Field(default=2, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+
+    _split = field_validator("admin_tokens", "trusted_proxies", mode="before")(_split_csv)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _valid_cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)
+        return value
+
+    @field_validator("master_key")
+    @classmethod
+    def _valid_master_key(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if len(value) != 64 or any(c not in "0123456789abcdefABCDEF" for c in value):
+            raise ValueError("must be 64 hexadecimal characters (32 bytes)")
+        return value.lower()
+
+    @field_validator("database_url")
+    @classmethod
+    def _valid_database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _valid_redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("session_ttl")
+    @classmethod
+    def _positive_ttl(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be positive (seconds, or an ISO 8601 duration)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as UTC or Asia/Shanghai") from None
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_base_url.startswith("https://")
+
+    def master_key_bytes(self) -> bytes:
+        """The 32-byte master key: the setting, else ``var/master.key`` (created once,
+        mode 0600, then reused)."""
+        if self.master_key:
+            return bytes.fromhex(self.master_key)
+        return load_or_create_master_key(MASTER_KEY_FILE)
+
+
+def load_or_create_master_key(path: Path) -> bytes:
+    if path.exists():
+        text = path.read_text().strip()
+        try:
+            key = bytes.fromhex(text)
+        except ValueError:
+            key = b""
+        if len(key) != 32:
+            raise ConfigError(f"KARPOV_MASTER_KEY: {path} does not hold 64 hex characters")
+        return key
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    # O_EXCL: never overwrite a key another process created a moment ago.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return load_or_create_master_key(path)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key.hex() + "\n")
+    return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once; raise ``ConfigError`` naming the first bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "KARPOV_" + str(error["loc"][0]).upper() if error["loc"] else "KARPOV_*"
+        raise ConfigError(f"{name}: {error['msg']}") from None
