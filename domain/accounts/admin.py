@@ -106,8 +106,10 @@ class AdminUserService:
                 raise InsufficientRole("an admin cannot change a superadmin")
             new_role = role or user.role
             new_status = status or user.status
-            loses_super = user.role is Role.SUPERADMIN and user.status is UserStatus.ACTIVE and (
-                new_role is not Role.SUPERADMIN or new_status is not UserStatus.ACTIVE
+            loses_super = (
+                user.role is Role.SUPERADMIN
+                and user.status is UserStatus.ACTIVE
+                and (new_role is not Role.SUPERADMIN or new_status is not UserStatus.ACTIVE)
             )
             if loses_super and await uow.users.count_active_superadmins() <= 1:
                 raise LastSuperadmin()

@@ -23,12 +23,12 @@ def normalize_email(raw: str) -> str:
     labels = domain.split(".")
     valid = (
         0 < len(local) <= 64
-        and _LOCAL.match(local) is not None
+        and _LOCAL.fullmatch(local) is not None
         and not local.startswith(".")
         and not local.endswith(".")
         and ".." not in local
         and len(labels) >= 2
-        and all(_LABEL.match(label) for label in labels)
+        and all(_LABEL.fullmatch(label) for label in labels)
         and not labels[-1].isdigit()
     )
     if not valid:

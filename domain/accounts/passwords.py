@@ -9,6 +9,7 @@ it runs in a worker thread because one hash takes tens of milliseconds of CPU.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import unicodedata
 
 from argon2 import PasswordHasher as _Argon2
@@ -30,20 +31,22 @@ _WEAK_PASSWORDS = frozenset(
 def _is_monotonic_sequence(raw: bytes) -> bool:
     if len(raw) < 4:
         return False
-    steps = {b - a for a, b in zip(raw, raw[1:], strict=False)}
+    steps = {b - a for a, b in itertools.pairwise(raw)}
     return steps == {1} or steps == {-1}
 
 
 def _character_classes(password: str) -> int:
     lower = upper = digit = symbol = False
     for ch in password:
-        if ch.islower():
+        # Go's unicode.IsLower/IsUpper/IsDigit/IsPunct/IsSymbol/IsSpace, as the original.
+        category = unicodedata.category(ch)
+        if category == "Ll":
             lower = True
-        elif ch.isupper():
+        elif category == "Lu":
             upper = True
-        elif ch.isdigit():
+        elif category == "Nd":
             digit = True
-        elif unicodedata.category(ch)[0] in "PSZ":
+        elif category[0] in "PSZ" or ch in "\t\n\v\f\r\x85":
             symbol = True
     return sum((lower, upper, digit, symbol))
 

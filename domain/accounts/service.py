@@ -244,9 +244,10 @@ class AccountService:
     ) -> int:
         """Set a new password; revokes every other session. Returns how many."""
         user = await self.me(principal)
-        if user.password_hash is not None:
-            if not await self._hasher.verify(user.password_hash, old_password):
-                raise InvalidCredentials("current password is incorrect", field="oldPassword")
+        if user.password_hash is not None and not await self._hasher.verify(
+            user.password_hash, old_password
+        ):
+            raise InvalidCredentials("current password is incorrect", field="oldPassword")
         await self._rules.check(new_password, field="newPassword")
         new_hash = await self._hasher.hash(new_password)
         async with self._uow() as uow:

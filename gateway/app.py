@@ -1,0 +1,151 @@
+"""``create_app``: the Starlette application with both edges and the middleware pipeline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import yaml
+from prometheus_client import CollectorRegistry
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+
+from gateway.container import Container, build_container
+from gateway.graphiql import static_files_app
+from gateway.graphql_view import KarpovGraphQL, principal_of
+from gateway.metrics import MetricsMiddleware, metrics_endpoint
+from gateway.middleware import (
+    AdminTokens,
+    BodySizeLimitMiddleware,
+    ClientIpMiddleware,
+    CsrfMiddleware,
+    PrincipalMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
+from gateway.settings import Settings
+from resolvers.context import Context, Services
+from rest.openapi import docs_html, openapi_document
+from rest.router import ResponseCookies, build_routes
+from rest.routes import ROUTES
+from schema.build import build_schema
+
+ContainerFactory = Callable[[Settings], Awaitable[Container]]
+CSRF_EXEMPT = ("/healthz", "/readyz")
+
+
+def _container(request_app: Any) -> Container:
+    container = getattr(request_app.state, "container", None)
+    if container is None:
+        raise RuntimeError("the application is not started (lifespan did not run)")
+    return container  # type: ignore[no-any-return]
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+async def readyz(request: Request) -> Response:
+    checks = await _container(request.app).readiness()
+    down = [name for name, ok in checks.items() if not ok]
+    if down:
+        return PlainTextResponse("not ready: " + ", ".join(f"{d} down" for d in down), 503)
+    return PlainTextResponse("ready")
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    if status == 405:
+        return JSONResponse({"code": 40500, "message": "method not allowed"}, 405)
+    return JSONResponse({"code": 40400, "message": "not found"}, 404)
+
+
+def create_app(
+    settings: Settings, *, container_factory: ContainerFactory | None = None
+) -> Starlette:
+    factory = container_factory or build_container
+    schema = build_schema(
+        introspection=settings.introspection, field_suggestions=settings.env != "prod"
+    )
+    registry = CollectorRegistry()
+    app: Starlette
+
+    def services() -> Services:
+        return _container(app).services
+
+    def make_context(request: Request, cookies: ResponseCookies) -> Context:
+        st = request.scope.get("state", {})
+        return Context(
+            services=services(),
+            principal=principal_of(request),
+            request_id=st.get("request_id", ""),
+            cookies=cookies,
+            session_token=st.get("session_token"),
+        )
+
+    graphql = KarpovGraphQL(
+        schema, services=services, secure_cookies=settings.secure_cookies,
+        graphiql=settings.graphiql,
+    )  # fmt: skip
+    document = openapi_document(ROUTES, server_url=settings.public_base_url)
+    document_json = json.dumps(document, indent=2)
+    document_yaml = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+
+    async def openapi_json(request: Request) -> Response:
+        return Response(document_json, media_type="application/json",
+                        headers={"Cache-Control": "public, max-age=60"})  # fmt: skip
+
+    async def openapi_yaml(request: Request) -> Response:
+        return Response(document_yaml, media_type="application/yaml",
+                        headers={"Cache-Control": "public, max-age=60"})  # fmt: skip
+
+    async def docs(request: Request) -> Response:
+        return HTMLResponse(docs_html(document))
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/readyz", readyz, methods=["GET", "HEAD"]),
+        Route("/metrics", metrics_endpoint(registry), methods=["GET"]),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Mount("/static/graphiql", app=static_files_app(), name="graphiql-static"),
+        Route("/v1/docs/openapi.json", openapi_json, methods=["GET"]),
+        Route("/v1/docs/openapi.yaml", openapi_yaml, methods=["GET"]),
+        Route("/v1/docs", docs, methods=["GET"]),
+        *build_routes(ROUTES, make_context, secure_cookies=settings.secure_cookies),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        container = await factory(settings)
+        app.state.container = container
+        try:
+            yield
+        finally:
+            await container.close()
+            app.state.container = None
+
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={404: not_found, 405: not_found},
+    )
+    app.state.settings = settings
+    app.state.container = None
+    app.state.metrics_registry = registry
+    app.add_middleware(
+        PrincipalMiddleware,
+        accounts=lambda: _container(app).services.accounts,
+        admin_tokens=AdminTokens(tuple(t.encode() for t in settings.admin_tokens)),
+    )
+    app.add_middleware(CsrfMiddleware, secure=settings.secure_cookies, exempt_paths=CSRF_EXEMPT)
+    app.add_middleware(ClientIpMiddleware, trusted_proxies=settings.trusted_proxies)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(MetricsMiddleware, registry=registry)
+    app.add_middleware(RequestIdMiddleware)
+    return app

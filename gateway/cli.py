@@ -1,0 +1,154 @@
+"""The ``karpov`` command: serve, migrate, bootstrap-admin, export-schema, openapi."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from gateway.settings import ConfigError, Settings, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as error:
+        print(f"karpov: configuration error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from persistence.migrate import pending_revisions, upgrade_to_head
+
+    settings = _settings()
+    settings.master_key_bytes()  # create var/master.key once, before workers race for it
+    if settings.is_sqlite:
+        asyncio.run(upgrade_to_head(settings.database_url))
+    else:
+        pending = asyncio.run(pending_revisions(settings.database_url))
+        if pending:
+            print(
+                f"karpov: the database has {len(pending)} pending migration(s); "
+                "run `karpov migrate` first",
+                file=sys.stderr,
+            )
+            return 2
+    uvicorn.run(
+        "gateway.asgi:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=False,  # client IPs come from KARPOV_TRUSTED_PROXIES only
+        server_header=False,
+        log_config=None,
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from persistence.migrate import upgrade_to_head
+
+    settings = _settings()
+    asyncio.run(upgrade_to_head(settings.database_url))
+    print("karpov: database is at the latest revision")
+    return 0
+
+
+def cmd_bootstrap_admin(args: argparse.Namespace) -> int:
+    from gateway.container import build_container
+    from persistence.migrate import upgrade_to_head
+
+    settings = _settings()
+
+    async def run() -> int:
+        if settings.is_sqlite:
+            await upgrade_to_head(settings.database_url)
+        container = await build_container(settings)
+        try:
+            result = await container.services.admin_users.bootstrap_superadmin(args.email)
+        finally:
+            await container.close()
+        if not result.created:
+            print(f"karpov: {result.user.email} already exists; nothing changed")
+            return 0
+        # Printed once, to stderr, never logged: like the original's banner.
+        banner = "=" * 64
+        print(
+            f"{banner}\nSuperadmin created: {result.user.email}\n"
+            f"Password (shown once): {result.password}\n{banner}",
+            file=sys.stderr,
+        )
+        return 0
+
+    return asyncio.run(run())
+
+
+def cmd_export_schema(args: argparse.Namespace) -> int:
+    from schema.build import SDL_PATH, export_sdl
+
+    output = Path(args.output) if args.output else SDL_PATH
+    output.write_text(export_sdl())
+    print(f"karpov: wrote {output}")
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    import yaml
+
+    from rest.openapi import openapi_document
+    from rest.routes import ROUTES
+
+    document = openapi_document(ROUTES, server_url=_settings().public_base_url)
+    text = (
+        yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+        if args.format == "yaml"
+        else json.dumps(document, indent=2) + "\n"
+    )
+    if args.output:
+        Path(args.output).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="karpov", description="Karpov API platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve HTTP (applies migrations on SQLite)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply pending database migrations").set_defaults(
+        func=cmd_migrate
+    )
+
+    boot = sub.add_parser("bootstrap-admin", help="create a superadmin (idempotent)")
+    boot.add_argument("--email", default="admin@example.com")
+    boot.set_defaults(func=cmd_bootstrap_admin)
+
+    export = sub.add_parser("export-schema", help="write schema/schema.graphql")
+    export.add_argument("--output")
+    export.set_defaults(func=cmd_export_schema)
+
+    openapi = sub.add_parser("openapi", help="print the /v1 OpenAPI document")
+    openapi.add_argument("--format", choices=["json", "yaml"], default="json")
+    openapi.add_argument("--output")
+    openapi.set_defaults(func=cmd_openapi)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""The composition root: builds every engine, client, store and service once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.accounts.admin import AdminUserService
+from domain.accounts.passwords import Argon2PasswordHasher
+from domain.accounts.policy import AccountPolicy
+from domain.accounts.ports import PasswordHasher, SessionStore
+from domain.accounts.service import AccountService, PasswordRules
+from domain.clock import Clock, SystemClock
+from domain.runtime import RuntimeConfig
+from gateway.settings import Settings
+from integrations.hibp import HibpClient
+from persistence.redis.sessions import RedisSessionStore
+from persistence.sql.accounts import SqlUnitOfWorkFactory
+from persistence.sql.engine import create_engine, ping
+from persistence.sql.sessions import SqlSessionStore
+from resolvers.context import Services
+
+REDIS_PREFIX = "karpov:"
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: AsyncEngine
+    redis: Redis | None
+    http: httpx.AsyncClient
+    services: Services
+    clock: Clock
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def readiness(self) -> dict[str, bool]:
+        """Which dependencies answer right now."""
+        checks = {"database": True}
+        try:
+            await ping(self.engine)
+        except Exception:
+            checks["database"] = False
+        if self.redis is not None:
+            try:
+                checks["redis"] = bool(await self.redis.ping())
+            except Exception:
+                checks["redis"] = False
+        return checks
+
+    async def close(self) -> None:
+        for closer in reversed(self._closers):
+            await closer()
+
+
+async def build_container(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    http: httpx.AsyncClient | None = None,
+    hasher: PasswordHasher | None = None,
+) -> Container:
+    clock = clock or SystemClock()
+    closers: list[Callable[[], Awaitable[None]]] = []
+    engine = create_engine(settings.database_url)
+    closers.append(engine.dispose)
+    redis: Redis | None = None
+    if settings.redis_url:
+        redis = Redis.from_url(settings.redis_url, decode_responses=False)
+        closers.append(redis.aclose)
+    if http is None:
+        http = httpx.AsyncClient(timeout=settings.hibp_timeout, follow_redirects=False)
+        closers.append(http.aclose)
+
+    sessions: SessionStore = (
+        RedisSessionStore(redis, prefix=REDIS_PREFIX) if redis is not None
+        else SqlSessionStore(engine)
+    )  # fmt: skip
+    uow = SqlUnitOfWorkFactory(engine)
+    hasher = hasher or Argon2PasswordHasher(
+        time_cost=settings.argon2_time_cost, memory_cost_kib=settings.argon2_memory_kib
+    )
+    policy = AccountPolicy(
+        session_ttl=settings.session_ttl,
+        min_password_strength=settings.min_password_strength,
+        breach_check=settings.hibp_mode,
+    )
+    rules = PasswordRules(
+        policy, HibpClient(settings.hibp_url, http=http, timeout=settings.hibp_timeout)
+    )
+    services = Services(
+        accounts=AccountService(
+            uow=uow, sessions=sessions, hasher=hasher, password_rules=rules, clock=clock,
+            policy=policy,
+        ),
+        admin_users=AdminUserService(
+            uow=uow, sessions=sessions, hasher=hasher, password_rules=rules, clock=clock
+        ),
+        runtime=RuntimeConfig(timezone=settings.timezone),
+    )  # fmt: skip
+    return Container(
+        settings=settings, engine=engine, redis=redis, http=http, services=services,
+        clock=clock, _closers=closers,
+    )  # fmt: skip

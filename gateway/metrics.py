@@ -1,0 +1,192 @@
+"""Prometheus HTTP metrics: a pure ASGI middleware and a ``/metrics`` endpoint.
+
+Metrics are registered in a :class:`~prometheus_client.CollectorRegistry` that the caller
+passes in (never the global default one), so several apps in one process do not clash.
+
+``route`` labels are low-cardinality templates (``/items/{id}``), never raw paths: see
+:func:`route_template`.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Host, Match, Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUESTS_TOTAL = "karpov_http_requests_total"
+REQUEST_DURATION = "karpov_http_request_duration_seconds"
+UNMATCHED = "unmatched"
+
+#: Seconds. Dense below 1 s where an API should live, with a tail for slow queries.
+DURATION_BUCKETS: tuple[float, ...] = (
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+)
+
+
+#: Methods kept as their own label value; anything else is counted as "OTHER".
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class HttpMetrics:
+    requests: Counter
+    duration: Histogram
+
+
+_BY_REGISTRY: weakref.WeakKeyDictionary[CollectorRegistry, HttpMetrics] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def http_metrics(registry: CollectorRegistry) -> HttpMetrics:
+    """The HTTP collectors of ``registry``, created and registered on first use."""
+    metrics = _BY_REGISTRY.get(registry)
+    if metrics is None:
+        metrics = HttpMetrics(
+            requests=Counter(
+                REQUESTS_TOTAL,
+                "HTTP requests handled, by method, route template and status code.",
+                ("method", "route", "status"),
+                registry=registry,
+            ),
+            duration=Histogram(
+                REQUEST_DURATION,
+                "HTTP request duration in seconds, by method and route template.",
+                ("method", "route"),
+                buckets=DURATION_BUCKETS,
+                registry=registry,
+            ),
+        )
+        _BY_REGISTRY[registry] = metrics
+    return metrics
+
+
+def _match_routes(routes: Iterable[BaseRoute], scope: Scope, prefix: str) -> str | None:
+    """The template of the route Starlette's router would pick for ``scope``, or None."""
+    partial: str | None = None
+    for route in routes:
+        match, child_scope = route.matches(scope)
+        if match is Match.NONE:
+            continue
+        template: str | None
+        if isinstance(route, Mount | Host):
+            own = route.path if isinstance(route, Mount) else ""
+            inner = (
+                _match_routes(route.routes, {**scope, **child_scope}, prefix + own)
+                if route.routes
+                else None
+            )
+            # A mounted plain ASGI app (e.g. StaticFiles), or no inner match: "/static/{path}".
+            template = inner if inner is not None else f"{prefix}{own}/{{path}}"
+        else:
+            path = getattr(route, "path", None)
+            template = prefix + path if isinstance(path, str) else None
+        if template is None:
+            continue
+        if match is Match.FULL:
+            return template
+        if partial is None:  # e.g. 405: the path matched, the method did not
+            partial = template
+    return partial
+
+
+def route_template(scope: Scope) -> str:
+    """A low-cardinality route label for ``scope``: never the raw path.
+
+    ``scope["route_template"]`` wins if an upstream component set it; otherwise the scope
+    is matched against ``scope["app"]``'s Starlette routes (descending into mounts);
+    otherwise ``"unmatched"``.
+    """
+    preset = scope.get("route_template")
+    if isinstance(preset, str) and preset:
+        return preset
+    if scope.get("type") not in ("http", "websocket"):
+        return UNMATCHED
+    app = scope.get("app")
+    routes = getattr(app, "routes", None)
+    if routes is None:
+        routes = getattr(getattr(app, "router", None), "routes", None)
+    if not routes:
+        return UNMATCHED
+    return _match_routes(routes, scope, "") or UNMATCHED
+
+
+class MetricsMiddleware:
+    """Pure ASGI middleware counting and timing HTTP requests into ``registry``.
+
+    Records ``karpov_http_requests_total{method,route,status}`` and
+    ``karpov_http_request_duration_seconds{method,route}``. Use it either inside a
+    Starlette app (``Middleware(MetricsMiddleware, registry=registry)``) or wrapped around
+    one (``MetricsMiddleware(app, registry)``). Non-HTTP scopes pass straight through.
+    """
+
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
+        self.app = app
+        self.registry = registry
+        self.metrics = http_metrics(registry)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        # Routers mutate the scope (root_path, path_params) on the way down: match against
+        # a snapshot taken before, but let components downstream set "route_template".
+        snapshot = dict(scope)
+        status_code = 500
+        started = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            self._observe(scope, snapshot, status_code, elapsed)
+
+    def _observe(self, scope: Scope, snapshot: Scope, status_code: int, elapsed: float) -> None:
+        preset = scope.get("route_template")
+        if isinstance(preset, str) and preset:
+            route = preset
+        else:
+            if snapshot.get("app") is None:
+                # We wrap the app from outside: Starlette set scope["app"] on the way down.
+                snapshot["app"] = scope.get("app") or self.app
+            route = route_template(snapshot)
+        method = str(scope.get("method", "")).upper()
+        if method not in KNOWN_METHODS:
+            method = "OTHER"
+        self.metrics.requests.labels(method=method, route=route, status=str(status_code)).inc()
+        self.metrics.duration.labels(method=method, route=route).observe(elapsed)
+
+
+def metrics_endpoint(registry: CollectorRegistry) -> Callable[[Request], Awaitable[Response]]:
+    """An async Starlette endpoint serving ``registry`` in the Prometheus text format."""
+
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics

@@ -1,0 +1,334 @@
+"""The request pipeline, as pure ASGI middleware (no BaseHTTPMiddleware: it buffers and
+costs a task per request). Per-request facts are put in ``scope["state"]``:
+``request_id``, ``client_ip``, ``principal`` and ``session_token``."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import re
+import secrets
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from typing import Any, Protocol
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from domain.accounts.model import Role
+from domain.accounts.service import AccountService
+from domain.principal import AuthMethod, Principal, anonymous
+from gateway.logs import request_id_var
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_COOKIE = "csrf_token"
+CSRF_HEADER = b"x-csrf-token"
+CSRF_MAX_AGE = 7 * 24 * 3600
+_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def state(scope: Scope) -> dict[str, Any]:
+    return scope.setdefault("state", {})  # type: ignore[no-any-return]
+
+
+def header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def cookies(scope: Scope) -> dict[str, str]:
+    raw = header(scope, b"cookie")
+    if not raw:
+        return {}
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:  # a malformed Cookie header is treated as no cookies
+        return {}
+    return {k: m.value for k, m in jar.items()}
+
+
+async def reject(scope: Scope, send: Send, status: int, biz: int, message: str, code: str) -> None:
+    """Answer in the caller's dialect: a GraphQL error for /graphql, else the envelope."""
+    if scope["path"].startswith("/graphql"):
+        payload: dict[str, Any] = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    else:
+        payload = {"code": biz, "message": message}
+    body = json.dumps(payload).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class RequestIdMiddleware:
+    """Takes a sane ``X-Request-Id`` or makes one; echoes it and tags every log line."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = header(scope, b"x-request-id")
+        request_id = given if given and _REQUEST_ID_OK.match(given) else secrets.token_hex(8)
+        state(scope)["request_id"] = request_id
+        token = request_id_var.set(request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []),
+                                      (b"x-request-id", request_id.encode())]  # fmt: skip
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+
+
+SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
+    (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
+    (b"content-security-policy", b"default-src 'self'"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"permissions-policy", b"geolocation=(), microphone=(), camera=()"),
+]
+
+
+class SecurityHeadersMiddleware:
+    """The original gateway's security headers, on every response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimitMiddleware:
+    """413 past ``max_bytes``: by Content-Length up front, else while the body streams."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await reject(scope, send, 413, 41300, "request body too large", "PAYLOAD_TOO_LARGE")
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await reject(scope, send, 413, 41300, "request body too large", "PAYLOAD_TOO_LARGE")
+
+
+class ClientIpMiddleware:
+    """The client address: the peer, or — only when the peer is a trusted proxy — the
+    right-most ``X-Forwarded-For`` entry that is not itself a trusted proxy."""
+
+    def __init__(self, app: ASGIApp, trusted_proxies: Sequence[str]) -> None:
+        self.app = app
+        self.trusted = [ipaddress.ip_network(c, strict=False) for c in trusted_proxies]
+
+    def _is_trusted(self, ip: str) -> bool:
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return False
+        return any(address in net for net in self.trusted)
+
+    def client_ip(self, scope: Scope) -> str | None:
+        peer = scope.get("client")
+        ip: str | None = str(peer[0]) if peer else None
+        if not ip or not self.trusted or not self._is_trusted(ip):
+            return ip
+        forwarded = header(scope, b"x-forwarded-for")
+        if not forwarded:
+            return ip
+        for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+            try:
+                ipaddress.ip_address(hop)
+            except ValueError:
+                return ip  # a malformed chain: trust nothing beyond the proxy
+            if not self._is_trusted(hop):
+                return hop
+            ip = hop
+        return ip
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            state(scope)["client_ip"] = self.client_ip(scope)
+        await self.app(scope, receive, send)
+
+
+def _has_header_credentials(scope: Scope) -> bool:
+    """Credentials a browser cannot be made to send cross-site (so no CSRF risk)."""
+    for key, value in scope["headers"]:
+        if key in (b"x-api-key", b"x-admin-key", b"x-session-id"):
+            return True
+        if key == b"authorization" and value[:7].lower() == b"bearer ":
+            return True
+    return False
+
+
+class CsrfMiddleware:
+    """Double-submit CSRF as the original: every response to a request without a
+    ``csrf_token`` cookie sets one; unsafe methods need ``X-CSRF-Token`` equal to it
+    (403/40301), except requests authenticated by header and the exempt paths."""
+
+    def __init__(self, app: ASGIApp, *, secure: bool, exempt_paths: Iterable[str]) -> None:
+        self.app = app
+        self.secure = secure
+        self.exempt_paths = frozenset(exempt_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt_paths:
+            await self.app(scope, receive, send)
+            return
+        cookie = cookies(scope).get(CSRF_COOKIE)
+        if scope["method"] not in SAFE_METHODS and not _has_header_credentials(scope):
+            given = header(scope, CSRF_HEADER.lower())
+            if not cookie or not given or not hmac.compare_digest(cookie, given):
+                await reject(scope, send, 403, 40301, "csrf token mismatch", "CSRF_FAILED")
+                return
+        if cookie:
+            await self.app(scope, receive, send)
+            return
+        set_cookie = self._cookie_header(secrets.token_urlsafe(32))
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"set-cookie", set_cookie)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+    def _cookie_header(self, token: str) -> bytes:
+        value = f"{CSRF_COOKIE}={token}; Max-Age={CSRF_MAX_AGE}; Path=/; SameSite=Lax"
+        if self.secure:
+            value += "; Secure"
+        return value.encode()
+
+
+class ApiKeyAuthenticator(Protocol):
+    """The seam for API keys (a later issue): resolve a presented key to a principal."""
+
+    async def authenticate(
+        self, key: str, client_ip: str | None, user_agent: str | None
+    ) -> Principal: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AdminTokens:
+    tokens: tuple[bytes, ...]
+
+    def matches(self, presented: str) -> bool:
+        candidate = presented.encode()
+        # Compare against every token, without stopping early: constant time in the match.
+        found = False
+        for token in self.tokens:
+            found |= hmac.compare_digest(token, candidate)
+        return found
+
+
+class PrincipalMiddleware:
+    """One principal resolution per request: API key (seam), admin token, or session
+    (cookie ``sid``, ``X-Session-Id``, or ``Authorization: Bearer``). ``accounts`` is a
+    provider because the service is built at start-up, after the middleware stack."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        accounts: Callable[[], AccountService],
+        admin_tokens: AdminTokens,
+        api_keys: ApiKeyAuthenticator | None = None,
+    ) -> None:
+        self.app = app
+        self.accounts = accounts
+        self.admin_tokens = admin_tokens
+        self.api_keys = api_keys
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        st = state(scope)
+        ip = st.get("client_ip")
+        ua = header(scope, b"user-agent")
+        principal = anonymous(ip, ua)
+        bearer = None
+        authorization = header(scope, b"authorization")
+        if authorization and authorization[:7].lower() == "bearer ":
+            bearer = authorization[7:].strip()
+        api_key = header(scope, b"x-api-key") or (
+            bearer if bearer and bearer.startswith("mk_") else None
+        )
+        admin_key = header(scope, b"x-admin-key")
+        if api_key is not None:
+            if self.api_keys is None:
+                await reject(scope, send, 401, 40100, "invalid api key", "UNAUTHENTICATED")
+                return
+            principal = await self.api_keys.authenticate(api_key, ip, ua)
+        elif admin_key is not None:
+            if not self.admin_tokens.tokens:
+                await reject(scope, send, 403, 40300, "admin disabled", "FORBIDDEN")
+                return
+            if not self.admin_tokens.matches(admin_key):
+                await reject(scope, send, 403, 40300, "admin token invalid", "FORBIDDEN")
+                return
+            principal = Principal(
+                AuthMethod.ADMIN_TOKEN, role=Role.SUPERADMIN, client_ip=ip, user_agent=ua
+            )
+        else:
+            token = cookies(scope).get("sid") or header(scope, b"x-session-id") or bearer
+            if token:
+                st["session_token"] = token
+                found = await self.accounts().authenticate(token)
+                if found is not None:
+                    principal = found.principal(ip, ua)
+        st["principal"] = principal
+        await self.app(scope, receive, send)

@@ -1,0 +1,222 @@
+"""The SQL unit of work and the user repository bound to its connection.
+
+On PostgreSQL a unit of work is an ordinary READ COMMITTED transaction from its first
+statement. On SQLite it starts with no transaction: reads run in autocommit, and the first
+write or lock issues ``BEGIN IMMEDIATE``. A deferred SQLite transaction that reads and then
+writes fails with "database is locked" (SQLITE_BUSY_SNAPSHOT) as soon as another connection
+committed in between, while ``BEGIN IMMEDIATE`` simply waits for the write lock (the busy
+timeout). Taking the lock on every unit of work would serialise read-only ones, and those
+are on the hot path (resolving a session's user).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select, text, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.accounts.errors import EmailTaken, UserNotFound
+from domain.accounts.model import Page, Role, User, UserFilter, UserStatus
+from domain.accounts.ports import UnitOfWork, UserRepository
+from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
+from persistence.sql.tables import users
+
+# Serialises "is this the last active superadmin?" decisions on PostgreSQL; see
+# SqlUserRepository.count_active_superadmins.
+_SUPERADMIN_LOCK_KEY = zlib.crc32(b"karpov:accounts:active-superadmins")
+_EMAIL_UNIQUE_MARKERS = ("uq_users_email", "users.email")  # PostgreSQL, SQLite wording
+
+
+class SqlUnitOfWorkFactory:
+    """``async with factory() as uow``: one transaction; leaving without commit rolls back."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        return self._unit_of_work()
+
+    @asynccontextmanager
+    async def _unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        engine = self._engine
+        if is_sqlite(engine):
+            engine = engine.execution_options(**{SQLITE_BEGIN: ""})
+        async with engine.connect() as conn:
+            try:
+                yield SqlUnitOfWork(conn)
+            finally:
+                # Closing would roll back too; doing it here keeps the intent visible.
+                if conn.in_transaction():
+                    await conn.rollback()
+
+
+class SqlUnitOfWork:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._tx = _Transaction(conn)
+        self.users: UserRepository = SqlUserRepository(self._tx)
+
+    async def commit(self) -> None:
+        await self._tx.commit()
+
+
+class _Transaction:
+    """The unit of work's connection, plus the SQLite "lock at the first write" rule."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self.is_postgres = conn.dialect.name == "postgresql"
+        self._sqlite = conn.dialect.name == "sqlite"
+        self._write_locked = False
+
+    async def for_write(self) -> AsyncConnection:
+        """The connection, inside a transaction that holds (or will take) the write lock."""
+        if self._sqlite and not self._write_locked:
+            await self.conn.exec_driver_sql("BEGIN IMMEDIATE")
+            self._write_locked = True
+        return self.conn
+
+    async def commit(self) -> None:
+        await self.conn.commit()
+        self._write_locked = False
+
+
+class SqlUserRepository:
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, user: User) -> None:
+        conn = await self._tx.for_write()
+        try:
+            # A savepoint keeps the unit of work usable after a lost race on the e-mail.
+            async with conn.begin_nested():
+                await conn.execute(
+                    users.insert().values(
+                        id=user.id, created_at=user.created_at, **_mutable_columns(user)
+                    )
+                )
+        except IntegrityError as exc:
+            _raise_email_taken_if_duplicate(exc)
+            raise
+
+    async def get(self, user_id: str) -> User | None:
+        return await self._one(select(users).where(users.c.id == user_id))
+
+    async def get_by_email(self, email: str) -> User | None:
+        return await self._one(select(users).where(users.c.email == email.lower()))
+
+    async def get_for_update(self, user_id: str) -> User | None:
+        await self._tx.for_write()
+        query = select(users).where(users.c.id == user_id)
+        if self._tx.is_postgres:
+            query = query.with_for_update()
+        return await self._one(query)
+
+    async def update(self, user: User) -> None:
+        conn = await self._tx.for_write()
+        statement = update(users).where(users.c.id == user.id).values(**_mutable_columns(user))
+        try:
+            async with conn.begin_nested():
+                result = await conn.execute(statement)
+        except IntegrityError as exc:
+            _raise_email_taken_if_duplicate(exc)
+            raise
+        if result.rowcount == 0:
+            raise UserNotFound()
+
+    async def list(self, flt: UserFilter, *, limit: int, offset: int) -> Page[User]:
+        conditions = _conditions(flt)
+        total_query = select(func.count()).select_from(users).where(*conditions)
+        total = (await self._tx.conn.execute(total_query)).scalar_one()
+        query = (
+            select(users)
+            .where(*conditions)
+            .order_by(users.c.created_at.desc(), users.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = (await self._tx.conn.execute(query)).mappings().all()
+        return Page(items=[_to_user(row) for row in rows], total=total, limit=limit, offset=offset)
+
+    async def count_active_superadmins(self) -> int:
+        """Counts under a lock, so two units of work that each demote a different superadmin
+        cannot both see two of them.
+
+        PostgreSQL: a transaction-scoped advisory lock serialises the count-then-change
+        section, and READ COMMITTED lets the second count see the first one's committed
+        demotion. Locking the counted rows ``FOR UPDATE`` instead would deadlock in exactly
+        that case: each transaction already holds the row lock of the user it demotes and
+        would wait for the other's. SQLite: the write lock serialises the whole unit.
+        """
+        conn = await self._tx.for_write()
+        if self._tx.is_postgres:
+            await conn.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SUPERADMIN_LOCK_KEY}
+            )
+        query = (
+            select(func.count())
+            .select_from(users)
+            .where(
+                users.c.role == Role.SUPERADMIN.value,
+                users.c.status == UserStatus.ACTIVE.value,
+            )
+        )
+        return (await conn.execute(query)).scalar_one()
+
+    async def _one(self, query: Select[Any]) -> User | None:
+        row = (await self._tx.conn.execute(query)).mappings().first()
+        return None if row is None else _to_user(row)
+
+
+def _conditions(flt: UserFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if flt.email_contains:
+        conditions.append(users.c.email.icontains(flt.email_contains, autoescape=True))
+    if flt.role is not None:
+        conditions.append(users.c.role == flt.role.value)
+    if flt.status is not None:
+        conditions.append(users.c.status == flt.status.value)
+    return conditions
+
+
+def _mutable_columns(user: User) -> dict[str, Any]:
+    """Every column but ``id`` and ``created_at``, which never change."""
+    return {
+        "email": user.email.lower(),
+        "password_hash": user.password_hash,
+        "status": user.status.value,
+        "role": user.role.value,
+        "plan_id": user.plan_id,
+        "totp_enabled": user.totp_enabled,
+        "updated_at": user.updated_at,
+        "last_login_at": user.last_login_at,
+        "register_ip": user.register_ip,
+    }
+
+
+def _to_user(row: RowMapping) -> User:
+    return User(
+        id=row["id"],
+        email=row["email"],
+        password_hash=row["password_hash"],
+        status=UserStatus(row["status"]),
+        role=Role(row["role"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        plan_id=row["plan_id"],
+        totp_enabled=row["totp_enabled"],
+        last_login_at=row["last_login_at"],
+        register_ip=row["register_ip"],
+    )
+
+
+def _raise_email_taken_if_duplicate(exc: IntegrityError) -> None:
+    """The unique e-mail becomes ``EmailTaken``; any other violation is a bug, re-raised."""
+    message = str(exc.orig)
+    if any(marker in message for marker in _EMAIL_UNIQUE_MARKERS):
+        raise EmailTaken(field="email") from None

@@ -1,0 +1,119 @@
+"""SQLAlchemy Core tables: the single source of truth the Alembic migrations must match.
+
+Constraint names come from a naming convention so that migrations (and SQLite batch mode,
+which recreates tables and needs every constraint to have a name) are deterministic.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    false,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is timezone-aware UTC on the way in and on the way out.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no time zones, so the value is stored as
+    naive UTC text and re-labelled as UTC when read. Naive datetimes are rejected: an
+    instant without a zone is a bug waiting for a server in another time zone.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware value")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime from the database, got {value!r}")
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+USER_STATUSES = ("active", "pending_email", "locked", "disabled", "banned")
+USER_ROLES = ("user", "admin", "superadmin")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    # Stored as normalised (lower-case) by the repositories; unique decides races.
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("plan_id", String(64), nullable=False, default="free", server_default=text("'free'")),
+    Column("totp_enabled", Boolean, nullable=False, default=False, server_default=false()),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("last_login_at", UTCDateTime, nullable=True),
+    Column("register_ip", String(64), nullable=True),
+    CheckConstraint(_one_of("status", USER_STATUSES), name="status"),
+    CheckConstraint(_one_of("role", USER_ROLES), name="role"),
+    # Keyset pagination and the admin list order (created_at DESC, id DESC).
+    Index("ix_users_created_at_id", "created_at", "id"),
+    Index("ix_users_role", "role"),
+    Index("ix_users_status", "status"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column(
+        "user_id",
+        String(32),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("ip", String(64), nullable=True),
+    Column("user_agent", String(512), nullable=True),
+)
+
+APP_TABLES = tuple(table.name for table in metadata.sorted_tables)
+"""Every application table, parents first (for TRUNCATE in tests and admin tooling)."""

@@ -1,0 +1,53 @@
+"""Response shapes of the original /v1 API.
+
+The original served routes in two styles (reference §2.1): hand-written gin handlers answer
+``{"code":200,"message":"success","data":…}`` and ``{"code":<biz>,"message":…}``;
+grpc-gateway routes answer bare camelCase JSON and ``{"code":<grpc>,"message":…,
+"details":[]}``. Each route in the table declares its style."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+from domain.errors import DomainError
+from rest.errors import http_error
+
+
+class Style(enum.Enum):
+    GIN = "gin"
+    GRPC = "grpc"
+
+
+def rfc3339(value: datetime | None) -> str | None:
+    """UTC, 'Z' suffix, fractional seconds only when non-zero (protojson style)."""
+    if value is None:
+        return None
+    value = value.astimezone(UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def success(style: Style, data: Any, status: int = 200) -> JSONResponse:
+    if style is Style.GIN:
+        return JSONResponse({"code": 200, "message": "success", "data": data}, status)
+    return JSONResponse(data if data is not None else {}, status)
+
+
+def failure(style: Style, status: int, biz: int, grpc: int, message: str) -> JSONResponse:
+    if style is Style.GIN:
+        return JSONResponse({"code": biz, "message": message}, status)
+    return JSONResponse({"code": grpc, "message": message, "details": []}, status)
+
+
+def domain_failure(style: Style, error: DomainError) -> JSONResponse:
+    mapped = http_error(error)
+    response = failure(style, mapped.status, mapped.biz, mapped.grpc, error.message)
+    if mapped.status == 401:
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response

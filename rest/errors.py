@@ -1,0 +1,54 @@
+"""The one table that maps a domain error code to the /v1 status and envelope codes.
+
+``biz`` is the original gin envelope's business code; ``grpc`` is the gRPC status code the
+original's grpc-gateway routes answered with. Where the original was wrong we answer the
+correct status and say so in the OpenAPI document (``correction``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.errors import DomainError
+
+
+@dataclass(frozen=True, slots=True)
+class HttpError:
+    status: int
+    biz: int
+    grpc: int
+    correction: str | None = None
+
+
+_BAD_REQUEST = HttpError(400, 40000, 3)
+_UNAUTHORIZED = HttpError(401, 40100, 16)
+_FORBIDDEN = HttpError(403, 40300, 7)
+_NOT_FOUND = HttpError(404, 40400, 5)
+_CONFLICT = HttpError(409, 40900, 6)
+_UNAVAILABLE = HttpError(503, 50300, 14)
+
+ERROR_TABLE: dict[str, HttpError] = {
+    "INTERNAL": HttpError(500, 50000, 13),
+    "INVALID_INPUT": _BAD_REQUEST,
+    "UNAUTHENTICATED": _UNAUTHORIZED,
+    "FORBIDDEN": _FORBIDDEN,
+    "NOT_FOUND": _NOT_FOUND,
+    "CONFLICT": _CONFLICT,
+    "SERVICE_UNAVAILABLE": _UNAVAILABLE,
+    "INVALID_CREDENTIALS": _UNAUTHORIZED,
+    "EMAIL_TAKEN": _CONFLICT,
+    "WEAK_PASSWORD": _BAD_REQUEST,
+    "PWNED_PASSWORD": _BAD_REQUEST,
+    "BREACH_CHECK_UNAVAILABLE": _UNAVAILABLE,
+    "ACCOUNT_NOT_ACTIVATED": HttpError(
+        412, 41200, 9, correction="The original answered 400 (FailedPrecondition)."
+    ),
+    "ACCOUNT_LOCKED": _FORBIDDEN,
+    "INSUFFICIENT_ROLE": _FORBIDDEN,
+    "LAST_SUPERADMIN": HttpError(409, 40900, 9),
+    "USER_NOT_FOUND": _NOT_FOUND,
+    "SESSION_NOT_FOUND": _NOT_FOUND,
+}
+
+
+def http_error(error: DomainError) -> HttpError:
+    return ERROR_TABLE.get(error.code, ERROR_TABLE["INTERNAL"])

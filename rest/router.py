@@ -1,0 +1,156 @@
+"""The explicit /v1 route table machinery: each route calls a resolver directly (no GraphQL
+parse or validation on the REST path) and wraps the result in the original's envelope."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route as StarletteRoute
+
+from domain.errors import DomainError, InvalidInput
+from resolvers.context import Context
+from rest.envelope import Style, domain_failure, failure, success
+
+log = logging.getLogger("karpov.rest")
+
+
+class ResponseCookies:
+    """Cookie jar for /v1 handlers; applied to the response after the handler ran."""
+
+    def __init__(self, *, secure: bool) -> None:
+        self._secure = secure
+        self._ops: list[tuple[str, str | None, int, bool]] = []
+
+    def set(self, name: str, value: str, *, max_age: int, http_only: bool = True) -> None:
+        self._ops.append((name, value, max_age, http_only))
+
+    def delete(self, name: str) -> None:
+        self._ops.append((name, None, 0, True))
+
+    def apply(self, response: Response) -> None:
+        for name, value, max_age, http_only in self._ops:
+            if value is None:
+                response.delete_cookie(name, path="/", samesite="lax", httponly=True)
+            else:
+                response.set_cookie(
+                    name,
+                    value,
+                    max_age=max_age,
+                    path="/",
+                    httponly=http_only,
+                    secure=self._secure,
+                    samesite="lax",
+                )
+
+
+@dataclass(slots=True)
+class RestRequest:
+    """What a /v1 handler sees: the shared context plus the parsed request."""
+
+    ctx: Context
+    request: Request
+    body: dict[str, Any] = field(default_factory=dict)
+
+    def path(self, name: str) -> str:
+        return str(self.request.path_params[name])
+
+    def query(self, name: str, default: str | None = None) -> str | None:
+        return self.request.query_params.get(name, default)
+
+    def query_int(self, name: str, default: int) -> int:
+        raw = self.request.query_params.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            raise InvalidInput(f"{name} must be an integer", field=name) from None
+
+    def text(self, name: str, *, required: bool = False) -> str | None:
+        value = self.body.get(name)
+        if value is None:
+            if required:
+                raise InvalidInput(f"{name} is required", field=name)
+            return None
+        if not isinstance(value, str):
+            raise InvalidInput(f"{name} must be a string", field=name)
+        return value
+
+    def required_text(self, name: str) -> str:
+        value = self.text(name, required=True)
+        assert value is not None
+        return value
+
+
+Handler = Callable[[RestRequest], Awaitable[Any]]
+ContextFactory = Callable[[Request, ResponseCookies], Context]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    style: Style
+    summary: str
+    auth: str = "public"
+    """'public', 'session' (session or API key), 'admin', 'superadmin': for the docs; the
+    domain enforces it."""
+    twin: str | None = None
+    """The GraphQL field that does the same thing (parity tests and the docs name it)."""
+    request_fields: tuple[str, ...] = ()
+    status: int = 200
+
+
+async def _read_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidInput("request body must be a JSON object")
+    return body
+
+
+def _endpoint(route: Route, make_context: ContextFactory, secure_cookies: bool) -> Any:
+    async def endpoint(request: Request) -> Response:
+        cookies = ResponseCookies(secure=secure_cookies)
+        ctx = make_context(request, cookies)
+        response: JSONResponse
+        try:
+            body = await _read_body(request) if route.method in ("POST", "PUT", "PATCH") else {}
+            data = await route.handler(RestRequest(ctx=ctx, request=request, body=body))
+            response = success(route.style, data, route.status)
+        except DomainError as error:
+            response = domain_failure(route.style, error)
+        except Exception:
+            log.exception("unexpected error in /v1 handler", extra={"route": route.path})
+            response = failure(route.style, 500, 50000, 13, "internal error")
+        cookies.apply(response)
+        return response
+
+    endpoint.__name__ = route.handler.__name__
+    return endpoint
+
+
+def build_routes(
+    table: list[Route], make_context: ContextFactory, *, secure_cookies: bool
+) -> list[StarletteRoute]:
+    return [
+        StarletteRoute(
+            r.path,
+            _endpoint(r, make_context, secure_cookies),
+            methods=[r.method],
+            name=f"{r.method} {r.path}",
+        )
+        for r in table
+    ]

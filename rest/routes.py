@@ -1,0 +1,46 @@
+"""THE /v1 route table. Every route names its GraphQL twin; a parity test runs each one."""
+
+from __future__ import annotations
+
+from rest import admin, auth, config
+from rest.envelope import Style
+from rest.router import Route
+
+GIN, GRPC = Style.GIN, Style.GRPC
+
+ROUTES: list[Route] = [
+    # -- accounts (grpc-gateway in the original: bare JSON) -----------------------------
+    Route("POST", "/v1/auth/register", auth.register, GRPC, "Register an account",
+          twin="accountRegister", request_fields=("email", "password", "verificationCode")),
+    Route("POST", "/v1/auth/login", auth.login, GRPC, "Sign in (sets the sid cookie)",
+          twin="accountLogin", request_fields=("email", "password", "totpCode")),
+    Route("POST", "/v1/auth/logout", auth.logout, GRPC, "Sign out (clears the sid cookie)",
+          auth="session", twin="accountLogout", request_fields=("sid",)),
+    Route("GET", "/v1/auth/me", auth.me, GRPC, "The signed-in user",
+          auth="session", twin="viewer"),
+    Route("POST", "/v1/auth/password/change", auth.password_change, GRPC,
+          "Change the password (ends every other session)", auth="session",
+          twin="accountPasswordChange", request_fields=("oldPassword", "newPassword")),
+    # -- sessions (new) ------------------------------------------------------------------
+    Route("GET", "/v1/auth/sessions", auth.list_sessions, GIN, "My active sessions",
+          auth="session", twin="sessions"),
+    Route("DELETE", "/v1/auth/sessions/{id}", auth.revoke_session, GIN, "End one of my sessions",
+          auth="session", twin="sessionRevoke"),
+    Route("POST", "/v1/auth/sessions/revoke-others", auth.revoke_other_sessions, GIN,
+          "End every session but this one", auth="session", twin="sessionRevokeOthers"),
+    # -- administration (gin) ------------------------------------------------------------
+    Route("GET", "/v1/admin/users", admin.list_users, GIN,
+          "List users (filters email, role, status; limit, offset)", auth="admin",
+          twin="adminUsers"),
+    Route("GET", "/v1/admin/users/{id}", admin.get_user, GIN, "One user", auth="admin",
+          twin="adminUser"),
+    Route("PATCH", "/v1/admin/users/{id}", admin.update_user, GIN,
+          "Change a user's status or role (role: superadmin only)", auth="admin",
+          twin="adminUserUpdate", request_fields=("status", "role")),
+    Route("POST", "/v1/admin/users/{id}/password", admin.set_password, GIN,
+          "Set a user's password (superadmin)", auth="superadmin",
+          twin="adminUserPasswordSet", request_fields=("newPassword",)),
+    # -- configuration -------------------------------------------------------------------
+    Route("GET", "/v1/config/runtime", config.runtime_config, GIN,
+          "Public runtime configuration", twin="runtimeConfig"),
+]  # fmt: skip

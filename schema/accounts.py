@@ -1,0 +1,231 @@
+"""GraphQL types of the accounts context."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import strawberry
+
+from domain.accounts import model
+from schema.errors import UserError
+from schema.scalars import to_global_id
+
+
+@strawberry.enum
+class Role(enum.Enum):
+    USER = "user"
+    ADMIN = "admin"
+    SUPERADMIN = "superadmin"
+
+
+@strawberry.enum
+class UserStatus(enum.Enum):
+    ACTIVE = "active"
+    PENDING_EMAIL = "pending_email"
+    LOCKED = "locked"
+    DISABLED = "disabled"
+    BANNED = "banned"
+
+
+@strawberry.interface(description="An object with a globally unique, opaque id.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class User(Node):
+    raw_id: strawberry.Private[str]
+    email: str
+    status: UserStatus
+    role: Role
+    plan_id: str
+    totp_enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+
+    @classmethod
+    def from_domain(cls, user: model.User) -> User:
+        return cls(
+            id=strawberry.ID(to_global_id("User", user.id)),
+            raw_id=user.id,
+            email=user.email,
+            status=UserStatus(user.status.value),
+            role=Role(user.role.value),
+            plan_id=user.plan_id,
+            totp_enabled=user.totp_enabled,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+            last_login_at=user.last_login_at,
+        )
+
+
+@strawberry.type(description="A signed-in browser or client of the viewer.")
+class Session(Node):
+    raw_id: strawberry.Private[str]
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ip: str | None
+    user_agent: str | None
+    current: bool = strawberry.field(description="Whether this request uses this session.")
+
+    @classmethod
+    def from_domain(cls, session: model.Session, *, current_id: str | None) -> Session:
+        return cls(
+            id=strawberry.ID(to_global_id("Session", session.id)),
+            raw_id=session.id,
+            created_at=session.created_at,
+            last_seen_at=session.last_seen_at,
+            expires_at=session.expires_at,
+            ip=session.ip,
+            user_agent=session.user_agent,
+            current=session.id == current_id,
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class UserEdge:
+    cursor: str
+    node: User
+
+
+@strawberry.type
+class UserConnection:
+    edges: list[UserEdge]
+    nodes: list[User]
+    page_info: PageInfo
+    total_count: int
+
+
+# -- inputs -------------------------------------------------------------------------
+
+
+@strawberry.input
+class AccountRegisterInput:
+    email: str
+    password: str
+    verification_code: str | None = None
+
+
+@strawberry.input
+class AccountLoginInput:
+    email: str
+    password: str
+    totp_code: str | None = None
+
+
+@strawberry.input
+class AccountLogoutInput:
+    sid: str | None = strawberry.field(
+        default=None, description="The session token to end; default: this request's."
+    )
+
+
+@strawberry.input
+class AccountPasswordChangeInput:
+    old_password: str
+    new_password: str
+
+
+@strawberry.input
+class SessionRevokeInput:
+    session_id: strawberry.ID
+
+
+@strawberry.input
+class AdminUserUpdateInput:
+    user_id: strawberry.ID
+    status: UserStatus | None = None
+    role: Role | None = None
+
+
+@strawberry.input
+class AdminUserPasswordSetInput:
+    user_id: strawberry.ID
+    new_password: str
+
+
+@strawberry.input
+class AdminUserFilter:
+    email: str | None = strawberry.field(default=None, description="Substring of the e-mail.")
+    role: Role | None = None
+    status: UserStatus | None = None
+
+
+# -- results and payloads --------------------------------------------------------------
+
+
+@strawberry.type
+class RegisterResult:
+    user: User
+    email_verification_required: bool
+    activation_email_sent: bool
+
+
+@strawberry.type
+class LoginResult:
+    sid: str | None = strawberry.field(description="The session token (also set as cookie).")
+    expires_at: datetime | None
+    user: User | None
+    totp_required: bool
+    challenge_id: str | None
+
+
+@strawberry.type
+class AccountRegisterPayload:
+    result: RegisterResult | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AccountLoginPayload:
+    result: LoginResult | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AccountLogoutPayload:
+    ok: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AccountPasswordChangePayload:
+    revoked_sessions: int | None = strawberry.field(
+        default=None, description="How many other sessions were ended."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SessionRevokePayload:
+    ok: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SessionRevokeOthersPayload:
+    revoked_count: int | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AdminUserUpdatePayload:
+    user: User | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AdminUserPasswordSetPayload:
+    ok: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)

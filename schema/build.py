@@ -1,0 +1,62 @@
+"""Builds the strawberry ``Schema`` once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import strawberry
+from graphql.error import GraphQLError
+from graphql.validation import ASTValidationRule
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from schema.accounts import Session, User
+from schema.extensions import ALIAS_RULE, DEPTH_RULE, MAX_TOKENS, DomainErrorExtension
+from schema.root import Mutation, Query
+
+SDL_PATH = Path(__file__).with_name("schema.graphql")
+_RULES: list[type[ASTValidationRule]] = [DEPTH_RULE, ALIAS_RULE]
+
+
+class KarpovSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Errors are mapped, masked and (when unexpected) logged by DomainErrorExtension;
+        # strawberry's default would log every expected domain error as a failure.
+        return None
+
+
+def build_schema(*, introspection: bool = True, field_suggestions: bool = True) -> KarpovSchema:
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        lambda: ParserCache(maxsize=1024),
+        lambda: ValidationCache(maxsize=1024),
+        lambda: AddValidationRules(_RULES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        DomainErrorExtension,
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return KarpovSchema(
+        query=Query,
+        mutation=Mutation,
+        types=[User, Session],
+        extensions=extensions,
+        # sort_schema=True would rebuild the enum types without strawberry's serializer
+        # (enum outputs then fail), so the SDL keeps the order of the code instead.
+        config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
+    )
+
+
+def export_sdl(schema: Any | None = None) -> str:
+    return (schema or build_schema()).as_str() + "\n"

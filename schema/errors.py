@@ -1,0 +1,48 @@
+"""How domain errors appear in GraphQL.
+
+Mutations return them in their payload's ``errors`` list; queries raise them, and
+:class:`schema.extensions.DomainErrorExtension` puts the code in ``extensions.code``.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import strawberry
+
+from domain.errors import DomainError
+
+
+@strawberry.enum(description="Stable machine-readable error codes.")
+class ErrorCode(enum.Enum):
+    INTERNAL = "INTERNAL"
+    INVALID_INPUT = "INVALID_INPUT"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    EMAIL_TAKEN = "EMAIL_TAKEN"
+    WEAK_PASSWORD = "WEAK_PASSWORD"
+    PWNED_PASSWORD = "PWNED_PASSWORD"
+    BREACH_CHECK_UNAVAILABLE = "BREACH_CHECK_UNAVAILABLE"
+    ACCOUNT_NOT_ACTIVATED = "ACCOUNT_NOT_ACTIVATED"
+    ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
+    INSUFFICIENT_ROLE = "INSUFFICIENT_ROLE"
+    LAST_SUPERADMIN = "LAST_SUPERADMIN"
+    USER_NOT_FOUND = "USER_NOT_FOUND"
+    SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
+
+
+@strawberry.type(description="A failure a client can act on, returned in a payload.")
+class UserError:
+    code: ErrorCode
+    message: str
+    field: str | None = strawberry.field(
+        default=None, description="The input field at fault, when there is one."
+    )
+
+    @classmethod
+    def from_domain(cls, error: DomainError) -> UserError:
+        return cls(code=ErrorCode(error.code), message=error.message, field=error.field)

@@ -1,0 +1,78 @@
+"""Schema extensions: error mapping/masking, and validation rules built once.
+
+The depth and alias rules are created at import time and registered through one shared
+``AddValidationRules`` list: a rule class created per request would change the
+``ValidationCache`` key on every request and defeat the cache (reference graphql.md §1.2).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from graphql.error import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as create_alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
+
+from domain.errors import DomainError
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 5000
+
+DEPTH_RULE = create_depth_rule(MAX_DEPTH, None)
+ALIAS_RULE = create_alias_rule(MAX_ALIASES)
+
+log = logging.getLogger("karpov.graphql")
+
+
+def map_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
+    """Domain errors keep their message and get ``extensions.code``; unexpected exceptions
+    are logged with the request id and masked; syntax/validation errors pass through."""
+    original = error.original_error
+    if original is None:
+        extensions: dict[str, Any] = {"code": "GRAPHQL_VALIDATION_FAILED"}
+        extensions.update(error.extensions or {})
+        error.extensions = extensions
+        return error
+    if isinstance(original, GraphQLError):
+        return error
+    if isinstance(original, DomainError):
+        extensions = {"code": original.code}
+        if original.field:
+            extensions["field"] = original.field
+        return GraphQLError(
+            original.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions=extensions,
+        )
+    log.error(
+        "unexpected error in resolver",
+        exc_info=(type(original), original, original.__traceback__),
+        extra={"request_id": request_id, "path": error.path},
+    )
+    return GraphQLError(
+        "internal error",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": "INTERNAL", "requestId": request_id},
+    )
+
+
+class DomainErrorExtension(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if not errors:
+            return
+        context = self.execution_context.context
+        request_id = getattr(context, "request_id", None)
+        result.errors = [map_error(e, request_id) for e in errors]  # type: ignore[union-attr]

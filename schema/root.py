@@ -1,0 +1,211 @@
+"""The root Query and Mutation types: thin bindings of GraphQL fields to resolvers.
+
+Mutations catch ``DomainError`` into their payload's ``errors``; queries let it propagate
+(``DomainErrorExtension`` turns it into ``extensions.code``)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import strawberry
+from strawberry.types import Info
+
+from domain.errors import DomainError, InvalidInput
+from resolvers import accounts, admin, runtime
+from resolvers.context import Context
+from schema.accounts import (
+    AccountLoginInput,
+    AccountLoginPayload,
+    AccountLogoutInput,
+    AccountLogoutPayload,
+    AccountPasswordChangeInput,
+    AccountPasswordChangePayload,
+    AccountRegisterInput,
+    AccountRegisterPayload,
+    AdminUserFilter,
+    AdminUserPasswordSetInput,
+    AdminUserPasswordSetPayload,
+    AdminUserUpdateInput,
+    AdminUserUpdatePayload,
+    Node,
+    PageInfo,
+    Session,
+    SessionRevokeInput,
+    SessionRevokeOthersPayload,
+    SessionRevokePayload,
+    User,
+    UserConnection,
+    UserEdge,
+)
+from schema.errors import UserError
+from schema.runtime import RuntimeConfig
+
+MAX_PAGE = 100
+P = TypeVar("P")
+R = TypeVar("R")
+
+CtxInfo = Info[Context, None]
+
+
+async def _payload(
+    make: Callable[..., P], call: Awaitable[R], build: Callable[[R], dict[str, Any]]
+) -> P:
+    try:
+        value = await call
+    except DomainError as error:
+        return make(errors=[UserError.from_domain(error)])
+    return make(**build(value))
+
+
+def _offset_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _cursor_offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    try:
+        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind == "offset" and value.isdigit():
+            return int(value) + 1
+    except ValueError:
+        pass
+    raise InvalidInput("after is not a valid cursor", field="after")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The signed-in user. Fails with UNAUTHENTICATED if none.")
+    async def viewer(self, info: CtxInfo) -> User:
+        return await accounts.viewer(info.context)
+
+    @strawberry.field(description="The signed-in user's active sessions, newest first.")
+    async def sessions(self, info: CtxInfo) -> list[Session]:
+        return await accounts.sessions(info.context)
+
+    @strawberry.field(description="Public runtime configuration (no secrets).")
+    async def runtime_config(self, info: CtxInfo) -> RuntimeConfig:
+        return await runtime.runtime_config(info.context)
+
+    @strawberry.field(description="Fetch an object by its global id.")
+    async def node(self, info: CtxInfo, id: strawberry.ID) -> Node | None:
+        ctx = info.context
+        if ctx.principal.user_id is not None:
+            me = await accounts.viewer(ctx)
+            if me.id == id:
+                return me
+        try:
+            return await admin.admin_user(ctx, id)
+        except DomainError:
+            return None
+
+    @strawberry.field(description="Users, newest first (admin).")
+    async def admin_users(
+        self,
+        info: CtxInfo,
+        filter: AdminUserFilter | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> UserConnection:
+        if first < 1 or first > MAX_PAGE:
+            raise InvalidInput(f"first must be between 1 and {MAX_PAGE}", field="first")
+        offset = _cursor_offset(after)
+        page = await admin.admin_users(info.context, filter, limit=first, offset=offset)
+        nodes = [User.from_domain(u) for u in page.items]
+        edges = [UserEdge(cursor=_offset_cursor(offset + i), node=n) for i, n in enumerate(nodes)]
+        return UserConnection(
+            edges=edges,
+            nodes=nodes,
+            total_count=page.total,
+            page_info=PageInfo(
+                has_next_page=offset + len(nodes) < page.total,
+                has_previous_page=offset > 0,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+        )
+
+    @strawberry.field(description="One user by id (admin).")
+    async def admin_user(self, info: CtxInfo, id: strawberry.ID) -> User:
+        return await admin.admin_user(info.context, id)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def account_register(
+        self, info: CtxInfo, input: AccountRegisterInput
+    ) -> AccountRegisterPayload:
+        return await _payload(
+            AccountRegisterPayload,
+            accounts.account_register(info.context, input),
+            lambda r: {"result": r},
+        )
+
+    @strawberry.mutation(description="Sign in; sets the `sid` cookie and returns the token.")
+    async def account_login(self, info: CtxInfo, input: AccountLoginInput) -> AccountLoginPayload:
+        return await _payload(
+            AccountLoginPayload,
+            accounts.account_login(info.context, input),
+            lambda r: {"result": r},
+        )
+
+    @strawberry.mutation
+    async def account_logout(
+        self, info: CtxInfo, input: AccountLogoutInput | None = None
+    ) -> AccountLogoutPayload:
+        return await _payload(
+            AccountLogoutPayload,
+            accounts.account_logout(info.context, input or AccountLogoutInput()),
+            lambda ok: {"ok": ok},
+        )
+
+    @strawberry.mutation(description="Change the password; ends every other session.")
+    async def account_password_change(
+        self, info: CtxInfo, input: AccountPasswordChangeInput
+    ) -> AccountPasswordChangePayload:
+        return await _payload(
+            AccountPasswordChangePayload,
+            accounts.account_password_change(info.context, input),
+            lambda n: {"revoked_sessions": n},
+        )
+
+    @strawberry.mutation
+    async def session_revoke(
+        self, info: CtxInfo, input: SessionRevokeInput
+    ) -> SessionRevokePayload:
+        return await _payload(
+            SessionRevokePayload,
+            accounts.session_revoke(info.context, input),
+            lambda ok: {"ok": ok},
+        )
+
+    @strawberry.mutation(description="End every session of the viewer except this one.")
+    async def session_revoke_others(self, info: CtxInfo) -> SessionRevokeOthersPayload:
+        return await _payload(
+            SessionRevokeOthersPayload,
+            accounts.session_revoke_others(info.context),
+            lambda n: {"revoked_count": n},
+        )
+
+    @strawberry.mutation
+    async def admin_user_update(
+        self, info: CtxInfo, input: AdminUserUpdateInput
+    ) -> AdminUserUpdatePayload:
+        return await _payload(
+            AdminUserUpdatePayload,
+            admin.admin_user_update(info.context, input),
+            lambda u: {"user": u},
+        )
+
+    @strawberry.mutation
+    async def admin_user_password_set(
+        self, info: CtxInfo, input: AdminUserPasswordSetInput
+    ) -> AdminUserPasswordSetPayload:
+        return await _payload(
+            AdminUserPasswordSetPayload,
+            admin.admin_user_password_set(info.context, input),
+            lambda ok: {"ok": ok},
+        )

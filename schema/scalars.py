@@ -1,0 +1,28 @@
+"""Global object identification: opaque ids of the form base64("Type:raw")."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from domain.errors import InvalidInput
+
+
+def to_global_id(type_name: str, raw_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{raw_id}".encode()).decode().rstrip("=")
+
+
+def from_global_id(global_id: str, expected_type: str, *, field: str = "id") -> str:
+    """The raw id inside a global id of ``expected_type``; raw ids are accepted too, so
+    /v1 callers and GraphQL callers can name the same object."""
+    padded = global_id + "=" * (-len(global_id) % 4)
+    try:
+        decoded = base64.urlsafe_b64decode(padded.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        decoded = ""
+    type_name, sep, raw = decoded.partition(":")
+    if sep and type_name == expected_type and raw:
+        return raw
+    if global_id and all(c in "0123456789abcdef" for c in global_id) and len(global_id) == 32:
+        return global_id
+    raise InvalidInput(f"{field} is not a valid {expected_type} id", field=field)

@@ -1,0 +1,114 @@
+"""An in-process Karpov for API tests: the real app, real database, real Redis (when
+configured), and a fake HIBP range server behind our real HIBP client."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from domain.accounts.passwords import Argon2PasswordHasher
+from domain.clock import Clock
+from gateway.app import create_app
+from gateway.container import build_container
+from gateway.settings import Settings, load_settings
+from tests.fakes.hibp_server import FakeHibpServer
+
+ADMIN_TOKEN = "test-admin-token-0123456789"
+STRONG_PASSWORD = "Correct-Horse-42-Battery"
+OTHER_STRONG_PASSWORD = "Another#Strong#Pass99"
+
+
+class Api:
+    """An HTTP client that behaves like a browser for CSRF: it keeps cookies and echoes the
+    ``csrf_token`` cookie in ``X-CSRF-Token`` on unsafe requests."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.http = client
+
+    async def prime_csrf(self) -> str:
+        if "csrf_token" not in self.http.cookies:
+            await self.http.get("/v1/config/runtime")
+        return self.http.cookies["csrf_token"]
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        headers = dict(headers or {})
+        if method not in ("GET", "HEAD", "OPTIONS") and "X-CSRF-Token" not in headers:
+            headers["X-CSRF-Token"] = await self.prime_csrf()
+        return await self.http.request(method, path, json=json, headers=headers, **kwargs)
+
+    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return await self.request("POST", path, json=json, **kwargs)
+
+    async def patch(self, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        return await self.request("PATCH", path, json=json, **kwargs)
+
+    async def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self.request("DELETE", path, **kwargs)
+
+    async def gql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        response = await self.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def fresh(self) -> Api:
+        """Another browser: same app, empty cookie jar."""
+        return Api(httpx.AsyncClient(transport=self.http._transport, base_url=self.http.base_url))
+
+
+@asynccontextmanager
+async def running_app(
+    database_url: str,
+    *,
+    redis_url: str | None = None,
+    hibp: FakeHibpServer | None = None,
+    clock: Clock | None = None,
+    **overrides: Any,
+) -> AsyncIterator[tuple[Api, Any]]:
+    settings: Settings = load_settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        admin_tokens=ADMIN_TOKEN,
+        hibp_url="http://hibp.test/range/",
+        hibp_mode=overrides.pop("hibp_mode", "fail-open"),
+        master_key="ab" * 32,
+        **overrides,
+    )
+    fake = hibp or FakeHibpServer({})
+    hibp_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.app))
+    cheap = Argon2PasswordHasher(time_cost=1, memory_cost_kib=64)
+
+    async def factory(s: Settings) -> Any:
+        return await build_container(s, clock=clock, http=hibp_http, hasher=cheap)
+
+    app = create_app(settings, container_factory=factory)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            yield Api(c), app
+    await hibp_http.aclose()
+
+
+def test_redis_url() -> str | None:
+    return os.environ.get("KARPOV_TEST_REDIS_URL") or None

@@ -1,0 +1,1 @@
+from tests.api.conftest import api, backend, hibp  # noqa: F401  (shared fixtures)

@@ -1,0 +1,40 @@
+"""Every domain error has exactly one mapping per edge."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import domain
+from domain.errors import DomainError, all_error_classes
+from rest.errors import ERROR_TABLE
+from schema.errors import ErrorCode
+
+
+def _import_all_domain_modules() -> None:
+    for module in pkgutil.walk_packages(domain.__path__, "domain."):
+        importlib.import_module(module.name)
+
+
+def test_every_domain_error_has_a_rest_and_a_graphql_mapping() -> None:
+    _import_all_domain_modules()
+    classes = all_error_classes()
+    assert len(classes) > 10
+    for cls in classes:
+        assert cls.code in ERROR_TABLE, f"{cls.__name__} ({cls.code}) has no /v1 mapping"
+        assert cls.code in ErrorCode.__members__, f"{cls.__name__} has no GraphQL ErrorCode"
+
+
+def test_no_mapping_names_an_unknown_code() -> None:
+    _import_all_domain_modules()
+    codes = {cls.code for cls in all_error_classes()}
+    assert set(ERROR_TABLE) == codes
+    assert set(ErrorCode.__members__) == codes
+
+
+def test_codes_are_unique_per_class_meaning() -> None:
+    _import_all_domain_modules()
+    seen: dict[str, type[DomainError]] = {}
+    for cls in all_error_classes():
+        other = seen.setdefault(cls.code, cls)
+        assert other is cls, f"{cls.__name__} reuses the code of {other.__name__}"
