@@ -24,12 +24,15 @@ class UserRepository(Protocol):
         """Like ``get``, but locks the row until the unit of work ends (SQL backends)."""
 
     async def update(self, user: User) -> None:
-        """Replace every mutable field of an existing user."""
+        """Replace every mutable field of an existing user. Raises ``UserNotFound`` for an
+        unknown id and ``EmailTaken`` when the new e-mail belongs to another user."""
 
     async def list(self, flt: UserFilter, *, limit: int, offset: int) -> Page[User]:
         """Newest first (``created_at`` descending, then id)."""
 
-    async def count_active_superadmins(self) -> int: ...
+    async def count_active_superadmins(self) -> int:
+        """How many superadmins are active. SQL backends serialise concurrent callers until
+        the unit of work ends, so two demotions cannot both see "two left"."""
 
 
 class UnitOfWork(Protocol):
@@ -49,7 +52,8 @@ class SessionStore(Protocol):
     async def add(self, session: Session) -> None: ...
 
     async def get_by_token_hash(self, token_hash: str) -> Session | None:
-        """The session stored under this token hash, expired or not (the caller decides)."""
+        """The session stored under this token hash. An expired one may still be returned
+        (the caller checks ``expires_at``) or may already be gone (Redis expires keys)."""
 
     async def touch(self, session: Session, seen_at: datetime) -> None:
         """Record activity. Callers debounce; stores may ignore a touch of a gone session."""

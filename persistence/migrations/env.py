@@ -25,6 +25,9 @@ def run_migrations(connection: Connection) -> None:
             connection=connection,
             target_metadata=metadata,
             render_as_batch=sqlite,
+            # Alembic assumes SQLite cannot roll back DDL because the stdlib driver skips
+            # BEGIN before it; our engine emits BEGIN itself, so one upgrade is atomic.
+            transactional_ddl=True,
             compare_type=True,
         )
         with context.begin_transaction():

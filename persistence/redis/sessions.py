@@ -108,7 +108,11 @@ class RedisSessionStore:
 
     async def add(self, session: Session) -> None:
         keys = [self._session_key(session.token_hash), self._index_key(session.user_id)]
-        args = [_encode(session), _epoch_ms(session.expires_at), session.token_hash]
+        args: list[str | int] = [
+            _encode(session),
+            _epoch_ms(session.expires_at),
+            session.token_hash,
+        ]
         await self._add(keys=keys, args=args)
 
     async def get_by_token_hash(self, token_hash: str) -> Session | None:

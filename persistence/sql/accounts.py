@@ -37,23 +37,20 @@ class SqlUnitOfWorkFactory:
     """``async with factory() as uow``: one transaction; leaving without commit rolls back."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+        # SQLite: no BEGIN at the first statement; _Transaction.for_write issues one.
+        self._engine = (
+            engine.execution_options(**{SQLITE_BEGIN: ""}) if is_sqlite(engine) else engine
+        )
 
     def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]:
         return self._unit_of_work()
 
     @asynccontextmanager
     async def _unit_of_work(self) -> AsyncIterator[UnitOfWork]:
-        engine = self._engine
-        if is_sqlite(engine):
-            engine = engine.execution_options(**{SQLITE_BEGIN: ""})
-        async with engine.connect() as conn:
-            try:
-                yield SqlUnitOfWork(conn)
-            finally:
-                # Closing would roll back too; doing it here keeps the intent visible.
-                if conn.in_transaction():
-                    await conn.rollback()
+        # Closing the connection rolls back whatever was not committed, also when the
+        # block raised or was cancelled.
+        async with self._engine.connect() as conn:
+            yield SqlUnitOfWork(conn)
 
 
 class SqlUnitOfWork:

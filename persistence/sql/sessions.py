@@ -38,9 +38,7 @@ class SqlSessionStore:
         return None if row is None else _to_session(row)
 
     async def touch(self, session: Session, seen_at: datetime) -> None:
-        statement = (
-            update(sessions).where(sessions.c.id == session.id).values(last_seen_at=seen_at)
-        )
+        statement = update(sessions).where(sessions.c.id == session.id).values(last_seen_at=seen_at)
         async with self._engine.begin() as conn:
             await conn.execute(statement)
 

@@ -1,0 +1,120 @@
+"""The migrations build the schema that ``tables.metadata`` describes, on both databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from persistence.migrate import alembic_config, head_revision, pending_revisions, upgrade_to_head
+from persistence.sql.engine import create_engine
+from persistence.sql.tables import APP_TABLES, metadata
+
+COMPARE_OPTIONS = {"compare_type": True, "compare_server_default": True}
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts=COMPARE_OPTIONS)
+    return list(compare_metadata(context, metadata))
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+def _downgrade_to_base(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, "base")
+
+
+async def schema_diff(url: str) -> list[Any]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(_diff)
+    finally:
+        await engine.dispose()
+
+
+async def table_names(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(_tables)
+    finally:
+        await engine.dispose()
+
+
+async def downgrade_to_base(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(_downgrade_to_base)
+            await conn.commit()
+    finally:
+        await engine.dispose()
+
+
+async def empty_postgres(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+
+
+async def assert_upgrades_from_empty_to_metadata(url: str) -> None:
+    assert await pending_revisions(url) == [head_revision()]
+
+    await upgrade_to_head(url)
+
+    assert await pending_revisions(url) == []
+    assert await schema_diff(url) == []
+    assert set(APP_TABLES) <= await table_names(url)
+    await upgrade_to_head(url)  # idempotent at head
+    assert await pending_revisions(url) == []
+
+
+def test_head_is_the_accounts_revision() -> None:
+    assert head_revision() == "0001_accounts"
+
+
+async def test_sqlite_upgrades_from_empty_and_matches_metadata(tmp_path: Path) -> None:
+    # A directory that does not exist yet: the engine creates it.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'new' / 'karpov.db'}"
+    await assert_upgrades_from_empty_to_metadata(url)
+
+
+async def test_postgres_upgrades_from_empty_and_matches_metadata(pg_url: str) -> None:
+    await empty_postgres(pg_url)
+    await assert_upgrades_from_empty_to_metadata(pg_url)
+
+
+async def test_sqlite_downgrade_removes_everything_and_upgrade_restores(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'karpov.db'}"
+    await upgrade_to_head(url)
+
+    await downgrade_to_base(url)
+
+    assert not set(APP_TABLES) & await table_names(url)
+    assert await pending_revisions(url) == [head_revision()]
+    await upgrade_to_head(url)
+    assert await schema_diff(url) == []
+
+
+async def test_postgres_downgrade_removes_everything_and_upgrade_restores(pg_url: str) -> None:
+    await downgrade_to_base(pg_url)
+
+    assert not set(APP_TABLES) & await table_names(pg_url)
+    await upgrade_to_head(pg_url)
+    assert await schema_diff(pg_url) == []
