@@ -61,7 +61,8 @@ async def readyz(request: Request) -> Response:
 async def not_found(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 404
     if status == 405:
-        return JSONResponse({"code": 40500, "message": "method not allowed"}, 405)
+        headers = exc.headers if isinstance(exc, HTTPException) else None
+        return JSONResponse({"code": 40500, "message": "method not allowed"}, 405, headers)
     return JSONResponse({"code": 40400, "message": "not found"}, 404)
 
 

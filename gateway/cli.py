@@ -91,6 +91,7 @@ def cmd_bootstrap_admin(args: argparse.Namespace) -> int:
 def cmd_export_schema(args: argparse.Namespace) -> int:
     from schema.build import SDL_PATH, export_sdl
 
+    _settings()  # like every command: refuse to run on a bad configuration
     output = Path(args.output) if args.output else SDL_PATH
     output.write_text(export_sdl())
     print(f"karpov: wrote {output}")

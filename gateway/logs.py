@@ -15,10 +15,23 @@ REDACTED_KEYS = frozenset(
     {
         "password", "password_hash", "new_password", "old_password", "token", "sid",
         "session_token", "api_key", "authorization", "cookie", "x-api-key", "x-admin-key",
+        "x-session-id", "x-csrf-token", "csrf_token", "set-cookie",
         "secret", "master_key", "totp_secret", "code", "refresh_token", "access_token",
     }
 )  # fmt: skip
 _STANDARD = set(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
+
+
+def redact(value: Any) -> Any:
+    """Redact secret-named keys at any depth of dicts and lists."""
+    if isinstance(value, dict):
+        return {
+            k: "[redacted]" if str(k).lower() in REDACTED_KEYS else redact(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,7 +48,7 @@ class JsonFormatter(logging.Formatter):
         for key, value in vars(record).items():
             if key in _STANDARD or key == "request_id":
                 continue
-            entry[key] = "[redacted]" if key.lower() in REDACTED_KEYS else value
+            entry[key] = "[redacted]" if key.lower() in REDACTED_KEYS else redact(value)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import logging
 import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
@@ -20,6 +21,8 @@ from domain.accounts.model import Role
 from domain.accounts.service import AccountService
 from domain.principal import AuthMethod, Principal, anonymous
 from gateway.logs import request_id_var
+
+log = logging.getLogger("karpov.gateway")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_COOKIE = "csrf_token"
@@ -51,14 +54,26 @@ def cookies(scope: Scope) -> dict[str, str]:
     return {k: m.value for k, m in jar.items()}
 
 
-async def reject(scope: Scope, send: Send, status: int, biz: int, message: str, code: str) -> None:
+async def reject(
+    scope: Scope,
+    send: Send,
+    status: int,
+    biz: int,
+    message: str,
+    code: str,
+    extra_headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
     """Answer in the caller's dialect: a GraphQL error for /graphql, else the envelope."""
     if scope["path"].startswith("/graphql"):
         payload: dict[str, Any] = {"errors": [{"message": message, "extensions": {"code": code}}]}
     else:
         payload = {"code": biz, "message": message}
     body = json.dumps(payload).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *extra_headers,
+    ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -121,12 +136,11 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 class BodySizeLimitMiddleware:
-    """413 past ``max_bytes``: by Content-Length up front, else while the body streams."""
+    """413 past ``max_bytes``: by Content-Length up front, else while the body streams.
+
+    When a streamed body crosses the limit, the middleware answers 413 itself, tells the
+    application the client went away, and drops whatever the application still sends."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -142,27 +156,39 @@ class BodySizeLimitMiddleware:
             return
         received = 0
         started = False
+        rejected = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, rejected
+            if rejected:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _BodyTooLarge
+                    rejected = True
+                    if not started:
+                        await reject(
+                            scope, send, 413, 41300, "request body too large", "PAYLOAD_TOO_LARGE"
+                        )
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal started
+            if rejected:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
-                await reject(scope, send, 413, 41300, "request body too large", "PAYLOAD_TOO_LARGE")
+            await self.app(scope, counting_receive, guarded_send)
+        except Exception:
+            if not rejected:
+                raise
+            # The application saw the simulated disconnect (e.g. ClientDisconnect); the
+            # client already has its 413.
 
 
 class ClientIpMiddleware:
@@ -229,19 +255,25 @@ class CsrfMiddleware:
             await self.app(scope, receive, send)
             return
         cookie = cookies(scope).get(CSRF_COOKIE)
+        # Every response to a request without the cookie sets one, rejections included, so
+        # a client whose first request is unsafe still learns a token.
+        set_cookie = (
+            [] if cookie else [(b"set-cookie", self._cookie_header(secrets.token_urlsafe(32)))]
+        )
         if scope["method"] not in SAFE_METHODS and not _has_header_credentials(scope):
-            given = header(scope, CSRF_HEADER.lower())
+            given = header(scope, CSRF_HEADER)
             if not cookie or not given or not hmac.compare_digest(cookie, given):
-                await reject(scope, send, 403, 40301, "csrf token mismatch", "CSRF_FAILED")
+                await reject(
+                    scope, send, 403, 40301, "csrf token mismatch", "CSRF_FAILED", set_cookie
+                )
                 return
-        if cookie:
+        if not set_cookie:
             await self.app(scope, receive, send)
             return
-        set_cookie = self._cookie_header(secrets.token_urlsafe(32))
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"set-cookie", set_cookie)]
+                message["headers"] = [*message.get("headers", []), *set_cookie]
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
@@ -327,7 +359,14 @@ class PrincipalMiddleware:
             token = cookies(scope).get("sid") or header(scope, b"x-session-id") or bearer
             if token:
                 st["session_token"] = token
-                found = await self.accounts().authenticate(token)
+                try:
+                    found = await self.accounts().authenticate(token)
+                except Exception:
+                    log.exception("session lookup failed")
+                    await reject(
+                        scope, send, 503, 50300, "session store unavailable", "SERVICE_UNAVAILABLE"
+                    )
+                    return
                 if found is not None:
                     principal = found.principal(ip, ua)
         st["principal"] = principal

@@ -90,6 +90,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("session_ttl", mode="before")
+    @classmethod
+    def _seconds_as_text(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            return int(value.strip())
+        return value
+
     @field_validator("session_ttl")
     @classmethod
     def _positive_ttl(cls, value: timedelta) -> timedelta:

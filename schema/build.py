@@ -33,8 +33,12 @@ class KarpovSchema(strawberry.Schema):
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # Errors are mapped, masked and (when unexpected) logged by DomainErrorExtension;
-        # strawberry's default would log every expected domain error as a failure.
-        return None
+        # strawberry's default would log every expected domain error as a failure. Parse
+        # errors (syntax, token limit) bypass the extension's operation hook and are only
+        # seen here, so they get their code here.
+        for error in errors:
+            if error.original_error is None and not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
 
 
 def build_schema(*, introspection: bool = True, field_suggestions: bool = True) -> KarpovSchema:

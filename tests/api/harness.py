@@ -86,15 +86,11 @@ async def running_app(
     clock: Clock | None = None,
     **overrides: Any,
 ) -> AsyncIterator[tuple[Api, Any]]:
-    settings: Settings = load_settings(
-        database_url=database_url,
-        redis_url=redis_url,
-        admin_tokens=ADMIN_TOKEN,
-        hibp_url="http://hibp.test/range/",
-        hibp_mode=overrides.pop("hibp_mode", "fail-open"),
-        master_key="ab" * 32,
-        **overrides,
-    )
+    overrides.setdefault("admin_tokens", ADMIN_TOKEN)
+    overrides.setdefault("hibp_url", "http://hibp.test/range/")
+    overrides.setdefault("hibp_mode", "fail-open")
+    overrides.setdefault("master_key", "ab" * 32)
+    settings: Settings = load_settings(database_url=database_url, redis_url=redis_url, **overrides)
     fake = hibp or FakeHibpServer({})
     hibp_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.app))
     cheap = Argon2PasswordHasher(time_cost=1, memory_cost_kib=64)

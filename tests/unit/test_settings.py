@@ -1,0 +1,217 @@
+"""load_settings: defaults, one-line ConfigErrors naming the setting, comma lists, and the
+master key file (created once with mode 0600, then reused)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from domain.accounts.policy import BreachCheckMode
+from gateway.settings import (
+    DEFAULT_DATABASE_URL,
+    ConfigError,
+    Settings,
+    load_or_create_master_key,
+    load_settings,
+)
+
+HEX = set("0123456789abcdef")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No KARPOV_* setting leaks in from the shell (the test URLs included)."""
+    for name in list(os.environ):
+        if name.startswith("KARPOV_"):
+            monkeypatch.delenv(name)
+
+
+def test_defaults() -> None:
+    settings = load_settings()
+    assert settings.env == "dev"
+    assert settings.database_url == DEFAULT_DATABASE_URL == "sqlite+aiosqlite:///./var/karpov.db"
+    assert settings.is_sqlite
+    assert settings.redis_url is None
+    assert settings.master_key is None
+    assert settings.admin_tokens == []
+    assert settings.trusted_proxies == []
+    assert settings.hibp_url == "https://api.pwnedpasswords.com/range/"
+    assert settings.hibp_mode is BreachCheckMode.FAIL_OPEN
+    assert settings.session_ttl == timedelta(days=7)
+    assert settings.max_body_bytes == 1024 * 1024
+    assert settings.timezone == "UTC"
+    assert settings.secure_cookies is False
+
+
+def test_values_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KARPOV_ENV", "prod")
+    monkeypatch.setenv("KARPOV_DATABASE_URL", "postgresql+asyncpg://u@db:5432/karpov")
+    monkeypatch.setenv("KARPOV_REDIS_URL", "redis://cache:6379/0")
+    monkeypatch.setenv("KARPOV_MASTER_KEY", "AB" * 32)
+    monkeypatch.setenv("KARPOV_PUBLIC_BASE_URL", "https://api.example.com")
+    monkeypatch.setenv("KARPOV_HIBP_MODE", "fail-closed")
+    monkeypatch.setenv("KARPOV_SESSION_TTL", "P1D")
+    monkeypatch.setenv("KARPOV_TIMEZONE", "Asia/Shanghai")
+    monkeypatch.setenv("KARPOV_MAX_BODY_BYTES", "2048")
+    settings = load_settings()
+    assert settings.env == "prod"
+    assert not settings.is_sqlite
+    assert settings.redis_url == "redis://cache:6379/0"
+    assert settings.master_key == "ab" * 32  # normalised
+    assert settings.master_key_bytes() == bytes([0xAB]) * 32
+    assert settings.secure_cookies is True
+    assert settings.hibp_mode is BreachCheckMode.FAIL_CLOSED
+    assert settings.session_ttl == timedelta(days=1)
+    assert settings.timezone == "Asia/Shanghai"
+    assert settings.max_body_bytes == 2048
+
+
+def test_session_ttl_in_plain_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KARPOV_SESSION_TTL", "3600")
+    assert load_settings().session_ttl == timedelta(hours=1)
+
+
+def test_secrets_stay_out_of_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KARPOV_MASTER_KEY", "cd" * 32)
+    monkeypatch.setenv("KARPOV_ADMIN_TOKENS", "super-secret-admin-token")
+    text = repr(load_settings())
+    assert "cd" * 32 not in text
+    assert "super-secret-admin-token" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("KARPOV_DATABASE_URL", "mysql://x"),
+        ("KARPOV_MASTER_KEY", "xyz"),
+        ("KARPOV_MASTER_KEY", "g" * 64),
+        ("KARPOV_MASTER_KEY", "ab" * 33),
+        ("KARPOV_TRUSTED_PROXIES", "not-a-cidr"),
+        ("KARPOV_TRUSTED_PROXIES", "10.0.0.0/8, nope"),
+        ("KARPOV_HIBP_MODE", "sometimes"),
+        ("KARPOV_SESSION_TTL", "-5"),
+        ("KARPOV_SESSION_TTL", "-PT5S"),
+        ("KARPOV_TIMEZONE", "Mars/Base"),
+        ("KARPOV_TIMEZONE", "../../etc/passwd"),
+        ("KARPOV_ENV", "staging"),
+        ("KARPOV_REDIS_URL", "http://cache:6379"),
+        ("KARPOV_MAX_BODY_BYTES", "lots"),
+        ("KARPOV_LOG_LEVEL", "chatty"),
+    ],
+)
+def test_a_bad_value_is_one_line_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(f"{name}: "), message
+    assert "\n" not in message
+    assert len(message) > len(name) + 2  # says what is wrong, not just the name
+
+
+def test_the_first_bad_setting_is_named_when_several_are_bad(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KARPOV_ENV", "staging")
+    monkeypatch.setenv("KARPOV_HIBP_MODE", "sometimes")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).split(":", 1)[0] in {"KARPOV_ENV", "KARPOV_HIBP_MODE"}
+
+
+def test_keyword_overrides_are_validated_too() -> None:
+    with pytest.raises(ConfigError, match=r"^KARPOV_DATABASE_URL: "):
+        load_settings(database_url="mysql://x")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("a", ["a"]),
+        ("a,b", ["a", "b"]),
+        (" a , b ,, c ,", ["a", "b", "c"]),
+        ("", []),
+    ],
+)
+def test_comma_lists_parse(monkeypatch: pytest.MonkeyPatch, raw: str, expected: list[str]) -> None:
+    monkeypatch.setenv("KARPOV_ADMIN_TOKENS", raw)
+    assert load_settings().admin_tokens == expected
+
+
+def test_trusted_proxies_parse_as_a_comma_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KARPOV_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1 ,2001:db8::/32")
+    assert load_settings().trusted_proxies == ["10.0.0.0/8", "192.168.1.1", "2001:db8::/32"]
+
+
+def test_settings_are_frozen() -> None:
+    settings = load_settings()
+    with pytest.raises(ValidationError):
+        settings.env = "prod"  # type: ignore[misc]
+
+
+# -- master key file -----------------------------------------------------------------------
+
+
+def test_master_key_file_is_created_once_with_mode_0600(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "master.key"
+    key = load_or_create_master_key(path)
+    assert len(key) == 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text().strip()
+    assert len(text) == 64
+    assert set(text) <= HEX
+    assert bytes.fromhex(text) == key
+
+
+def test_master_key_file_is_reused(tmp_path: Path) -> None:
+    path = tmp_path / "master.key"
+    first = load_or_create_master_key(path)
+    written = path.read_bytes()
+    assert load_or_create_master_key(path) == first
+    assert path.read_bytes() == written
+
+
+def test_two_creations_in_different_places_differ(tmp_path: Path) -> None:
+    assert load_or_create_master_key(tmp_path / "a.key") != load_or_create_master_key(
+        tmp_path / "b.key"
+    )
+
+
+@pytest.mark.parametrize("content", ["not hex at all", "ab" * 31, "ab" * 33, ""])
+def test_a_corrupt_master_key_file_is_a_config_error(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "master.key"
+    path.write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        load_or_create_master_key(path)
+    message = str(caught.value)
+    assert message.startswith("KARPOV_MASTER_KEY")
+    assert "\n" not in message
+    assert path.read_text() == content  # never overwritten
+
+
+def test_settings_without_a_master_key_use_var_master_key_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings()
+    key = settings.master_key_bytes()
+    path = tmp_path / "var" / "master.key"
+    assert path.is_file()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert Settings().master_key_bytes() == key  # another process start: same key
+
+
+def test_a_master_key_setting_wins_over_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KARPOV_MASTER_KEY", "0f" * 32)
+    assert load_settings().master_key_bytes() == bytes([0x0F]) * 32
+    assert not (tmp_path / "var").exists()
