@@ -75,7 +75,9 @@ async def list_sessions(req: RestRequest) -> dict[str, Any]:
 
 
 async def revoke_session(req: RestRequest) -> None:
-    await accounts.session_revoke(req.ctx, SessionRevokeInput(session_id=strawberry.ID(req.path("id"))))
+    await accounts.session_revoke(
+        req.ctx, SessionRevokeInput(session_id=strawberry.ID(req.path("id")))
+    )
 
 
 async def revoke_other_sessions(req: RestRequest) -> dict[str, Any]:

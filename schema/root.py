@@ -68,7 +68,7 @@ def _cursor_offset(cursor: str | None) -> int:
         return 0
     try:
         kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind == "offset" and value.isdigit():
+        if kind == "offset" and value.isdigit() and len(value) <= 9:
             return int(value) + 1
     except ValueError:
         pass
@@ -96,6 +96,9 @@ class Query:
             me = await accounts.viewer(ctx)
             if me.id == id:
                 return me
+            for session in await accounts.sessions(ctx):
+                if session.id == id:
+                    return session
         try:
             return await admin.admin_user(ctx, id)
         except DomainError:

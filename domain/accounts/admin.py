@@ -24,6 +24,9 @@ log = logging.getLogger("karpov.accounts.admin")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+MAX_OFFSET = 1_000_000
+"""Deeper pages are refused: offsets past 64 bits overflow the database, and scanning a
+million rows to skip them is no way to page anyway."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,8 @@ class AdminUserService:
         if limit <= 0 or limit > MAX_PAGE_SIZE:
             limit = DEFAULT_PAGE_SIZE
         offset = max(offset, 0)
+        if offset > MAX_OFFSET:
+            raise InvalidInput(f"offset must be at most {MAX_OFFSET}", field="offset")
         async with self._uow() as uow:
             return await uow.users.list(flt, limit=limit, offset=offset)
 
@@ -118,8 +123,8 @@ class AdminUserService:
             )
             await uow.users.update(updated)
             await uow.commit()
-        if new_status.blocks_sign_in or new_role.rank < user.role.rank:
-            # A locked account or a reduced role must not keep acting through old sessions.
+        if new_status is not UserStatus.ACTIVE or new_role.rank < user.role.rank:
+            # An inactive account or a reduced role must not keep acting through old sessions.
             await self._sessions.delete_for_user(user_id)
         log.info(
             "admin updated user",

@@ -211,7 +211,7 @@ class AccountService:
             return None
         async with self._uow() as uow:
             user = await uow.users.get(session.user_id)
-        if user is None or user.status.blocks_sign_in:
+        if user is None or user.status is not UserStatus.ACTIVE:
             return None
         if now - session.last_seen_at >= self._policy.session_touch_interval:
             await self._sessions.touch(session, now)
