@@ -22,12 +22,12 @@ from gateway.metrics import MetricsMiddleware, metrics_endpoint
 from gateway.middleware import (
     AdminTokens,
     BodySizeLimitMiddleware,
-    ClientIpMiddleware,
+    ClientIpResolver,
     CsrfMiddleware,
     PrincipalMiddleware,
-    RequestIdMiddleware,
-    SecurityHeadersMiddleware,
+    ResponseHeadersMiddleware,
 )
+from gateway.routing import IndexedRouter
 from gateway.settings import Settings
 from resolvers.context import Context, Services
 from rest.openapi import docs_html, openapi_document
@@ -75,9 +75,15 @@ def create_app(
     )
     registry = CollectorRegistry()
     app: Starlette
+    started: list[Container] = []  # the running container, set by the lifespan
+
+    def container() -> Container:
+        if not started:
+            raise RuntimeError("the application is not started (lifespan did not run)")
+        return started[0]
 
     def services() -> Services:
-        return _container(app).services
+        return container().services
 
     def make_context(request: Request, cookies: ResponseCookies) -> Context:
         st = request.scope.get("state", {})
@@ -122,31 +128,29 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        container = await factory(settings)
-        app.state.container = container
+        running = await factory(settings)
+        app.state.container = running
+        started.append(running)
         try:
             yield
         finally:
-            await container.close()
+            started.clear()
+            await running.close()
             app.state.container = None
 
-    app = Starlette(
-        routes=routes,
-        lifespan=lifespan,
-        exception_handlers={404: not_found, 405: not_found},
-    )
+    app = Starlette(exception_handlers={404: not_found, 405: not_found})
+    app.router = IndexedRouter(routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.container = None
     app.state.metrics_registry = registry
     app.add_middleware(
         PrincipalMiddleware,
-        accounts=lambda: _container(app).services.accounts,
+        accounts=lambda: container().services.accounts,
         admin_tokens=AdminTokens(tuple(t.encode() for t in settings.admin_tokens)),
+        client_ips=ClientIpResolver(settings.trusted_proxies),
     )
     app.add_middleware(CsrfMiddleware, secure=settings.secure_cookies, exempt_paths=CSRF_EXEMPT)
-    app.add_middleware(ClientIpMiddleware, trusted_proxies=settings.trusted_proxies)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(ResponseHeadersMiddleware)
     app.add_middleware(MetricsMiddleware, registry=registry)
-    app.add_middleware(RequestIdMiddleware)
     return app

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.accounts.admin import AdminUserService
+from domain.accounts.auth_cache import AuthenticationCache
 from domain.accounts.passwords import Argon2PasswordHasher
 from domain.accounts.policy import AccountPolicy
 from domain.accounts.ports import PasswordHasher, SessionStore
@@ -91,13 +92,15 @@ async def build_container(
     rules = PasswordRules(
         policy, HibpClient(settings.hibp_url, http=http, timeout=settings.hibp_timeout)
     )
+    cache = AuthenticationCache(clock, ttl=settings.auth_cache_ttl)
     services = Services(
         accounts=AccountService(
             uow=uow, sessions=sessions, hasher=hasher, password_rules=rules, clock=clock,
-            policy=policy,
+            policy=policy, cache=cache,
         ),
         admin_users=AdminUserService(
-            uow=uow, sessions=sessions, hasher=hasher, password_rules=rules, clock=clock
+            uow=uow, sessions=sessions, hasher=hasher, password_rules=rules, clock=clock,
+            cache=cache,
         ),
         runtime=RuntimeConfig(timezone=settings.timezone),
     )  # fmt: skip

@@ -13,12 +13,13 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Host, Match, Mount
+from starlette.routing import BaseRoute, Host, Match, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS_TOTAL = "karpov_http_requests_total"
@@ -143,15 +144,16 @@ class MetricsMiddleware:
         self.app = app
         self.registry = registry
         self.metrics = http_metrics(registry)
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        # Routers mutate the scope (root_path, path_params) on the way down: match against
-        # a snapshot taken before, but let components downstream set "route_template".
-        snapshot = dict(scope)
+        # Routers mutate the scope (root_path, path_params) on the way down: remember what
+        # matching needs, but let components downstream set "route_template".
+        before = (scope.get("root_path", ""), scope.get("app"))
         status_code = 500
         started = time.perf_counter()
 
@@ -165,22 +167,41 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - started
-            self._observe(scope, snapshot, status_code, elapsed)
+            self._observe(scope, before, status_code, elapsed)
 
-    def _observe(self, scope: Scope, snapshot: Scope, status_code: int, elapsed: float) -> None:
-        preset = scope.get("route_template")
-        if isinstance(preset, str) and preset:
-            route = preset
-        else:
-            if snapshot.get("app") is None:
-                # We wrap the app from outside: Starlette set scope["app"] on the way down.
-                snapshot["app"] = scope.get("app") or self.app
-            route = route_template(snapshot)
+    def _observe(
+        self, scope: Scope, before: tuple[str, Any], status_code: int, elapsed: float
+    ) -> None:
+        route = self._route_label(scope, before)
         method = str(scope.get("method", "")).upper()
         if method not in KNOWN_METHODS:
             method = "OTHER"
-        self.metrics.requests.labels(method=method, route=route, status=str(status_code)).inc()
-        self.metrics.duration.labels(method=method, route=route).observe(elapsed)
+        key = (method, route, status_code)
+        children = self._children.get(key)
+        if children is None:
+            # labels() hashes and locks on every call; the children are stable, keep them.
+            children = (
+                self.metrics.requests.labels(method=method, route=route, status=str(status_code)),
+                self.metrics.duration.labels(method=method, route=route),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(elapsed)
+
+    def _route_label(self, scope: Scope, before: tuple[str, Any]) -> str:
+        preset = scope.get("route_template")
+        if isinstance(preset, str) and preset:
+            return preset
+        # Starlette's router records the route it dispatched to: no second matching pass.
+        # (Inside a mount its path is relative to the mount, so match in that case.)
+        matched = scope.get("route")
+        root_path, app = before
+        if isinstance(matched, Route) and scope.get("root_path", "") == root_path:
+            return matched.path
+        # We may wrap the app from outside: then Starlette set scope["app"] on the way down.
+        snapshot = {**scope, "root_path": root_path, "app": app or scope.get("app") or self.app}
+        snapshot.pop("path_params", None)
+        return route_template(snapshot)
 
 
 def metrics_endpoint(registry: CollectorRegistry) -> Callable[[Request], Awaitable[Response]]:

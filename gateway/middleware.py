@@ -78,33 +78,6 @@ async def reject(
     await send({"type": "http.response.body", "body": body})
 
 
-class RequestIdMiddleware:
-    """Takes a sane ``X-Request-Id`` or makes one; echoes it and tags every log line."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = header(scope, b"x-request-id")
-        request_id = given if given and _REQUEST_ID_OK.match(given) else secrets.token_hex(8)
-        state(scope)["request_id"] = request_id
-        token = request_id_var.set(request_id)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []),
-                                      (b"x-request-id", request_id.encode())]  # fmt: skip
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            request_id_var.reset(token)
-
-
 SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"strict-transport-security", b"max-age=31536000; includeSubDomains"),
     (b"content-security-policy", b"default-src 'self'"),
@@ -113,10 +86,20 @@ SECURITY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-content-type-options", b"nosniff"),
     (b"permissions-policy", b"geolocation=(), microphone=(), camera=()"),
 ]
+_CSP = b"content-security-policy"
+_SECURITY_WITHOUT_CSP = [h for h in SECURITY_HEADERS if h[0] != _CSP]
 
 
-class SecurityHeadersMiddleware:
-    """The original gateway's security headers, on every response."""
+def request_id_of(scope: Scope) -> str:
+    """A sane ``X-Request-Id`` from the client, or a new one."""
+    given = header(scope, b"x-request-id")
+    return given if given and _REQUEST_ID_OK.match(given) else secrets.token_hex(8)
+
+
+class ResponseHeadersMiddleware:
+    """Request id (taken when sane, else made; echoed; tags every log line) and the
+    original gateway's security headers on every response. One layer for both: each
+    extra ASGI layer is a measurable share of a cheap request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -125,15 +108,25 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        request_id = request_id_of(scope)
+        state(scope)["request_id"] = request_id
+        token = request_id_var.set(request_id)
+        id_header = (b"x-request-id", request_id.encode())
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {k.lower() for k, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in SECURITY_HEADERS if k not in present]
-                message["headers"] = [*message.get("headers", []), *extra]
+                headers = list(message.get("headers", []))
+                # Only the CSP may be set by a page itself (GraphiQL relaxes it for fonts).
+                own_csp = any(k.lower() == _CSP for k, _ in headers)
+                headers.extend(_SECURITY_WITHOUT_CSP if own_csp else SECURITY_HEADERS)
+                headers.append(id_header)
+                message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            request_id_var.reset(token)
 
 
 class BodySizeLimitMiddleware:
@@ -191,12 +184,11 @@ class BodySizeLimitMiddleware:
             # client already has its 413.
 
 
-class ClientIpMiddleware:
+class ClientIpResolver:
     """The client address: the peer, or — only when the peer is a trusted proxy — the
     right-most ``X-Forwarded-For`` entry that is not itself a trusted proxy."""
 
-    def __init__(self, app: ASGIApp, trusted_proxies: Sequence[str]) -> None:
-        self.app = app
+    def __init__(self, trusted_proxies: Sequence[str]) -> None:
         self.trusted = [ipaddress.ip_network(c, strict=False) for c in trusted_proxies]
 
     def _is_trusted(self, ip: str) -> bool:
@@ -223,11 +215,6 @@ class ClientIpMiddleware:
                 return hop
             ip = hop
         return ip
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            state(scope)["client_ip"] = self.client_ip(scope)
-        await self.app(scope, receive, send)
 
 
 def _has_header_credentials(scope: Scope) -> bool:
@@ -306,10 +293,19 @@ class AdminTokens:
         return found
 
 
+_CREDENTIAL_HEADERS = frozenset(
+    {b"user-agent", b"authorization", b"x-api-key", b"x-admin-key", b"x-session-id", b"cookie"}
+)
+
+
+def _text(raw: bytes | None) -> str | None:
+    return raw.decode("latin-1") if raw is not None else None
+
+
 class PrincipalMiddleware:
-    """One principal resolution per request: API key (seam), admin token, or session
-    (cookie ``sid``, ``X-Session-Id``, or ``Authorization: Bearer``). ``accounts`` is a
-    provider because the service is built at start-up, after the middleware stack."""
+    """The client address, then one principal resolution per request: API key (seam),
+    admin token, or session (cookie ``sid``, ``X-Session-Id``, ``Authorization: Bearer``).
+    ``accounts`` is a provider: the service is built at start-up, after this stack."""
 
     def __init__(
         self,
@@ -317,9 +313,11 @@ class PrincipalMiddleware:
         *,
         accounts: Callable[[], AccountService],
         admin_tokens: AdminTokens,
+        client_ips: ClientIpResolver,
         api_keys: ApiKeyAuthenticator | None = None,
     ) -> None:
         self.app = app
+        self.client_ips = client_ips
         self.accounts = accounts
         self.admin_tokens = admin_tokens
         self.api_keys = api_keys
@@ -329,17 +327,18 @@ class PrincipalMiddleware:
             await self.app(scope, receive, send)
             return
         st = state(scope)
-        ip = st.get("client_ip")
-        ua = header(scope, b"user-agent")
+        ip = st["client_ip"] = self.client_ips.client_ip(scope)
+        found_headers = {k: v for k, v in scope["headers"] if k in _CREDENTIAL_HEADERS}
+        ua = _text(found_headers.get(b"user-agent"))
         principal = anonymous(ip, ua)
         bearer = None
-        authorization = header(scope, b"authorization")
+        authorization = _text(found_headers.get(b"authorization"))
         if authorization and authorization[:7].lower() == "bearer ":
             bearer = authorization[7:].strip()
-        api_key = header(scope, b"x-api-key") or (
+        api_key = _text(found_headers.get(b"x-api-key")) or (
             bearer if bearer and bearer.startswith("mk_") else None
         )
-        admin_key = header(scope, b"x-admin-key")
+        admin_key = _text(found_headers.get(b"x-admin-key"))
         if api_key is not None:
             if self.api_keys is None:
                 await reject(scope, send, 401, 40100, "invalid api key", "UNAUTHENTICATED")
@@ -356,7 +355,11 @@ class PrincipalMiddleware:
                 AuthMethod.ADMIN_TOKEN, role=Role.SUPERADMIN, client_ip=ip, user_agent=ua
             )
         else:
-            token = cookies(scope).get("sid") or header(scope, b"x-session-id") or bearer
+            token = (
+                (cookies(scope).get("sid") if b"cookie" in found_headers else None)
+                or _text(found_headers.get(b"x-session-id"))
+                or bearer
+            )
             if token:
                 st["session_token"] = token
                 try:

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     hibp_mode: BreachCheckMode = BreachCheckMode.FAIL_OPEN
     hibp_timeout: float = Field(default=5.0, gt=0, le=60)
     session_ttl: timedelta = timedelta(days=7)
+    auth_cache_ttl: timedelta = timedelta(seconds=1)
+    """How long a process may reuse a resolved session without asking the store again:
+    the bound on how late a revocation made by another process takes effect."""
     min_password_strength: int = Field(default=3, ge=0, le=4)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     graphiql: bool = True
@@ -90,7 +93,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    @field_validator("session_ttl", mode="before")
+    @field_validator("session_ttl", "auth_cache_ttl", mode="before")
     @classmethod
     def _seconds_as_text(cls, value: object) -> object:
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():

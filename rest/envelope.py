@@ -26,10 +26,9 @@ def rfc3339(value: datetime | None) -> str | None:
     """UTC, 'Z' suffix, fractional seconds only when non-zero (protojson style)."""
     if value is None:
         return None
-    value = value.astimezone(UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    text = value.astimezone(UTC).replace(tzinfo=None).isoformat()
     if value.microsecond:
-        text += f".{value.microsecond:06d}".rstrip("0")
+        text = text.rstrip("0")
     return text + "Z"
 
 

@@ -9,9 +9,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
+from starlette.types import Receive, Scope, Send
 
 from domain.errors import DomainError, InvalidInput
 from resolvers.context import Context
@@ -121,25 +122,39 @@ async def _read_body(request: Request) -> dict[str, Any]:
     return body
 
 
-def _endpoint(route: Route, make_context: ContextFactory, secure_cookies: bool) -> Any:
-    async def endpoint(request: Request) -> Response:
-        cookies = ResponseCookies(secure=secure_cookies)
-        ctx = make_context(request, cookies)
+class RouteEndpoint:
+    """A raw ASGI endpoint for one route: builds the context, calls the handler, maps
+    errors, sends the envelope. (A plain ASGI callable skips Starlette's per-request
+    function wrapper, which is a visible share of a cheap request.)"""
+
+    def __init__(self, route: Route, make_context: ContextFactory, secure_cookies: bool) -> None:
+        self.route = route
+        self.make_context = make_context
+        self.secure_cookies = secure_cookies
+        self.__name__ = route.handler.__name__
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.route
+        request = Request(scope, receive)
+        cookies = ResponseCookies(secure=self.secure_cookies)
+        ctx = self.make_context(request, cookies)
         response: JSONResponse
         try:
-            body = await _read_body(request) if route.method in ("POST", "PUT", "PATCH") else {}
+            body = await _read_body(request) if route.method in _BODY_METHODS else {}
             data = await route.handler(RestRequest(ctx=ctx, request=request, body=body))
             response = success(route.style, data, route.status)
         except DomainError as error:
             response = domain_failure(route.style, error)
+        except ClientDisconnect:
+            raise
         except Exception:
             log.exception("unexpected error in /v1 handler", extra={"route": route.path})
             response = failure(route.style, 500, 50000, 13, "internal error")
         cookies.apply(response)
-        return response
+        await response(scope, receive, send)
 
-    endpoint.__name__ = route.handler.__name__
-    return endpoint
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 def build_routes(
@@ -148,7 +163,7 @@ def build_routes(
     return [
         StarletteRoute(
             r.path,
-            _endpoint(r, make_context, secure_cookies),
+            RouteEndpoint(r, make_context, secure_cookies),
             methods=[r.method],
             name=f"{r.method} {r.path}",
         )

@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TypeVar
 
+from domain.accounts.auth_cache import AuthenticationCache
 from domain.accounts.emails import normalize_email
 from domain.accounts.errors import InsufficientRole, LastSuperadmin, UserNotFound
 from domain.accounts.model import Page, Role, User, UserFilter, UserStatus
@@ -65,12 +66,14 @@ class AdminUserService:
         hasher: PasswordHasher,
         password_rules: PasswordRules,
         clock: Clock,
+        cache: AuthenticationCache | None = None,
     ) -> None:
         self._uow = uow
         self._sessions = sessions
         self._hasher = hasher
         self._rules = password_rules
         self._clock = clock
+        self._cache = cache
 
     async def list_users(
         self, principal: Principal, flt: UserFilter, *, limit: int, offset: int
@@ -123,6 +126,7 @@ class AdminUserService:
             )
             await uow.users.update(updated)
             await uow.commit()
+        self._forget(user_id)
         if new_status is not UserStatus.ACTIVE or new_role.rank < user.role.rank:
             # An inactive account or a reduced role must not keep acting through old sessions.
             await self._sessions.delete_for_user(user_id)
@@ -147,6 +151,7 @@ class AdminUserService:
                 user.with_changes(password_hash=password_hash, updated_at=self._clock.now())
             )
             await uow.commit()
+        self._forget(user_id)
         await self._sessions.delete_for_user(user_id)
 
     async def bootstrap_superadmin(self, email: str) -> BootstrapResult:
@@ -174,6 +179,10 @@ class AdminUserService:
             await uow.users.add(user)
             await uow.commit()
         return BootstrapResult(user=user, created=True, password=password)
+
+    def _forget(self, user_id: str) -> None:
+        if self._cache is not None:
+            self._cache.forget_user(user_id)
 
     @staticmethod
     def _require_admin(principal: Principal) -> None:

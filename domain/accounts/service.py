@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
+from domain.accounts.auth_cache import AuthenticationCache
 from domain.accounts.emails import normalize_email
 from domain.accounts.errors import (
     AccountLocked,
@@ -105,6 +107,7 @@ class AccountService:
         password_rules: PasswordRules,
         clock: Clock,
         policy: AccountPolicy,
+        cache: AuthenticationCache | None = None,
     ) -> None:
         self._uow = uow
         self._sessions = sessions
@@ -112,6 +115,7 @@ class AccountService:
         self._rules = password_rules
         self._clock = clock
         self._policy = policy
+        self._cache = cache or AuthenticationCache(clock, ttl=timedelta(0))
 
     # -- registration and sign-in -------------------------------------------------------
 
@@ -170,6 +174,7 @@ class AccountService:
                 user = current.with_changes(last_login_at=issued.session.created_at)
                 await uow.users.update(user)
                 await uow.commit()
+        self._cache.forget_user(user.id)
         return LoginResult(issued=issued, user=user)
 
     @staticmethod
@@ -202,11 +207,16 @@ class AccountService:
         account may no longer sign in. Cheap: one session and one user lookup."""
         if not token or len(token) > 256:
             return None
-        session = await self._sessions.get_by_token_hash(token_hash(token))
+        hashed = token_hash(token)
+        now = self._clock.now()
+        cached = self._cache.lookup(hashed)
+        if cached is not None and cached[0].expires_at > now:
+            return Authenticated(session=cached[0], user=cached[1])
+        session = await self._sessions.get_by_token_hash(hashed)
         if session is None:
             return None
-        now = self._clock.now()
         if session.expires_at <= now:
+            self._cache.forget_token(hashed)
             await self._sessions.delete(session.user_id, session.id)
             return None
         async with self._uow() as uow:
@@ -215,12 +225,17 @@ class AccountService:
             return None
         if now - session.last_seen_at >= self._policy.session_touch_interval:
             await self._sessions.touch(session, now)
+            session = replace(session, last_seen_at=now)
+        self._cache.store(session, user)
         return Authenticated(session=session, user=user)
 
     # -- the signed-in user -----------------------------------------------------------
 
     async def me(self, principal: Principal) -> User:
         user_id = self._require_user(principal)
+        user = self._cache.user(user_id)
+        if user is not None:
+            return user
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
         if user is None:
@@ -234,10 +249,12 @@ class AccountService:
             if session is None:
                 raise Unauthenticated("session not found or expired")
             await self._sessions.delete(session.user_id, session.id)
+            self._cache.forget_user(session.user_id)
             return
         if principal.session_id is None or principal.user_id is None:
             raise Unauthenticated()
         await self._sessions.delete(principal.user_id, principal.session_id)
+        self._cache.forget_user(principal.user_id)
 
     async def change_password(
         self, principal: Principal, old_password: str, new_password: str
@@ -258,6 +275,7 @@ class AccountService:
                 current.with_changes(password_hash=new_hash, updated_at=self._clock.now())
             )
             await uow.commit()
+        self._cache.forget_user(user.id)
         return await self._sessions.delete_for_user(user.id, except_id=principal.session_id)
 
     async def list_sessions(self, principal: Principal) -> list[Session]:
@@ -269,9 +287,11 @@ class AccountService:
         user_id = self._require_user(principal)
         if not await self._sessions.delete(user_id, session_id):
             raise SessionNotFound(field="sessionId")
+        self._cache.forget_user(user_id)
 
     async def revoke_other_sessions(self, principal: Principal) -> int:
         user_id = self._require_user(principal)
+        self._cache.forget_user(user_id)
         return await self._sessions.delete_for_user(user_id, except_id=principal.session_id)
 
     @staticmethod

@@ -1,0 +1,132 @@
+"""A small, fast HTTP/1.1 load generator: asyncio streams, keep-alive, closed loop.
+
+Each of C connections sends one request, reads the status line and headers in one
+``readuntil``, then exactly Content-Length body bytes, and starts over. There is no HTTP
+library in the loop on purpose: the generator must stay far cheaper per request than the
+server, otherwise it measures itself. ``Run.client_cpu`` tells whether it did: a generator
+near 100% of its CPU is the bottleneck; one with slack is not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+HEADER_END = b"\r\n\r\n"
+CONTENT_LENGTH = b"\r\ncontent-length:"
+
+
+@dataclass
+class Run:
+    """What one measured window saw; latencies are in seconds."""
+
+    requests: int = 0
+    non_2xx: int = 0
+    duration: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    client_cpu: float = 0.0  # CPU seconds / wall seconds over the measured window
+    server_cpu: float | None = None  # the same for the server, when a probe was given
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.duration if self.duration else 0.0
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        if len(self.latencies) < 2:
+            return self.latencies[0]
+        return statistics.quantiles(self.latencies, n=100, method="inclusive")[int(q) - 1]
+
+
+def build_request(host: str, port: int, path: str, headers: dict[str, str]) -> bytes:
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: keep-alive"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _content_length(head: bytes) -> int:
+    lower = head.lower()
+    start = lower.find(CONTENT_LENGTH)
+    if start < 0:
+        raise ValueError("response without Content-Length (chunked is not supported)")
+    start += len(CONTENT_LENGTH)
+    return int(lower[start : lower.index(b"\r\n", start)])
+
+
+async def _connection(
+    host: str, port: int, request: bytes, measure_from: float, measure_to: float, run: Run
+) -> None:
+    """One keep-alive connection in a closed loop; only responses that complete inside the
+    measured window are counted (throughput = completions per second of steady state)."""
+    reader, writer = await asyncio.open_connection(host, port)
+    clock = time.perf_counter
+    latencies = run.latencies
+    try:
+        while True:
+            started = clock()
+            if started >= measure_to:
+                return
+            writer.write(request)
+            head = await reader.readuntil(HEADER_END)
+            await reader.readexactly(_content_length(head))
+            done = clock()
+            if measure_from <= done <= measure_to:
+                run.requests += 1
+                latencies.append(done - started)
+                if not head.startswith(b"2", 9):
+                    run.non_2xx += 1
+    finally:
+        writer.close()
+
+
+async def measure(
+    host: str,
+    port: int,
+    path: str,
+    headers: dict[str, str] | None = None,
+    *,
+    connections: int = 32,
+    warmup: float = 2.0,
+    duration: float = 5.0,
+    server_cpu: Callable[[], float | None] = lambda: None,
+) -> Run:
+    """Drive ``GET path`` with ``connections`` concurrent keep-alive connections for
+    ``warmup`` seconds (uncounted), then ``duration`` seconds (counted). ``server_cpu``
+    returns the server's CPU seconds so far (or None), to show who was saturated."""
+    request = build_request(host, port, path, headers or {})
+    run = Run()
+    start = time.perf_counter()
+    measure_from, measure_to = start + warmup, start + warmup + duration
+    marks: list[tuple[float, float, float | None]] = []
+
+    async def mark_at(moment: float) -> None:
+        await asyncio.sleep(max(0.0, moment - time.perf_counter()))
+        marks.append((time.perf_counter(), time.process_time(), server_cpu()))
+
+    markers = [asyncio.create_task(mark_at(moment)) for moment in (measure_from, measure_to)]
+    await asyncio.gather(
+        *(
+            _connection(host, port, request, measure_from, measure_to, run)
+            for _ in range(connections)
+        )
+    )
+    await asyncio.gather(*markers)
+    (wall0, cpu0, server0), (wall1, cpu1, server1) = marks
+    run.duration = duration
+    run.client_cpu = (cpu1 - cpu0) / (wall1 - wall0)
+    if server0 is not None and server1 is not None:
+        run.server_cpu = (server1 - server0) / (wall1 - wall0)
+    return run
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
+    """uvloop when installed (it is, with uvicorn[standard]): a cheaper client loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop
+    return uvloop.new_event_loop  # type: ignore[no-any-return]
