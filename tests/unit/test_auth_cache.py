@@ -12,13 +12,26 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 def _user(user_id: str = "u1") -> User:
-    return User(id=user_id, email=f"{user_id}@example.com", password_hash=None,
-                status=UserStatus.ACTIVE, role=Role.USER, created_at=NOW, updated_at=NOW)  # fmt: skip
+    return User(
+        id=user_id,
+        email=f"{user_id}@example.com",
+        password_hash=None,
+        status=UserStatus.ACTIVE,
+        role=Role.USER,
+        created_at=NOW,
+        updated_at=NOW,
+    )
 
 
 def _session(token_hash: str, user_id: str = "u1") -> Session:
-    return Session(id=token_hash[:4], user_id=user_id, token_hash=token_hash, created_at=NOW,
-                   expires_at=NOW + timedelta(days=1), last_seen_at=NOW)  # fmt: skip
+    return Session(
+        id=token_hash[:4],
+        user_id=user_id,
+        token_hash=token_hash,
+        created_at=NOW,
+        expires_at=NOW + timedelta(days=1),
+        last_seen_at=NOW,
+    )
 
 
 def test_entries_expire_after_the_ttl() -> None:
