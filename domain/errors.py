@@ -66,3 +66,16 @@ def all_error_classes() -> list[type[DomainError]]:
             seen.append(cls)
             stack.extend(cls.__subclasses__())
     return seen
+
+
+class RateLimited(DomainError):
+    """Too many attempts; ``retry_after`` seconds until the next one may succeed."""
+
+    code = "RATE_LIMITED"
+    default_message = "too many attempts, try again later"
+
+    def __init__(
+        self, message: str | None = None, *, retry_after: int = 1, field: str | None = None
+    ) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = max(1, retry_after)

@@ -88,6 +88,37 @@ def cmd_bootstrap_admin(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from domain.keyring import DecryptionFailed
+    from gateway.container import build_container
+
+    settings = _settings()
+
+    async def run() -> int:
+        container = await build_container(settings)
+        try:
+            report = await container.key_rotation.rotate()
+        except DecryptionFailed:
+            print(
+                "karpov: the stored key versions cannot be opened with this "
+                "KARPOV_MASTER_KEY; nothing was changed",
+                file=sys.stderr,
+            )
+            return 2
+        finally:
+            await container.close()
+        print(
+            f"karpov: key version {report.version} is current; re-encrypted "
+            f"{report.reencrypted} secret(s); {report.remaining} changed meanwhile"
+        )
+        if report.remaining:
+            print("karpov: run `karpov keys rotate` again to finish", file=sys.stderr)
+            return 1
+        return 0
+
+    return asyncio.run(run())
+
+
 def cmd_export_schema(args: argparse.Namespace) -> int:
     from schema.build import SDL_PATH, export_sdl
 
@@ -134,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     boot = sub.add_parser("bootstrap-admin", help="create a superadmin (idempotent)")
     boot.add_argument("--email", default="admin@example.com")
     boot.set_defaults(func=cmd_bootstrap_admin)
+
+    keys = sub.add_parser("keys", help="manage the key ring of secrets at rest")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser(
+        "rotate", help="add a key version and re-encrypt every stored secret under it"
+    ).set_defaults(func=cmd_keys_rotate)
 
     export = sub.add_parser("export-schema", help="write schema/schema.graphql")
     export.add_argument("--output")

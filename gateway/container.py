@@ -15,13 +15,24 @@ from domain.accounts.passwords import Argon2PasswordHasher
 from domain.accounts.policy import AccountPolicy
 from domain.accounts.ports import PasswordHasher, SessionStore
 from domain.accounts.service import AccountService, PasswordRules
+from domain.accounts.sessions import SessionIssuer
 from domain.clock import Clock, SystemClock
+from domain.keyring import KeyEncryptionKey, derive_key
+from domain.keyring_service import KeyRingProvider, KeyRotation
 from domain.runtime import RuntimeConfig
+from domain.twofactor.codes import RecoveryCodeHasher
+from domain.twofactor.ports import ChallengeStore
+from domain.twofactor.rotation import TotpSecretHolder
+from domain.twofactor.service import TwoFactorService
 from gateway.settings import Settings
 from integrations.hibp import HibpClient
+from integrations.qr import SegnoQrRenderer
+from persistence.redis.challenges import RedisChallengeStore
 from persistence.redis.sessions import RedisSessionStore
 from persistence.sql.accounts import SqlUnitOfWorkFactory
+from persistence.sql.challenges import SqlChallengeStore
 from persistence.sql.engine import create_engine, ping
+from persistence.sql.keyring import SqlKeyVersionStore
 from persistence.sql.sessions import SqlSessionStore
 from resolvers.context import Services
 
@@ -36,6 +47,7 @@ class Container:
     http: httpx.AsyncClient
     services: Services
     clock: Clock
+    key_rotation: KeyRotation
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def readiness(self) -> dict[str, bool]:
@@ -80,7 +92,7 @@ async def build_container(
         RedisSessionStore(redis, prefix=REDIS_PREFIX) if redis is not None
         else SqlSessionStore(engine)
     )  # fmt: skip
-    uow = SqlUnitOfWorkFactory(engine)
+    uow = SqlUnitOfWorkFactory(engine, clock)
     hasher = hasher or Argon2PasswordHasher(
         time_cost=settings.argon2_time_cost, memory_cost_kib=settings.argon2_memory_kib
     )
@@ -93,18 +105,36 @@ async def build_container(
         policy, HibpClient(settings.hibp_url, http=http, timeout=settings.hibp_timeout)
     )
     cache = AuthenticationCache(clock, ttl=settings.auth_cache_ttl)
+    master_key = settings.master_key_bytes()
+    keys = KeyRingProvider(SqlKeyVersionStore(engine, clock), KeyEncryptionKey(master_key))
+    challenges: ChallengeStore = (
+        RedisChallengeStore(redis, prefix=REDIS_PREFIX) if redis is not None
+        else SqlChallengeStore(engine)
+    )  # fmt: skip
+    twofactor = TwoFactorService(
+        uow=uow,
+        challenges=challenges,
+        sessions=sessions,
+        issuer=SessionIssuer(sessions=sessions, uow=uow, clock=clock, policy=policy, cache=cache),
+        keys=keys,
+        recovery_hasher=RecoveryCodeHasher(derive_key(master_key, "karpov:recovery-codes:v1")),
+        qr=SegnoQrRenderer(),
+        clock=clock,
+        cache=cache,
+    )
     services = Services(
         accounts=AccountService(
             uow=uow, sessions=sessions, hasher=hasher, password_rules=rules, clock=clock,
-            policy=policy, cache=cache,
+            policy=policy, cache=cache, second_factor=twofactor,
         ),
         admin_users=AdminUserService(
             uow=uow, sessions=sessions, hasher=hasher, password_rules=rules, clock=clock,
             cache=cache,
         ),
+        twofactor=twofactor,
         runtime=RuntimeConfig(timezone=settings.timezone),
     )  # fmt: skip
     return Container(
         settings=settings, engine=engine, redis=redis, http=http, services=services,
-        clock=clock, _closers=closers,
+        clock=clock, key_rotation=KeyRotation(keys, [TotpSecretHolder(uow)]), _closers=closers,
     )  # fmt: skip

@@ -5,6 +5,8 @@ two edges cannot drift apart. They raise ``DomainError``; each edge maps it."""
 
 from __future__ import annotations
 
+from domain.accounts.model import IssuedSession
+from domain.accounts.model import User as DomainUser
 from resolvers.context import SESSION_COOKIE, Context
 from schema.accounts import (
     AccountLoginInput,
@@ -37,6 +39,7 @@ async def account_login(ctx: Context, input: AccountLoginInput) -> LoginResult:
         input.password,
         client_ip=ctx.principal.client_ip,
         user_agent=ctx.principal.user_agent,
+        totp_code=input.totp_code,
     )
     if result.issued is None:
         return LoginResult(
@@ -46,13 +49,18 @@ async def account_login(ctx: Context, input: AccountLoginInput) -> LoginResult:
             totp_required=result.totp_required,
             challenge_id=result.challenge_id,
         )
-    session = result.issued.session
+    return session_login_result(ctx, result.user, result.issued)
+
+
+def session_login_result(ctx: Context, user: DomainUser, issued: IssuedSession) -> LoginResult:
+    """A completed sign-in: the ``sid`` cookie is set and the token returned."""
+    session = issued.session
     max_age = int((session.expires_at - session.created_at).total_seconds())
-    ctx.cookies.set(SESSION_COOKIE, result.issued.token, max_age=max_age)
+    ctx.cookies.set(SESSION_COOKIE, issued.token, max_age=max_age)
     return LoginResult(
-        sid=result.issued.token,
+        sid=issued.token,
         expires_at=session.expires_at,
-        user=User.from_domain(result.user),
+        user=User.from_domain(user),
         totp_required=False,
         challenge_id=None,
     )

@@ -9,6 +9,7 @@ from domain.accounts.admin import AdminUserService
 from domain.accounts.service import AccountService
 from domain.principal import Principal
 from domain.runtime import RuntimeConfig
+from domain.twofactor.service import TwoFactorService
 
 SESSION_COOKIE = "sid"
 
@@ -27,6 +28,7 @@ class Services:
 
     accounts: AccountService
     admin_users: AdminUserService
+    twofactor: TwoFactorService
     runtime: RuntimeConfig
 
 

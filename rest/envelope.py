@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from domain.errors import DomainError
+from domain.errors import DomainError, RateLimited
 from rest.errors import http_error
 
 
@@ -49,4 +49,6 @@ def domain_failure(style: Style, error: DomainError) -> JSONResponse:
     response = failure(style, mapped.status, mapped.biz, mapped.grpc, error.message)
     if mapped.status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
     return response

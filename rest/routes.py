@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rest import admin, auth, config
+from rest import admin, auth, config, twofactor
 from rest.envelope import Style
 from rest.router import Route
 
@@ -21,6 +21,24 @@ ROUTES: list[Route] = [
     Route("POST", "/v1/auth/password/change", auth.password_change, GRPC,
           "Change the password (ends every other session)", auth="session",
           twin="accountPasswordChange", request_fields=("oldPassword", "newPassword")),
+    # -- two-factor (grpc-gateway in the original) --------------------------------------
+    Route("POST", "/v1/auth/totp/enable", twofactor.enable, GRPC,
+          "Start enrolling an authenticator (secret, otpauth URL, QR code)", auth="session",
+          twin="totpEnable"),
+    Route("POST", "/v1/auth/totp/enable/confirm", twofactor.enable_confirm, GRPC,
+          "Confirm enrolment; returns the user and 10 recovery codes", auth="session",
+          twin="totpEnableConfirm", request_fields=("code",)),
+    Route("POST", "/v1/auth/totp/verify", twofactor.verify, GRPC,
+          "Complete a login challenge (sets the sid cookie)", twin="totpVerify",
+          request_fields=("challengeId", "code")),
+    Route("POST", "/v1/auth/totp/disable", twofactor.disable, GRPC,
+          "Turn two-factor off (TOTP or recovery code)", auth="session", twin="totpDisable",
+          request_fields=("code",)),
+    Route("POST", "/v1/auth/totp/recovery-codes", twofactor.regenerate_recovery_codes, GIN,
+          "Replace the recovery codes (needs a TOTP code)", auth="session",
+          twin="totpRecoveryCodesRegenerate", request_fields=("code",)),
+    Route("GET", "/v1/auth/totp", twofactor.status, GIN,
+          "Two-factor status and recovery codes remaining", auth="session", twin="totpStatus"),
     # -- sessions (new) ------------------------------------------------------------------
     Route("GET", "/v1/auth/sessions", auth.list_sessions, GIN, "My active sessions",
           auth="session", twin="sessions"),

@@ -45,6 +45,15 @@ class User(Node):
     updated_at: datetime
     last_login_at: datetime | None
 
+    @strawberry.field(description="Unused recovery codes; null unless this is the viewer.")
+    async def recovery_codes_remaining(self, info: strawberry.Info) -> int | None:
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        if not self.totp_enabled:
+            return 0
+        return int(await ctx.services.twofactor.recovery_codes_remaining(self.raw_id))
+
     @classmethod
     def from_domain(cls, user: model.User) -> User:
         return cls(

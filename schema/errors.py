@@ -10,7 +10,7 @@ import enum
 
 import strawberry
 
-from domain.errors import DomainError
+from domain.errors import DomainError, RateLimited
 
 
 @strawberry.enum(description="Stable machine-readable error codes.")
@@ -33,6 +33,12 @@ class ErrorCode(enum.Enum):
     LAST_SUPERADMIN = "LAST_SUPERADMIN"
     USER_NOT_FOUND = "USER_NOT_FOUND"
     SESSION_NOT_FOUND = "SESSION_NOT_FOUND"
+    RATE_LIMITED = "RATE_LIMITED"
+    TOTP_ALREADY_ENABLED = "TOTP_ALREADY_ENABLED"
+    TOTP_NOT_ENABLED = "TOTP_NOT_ENABLED"
+    TOTP_NO_PENDING_ENROLMENT = "TOTP_NO_PENDING_ENROLMENT"
+    TOTP_INVALID_CODE = "TOTP_INVALID_CODE"
+    TOTP_CHALLENGE_NOT_FOUND = "TOTP_CHALLENGE_NOT_FOUND"
 
 
 @strawberry.type(description="A failure a client can act on, returned in a payload.")
@@ -42,7 +48,16 @@ class UserError:
     field: str | None = strawberry.field(
         default=None, description="The input field at fault, when there is one."
     )
+    retry_after: int | None = strawberry.field(
+        default=None, description="Seconds to wait before trying again (RATE_LIMITED)."
+    )
 
     @classmethod
     def from_domain(cls, error: DomainError) -> UserError:
-        return cls(code=ErrorCode(error.code), message=error.message, field=error.field)
+        retry_after = error.retry_after if isinstance(error, RateLimited) else None
+        return cls(
+            code=ErrorCode(error.code),
+            message=error.message,
+            field=error.field,
+            retry_after=retry_after,
+        )

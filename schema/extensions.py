@@ -16,7 +16,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as create_alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
 
-from domain.errors import DomainError
+from domain.errors import DomainError, RateLimited
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -43,6 +43,8 @@ def map_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         extensions = {"code": original.code}
         if original.field:
             extensions["field"] = original.field
+        if isinstance(original, RateLimited):
+            extensions["retryAfter"] = original.retry_after
         return GraphQLError(
             original.message,
             nodes=error.nodes,

@@ -13,7 +13,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.errors import DomainError, InvalidInput
-from resolvers import accounts, admin, runtime
+from resolvers import accounts, admin, runtime, twofactor
 from resolvers.context import Context
 from schema.accounts import (
     AccountLoginInput,
@@ -41,6 +41,16 @@ from schema.accounts import (
 )
 from schema.errors import UserError
 from schema.runtime import RuntimeConfig
+from schema.twofactor import (
+    TotpCodeInput,
+    TotpDisablePayload,
+    TotpEnableConfirmPayload,
+    TotpEnablePayload,
+    TotpRecoveryCodesRegeneratePayload,
+    TotpStatus,
+    TotpVerifyInput,
+    TotpVerifyPayload,
+)
 
 MAX_PAGE = 100
 P = TypeVar("P")
@@ -84,6 +94,10 @@ class Query:
     @strawberry.field(description="The signed-in user's active sessions, newest first.")
     async def sessions(self, info: CtxInfo) -> list[Session]:
         return await accounts.sessions(info.context)
+
+    @strawberry.field(description="The viewer's two-factor status.")
+    async def totp_status(self, info: CtxInfo) -> TotpStatus:
+        return await twofactor.totp_status(info.context)
 
     @strawberry.field(description="Public runtime configuration (no secrets).")
     async def runtime_config(self, info: CtxInfo) -> RuntimeConfig:
@@ -211,4 +225,42 @@ class Mutation:
             AdminUserPasswordSetPayload,
             admin.admin_user_password_set(info.context, input),
             lambda ok: {"ok": ok},
+        )
+
+    @strawberry.mutation(description="Start enrolling an authenticator (pending for 10 min).")
+    async def totp_enable(self, info: CtxInfo) -> TotpEnablePayload:
+        return await _payload(
+            TotpEnablePayload, twofactor.totp_enable(info.context), lambda e: {"enrolment": e}
+        )
+
+    @strawberry.mutation(description="Confirm enrolment with a code; returns recovery codes.")
+    async def totp_enable_confirm(
+        self, info: CtxInfo, input: TotpCodeInput
+    ) -> TotpEnableConfirmPayload:
+        return await _payload(
+            TotpEnableConfirmPayload,
+            twofactor.totp_enable_confirm(info.context, input),
+            lambda c: {"user": c.user, "recovery_codes": c.recovery_codes},
+        )
+
+    @strawberry.mutation(description="Complete a password login that needs a second factor.")
+    async def totp_verify(self, info: CtxInfo, input: TotpVerifyInput) -> TotpVerifyPayload:
+        return await _payload(
+            TotpVerifyPayload, twofactor.totp_verify(info.context, input), lambda r: {"result": r}
+        )
+
+    @strawberry.mutation(description="Turn two-factor off (needs a TOTP or recovery code).")
+    async def totp_disable(self, info: CtxInfo, input: TotpCodeInput) -> TotpDisablePayload:
+        return await _payload(
+            TotpDisablePayload, twofactor.totp_disable(info.context, input), lambda ok: {"ok": ok}
+        )
+
+    @strawberry.mutation(description="Replace the recovery codes (needs a TOTP code).")
+    async def totp_recovery_codes_regenerate(
+        self, info: CtxInfo, input: TotpCodeInput
+    ) -> TotpRecoveryCodesRegeneratePayload:
+        return await _payload(
+            TotpRecoveryCodesRegeneratePayload,
+            twofactor.totp_recovery_codes_regenerate(info.context, input),
+            lambda codes: {"recovery_codes": codes},
         )

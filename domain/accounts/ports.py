@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.accounts.model import Page, Session, User, UserFilter
+from domain.twofactor.ports import TotpRepository
 
 
 class UserRepository(Protocol):
@@ -40,6 +41,7 @@ class UnitOfWork(Protocol):
     committing rolls them back."""
 
     users: UserRepository
+    totp: TotpRepository
 
     async def commit(self) -> None: ...
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Protocol
 
 from domain.accounts.auth_cache import AuthenticationCache
 from domain.accounts.emails import normalize_email
@@ -20,7 +21,6 @@ from domain.accounts.errors import (
     WeakPassword,
 )
 from domain.accounts.model import (
-    IssuedSession,
     LoginResult,
     RegisterResult,
     Role,
@@ -36,9 +36,10 @@ from domain.accounts.ports import (
     SessionStore,
     UnitOfWorkFactory,
 )
+from domain.accounts.sessions import SessionIssuer
 from domain.clock import Clock
-from domain.errors import InvalidInput, Unauthenticated
-from domain.ids import new_id, new_token, token_hash
+from domain.errors import InvalidInput, ServiceUnavailable, Unauthenticated
+from domain.ids import new_id, token_hash
 from domain.principal import AuthMethod, Principal
 
 log = logging.getLogger("karpov.accounts")
@@ -60,6 +61,16 @@ class Authenticated:
             client_ip=client_ip,
             user_agent=user_agent,
         )
+
+
+class SecondFactor(Protocol):
+    """What sign-in needs from two-factor authentication (domain/twofactor)."""
+
+    async def verify(self, user: User, code: str, *, allow_recovery: bool = True) -> None: ...
+
+    async def open_challenge(
+        self, user: User, *, client_ip: str | None, user_agent: str | None
+    ) -> str: ...
 
 
 class PasswordRules:
@@ -108,6 +119,7 @@ class AccountService:
         clock: Clock,
         policy: AccountPolicy,
         cache: AuthenticationCache | None = None,
+        second_factor: SecondFactor | None = None,
     ) -> None:
         self._uow = uow
         self._sessions = sessions
@@ -116,6 +128,10 @@ class AccountService:
         self._clock = clock
         self._policy = policy
         self._cache = cache or AuthenticationCache(clock, ttl=timedelta(0))
+        self._issuer = SessionIssuer(
+            sessions=sessions, uow=uow, clock=clock, policy=policy, cache=self._cache
+        )
+        self._second_factor = second_factor
 
     # -- registration and sign-in -------------------------------------------------------
 
@@ -152,6 +168,7 @@ class AccountService:
         *,
         client_ip: str | None = None,
         user_agent: str | None = None,
+        totp_code: str | None = None,
     ) -> LoginResult:
         try:
             email = normalize_email(email)
@@ -167,14 +184,18 @@ class AccountService:
             raise InvalidCredentials()
         # Status is checked only after the password: a wrong password learns nothing.
         self._ensure_may_sign_in(user)
-        issued = await self.issue_session(user, client_ip=client_ip, user_agent=user_agent)
-        async with self._uow() as uow:
-            current = await uow.users.get(user.id)
-            if current is not None:
-                user = current.with_changes(last_login_at=issued.session.created_at)
-                await uow.users.update(user)
-                await uow.commit()
-        self._cache.forget_user(user.id)
+        if user.totp_enabled:
+            if self._second_factor is None:
+                raise ServiceUnavailable("two-factor authentication is not available")
+            if not totp_code:
+                challenge_id = await self._second_factor.open_challenge(
+                    user, client_ip=client_ip, user_agent=user_agent
+                )
+                return LoginResult(
+                    issued=None, user=user, totp_required=True, challenge_id=challenge_id
+                )
+            await self._second_factor.verify(user, totp_code)  # a code sent with the login
+        user, issued = await self._issuer.sign_in(user, client_ip=client_ip, user_agent=user_agent)
         return LoginResult(issued=issued, user=user)
 
     @staticmethod
@@ -183,24 +204,6 @@ class AccountService:
             raise AccountLocked()
         if user.status is UserStatus.PENDING_EMAIL:
             raise AccountNotActivated()
-
-    async def issue_session(
-        self, user: User, *, client_ip: str | None, user_agent: str | None
-    ) -> IssuedSession:
-        token = new_token()
-        now = self._clock.now()
-        session = Session(
-            id=new_id(),
-            user_id=user.id,
-            token_hash=token_hash(token),
-            created_at=now,
-            expires_at=now + self._policy.session_ttl,
-            last_seen_at=now,
-            ip=client_ip,
-            user_agent=(user_agent or None) and user_agent[:512],
-        )
-        await self._sessions.add(session)
-        return IssuedSession(session=session, token=token)
 
     async def authenticate(self, token: str) -> Authenticated | None:
         """Resolve a bearer session token; ``None`` when it is unknown, expired or the

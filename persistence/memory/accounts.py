@@ -17,11 +17,18 @@ from datetime import UTC, datetime
 from domain.accounts.errors import EmailTaken, UserNotFound
 from domain.accounts.model import Page, Role, Session, User, UserFilter, UserStatus
 from domain.accounts.ports import UnitOfWork, UserRepository
+from domain.clock import Clock, SystemClock
+from domain.twofactor.ports import TotpRepository
+from persistence.memory.twofactor import MemoryTotpRepository, TotpStage, TotpTables
 
 
 class MemoryUnitOfWorkFactory:
-    def __init__(self) -> None:
+    """``clock`` stamps ``users.updated_at`` when the TOTP repository flips ``totp_enabled``."""
+
+    def __init__(self, clock: Clock | None = None) -> None:
         self._users: dict[str, User] = {}
+        self._totp = TotpTables()
+        self._clock = clock or SystemClock()
         self._lock = asyncio.Lock()
 
     def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]:
@@ -30,18 +37,33 @@ class MemoryUnitOfWorkFactory:
     @asynccontextmanager
     async def _unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         async with self._lock:
-            yield MemoryUnitOfWork(self._users)
+            yield MemoryUnitOfWork(self._users, self._totp, self._clock)
 
 
 class MemoryUnitOfWork:
-    def __init__(self, committed: dict[str, User]) -> None:
+    def __init__(
+        self,
+        committed: dict[str, User],
+        totp: TotpTables | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self._committed = committed
         self._staged: dict[str, User] = {}
+        self._totp_tables = totp if totp is not None else TotpTables()
+        self._totp_stage = TotpStage()
         self.users: UserRepository = MemoryUserRepository(committed, self._staged)
+        self.totp: TotpRepository = MemoryTotpRepository(
+            users=committed,
+            staged_users=self._staged,
+            tables=self._totp_tables,
+            stage=self._totp_stage,
+            clock=clock or SystemClock(),
+        )
 
     async def commit(self) -> None:
         self._committed.update(self._staged)
         self._staged.clear()
+        self._totp_stage.apply_to(self._totp_tables)
 
 
 class MemoryUserRepository:

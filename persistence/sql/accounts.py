@@ -24,8 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from domain.accounts.errors import EmailTaken, UserNotFound
 from domain.accounts.model import Page, Role, User, UserFilter, UserStatus
 from domain.accounts.ports import UnitOfWork, UserRepository
+from domain.clock import Clock, SystemClock
+from domain.twofactor.ports import TotpRepository
 from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
 from persistence.sql.tables import users
+from persistence.sql.totp import SqlTotpRepository
 
 # Serialises "is this the last active superadmin?" decisions on PostgreSQL; see
 # SqlUserRepository.count_active_superadmins.
@@ -34,13 +37,16 @@ _EMAIL_UNIQUE_MARKERS = ("uq_users_email", "users.email")  # PostgreSQL, SQLite 
 
 
 class SqlUnitOfWorkFactory:
-    """``async with factory() as uow``: one transaction; leaving without commit rolls back."""
+    """``async with factory() as uow``: one transaction; leaving without commit rolls back.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    ``clock`` stamps the ``updated_at`` columns the TOTP repository writes by itself."""
+
+    def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
         # SQLite: no BEGIN at the first statement; _Transaction.for_write issues one.
         self._engine = (
             engine.execution_options(**{SQLITE_BEGIN: ""}) if is_sqlite(engine) else engine
         )
+        self._clock = clock or SystemClock()
 
     def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]:
         return self._unit_of_work()
@@ -50,13 +56,14 @@ class SqlUnitOfWorkFactory:
         # Closing the connection rolls back whatever was not committed, also when the
         # block raised or was cancelled.
         async with self._engine.connect() as conn:
-            yield SqlUnitOfWork(conn)
+            yield SqlUnitOfWork(conn, self._clock)
 
 
 class SqlUnitOfWork:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, clock: Clock | None = None) -> None:
         self._tx = _Transaction(conn)
         self.users: UserRepository = SqlUserRepository(self._tx)
+        self.totp: TotpRepository = SqlTotpRepository(self._tx, clock or SystemClock())
 
     async def commit(self) -> None:
         await self._tx.commit()

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -17,7 +18,10 @@ from sqlalchemy import (
     Dialect,
     ForeignKey,
     Index,
+    Integer,
+    LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     false,
@@ -111,6 +115,57 @@ sessions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
     Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("ip", String(64), nullable=True),
+    Column("user_agent", String(512), nullable=True),
+)
+
+key_versions = Table(
+    "key_versions",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    # The data key, sealed under the key encryption key (never stored in the clear).
+    Column("wrapped", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+user_totp = Table(
+    "user_totp",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # Key-ring blobs, never plaintext.
+    Column("secret_enc", LargeBinary, nullable=True),
+    Column("last_step", BigInteger, nullable=True),
+    Column("pending_secret_enc", LargeBinary, nullable=True),
+    Column("pending_expires_at", UTCDateTime, nullable=True),
+    Column("failed_attempts", Integer, nullable=False, default=0, server_default=text("0")),
+    Column("locked_until", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+totp_recovery_codes = Table(
+    "totp_recovery_codes",
+    metadata,
+    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("user_id", "code_hash"),
+)
+
+login_challenges = Table(
+    "login_challenges",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column(
+        "user_id",
+        String(32),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("attempts", Integer, nullable=False, default=0, server_default=text("0")),
     Column("ip", String(64), nullable=True),
     Column("user_agent", String(512), nullable=True),
 )

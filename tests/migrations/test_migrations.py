@@ -72,7 +72,7 @@ async def empty_postgres(url: str) -> None:
 
 
 async def assert_upgrades_from_empty_to_metadata(url: str) -> None:
-    assert await pending_revisions(url) == [head_revision()]
+    assert await pending_revisions(url) == ["0001_accounts", head_revision()]
 
     await upgrade_to_head(url)
 
@@ -83,8 +83,8 @@ async def assert_upgrades_from_empty_to_metadata(url: str) -> None:
     assert await pending_revisions(url) == []
 
 
-def test_head_is_the_accounts_revision() -> None:
-    assert head_revision() == "0001_accounts"
+def test_head_is_the_twofactor_revision() -> None:
+    assert head_revision() == "0002_twofactor"
 
 
 async def test_sqlite_upgrades_from_empty_and_matches_metadata(tmp_path: Path) -> None:
@@ -107,7 +107,7 @@ async def test_sqlite_downgrade_removes_everything_and_upgrade_restores(
     await downgrade_to_base(url)
 
     assert not set(APP_TABLES) & await table_names(url)
-    assert await pending_revisions(url) == [head_revision()]
+    assert await pending_revisions(url) == ["0001_accounts", head_revision()]
     await upgrade_to_head(url)
     assert await schema_diff(url) == []
 

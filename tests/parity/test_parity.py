@@ -6,11 +6,13 @@ scenario fails ``test_every_route_has_a_parity_scenario``."""
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 import httpx
+import pyotp
 import pytest
 
 from rest.errors import ERROR_TABLE
@@ -310,6 +312,174 @@ async def runtime_config(api: Api) -> None:
     }
 
 
+# -- two-factor ------------------------------------------------------------------------
+
+
+def totp_now(secret: str) -> str:
+    return str(pyotp.TOTP(secret).now())
+
+
+def totp_next(secret: str) -> str:
+    """The next step's code: newer than a code just used, and within the one-step skew."""
+    return str(pyotp.TOTP(secret).at(time.time() + 30))
+
+
+async def totp_user(api: Api, email: str) -> tuple[Api, str, list[str]]:
+    """A signed-in browser of a user with TOTP enabled (through /v1), its secret and its
+    recovery codes."""
+    browser, _ = await signed_in(api, email)
+    secret = (await browser.post("/v1/auth/totp/enable", {})).json()["secretBase32"]
+    confirmed = await browser.post("/v1/auth/totp/enable/confirm", {"code": totp_now(secret)})
+    assert confirmed.status_code == 200, confirmed.text
+    return browser, secret, confirmed.json()["recoveryCodes"]
+
+
+async def totp_enable(api: Api) -> None:
+    rest_browser, _ = await signed_in(api, "te@example.com")
+    gql_browser, _ = await signed_in(api, "teg@example.com")
+    rest = await rest_browser.post("/v1/auth/totp/enable", {})
+    data = await gql_data(gql_browser, """mutation { totpEnable {
+        enrolment { secretBase32 otpauthUrl qrCodeSvg } errors { code } } }""")  # fmt: skip
+    gql = data["totpEnable"]["enrolment"]
+    assert set(rest.json()) == set(gql)
+    for body, email in ((rest.json(), "te%40example.com"), (gql, "teg%40example.com")):
+        assert body["otpauthUrl"] == (
+            f"otpauth://totp/Karpov:{email}?secret={body['secretBase32']}&issuer=Karpov"
+        )
+        assert body["qrCodeSvg"].startswith("data:image/svg+xml")
+    for browser, body in ((rest_browser, rest.json()), (gql_browser, gql)):
+        code = totp_now(body["secretBase32"])
+        confirmed = await browser.post("/v1/auth/totp/enable/confirm", {"code": code})
+        assert confirmed.status_code == 200, confirmed.text
+    rest = await rest_browser.post("/v1/auth/totp/enable", {})
+    data = await gql_data(gql_browser, """mutation { totpEnable {
+        enrolment { secretBase32 } errors { code message } } }""")  # fmt: skip
+    assert data["totpEnable"]["enrolment"] is None
+    same_error(rest, data["totpEnable"]["errors"])
+
+
+async def totp_enable_confirm(api: Api) -> None:
+    rest_browser, _ = await signed_in(api, "tc@example.com")
+    gql_browser, _ = await signed_in(api, "tcg@example.com")
+    secrets = []
+    for browser in (rest_browser, gql_browser):
+        secrets.append((await browser.post("/v1/auth/totp/enable", {})).json()["secretBase32"])
+    mutation = (
+        "mutation($i: TotpCodeInput!) { totpEnableConfirm(input: $i) { user { "
+        + USER_FIELDS
+        + " } recoveryCodes errors { code message } } }"
+    )
+    wrong = "000000" if "000000" not in {totp_now(s) for s in secrets} else "111111"
+    rest = await rest_browser.post("/v1/auth/totp/enable/confirm", {"code": wrong})
+    data = await gql_data(gql_browser, mutation, {"i": {"code": wrong}})
+    assert data["totpEnableConfirm"]["user"] is None
+    same_error(rest, data["totpEnableConfirm"]["errors"])
+
+    rest = await rest_browser.post("/v1/auth/totp/enable/confirm", {"code": totp_now(secrets[0])})
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(gql_browser, mutation, {"i": {"code": totp_now(secrets[1])}})
+    gql = data["totpEnableConfirm"]
+    assert gql["errors"] == []
+    assert rest.json()["totpEnabled"] is gql["user"]["totpEnabled"] is True
+    rest_codes, gql_codes = rest.json()["recoveryCodes"], gql["recoveryCodes"]
+    assert len(rest_codes) == len(gql_codes) == 10
+    assert [len(c) for c in rest_codes] == [len(c) for c in gql_codes] == [11] * 10
+    viewer = await gql_data(rest_browser, f"{{ viewer {{ {USER_FIELDS} }} }}")
+    same_user({k: v for k, v in rest.json().items() if k != "lastLoginAt"}, viewer["viewer"])
+
+
+async def totp_verify(api: Api) -> None:
+    _, _, codes = await totp_user(api, "tv@example.com")
+    credentials = {"email": "tv@example.com", "password": STRONG_PASSWORD}
+    rest_browser, gql_browser = api.fresh(), api.fresh()
+    rest_challenge = (await rest_browser.post("/v1/auth/login", credentials)).json()
+    data = await gql_data(gql_browser, """mutation($i: AccountLoginInput!) { accountLogin(
+        input: $i) { result { sid totpRequired challengeId } errors { code } } }""",
+        {"i": credentials})  # fmt: skip
+    gql_challenge = data["accountLogin"]["result"]
+    assert rest_challenge["totpRequired"] is gql_challenge["totpRequired"] is True
+    assert gql_challenge["sid"] is None
+
+    verify = """mutation($i: TotpVerifyInput!) { totpVerify(input: $i) {
+        result { sid expiresAt totpRequired user { email } } errors { code message } } }"""
+    rest = await rest_browser.post(
+        "/v1/auth/totp/verify", {"challengeId": rest_challenge["challengeId"], "code": codes[0]}
+    )
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(gql_browser, verify,
+        {"i": {"challengeId": gql_challenge["challengeId"], "code": codes[1]}})  # fmt: skip
+    result = data["totpVerify"]["result"]
+    assert result["totpRequired"] is False and result["user"]["email"] == "tv@example.com"
+    delta = instant(result["expiresAt"]) - instant(rest.json()["expiresAt"])  # type: ignore[operator]
+    assert abs(delta.total_seconds()) < 60
+    for browser, token in ((rest_browser, rest.json()["sid"]), (gql_browser, result["sid"])):
+        assert browser.http.cookies["sid"] == token
+        me = await api.fresh().get("/v1/auth/me", headers={"X-Session-Id": token})
+        assert me.json()["email"] == "tv@example.com"
+
+    # A challenge is single use: both have been completed already.
+    rest = await api.fresh().post(
+        "/v1/auth/totp/verify", {"challengeId": rest_challenge["challengeId"], "code": codes[2]}
+    )
+    data = await gql_data(api.fresh(), verify,
+        {"i": {"challengeId": gql_challenge["challengeId"], "code": codes[3]}})  # fmt: skip
+    assert data["totpVerify"]["result"] is None
+    same_error(rest, data["totpVerify"]["errors"])
+
+
+async def totp_disable(api: Api) -> None:
+    rest_browser, _, rest_codes = await totp_user(api, "td@example.com")
+    gql_browser, _, gql_codes = await totp_user(api, "tdg@example.com")
+    mutation = """mutation($i: TotpCodeInput!) { totpDisable(input: $i) {
+        ok errors { code message } } }"""
+    rest = await rest_browser.post("/v1/auth/totp/disable", {"code": rest_codes[0]})
+    assert rest.status_code == 200 and rest.json() == {}, rest.text
+    data = await gql_data(gql_browser, mutation, {"i": {"code": gql_codes[0]}})
+    assert data["totpDisable"] == {"ok": True, "errors": []}
+    for browser in (rest_browser, gql_browser):
+        status = await gql_data(browser, "{ viewer { totpEnabled } }")
+        assert status["viewer"]["totpEnabled"] is False
+    rest = await rest_browser.post("/v1/auth/totp/disable", {"code": rest_codes[1]})
+    data = await gql_data(gql_browser, mutation, {"i": {"code": gql_codes[1]}})
+    assert data["totpDisable"]["ok"] is False
+    same_error(rest, data["totpDisable"]["errors"])
+
+
+async def totp_recovery_codes(api: Api) -> None:
+    rest_browser, rest_secret, rest_codes = await totp_user(api, "trc@example.com")
+    gql_browser, gql_secret, gql_codes = await totp_user(api, "trcg@example.com")
+    mutation = """mutation($i: TotpCodeInput!) { totpRecoveryCodesRegenerate(input: $i) {
+        recoveryCodes errors { code message } } }"""
+    rest = await rest_browser.post("/v1/auth/totp/recovery-codes", {"code": rest_codes[0]})
+    data = await gql_data(gql_browser, mutation, {"i": {"code": gql_codes[0]}})
+    assert data["totpRecoveryCodesRegenerate"]["recoveryCodes"] is None
+    same_error(rest, data["totpRecoveryCodesRegenerate"]["errors"])
+
+    rest = await rest_browser.post("/v1/auth/totp/recovery-codes", {"code": totp_next(rest_secret)})
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(gql_browser, mutation, {"i": {"code": totp_next(gql_secret)}})
+    gql = data["totpRecoveryCodesRegenerate"]
+    assert gql["errors"] == []
+    rest_new, gql_new = rest.json()["data"]["recoveryCodes"], gql["recoveryCodes"]
+    assert len(rest_new) == len(gql_new) == 10
+    assert not set(rest_new) & set(rest_codes) and not set(gql_new) & set(gql_codes)
+
+
+async def totp_status(api: Api) -> None:
+    browser, _, codes = await totp_user(api, "ts@example.com")
+    credentials = {"email": "ts@example.com", "password": STRONG_PASSWORD, "totpCode": codes[4]}
+    assert (await api.fresh().post("/v1/auth/login", credentials)).status_code == 200
+    rest = (await browser.get("/v1/auth/totp")).json()["data"]
+    data = await gql_data(browser, "{ totpStatus { enabled recoveryCodesRemaining } }")
+    assert rest == data["totpStatus"] == {"enabled": True, "recoveryCodesRemaining": 9}
+    plain, _ = await signed_in(api, "tsp@example.com")
+    rest = (await plain.get("/v1/auth/totp")).json()["data"]
+    data = await gql_data(plain, "{ totpStatus { enabled recoveryCodesRemaining } }")
+    assert rest == data["totpStatus"] == {"enabled": False, "recoveryCodesRemaining": 0}
+    same_error(await api.fresh().get("/v1/auth/totp"),
+               (await api.fresh().gql("{ totpStatus { enabled } }"))["errors"])  # fmt: skip
+
+
 Scenario = Callable[[Api], Awaitable[None]]
 SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("POST", "/v1/auth/register"): register,
@@ -325,6 +495,12 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("PATCH", "/v1/admin/users/{id}"): admin_user_update,
     ("POST", "/v1/admin/users/{id}/password"): admin_user_password_set,
     ("GET", "/v1/config/runtime"): runtime_config,
+    ("POST", "/v1/auth/totp/enable"): totp_enable,
+    ("POST", "/v1/auth/totp/enable/confirm"): totp_enable_confirm,
+    ("POST", "/v1/auth/totp/verify"): totp_verify,
+    ("POST", "/v1/auth/totp/disable"): totp_disable,
+    ("POST", "/v1/auth/totp/recovery-codes"): totp_recovery_codes,
+    ("GET", "/v1/auth/totp"): totp_status,
 }
 
 

@@ -1,0 +1,60 @@
+"""Issuing sessions: shared by password login and two-factor completion."""
+
+from __future__ import annotations
+
+from domain.accounts.auth_cache import AuthenticationCache
+from domain.accounts.model import IssuedSession, Session, User
+from domain.accounts.policy import AccountPolicy
+from domain.accounts.ports import SessionStore, UnitOfWorkFactory
+from domain.clock import Clock
+from domain.ids import new_id, new_token, token_hash
+
+
+class SessionIssuer:
+    def __init__(
+        self,
+        *,
+        sessions: SessionStore,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        policy: AccountPolicy,
+        cache: AuthenticationCache | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._uow = uow
+        self._clock = clock
+        self._policy = policy
+        self._cache = cache
+
+    async def sign_in(
+        self, user: User, *, client_ip: str | None, user_agent: str | None
+    ) -> tuple[User, IssuedSession]:
+        """Issue a session for a fully authenticated user and record the login time."""
+        issued = await self.issue(user, client_ip=client_ip, user_agent=user_agent)
+        async with self._uow() as uow:
+            current = await uow.users.get(user.id)
+            if current is not None:
+                user = current.with_changes(last_login_at=issued.session.created_at)
+                await uow.users.update(user)
+                await uow.commit()
+        if self._cache is not None:
+            self._cache.forget_user(user.id)
+        return user, issued
+
+    async def issue(
+        self, user: User, *, client_ip: str | None, user_agent: str | None
+    ) -> IssuedSession:
+        token = new_token()
+        now = self._clock.now()
+        session = Session(
+            id=new_id(),
+            user_id=user.id,
+            token_hash=token_hash(token),
+            created_at=now,
+            expires_at=now + self._policy.session_ttl,
+            last_seen_at=now,
+            ip=client_ip,
+            user_agent=user_agent[:512] if user_agent else None,
+        )
+        await self._sessions.add(session)
+        return IssuedSession(session=session, token=token)
