@@ -9,30 +9,43 @@ import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.accounts.activation import Activation
 from domain.accounts.admin import AdminUserService
 from domain.accounts.auth_cache import AuthenticationCache
+from domain.accounts.email_codes import EmailCodes
+from domain.accounts.email_policy import ActivationMode, EmailFlowsPolicy, VerificationMode
+from domain.accounts.password_reset import PasswordReset
 from domain.accounts.passwords import Argon2PasswordHasher
 from domain.accounts.policy import AccountPolicy
 from domain.accounts.ports import PasswordHasher, SessionStore
-from domain.accounts.service import AccountService, PasswordRules
+from domain.accounts.service import AccountService, EmailFlows, PasswordRules
 from domain.accounts.sessions import SessionIssuer
+from domain.accounts.tokens import EmailCodeStore
 from domain.clock import Clock, SystemClock
 from domain.keyring import KeyEncryptionKey, derive_key
 from domain.keyring_service import KeyRingProvider, KeyRotation
-from domain.runtime import RuntimeConfig
+from domain.mail.ports import Mailer
+from domain.runtime import AccountActivationConfig, EmailVerificationConfig, RuntimeConfig
+from domain.security.audit import AuditLog
+from domain.security.throttle import ThrottleStore
 from domain.twofactor.codes import RecoveryCodeHasher
 from domain.twofactor.ports import ChallengeStore
 from domain.twofactor.rotation import TotpSecretHolder
 from domain.twofactor.service import TwoFactorService
 from gateway.settings import Settings
 from integrations.hibp import HibpClient
+from integrations.mailer import LogMailer, SmtpMailer
 from integrations.qr import SegnoQrRenderer
+from persistence.memory.security import MemoryThrottleStore
 from persistence.redis.challenges import RedisChallengeStore
+from persistence.redis.email_codes import RedisEmailCodeStore
 from persistence.redis.sessions import RedisSessionStore
+from persistence.redis.throttle import RedisThrottleStore
 from persistence.sql.accounts import SqlUnitOfWorkFactory
 from persistence.sql.challenges import SqlChallengeStore
 from persistence.sql.engine import create_engine, ping
 from persistence.sql.keyring import SqlKeyVersionStore
+from persistence.sql.security import SqlAuditStore, SqlEmailCodeStore, SqlOneTimeTokenStore
 from persistence.sql.sessions import SqlSessionStore
 from resolvers.context import Services
 
@@ -106,6 +119,26 @@ async def build_container(
     )
     cache = AuthenticationCache(clock, ttl=settings.auth_cache_ttl)
     master_key = settings.master_key_bytes()
+    throttle: ThrottleStore = (
+        RedisThrottleStore(redis, prefix=REDIS_PREFIX) if redis is not None
+        else MemoryThrottleStore()
+    )  # fmt: skip
+    audit = AuditLog(SqlAuditStore(engine), clock)
+    flows_policy = email_flows_policy(settings)
+    mailer = build_mailer(settings)
+    one_time_tokens = SqlOneTimeTokenStore(engine)
+    email_code_store: EmailCodeStore = (
+        RedisEmailCodeStore(redis, prefix=REDIS_PREFIX) if redis is not None
+        else SqlEmailCodeStore(engine)
+    )  # fmt: skip
+    email_codes = EmailCodes(
+        store=email_code_store, throttle=throttle, mailer=mailer, policy=flows_policy,
+        hash_key=derive_key(master_key, "karpov:email-codes:v1"), clock=clock, audit=audit,
+    )  # fmt: skip
+    activation = Activation(
+        uow=uow, tokens=one_time_tokens, throttle=throttle, mailer=mailer, policy=flows_policy,
+        clock=clock, audit=audit,
+    )  # fmt: skip
     keys = KeyRingProvider(SqlKeyVersionStore(engine, clock), KeyEncryptionKey(master_key))
     challenges: ChallengeStore = (
         RedisChallengeStore(redis, prefix=REDIS_PREFIX) if redis is not None
@@ -121,20 +154,80 @@ async def build_container(
         qr=SegnoQrRenderer(),
         clock=clock,
         cache=cache,
+        audit=audit,
     )
     services = Services(
         accounts=AccountService(
             uow=uow, sessions=sessions, hasher=hasher, password_rules=rules, clock=clock,
-            policy=policy, cache=cache, second_factor=twofactor,
+            policy=policy, cache=cache, second_factor=twofactor, throttle=throttle, audit=audit,
+            flows=EmailFlows(policy=flows_policy, codes=email_codes, activation=activation),
         ),
         admin_users=AdminUserService(
             uow=uow, sessions=sessions, hasher=hasher, password_rules=rules, clock=clock,
-            cache=cache,
+            cache=cache, throttle=throttle, audit=audit,
         ),
         twofactor=twofactor,
-        runtime=RuntimeConfig(timezone=settings.timezone),
+        email_codes=email_codes,
+        activation=activation,
+        password_reset=PasswordReset(
+            uow=uow, tokens=one_time_tokens, sessions=sessions, hasher=hasher, rules=rules,
+            throttle=throttle, mailer=mailer, policy=flows_policy, clock=clock, audit=audit,
+            cache=cache,
+        ),
+        runtime=runtime_config(settings, flows_policy),
     )  # fmt: skip
     return Container(
         settings=settings, engine=engine, redis=redis, http=http, services=services,
         clock=clock, key_rotation=KeyRotation(keys, [TotpSecretHolder(uow)]), _closers=closers,
     )  # fmt: skip
+
+
+def email_flows_policy(settings: Settings) -> EmailFlowsPolicy:
+    base = settings.public_base_url.rstrip("/")
+    return EmailFlowsPolicy(
+        app_name=settings.app_name,
+        verification=settings.email_verification,
+        activation=settings.account_activation,
+        activation_url=settings.activation_url or f"{base}/activate?token=",
+        reset_url=settings.password_reset_url or f"{base}/reset-password?token=",
+        allowed_domains=tuple(settings.email_allowed_domains),
+        blocked_domains=tuple(settings.email_blocked_domains),
+        one_account_per_ip=settings.register_one_per_ip,
+        ip_allowlist=tuple(settings.register_ip_allowlist),
+        mail_enabled=settings.mail_enabled,
+    )
+
+
+def build_mailer(settings: Settings) -> Mailer | None:
+    if settings.smtp_host:
+        return SmtpMailer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            tls=settings.smtp_tls,
+            timeout=settings.smtp_timeout,
+        )
+    return LogMailer() if settings.env == "dev" else None
+
+
+def runtime_config(settings: Settings, flows: EmailFlowsPolicy) -> RuntimeConfig:
+    return RuntimeConfig(
+        timezone=settings.timezone,
+        email_verification=EmailVerificationConfig(
+            enabled=flows.verification is not VerificationMode.OFF and flows.mail_enabled,
+            required=flows.verification is VerificationMode.REQUIRED,
+            cooldown_seconds=flows.code_cooldown_seconds,
+            code_ttl_seconds=int(flows.code_ttl.total_seconds()),
+            hourly_limit_per_email=flows.codes_per_email_per_hour,
+            allowed_domains=flows.allowed_domains,
+            blocked_domains=flows.blocked_domains,
+            app_name=flows.app_name,
+        ),
+        account_activation=AccountActivationConfig(
+            enabled=flows.activation is ActivationMode.REQUIRED and flows.mail_enabled,
+            required=flows.activation is ActivationMode.REQUIRED,
+            ttl_seconds=int(flows.activation_ttl.total_seconds()),
+        ),
+    )

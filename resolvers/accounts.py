@@ -24,7 +24,11 @@ from schema.scalars import from_global_id
 
 async def account_register(ctx: Context, input: AccountRegisterInput) -> RegisterResult:
     result = await ctx.services.accounts.register(
-        input.email, input.password, client_ip=ctx.principal.client_ip
+        input.email,
+        input.password,
+        client_ip=ctx.principal.client_ip,
+        user_agent=ctx.principal.user_agent,
+        verification_code=input.verification_code,
     )
     return RegisterResult(
         user=User.from_domain(result.user),

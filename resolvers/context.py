@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from domain.accounts.activation import Activation
 from domain.accounts.admin import AdminUserService
+from domain.accounts.email_codes import EmailCodes
+from domain.accounts.password_reset import PasswordReset
 from domain.accounts.service import AccountService
 from domain.principal import Principal
 from domain.runtime import RuntimeConfig
@@ -29,6 +32,9 @@ class Services:
     accounts: AccountService
     admin_users: AdminUserService
     twofactor: TwoFactorService
+    email_codes: EmailCodes
+    activation: Activation
+    password_reset: PasswordReset
     runtime: RuntimeConfig
 
 

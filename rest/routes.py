@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rest import admin, auth, config, twofactor
+from rest import admin, auth, config, security, twofactor
 from rest.envelope import Style
 from rest.router import Route
 
@@ -21,6 +21,22 @@ ROUTES: list[Route] = [
     Route("POST", "/v1/auth/password/change", auth.password_change, GRPC,
           "Change the password (ends every other session)", auth="session",
           twin="accountPasswordChange", request_fields=("oldPassword", "newPassword")),
+    # -- e-mail flows (grpc-gateway in the original) -------------------------------------
+    Route("POST", "/v1/auth/email/send-code", security.send_code, GRPC,
+          "Mail a registration code (cooldown 60 s; 5/h per e-mail, 20/h per IP)",
+          twin="emailCodeSend", request_fields=("email", "purpose")),
+    Route("POST", "/v1/auth/email/verify", security.verify_email, GRPC,
+          "Activate an account from its e-mailed link token", twin="emailVerify",
+          request_fields=("token",)),
+    Route("POST", "/v1/auth/email/resend", security.resend_activation, GRPC,
+          "Mail a new activation link (same answer for unknown addresses)",
+          twin="emailActivationResend", request_fields=("email",)),
+    Route("POST", "/v1/auth/password/reset/request", security.reset_request, GRPC,
+          "Mail a password reset link (same answer whether or not the account exists)",
+          twin="passwordResetRequest", request_fields=("email",)),
+    Route("POST", "/v1/auth/password/reset", security.reset, GRPC,
+          "Set a new password from a reset link (ends every session)", twin="passwordReset",
+          request_fields=("token", "newPassword")),
     # -- two-factor (grpc-gateway in the original) --------------------------------------
     Route("POST", "/v1/auth/totp/enable", twofactor.enable, GRPC,
           "Start enrolling an authenticator (secret, otpauth URL, QR code)", auth="session",
@@ -58,6 +74,11 @@ ROUTES: list[Route] = [
     Route("POST", "/v1/admin/users/{id}/password", admin.set_password, GIN,
           "Set a user's password (superadmin)", auth="superadmin",
           twin="adminUserPasswordSet", request_fields=("newPassword",)),
+    Route("POST", "/v1/admin/users/{id}/unlock", security.unlock_user, GIN,
+          "Lift a user's sign-in back-off", auth="admin", twin="adminUserUnlock"),
+    Route("GET", "/v1/admin/audit", security.audit, GIN,
+          "Security audit log (filters action, userId, actor, since, until; limit, offset)",
+          auth="admin", twin="adminAuditEvents"),
     # -- configuration -------------------------------------------------------------------
     Route("GET", "/v1/config/runtime", config.runtime_config, GIN,
           "Public runtime configuration", twin="runtimeConfig"),

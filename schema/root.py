@@ -13,7 +13,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.errors import DomainError, InvalidInput
-from resolvers import accounts, admin, runtime, twofactor
+from resolvers import accounts, admin, runtime, security, twofactor
 from resolvers.context import Context
 from schema.accounts import (
     AccountLoginInput,
@@ -41,6 +41,23 @@ from schema.accounts import (
 )
 from schema.errors import UserError
 from schema.runtime import RuntimeConfig
+from schema.security import (
+    AdminUserUnlockInput,
+    AdminUserUnlockPayload,
+    AuditEvent,
+    AuditEventConnection,
+    AuditEventEdge,
+    AuditEventFilter,
+    EmailActivationResendPayload,
+    EmailCodeSendInput,
+    EmailCodeSendPayload,
+    EmailInput,
+    EmailVerifyInput,
+    EmailVerifyPayload,
+    PasswordResetInput,
+    PasswordResetPayload,
+    PasswordResetRequestPayload,
+)
 from schema.twofactor import (
     TotpCodeInput,
     TotpDisablePayload,
@@ -71,6 +88,22 @@ async def _payload(
 
 def _offset_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _page_window(first: int, after: str | None) -> int:
+    """Validate ``first`` and return the offset that ``after`` points past."""
+    if first < 1 or first > MAX_PAGE:
+        raise InvalidInput(f"first must be between 1 and {MAX_PAGE}", field="first")
+    return _cursor_offset(after)
+
+
+def _page_info(offset: int, count: int, total: int) -> PageInfo:
+    return PageInfo(
+        has_next_page=offset + count < total,
+        has_previous_page=offset > 0,
+        start_cursor=_offset_cursor(offset) if count else None,
+        end_cursor=_offset_cursor(offset + count - 1) if count else None,
+    )
 
 
 def _cursor_offset(cursor: str | None) -> int:
@@ -126,9 +159,7 @@ class Query:
         first: int = 50,
         after: str | None = None,
     ) -> UserConnection:
-        if first < 1 or first > MAX_PAGE:
-            raise InvalidInput(f"first must be between 1 and {MAX_PAGE}", field="first")
-        offset = _cursor_offset(after)
+        offset = _page_window(first, after)
         page = await admin.admin_users(info.context, filter, limit=first, offset=offset)
         nodes = [User.from_domain(u) for u in page.items]
         edges = [UserEdge(cursor=_offset_cursor(offset + i), node=n) for i, n in enumerate(nodes)]
@@ -136,12 +167,28 @@ class Query:
             edges=edges,
             nodes=nodes,
             total_count=page.total,
-            page_info=PageInfo(
-                has_next_page=offset + len(nodes) < page.total,
-                has_previous_page=offset > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
+            page_info=_page_info(offset, len(nodes), page.total),
+        )
+
+    @strawberry.field(description="The security audit log, newest first (admin).")
+    async def admin_audit_events(
+        self,
+        info: CtxInfo,
+        filter: AuditEventFilter | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> AuditEventConnection:
+        offset = _page_window(first, after)
+        page = await security.admin_audit_events(info.context, filter, limit=first, offset=offset)
+        nodes = [AuditEvent.from_domain(e) for e in page.items]
+        edges = [
+            AuditEventEdge(cursor=_offset_cursor(offset + i), node=n) for i, n in enumerate(nodes)
+        ]
+        return AuditEventConnection(
+            edges=edges,
+            nodes=nodes,
+            total_count=page.total,
+            page_info=_page_info(offset, len(nodes), page.total),
         )
 
     @strawberry.field(description="One user by id (admin).")
@@ -263,4 +310,63 @@ class Mutation:
             TotpRecoveryCodesRegeneratePayload,
             twofactor.totp_recovery_codes_regenerate(info.context, input),
             lambda codes: {"recovery_codes": codes},
+        )
+
+    @strawberry.mutation(description="Mail a registration code to an address.")
+    async def email_code_send(
+        self, info: CtxInfo, input: EmailCodeSendInput
+    ) -> EmailCodeSendPayload:
+        return await _payload(
+            EmailCodeSendPayload,
+            security.email_code_send(info.context, input),
+            lambda sent: {
+                "cooldown_seconds": sent.cooldown_seconds,
+                "expires_in_seconds": sent.expires_in_seconds,
+            },
+        )
+
+    @strawberry.mutation(description="Activate an account with the token from its e-mail.")
+    async def email_verify(self, info: CtxInfo, input: EmailVerifyInput) -> EmailVerifyPayload:
+        return await _payload(
+            EmailVerifyPayload, security.email_verify(info.context, input), lambda u: {"user": u}
+        )
+
+    @strawberry.mutation(description="Mail a new activation link.")
+    async def email_activation_resend(
+        self, info: CtxInfo, input: EmailInput
+    ) -> EmailActivationResendPayload:
+        return await _payload(
+            EmailActivationResendPayload,
+            security.email_activation_resend(info.context, input),
+            lambda cooldown: {"cooldown_seconds": cooldown},
+        )
+
+    @strawberry.mutation(description="Mail a password reset link (same answer for any address).")
+    async def password_reset_request(
+        self, info: CtxInfo, input: EmailInput
+    ) -> PasswordResetRequestPayload:
+        return await _payload(
+            PasswordResetRequestPayload,
+            security.password_reset_request(info.context, input),
+            lambda ok: {"ok": ok},
+        )
+
+    @strawberry.mutation(description="Set a new password from a reset link; ends all sessions.")
+    async def password_reset(
+        self, info: CtxInfo, input: PasswordResetInput
+    ) -> PasswordResetPayload:
+        return await _payload(
+            PasswordResetPayload,
+            security.password_reset(info.context, input),
+            lambda ok: {"ok": ok},
+        )
+
+    @strawberry.mutation(description="Lift a user's sign-in back-off (admin).")
+    async def admin_user_unlock(
+        self, info: CtxInfo, input: AdminUserUnlockInput
+    ) -> AdminUserUnlockPayload:
+        return await _payload(
+            AdminUserUnlockPayload,
+            security.admin_user_unlock(info.context, input),
+            lambda u: {"user": u},
         )

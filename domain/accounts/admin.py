@@ -20,6 +20,14 @@ from domain.clock import Clock
 from domain.errors import InvalidInput, Unauthenticated
 from domain.ids import new_id
 from domain.principal import Principal
+from domain.security.audit import (
+    AuditAction,
+    AuditEvent,
+    AuditFilter,
+    AuditLog,
+    DiscardingAuditStore,
+)
+from domain.security.throttle import ThrottleStore, UnlimitedThrottle
 
 log = logging.getLogger("karpov.accounts.admin")
 
@@ -67,6 +75,8 @@ class AdminUserService:
         password_rules: PasswordRules,
         clock: Clock,
         cache: AuthenticationCache | None = None,
+        throttle: ThrottleStore | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self._uow = uow
         self._sessions = sessions
@@ -74,6 +84,8 @@ class AdminUserService:
         self._rules = password_rules
         self._clock = clock
         self._cache = cache
+        self._throttle: ThrottleStore = throttle or UnlimitedThrottle()
+        self._audit = audit or AuditLog(DiscardingAuditStore(), clock)
 
     async def list_users(
         self, principal: Principal, flt: UserFilter, *, limit: int, offset: int
@@ -130,10 +142,10 @@ class AdminUserService:
         if new_status is not UserStatus.ACTIVE or new_role.rank < user.role.rank:
             # An inactive account or a reduced role must not keep acting through old sessions.
             await self._sessions.delete_for_user(user_id)
-        log.info(
-            "admin updated user",
-            extra={"actor": principal.actor, "user_id": user_id, "role": new_role.value,
-                   "status": new_status.value},
+        await self._audit.record(
+            AuditAction.ADMIN_USER_UPDATED, principal, subject_user_id=user_id,
+            role=new_role.value, status=new_status.value,
+            previous_role=user.role.value, previous_status=user.status.value,
         )  # fmt: skip
         return updated
 
@@ -153,6 +165,26 @@ class AdminUserService:
             await uow.commit()
         self._forget(user_id)
         await self._sessions.delete_for_user(user_id)
+        await self._audit.record(AuditAction.ADMIN_PASSWORD_SET, principal, subject_user_id=user_id)
+
+    async def unlock(self, principal: Principal, user_id: str) -> User:
+        """Lift the sign-in back-off of an account (failed-password throttling)."""
+        user = await self.get_user(principal, user_id)
+        await self._throttle.reset(f"login:account:{user.email}")
+        await self._audit.record(
+            AuditAction.ADMIN_USER_UNLOCKED, principal, subject_user_id=user_id
+        )
+        return user
+
+    async def audit_events(
+        self, principal: Principal, flt: AuditFilter, *, limit: int, offset: int
+    ) -> Page[AuditEvent]:
+        self._require_admin(principal)
+        if limit <= 0 or limit > MAX_PAGE_SIZE:
+            limit = DEFAULT_PAGE_SIZE
+        if offset < 0 or offset > MAX_OFFSET:
+            raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}", field="offset")
+        return await self._audit.list(flt, limit=limit, offset=offset)
 
     async def bootstrap_superadmin(self, email: str) -> BootstrapResult:
         """Create an active superadmin with a generated password, unless the e-mail exists.

@@ -52,6 +52,8 @@ class User:
     totp_enabled: bool = False
     last_login_at: datetime | None = None
     register_ip: str | None = None
+    ip_claim: str | None = None
+    """Set only under the one-account-per-IP rule; unique across users."""
 
     def with_changes(self, **changes: object) -> User:
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -13,8 +13,12 @@ from domain.twofactor.ports import TotpRepository
 
 class UserRepository(Protocol):
     async def add(self, user: User) -> None:
-        """Insert a new user. Raises ``EmailTaken`` when the e-mail is already used
-        (enforced by the store itself, so concurrent registrations cannot both win)."""
+        """Insert a new user. Raises ``EmailTaken`` when the e-mail is already used and
+        ``RegisterIpLimit`` when ``ip_claim`` is already claimed (both enforced by the
+        store itself, so concurrent registrations cannot both win)."""
+
+    async def ip_claimed(self, ip: str) -> bool:
+        """Whether some user holds this ``ip_claim``."""
 
     async def get(self, user_id: str) -> User | None: ...
 

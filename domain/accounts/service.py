@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from domain.accounts.auth_cache import AuthenticationCache
+from domain.accounts.email_policy import (
+    EmailFlowsPolicy,
+    EmailNotConfigured,
+    RegisterIpLimit,
+    VerificationMode,
+)
 from domain.accounts.emails import normalize_email
 from domain.accounts.errors import (
     AccountLocked,
@@ -38,9 +45,15 @@ from domain.accounts.ports import (
 )
 from domain.accounts.sessions import SessionIssuer
 from domain.clock import Clock
-from domain.errors import InvalidInput, ServiceUnavailable, Unauthenticated
+from domain.errors import InvalidInput, RateLimited, ServiceUnavailable, Unauthenticated
 from domain.ids import new_id, token_hash
 from domain.principal import AuthMethod, Principal
+from domain.security.audit import AuditAction, AuditLog, DiscardingAuditStore
+from domain.security.throttle import BackoffRule, ThrottleStore, UnlimitedThrottle
+
+if TYPE_CHECKING:
+    from domain.accounts.activation import Activation
+    from domain.accounts.email_codes import EmailCodes
 
 log = logging.getLogger("karpov.accounts")
 
@@ -63,10 +76,27 @@ class Authenticated:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class EmailFlows:
+    """The e-mail side of registration: policy, verification codes, activation links."""
+
+    policy: EmailFlowsPolicy
+    codes: EmailCodes | None = None
+    activation: Activation | None = None
+
+
 class SecondFactor(Protocol):
     """What sign-in needs from two-factor authentication (domain/twofactor)."""
 
-    async def verify(self, user: User, code: str, *, allow_recovery: bool = True) -> None: ...
+    async def verify(
+        self,
+        user: User,
+        code: str,
+        *,
+        allow_recovery: bool = True,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+    ) -> None: ...
 
     async def open_challenge(
         self, user: User, *, client_ip: str | None, user_agent: str | None
@@ -120,6 +150,9 @@ class AccountService:
         policy: AccountPolicy,
         cache: AuthenticationCache | None = None,
         second_factor: SecondFactor | None = None,
+        throttle: ThrottleStore | None = None,
+        audit: AuditLog | None = None,
+        flows: EmailFlows | None = None,
     ) -> None:
         self._uow = uow
         self._sessions = sessions
@@ -128,38 +161,81 @@ class AccountService:
         self._clock = clock
         self._policy = policy
         self._cache = cache or AuthenticationCache(clock, ttl=timedelta(0))
+        self._audit = audit or AuditLog(DiscardingAuditStore(), clock)
         self._issuer = SessionIssuer(
-            sessions=sessions, uow=uow, clock=clock, policy=policy, cache=self._cache
-        )
+            sessions=sessions, uow=uow, clock=clock, policy=policy, cache=self._cache,
+            audit=self._audit,
+        )  # fmt: skip
         self._second_factor = second_factor
+        self._throttle: ThrottleStore = throttle or UnlimitedThrottle()
+        self._flows = flows or EmailFlows(policy=EmailFlowsPolicy())
 
     # -- registration and sign-in -------------------------------------------------------
 
     async def register(
-        self, email: str, password: str, *, client_ip: str | None = None
+        self,
+        email: str,
+        password: str,
+        *,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+        verification_code: str | None = None,
     ) -> RegisterResult:
+        """The original's order: domain policy, strength, breach check, duplicate, e-mail
+        code, one account per address; then create (pending when activation is on)."""
         email = normalize_email(email)
+        flows = self._flows
+        flows.policy.check_domain(email)
         await self._rules.check(password)
         async with self._uow() as uow:
             if await uow.users.get_by_email(email) is not None:
                 raise EmailTaken(field="email")
+        mode = flows.policy.verification
+        if mode is VerificationMode.REQUIRED or (
+            mode is VerificationMode.OPTIONAL and verification_code
+        ):
+            if flows.codes is None:
+                raise EmailNotConfigured()
+            await flows.codes.consume(
+                email, verification_code, client_ip=client_ip, user_agent=user_agent
+            )
+        claim = flows.policy.ip_claim(client_ip)
+        if claim is not None:
+            async with self._uow() as uow:
+                if await uow.users.ip_claimed(claim):
+                    raise RegisterIpLimit()
         password_hash = await self._hasher.hash(password)
         now = self._clock.now()
+        activation = flows.activation
+        needs_activation = activation is not None and activation.required
         user = User(
             id=new_id(),
             email=email,
             password_hash=password_hash,
-            status=UserStatus.ACTIVE,
+            status=UserStatus.PENDING_EMAIL if needs_activation else UserStatus.ACTIVE,
             role=Role.USER,
             created_at=now,
             updated_at=now,
             register_ip=client_ip,
+            ip_claim=claim,
         )
         async with self._uow() as uow:
-            await uow.users.add(user)  # the unique index decides a concurrent race
+            await uow.users.add(user)  # unique indexes decide concurrent races
             await uow.commit()
-        log.info("user registered", extra={"user_id": user.id})
-        return RegisterResult(user=user)
+        sent = (
+            await activation.send_link(user)
+            if activation is not None and needs_activation
+            else False
+        )
+        await self._audit.record(
+            AuditAction.REGISTER, subject_user_id=user.id, client_ip=client_ip,
+            user_agent=user_agent,
+        )  # fmt: skip
+        return RegisterResult(
+            user=user,
+            email_verification_required=mode is VerificationMode.REQUIRED,
+            activation_email_sent=sent,
+        )
 
     async def login(
         self,
@@ -175,13 +251,37 @@ class AccountService:
         except InvalidInput:
             await self._hasher.burn()
             raise InvalidCredentials() from None
+        # Throttle by account and by address before any work: the same for unknown
+        # e-mails, so a 429 reveals nothing about whether the account exists.
+        account_key, ip_key = f"login:account:{email}", f"login:ip:{client_ip or '-'}"
+        wait = await self._throttle.acquire(
+            [BackoffRule(account_key, free=5), BackoffRule(ip_key, free=20, reset_after=3600)],
+            self._clock.now().timestamp(),
+        )
+        if wait > 0:
+            await self._audit.record(
+                AuditAction.LOGIN_THROTTLED, client_ip=client_ip, user_agent=user_agent
+            )
+            raise RateLimited(
+                "too many sign-in attempts; try again later", retry_after=math.ceil(wait)
+            )
         async with self._uow() as uow:
             user = await uow.users.get_by_email(email)
         if user is None or user.password_hash is None:
             await self._hasher.burn()
+            await self._audit.record(
+                AuditAction.LOGIN_FAILED, client_ip=client_ip, user_agent=user_agent
+            )
             raise InvalidCredentials()
         if not await self._hasher.verify(user.password_hash, password):
+            await self._audit.record(
+                AuditAction.LOGIN_FAILED, subject_user_id=user.id, client_ip=client_ip,
+                user_agent=user_agent,
+            )  # fmt: skip
             raise InvalidCredentials()
+        # The password was right: it no longer counts against the account or the address.
+        await self._throttle.reset(account_key)
+        await self._throttle.refund(ip_key)
         # Status is checked only after the password: a wrong password learns nothing.
         self._ensure_may_sign_in(user)
         if user.totp_enabled:
@@ -194,7 +294,10 @@ class AccountService:
                 return LoginResult(
                     issued=None, user=user, totp_required=True, challenge_id=challenge_id
                 )
-            await self._second_factor.verify(user, totp_code)  # a code sent with the login
+            # A code sent with the login.
+            await self._second_factor.verify(
+                user, totp_code, client_ip=client_ip, user_agent=user_agent
+            )
         user, issued = await self._issuer.sign_in(user, client_ip=client_ip, user_agent=user_agent)
         return LoginResult(issued=issued, user=user)
 
@@ -258,6 +361,7 @@ class AccountService:
             raise Unauthenticated()
         await self._sessions.delete(principal.user_id, principal.session_id)
         self._cache.forget_user(principal.user_id)
+        await self._audit.record(AuditAction.LOGOUT, principal, subject_user_id=principal.user_id)
 
     async def change_password(
         self, principal: Principal, old_password: str, new_password: str
@@ -279,6 +383,7 @@ class AccountService:
             )
             await uow.commit()
         self._cache.forget_user(user.id)
+        await self._audit.record(AuditAction.PASSWORD_CHANGED, principal, subject_user_id=user.id)
         return await self._sessions.delete_for_user(user.id, except_id=principal.session_id)
 
     async def list_sessions(self, principal: Principal) -> list[Session]:
@@ -291,11 +396,16 @@ class AccountService:
         if not await self._sessions.delete(user_id, session_id):
             raise SessionNotFound(field="sessionId")
         self._cache.forget_user(user_id)
+        await self._audit.record(AuditAction.SESSION_REVOKED, principal, subject_user_id=user_id)
 
     async def revoke_other_sessions(self, principal: Principal) -> int:
         user_id = self._require_user(principal)
         self._cache.forget_user(user_id)
-        return await self._sessions.delete_for_user(user_id, except_id=principal.session_id)
+        count = await self._sessions.delete_for_user(user_id, except_id=principal.session_id)
+        await self._audit.record(
+            AuditAction.SESSION_REVOKED, principal, subject_user_id=user_id, count=str(count)
+        )
+        return count
 
     @staticmethod
     def _require_user(principal: Principal) -> str:

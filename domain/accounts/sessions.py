@@ -8,6 +8,7 @@ from domain.accounts.policy import AccountPolicy
 from domain.accounts.ports import SessionStore, UnitOfWorkFactory
 from domain.clock import Clock
 from domain.ids import new_id, new_token, token_hash
+from domain.security.audit import AuditAction, AuditLog
 
 
 class SessionIssuer:
@@ -19,12 +20,14 @@ class SessionIssuer:
         clock: Clock,
         policy: AccountPolicy,
         cache: AuthenticationCache | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self._sessions = sessions
         self._uow = uow
         self._clock = clock
         self._policy = policy
         self._cache = cache
+        self._audit = audit
 
     async def sign_in(
         self, user: User, *, client_ip: str | None, user_agent: str | None
@@ -39,6 +42,11 @@ class SessionIssuer:
                 await uow.commit()
         if self._cache is not None:
             self._cache.forget_user(user.id)
+        if self._audit is not None:
+            await self._audit.record(
+                AuditAction.LOGIN_SUCCEEDED, subject_user_id=user.id, client_ip=client_ip,
+                user_agent=user_agent,
+            )  # fmt: skip
         return user, issued
 
     async def issue(

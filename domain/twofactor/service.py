@@ -17,6 +17,7 @@ from domain.errors import InvalidInput, RateLimited, Unauthenticated
 from domain.ids import new_token, token_hash
 from domain.keyring_service import KeyRingProvider
 from domain.principal import AuthMethod, Principal
+from domain.security.audit import AuditAction, AuditLog, DiscardingAuditStore
 from domain.twofactor import codes
 from domain.twofactor.errors import (
     TotpAlreadyEnabled,
@@ -66,6 +67,7 @@ class TwoFactorService:
         qr: QrCodeRenderer,
         clock: Clock,
         cache: AuthenticationCache | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self._uow = uow
         self._challenges = challenges
@@ -76,6 +78,7 @@ class TwoFactorService:
         self._qr = qr
         self._clock = clock
         self._cache = cache
+        self._audit = audit or AuditLog(DiscardingAuditStore(), clock)
 
     # -- enrolment ----------------------------------------------------------------------
 
@@ -119,12 +122,20 @@ class TwoFactorService:
             await uow.commit()
         assert updated is not None
         await self._end_other_sessions(principal, user.id)
-        log.info("totp enabled", extra={"user_id": user.id})
+        await self._audit.record(AuditAction.TOTP_ENABLED, principal, subject_user_id=user.id)
         return ConfirmedEnrolment(user=updated, recovery_codes=recovery)
 
     # -- using the factor ---------------------------------------------------------------
 
-    async def verify(self, user: User, code: str, *, allow_recovery: bool = True) -> None:
+    async def verify(
+        self,
+        user: User,
+        code: str,
+        *,
+        allow_recovery: bool = True,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+    ) -> None:
         """Accept a current TOTP code (never twice) or an unused recovery code, or raise.
         Wrong codes count towards a temporary lock of the factor."""
         async with self._uow() as uow:
@@ -135,7 +146,8 @@ class TwoFactorService:
         if factor.locked_until is not None and factor.locked_until > now:
             wait = int((factor.locked_until - now).total_seconds()) + 1
             raise RateLimited("too many wrong two-factor codes; try again later", retry_after=wait)
-        if await self._accepts(user.id, factor, (code or "").strip(), allow_recovery):
+        where = (client_ip, user_agent)
+        if await self._accepts(user.id, factor, (code or "").strip(), allow_recovery, where):
             if factor.failed_attempts:
                 async with self._uow() as uow:
                     await uow.totp.reset_failures(user.id)
@@ -146,10 +158,19 @@ class TwoFactorService:
                 user.id, limit=USER_FAILURE_LIMIT, lock_until=now + USER_LOCK
             )
             await uow.commit()
+        await self._audit.record(
+            AuditAction.TOTP_FAILED, subject_user_id=user.id, client_ip=client_ip,
+            user_agent=user_agent,
+        )  # fmt: skip
         raise TotpInvalidCode(field="code")
 
     async def _accepts(
-        self, user_id: str, factor: TotpFactor, code: str, allow_recovery: bool
+        self,
+        user_id: str,
+        factor: TotpFactor,
+        code: str,
+        allow_recovery: bool,
+        where: tuple[str | None, str | None],
     ) -> bool:
         assert factor.secret_enc is not None
         if code.isdigit():
@@ -170,7 +191,10 @@ class TwoFactorService:
             )
             await uow.commit()
         if used:
-            log.info("recovery code used", extra={"user_id": user_id})
+            await self._audit.record(
+                AuditAction.RECOVERY_CODE_USED, subject_user_id=user_id, client_ip=where[0],
+                user_agent=where[1],
+            )  # fmt: skip
         return used
 
     # -- login challenge ----------------------------------------------------------------
@@ -214,7 +238,7 @@ class TwoFactorService:
         if user.status.blocks_sign_in:
             raise AccountLocked()
         try:
-            await self.verify(user, code)
+            await self.verify(user, code, client_ip=client_ip, user_agent=user_agent)
         except TotpInvalidCode:
             left = CHALLENGE_MAX_ATTEMPTS - await self._challenges.record_failure(
                 id_hash, CHALLENGE_MAX_ATTEMPTS
@@ -240,7 +264,7 @@ class TwoFactorService:
             await uow.commit()
         await self._challenges.delete_for_user(user.id)
         await self._end_other_sessions(principal, user.id)
-        log.info("totp disabled", extra={"user_id": user.id})
+        await self._audit.record(AuditAction.TOTP_DISABLED, principal, subject_user_id=user.id)
 
     async def regenerate_recovery_codes(self, principal: Principal, code: str) -> list[str]:
         """New set of codes; needs a valid TOTP code (not a recovery code)."""
@@ -253,7 +277,9 @@ class TwoFactorService:
             await uow.totp.replace_recovery_codes(user.id, self._hash_codes(user.id, recovery))
             await uow.commit()
         await self._end_other_sessions(principal, user.id)
-        log.info("recovery codes regenerated", extra={"user_id": user.id})
+        await self._audit.record(
+            AuditAction.TOTP_RECOVERY_REGENERATED, principal, subject_user_id=user.id
+        )
         return recovery
 
     async def status(self, principal: Principal) -> TotpStatus:

@@ -14,6 +14,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from domain.accounts.email_policy import RegisterIpLimit
 from domain.accounts.errors import EmailTaken, UserNotFound
 from domain.accounts.model import Page, Role, Session, User, UserFilter, UserStatus
 from domain.accounts.ports import UnitOfWork, UserRepository
@@ -78,7 +79,11 @@ class MemoryUserRepository:
         if user.id in self._visible():
             raise ValueError(f"duplicate user id {user.id!r}")
         self._ensure_email_free(user.email, user.id)
+        self._ensure_ip_claim_free(user.ip_claim, user.id)
         self._staged[user.id] = user
+
+    async def ip_claimed(self, ip: str) -> bool:
+        return any(u.ip_claim == ip for u in self._visible().values())
 
     async def get(self, user_id: str) -> User | None:
         return self._visible().get(user_id)
@@ -96,6 +101,7 @@ class MemoryUserRepository:
             raise UserNotFound()
         user = _normalised(user).with_changes(created_at=current.created_at)
         self._ensure_email_free(user.email, user.id)
+        self._ensure_ip_claim_free(user.ip_claim, user.id)
         self._staged[user.id] = user
 
     async def list(self, flt: UserFilter, *, limit: int, offset: int) -> Page[User]:
@@ -119,6 +125,13 @@ class MemoryUserRepository:
         for other in self._visible().values():
             if other.email == email and other.id != owner_id:
                 raise EmailTaken(field="email")
+
+    def _ensure_ip_claim_free(self, ip_claim: str | None, owner_id: str) -> None:
+        if ip_claim is None:
+            return
+        for other in self._visible().values():
+            if other.ip_claim == ip_claim and other.id != owner_id:
+                raise RegisterIpLimit()
 
 
 def _matches(user: User, flt: UserFilter) -> bool:

@@ -21,6 +21,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from domain.accounts.email_policy import RegisterIpLimit
 from domain.accounts.errors import EmailTaken, UserNotFound
 from domain.accounts.model import Page, Role, User, UserFilter, UserStatus
 from domain.accounts.ports import UnitOfWork, UserRepository
@@ -34,6 +35,7 @@ from persistence.sql.totp import SqlTotpRepository
 # SqlUserRepository.count_active_superadmins.
 _SUPERADMIN_LOCK_KEY = zlib.crc32(b"karpov:accounts:active-superadmins")
 _EMAIL_UNIQUE_MARKERS = ("uq_users_email", "users.email")  # PostgreSQL, SQLite wording
+_IP_CLAIM_UNIQUE_MARKERS = ("uq_users_ip_claim", "users.ip_claim")
 
 
 class SqlUnitOfWorkFactory:
@@ -105,8 +107,12 @@ class SqlUserRepository:
                     )
                 )
         except IntegrityError as exc:
-            _raise_email_taken_if_duplicate(exc)
+            _raise_if_duplicate(exc)
             raise
+
+    async def ip_claimed(self, ip: str) -> bool:
+        query = select(users.c.id).where(users.c.ip_claim == ip).limit(1)
+        return (await self._tx.conn.execute(query)).first() is not None
 
     async def get(self, user_id: str) -> User | None:
         return await self._one(select(users).where(users.c.id == user_id))
@@ -128,7 +134,7 @@ class SqlUserRepository:
             async with conn.begin_nested():
                 result = await conn.execute(statement)
         except IntegrityError as exc:
-            _raise_email_taken_if_duplicate(exc)
+            _raise_if_duplicate(exc)
             raise
         if result.rowcount == 0:
             raise UserNotFound()
@@ -200,6 +206,7 @@ def _mutable_columns(user: User) -> dict[str, Any]:
         "updated_at": user.updated_at,
         "last_login_at": user.last_login_at,
         "register_ip": user.register_ip,
+        "ip_claim": user.ip_claim,
     }
 
 
@@ -216,11 +223,15 @@ def _to_user(row: RowMapping) -> User:
         totp_enabled=row["totp_enabled"],
         last_login_at=row["last_login_at"],
         register_ip=row["register_ip"],
+        ip_claim=row["ip_claim"],
     )
 
 
-def _raise_email_taken_if_duplicate(exc: IntegrityError) -> None:
-    """The unique e-mail becomes ``EmailTaken``; any other violation is a bug, re-raised."""
+def _raise_if_duplicate(exc: IntegrityError) -> None:
+    """The unique e-mail becomes ``EmailTaken`` and the unique IP claim ``RegisterIpLimit``
+    (told apart by the constraint's name); any other violation is a bug, re-raised."""
     message = str(exc.orig)
     if any(marker in message for marker in _EMAIL_UNIQUE_MARKERS):
         raise EmailTaken(field="email") from None
+    if any(marker in message for marker in _IP_CLAIM_UNIQUE_MARKERS):
+        raise RegisterIpLimit() from None

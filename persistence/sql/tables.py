@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    UniqueConstraint,
     false,
     text,
 )
@@ -92,6 +94,9 @@ users = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("last_login_at", UTCDateTime, nullable=True),
     Column("register_ip", String(64), nullable=True),
+    # Set only under the one-account-per-IP rule; the unique constraint decides races.
+    Column("ip_claim", String(64), nullable=True),
+    UniqueConstraint("ip_claim", name="uq_users_ip_claim"),
     CheckConstraint(_one_of("status", USER_STATUSES), name="status"),
     CheckConstraint(_one_of("role", USER_ROLES), name="role"),
     # Keyset pagination and the admin list order (created_at DESC, id DESC).
@@ -168,6 +173,46 @@ login_challenges = Table(
     Column("attempts", Integer, nullable=False, default=0, server_default=text("0")),
     Column("ip", String(64), nullable=True),
     Column("user_agent", String(512), nullable=True),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("action", String(64), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False, index=True),
+    Column("actor", String(64), nullable=True, index=True),
+    # Not a foreign key: audit lines outlive the users they are about.
+    Column("subject_user_id", String(32), nullable=True, index=True),
+    Column("client_ip", String(64), nullable=True),
+    Column("user_agent", String(512), nullable=True),
+    Column("details", JSON, nullable=False, default=dict),
+)
+
+one_time_tokens = Table(
+    "one_time_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("purpose", String(32), nullable=False),
+    Column(
+        "user_id",
+        String(32),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+)
+
+email_codes = Table(
+    "email_codes",
+    metadata,
+    Column("email", String(254), primary_key=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0, server_default=text("0")),
 )
 
 APP_TABLES = tuple(table.name for table in metadata.sorted_tables)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.accounts.email_policy import RegisterIpLimit
 from domain.accounts.errors import EmailTaken, UserNotFound
 from domain.accounts.model import Role, User, UserFilter, UserStatus
 from domain.accounts.ports import UnitOfWorkFactory
@@ -76,6 +77,7 @@ async def test_added_user_round_trips_every_field(uow: UnitOfWorkFactory) -> Non
         totp_enabled=True,
         last_login_at=datetime(2026, 3, 2, 8, 30, 0, 654321, tzinfo=PLUS_8),
         register_ip="2001:db8::1",
+        ip_claim="2001:db8::1",
     )
     await add_users(uow, user)
 
@@ -177,6 +179,106 @@ async def test_update_to_a_taken_email_raises(uow: UnitOfWorkFactory) -> None:
     assert await get_user(uow, bob.id) == bob
 
 
+# -- one account per IP address ---------------------------------------------------------
+
+
+def claiming(email: str, ip: str | None) -> User:
+    return make_user(email).with_changes(register_ip=ip, ip_claim=ip)
+
+
+async def test_ip_claimed(uow: UnitOfWorkFactory) -> None:
+    await add_users(uow, claiming("a@example.com", "192.0.2.1"), claiming("b@example.com", None))
+
+    async with uow() as unit:
+        assert await unit.users.ip_claimed("192.0.2.1") is True
+        assert await unit.users.ip_claimed("192.0.2.2") is False
+        assert await unit.users.ip_claimed("") is False
+
+
+async def test_a_claimed_ip_raises_and_keeps_the_first(uow: UnitOfWorkFactory) -> None:
+    first = claiming("a@example.com", "2001:db8::7")
+    await add_users(uow, first)
+    second = claiming("b@example.com", "2001:db8::7")
+    other = claiming("c@example.com", "2001:db8::8")
+
+    async with uow() as unit:
+        with pytest.raises(RegisterIpLimit):
+            await unit.users.add(second)
+        # The unit of work stays usable after losing the race.
+        await unit.users.add(other)
+        await unit.commit()
+
+    assert await get_user(uow, first.id) == first
+    assert await get_user(uow, second.id) is None
+    assert await get_user(uow, other.id) == other
+
+
+async def test_a_taken_email_is_still_email_taken_with_a_free_claim(
+    uow: UnitOfWorkFactory,
+) -> None:
+    await add_users(uow, claiming("a@example.com", "192.0.2.1"))
+
+    async with uow() as unit:
+        with pytest.raises(EmailTaken):
+            await unit.users.add(claiming("a@example.com", "192.0.2.2"))
+
+
+async def test_users_without_a_claim_do_not_collide(uow: UnitOfWorkFactory) -> None:
+    """The same register_ip is fine when the rule is off (no ``ip_claim``)."""
+    people = [
+        make_user(f"u{i}@example.com").with_changes(register_ip="192.0.2.1") for i in range(3)
+    ]
+    await add_users(uow, *people)
+
+    async with uow() as unit:
+        assert (await unit.users.list(UserFilter(), limit=10, offset=0)).total == 3
+        assert await unit.users.ip_claimed("192.0.2.1") is False
+
+
+async def test_update_to_a_claimed_ip_raises(uow: UnitOfWorkFactory) -> None:
+    alice, bob = claiming("a@example.com", "192.0.2.1"), claiming("b@example.com", None)
+    await add_users(uow, alice, bob)
+
+    async with uow() as unit:
+        with pytest.raises(RegisterIpLimit):
+            await unit.users.update(bob.with_changes(ip_claim="192.0.2.1"))
+        # Keeping one's own claim is no conflict.
+        await unit.users.update(alice.with_changes(plan_id="pro"))
+        await unit.commit()
+
+    assert await get_user(uow, bob.id) == bob
+
+
+async def test_concurrent_adds_claiming_one_ip_have_exactly_one_winner(
+    uow: UnitOfWorkFactory,
+) -> None:
+    """On the SQL backends every unit holds its connection and has read (the claim is
+    free) before any adds: the race is real. Memory units of work are serialised."""
+    contenders = [claiming(f"racer{i}@example.com", "198.51.100.9") for i in range(5)]
+    barrier = None if isinstance(uow, MemoryUnitOfWorkFactory) else asyncio.Barrier(5)
+
+    async def register(user: User) -> None:
+        async with uow() as unit:
+            claimed = await unit.users.ip_claimed("198.51.100.9")
+            if barrier is not None:
+                assert claimed is False
+                await barrier.wait()
+            await unit.users.add(user)
+            await unit.commit()
+
+    results = await asyncio.gather(*(register(user) for user in contenders), return_exceptions=True)
+
+    winners = [user for user, result in zip(contenders, results) if result is None]
+    losers = [result for result in results if result is not None]
+    assert len(winners) == 1
+    assert len(losers) == 4
+    assert all(isinstance(loser, RegisterIpLimit) for loser in losers), losers
+    async with uow() as unit:
+        assert await unit.users.ip_claimed("198.51.100.9") is True
+        page = await unit.users.list(UserFilter(), limit=10, offset=0)
+    assert page.items == winners
+
+
 # -- update ------------------------------------------------------------------------------
 
 
@@ -193,6 +295,7 @@ async def test_update_replaces_every_mutable_field(uow: UnitOfWorkFactory) -> No
         totp_enabled=True,
         last_login_at=T0 + timedelta(days=2),
         register_ip="192.0.2.7",
+        ip_claim="192.0.2.7",
     )
 
     async with uow() as unit:

@@ -72,7 +72,7 @@ async def empty_postgres(url: str) -> None:
 
 
 async def assert_upgrades_from_empty_to_metadata(url: str) -> None:
-    assert await pending_revisions(url) == ["0001_accounts", head_revision()]
+    assert await pending_revisions(url) == ["0001_accounts", "0002_twofactor", head_revision()]
 
     await upgrade_to_head(url)
 
@@ -83,8 +83,8 @@ async def assert_upgrades_from_empty_to_metadata(url: str) -> None:
     assert await pending_revisions(url) == []
 
 
-def test_head_is_the_twofactor_revision() -> None:
-    assert head_revision() == "0002_twofactor"
+def test_head_is_the_account_security_revision() -> None:
+    assert head_revision() == "0003_account_security"
 
 
 async def test_sqlite_upgrades_from_empty_and_matches_metadata(tmp_path: Path) -> None:
@@ -107,7 +107,7 @@ async def test_sqlite_downgrade_removes_everything_and_upgrade_restores(
     await downgrade_to_base(url)
 
     assert not set(APP_TABLES) & await table_names(url)
-    assert await pending_revisions(url) == ["0001_accounts", head_revision()]
+    assert await pending_revisions(url) == ["0001_accounts", "0002_twofactor", head_revision()]
     await upgrade_to_head(url)
     assert await schema_diff(url) == []
 
@@ -118,3 +118,56 @@ async def test_postgres_downgrade_removes_everything_and_upgrade_restores(pg_url
     assert not set(APP_TABLES) & await table_names(pg_url)
     await upgrade_to_head(pg_url)
     assert await schema_diff(pg_url) == []
+
+
+def _upgrade_to(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def upgrade_to(url: str, revision: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(_upgrade_to, revision)
+            await conn.commit()
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_account_security_keeps_users_and_what_references_them(
+    tmp_path: Path,
+) -> None:
+    """0003 rebuilds ``users`` (batch mode) to add the IP claim: its rows, and the rows
+    that reference it through cascading foreign keys, must survive."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'karpov.db'}"
+    await upgrade_to(url, "0002_twofactor")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO users (id, email, status, role, created_at, updated_at) "
+                    "VALUES ('u1', 'a@example.com', 'active', 'user', "
+                    "'2026-03-01 12:00:00', '2026-03-01 12:00:00')"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at, "
+                    "last_seen_at) VALUES ('s1', 'u1', 'h1', '2026-03-01 12:00:00', "
+                    "'2026-03-02 12:00:00', '2026-03-01 12:00:00')"
+                )
+            )
+
+        await upgrade_to_head(url)
+
+        async with engine.connect() as conn:
+            user = (await conn.execute(text("SELECT id, ip_claim FROM users"))).all()
+            session = (await conn.execute(text("SELECT id, user_id FROM sessions"))).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(row) for row in user] == [("u1", None)]
+    assert [tuple(row) for row in session] == [("s1", "u1")]
+    assert await schema_diff(url) == []

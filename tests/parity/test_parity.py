@@ -6,8 +6,11 @@ scenario fails ``test_every_route_has_a_parity_scenario``."""
 from __future__ import annotations
 
 import base64
+import logging
+import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -480,6 +483,226 @@ async def totp_status(api: Api) -> None:
                (await api.fresh().gql("{ totpStatus { enabled } }"))["errors"])  # fmt: skip
 
 
+# -- e-mail flows, unlock and audit (dev without SMTP: the log mailer accepts the mail) ----
+
+
+class Outbox(logging.Handler):
+    """The dev log mailer's messages, as (recipient, text body)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mails: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.mails.append((record.to, record.body))  # type: ignore[attr-defined]
+
+    def token_for(self, address: str) -> str:
+        [body] = [body for to, body in self.mails if to == address][-1:]
+        match = re.search(r"[?&]token=([A-Za-z0-9_-]+)", body)
+        assert match is not None, body
+        return match.group(1)
+
+
+@contextmanager
+def outbox() -> Iterator[Outbox]:
+    handler = Outbox()
+    logger = logging.getLogger("karpov.mail.outbox")
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+
+
+async def registered(api: Api, email: str) -> str:
+    response = await api.fresh().post(
+        "/v1/auth/register", {"email": email, "password": STRONG_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["userId"])
+
+
+def close_waits(rest: httpx.Response, gql_errors: list[dict[str, Any]]) -> None:
+    """Retry-After and retryAfter agree (the real clock may tick between the two calls)."""
+    assert abs(int(rest.headers["Retry-After"]) - gql_errors[0]["retryAfter"]) <= 1
+
+
+async def email_code_send(api: Api) -> None:
+    mutation = """mutation($i: EmailCodeSendInput!) { emailCodeSend(input: $i) {
+        cooldownSeconds expiresInSeconds errors { code message retryAfter } } }"""
+    rest = await api.post("/v1/auth/email/send-code", {"email": "sc@example.com"})
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(api, mutation, {"i": {"email": "scg@example.com"}})
+    gql = data["emailCodeSend"]
+    assert gql["errors"] == []
+    assert rest.json() == {
+        "cooldownSeconds": gql["cooldownSeconds"],
+        "expiresInSeconds": gql["expiresInSeconds"],
+    }
+    rest = await api.post("/v1/auth/email/send-code", {"email": "sc@example.com"})
+    data = await gql_data(api, mutation, {"i": {"email": "scg@example.com"}})
+    errors = data["emailCodeSend"]["errors"]
+    same_error(rest, errors)
+    close_waits(rest, errors)
+
+
+async def email_verify(api: Api) -> None:
+    ids = [await registered(api, e) for e in ("ev@example.com", "evg@example.com")]
+    with outbox() as mails:
+        for user_id, email in zip(ids, ("ev@example.com", "evg@example.com"), strict=True):
+            pending = await api.patch(
+                f"/v1/admin/users/{user_id}", {"status": "pending_email"}, headers=ADMIN
+            )
+            assert pending.status_code == 200, pending.text
+            resent = await api.post("/v1/auth/email/resend", {"email": email})
+            assert resent.status_code == 200, resent.text
+        tokens = [mails.token_for("ev@example.com"), mails.token_for("evg@example.com")]
+    mutation = f"""mutation($i: EmailVerifyInput!) {{ emailVerify(input: $i) {{
+        user {{ {USER_FIELDS} }} errors {{ code message }} }} }}"""
+    rest = await api.post("/v1/auth/email/verify", {"token": tokens[0]})
+    assert rest.status_code == 200, rest.text
+    assert rest.json() == {"userId": ids[0], "email": "ev@example.com"}
+    data = await gql_data(api, mutation, {"i": {"token": tokens[1]}})
+    user = data["emailVerify"]["user"]
+    assert (raw_id(user["id"]), user["email"], user["status"]) == (
+        ids[1],
+        "evg@example.com",
+        "ACTIVE",
+    )
+    assert set(rest.json()) == {"userId", "email"}
+    rest = await api.post("/v1/auth/email/verify", {"token": tokens[0]})  # used already
+    data = await gql_data(api, mutation, {"i": {"token": tokens[1]}})
+    same_error(rest, data["emailVerify"]["errors"])
+
+
+async def email_activation_resend(api: Api) -> None:
+    mutation = """mutation($i: EmailInput!) { emailActivationResend(input: $i) {
+        cooldownSeconds errors { code message retryAfter } } }"""
+    rest = await api.post("/v1/auth/email/resend", {"email": "rs@example.com"})
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(api, mutation, {"i": {"email": "rsg@example.com"}})
+    assert data["emailActivationResend"]["errors"] == []
+    assert rest.json() == {"cooldownSeconds": data["emailActivationResend"]["cooldownSeconds"]}
+    rest = await api.post("/v1/auth/email/resend", {"email": "rs@example.com"})
+    data = await gql_data(api, mutation, {"i": {"email": "rsg@example.com"}})
+    errors = data["emailActivationResend"]["errors"]
+    same_error(rest, errors)
+    close_waits(rest, errors)
+
+
+async def password_reset_request(api: Api) -> None:
+    await registered(api, "rr@example.com")
+    mutation = """mutation($i: EmailInput!) { passwordResetRequest(input: $i) {
+        ok errors { code message retryAfter } } }"""
+    with outbox() as mails:
+        rest = await api.post("/v1/auth/password/reset/request", {"email": "rr@example.com"})
+        assert (rest.status_code, rest.json()) == (200, {})
+        data = await gql_data(api, mutation, {"i": {"email": "rr-unknown@example.com"}})
+        assert data["passwordResetRequest"] == {"ok": True, "errors": []}
+        assert [to for to, _ in mails.mails] == ["rr@example.com"]
+    for i in range(18):  # the per-address limit: 20 an hour
+        more = await api.post("/v1/auth/password/reset/request", {"email": f"rr{i}@example.com"})
+        assert more.status_code == 200, more.text
+    rest = await api.post("/v1/auth/password/reset/request", {"email": "rr@example.com"})
+    data = await gql_data(api, mutation, {"i": {"email": "rr@example.com"}})
+    errors = data["passwordResetRequest"]["errors"]
+    same_error(rest, errors)
+    close_waits(rest, errors)
+
+
+async def password_reset(api: Api) -> None:
+    emails = ("pr@example.com", "prg@example.com")
+    for email in emails:
+        await registered(api, email)
+    with outbox() as mails:
+        for email in emails:
+            requested = await api.post("/v1/auth/password/reset/request", {"email": email})
+            assert requested.status_code == 200, requested.text
+        tokens = [mails.token_for(email) for email in emails]
+    mutation = """mutation($i: PasswordResetInput!) { passwordReset(input: $i) {
+        ok errors { code message } } }"""
+    rest = await api.post(
+        "/v1/auth/password/reset", {"token": tokens[0], "newPassword": OTHER_STRONG_PASSWORD}
+    )
+    assert (rest.status_code, rest.json()) == (200, {}), rest.text
+    data = await gql_data(
+        api, mutation, {"i": {"token": tokens[1], "newPassword": OTHER_STRONG_PASSWORD}}
+    )
+    assert data["passwordReset"] == {"ok": True, "errors": []}
+    for email in emails:
+        signed = await api.fresh().post(
+            "/v1/auth/login", {"email": email, "password": OTHER_STRONG_PASSWORD}
+        )
+        assert signed.status_code == 200, signed.text
+    rest = await api.post(  # single use
+        "/v1/auth/password/reset", {"token": tokens[0], "newPassword": STRONG_PASSWORD}
+    )
+    data = await gql_data(
+        api, mutation, {"i": {"token": tokens[1], "newPassword": STRONG_PASSWORD}}
+    )
+    assert data["passwordReset"]["ok"] is False
+    same_error(rest, data["passwordReset"]["errors"])
+
+
+async def admin_user_unlock(api: Api) -> None:
+    emails = ("un@example.com", "ung@example.com")
+    ids = [await registered(api, email) for email in emails]
+    for email in emails:
+        for _ in range(5):
+            bad = await api.post("/v1/auth/login", {"email": email, "password": "Wrong-Pass-1"})
+            assert bad.status_code == 401
+        right = await api.post("/v1/auth/login", {"email": email, "password": STRONG_PASSWORD})
+        assert right.status_code == 429, right.text
+    rest = await api.post(f"/v1/admin/users/{ids[0]}/unlock", {}, headers=ADMIN)
+    assert rest.status_code == 200, rest.text
+    mutation = f"""mutation($i: AdminUserUnlockInput!) {{ adminUserUnlock(input: $i) {{
+        user {{ {USER_FIELDS} }} errors {{ code message }} }} }}"""
+    data = await gql_data(api, mutation, {"i": {"userId": ids[1]}}, headers=ADMIN)
+    assert data["adminUserUnlock"]["errors"] == []
+    rest_user, gql_user = rest.json()["data"], data["adminUserUnlock"]["user"]
+    assert (rest_user["id"], raw_id(gql_user["id"])) == tuple(ids)
+    assert (rest_user["email"], gql_user["email"]) == emails
+    for key in ("status", "role", "planId"):
+        assert rest_user[key] == str(gql_user[key]).lower(), key
+    assert rest_user["totpEnabled"] is gql_user["totpEnabled"] is False
+    for email in emails:
+        right = await api.post("/v1/auth/login", {"email": email, "password": STRONG_PASSWORD})
+        assert right.status_code == 200, right.text
+    user, _ = await signed_in(api, "unp@example.com")
+    rest = await user.post(f"/v1/admin/users/{ids[0]}/unlock", {})
+    data = await gql_data(user, mutation, {"i": {"userId": ids[0]}})
+    assert data["adminUserUnlock"]["user"] is None
+    same_error(rest, data["adminUserUnlock"]["errors"])
+
+
+async def admin_audit_events(api: Api) -> None:
+    for email in ("ae1@example.com", "ae2@example.com"):
+        await signed_in(api, email)
+    await api.post("/v1/auth/login", {"email": "ae1@example.com", "password": "Wrong-Pass-1"})
+    rest = await api.get("/v1/admin/audit?limit=2&offset=1", headers=ADMIN)
+    assert rest.status_code == 200, rest.text
+    page = rest.json()["data"]
+    first = await gql_data(api, "{ adminAuditEvents(first: 1) { edges { cursor } } }",
+                           headers=ADMIN)  # fmt: skip
+    after = first["adminAuditEvents"]["edges"][0]["cursor"]
+    data = await gql_data(api, """query($after: String) { adminAuditEvents(first: 2, after: $after)
+        { totalCount nodes { id action createdAt actor subjectUserId clientIp userAgent details }
+        } }""", {"after": after}, headers=ADMIN)  # fmt: skip
+    gql = data["adminAuditEvents"]
+    assert page["total"] == gql["totalCount"] >= 3
+    assert len(page["items"]) == len(gql["nodes"]) == 2
+    for item, node in zip(page["items"], gql["nodes"], strict=True):
+        assert item["id"] == raw_id(node["id"])
+        assert item["action"] == node["action"]
+        assert instant(item["createdAt"]) == instant(node["createdAt"])
+        assert (item["actor"], item["userId"]) == (node["actor"], node["subjectUserId"])
+        assert (item["ip"], item["userAgent"]) == (node["clientIp"], node["userAgent"])
+        assert item["details"] == node["details"]
+    user, _ = await signed_in(api, "ae3@example.com")
+    same_error(await user.get("/v1/admin/audit"),
+               (await user.gql("{ adminAuditEvents { totalCount } }"))["errors"])  # fmt: skip
+
+
 Scenario = Callable[[Api], Awaitable[None]]
 SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("POST", "/v1/auth/register"): register,
@@ -501,6 +724,13 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("POST", "/v1/auth/totp/disable"): totp_disable,
     ("POST", "/v1/auth/totp/recovery-codes"): totp_recovery_codes,
     ("GET", "/v1/auth/totp"): totp_status,
+    ("POST", "/v1/auth/email/send-code"): email_code_send,
+    ("POST", "/v1/auth/email/verify"): email_verify,
+    ("POST", "/v1/auth/email/resend"): email_activation_resend,
+    ("POST", "/v1/auth/password/reset/request"): password_reset_request,
+    ("POST", "/v1/auth/password/reset"): password_reset,
+    ("POST", "/v1/admin/users/{id}/unlock"): admin_user_unlock,
+    ("GET", "/v1/admin/audit"): admin_audit_events,
 }
 
 
