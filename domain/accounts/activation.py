@@ -14,6 +14,7 @@ from domain.accounts.tokens import (
     OneTimeToken,
     OneTimeTokenStore,
     TokenPurpose,
+    guard_token_guesses,
     token_guess_rule,
 )
 from domain.clock import Clock
@@ -22,7 +23,7 @@ from domain.ids import new_token, token_hash
 from domain.mail import templates
 from domain.mail.ports import MailDeliveryFailed, Mailer
 from domain.security.audit import AuditAction, AuditLog
-from domain.security.throttle import ThrottleStore, enforce_backoff, enforce_windows
+from domain.security.throttle import ThrottleStore, enforce_windows
 
 log = logging.getLogger("karpov.activation")
 
@@ -107,7 +108,7 @@ class Activation:
     async def activate(
         self, token: str, *, client_ip: str | None, user_agent: str | None = None
     ) -> User:
-        await self._guard(client_ip)
+        await self._guard(client_ip, user_agent)
         hashed = token_hash(token or "")
         record = await self._tokens.get(hashed, TokenPurpose.ACTIVATION) if token else None
         if record is None:
@@ -165,7 +166,8 @@ class Activation:
             await self.send_link(user)
         return p.code_cooldown_seconds
 
-    async def _guard(self, client_ip: str | None) -> None:
-        await enforce_backoff(
-            self._throttle, [token_guess_rule(client_ip)], self._clock.now().timestamp()
-        )
+    async def _guard(self, client_ip: str | None, user_agent: str | None) -> None:
+        await guard_token_guesses(
+            self._throttle, self._audit, client_ip=client_ip, user_agent=user_agent,
+            now=self._clock.now().timestamp(),
+        )  # fmt: skip

@@ -16,6 +16,7 @@ from domain.accounts.tokens import (
     OneTimeToken,
     OneTimeTokenStore,
     TokenPurpose,
+    guard_token_guesses,
     token_guess_rule,
 )
 from domain.clock import Clock
@@ -24,7 +25,7 @@ from domain.ids import new_token, token_hash
 from domain.mail import templates
 from domain.mail.ports import MailDeliveryFailed, Mailer
 from domain.security.audit import AuditAction, AuditLog
-from domain.security.throttle import ThrottleStore, enforce_backoff, enforce_windows
+from domain.security.throttle import ThrottleStore, enforce_windows
 
 log = logging.getLogger("karpov.password_reset")
 
@@ -115,7 +116,10 @@ class PasswordReset:
         user_agent: str | None = None,
     ) -> None:
         rule = token_guess_rule(client_ip)
-        await enforce_backoff(self._throttle, [rule], self._clock.now().timestamp())
+        await guard_token_guesses(
+            self._throttle, self._audit, client_ip=client_ip, user_agent=user_agent,
+            now=self._clock.now().timestamp(),
+        )  # fmt: skip
         hashed = token_hash(token or "")
         record = await self._tokens.get(hashed, TokenPurpose.PASSWORD_RESET) if token else None
         now = self._clock.now()

@@ -145,6 +145,10 @@ class TwoFactorService:
         now = self._clock.now()
         if factor.locked_until is not None and factor.locked_until > now:
             wait = int((factor.locked_until - now).total_seconds()) + 1
+            await self._audit.record(
+                AuditAction.CODE_GUESS_BLOCKED, subject_user_id=user.id, client_ip=client_ip,
+                user_agent=user_agent, kind="totp",
+            )  # fmt: skip
             raise RateLimited("too many wrong two-factor codes; try again later", retry_after=wait)
         where = (client_ip, user_agent)
         if await self._accepts(user.id, factor, (code or "").strip(), allow_recovery, where):

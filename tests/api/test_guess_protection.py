@@ -1,0 +1,30 @@
+"""Guessing link tokens is stopped per address and audited."""
+
+from __future__ import annotations
+
+from tests.api.harness import ADMIN_TOKEN, STRONG_PASSWORD, running_app
+from tests.fakes.hibp_server import FakeHibpServer
+
+
+async def test_a_flood_of_reset_token_guesses_is_stopped_and_audited(
+    backend: tuple[str, str | None], hibp: FakeHibpServer
+) -> None:
+    database_url, redis_url = backend
+    async with running_app(database_url, redis_url=redis_url, hibp=hibp) as (api, _):
+        statuses = []
+        for i in range(12):
+            response = await api.post(
+                "/v1/auth/password/reset",
+                {"token": f"guess-{i}-" + "x" * 30, "newPassword": STRONG_PASSWORD},
+            )
+            statuses.append(response.status_code)
+        assert statuses[:10] == [400] * 10  # ten free misses per address
+        assert statuses[10] == 429
+        blocked = await api.get(
+            "/v1/admin/audit?action=code.guess_blocked", headers={"X-Admin-Key": ADMIN_TOKEN}
+        )
+        items = blocked.json()["data"]["items"]
+        assert items and items[0]["details"] == {"kind": "link_token"}
+        assert all("guess-" not in str(item) for item in items)
+        activation = await api.post("/v1/auth/email/verify", {"token": "y" * 43})
+        assert activation.status_code == 429  # the same budget covers every link token
