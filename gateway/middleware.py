@@ -12,9 +12,9 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
 from typing import Any, Protocol
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.accounts.model import Role
@@ -43,15 +43,15 @@ def header(scope: Scope, name: bytes) -> str | None:
 
 
 def cookies(scope: Scope) -> dict[str, str]:
-    raw = header(scope, b"cookie")
-    if not raw:
-        return {}
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(raw)
-    except Exception:  # a malformed Cookie header is treated as no cookies
-        return {}
-    return {k: m.value for k, m in jar.items()}
+    """The request's cookies, parsed once per request (CSRF and the principal both read
+    them) with Starlette's lenient parser: a malformed pair is skipped, not fatal."""
+    st = state(scope)
+    parsed: dict[str, str] | None = st.get("_cookies")
+    if parsed is None:
+        raw = header(scope, b"cookie")
+        parsed = cookie_parser(raw) if raw else {}
+        st["_cookies"] = parsed
+    return parsed
 
 
 async def reject(
