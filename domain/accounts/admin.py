@@ -15,7 +15,7 @@ from domain.accounts.emails import normalize_email
 from domain.accounts.errors import InsufficientRole, LastSuperadmin, UserNotFound
 from domain.accounts.model import Page, Role, User, UserFilter, UserStatus
 from domain.accounts.ports import PasswordHasher, SessionStore, UnitOfWorkFactory
-from domain.accounts.service import PasswordRules
+from domain.accounts.service import PasswordRules, login_throttle_keys
 from domain.clock import Clock
 from domain.errors import InvalidInput, Unauthenticated
 from domain.ids import new_id
@@ -170,7 +170,7 @@ class AdminUserService:
     async def unlock(self, principal: Principal, user_id: str) -> User:
         """Lift the sign-in back-off of an account (failed-password throttling)."""
         user = await self.get_user(principal, user_id)
-        await self._throttle.reset(f"login:account:{user.email}")
+        await self._throttle.reset(login_throttle_keys(user.email, None)[0])
         await self._audit.record(
             AuditAction.ADMIN_USER_UNLOCKED, principal, subject_user_id=user_id
         )

@@ -76,6 +76,12 @@ class Authenticated:
         )
 
 
+def login_throttle_keys(email: str, client_ip: str | None) -> tuple[str, str]:
+    """The back-off keys of an account and of a client address (admin unlock resets the
+    account key)."""
+    return f"login:account:{email}", f"login:ip:{client_ip or '-'}"
+
+
 @dataclass(frozen=True, slots=True)
 class EmailFlows:
     """The e-mail side of registration: policy, verification codes, activation links."""
@@ -249,15 +255,14 @@ class AccountService:
         try:
             email = normalize_email(email)
         except InvalidInput:
-            await self._hasher.burn()
-            raise InvalidCredentials() from None
+            email = ""  # still counted against the address below; never a valid account
         # Throttle by account and by address before any work: the same for unknown
         # e-mails, so a 429 reveals nothing about whether the account exists.
-        account_key, ip_key = f"login:account:{email}", f"login:ip:{client_ip or '-'}"
-        wait = await self._throttle.acquire(
-            [BackoffRule(account_key, free=5), BackoffRule(ip_key, free=20, reset_after=3600)],
-            self._clock.now().timestamp(),
-        )
+        account_key, ip_key = login_throttle_keys(email, client_ip)
+        rules = [BackoffRule(ip_key, free=20, reset_after=3600)]
+        if email:
+            rules.append(BackoffRule(account_key, free=5))
+        wait = await self._throttle.acquire(rules, self._clock.now().timestamp())
         if wait > 0:
             await self._audit.record(
                 AuditAction.LOGIN_THROTTLED, client_ip=client_ip, user_agent=user_agent
@@ -265,6 +270,9 @@ class AccountService:
             raise RateLimited(
                 "too many sign-in attempts; try again later", retry_after=math.ceil(wait)
             )
+        if not email:
+            await self._hasher.burn()
+            raise InvalidCredentials()
         async with self._uow() as uow:
             user = await uow.users.get_by_email(email)
         if user is None or user.password_hash is None:
@@ -368,10 +376,20 @@ class AccountService:
     ) -> int:
         """Set a new password; revokes every other session. Returns how many."""
         user = await self.me(principal)
-        if user.password_hash is not None and not await self._hasher.verify(
-            user.password_hash, old_password
-        ):
-            raise InvalidCredentials("current password is incorrect", field="oldPassword")
+        if user.password_hash is not None:
+            # Guesses of the current password share the sign-in back-off of the account:
+            # a stolen session must not become an unlimited password oracle.
+            account_key, _ = login_throttle_keys(user.email, principal.client_ip)
+            wait = await self._throttle.acquire(
+                [BackoffRule(account_key, free=5)], self._clock.now().timestamp()
+            )
+            if wait > 0:
+                raise RateLimited(
+                    "too many password attempts; try again later", retry_after=math.ceil(wait)
+                )
+            if not await self._hasher.verify(user.password_hash, old_password):
+                raise InvalidCredentials("current password is incorrect", field="oldPassword")
+            await self._throttle.reset(account_key)
         await self._rules.check(new_password, field="newPassword")
         new_hash = await self._hasher.hash(new_password)
         async with self._uow() as uow:

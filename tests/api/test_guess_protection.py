@@ -28,3 +28,36 @@ async def test_a_flood_of_reset_token_guesses_is_stopped_and_audited(
         assert all("guess-" not in str(item) for item in items)
         activation = await api.post("/v1/auth/email/verify", {"token": "y" * 43})
         assert activation.status_code == 429  # the same budget covers every link token
+
+
+async def test_guessing_the_current_password_through_a_session_is_throttled(
+    backend: tuple[str, str | None], hibp: FakeHibpServer
+) -> None:
+    database_url, redis_url = backend
+    async with running_app(database_url, redis_url=redis_url, hibp=hibp) as (api, _):
+        body = {"email": "victim@example.com", "password": STRONG_PASSWORD}
+        assert (await api.post("/v1/auth/register", body)).status_code == 200
+        assert (await api.post("/v1/auth/login", body)).status_code == 200
+        statuses = []
+        for i in range(7):
+            response = await api.post(
+                "/v1/auth/password/change",
+                {"oldPassword": f"Wrong-Guess-{i}!", "newPassword": "Brand-New-Pass-42!"},
+            )
+            statuses.append(response.status_code)
+        assert statuses[:5] == [401] * 5
+        assert statuses[5] == 429
+        assert "retry-after" in {k.lower() for k in response.headers}
+
+
+async def test_malformed_e_mails_still_count_against_the_address(
+    backend: tuple[str, str | None], hibp: FakeHibpServer
+) -> None:
+    database_url, redis_url = backend
+    async with running_app(database_url, redis_url=redis_url, hibp=hibp) as (api, _):
+        statuses = [
+            (await api.post("/v1/auth/login", {"email": f"nope-{i}", "password": "x"})).status_code
+            for i in range(21)
+        ]
+        assert statuses[:20] == [401] * 20
+        assert statuses[20] == 429
