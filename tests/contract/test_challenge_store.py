@@ -9,16 +9,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.accounts.model import Role, User, UserStatus
 from domain.ids import new_id, new_token, token_hash
 from domain.twofactor.model import LoginChallenge
 from domain.twofactor.ports import ChallengeStore
 from persistence.memory.twofactor import MemoryChallengeStore
 from persistence.redis.challenges import RedisChallengeStore
-from persistence.sql.accounts import SqlUnitOfWorkFactory
 from persistence.sql.challenges import SqlChallengeStore
+from tests.contract.users import no_user_needed, sql_user_creator
 
 PLUS_8 = timezone(timedelta(hours=8))
 
@@ -31,41 +29,16 @@ class Backend:
     """Makes ``user_id`` exist where challenges reference users (SQL foreign key)."""
 
 
-async def _nothing_to_create(_user_id: str) -> None:
-    return None
-
-
-def _sql_user_creator(engine: AsyncEngine) -> Callable[[str], Awaitable[None]]:
-    uow = SqlUnitOfWorkFactory(engine)
-
-    async def create(user_id: str) -> None:
-        now = datetime.now(UTC)
-        user = User(
-            id=user_id,
-            email=f"{user_id}@example.com",
-            password_hash=None,
-            status=UserStatus.ACTIVE,
-            role=Role.USER,
-            created_at=now,
-            updated_at=now,
-        )
-        async with uow() as unit:
-            await unit.users.add(user)
-            await unit.commit()
-
-    return create
-
-
 @pytest.fixture(params=["memory", "sqlite", "postgres", "redis"])
 def backend(request: pytest.FixtureRequest) -> Backend:
     name = request.param
     if name == "memory":
-        return Backend(name, MemoryChallengeStore(), _nothing_to_create)
+        return Backend(name, MemoryChallengeStore(), no_user_needed)
     if name == "redis":
         store = RedisChallengeStore(request.getfixturevalue("redis_client"), prefix="test:")
-        return Backend(name, store, _nothing_to_create)
+        return Backend(name, store, no_user_needed)
     engine = request.getfixturevalue("sqlite_engine" if name == "sqlite" else "pg_engine")
-    return Backend(name, SqlChallengeStore(engine), _sql_user_creator(engine))
+    return Backend(name, SqlChallengeStore(engine), sql_user_creator(engine))
 
 
 @pytest.fixture

@@ -11,13 +11,12 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.accounts.model import Role, User, UserStatus
 from domain.accounts.tokens import OneTimeToken, OneTimeTokenStore, TokenPurpose
 from domain.ids import new_id, new_token, token_hash
 from persistence.memory.security import MemoryOneTimeTokenStore
-from persistence.sql.accounts import SqlUnitOfWorkFactory
 from persistence.sql.security import SqlOneTimeTokenStore
 from persistence.sql.tables import users
+from tests.contract.users import no_user_needed, sql_user_creator
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 PLUS_8 = timezone(timedelta(hours=8))
@@ -33,36 +32,12 @@ class Backend:
     engine: AsyncEngine | None = None
 
 
-async def _nothing_to_create(_user_id: str) -> None:
-    return None
-
-
-def _sql_user_creator(engine: AsyncEngine) -> Callable[[str], Awaitable[None]]:
-    uow = SqlUnitOfWorkFactory(engine)
-
-    async def create(user_id: str) -> None:
-        user = User(
-            id=user_id,
-            email=f"{user_id}@example.com",
-            password_hash=None,
-            status=UserStatus.PENDING_EMAIL,
-            role=Role.USER,
-            created_at=T0,
-            updated_at=T0,
-        )
-        async with uow() as unit:
-            await unit.users.add(user)
-            await unit.commit()
-
-    return create
-
-
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest) -> Backend:
     if request.param == "memory":
-        return Backend("memory", MemoryOneTimeTokenStore(), _nothing_to_create)
+        return Backend("memory", MemoryOneTimeTokenStore(), no_user_needed)
     engine = request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
-    return Backend(request.param, SqlOneTimeTokenStore(engine), _sql_user_creator(engine), engine)
+    return Backend(request.param, SqlOneTimeTokenStore(engine), sql_user_creator(engine), engine)
 
 
 @pytest.fixture

@@ -8,15 +8,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.accounts.model import Role, Session, User, UserStatus
+from domain.accounts.model import Session
 from domain.accounts.ports import SessionStore
 from domain.ids import new_id, new_token, token_hash
 from persistence.memory.accounts import MemorySessionStore
 from persistence.redis.sessions import RedisSessionStore
-from persistence.sql.accounts import SqlUnitOfWorkFactory
 from persistence.sql.sessions import SqlSessionStore
+from tests.contract.users import no_user_needed, sql_user_creator
 
 PLUS_8 = timezone(timedelta(hours=8))
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -29,41 +28,14 @@ class Backend:
     """Makes ``user_id`` exist where sessions reference users (SQL foreign key)."""
 
 
-async def _nothing_to_create(_user_id: str) -> None:
-    return None
-
-
-def _sql_user_creator(engine: AsyncEngine) -> Callable[[str], Awaitable[None]]:
-    uow = SqlUnitOfWorkFactory(engine)
-
-    async def create(user_id: str) -> None:
-        now = datetime.now(UTC)
-        user = User(
-            id=user_id,
-            email=f"{user_id}@example.com",
-            password_hash=None,
-            status=UserStatus.ACTIVE,
-            role=Role.USER,
-            created_at=now,
-            updated_at=now,
-        )
-        async with uow() as unit:
-            await unit.users.add(user)
-            await unit.commit()
-
-    return create
-
-
 @pytest.fixture(params=["memory", "sqlite", "postgres", "redis"])
 def backend(request: pytest.FixtureRequest) -> Backend:
     if request.param == "memory":
-        return Backend(MemorySessionStore(), _nothing_to_create)
+        return Backend(MemorySessionStore(), no_user_needed)
     if request.param == "redis":
-        return Backend(
-            RedisSessionStore(request.getfixturevalue("redis_client")), _nothing_to_create
-        )
+        return Backend(RedisSessionStore(request.getfixturevalue("redis_client")), no_user_needed)
     engine = request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
-    return Backend(SqlSessionStore(engine), _sql_user_creator(engine))
+    return Backend(SqlSessionStore(engine), sql_user_creator(engine))
 
 
 @pytest.fixture
