@@ -193,6 +193,7 @@ def email_flows_policy(settings: Settings) -> EmailFlowsPolicy:
         allowed_domains=tuple(settings.email_allowed_domains),
         blocked_domains=tuple(settings.email_blocked_domains),
         one_account_per_ip=settings.register_one_per_ip,
+        registrations_per_ip_per_hour=settings.register_per_ip_per_hour,
         ip_allowlist=tuple(settings.register_ip_allowlist),
         mail_enabled=settings.mail_enabled,
     )

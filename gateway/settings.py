@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     email_allowed_domains: Annotated[list[str], NoDecode] = Field(default_factory=list)
     email_blocked_domains: Annotated[list[str], NoDecode] = Field(default_factory=list)
     register_one_per_ip: bool = False
+    register_per_ip_per_hour: int = Field(default=50, ge=0)
     register_ip_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
     activation_url: str | None = None
     """Link base for activation mails; default ``{public_base_url}/activate?token=``."""

@@ -47,6 +47,9 @@ class EmailFlowsPolicy:
     code_cooldown_seconds: int = 60
     codes_per_email_per_hour: int = 5
     codes_per_ip_per_hour: int = 20
+    registrations_per_ip_per_hour: int = 50
+    """Each registration costs an argon2 hash: bound what one address can ask for
+    (0 = no limit)."""
     code_max_attempts: int = 5
     activation_ttl: timedelta = timedelta(hours=24)
     activation_url: str = "http://localhost:8080/activate?token="

@@ -49,7 +49,13 @@ from domain.errors import InvalidInput, RateLimited, ServiceUnavailable, Unauthe
 from domain.ids import new_id, token_hash
 from domain.principal import AuthMethod, Principal
 from domain.security.audit import AuditAction, AuditLog, DiscardingAuditStore
-from domain.security.throttle import BackoffRule, ThrottleStore, UnlimitedThrottle
+from domain.security.throttle import (
+    BackoffRule,
+    ThrottleStore,
+    UnlimitedThrottle,
+    WindowRule,
+    enforce_windows,
+)
 
 if TYPE_CHECKING:
     from domain.accounts.activation import Activation
@@ -192,6 +198,19 @@ class AccountService:
         email = normalize_email(email)
         flows = self._flows
         flows.policy.check_domain(email)
+        if flows.policy.registrations_per_ip_per_hour > 0:
+            await enforce_windows(
+                self._throttle,
+                [
+                    WindowRule(
+                        f"register:ip:{client_ip or '-'}",
+                        flows.policy.registrations_per_ip_per_hour,
+                        3600,
+                    )
+                ],
+                self._clock.now().timestamp(),
+                "too many registrations from this address; try again later",
+            )
         await self._rules.check(password)
         async with self._uow() as uow:
             if await uow.users.get_by_email(email) is not None:

@@ -61,3 +61,22 @@ async def test_malformed_e_mails_still_count_against_the_address(
         ]
         assert statuses[:20] == [401] * 20
         assert statuses[20] == 429
+
+
+async def test_registrations_per_address_are_limited(
+    backend: tuple[str, str | None], hibp: FakeHibpServer
+) -> None:
+    database_url, redis_url = backend
+    async with running_app(
+        database_url, redis_url=redis_url, hibp=hibp, register_per_ip_per_hour=3
+    ) as (api, _):
+        statuses = [
+            (
+                await api.post(
+                    "/v1/auth/register",
+                    {"email": f"user{i}@example.com", "password": STRONG_PASSWORD},
+                )
+            ).status_code
+            for i in range(4)
+        ]
+        assert statuses == [200, 200, 200, 429]
