@@ -105,17 +105,24 @@ users = Table(
     Index("ix_users_status", "status"),
 )
 
-sessions = Table(
-    "sessions",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column(
+
+def _owner_column(*, index: bool = False, primary_key: bool = False) -> Column[str]:
+    """``user_id`` of rows that belong to a user and go when the user goes."""
+    return Column(
         "user_id",
         String(32),
         ForeignKey("users.id", ondelete="CASCADE"),
         nullable=False,
-        index=True,
-    ),
+        index=index,
+        primary_key=primary_key,
+    )
+
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    _owner_column(index=True),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
@@ -136,7 +143,7 @@ key_versions = Table(
 user_totp = Table(
     "user_totp",
     metadata,
-    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    _owner_column(primary_key=True),
     # Key-ring blobs, never plaintext.
     Column("secret_enc", LargeBinary, nullable=True),
     Column("last_step", BigInteger, nullable=True),
@@ -150,7 +157,7 @@ user_totp = Table(
 totp_recovery_codes = Table(
     "totp_recovery_codes",
     metadata,
-    Column("user_id", String(32), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    _owner_column(),
     Column("code_hash", String(64), nullable=False),
     Column("used_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
@@ -161,13 +168,7 @@ login_challenges = Table(
     "login_challenges",
     metadata,
     Column("id_hash", String(64), primary_key=True),
-    Column(
-        "user_id",
-        String(32),
-        ForeignKey("users.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _owner_column(index=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
     Column("attempts", Integer, nullable=False, default=0, server_default=text("0")),
@@ -194,13 +195,7 @@ one_time_tokens = Table(
     metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("purpose", String(32), nullable=False),
-    Column(
-        "user_id",
-        String(32),
-        ForeignKey("users.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _owner_column(index=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("used_at", UTCDateTime, nullable=True),

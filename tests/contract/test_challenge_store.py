@@ -46,20 +46,6 @@ def store(backend: Backend) -> ChallengeStore:
     return backend.store
 
 
-@pytest.fixture
-async def alice(backend: Backend) -> str:
-    user_id = new_id()
-    await backend.create_user(user_id)
-    return user_id
-
-
-@pytest.fixture
-async def bob(backend: Backend) -> str:
-    user_id = new_id()
-    await backend.create_user(user_id)
-    return user_id
-
-
 def make_challenge(user_id: str, *, ttl: timedelta = timedelta(minutes=5)) -> LoginChallenge:
     """A challenge opened now (by the wall clock: Redis expires keys by it)."""
     created = datetime.now(UTC)

@@ -12,7 +12,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.accounts.tokens import OneTimeToken, OneTimeTokenStore, TokenPurpose
-from domain.ids import new_id, new_token, token_hash
+from domain.ids import new_token, token_hash
 from persistence.memory.security import MemoryOneTimeTokenStore
 from persistence.sql.security import SqlOneTimeTokenStore
 from persistence.sql.tables import users
@@ -43,20 +43,6 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 @pytest.fixture
 def store(backend: Backend) -> OneTimeTokenStore:
     return backend.store
-
-
-@pytest.fixture
-async def alice(backend: Backend) -> str:
-    user_id = new_id()
-    await backend.create_user(user_id)
-    return user_id
-
-
-@pytest.fixture
-async def bob(backend: Backend) -> str:
-    user_id = new_id()
-    await backend.create_user(user_id)
-    return user_id
 
 
 def make_token(user_id: str, purpose: TokenPurpose = ACTIVATION) -> OneTimeToken:

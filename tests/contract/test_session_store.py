@@ -43,20 +43,6 @@ def store(backend: Backend) -> SessionStore:
     return backend.store
 
 
-@pytest.fixture
-async def alice(backend: Backend) -> str:
-    user_id = new_id()
-    await backend.create_user(user_id)
-    return user_id
-
-
-@pytest.fixture
-async def bob(backend: Backend) -> str:
-    user_id = new_id()
-    await backend.create_user(user_id)
-    return user_id
-
-
 def make_session(
     user_id: str, *, age: timedelta = timedelta(0), ttl: timedelta | None = None
 ) -> Session:
