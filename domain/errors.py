@@ -8,7 +8,7 @@ contain secrets and never reveal more than the caller may know.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class DomainError(Exception):
@@ -56,6 +56,13 @@ class ServiceUnavailable(DomainError):
     default_message = "a dependency is unavailable, try again later"
 
 
+class UpstreamFailed(DomainError):
+    """An upstream provider failed or answered nonsense; the caller may retry."""
+
+    code = "UPSTREAM_FAILED"
+    default_message = "the upstream provider failed, try again later"
+
+
 def all_error_classes() -> list[type[DomainError]]:
     """Every DomainError subclass that has been imported, the base included."""
     seen: list[type[DomainError]] = []
@@ -75,7 +82,17 @@ class RateLimited(DomainError):
     default_message = "too many attempts, try again later"
 
     def __init__(
-        self, message: str | None = None, *, retry_after: int = 1, field: str | None = None
+        self,
+        message: str | None = None,
+        *,
+        retry_after: int = 1,
+        field: str | None = None,
+        data: dict[str, Any] | None = None,
+        states: tuple[Any, ...] = (),
     ) -> None:
         super().__init__(message, field=field)
         self.retry_after = max(1, retry_after)
+        self.data = data
+        """The original's envelope ``data`` (quota refusals), if any."""
+        self.states = states
+        """The quota gate's limit states, for the rate-limit headers."""

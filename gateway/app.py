@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -32,6 +32,7 @@ from gateway.settings import Settings
 from resolvers.context import Context, Services
 from rest.openapi import docs_html, openapi_document
 from rest.router import ResponseCookies, build_routes
+from rest.router import Route as RestRoute
 from rest.routes import ROUTES
 from schema.build import build_schema
 
@@ -51,10 +52,16 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
-    checks = await _container(request.app).readiness()
+    container = _container(request.app)
+    checks = await container.readiness()
     down = [name for name, ok in checks.items() if not ok]
     if down:
-        return PlainTextResponse("not ready: " + ", ".join(f"{d} down" for d in down), 503)
+        text = "not ready: " + ", ".join(f"{d} down" for d in down)
+        if "redis" in down:
+            # Operators need to know what API-key and metered requests get meanwhile.
+            policy = container.settings.quota_on_redis_error.value
+            text += f" (quota gate: {policy})"
+        return PlainTextResponse(text, 503)
     return PlainTextResponse("ready")
 
 
@@ -67,12 +74,19 @@ async def not_found(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    settings: Settings, *, container_factory: ContainerFactory | None = None
+    settings: Settings,
+    *,
+    container_factory: ContainerFactory | None = None,
+    query: type | None = None,
+    extra_routes: Sequence[RestRoute] = (),
 ) -> Starlette:
+    """``query`` and ``extra_routes`` let a test application add operations (for example
+    a metered one) to both edges."""
     factory = container_factory or build_container
     schema = build_schema(
-        introspection=settings.introspection, field_suggestions=settings.env != "prod"
-    )
+        introspection=settings.introspection, field_suggestions=settings.env != "prod",
+        **({"query": query} if query is not None else {}),
+    )  # fmt: skip
     registry = CollectorRegistry()
     app: Starlette
     started: list[Container] = []  # the running container, set by the lifespan
@@ -93,6 +107,7 @@ def create_app(
             request_id=st.get("request_id", ""),
             cookies=cookies,
             session_token=st.get("session_token"),
+            api_key=st.get("api_key"),
         )
 
     graphql = KarpovGraphQL(
@@ -123,7 +138,9 @@ def create_app(
         Route("/v1/docs/openapi.json", openapi_json, methods=["GET"]),
         Route("/v1/docs/openapi.yaml", openapi_yaml, methods=["GET"]),
         Route("/v1/docs", docs, methods=["GET"]),
-        *build_routes(ROUTES, make_context, secure_cookies=settings.secure_cookies),
+        *build_routes(
+            [*ROUTES, *extra_routes], make_context, secure_cookies=settings.secure_cookies
+        ),
     ]
 
     @asynccontextmanager
@@ -146,6 +163,7 @@ def create_app(
     app.add_middleware(
         PrincipalMiddleware,
         accounts=lambda: container().services.accounts,
+        api_keys=lambda: container().api_key_verifier,
         admin_tokens=AdminTokens(tuple(t.encode() for t in settings.admin_tokens)),
         client_ips=ClientIpResolver(settings.trusted_proxies),
     )

@@ -21,6 +21,7 @@ from domain.accounts.ports import PasswordHasher, SessionStore
 from domain.accounts.service import AccountService, EmailFlows, PasswordRules
 from domain.accounts.sessions import SessionIssuer
 from domain.accounts.tokens import EmailCodeStore
+from domain.apikeys.verifier import ApiKeyVerifier
 from domain.clock import Clock, SystemClock
 from domain.keyring import KeyEncryptionKey, derive_key
 from domain.keyring_service import KeyRingProvider, KeyRotation
@@ -32,6 +33,7 @@ from domain.twofactor.codes import RecoveryCodeHasher
 from domain.twofactor.ports import ChallengeStore
 from domain.twofactor.rotation import TotpSecretHolder
 from domain.twofactor.service import TwoFactorService
+from gateway.api_access import ApiAccess, build_api_access
 from gateway.settings import Settings
 from integrations.hibp import HibpClient
 from integrations.mailer import LogMailer, SmtpMailer
@@ -61,6 +63,7 @@ class Container:
     services: Services
     clock: Clock
     key_rotation: KeyRotation
+    api_access: ApiAccess
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def readiness(self) -> dict[str, bool]:
@@ -76,6 +79,10 @@ class Container:
             except Exception:
                 checks["redis"] = False
         return checks
+
+    @property
+    def api_key_verifier(self) -> ApiKeyVerifier:
+        return self.api_access.verifier
 
     async def close(self) -> None:
         for closer in reversed(self._closers):
@@ -156,6 +163,12 @@ async def build_container(
         cache=cache,
         audit=audit,
     )
+    access = build_api_access(
+        settings, engine=engine, redis=redis, uow=uow, clock=clock, audit=audit,
+        master_key=master_key, cache=cache,
+    )  # fmt: skip
+    access.start()
+    closers.append(access.close)
     services = Services(
         accounts=AccountService(
             uow=uow, sessions=sessions, hasher=hasher, password_rules=rules, clock=clock,
@@ -175,10 +188,12 @@ async def build_container(
             cache=cache,
         ),
         runtime=runtime_config(settings, flows_policy),
+        api_keys=access.api_keys, gate=access.gate, usage=access.usage, clock=clock,
     )  # fmt: skip
     return Container(
         settings=settings, engine=engine, redis=redis, http=http, services=services,
-        clock=clock, key_rotation=KeyRotation(keys, [TotpSecretHolder(uow)]), _closers=closers,
+        clock=clock, key_rotation=KeyRotation(keys, [TotpSecretHolder(uow)]), api_access=access,
+        _closers=closers,
     )  # fmt: skip
 
 

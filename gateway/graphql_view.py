@@ -62,6 +62,8 @@ class KarpovGraphQL(GraphQL[Context, None]):
             request_id=st.get("request_id", ""),
             cookies=SubResponseCookies(response, secure=self._secure),
             session_token=st.get("session_token"),
+            api_key=st.get("api_key"),
+            response_headers=response.headers,
         )
 
     async def render_graphql_ide(self, request: Request) -> Response:

@@ -19,8 +19,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.accounts.model import Role
 from domain.accounts.service import AccountService
+from domain.apikeys.verifier import VerifiedKey
+from domain.errors import DomainError
 from domain.principal import AuthMethod, Principal, anonymous
 from gateway.logs import request_id_var
+from rest.errors import http_error
 
 log = logging.getLogger("karpov.gateway")
 
@@ -273,11 +276,9 @@ class CsrfMiddleware:
 
 
 class ApiKeyAuthenticator(Protocol):
-    """The seam for API keys (a later issue): resolve a presented key to a principal."""
+    """Resolves a presented API key (raises ``Unauthenticated`` / ``Forbidden``)."""
 
-    async def authenticate(
-        self, key: str, client_ip: str | None, user_agent: str | None
-    ) -> Principal: ...
+    async def verify(self, presented: str, client_ip: str | None) -> VerifiedKey: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +315,7 @@ class PrincipalMiddleware:
         accounts: Callable[[], AccountService],
         admin_tokens: AdminTokens,
         client_ips: ClientIpResolver,
-        api_keys: ApiKeyAuthenticator | None = None,
+        api_keys: Callable[[], ApiKeyAuthenticator] | None = None,
     ) -> None:
         self.app = app
         self.client_ips = client_ips
@@ -343,7 +344,20 @@ class PrincipalMiddleware:
             if self.api_keys is None:
                 await reject(scope, send, 401, 40100, "invalid api key", "UNAUTHENTICATED")
                 return
-            principal = await self.api_keys.authenticate(api_key, ip, ua)
+            try:
+                verified = await self.api_keys().verify(api_key, ip)
+            except DomainError as error:
+                mapped = http_error(error)
+                await reject(scope, send, mapped.status, mapped.biz, error.message, error.code)
+                return
+            except Exception:
+                log.exception("api key lookup failed")
+                await reject(
+                    scope, send, 503, 50300, "api key store unavailable", "SERVICE_UNAVAILABLE"
+                )
+                return
+            st["api_key"] = verified
+            principal = verified.principal(ip, ua)
         elif admin_key is not None:
             if not self.admin_tokens.tokens:
                 await reject(scope, send, 403, 40300, "admin disabled", "FORBIDDEN")

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.accounts.email_policy import ActivationMode, VerificationMode
 from domain.accounts.policy import BreachCheckMode
+from domain.quota.service import OnStoreError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/karpov.db"
 MASTER_KEY_FILE = Path("var/master.key")
@@ -78,6 +79,14 @@ class Settings(BaseSettings):
     # argon2id cost; the defaults are the original gateway's (t=2, m=64 MiB, p=1).
     argon2_time_cost: int = Field(default=2, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8)
+    quota_on_redis_error: OnStoreError = OnStoreError.DENY
+    """What the quota gate does when Redis cannot be reached: refuse metered and API-key
+    requests with 503 (``deny``) or let them through unlimited (``allow``)."""
+    usage_event_retention: timedelta = timedelta(days=90)
+    """How long raw usage events are kept (daily and monthly roll-ups are kept forever)."""
+    api_key_cache_ttl: timedelta = timedelta(seconds=60)
+    """The longest a process trusts a cached key without asking the database; changes
+    reach every process at once through Redis pub/sub, this only bounds a lost message."""
 
     _split = field_validator(
         "admin_tokens", "trusted_proxies", "email_allowed_domains", "email_blocked_domains",
@@ -116,14 +125,20 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
-    @field_validator("session_ttl", "auth_cache_ttl", mode="before")
+    @field_validator(
+        "session_ttl",
+        "auth_cache_ttl",
+        "api_key_cache_ttl",
+        "usage_event_retention",
+        mode="before",
+    )
     @classmethod
     def _seconds_as_text(cls, value: object) -> object:
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return int(value.strip())
         return value
 
-    @field_validator("session_ttl")
+    @field_validator("session_ttl", "usage_event_retention")
     @classmethod
     def _positive_ttl(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):

@@ -10,11 +10,23 @@ from domain.accounts.admin import AdminUserService
 from domain.accounts.email_codes import EmailCodes
 from domain.accounts.password_reset import PasswordReset
 from domain.accounts.service import AccountService
+from domain.apikeys.service import ApiKeyService
+from domain.apikeys.verifier import VerifiedKey
+from domain.clock import Clock
 from domain.principal import Principal
+from domain.quota.access import RequestGate
+from domain.quota.service import Admission
 from domain.runtime import RuntimeConfig
 from domain.twofactor.service import TwoFactorService
+from domain.usage.service import UsageReports
 
 SESSION_COOKIE = "sid"
+
+
+class HeaderSink(Protocol):
+    """Where resolvers put response headers (a mutable headers mapping)."""
+
+    def __setitem__(self, key: str, value: str) -> None: ...
 
 
 class CookieJar(Protocol):
@@ -36,6 +48,10 @@ class Services:
     activation: Activation
     password_reset: PasswordReset
     runtime: RuntimeConfig
+    api_keys: ApiKeyService
+    gate: RequestGate
+    usage: UsageReports
+    clock: Clock
 
 
 @dataclass(slots=True)
@@ -46,3 +62,9 @@ class Context:
     cookies: CookieJar
     session_token: str | None = None
     """The bearer session token the request carried, if any (for logout)."""
+    api_key: VerifiedKey | None = None
+    """The verified key of an API-key caller."""
+    admission: Admission | None = None
+    """What the request gate admitted (limits' states for ``rateLimit`` and headers)."""
+    response_headers: HeaderSink | None = None
+    """Headers to add to the HTTP response (GraphQL: the rate-limit headers)."""

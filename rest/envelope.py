@@ -46,7 +46,14 @@ def failure(style: Style, status: int, biz: int, grpc: int, message: str) -> JSO
 
 def domain_failure(style: Style, error: DomainError) -> JSONResponse:
     mapped = http_error(error)
-    response = failure(style, mapped.status, mapped.biz, mapped.grpc, error.message)
+    if isinstance(error, RateLimited) and error.data is not None:
+        # The original refused in gin middleware before any handler ran, so quota
+        # refusals use the gin envelope, with its ``data``, whatever the route's style.
+        response = JSONResponse(
+            {"code": mapped.biz, "message": error.message, "data": error.data}, mapped.status
+        )
+    else:
+        response = failure(style, mapped.status, mapped.biz, mapped.grpc, error.message)
     if mapped.status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, RateLimited):

@@ -48,6 +48,19 @@ ERROR_TABLE: dict[str, HttpError] = {
     "USER_NOT_FOUND": _NOT_FOUND,
     "SESSION_NOT_FOUND": _NOT_FOUND,
     "RATE_LIMITED": HttpError(429, 42900, 8),
+    "QUOTA_EXCEEDED": HttpError(429, 42901, 8),
+    "UPSTREAM_FAILED": HttpError(502, 50200, 14),
+    "QUOTA_UNAVAILABLE": _UNAVAILABLE,
+    "API_KEY_NOT_FOUND": _NOT_FOUND,
+    "API_KEY_INVALID": _UNAUTHORIZED,
+    "API_KEY_IP_NOT_ALLOWED": _FORBIDDEN,
+    "API_KEY_SCOPE_MISSING": _FORBIDDEN,
+    "INVALID_SCOPE": HttpError(
+        400, 40000, 3, correction="The original answered 500 for an invalid scope."
+    ),
+    "INVALID_IP_RULE": HttpError(
+        400, 40000, 3, correction="The original skipped invalid rules (or answered 500)."
+    ),
     "TOTP_ALREADY_ENABLED": _CONFLICT,
     "TOTP_NOT_ENABLED": HttpError(400, 40000, 9),
     "TOTP_NO_PENDING_ENROLMENT": HttpError(400, 40000, 9),

@@ -14,7 +14,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
-from domain.errors import DomainError, InvalidInput
+from domain.errors import DomainError, InvalidInput, RateLimited
+from domain.principal import AuthMethod
+from domain.quota.access import Operation
+from domain.quota.gate import LimitState
+from domain.quota.headers import limit_headers
+from domain.quota.metering import metering_of
+from domain.quota.service import Admission
 from resolvers.context import Context
 from rest.envelope import Style, domain_failure, failure, success
 
@@ -132,17 +138,39 @@ class RouteEndpoint:
         self.make_context = make_context
         self.secure_cookies = secure_cookies
         self.__name__ = route.handler.__name__
+        # The GraphQL twin names the operation for scopes and metering, so both edges
+        # apply the same rules; GET routes are queries, the rest mutations.
+        self.operation = Operation(route.twin or route.path, mutation=route.method != "GET")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = self.route
         request = Request(scope, receive)
         cookies = ResponseCookies(secure=self.secure_cookies)
         ctx = self.make_context(request, cookies)
+        metered = metering_of(self.operation.field)
+        admission: Admission | None = None
+        limit_states: tuple[LimitState, ...] = ()
+        # The container's clock, as the usage recorder and the gate use: mixing it with
+        # the wall clock would skew latencies and X-RateLimit-Reset under another clock.
+        clock = ctx.services.clock
+        started = clock.now()
+        ok = False
         response: JSONResponse
         try:
+            if metered is not None or ctx.principal.method is AuthMethod.API_KEY:
+                admission = await ctx.services.gate.enter(
+                    ctx.principal, ctx.api_key, (self.operation,)
+                )
+                ctx.admission = admission
+                if admission is not None:
+                    limit_states = admission.states
             body = await _read_body(request) if route.method in _BODY_METHODS else {}
             data = await route.handler(RestRequest(ctx=ctx, request=request, body=body))
             response = success(route.style, data, route.status)
+            ok = True
+        except RateLimited as error:
+            limit_states = error.states
+            response = domain_failure(route.style, error)
         except DomainError as error:
             response = domain_failure(route.style, error)
         except ClientDisconnect:
@@ -150,6 +178,15 @@ class RouteEndpoint:
         except Exception:
             log.exception("unexpected error in /v1 handler", extra={"route": route.path})
             response = failure(route.style, 500, 50000, 13, "internal error")
+        if admission is not None and admission.metered:
+            await ctx.services.gate.finish(admission, [(m, ok) for m in admission.metered], started)
+        if limit_states:
+            # Appended raw: setting them one by one through MutableHeaders rescans the
+            # header list each time, a visible cost on every API-key request.
+            response.raw_headers.extend(
+                (name.lower().encode("latin-1"), value.encode("latin-1"))
+                for name, value in limit_headers(limit_states, clock.now().timestamp())
+            )
         cookies.apply(response)
         await response(scope, receive, send)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rest import admin, auth, config, security, twofactor
+from rest import admin, apikeys, auth, config, security, twofactor
 from rest.envelope import Style
 from rest.router import Route
 
@@ -62,6 +62,40 @@ ROUTES: list[Route] = [
           auth="session", twin="sessionRevoke"),
     Route("POST", "/v1/auth/sessions/revoke-others", auth.revoke_other_sessions, GIN,
           "End every session but this one", auth="session", twin="sessionRevokeOthers"),
+    # -- API keys (create and list: grpc-gateway; the rest: gin) ------------------------
+    Route("POST", "/v1/auth/api-keys", apikeys.create, GRPC,
+          "Create an API key (the secret is in the answer, once)", auth="session",
+          twin="apiKeyCreate", request_fields=("name", "description", "scopes", "ipAllowlist",
+                                               "rateLimitRpm", "rateLimitDaily", "expiresAt")),
+    Route("GET", "/v1/auth/api-keys", apikeys.list_keys, GRPC, "My API keys, newest first",
+          auth="session", twin="apiKeys"),
+    Route("GET", "/v1/auth/api-keys/{id}", apikeys.get_key, GIN, "One of my API keys",
+          auth="session", twin="apiKey"),
+    Route("PATCH", "/v1/auth/api-keys/{id}", apikeys.update, GIN,
+          "Change a key (only the fields given; expiresAt null removes it)", auth="session",
+          twin="apiKeyUpdate", request_fields=("name", "description", "scopes", "ipAllowlist",
+                                               "rateLimitRpm", "rateLimitDaily", "expiresAt")),
+    Route("POST", "/v1/auth/api-keys/{id}/enabled", apikeys.set_enabled, GIN,
+          "Turn a key off or on", auth="session", twin="apiKeySetEnabled",
+          request_fields=("enabled",)),
+    Route("DELETE", "/v1/auth/api-keys/{id}", apikeys.revoke, GIN, "Revoke a key",
+          auth="session", twin="apiKeyRevoke"),
+    Route("POST", "/v1/auth/api-keys/{id}/rotate", apikeys.rotate, GIN,
+          "New secret for a key; the old one works for graceSeconds (default 86400)",
+          auth="session", twin="apiKeyRotate", request_fields=("graceSeconds",)),
+    # -- usage (gin) ---------------------------------------------------------------------
+    Route("GET", "/v1/usage/summary", apikeys.usage_summary, GIN,
+          "Units used today and this month against the plan", auth="session",
+          twin="usageSummary"),
+    Route("GET", "/v1/usage/history", apikeys.usage_history, GIN,
+          "Usage per day and operation (days=1..365, default 30)", auth="session",
+          twin="usageHistory"),
+    Route("GET", "/v1/usage/realtime", apikeys.usage_realtime, GIN,
+          "The last minute of calls, across every process", auth="session",
+          twin="usageRealtime"),
+    Route("GET", "/v1/usage/rate-limit", apikeys.rate_limit, GIN,
+          "The limits this caller is measured against and what remains", auth="session",
+          twin="rateLimit"),
     # -- administration (gin) ------------------------------------------------------------
     Route("GET", "/v1/admin/users", admin.list_users, GIN,
           "List users (filters email, role, status; limit, offset)", auth="admin",

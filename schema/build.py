@@ -22,6 +22,7 @@ from strawberry.types import ExecutionContext
 
 from schema.accounts import Session, User
 from schema.extensions import ALIAS_RULE, DEPTH_RULE, MAX_TOKENS, DomainErrorExtension
+from schema.gate_extension import RequestGateExtension
 from schema.root import Mutation, Query
 from schema.security import AuditEvent
 
@@ -42,18 +43,22 @@ class KarpovSchema(strawberry.Schema):
                 error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
 
 
-def build_schema(*, introspection: bool = True, field_suggestions: bool = True) -> KarpovSchema:
+def build_schema(
+    *, introspection: bool = True, field_suggestions: bool = True, query: type = Query
+) -> KarpovSchema:
+    """``query`` lets a test application add root fields (e.g. a metered test operation)."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=1024),
         lambda: ValidationCache(maxsize=1024),
         lambda: AddValidationRules(_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         DomainErrorExtension,
+        RequestGateExtension,
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
     return KarpovSchema(
-        query=Query,
+        query=query,
         mutation=Mutation,
         types=[User, Session, AuditEvent],
         extensions=extensions,

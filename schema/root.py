@@ -6,8 +6,7 @@ Mutations catch ``DomainError`` into their payload's ``errors``; queries let it 
 from __future__ import annotations
 
 import base64
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -39,7 +38,8 @@ from schema.accounts import (
     UserConnection,
     UserEdge,
 )
-from schema.errors import UserError
+from schema.apikeys_root import ApiKeyMutations, ApiKeyQueries
+from schema.payloads import payload
 from schema.runtime import RuntimeConfig
 from schema.security import (
     AdminUserUnlockInput,
@@ -74,16 +74,7 @@ P = TypeVar("P")
 R = TypeVar("R")
 
 CtxInfo = Info[Context, None]
-
-
-async def _payload(
-    make: Callable[..., P], call: Awaitable[R], build: Callable[[R], dict[str, Any]]
-) -> P:
-    try:
-        value = await call
-    except DomainError as error:
-        return make(errors=[UserError.from_domain(error)])
-    return make(**build(value))
+_payload = payload
 
 
 def _offset_cursor(offset: int) -> str:
@@ -119,7 +110,7 @@ def _cursor_offset(cursor: str | None) -> int:
 
 
 @strawberry.type
-class Query:
+class Query(ApiKeyQueries):
     @strawberry.field(description="The signed-in user. Fails with UNAUTHENTICATED if none.")
     async def viewer(self, info: CtxInfo) -> User:
         return await accounts.viewer(info.context)
@@ -197,7 +188,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ApiKeyMutations):
     @strawberry.mutation
     async def account_register(
         self, info: CtxInfo, input: AccountRegisterInput

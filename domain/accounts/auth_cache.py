@@ -57,6 +57,15 @@ class AuthenticationCache:
         self._by_token[session.token_hash] = (session, now)
         self._users[user.id] = (user, now)
 
+    def remember_user(self, user: User) -> None:
+        """Memo a user read for another reason (an API key's owner), so ``me`` and the
+        next key verification skip the lookup too."""
+        if not self.enabled:
+            return
+        if len(self._users) >= self._max:
+            self._users.clear()
+        self._users[user.id] = (user, self._clock.now())
+
     def forget_token(self, token_hash: str) -> None:
         self._by_token.pop(token_hash, None)
 

@@ -40,6 +40,10 @@ class AuditAction(enum.StrEnum):
     ADMIN_PASSWORD_SET = "admin.password_set"
     ADMIN_USER_UNLOCKED = "admin.user_unlocked"
     CODE_GUESS_BLOCKED = "code.guess_blocked"
+    API_KEY_CREATED = "api_key.created"
+    API_KEY_UPDATED = "api_key.updated"
+    API_KEY_ROTATED = "api_key.rotated"
+    API_KEY_REVOKED = "api_key.revoked"
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,19 @@ def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def writer(engine: AsyncEngine) -> AsyncEngine:
+    """For read-then-write transactions: SQLite takes its write lock at BEGIN, so two
+    writers queue instead of one failing to upgrade its read lock."""
+    return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) if is_sqlite(engine) else engine
+
+
+def reader(engine: AsyncEngine) -> AsyncEngine:
+    """For single reads: PostgreSQL in autocommit skips the BEGIN/COMMIT round trips."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return engine
+
+
 async def ping(engine: AsyncEngine) -> None:
     """Run ``SELECT 1``; raises whatever the driver raises when the database is unusable."""
     async with engine.connect() as conn:

@@ -28,24 +28,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.accounts.model import Page
 from domain.accounts.tokens import CodeCheck, OneTimeToken, StoredEmailCode, TokenPurpose
 from domain.security.audit import AuditAction, AuditEvent, AuditFilter
-from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
+from persistence.sql.engine import reader, writer
 from persistence.sql.tables import audit_events, email_codes, one_time_tokens
-
-
-def _writer(engine: AsyncEngine) -> AsyncEngine:
-    return engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) if is_sqlite(engine) else engine
-
-
-def _reader(engine: AsyncEngine) -> AsyncEngine:
-    if engine.dialect.name == "postgresql":
-        return engine.execution_options(isolation_level="AUTOCOMMIT")
-    return engine
 
 
 class SqlAuditStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._reader = _reader(engine)
+        self._reader = reader(engine)
 
     async def append(self, event: AuditEvent) -> None:
         async with self._engine.begin() as conn:
@@ -113,8 +103,8 @@ def _to_event(row: RowMapping) -> AuditEvent:
 
 class SqlOneTimeTokenStore:
     def __init__(self, engine: AsyncEngine) -> None:
-        self._writer = _writer(engine)
-        self._reader = _reader(engine)
+        self._writer = writer(engine)
+        self._reader = reader(engine)
 
     async def add(self, token: OneTimeToken) -> None:
         async with self._writer.begin() as conn:
@@ -160,7 +150,7 @@ class SqlOneTimeTokenStore:
 
 class SqlEmailCodeStore:
     def __init__(self, engine: AsyncEngine) -> None:
-        self._writer = _writer(engine)
+        self._writer = writer(engine)
         self._is_postgres = engine.dialect.name == "postgresql"
 
     async def put(self, code: StoredEmailCode) -> None:

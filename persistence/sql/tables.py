@@ -15,8 +15,10 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -28,6 +30,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -210,5 +213,131 @@ email_codes = Table(
     Column("attempts", Integer, nullable=False, default=0, server_default=text("0")),
 )
 
-APP_TABLES = tuple(table.name for table in metadata.sorted_tables)
-"""Every application table, parents first (for TRUNCATE in tests and admin tooling)."""
+# --- API keys and plans (issue 5) ------------------------------------------------------
+
+PLAN_PERIODS = ("monthly", "yearly", "lifetime")
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    _owner_column(),
+    # HMAC-SHA256 of the whole key: the per-request lookup is one unique-index probe.
+    Column("key_hash", LargeBinary, nullable=False, unique=True),
+    # After a rotation the old key's hash keeps working until previous_expires_at.
+    Column("previous_hash", LargeBinary, nullable=True, index=True),
+    Column("previous_expires_at", UTCDateTime, nullable=True),
+    Column("prefix", String(16), nullable=False),
+    Column("last4", String(4), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("description", String(2000), nullable=False, default="", server_default=text("''")),
+    # JSON lists: the same on SQLite and PostgreSQL, and always read whole with the key.
+    Column("scopes", JSON, nullable=False),
+    Column("ip_allowlist", JSON, nullable=False),
+    Column("rate_limit_rpm", Integer, nullable=False, default=0, server_default=text("0")),
+    Column("rate_limit_daily", BigInteger, nullable=False, default=0, server_default=text("0")),
+    Column("enabled", Boolean, nullable=False, default=True, server_default=true()),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("total_requests", BigInteger, nullable=False, default=0, server_default=text("0")),
+    # The owner's list, newest first; also serves the foreign key's cascade.
+    Index("ix_api_keys_user_id_created_at", "user_id", "created_at"),
+)
+
+plans = Table(
+    "plans",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("description", String(500), nullable=False, default="", server_default=text("''")),
+    Column("price_cents", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("qps", Integer, nullable=False),
+    Column("daily_limit", BigInteger, nullable=False),
+    Column("monthly_limit", BigInteger, nullable=False),
+    Column("soft_limit_pct", Integer, nullable=False),
+    Column("pay_as_you_go", Boolean, nullable=False, default=False, server_default=false()),
+    Column("overage_price_per_1k", BigInteger, nullable=False, default=0, server_default=text("0")),
+    Column("sort_order", Integer, nullable=False, default=0, server_default=text("0")),
+    Column("is_active", Boolean, nullable=False, default=True, server_default=true()),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint(_one_of("period", PLAN_PERIODS), name="period"),
+    CheckConstraint("soft_limit_pct BETWEEN 0 AND 100", name="soft_limit_pct"),
+    CheckConstraint("qps >= 0 AND daily_limit >= 0 AND monthly_limit >= 0", name="limits"),
+)
+
+# --- end of API keys and plans -----------------------------------------------------------
+
+# --- Usage (issue 5) ------------------------------------------------------------------
+
+USAGE_STATUSES = ("ok", "error")
+
+usage_events = Table(
+    "usage_events",
+    metadata,
+    # Chosen by the recorder, so a retried flush cannot count an event twice.
+    Column("id", String(64), primary_key=True),
+    _owner_column(),
+    # Not a foreign key: a deleted key's past usage stays attributed to it, and deleting a
+    # key must not scan (or update) this, the largest table.
+    Column("key_id", String(32), nullable=True),
+    Column("operation", String(64), nullable=False),
+    Column("weight", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("local_day", Date, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    CheckConstraint(_one_of("status", USAGE_STATUSES), name="status"),
+    # One user's recent calls; also serves the foreign key's cascade.
+    Index("ix_usage_events_user_id_occurred_at", "user_id", "occurred_at"),
+    # Everyone's recent calls, and pruning old events.
+    Index("ix_usage_events_occurred_at", "occurred_at"),
+)
+
+
+def _rollup_counters() -> tuple[Column[int], Column[int], Column[int]]:
+    """Successful calls, their summed weights, and failed calls (refunded, not counted)."""
+    return (
+        Column("count", BigInteger, nullable=False),
+        Column("units", BigInteger, nullable=False),
+        Column("errors", BigInteger, nullable=False),
+    )
+
+
+usage_daily = Table(
+    "usage_daily",
+    metadata,
+    _owner_column(),
+    Column("day", Date, nullable=False),  # the local day of the configured time zone
+    Column("operation", String(64), nullable=False),
+    *_rollup_counters(),
+    PrimaryKeyConstraint("user_id", "day", "operation"),
+    # Everyone's totals and history (the key serves one user's).
+    Index("ix_usage_daily_day", "day"),
+)
+
+usage_monthly = Table(
+    "usage_monthly",
+    metadata,
+    _owner_column(),
+    Column("month", String(7), nullable=False),  # local "YYYY-MM"
+    Column("operation", String(64), nullable=False),
+    *_rollup_counters(),
+    PrimaryKeyConstraint("user_id", "month", "operation"),
+    Index("ix_usage_monthly_month", "month"),
+)
+
+# --- end of usage ----------------------------------------------------------------------
+
+REFERENCE_TABLES = ("plans",)
+"""Tables whose rows the migrations seed (the plan catalog): not user data."""
+
+APP_TABLES = tuple(
+    table.name for table in metadata.sorted_tables if table.name not in REFERENCE_TABLES
+)
+"""Every table of user data, parents first (for TRUNCATE in tests and admin tooling)."""

@@ -4,7 +4,7 @@ configured), and a fake HIBP range server behind our real HIBP client."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,6 +15,7 @@ from domain.clock import Clock
 from gateway.app import create_app
 from gateway.container import build_container
 from gateway.settings import Settings, load_settings
+from rest.router import Route
 from tests.fakes.hibp_server import FakeHibpServer
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
@@ -84,6 +85,8 @@ async def running_app(
     redis_url: str | None = None,
     hibp: FakeHibpServer | None = None,
     clock: Clock | None = None,
+    query: type | None = None,
+    extra_routes: Sequence[Route] = (),
     **overrides: Any,
 ) -> AsyncIterator[tuple[Api, Any]]:
     overrides.setdefault("admin_tokens", ADMIN_TOKEN)
@@ -98,7 +101,7 @@ async def running_app(
     async def factory(s: Settings) -> Any:
         return await build_container(s, clock=clock, http=hibp_http, hasher=cheap)
 
-    app = create_app(settings, container_factory=factory)
+    app = create_app(settings, container_factory=factory, query=query, extra_routes=extra_routes)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:

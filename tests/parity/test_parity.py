@@ -703,6 +703,246 @@ async def admin_audit_events(api: Api) -> None:
                (await user.gql("{ adminAuditEvents { totalCount } }"))["errors"])  # fmt: skip
 
 
+# -- API keys and usage -----------------------------------------------------------------
+
+KEY_FIELDS = """id prefix last4 name description scopes ipAllowlist rateLimitRpm
+    rateLimitDaily enabled status totalRequests createdAt expiresAt lastUsedAt
+    previousKeyExpiresAt"""
+KEY_CREATE = f"""mutation($i: ApiKeyCreateInput!) {{ apiKeyCreate(input: $i) {{
+    issued {{ plaintext key {{ {KEY_FIELDS} }} }} errors {{ code message field }} }} }}"""
+KEY_UPDATE = f"""mutation($i: ApiKeyUpdateInput!) {{ apiKeyUpdate(input: $i) {{
+    apiKey {{ {KEY_FIELDS} }} errors {{ code message field }} }} }}"""
+KEY_SET_ENABLED = f"""mutation($i: ApiKeySetEnabledInput!) {{ apiKeySetEnabled(input: $i) {{
+    apiKey {{ {KEY_FIELDS} }} errors {{ code message field }} }} }}"""
+KEY_REVOKE = f"""mutation($i: ApiKeyIdInput!) {{ apiKeyRevoke(input: $i) {{
+    apiKey {{ {KEY_FIELDS} }} errors {{ code message field }} }} }}"""
+KEY_ROTATE = f"""mutation($i: ApiKeyRotateInput!) {{ apiKeyRotate(input: $i) {{
+    issued {{ plaintext key {{ {KEY_FIELDS} }} }} errors {{ code message field }} }} }}"""
+KEY_SPEC = {
+    "name": "ci", "description": "nightly", "scopes": ["music:read", "quota:*"],
+    "ipAllowlist": ["203.0.113.0/24"], "rateLimitRpm": 60, "rateLimitDaily": 1000,
+}  # fmt: skip
+_KEY_SETTINGS = ("name", "description", "scopes", "ipAllowlist", "rateLimitRpm",
+                 "rateLimitDaily", "enabled", "totalRequests")  # fmt: skip
+_KEY_TIMES = ("createdAt", "expiresAt", "lastUsedAt", "previousKeyExpiresAt")
+
+
+def same_key_settings(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    """Two keys (one made per edge) agree on everything but identity and secret."""
+    assert {f: rest[f] for f in _KEY_SETTINGS} == {f: gql[f] for f in _KEY_SETTINGS}
+    assert rest["status"] == gql["status"].lower()
+    for field in ("expiresAt", "previousKeyExpiresAt"):
+        assert (field in rest) is (gql[field] is not None), field
+
+
+def same_key(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    """The same key as /v1 and GraphQL show it."""
+    assert rest["id"] == raw_id(gql["id"])
+    assert (rest["prefix"], rest["last4"]) == (gql["prefix"], gql["last4"])
+    same_key_settings(rest, gql)
+    for field in _KEY_TIMES:
+        assert instant(rest.get(field)) == instant(gql[field]), field
+
+
+async def new_key(browser: Api, **spec: Any) -> tuple[str, str]:
+    """(id, plaintext) of a key made through /v1."""
+    response = await browser.post("/v1/auth/api-keys", {"name": "k", **spec})
+    assert response.status_code == 200, response.text
+    return response.json()["id"], response.json()["plaintext"]
+
+
+async def api_key_create(api: Api) -> None:
+    browser, _ = await signed_in(api, "kc@example.com")
+    rest = await browser.post("/v1/auth/api-keys", KEY_SPEC)
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(browser, KEY_CREATE, {"i": KEY_SPEC})
+    assert data["apiKeyCreate"]["errors"] == []
+    issued = data["apiKeyCreate"]["issued"]
+    same_key_settings(rest.json(), issued["key"])
+    for plaintext, view in (
+        (rest.json()["plaintext"], rest.json()),
+        (issued["plaintext"], issued["key"]),
+    ):
+        assert len(plaintext) == 42 and plaintext.startswith("mk_")
+        assert (view["prefix"], view["last4"]) == (plaintext[:8], plaintext[-4:])
+    bad = {**KEY_SPEC, "scopes": ["music:read", "*:*"]}
+    rest = await browser.post("/v1/auth/api-keys", bad)
+    data = await gql_data(browser, KEY_CREATE, {"i": bad})
+    assert data["apiKeyCreate"]["issued"] is None
+    assert data["apiKeyCreate"]["errors"][0]["field"] == "scopes"
+    same_error(rest, data["apiKeyCreate"]["errors"])
+
+
+async def api_keys_list(api: Api) -> None:
+    browser, _ = await signed_in(api, "kl@example.com")
+    await new_key(browser, scopes=["quota:read"])
+    await new_key(browser, ipAllowlist=["2001:db8::/32"], expiresAt="2099-01-01T00:00:00Z")
+    rest = (await browser.get("/v1/auth/api-keys")).json()["items"]
+    gql = (await gql_data(browser, f"{{ apiKeys {{ {KEY_FIELDS} }} }}"))["apiKeys"]
+    assert len(rest) == len(gql) == 2
+    for rest_key, gql_key in zip(rest, gql, strict=True):
+        same_key(rest_key, gql_key)
+    same_error(await api.fresh().get("/v1/auth/api-keys"),
+               (await api.fresh().gql("{ apiKeys { id } }"))["errors"])  # fmt: skip
+
+
+async def api_key_get(api: Api) -> None:
+    browser, _ = await signed_in(api, "kg@example.com")
+    key_id, _ = await new_key(browser, **KEY_SPEC)
+    query = f"query($id: ID!) {{ apiKey(id: $id) {{ {KEY_FIELDS} }} }}"
+    rest = (await browser.get(f"/v1/auth/api-keys/{key_id}")).json()["data"]
+    same_key(rest, (await gql_data(browser, query, {"id": key_id}))["apiKey"])
+    other, _ = await signed_in(api, "kg2@example.com")
+    same_error(await other.get(f"/v1/auth/api-keys/{key_id}"),
+               (await other.gql(query, {"id": key_id}))["errors"])  # fmt: skip
+
+
+async def api_key_update(api: Api) -> None:
+    browser, _ = await signed_in(api, "ku@example.com")
+    rest_id, _ = await new_key(browser)
+    gql_id, _ = await new_key(browser)
+    changes = {"name": "renamed", "scopes": ["admin:read"], "ipAllowlist": ["10.0.0.1/32"],
+               "rateLimitRpm": 5, "expiresAt": "2099-01-01T00:00:00Z"}  # fmt: skip
+    rest = await browser.patch(f"/v1/auth/api-keys/{rest_id}", changes)
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(browser, KEY_UPDATE, {"i": {"apiKeyId": gql_id, **changes}})
+    assert data["apiKeyUpdate"]["errors"] == []
+    gql = data["apiKeyUpdate"]["apiKey"]
+    same_key_settings(rest.json()["data"], gql)
+    assert rest.json()["data"]["ipAllowlist"] == gql["ipAllowlist"] == ["10.0.0.1"]
+    assert instant(rest.json()["data"]["expiresAt"]) == instant(gql["expiresAt"])
+    bad = {"ipAllowlist": ["10.0.0.0/33"]}
+    rest = await browser.patch(f"/v1/auth/api-keys/{rest_id}", bad)
+    data = await gql_data(browser, KEY_UPDATE, {"i": {"apiKeyId": gql_id, **bad}})
+    assert data["apiKeyUpdate"]["errors"][0]["field"] == "ipAllowlist"
+    same_error(rest, data["apiKeyUpdate"]["errors"])
+
+
+async def api_key_set_enabled(api: Api) -> None:
+    browser, _ = await signed_in(api, "ke@example.com")
+    rest_id, rest_key = await new_key(browser)
+    gql_id, gql_key = await new_key(browser)
+    rest = await browser.post(f"/v1/auth/api-keys/{rest_id}/enabled", {"enabled": False})
+    assert (rest.status_code, rest.json()["data"]) == (200, None)
+    data = await gql_data(browser, KEY_SET_ENABLED, {"i": {"apiKeyId": gql_id, "enabled": False}})
+    assert data["apiKeySetEnabled"]["errors"] == []
+    view = (await browser.get(f"/v1/auth/api-keys/{rest_id}")).json()["data"]
+    same_key_settings(view, data["apiKeySetEnabled"]["apiKey"])
+    assert view["status"] == "disabled"
+    for key in (rest_key, gql_key):
+        refused = await api.fresh().get("/v1/auth/me", headers={"X-API-Key": key})
+        assert refused.status_code == 401
+    missing = "0" * 32
+    rest = await browser.post(f"/v1/auth/api-keys/{missing}/enabled", {"enabled": True})
+    data = await gql_data(browser, KEY_SET_ENABLED, {"i": {"apiKeyId": missing, "enabled": True}})
+    same_error(rest, data["apiKeySetEnabled"]["errors"])
+
+
+async def api_key_revoke(api: Api) -> None:
+    browser, _ = await signed_in(api, "kr@example.com")
+    rest_id, rest_key = await new_key(browser)
+    gql_id, gql_key = await new_key(browser)
+    rest = await browser.delete(f"/v1/auth/api-keys/{rest_id}")
+    assert (rest.status_code, rest.json()["data"]) == (200, None)
+    data = await gql_data(browser, KEY_REVOKE, {"i": {"apiKeyId": gql_id}})
+    assert data["apiKeyRevoke"]["errors"] == []
+    view = (await browser.get(f"/v1/auth/api-keys/{rest_id}")).json()["data"]
+    same_key_settings(view, data["apiKeyRevoke"]["apiKey"])
+    assert view["status"] == "revoked"
+    for key in (rest_key, gql_key):
+        refused = await api.fresh().get("/v1/auth/me", headers={"X-API-Key": key})
+        assert refused.status_code == 401
+    rest = await browser.delete(f"/v1/auth/api-keys/{rest_id}")  # already revoked
+    data = await gql_data(browser, KEY_REVOKE, {"i": {"apiKeyId": gql_id}})
+    same_error(rest, data["apiKeyRevoke"]["errors"])
+
+
+async def api_key_rotate(api: Api) -> None:
+    browser, _ = await signed_in(api, "kt@example.com")
+    rest_id, rest_old = await new_key(browser, scopes=["quota:read"])
+    gql_id, gql_old = await new_key(browser, scopes=["quota:read"])
+    rest = await browser.post(f"/v1/auth/api-keys/{rest_id}/rotate", {"graceSeconds": 600})
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(browser, KEY_ROTATE, {"i": {"apiKeyId": gql_id, "graceSeconds": 600}})
+    assert data["apiKeyRotate"]["errors"] == []
+    issued = data["apiKeyRotate"]["issued"]
+    rest_body = rest.json()["data"]
+    same_key_settings(rest_body, issued["key"])
+    delta = instant(rest_body["previousKeyExpiresAt"]) - instant(  # type: ignore[operator]
+        issued["key"]["previousKeyExpiresAt"]
+    )
+    assert abs(delta.total_seconds()) < 60
+    assert (rest_body["id"], raw_id(issued["key"]["id"])) == (rest_id, gql_id)
+    for key in (rest_old, gql_old, rest_body["plaintext"], issued["plaintext"]):
+        me = await api.fresh().get("/v1/auth/me", headers={"X-API-Key": key})
+        assert me.json()["email"] == "kt@example.com"
+    too_long = 8 * 86_400
+    rest = await browser.post(f"/v1/auth/api-keys/{rest_id}/rotate", {"graceSeconds": too_long})
+    data = await gql_data(browser, KEY_ROTATE, {"i": {"apiKeyId": gql_id,
+                                                      "graceSeconds": too_long}})  # fmt: skip
+    assert data["apiKeyRotate"]["errors"][0]["field"] == "graceSeconds"
+    same_error(rest, data["apiKeyRotate"]["errors"])
+
+
+async def usage_summary(api: Api) -> None:
+    browser, _ = await signed_in(api, "us@example.com")
+    rest = (await browser.get("/v1/usage/summary")).json()["data"]
+    data = await gql_data(browser, """{ usageSummary { dayUsed monthUsed dayLimit monthLimit
+        date month } }""")  # fmt: skip
+    assert rest == data["usageSummary"]
+    assert (rest["dayLimit"], rest["monthLimit"]) == (100, 1000)  # the free plan
+    _, key = await new_key(browser, scopes=["music:read"])
+    headers = {"X-API-Key": key}
+    refused = await api.fresh().get("/v1/usage/summary", headers=headers)
+    result = await api.fresh().gql("{ usageSummary { dayUsed } }", headers=headers)
+    same_error(refused, result["errors"])
+
+
+async def usage_history(api: Api) -> None:
+    browser, _ = await signed_in(api, "uh@example.com")
+    rest = (await browser.get("/v1/usage/history?days=7")).json()["data"]
+    data = await gql_data(browser, """{ usageHistory(days: 7) { days { date operation count
+        units } total } }""")  # fmt: skip
+    assert rest == {"days": [], "total": 0}
+    assert data["usageHistory"] == {"days": [], "total": 0}
+    same_error(await api.fresh().get("/v1/usage/history"),
+               (await api.fresh().gql("{ usageHistory { total } }"))["errors"])  # fmt: skip
+
+
+async def usage_realtime(api: Api) -> None:
+    browser, _ = await signed_in(api, "ur@example.com")
+    fields = """qpm qps avgLatencyMs maxLatencyMs minLatencyMs totalToday totalMonth
+        successRate errorCount dayUsed dayLimit monthUsed monthLimit timestamp"""
+    rest = (await browser.get("/v1/usage/realtime")).json()["data"]
+    gql = (await gql_data(browser, f"{{ usageRealtime {{ {fields} }} }}"))["usageRealtime"]
+    assert set(rest) == set(gql)
+    assert {k: v for k, v in rest.items() if k != "timestamp"} == {
+        k: v for k, v in gql.items() if k != "timestamp"
+    }
+    delta = instant(rest["timestamp"]) - instant(gql["timestamp"])  # type: ignore[operator]
+    assert abs(delta.total_seconds()) < 60
+    same_error(await api.fresh().get("/v1/usage/realtime"),
+               (await api.fresh().gql("{ usageRealtime { qpm } }"))["errors"])  # fmt: skip
+
+
+async def rate_limit(api: Api) -> None:
+    browser, _ = await signed_in(api, "rl@example.com")
+    rest = (await browser.get("/v1/usage/rate-limit")).json()["data"]
+    data = await gql_data(browser, """{ rateLimit { planId planName limits { name limit
+        remaining resetAfter windowSeconds } } }""")  # fmt: skip
+    gql = data["rateLimit"]
+    assert (rest["planId"], rest["planName"]) == (gql["planId"], gql["planName"]) == (
+        "free", "Free",
+    )  # fmt: skip
+    assert [
+        (r["name"], r["limit"], r["remaining"], r["windowSeconds"]) for r in rest["limits"]
+    ] == [
+        (g["name"].lower(), g["limit"], g["remaining"], g["windowSeconds"]) for g in gql["limits"]
+    ]
+    same_error(await api.get("/v1/usage/rate-limit", headers=ADMIN),
+               (await api.gql("{ rateLimit { planId } }", headers=ADMIN))["errors"])  # fmt: skip
+
+
 Scenario = Callable[[Api], Awaitable[None]]
 SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("POST", "/v1/auth/register"): register,
@@ -731,6 +971,17 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("POST", "/v1/auth/password/reset"): password_reset,
     ("POST", "/v1/admin/users/{id}/unlock"): admin_user_unlock,
     ("GET", "/v1/admin/audit"): admin_audit_events,
+    ("POST", "/v1/auth/api-keys"): api_key_create,
+    ("GET", "/v1/auth/api-keys"): api_keys_list,
+    ("GET", "/v1/auth/api-keys/{id}"): api_key_get,
+    ("PATCH", "/v1/auth/api-keys/{id}"): api_key_update,
+    ("POST", "/v1/auth/api-keys/{id}/enabled"): api_key_set_enabled,
+    ("DELETE", "/v1/auth/api-keys/{id}"): api_key_revoke,
+    ("POST", "/v1/auth/api-keys/{id}/rotate"): api_key_rotate,
+    ("GET", "/v1/usage/summary"): usage_summary,
+    ("GET", "/v1/usage/history"): usage_history,
+    ("GET", "/v1/usage/realtime"): usage_realtime,
+    ("GET", "/v1/usage/rate-limit"): rate_limit,
 }
 
 

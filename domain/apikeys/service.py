@@ -1,0 +1,266 @@
+"""Managing API keys: create, list, view, change, enable/disable, revoke, rotate.
+
+Keys are managed by a signed-in person: an API-key caller may read its owner's keys but
+not create, change or rotate them (a leaked, narrowly scoped key must not be able to mint
+a wider one). Every change is published so that every process drops its cached
+verification at once, and audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.apikeys.allowlist import normalise_allowlist
+from domain.apikeys.errors import ApiKeyNotFound
+from domain.apikeys.format import KeyHasher, display_prefix, generate_key, last4
+from domain.apikeys.model import ApiKey, ApiKeyStatus
+from domain.apikeys.ports import ApiKeyStore, KeyInvalidations
+from domain.apikeys.scopes import normalise_scopes
+from domain.clock import Clock
+from domain.errors import Conflict, InvalidInput, Unauthenticated
+from domain.ids import new_id
+from domain.principal import AuthMethod, Principal
+from domain.security.audit import AuditAction, AuditLog
+
+MAX_KEYS_PER_USER = 50
+MAX_NAME = 100
+MAX_DESCRIPTION = 500
+MAX_RPM = 1_000_000
+MAX_DAILY = 1_000_000_000
+MAX_GRACE = timedelta(days=7)
+MAX_SCOPES = 64
+MAX_IP_RULES = 64  # checked on every request made with the key
+DEFAULT_GRACE = timedelta(hours=24)
+
+
+class _Unset:
+    """Marks a field a partial update leaves alone (``None`` clears where allowed)."""
+
+
+UNSET = _Unset()
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    name: str
+    description: str = ""
+    scopes: tuple[str, ...] = ()
+    ip_allowlist: tuple[str, ...] = ()
+    rate_limit_rpm: int = 0
+    rate_limit_daily: int = 0
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyChanges:
+    name: str | _Unset = UNSET
+    description: str | _Unset = UNSET
+    scopes: tuple[str, ...] | _Unset = UNSET
+    ip_allowlist: tuple[str, ...] | _Unset = UNSET
+    rate_limit_rpm: int | _Unset = UNSET
+    rate_limit_daily: int | _Unset = UNSET
+    expires_at: datetime | _Unset | None = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    key: ApiKey
+    plaintext: str
+    """Shown once; only its keyed hash is stored."""
+
+
+class ApiKeyService:
+    def __init__(
+        self,
+        *,
+        store: ApiKeyStore,
+        hasher: KeyHasher,
+        invalidations: KeyInvalidations,
+        clock: Clock,
+        audit: AuditLog,
+        max_keys_per_user: int = MAX_KEYS_PER_USER,
+    ) -> None:
+        self._store = store
+        self._hasher = hasher
+        self._invalidations = invalidations
+        self._clock = clock
+        self._audit = audit
+        self._max_keys = max_keys_per_user
+
+    async def create(self, principal: Principal, spec: KeySpec) -> IssuedKey:
+        user_id = _signed_in(principal)
+        now = self._clock.now()
+        name = _name(spec.name)
+        description = _description(spec.description)
+        scopes = _scopes(spec.scopes)
+        allowlist = _allowlist(spec.ip_allowlist)
+        rpm = _limit("rateLimitRpm", spec.rate_limit_rpm, MAX_RPM)
+        daily = _limit("rateLimitDaily", spec.rate_limit_daily, MAX_DAILY)
+        _future("expiresAt", spec.expires_at, now)
+        if await self._store.count_for_user(user_id) >= self._max_keys:
+            raise Conflict(f"at most {self._max_keys} API keys per user; revoke one first")
+        plaintext = generate_key()
+        key = ApiKey(
+            id=new_id(), user_id=user_id, key_hash=self._hasher.hash(plaintext),
+            prefix=display_prefix(plaintext), last4=last4(plaintext), name=name,
+            description=description, scopes=scopes, ip_allowlist=allowlist,
+            rate_limit_rpm=rpm, rate_limit_daily=daily, enabled=True, created_at=now,
+            updated_at=now, expires_at=spec.expires_at,
+        )  # fmt: skip
+        await self._store.add(key)
+        await self._audit.record(
+            AuditAction.API_KEY_CREATED, principal, subject_user_id=user_id, key_id=key.id
+        )
+        return IssuedKey(key, plaintext)
+
+    async def list(self, principal: Principal) -> list[ApiKey]:
+        return await self._store.list_for_user(_owner(principal))
+
+    async def get(self, principal: Principal, key_id: str) -> ApiKey:
+        key = await self._store.get(key_id)
+        if key is None or key.user_id != _owner(principal):
+            raise ApiKeyNotFound()
+        return key
+
+    async def update(self, principal: Principal, key_id: str, changes: KeyChanges) -> ApiKey:
+        key = await self._mutable(principal, key_id)
+        now = self._clock.now()
+        updated = key
+        if not isinstance(changes.name, _Unset):
+            updated = updated.with_changes(name=_name(changes.name))
+        if not isinstance(changes.description, _Unset):
+            updated = updated.with_changes(description=_description(changes.description))
+        if not isinstance(changes.scopes, _Unset):
+            updated = updated.with_changes(scopes=_scopes(changes.scopes))
+        if not isinstance(changes.ip_allowlist, _Unset):
+            updated = updated.with_changes(ip_allowlist=_allowlist(changes.ip_allowlist))
+        if not isinstance(changes.rate_limit_rpm, _Unset):
+            rpm = _limit("rateLimitRpm", changes.rate_limit_rpm, MAX_RPM)
+            updated = updated.with_changes(rate_limit_rpm=rpm)
+        if not isinstance(changes.rate_limit_daily, _Unset):
+            daily = _limit("rateLimitDaily", changes.rate_limit_daily, MAX_DAILY)
+            updated = updated.with_changes(rate_limit_daily=daily)
+        if not isinstance(changes.expires_at, _Unset):
+            _future("expiresAt", changes.expires_at, now)
+            updated = updated.with_changes(expires_at=changes.expires_at)
+        if updated == key:
+            return key
+        return await self._save(principal, updated.with_changes(updated_at=now), "update")
+
+    async def set_enabled(self, principal: Principal, key_id: str, enabled: bool) -> ApiKey:
+        key = await self._mutable(principal, key_id)
+        if key.enabled == enabled:
+            return key
+        now = self._clock.now()
+        changed = key.with_changes(enabled=enabled, updated_at=now)
+        return await self._save(principal, changed, "enable" if enabled else "disable")
+
+    async def revoke(self, principal: Principal, key_id: str) -> ApiKey:
+        key = await self._mutable(principal, key_id)
+        now = self._clock.now()
+        revoked = key.with_changes(revoked_at=now, updated_at=now, previous_hash=None,
+                                   previous_expires_at=None)  # fmt: skip
+        await self._store.update(revoked)
+        await self._invalidations.publish(key.id)
+        await self._audit.record(
+            AuditAction.API_KEY_REVOKED, principal, subject_user_id=key.user_id, key_id=key.id
+        )
+        return revoked
+
+    async def rotate(
+        self, principal: Principal, key_id: str, grace: timedelta = DEFAULT_GRACE
+    ) -> IssuedKey:
+        """A new secret for the same key (id, settings and history stay); the old secret
+        keeps working for ``grace`` (0 ends it at once; at most 7 days)."""
+        if grace < timedelta(0) or grace > MAX_GRACE:
+            raise InvalidInput("grace must be between 0 and 7 days", field="graceSeconds")
+        key = await self._mutable(principal, key_id)
+        now = self._clock.now()
+        if key.status(now) is ApiKeyStatus.EXPIRED:
+            raise Conflict("an expired key cannot be rotated; create a new one")
+        plaintext = generate_key()
+        rotated = key.with_changes(
+            key_hash=self._hasher.hash(plaintext), prefix=display_prefix(plaintext),
+            last4=last4(plaintext), updated_at=now,
+            previous_hash=key.key_hash if grace > timedelta(0) else None,
+            previous_expires_at=now + grace if grace > timedelta(0) else None,
+        )  # fmt: skip
+        await self._store.update(rotated)
+        await self._invalidations.publish(key.id)
+        await self._audit.record(
+            AuditAction.API_KEY_ROTATED, principal, subject_user_id=key.user_id, key_id=key.id,
+            grace_seconds=str(int(grace.total_seconds())),
+        )  # fmt: skip
+        return IssuedKey(rotated, plaintext)
+
+    async def _mutable(self, principal: Principal, key_id: str) -> ApiKey:
+        _signed_in(principal)
+        key = await self.get(principal, key_id)
+        if key.revoked_at is not None:
+            raise ApiKeyNotFound("api key not found or already revoked")
+        return key
+
+    async def _save(self, principal: Principal, key: ApiKey, change: str) -> ApiKey:
+        await self._store.update(key)
+        await self._invalidations.publish(key.id)
+        await self._audit.record(
+            AuditAction.API_KEY_UPDATED, principal, subject_user_id=key.user_id, key_id=key.id,
+            change=change,
+        )  # fmt: skip
+        return key
+
+
+def _owner(principal: Principal) -> str:
+    if principal.user_id is None:
+        raise Unauthenticated()
+    return principal.user_id
+
+
+def _signed_in(principal: Principal) -> str:
+    if principal.method is not AuthMethod.SESSION or principal.user_id is None:
+        raise Unauthenticated("managing API keys needs a signed-in session")
+    return principal.user_id
+
+
+def _scopes(raw: tuple[str, ...]) -> tuple[str, ...]:
+    scopes = normalise_scopes(raw)
+    if len(scopes) > MAX_SCOPES:
+        raise InvalidInput(f"at most {MAX_SCOPES} scopes", field="scopes")
+    return scopes
+
+
+def _allowlist(raw: tuple[str, ...]) -> tuple[str, ...]:
+    rules = normalise_allowlist(raw)
+    if len(rules) > MAX_IP_RULES:
+        raise InvalidInput(f"at most {MAX_IP_RULES} allowlist entries", field="ipAllowlist")
+    return rules
+
+
+def _name(raw: str) -> str:
+    name = raw.strip()
+    if not name:
+        raise InvalidInput("name is required", field="name")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"name is longer than {MAX_NAME} characters", field="name")
+    return name
+
+
+def _description(raw: str) -> str:
+    text = raw.strip()
+    if len(text) > MAX_DESCRIPTION:
+        raise InvalidInput(
+            f"description is longer than {MAX_DESCRIPTION} characters", field="description"
+        )
+    return text
+
+
+def _limit(field: str, value: int, maximum: int) -> int:
+    if value < 0 or value > maximum:
+        raise InvalidInput(f"{field} must be between 0 (unlimited) and {maximum}", field=field)
+    return value
+
+
+def _future(field: str, when: datetime | None, now: datetime) -> None:
+    if when is not None and when <= now:
+        raise InvalidInput(f"{field} must be in the future", field=field)

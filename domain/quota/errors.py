@@ -1,0 +1,22 @@
+"""Refusals of the quota gate. A rate (per-key RPM, plan QPS) or the per-key daily limit
+raises ``RateLimited``; the plan's units raise ``QuotaExceeded``. Both answer 429 with
+``Retry-After``; their ``data`` is the original's envelope data and ``states`` feed the
+rate-limit headers."""
+
+from __future__ import annotations
+
+from domain.errors import RateLimited, ServiceUnavailable
+
+
+class QuotaExceeded(RateLimited):
+    """The plan's daily or monthly units are used up."""
+
+    code = "QUOTA_EXCEEDED"
+    default_message = "quota exceeded"
+
+
+class QuotaUnavailable(ServiceUnavailable):
+    """The limiter's store is unreachable and the configured policy is to deny."""
+
+    code = "QUOTA_UNAVAILABLE"
+    default_message = "the quota service is unavailable, try again later"

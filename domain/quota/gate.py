@@ -1,0 +1,119 @@
+"""The quota gate's port: decide and reserve every limit one request needs, atomically.
+
+A request is checked against a handful of limits at once (the key's requests per minute
+and per UTC day on every API-key request; for metered operations also the plan's QPS and
+its daily and monthly units). All of them are decided and reserved together: either every
+limit has room and every one is charged, or nothing is charged and the caller learns which
+limit refused and when to retry. On Redis this is one Lua script (one round trip); the
+in-process implementation keeps the same contract for the embedded default.
+
+Two shapes of limit:
+
+* :class:`RateLimit` is GCRA over ``period`` seconds: a burst of ``limit`` units is
+  allowed at once, after which units come back at ``limit / period`` per second. Exact
+  under concurrency, one value of state per subject.
+* :class:`CounterLimit` is a calendar counter (a UTC day, a day or month in the configured
+  time zone): ``limit`` units per ``bucket``, reset when the bucket ends at ``resets_at``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class LimitKind(StrEnum):
+    """Which rule a limit enforces; names the /v1 envelope, the headers and the GraphQL
+    ``rateLimit`` entries."""
+
+    KEY_RPM = "key_rpm"
+    KEY_DAILY = "key_daily"
+    PLAN_QPS = "plan_qps"
+    PLAN_DAILY = "plan_daily"
+    PLAN_MONTHLY = "plan_monthly"
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """GCRA: at most ``limit`` units in any ``period`` seconds, bursts included."""
+
+    kind: LimitKind
+    subject: str
+    """Whose allowance this is, e.g. ``key:<id>`` or ``user:<id>``; with ``kind`` it names
+    the stored state, so two limits with equal kind and subject share one allowance."""
+    limit: int
+    period: float
+    cost: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CounterLimit:
+    """At most ``limit`` units per calendar ``bucket`` (e.g. ``20261127``, ``2026-11``);
+    the bucket's state may be forgotten after ``resets_at`` (epoch seconds)."""
+
+    kind: LimitKind
+    subject: str
+    limit: int
+    bucket: str
+    resets_at: float
+    cost: int = 1
+
+
+Limit = RateLimit | CounterLimit
+
+
+@dataclass(frozen=True, slots=True)
+class LimitState:
+    """One limit as the caller sees it after the decision."""
+
+    limit: Limit
+    remaining: int
+    """Units still available after the decision; for the refusing limit, what is left
+    (less than the request's cost, possibly 0)."""
+    reset_after: float
+    """Seconds until the allowance is whole again (rate) or the bucket ends (counter)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """What an admitted request was charged; hand it back to ``refund``."""
+
+    limits: tuple[Limit, ...]
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    states: tuple[LimitState, ...]
+    """One per requested limit, in the order given."""
+    denied: Limit | None = None
+    """The first limit (in the order given) that had no room; None when allowed."""
+    retry_after: float = 0.0
+    """Seconds until ``denied`` has room for this request's cost (> 0 when refused)."""
+    reservation: Reservation | None = None
+    """Present when allowed and at least one limit was charged."""
+
+
+class QuotaStoreUnavailable(Exception):
+    """The gate's store could not be reached; the caller applies the configured policy
+    (``KARPOV_QUOTA_ON_REDIS_ERROR``)."""
+
+
+class QuotaGate(Protocol):
+    async def reserve(self, limits: Sequence[Limit], now: float) -> Decision:
+        """Atomically: if every limit has room for its ``cost``, charge them all and allow;
+        otherwise charge nothing and refuse. ``now`` is epoch seconds (the caller's clock,
+        so tests can move time). An empty ``limits`` is allowed without touching the store.
+        Raises ``QuotaStoreUnavailable`` when the store cannot be reached."""
+
+    async def refund(self, reservation: Reservation, now: float) -> None:
+        """Give back the units of the reservation's ``CounterLimit``s (never below zero;
+        a bucket that has ended is left alone). Rate limits are not refunded: the attempt
+        did use the capacity they protect."""
+
+    async def peek(self, limits: Sequence[Limit], now: float) -> tuple[LimitState, ...]:
+        """The current state of each limit, charging nothing (``cost`` is ignored:
+        ``remaining`` is whole units left)."""

@@ -1,0 +1,284 @@
+"""The one quota gate every request passes: which limits apply to a caller and an
+operation, admission (one atomic reservation), refunds, and the caller's current state.
+
+Limits (0 means unlimited and is left out):
+
+* every API-key request: the key's requests per minute (GCRA over 60 s) and per UTC day;
+* metered operations, for API keys and sessions alike: the plan's QPS (per key, or per
+  user for sessions), and the plan's daily and monthly units per user, on the calendar of
+  the configured time zone, each operation costing its weight.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from domain.clock import Clock
+from domain.errors import RateLimited
+from domain.quota.errors import QuotaExceeded, QuotaUnavailable
+from domain.quota.gate import (
+    CounterLimit,
+    Decision,
+    Limit,
+    LimitKind,
+    LimitState,
+    QuotaGate,
+    QuotaStoreUnavailable,
+    RateLimit,
+    Reservation,
+)
+from domain.quota.metering import Metered
+from domain.quota.plans import FALLBACK_PLAN_ID, Plan, PlanCatalog
+
+log = logging.getLogger("karpov.quota")
+
+MINUTE = 60.0
+SECOND = 1.0
+PLAN_CACHE_SECONDS = 30.0
+
+
+class OnStoreError(StrEnum):
+    """What the gate does when its store (Redis) cannot be reached."""
+
+    DENY = "deny"
+    ALLOW = "allow"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Whose allowances a request draws on."""
+
+    user_id: str
+    plan_id: str
+    key_id: str | None = None
+    key_rpm: int = 0
+    key_daily: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """An admitted request: what it was charged (for refunds) and the limits' states
+    (for the response headers)."""
+
+    caller: Caller
+    plan: Plan | None
+    states: tuple[LimitState, ...]
+    reservation: Reservation | None
+    metered: tuple[Metered, ...]
+    degraded: bool = False
+    """True when the store was unreachable and the policy let the request through."""
+
+
+class QuotaService:
+    def __init__(
+        self,
+        gate: QuotaGate,
+        plans: PlanCatalog,
+        clock: Clock,
+        *,
+        timezone: ZoneInfo,
+        on_store_error: OnStoreError = OnStoreError.DENY,
+    ) -> None:
+        self._gate = gate
+        self._plans = plans
+        self._clock = clock
+        self._tz = timezone
+        self._on_store_error = on_store_error
+        self._plan_cache: dict[str, tuple[float, Plan]] = {}
+        self._utc_day = _CalendarWindow(UTC, _next_day, "%Y%m%d")
+        self._day_window = _CalendarWindow(timezone, _next_day, "%Y%m%d")
+        self._month_window = _CalendarWindow(timezone, _next_month, "%Y-%m")
+
+    @property
+    def on_store_error(self) -> OnStoreError:
+        return self._on_store_error
+
+    async def plan(self, plan_id: str) -> Plan:
+        """The plan (cached briefly: plans change rarely and are read on every metered
+        call); an unknown id falls back to the free plan rather than to "unlimited"."""
+        now = self._clock.now().timestamp()
+        cached = self._plan_cache.get(plan_id)
+        if cached is not None and now - cached[0] < PLAN_CACHE_SECONDS:
+            return cached[1]
+        plan = await self._plans.get(plan_id)
+        if plan is None:
+            log.warning("unknown plan %r, using %r", plan_id, FALLBACK_PLAN_ID)
+            plan = await self._plans.get(FALLBACK_PLAN_ID)
+            if plan is None:
+                raise LookupError(f"the fallback plan {FALLBACK_PLAN_ID!r} is missing")
+        self._plan_cache[plan_id] = (now, plan)
+        return plan
+
+    def limits(
+        self, caller: Caller, plan: Plan | None, metered: Sequence[Metered], now: datetime
+    ) -> list[Limit]:
+        limits: list[Limit] = []
+        if caller.key_id is not None:
+            key = f"key:{caller.key_id}"
+            if caller.key_rpm > 0:
+                limits.append(RateLimit(LimitKind.KEY_RPM, key, caller.key_rpm, MINUTE))
+            if caller.key_daily > 0:
+                day, ends = self._utc_day.bucket(now)
+                limits.append(CounterLimit(LimitKind.KEY_DAILY, key, caller.key_daily, day, ends))
+        if metered and plan is not None:
+            units = sum(m.weight for m in metered)
+            subject = f"key:{caller.key_id}" if caller.key_id else f"user:{caller.user_id}"
+            user = f"user:{caller.user_id}"
+            if plan.qps > 0:
+                limits.append(
+                    RateLimit(LimitKind.PLAN_QPS, subject, plan.qps, SECOND, cost=len(metered))
+                )
+            if plan.daily_limit > 0:
+                day, ends = self._local_day(now)
+                limits.append(
+                    CounterLimit(LimitKind.PLAN_DAILY, user, plan.daily_limit, day, ends, units)
+                )
+            if plan.monthly_limit > 0:
+                month, ends = self._local_month(now)
+                limits.append(
+                    CounterLimit(
+                        LimitKind.PLAN_MONTHLY, user, plan.monthly_limit, month, ends, units
+                    )
+                )
+        return limits
+
+    async def admit(self, caller: Caller, metered: Sequence[Metered] = ()) -> Admission:
+        """Reserve everything the request needs in one step, or refuse it whole.
+
+        Raises ``RateLimited`` / ``QuotaExceeded`` (429) naming the refusing limit,
+        or ``QuotaUnavailable`` when the store is down and the policy is to deny."""
+        now = self._clock.now()
+        plan = await self.plan(caller.plan_id) if metered else None
+        limits = self.limits(caller, plan, metered, now)
+        ops = tuple(metered)
+        if not limits:
+            return Admission(caller, plan, (), None, ops)
+        try:
+            decision = await self._gate.reserve(limits, now.timestamp())
+        except QuotaStoreUnavailable:
+            if self._on_store_error is OnStoreError.ALLOW:
+                log.warning("quota store unreachable: admitting without limits (policy allow)")
+                return Admission(caller, plan, (), None, ops, degraded=True)
+            log.error("quota store unreachable: refusing (policy deny)")
+            raise QuotaUnavailable() from None
+        if not decision.allowed:
+            raise _refusal(decision)
+        return Admission(caller, plan, decision.states, decision.reservation, ops)
+
+    async def refund(self, admission: Admission, failed: Metered) -> None:
+        """Give back the plan units of one failed operation (its share of the request)."""
+        if admission.reservation is None:
+            return
+        counters = tuple(
+            _with_cost(limit, failed.weight)
+            for limit in admission.reservation.limits
+            if isinstance(limit, CounterLimit)
+            and limit.kind in (LimitKind.PLAN_DAILY, LimitKind.PLAN_MONTHLY)
+        )
+        if not counters:
+            return
+        try:
+            await self._gate.refund(
+                Reservation(counters, admission.reservation.at), self._clock.now().timestamp()
+            )
+        except QuotaStoreUnavailable:
+            log.error("quota store unreachable: refund of %s lost", failed.operation)
+
+    async def status(self, caller: Caller) -> tuple[Plan, tuple[LimitState, ...]]:
+        """The caller's limits and what remains of them, charging nothing. A metered
+        operation of weight 1 stands for "the plan's limits"."""
+        now = self._clock.now()
+        plan = await self.plan(caller.plan_id)
+        limits = self.limits(caller, plan, (Metered("status", 1),), now)
+        try:
+            states = await self._gate.peek(limits, now.timestamp())
+        except QuotaStoreUnavailable:
+            raise QuotaUnavailable() from None
+        return plan, states
+
+    def _local_day(self, now: datetime) -> tuple[str, float]:
+        return self._day_window.bucket(now)
+
+    def _local_month(self, now: datetime) -> tuple[str, float]:
+        return self._month_window.bucket(now)
+
+    def local_date(self, now: datetime) -> datetime:
+        return now.astimezone(self._tz)
+
+
+def _next_day(local: datetime, tz: tzinfo) -> datetime:
+    return datetime.combine(local.date() + timedelta(days=1), time(), tz)
+
+
+def _next_month(local: datetime, tz: tzinfo) -> datetime:
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    return datetime(year, month, 1, tzinfo=tz)
+
+
+class _CalendarWindow:
+    """The current calendar bucket (label and end), recomputed only when time leaves it:
+    time-zone arithmetic is a visible share of a cheap request."""
+
+    def __init__(
+        self, tz: tzinfo, next_start: Callable[[datetime, tzinfo], datetime], label: str
+    ) -> None:
+        self._tz = tz
+        self._next_start = next_start
+        self._label = label
+        self._start = self._end = 0.0
+        self._current = ""
+
+    def bucket(self, now: datetime) -> tuple[str, float]:
+        at = now.timestamp()
+        if not self._start <= at < self._end:
+            local = now.astimezone(self._tz)
+            start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+            if self._label == "%Y-%m":
+                start = start.replace(day=1)
+            self._start = start.timestamp()
+            self._end = self._next_start(local, self._tz).timestamp()
+            self._current = local.strftime(self._label)
+        return self._current, self._end
+
+
+def _with_cost(limit: CounterLimit, cost: int) -> CounterLimit:
+    return CounterLimit(limit.kind, limit.subject, limit.limit, limit.bucket, limit.resets_at, cost)
+
+
+def _refusal(decision: Decision) -> RateLimited:
+    denied = decision.denied
+    assert denied is not None
+    retry = max(1, math.ceil(decision.retry_after))
+    # The states are uncharged on a refusal: what the refusing limit has used so far.
+    used = next(
+        (s.limit.limit - s.remaining for s in decision.states if s.limit == denied), denied.limit
+    )
+    states = decision.states
+    match denied.kind:
+        case LimitKind.KEY_RPM:
+            data = {"limitRpm": denied.limit, "retryAfter": retry}
+            return RateLimited("rate limit exceeded", retry_after=retry, data=data,
+                                     states=states)  # fmt: skip
+        case LimitKind.KEY_DAILY:
+            data = {"limitDaily": denied.limit, "retryAfter": retry}
+            return RateLimited("daily limit exceeded", retry_after=retry, data=data,
+                                     states=states)  # fmt: skip
+        case LimitKind.PLAN_QPS:
+            data = {"limit": denied.limit, "retryAfter": retry}
+            return RateLimited("QPS limit exceeded", retry_after=retry, data=data,
+                                     states=states)  # fmt: skip
+        case LimitKind.PLAN_DAILY:
+            data = {"dailyLimit": denied.limit, "dailyUsed": used, "retryAfter": retry}
+            return QuotaExceeded("daily quota exceeded", retry_after=retry, data=data,
+                                 states=states)  # fmt: skip
+        case LimitKind.PLAN_MONTHLY:
+            data = {"monthlyLimit": denied.limit, "monthlyUsed": used, "retryAfter": retry}
+            return QuotaExceeded("monthly quota exceeded", retry_after=retry, data=data,
+                                 states=states)  # fmt: skip
+    raise AssertionError(denied.kind)

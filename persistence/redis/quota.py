@@ -1,0 +1,233 @@
+"""The quota gate on Redis: every limit of a request decided and reserved in one round trip.
+
+Layout (``N`` is the namespace):
+
+* ``N:r:<kind>:<subject>``: a rate limit's TAT (GCRA theoretical arrival time) in whole
+  microseconds since the epoch; it expires shortly after the TAT, when the allowance is
+  whole again and the state means nothing.
+* ``N:c:<kind>:<subject>:<bucket>``: the units used in a counter's bucket; it expires
+  shortly after ``resets_at`` (set when the key is made, kept by later writes).
+
+Needs Redis 6.0 or later (``SET ... KEEPTTL``) with its bundled Lua ``struct`` library
+(Redis and Valkey both ship it).
+
+``reserve`` and ``peek`` are one Lua script (one EVALSHA; on NOSCRIPT, after a Redis restart
+or a failover, one EVAL that also caches it again). It reads every key once, decides every
+limit against the caller's ``now``, and writes only if every limit has room, so concurrent
+requests on any number of connections and processes admit exactly what the limits allow.
+``refund`` is a second script. The arithmetic (whole microseconds, GCRA, the decisions the
+port leaves open) is the memory gate's, described in ``persistence.memory.quota``.
+
+Expiries are relative to the caller's ``now`` (PX, not PEXPIREAT) so a test may move time
+without Redis deleting the state under it; they only let Redis forget state, a decision
+never depends on them. They carry some slack for clock differences between processes: a
+key dying early would give a process whose clock lags a fresh allowance.
+
+One script touches several keys, and one request's keys belong to different subjects
+(``key:<id>``, ``user:<id>``): this needs a single Redis (or Sentinel), not Redis Cluster.
+On a cluster every key of a request would have to share a hash tag, e.g. the owning user's
+id, which the gate does not know.
+
+The client should be built with ``socket_timeout`` and ``socket_connect_timeout`` (well under
+a second) and few retries: the gate adds no timeout or retry of its own (``asyncio.timeout``
+would cost about 5 µs a decision), so the client's settings decide how long an unreachable
+Redis stalls a request before ``QuotaStoreUnavailable``. redis-py's defaults (5 s timeouts,
+10 retries with back-off) stall a request for seconds. A pool without a free connection
+raises too (``MaxConnectionsError`` is a ``ConnectionError``): a ``BlockingConnectionPool``
+makes a burst wait for a connection instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.client import NEVER_DECODE
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from domain.quota.gate import (
+    CounterLimit,
+    Decision,
+    Limit,
+    LimitState,
+    QuotaStoreUnavailable,
+    Reservation,
+)
+from persistence.memory.quota import (
+    build_decision,
+    build_states,
+    encode_limits,
+    micros,
+    state_name,
+)
+
+# KEYS[i]: the state of limit i (see the module docstring).
+# ARGV[1]: the request, packed as little-endian doubles (every value is a whole number below
+#   2^53, exact in a double): charging (1 to decide and charge, 0 to only read), now (µs),
+#   then per limit i: shape (0 rate, 1 counter), limit, cost, and for a rate its emission
+#   interval (µs per unit), for a counter its resets_at (µs).
+# Returns the outcome packed the same way: denied (the 1-based index of the first limit
+#   without room, 0 when allowed or peeking), retry_after (µs), then per limit remaining
+#   and reset_after (µs).
+# Packed both ways because redis-py spends far longer encoding 20-odd arguments and parsing
+# an array reply than Redis spends running this script.
+_GATE = """
+local RATE_SLACK_MS = 1000      -- see 'Expiries' in the module docstring
+local COUNTER_SLACK_MS = 60000
+local max, floor, ceil, format = math.max, math.floor, math.ceil, string.format
+
+local spec = {struct.unpack('<' .. string.rep('d', #ARGV[1] / 8), ARGV[1])}
+local charging, now = spec[1] == 1, spec[2]
+local stored = redis.call('MGET', unpack(KEYS))  -- false where a key is missing
+local pending = {}  -- key -> its value after this request's charges so far
+local expiry = {}   -- key -> PX for its write, or false to keep the expiry it has
+local fits = {}
+local denied, retry = 0, 0
+
+-- Decide: check every limit (a key listed twice sees its earlier charge), write nothing yet.
+if charging then
+  for i, key in ipairs(KEYS) do
+    local a = 4 * i - 1
+    local limit, cost, p = spec[a + 1], spec[a + 2], spec[a + 3]
+    local before = tonumber(stored[i])
+    local after, room
+    if spec[a] == 0 then
+      -- GCRA: the TAT this request pushes to must stay within limit * interval of now.
+      after = (pending[key] or max(before or now, now)) + cost * p
+      room = after - now <= limit * p
+      if not room and denied == 0 then retry = after - limit * p - now end
+      expiry[key] = ceil((after - now) / 1000) + RATE_SLACK_MS
+    else
+      after = (pending[key] or before or 0) + cost
+      room = after <= limit
+      if not room and denied == 0 then retry = p - now end
+      -- A bucket's end does not move: its expiry is set once, when the key is made.
+      expiry[key] = not before and ceil((p - now) / 1000) + COUNTER_SLACK_MS
+    end
+    fits[i] = room
+    if room then
+      pending[key] = after
+    elseif denied == 0 then
+      denied = i
+    end
+  end
+  -- Charge: all or nothing.
+  if denied == 0 then
+    for key, value in pairs(pending) do
+      -- '%d': as a plain number Lua could write 1.7672256e+15 and lose digits.
+      if expiry[key] then
+        redis.call('SET', key, format('%d', value), 'PX', expiry[key])
+      else
+        redis.call('SET', key, format('%d', value), 'KEEPTTL')
+      end
+    end
+  end
+end
+
+-- Report each limit's state after the decision (uncharged when refused).
+local out = {denied, retry}
+for i, key in ipairs(KEYS) do
+  local a = 4 * i - 1
+  local limit, p = spec[a + 1], spec[a + 3]
+  local value = (charging and denied == 0 and pending[key]) or tonumber(stored[i])
+  local remaining, reset
+  if spec[a] == 0 then
+    reset = max((value or now) - now, 0)
+    remaining = floor((limit * p - reset) / p)
+  elseif now < p then
+    remaining, reset = limit - (value or 0), p - now
+  else
+    remaining, reset = limit, 0  -- an ended bucket is empty
+  end
+  out[2 * i + 1] = max(remaining, 0)
+  out[2 * i + 2] = reset
+end
+return struct.pack('<' .. string.rep('d', #out), unpack(out))
+"""
+
+# KEYS: counter keys; ARGV[i]: the units to give back to KEYS[i]. A key that has expired
+# stays gone, and no count goes below zero; the expiry is kept (DECRBY does not touch it).
+_REFUND = """
+for i, key in ipairs(KEYS) do
+  local used = tonumber(redis.call('GET', key))
+  if used then
+    local back = math.min(tonumber(ARGV[i]), used)
+    if back > 0 then redis.call('DECRBY', key, back) end
+  end
+end
+return 0
+"""
+
+_RAW = {NEVER_DECODE: True}
+"""The replies are packed bytes: never decoded, even by a client made with
+``decode_responses=True``."""
+
+_STORE_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+"""What an unreachable, failing-over or stalled Redis raises (OSError covers the built-in
+TimeoutError and refused connections that slip past redis-py's own wrapping)."""
+
+
+class _Script:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+
+
+_GATE_SCRIPT = _Script(_GATE)
+_REFUND_SCRIPT = _Script(_REFUND)
+
+
+class RedisQuotaGate:
+    def __init__(self, redis: Redis, *, namespace: str = "karpov:quota") -> None:
+        self._redis = redis
+        self._prefix = f"{namespace}:"
+
+    async def reserve(self, limits: Sequence[Limit], now: float) -> Decision:
+        if not limits:
+            return Decision(True, ())
+        now_us = micros(now)
+        keys, spec = encode_limits(limits, now_us, charging=True, prefix=self._prefix)
+        request = struct.pack(f"<{len(spec) + 2}d", 1, now_us, *spec)
+        reply = await self._run(_GATE_SCRIPT, keys, request)
+        return build_decision(limits, now, struct.unpack(f"<{len(reply) // 8}d", reply))
+
+    async def refund(self, reservation: Reservation, now: float) -> None:
+        now_us = micros(now)
+        keys: list[str] = []
+        costs: list[int] = []
+        for limit in reservation.limits:
+            # Rates are not refunded; a bucket that has ended is left alone.
+            if isinstance(limit, CounterLimit) and now_us < micros(limit.resets_at):
+                keys.append(state_name(limit, self._prefix))
+                costs.append(limit.cost)
+        if keys:
+            await self._run(_REFUND_SCRIPT, keys, *costs)
+
+    async def peek(self, limits: Sequence[Limit], now: float) -> tuple[LimitState, ...]:
+        if not limits:
+            return ()
+        now_us = micros(now)
+        keys, spec = encode_limits(limits, now_us, charging=False, prefix=self._prefix)
+        request = struct.pack(f"<{len(spec) + 2}d", 0, now_us, *spec)
+        reply = await self._run(_GATE_SCRIPT, keys, request)
+        return build_states(limits, struct.unpack(f"<{len(reply) // 8}d", reply))
+
+    async def _run(self, script: _Script, keys: list[str], *args: bytes | int) -> Any:
+        try:
+            try:
+                return await self._redis.execute_command(  # type: ignore[no-untyped-call]
+                    "EVALSHA", script.sha, len(keys), *keys, *args, **_RAW
+                )
+            except NoScriptError:
+                # The server lost its script cache (restart, failover, SCRIPT FLUSH): EVAL
+                # runs the script and caches it again, still one decision per call.
+                return await self._redis.execute_command(  # type: ignore[no-untyped-call]
+                    "EVAL", script.source, len(keys), *keys, *args, **_RAW
+                )
+        except _STORE_DOWN as exc:
+            raise QuotaStoreUnavailable(f"quota store unreachable: {exc!r}") from exc

@@ -1,0 +1,233 @@
+"""Usage in the SQL database: raw events plus daily and monthly roll-ups per user.
+
+``record`` is one transaction: insert the events, skipping ids already stored
+(``ON CONFLICT DO NOTHING … RETURNING id`` on both databases), then add only the events
+that were really inserted to the roll-ups with one upsert row per (user, day, operation)
+and per (user, month, operation) (``ON CONFLICT … DO UPDATE SET count = count + …``).
+
+Exact under concurrent writers (several processes on one PostgreSQL):
+
+* An id inserted by a transaction that has not committed yet makes a concurrent insert of
+  the same id wait; once the first commits, the second skips it, so it is rolled up once.
+* The upserts add to whatever is committed, never read-modify-write in Python.
+* Events are inserted in id order and roll-up rows upserted in key order, daily before
+  monthly, so two writers always take their row locks in the same order and cannot
+  deadlock.
+
+SQLite serialises writers; ``BEGIN IMMEDIATE`` takes the write lock up front so a second
+process waits (busy timeout) instead of failing on a lock upgrade.
+
+Everyone's figures (``user_id=None``) are sums over the per-user roll-ups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Table, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.dml import Insert
+
+from domain.usage.model import DailyUsage, RecentUsage, UsageEvent, UsageStatus, UsageTotals
+from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
+from persistence.sql.tables import usage_daily, usage_events, usage_monthly
+
+_COUNTERS = ("count", "units", "errors")
+
+_Row = dict[str, Any]
+_K = TypeVar("_K", bound=tuple[Any, ...])
+
+PRUNE_BATCH = 10_000
+"""Events deleted per transaction when pruning: short transactions, bounded WAL growth."""
+
+
+class SqlUsageStore:
+    def __init__(self, engine: AsyncEngine, *, prune_batch: int = PRUNE_BATCH) -> None:
+        sqlite_db = is_sqlite(engine)
+        self._writer = (
+            engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) if sqlite_db else engine
+        )
+        # Reads are single statements: autocommit saves PostgreSQL the BEGIN/COMMIT trips.
+        self._reader = (
+            engine if sqlite_db else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._postgres = not sqlite_db
+        self._insert_events = (
+            _insert(engine, usage_events)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(usage_events.c.id)
+        )
+        self._upsert_daily = _add_on_conflict(engine, usage_daily, ["user_id", "day", "operation"])
+        self._upsert_monthly = _add_on_conflict(
+            engine, usage_monthly, ["user_id", "month", "operation"]
+        )
+        self._prune_batch = prune_batch
+
+    async def record(self, events: Sequence[UsageEvent]) -> None:
+        unique: dict[str, UsageEvent] = {}
+        for event in events:
+            unique.setdefault(event.id, event)
+        if not unique:
+            return
+        ordered = [unique[event_id] for event_id in sorted(unique)]
+        async with self._writer.begin() as conn:
+            result = await conn.execute(self._insert_events, [_event_row(e) for e in ordered])
+            inserted = set(result.scalars().all())
+            fresh = [e for e in ordered if e.id in inserted]
+            if not fresh:
+                return
+            daily, monthly = _rollups(fresh)
+            await conn.execute(self._upsert_daily, daily)
+            await conn.execute(self._upsert_monthly, monthly)
+
+    async def totals(self, user_id: str | None, day: date) -> UsageTotals:
+        on_day = [usage_daily.c.day == day, *_owned(usage_daily, user_id)]
+        in_month = [usage_monthly.c.month == month_of(day), *_owned(usage_monthly, user_id)]
+        query = select(
+            _sum(usage_daily, "count", on_day),
+            _sum(usage_daily, "units", on_day),
+            _sum(usage_monthly, "count", in_month),
+            _sum(usage_monthly, "units", in_month),
+        )
+        async with self._reader.connect() as conn:
+            row = (await conn.execute(query)).one()
+        day_count, day_units, month_count, month_units = (int(v) for v in row)
+        return UsageTotals(
+            day_count=day_count,
+            day_units=day_units,
+            month_count=month_count,
+            month_units=month_units,
+        )
+
+    async def history(self, user_id: str | None, since: date) -> list[DailyUsage]:
+        d = usage_daily.c
+        count = func.sum(d["count"])
+        # Byte order, as the memory store sorts, whatever the database's collation.
+        operation_order = d.operation.collate("C") if self._postgres else d.operation
+        query = (
+            select(d.day, d.operation, count, func.sum(d.units))
+            .where(d.day >= since, *_owned(usage_daily, user_id))
+            .group_by(d.day, d.operation)
+            # Days with failed calls only have nothing to show: failures are not usage.
+            .having(count > 0)
+            .order_by(d.day.desc(), operation_order)
+        )
+        async with self._reader.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            DailyUsage(day=day, operation=operation, count=int(calls), units=int(units))
+            for day, operation, calls, units in rows
+        ]
+
+    async def recent(self, user_id: str | None, since: datetime) -> RecentUsage:
+        e = usage_events.c
+        latency = e.latency_ms
+        query = select(
+            func.count(),
+            func.count().filter(e.status == UsageStatus.ERROR.value),
+            func.coalesce(func.avg(latency), 0.0),
+            func.coalesce(func.max(latency), 0.0),
+            func.coalesce(func.min(latency), 0.0),
+        ).where(e.occurred_at >= since, *_owned(usage_events, user_id))
+        async with self._reader.connect() as conn:
+            count, errors, avg, high, low = (await conn.execute(query)).one()
+        return RecentUsage(
+            count=int(count),
+            errors=int(errors),
+            avg_latency_ms=float(avg),
+            max_latency_ms=float(high),
+            min_latency_ms=float(low),
+        )
+
+    async def prune_events(self, before: datetime) -> int:
+        """Delete raw events that occurred before ``before``; the roll-ups keep them. Runs
+        in batches so that no single transaction holds locks (or grows the WAL) for long.
+        A pruned event's id is forgotten: recording it again would count it again."""
+        doomed = (
+            select(usage_events.c.id)
+            .where(usage_events.c.occurred_at < before)
+            .limit(self._prune_batch)
+            .scalar_subquery()
+        )
+        statement = delete(usage_events).where(usage_events.c.id.in_(doomed))
+        total = 0
+        while True:
+            async with self._writer.begin() as conn:
+                deleted = (await conn.execute(statement)).rowcount
+            total += deleted
+            if deleted < self._prune_batch:
+                return total
+
+
+def month_of(day: date) -> str:
+    """The roll-up month key, ``YYYY-MM``."""
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _insert(engine: AsyncEngine, table: Table) -> postgresql.Insert | sqlite.Insert:
+    return sqlite.insert(table) if is_sqlite(engine) else postgresql.insert(table)
+
+
+def _add_on_conflict(engine: AsyncEngine, table: Table, key: list[str]) -> Insert:
+    """An insert that adds its counters to an existing row with the same key."""
+    statement = _insert(engine, table)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=key,
+        set_={name: table.c[name] + excluded[name] for name in _COUNTERS},
+    )
+
+
+def _owned(table: Table, user_id: str | None) -> list[ColumnElement[bool]]:
+    return [] if user_id is None else [table.c.user_id == user_id]
+
+
+def _sum(table: Table, column: str, where: list[ColumnElement[bool]]) -> Any:
+    return select(func.coalesce(func.sum(table.c[column]), 0)).where(*where).scalar_subquery()
+
+
+def _event_row(event: UsageEvent) -> _Row:
+    return {
+        "id": event.id,
+        "user_id": event.user_id,
+        "key_id": event.key_id,
+        "operation": event.operation,
+        "weight": event.weight,
+        "status": event.status.value,
+        "occurred_at": event.occurred_at,
+        "local_day": event.local_day,
+        "latency_ms": event.latency_ms,
+    }
+
+
+def _rollups(events: Sequence[UsageEvent]) -> tuple[list[_Row], list[_Row]]:
+    """One upsert row per (user, day, operation) and per (user, month, operation), in key
+    order (the lock order that keeps concurrent writers from deadlocking)."""
+    daily = _tally(((e.user_id, e.local_day, e.operation), e) for e in events)
+    monthly = _tally(((e.user_id, month_of(e.local_day), e.operation), e) for e in events)
+    return (
+        [_counter_row(("user_id", "day", "operation"), k, c) for k, c in sorted(daily.items())],
+        [_counter_row(("user_id", "month", "operation"), k, c) for k, c in sorted(monthly.items())],
+    )
+
+
+_Counters = tuple[int, int, int]
+"""count, units, errors"""
+
+
+def _tally(keyed: Iterable[tuple[_K, UsageEvent]]) -> dict[_K, _Counters]:
+    totals: dict[_K, _Counters] = {}
+    for key, event in keyed:
+        count, units, errors = totals.get(key, (0, 0, 0))
+        if event.status is UsageStatus.OK:
+            totals[key] = (count + 1, units + event.weight, errors)
+        else:
+            totals[key] = (count, units, errors + 1)
+    return totals
+
+
+def _counter_row(names: tuple[str, ...], key: tuple[Any, ...], counters: _Counters) -> _Row:
+    return {**dict(zip(names, key, strict=True)), **dict(zip(_COUNTERS, counters, strict=True))}
