@@ -1,18 +1,63 @@
-"""The hot path's shortcuts answer exactly what the general path answers: the direct
-dispatch of /v1 routes that skips Starlette's exception middleware and routing scan."""
+"""The hot path's shortcuts answer exactly what the general path answers: the lighter JSON
+reply, and the direct dispatch of /v1 routes that skips Starlette's exception middleware
+and routing scan."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route as StarletteRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from gateway.routing import IndexedRouter
+from rest.envelope import JsonReply
 from tests.api.harness import Api
 from tests.api.test_edge import sign_in
+
+
+async def sent_by(response: Response) -> list[Message]:
+    messages: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        messages.append(message)
+
+    await response({"type": "http", "method": "GET", "path": "/"}, receive, send)
+    return messages
+
+
+CONTENTS: list[Any] = [
+    {"id": "x", "ünïcode": "日本", "n": 1, "f": 1.5, "ok": True, "none": None, "list": [1, {}]},
+    {},
+    [],
+    None,
+    "text",
+]
+
+
+@pytest.mark.parametrize("content", CONTENTS)
+@pytest.mark.parametrize("status", [200, 201, 204, 304, 400, 503])
+async def test_json_reply_sends_what_json_response_sends(content: Any, status: int) -> None:
+    expected, reply = JSONResponse(content, status), JsonReply(content, status)
+    assert await sent_by(reply) == await sent_by(expected)
+    for response in (expected, reply):
+        response.set_cookie("sid", "v", max_age=5, httponly=True, samesite="lax")
+        response.headers["WWW-Authenticate"] = "Bearer"
+    assert reply.raw_headers == expected.raw_headers
+
+
+def test_json_reply_refuses_what_json_response_refuses() -> None:
+    for content in ({"x": float("nan")}, {"x": object()}):
+        with pytest.raises((ValueError, TypeError)):
+            JSONResponse(content)
+        with pytest.raises((ValueError, TypeError)):
+            JsonReply(content)
+
 
 # -- direct dispatch -------------------------------------------------------------------------
 
