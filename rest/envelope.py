@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,22 +42,50 @@ _encode = json.JSONEncoder(
 _JSON = (b"content-type", b"application/json")
 
 
+@dataclass(frozen=True, slots=True)
+class EncodedJson:
+    """A handler result that is already JSON, encoded as ``JSONResponse`` would encode it
+    (so that a view can be memoised encoded; see ``rest.views``)."""
+
+    text: bytes
+
+
+def encode_json(data: Any) -> EncodedJson:
+    return EncodedJson(_encode(data).encode("utf-8"))
+
+
 class JsonReply(JSONResponse):
     """A ``JSONResponse`` with the same body, headers and messages, made without the
     general-purpose path (media-type and header-mapping handling) a /v1 answer never
     needs: that path is a visible share of a cheap request."""
 
     def __init__(self, content: Any, status_code: int = 200) -> None:
+        self._init(_encode(content).encode("utf-8"), status_code)
+
+    @classmethod
+    def encoded(cls, body: bytes, status_code: int = 200) -> JsonReply:
+        reply = cls.__new__(cls)
+        reply._init(body, status_code)
+        return reply
+
+    def _init(self, body: bytes, status_code: int) -> None:
         self.status_code = status_code
         self.background = None
-        self.body = body = _encode(content).encode("utf-8")
+        self.body = body
         if status_code < 200 or status_code in (204, 304):
             self.raw_headers = [_JSON]
         else:
             self.raw_headers = [(b"content-length", str(len(body)).encode()), _JSON]
 
 
+_GIN_SUCCESS = b'{"code":200,"message":"success","data":'
+
+
 def success(style: Style, data: Any, status: int = 200) -> JSONResponse:
+    if isinstance(data, EncodedJson):
+        # What encoding the envelope around the decoded data would give, byte for byte.
+        body = _GIN_SUCCESS + data.text + b"}" if style is Style.GIN else data.text
+        return JsonReply.encoded(body, status)
     if style is Style.GIN:
         return JsonReply({"code": 200, "message": "success", "data": data}, status)
     return JsonReply(data if data is not None else {}, status)

@@ -1,9 +1,12 @@
 """The hot path's shortcuts answer exactly what the general path answers: the lighter JSON
-reply, and the direct dispatch of /v1 routes that skips Starlette's exception middleware
-and routing scan."""
+reply, pre-encoded results, the memoised ``/v1/auth/me`` view, and the direct dispatch of
+/v1 routes that skips Starlette's exception middleware and routing scan."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,9 +15,12 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import Message, Receive, Scope, Send
 
+from domain.accounts.model import Role, User, UserStatus
 from gateway.routing import IndexedRouter
-from rest.envelope import JsonReply
-from tests.api.harness import Api
+from rest.envelope import JsonReply, Style, encode_json, success
+from rest.views import user_proto, user_proto_json
+from schema.accounts import User as UserView
+from tests.api.harness import ADMIN_TOKEN, Api
 from tests.api.test_edge import sign_in
 
 
@@ -57,6 +63,69 @@ def test_json_reply_refuses_what_json_response_refuses() -> None:
             JSONResponse(content)
         with pytest.raises((ValueError, TypeError)):
             JsonReply(content)
+
+
+@pytest.mark.parametrize("style", list(Style))
+@pytest.mark.parametrize("content", CONTENTS)
+async def test_an_encoded_result_gives_the_same_envelope(style: Style, content: Any) -> None:
+    # (A GRPC-style route that returns None answers {}.)
+    data = {} if content is None and style is Style.GRPC else content
+    plain, encoded = success(style, content, 200), success(style, encode_json(data), 200)
+    assert await sent_by(encoded) == await sent_by(plain)
+
+
+def a_user(**changes: Any) -> User:
+    now = datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=UTC)
+    user = User(
+        id="0123456789abcdef0123456789abcdef",
+        email="alice@example.com",
+        password_hash="x",
+        status=UserStatus.ACTIVE,
+        role=Role.USER,
+        created_at=now,
+        updated_at=now,
+        last_login_at=None,
+    )
+    return replace(user, **changes)
+
+
+def test_the_memoised_me_view_is_the_view() -> None:
+    user = a_user()
+    view = user_proto_json(user)
+    assert json.loads(view.text) == user_proto(UserView.from_domain(user))
+    assert view.text == encode_json(user_proto(UserView.from_domain(user))).text
+    assert user_proto_json(user) is view  # memoised per record
+
+
+def test_a_changed_record_gets_its_own_view() -> None:
+    user = a_user()
+    before = user_proto_json(user)
+    changed = user.with_changes(role=Role.ADMIN, last_login_at=datetime.now(UTC))
+    after = user_proto_json(changed)
+    assert json.loads(after.text)["role"] == "admin"
+    assert json.loads(after.text)["lastLoginAt"] is not None
+    assert json.loads(before.text)["role"] == "user"
+    other = user_proto_json(replace(user, email="bob@example.com"))
+    assert json.loads(other.text)["email"] == "bob@example.com"
+    assert user_proto_json(user) is before
+
+
+async def test_me_reflects_a_change_made_through_this_process(api: Api) -> None:
+    await sign_in(api)
+    first = await api.get("/v1/auth/me")
+    assert first.status_code == 200
+    assert first.json()["role"] == "user"
+    assert (await api.get("/v1/auth/me")).json() == first.json()
+    promoted = await api.patch(
+        f"/v1/admin/users/{first.json()['id']}",
+        json={"role": "admin"},
+        headers={"X-Admin-Key": ADMIN_TOKEN},
+    )
+    assert promoted.status_code == 200, promoted.text
+    again = await api.get("/v1/auth/me")
+    assert again.json() == {**first.json(), "role": "admin"}
+    await api.post("/v1/auth/logout", json={})
+    assert (await api.get("/v1/auth/me")).status_code == 401
 
 
 # -- direct dispatch -------------------------------------------------------------------------
