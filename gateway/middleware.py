@@ -4,12 +4,14 @@ costs a task per request). Per-request facts are put in ``scope["state"]``:
 
 from __future__ import annotations
 
+import base64
 import hmac
 import ipaddress
 import json
 import logging
+import os
 import re
-import secrets
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -92,10 +94,51 @@ _CSP = b"content-security-policy"
 _SECURITY_WITHOUT_CSP = [h for h in SECURITY_HEADERS if h[0] != _CSP]
 
 
+class RandomBytes:
+    """Bytes from the OS CSPRNG (``os.urandom``, as ``secrets`` uses), fetched in blocks.
+
+    Every request needs fresh random bytes (a request id, usually a CSRF token); one
+    ``getrandom`` system call per value is a visible share of a cheap request on a VM, so
+    the edge reads a block at a time and hands out each byte once. Same source, same
+    unpredictability; a forked child drops the parent's block (it would repeat it)."""
+
+    def __init__(self, block: int = 4096) -> None:
+        self._block = block
+        self._lock = threading.Lock()
+        self._buffer = b""
+        self._used = 0
+        os.register_at_fork(after_in_child=self._forget)
+
+    def _forget(self) -> None:
+        self._lock = threading.Lock()
+        self._buffer, self._used = b"", 0
+
+    def take(self, n: int) -> bytes:
+        if n > self._block:
+            return os.urandom(n)
+        with self._lock:
+            start = self._used
+            if start + n > len(self._buffer):
+                self._buffer, start = os.urandom(self._block), 0
+            self._used = start + n
+            return self._buffer[start : start + n]
+
+    def token_hex(self, n: int) -> str:
+        """As ``secrets.token_hex(n)``."""
+        return self.take(n).hex()
+
+    def token_urlsafe(self, n: int) -> str:
+        """As ``secrets.token_urlsafe(n)``."""
+        return base64.urlsafe_b64encode(self.take(n)).rstrip(b"=").decode("ascii")
+
+
+_random = RandomBytes()
+
+
 def request_id_of(scope: Scope) -> str:
     """A sane ``X-Request-Id`` from the client, or a new one."""
     given = header(scope, b"x-request-id")
-    return given if given and _REQUEST_ID_OK.match(given) else secrets.token_hex(8)
+    return given if given and _REQUEST_ID_OK.match(given) else _random.token_hex(8)
 
 
 class ClientIpResolver:
@@ -358,7 +401,7 @@ class EdgeMiddleware:
                 # included, so a client whose first request is unsafe still learns a token.
                 if not cookie:
                     set_cookie.append(
-                        (b"set-cookie", self._cookie_header(secrets.token_urlsafe(32)))
+                        (b"set-cookie", self._cookie_header(_random.token_urlsafe(32)))
                     )
                 if scope["method"] not in SAFE_METHODS and not _has_header_credentials(scope):
                     given = header(scope, CSRF_HEADER)

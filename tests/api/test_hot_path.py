@@ -1,10 +1,13 @@
 """The hot path's shortcuts answer exactly what the general path answers: the lighter JSON
-reply, pre-encoded results, the memoised ``/v1/auth/me`` view, and the direct dispatch of
-/v1 routes that skips Starlette's exception middleware and routing scan."""
+reply, pre-encoded results, the memoised ``/v1/auth/me`` view, the direct dispatch of /v1
+routes that skips Starlette's exception middleware and routing scan, and random values
+read from the OS in blocks."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +19,7 @@ from starlette.routing import Route as StarletteRoute
 from starlette.types import Message, Receive, Scope, Send
 
 from domain.accounts.model import Role, User, UserStatus
+from gateway.middleware import RandomBytes
 from gateway.routing import IndexedRouter
 from rest.envelope import JsonReply, Style, encode_json, success
 from rest.views import user_proto, user_proto_json
@@ -199,3 +203,40 @@ async def test_directly_dispatched_routes_are_counted_by_their_template(sqlite_a
         'karpov_http_request_duration_seconds_count{method="GET",route="/v1/auth/me"} 2.0'
         in metrics
     )
+
+
+# -- random values -----------------------------------------------------------------------------
+
+
+def test_random_values_have_the_secrets_formats_and_never_repeat() -> None:
+    pool = RandomBytes(block=100)  # refilled every few values
+    ids = [pool.token_hex(8) for _ in range(500)]
+    tokens = [pool.token_urlsafe(32) for _ in range(500)]
+    assert all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids)
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", t) for t in tokens)
+    assert len(set(ids)) == len(ids)
+    assert len(set(tokens)) == len(tokens)
+    assert len(pool.take(1000)) == 1000  # more than a block: straight from the OS
+
+
+def test_a_forked_child_does_not_repeat_its_parents_random_values() -> None:
+    pool = RandomBytes()
+    pool.take(8)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its next value and leave at once
+        os.write(write_end, pool.take(16))
+        os._exit(0)
+    os.close(write_end)
+    os.waitpid(pid, 0)
+    with os.fdopen(read_end, "rb") as pipe:
+        child = pipe.read()
+    assert len(child) == 16
+    assert child != pool.take(16)
+
+
+async def test_request_ids_and_csrf_tokens_differ_per_request(sqlite_api: Api) -> None:
+    responses = [await sqlite_api.fresh().http.get("/v1/config/runtime") for _ in range(20)]
+    ids = {r.headers["x-request-id"] for r in responses}
+    tokens = {r.cookies["csrf_token"] for r in responses}
+    assert len(ids) == len(tokens) == 20
