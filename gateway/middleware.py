@@ -239,7 +239,7 @@ class PrincipalResolver:
         ip = st["client_ip"] = self.client_ips.client_ip(scope)
         found_headers = {k: v for k, v in scope["headers"] if k in _CREDENTIAL_HEADERS}
         ua = _text(found_headers.get(b"user-agent"))
-        principal = anonymous(ip, ua)
+        principal: Principal | None = None  # anonymous unless resolved below
         bearer = None
         authorization = _text(found_headers.get(b"authorization"))
         if authorization and authorization[:7].lower() == "bearer ":
@@ -281,7 +281,7 @@ class PrincipalResolver:
                     return
                 if found is not None:
                     principal = found.principal(ip, ua)
-        st["principal"] = principal
+        st["principal"] = principal if principal is not None else anonymous(ip, ua)
 
 
 class EdgeMiddleware:
