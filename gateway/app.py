@@ -18,20 +18,13 @@ from starlette.routing import BaseRoute, Mount, Route
 from gateway.container import Container, build_container
 from gateway.graphiql import static_files_app
 from gateway.graphql_view import KarpovGraphQL, principal_of
-from gateway.metrics import MetricsMiddleware, metrics_endpoint
-from gateway.middleware import (
-    AdminTokens,
-    BodySizeLimitMiddleware,
-    ClientIpResolver,
-    CsrfMiddleware,
-    PrincipalMiddleware,
-    ResponseHeadersMiddleware,
-)
+from gateway.metrics import HttpMetricsRecorder, metrics_endpoint
+from gateway.middleware import AdminTokens, ClientIpResolver, EdgeMiddleware, PrincipalResolver
 from gateway.routing import IndexedRouter
 from gateway.settings import Settings
 from resolvers.context import Context, Services
 from rest.openapi import docs_html, openapi_document
-from rest.router import ResponseCookies, build_routes
+from rest.router import ResponseCookies, RouteEndpoint, build_routes
 from rest.router import Route as RestRoute
 from rest.routes import ROUTES
 from schema.build import build_schema
@@ -156,19 +149,27 @@ def create_app(
             app.state.container = None
 
     app = Starlette(exception_handlers={404: not_found, 405: not_found})
-    app.router = IndexedRouter(routes, lifespan=lifespan)
+    # /v1 endpoints map every error themselves, so the edge may call them directly,
+    # skipping Starlette's exception middleware and the routing pass.
+    router = IndexedRouter(
+        routes, lifespan=lifespan, direct=lambda endpoint: isinstance(endpoint, RouteEndpoint)
+    )
+    app.router = router
     app.state.settings = settings
     app.state.container = None
     app.state.metrics_registry = registry
     app.add_middleware(
-        PrincipalMiddleware,
-        accounts=lambda: container().services.accounts,
-        api_keys=lambda: container().api_key_verifier,
-        admin_tokens=AdminTokens(tuple(t.encode() for t in settings.admin_tokens)),
-        client_ips=ClientIpResolver(settings.trusted_proxies),
+        EdgeMiddleware,
+        recorder=HttpMetricsRecorder(registry),
+        max_bytes=settings.max_body_bytes,
+        secure_cookies=settings.secure_cookies,
+        csrf_exempt_paths=CSRF_EXEMPT,
+        principals=PrincipalResolver(
+            accounts=lambda: container().services.accounts,
+            api_keys=lambda: container().api_key_verifier,
+            admin_tokens=AdminTokens(tuple(t.encode() for t in settings.admin_tokens)),
+            client_ips=ClientIpResolver(settings.trusted_proxies),
+        ),
+        direct=router.direct_endpoint,
     )
-    app.add_middleware(CsrfMiddleware, secure=settings.secure_cookies, exempt_paths=CSRF_EXEMPT)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ResponseHeadersMiddleware)
-    app.add_middleware(MetricsMiddleware, registry=registry)
     return app

@@ -131,45 +131,24 @@ def route_template(scope: Scope) -> str:
     return _match_routes(routes, scope, "") or UNMATCHED
 
 
-class MetricsMiddleware:
-    """Pure ASGI middleware counting and timing HTTP requests into ``registry``.
+class HttpMetricsRecorder:
+    """Counts and times finished HTTP requests into ``registry``: the bookkeeping of
+    :class:`MetricsMiddleware`, shared with the gateway's merged edge middleware (which
+    records from its own ASGI layer rather than adding one)."""
 
-    Records ``karpov_http_requests_total{method,route,status}`` and
-    ``karpov_http_request_duration_seconds{method,route}``. Use it either inside a
-    Starlette app (``Middleware(MetricsMiddleware, registry=registry)``) or wrapped around
-    one (``MetricsMiddleware(app, registry)``). Non-HTTP scopes pass straight through.
-    """
-
-    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
-        self.app = app
+    def __init__(self, registry: CollectorRegistry, app: ASGIApp | None = None) -> None:
         self.registry = registry
         self.metrics = http_metrics(registry)
+        self.app = app  # what to match routes against when the scope names no app
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    @staticmethod
+    def before(scope: Scope) -> tuple[str, Any]:
+        """What route matching needs, taken before routers mutate the scope on the way
+        down (root_path, path_params); components downstream may set "route_template"."""
+        return scope.get("root_path", ""), scope.get("app")
 
-        # Routers mutate the scope (root_path, path_params) on the way down: remember what
-        # matching needs, but let components downstream set "route_template".
-        before = (scope.get("root_path", ""), scope.get("app"))
-        status_code = 500
-        started = time.perf_counter()
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status_code
-            if message["type"] == "http.response.start":
-                status_code = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            elapsed = time.perf_counter() - started
-            self._observe(scope, before, status_code, elapsed)
-
-    def _observe(
+    def observe(
         self, scope: Scope, before: tuple[str, Any], status_code: int, elapsed: float
     ) -> None:
         route = self._route_label(scope, before)
@@ -202,6 +181,42 @@ class MetricsMiddleware:
         snapshot = {**scope, "root_path": root_path, "app": app or scope.get("app") or self.app}
         snapshot.pop("path_params", None)
         return route_template(snapshot)
+
+
+class MetricsMiddleware:
+    """Pure ASGI middleware counting and timing HTTP requests into ``registry``.
+
+    Records ``karpov_http_requests_total{method,route,status}`` and
+    ``karpov_http_request_duration_seconds{method,route}``. Use it either inside a
+    Starlette app (``Middleware(MetricsMiddleware, registry=registry)``) or wrapped around
+    one (``MetricsMiddleware(app, registry)``). Non-HTTP scopes pass straight through.
+    """
+
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
+        self.app = app
+        self.registry = registry
+        self.recorder = HttpMetricsRecorder(registry, app)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        before = self.recorder.before(scope)
+        status_code = 500
+        started = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status_code
+            if message["type"] == "http.response.start":
+                status_code = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            elapsed = time.perf_counter() - started
+            self.recorder.observe(scope, before, status_code, elapsed)
 
 
 def metrics_endpoint(registry: CollectorRegistry) -> Callable[[Request], Awaitable[Response]]:

@@ -78,7 +78,12 @@ async def account_logout(ctx: Context, input: AccountLogoutInput) -> bool:
 
 
 async def viewer(ctx: Context) -> User:
-    return User.from_domain(await ctx.services.accounts.me(ctx.principal))
+    return User.from_domain(await viewer_record(ctx))
+
+
+async def viewer_record(ctx: Context) -> DomainUser:
+    """The signed-in user as the domain hands it out (for views memoised per record)."""
+    return await ctx.services.accounts.me(ctx.principal)
 
 
 async def account_password_change(ctx: Context, input: AccountPasswordChangeInput) -> int:

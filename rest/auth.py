@@ -7,9 +7,9 @@ from typing import Any
 import strawberry
 
 from resolvers import accounts
-from rest.envelope import rfc3339
+from rest.envelope import EncodedJson, rfc3339
 from rest.router import RestRequest
-from rest.views import session_item, user_proto
+from rest.views import session_item, user_proto_json
 from schema.accounts import (
     AccountLoginInput,
     AccountLogoutInput,
@@ -55,8 +55,8 @@ async def logout(req: RestRequest) -> dict[str, Any]:
     return {}
 
 
-async def me(req: RestRequest) -> dict[str, Any]:
-    return user_proto(await accounts.viewer(req.ctx))
+async def me(req: RestRequest) -> EncodedJson:
+    return user_proto_json(await accounts.viewer_record(req.ctx))
 
 
 async def password_change(req: RestRequest) -> dict[str, Any]:

@@ -131,7 +131,9 @@ async def _read_body(request: Request) -> dict[str, Any]:
 class RouteEndpoint:
     """A raw ASGI endpoint for one route: builds the context, calls the handler, maps
     errors, sends the envelope. (A plain ASGI callable skips Starlette's per-request
-    function wrapper, which is a visible share of a cheap request.)"""
+    function wrapper, which is a visible share of a cheap request.) It must answer every
+    error itself: the gateway's edge calls it directly, without Starlette's exception
+    middleware (see ``IndexedRouter.direct_endpoint``)."""
 
     def __init__(self, route: Route, make_context: ContextFactory, secure_cookies: bool) -> None:
         self.route = route

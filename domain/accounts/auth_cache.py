@@ -31,19 +31,23 @@ class AuthenticationCache:
     def enabled(self) -> bool:
         return self._ttl > timedelta(0)
 
-    def lookup(self, token_hash: str) -> tuple[Session, User] | None:
+    def lookup(self, token_hash: str, now: datetime | None = None) -> tuple[Session, User] | None:
+        """The fresh entry for ``token_hash``; ``now`` saves a clock read (one per request
+        adds up) when the caller has just read the clock."""
         hit = self._by_token.get(token_hash)
         if hit is None:
             return None
         session, stored_at = hit
-        user = self.user(session.user_id)
-        if user is None or self._clock.now() - stored_at >= self._ttl:
+        if now is None:
+            now = self._clock.now()
+        user = self.user(session.user_id, now)
+        if user is None or now - stored_at >= self._ttl:
             return None
         return session, user
 
-    def user(self, user_id: str) -> User | None:
+    def user(self, user_id: str, now: datetime | None = None) -> User | None:
         hit = self._users.get(user_id)
-        if hit is None or self._clock.now() - hit[1] >= self._ttl:
+        if hit is None or (now if now is not None else self._clock.now()) - hit[1] >= self._ttl:
             return None
         return hit[0]
 

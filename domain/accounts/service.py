@@ -342,7 +342,7 @@ class AccountService:
             return None
         hashed = token_hash(token)
         now = self._clock.now()
-        cached = self._cache.lookup(hashed)
+        cached = self._cache.lookup(hashed, now)
         if cached is not None and cached[0].expires_at > now:
             return Authenticated(session=cached[0], user=cached[1])
         session = await self._sessions.get_by_token_hash(hashed)

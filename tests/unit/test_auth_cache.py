@@ -74,3 +74,13 @@ def test_the_cache_is_bounded() -> None:
     for i in range(10):
         cache.store(_session(f"h{i}", f"u{i}"), _user(f"u{i}"))
     assert sum(cache.lookup(f"h{i}") is not None for i in range(10)) <= 3
+
+
+def test_a_lookup_may_be_given_the_time_it_checks_against() -> None:
+    clock = ManualClock(NOW)
+    cache = AuthenticationCache(clock, ttl=timedelta(seconds=1))
+    cache.store(_session("h1"), _user())
+    assert cache.lookup("h1", NOW + timedelta(milliseconds=999)) is not None
+    assert cache.lookup("h1", NOW + timedelta(seconds=1)) is None
+    assert cache.user("u1", NOW + timedelta(seconds=1)) is None
+    assert cache.lookup("h1") is not None  # the clock has not moved
