@@ -10,6 +10,7 @@ from domain.accounts.admin import AdminUserService
 from domain.accounts.email_codes import EmailCodes
 from domain.accounts.password_reset import PasswordReset
 from domain.accounts.service import AccountService
+from domain.oauth.service import OAuthService
 from domain.principal import Principal
 from domain.runtime import RuntimeConfig
 from domain.twofactor.service import TwoFactorService
@@ -20,9 +21,11 @@ SESSION_COOKIE = "sid"
 class CookieJar(Protocol):
     """Where resolvers put cookies; each edge applies them to its own response."""
 
-    def set(self, name: str, value: str, *, max_age: int, http_only: bool = True) -> None: ...
+    def set(
+        self, name: str, value: str, *, max_age: int, http_only: bool = True, path: str = "/"
+    ) -> None: ...
 
-    def delete(self, name: str) -> None: ...
+    def delete(self, name: str, *, path: str = "/") -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,7 @@ class Services:
     activation: Activation
     password_reset: PasswordReset
     runtime: RuntimeConfig
+    oauth: OAuthService
 
 
 @dataclass(slots=True)

@@ -22,6 +22,7 @@ from domain.accounts.errors import (
     BreachCheckUnavailable,
     EmailTaken,
     InvalidCredentials,
+    PasswordAlreadySet,
     PwnedPassword,
     SessionNotFound,
     UserNotFound,
@@ -422,6 +423,29 @@ class AccountService:
         self._cache.forget_user(user.id)
         await self._audit.record(AuditAction.PASSWORD_CHANGED, principal, subject_user_id=user.id)
         return await self._sessions.delete_for_user(user.id, except_id=principal.session_id)
+
+    async def set_password(self, principal: Principal, new_password: str) -> None:
+        """Give a password to an account that has none (one created by an OAuth login).
+        Needs a signed-in session; an account that has a password changes it instead."""
+        if principal.method is not AuthMethod.SESSION:
+            raise Unauthenticated("a signed-in session is required")
+        user = await self.me(principal)
+        if user.password_hash is not None:
+            raise PasswordAlreadySet()
+        await self._rules.check(new_password, field="newPassword")
+        new_hash = await self._hasher.hash(new_password)
+        async with self._uow() as uow:
+            current = await uow.users.get_for_update(user.id)
+            if current is None:
+                raise UserNotFound()
+            if current.password_hash is not None:  # set concurrently
+                raise PasswordAlreadySet()
+            await uow.users.update(
+                current.with_changes(password_hash=new_hash, updated_at=self._clock.now())
+            )
+            await uow.commit()
+        self._cache.forget_user(user.id)
+        await self._audit.record(AuditAction.PASSWORD_SET, principal, subject_user_id=user.id)
 
     async def list_sessions(self, principal: Principal) -> list[Session]:
         user_id = self._require_user(principal)

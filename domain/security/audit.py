@@ -40,6 +40,11 @@ class AuditAction(enum.StrEnum):
     ADMIN_PASSWORD_SET = "admin.password_set"
     ADMIN_USER_UNLOCKED = "admin.user_unlocked"
     CODE_GUESS_BLOCKED = "code.guess_blocked"
+    PASSWORD_SET = "password.set"
+    OAUTH_LOGIN = "oauth.login"
+    OAUTH_LOGIN_REFUSED = "oauth.login_refused"
+    OAUTH_LINKED = "oauth.linked"
+    OAUTH_UNLINKED = "oauth.unlinked"
 
 
 @dataclass(frozen=True, slots=True)

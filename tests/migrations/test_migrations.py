@@ -16,6 +16,7 @@ from persistence.sql.engine import create_engine
 from persistence.sql.tables import APP_TABLES, metadata
 
 COMPARE_OPTIONS = {"compare_type": True, "compare_server_default": True}
+REVISIONS = ["0001_accounts", "0002_twofactor", "0003_account_security", "0006_oauth"]
 
 
 def _diff(connection: Connection) -> list[Any]:
@@ -72,7 +73,7 @@ async def empty_postgres(url: str) -> None:
 
 
 async def assert_upgrades_from_empty_to_metadata(url: str) -> None:
-    assert await pending_revisions(url) == ["0001_accounts", "0002_twofactor", head_revision()]
+    assert await pending_revisions(url) == REVISIONS
 
     await upgrade_to_head(url)
 
@@ -83,8 +84,8 @@ async def assert_upgrades_from_empty_to_metadata(url: str) -> None:
     assert await pending_revisions(url) == []
 
 
-def test_head_is_the_account_security_revision() -> None:
-    assert head_revision() == "0003_account_security"
+def test_head_is_the_oauth_revision() -> None:
+    assert head_revision() == "0006_oauth" == REVISIONS[-1]
 
 
 async def test_sqlite_upgrades_from_empty_and_matches_metadata(tmp_path: Path) -> None:
@@ -107,7 +108,7 @@ async def test_sqlite_downgrade_removes_everything_and_upgrade_restores(
     await downgrade_to_base(url)
 
     assert not set(APP_TABLES) & await table_names(url)
-    assert await pending_revisions(url) == ["0001_accounts", "0002_twofactor", head_revision()]
+    assert await pending_revisions(url) == REVISIONS
     await upgrade_to_head(url)
     assert await schema_diff(url) == []
 
