@@ -26,6 +26,9 @@ from domain.clock import Clock, SystemClock
 from domain.keyring import KeyEncryptionKey, derive_key
 from domain.keyring_service import KeyRingProvider, KeyRotation
 from domain.mail.ports import Mailer
+from domain.oauth.ports import OAuthProvider, OAuthStateStore
+from domain.oauth.rotation import OAuthTokenHolder
+from domain.oauth.service import OAuthService
 from domain.runtime import AccountActivationConfig, EmailVerificationConfig, RuntimeConfig
 from domain.security.audit import AuditLog
 from domain.security.throttle import ThrottleStore
@@ -37,16 +40,20 @@ from gateway.api_access import ApiAccess, build_api_access
 from gateway.settings import Settings
 from integrations.hibp import HibpClient
 from integrations.mailer import LogMailer, SmtpMailer
+from integrations.oauth.linuxdo import LinuxDoConfig, LinuxDoProvider
+from integrations.oauth.oidc import OidcConfig, OidcProvider
 from integrations.qr import SegnoQrRenderer
 from persistence.memory.security import MemoryThrottleStore
 from persistence.redis.challenges import RedisChallengeStore
 from persistence.redis.email_codes import RedisEmailCodeStore
+from persistence.redis.oauth import RedisOAuthStateStore
 from persistence.redis.sessions import RedisSessionStore
 from persistence.redis.throttle import RedisThrottleStore
 from persistence.sql.accounts import SqlUnitOfWorkFactory
 from persistence.sql.challenges import SqlChallengeStore
 from persistence.sql.engine import create_engine, ping
 from persistence.sql.keyring import SqlKeyVersionStore
+from persistence.sql.oauth import SqlOAuthStateStore
 from persistence.sql.security import SqlAuditStore, SqlEmailCodeStore, SqlOneTimeTokenStore
 from persistence.sql.sessions import SqlSessionStore
 from resolvers.context import Services
@@ -169,6 +176,23 @@ async def build_container(
     )  # fmt: skip
     access.start()
     closers.append(access.close)
+    oauth_states: OAuthStateStore = (
+        RedisOAuthStateStore(redis, prefix=REDIS_PREFIX) if redis is not None
+        else SqlOAuthStateStore(engine)
+    )  # fmt: skip
+    oauth = OAuthService(
+        providers=build_oauth_providers(settings, clock),
+        uow=uow,
+        states=oauth_states,
+        keys=keys,
+        issuer=SessionIssuer(
+            sessions=sessions, uow=uow, clock=clock, policy=policy, cache=cache, audit=audit
+        ),
+        clock=clock,
+        frontend_base_url=settings.frontend_url,
+        second_factor=twofactor,
+        audit=audit,
+    )
     services = Services(
         accounts=AccountService(
             uow=uow, sessions=sessions, hasher=hasher, password_rules=rules, clock=clock,
@@ -189,12 +213,49 @@ async def build_container(
         ),
         runtime=runtime_config(settings, flows_policy),
         api_keys=access.api_keys, gate=access.gate, usage=access.usage, clock=clock,
+        oauth=oauth,
     )  # fmt: skip
+    rotation = KeyRotation(keys, [TotpSecretHolder(uow), OAuthTokenHolder(uow)])
     return Container(
         settings=settings, engine=engine, redis=redis, http=http, services=services,
-        clock=clock, key_rotation=KeyRotation(keys, [TotpSecretHolder(uow)]), api_access=access,
-        _closers=closers,
+        clock=clock, key_rotation=rotation, api_access=access, _closers=closers,
     )  # fmt: skip
+
+
+def build_oauth_providers(settings: Settings, clock: Clock) -> list[OAuthProvider]:
+    """Linux.do when its client credentials are set, then every OpenID Connect provider."""
+    providers: list[OAuthProvider] = []
+    if settings.oauth_linuxdo_client_id and settings.oauth_linuxdo_client_secret:
+        config = LinuxDoConfig(
+            client_id=settings.oauth_linuxdo_client_id,
+            client_secret=settings.oauth_linuxdo_client_secret,
+            redirect_uri=settings.oauth_linuxdo_redirect_url
+            or settings.oauth_callback_url("linuxdo"),
+            authorize_url=settings.oauth_linuxdo_authorize_url,
+            token_url=settings.oauth_linuxdo_token_url,
+            userinfo_url=settings.oauth_linuxdo_userinfo_url,
+            min_trust_level=settings.oauth_linuxdo_min_trust_level,
+            require_active=settings.oauth_linuxdo_require_active,
+            reject_silenced=settings.oauth_linuxdo_reject_silenced,
+            display_name=settings.oauth_linuxdo_display_name,
+        )
+        providers.append(LinuxDoProvider(config, clock=clock))
+    for name, oidc in sorted(settings.oauth_oidc_providers.items()):
+        providers.append(
+            OidcProvider(
+                OidcConfig(
+                    name=name,
+                    display_name=oidc.display_name or name.replace("_", " ").title(),
+                    discovery_url=oidc.discovery_url,
+                    client_id=oidc.client_id,
+                    client_secret=oidc.client_secret,
+                    redirect_uri=oidc.redirect_url or settings.oauth_callback_url(name),
+                    scopes=tuple(oidc.scopes),
+                ),
+                clock=clock,
+            )
+        )
+    return providers
 
 
 def email_flows_policy(settings: Settings) -> EmailFlowsPolicy:

@@ -22,14 +22,16 @@ class SubResponseCookies:
         self._response = response
         self._secure = secure
 
-    def set(self, name: str, value: str, *, max_age: int, http_only: bool = True) -> None:
+    def set(
+        self, name: str, value: str, *, max_age: int, http_only: bool = True, path: str = "/"
+    ) -> None:
         self._response.set_cookie(
-            name, value, max_age=max_age, path="/", httponly=http_only,
+            name, value, max_age=max_age, path=path, httponly=http_only,
             secure=self._secure, samesite="lax",
         )  # fmt: skip
 
-    def delete(self, name: str) -> None:
-        self._response.delete_cookie(name, path="/", samesite="lax", httponly=True)
+    def delete(self, name: str, *, path: str = "/") -> None:
+        self._response.delete_cookie(name, path=path, samesite="lax", httponly=True)
 
 
 def principal_of(request: Request | WebSocket) -> Principal:

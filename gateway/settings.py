@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.accounts.email_policy import ActivationMode, VerificationMode
@@ -32,6 +35,82 @@ def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return value
+
+
+def _http_url(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    return value
+
+
+LINUXDO_AUTHORIZE_URL = "https://connect.linux.do/oauth2/authorize"
+LINUXDO_TOKEN_URL = "https://connect.linux.do/oauth2/token"
+LINUXDO_USERINFO_URL = "https://connect.linux.do/api/user"
+OIDC_PROVIDER_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_OIDC_VARIABLE = re.compile(
+    r"^KARPOV_OAUTH_([A-Z0-9][A-Z0-9_]*?)_"
+    r"(DISCOVERY_URL|CLIENT_ID|CLIENT_SECRET|DISPLAY_NAME|SCOPES|REDIRECT_URL)$"
+)
+_OIDC_REQUIRED = ("DISCOVERY_URL", "CLIENT_ID", "CLIENT_SECRET")
+_RESERVED_PROVIDER_NAMES = frozenset({"linuxdo", "providers", "identities"})
+
+
+class OidcProviderSettings(BaseModel):
+    """One OpenID Connect provider, from ``KARPOV_OAUTH_<NAME>_*``."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    discovery_url: str
+    client_id: str = Field(min_length=1)
+    client_secret: str = Field(min_length=1, repr=False)
+    display_name: str | None = None
+    scopes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["openid", "email", "profile"]
+    )
+    redirect_url: str | None = None
+    """Our callback URL; default ``{public base}/v1/auth/oauth/<name>/callback``."""
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _split_scopes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [s for s in re.split(r"[\s,]+", value) if s]
+        return value
+
+    _urls = field_validator("discovery_url", "redirect_url")(_http_url)
+
+    @field_validator("discovery_url")
+    @classmethod
+    def _required_url(cls, value: str | None) -> str:
+        if not value:
+            raise ValueError("a discovery URL is required")
+        return value
+
+
+def oidc_providers_from_environment(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """``KARPOV_OAUTH_<NAME>_DISCOVERY_URL`` / ``_CLIENT_ID`` / ``_CLIENT_SECRET`` (and optional
+    ``_DISPLAY_NAME``, ``_SCOPES``, ``_REDIRECT_URL``), grouped by ``<name>`` (lower-cased).
+    ``LINUXDO`` is the built-in Linux.do provider, not an OpenID one. A provider with some but
+    not all required variables is a ``ConfigError`` naming the missing one."""
+    found: dict[str, dict[str, str]] = {}
+    for key, value in environ.items():
+        match = _OIDC_VARIABLE.match(key.upper())
+        if match is None or match.group(1) == "LINUXDO":
+            continue
+        found.setdefault(match.group(1), {})[match.group(2)] = value
+    providers: dict[str, dict[str, str]] = {}
+    for name, values in sorted(found.items()):
+        for required in _OIDC_REQUIRED:
+            if not values.get(required, "").strip():
+                raise ConfigError(
+                    f"KARPOV_OAUTH_{name}_{required}: required for the OpenID Connect provider "
+                    f"{name.lower()!r} (set it, or unset every KARPOV_OAUTH_{name}_* variable)"
+                )
+        providers[name.lower()] = {k.lower(): v for k, v in values.items()}
+    return providers
 
 
 class Settings(BaseSettings):
@@ -87,6 +166,23 @@ class Settings(BaseSettings):
     api_key_cache_ttl: timedelta = timedelta(seconds=60)
     """The longest a process trusts a cached key without asking the database; changes
     reach every process at once through Redis pub/sub, this only bounds a lost message."""
+    frontend_base_url: str | None = None
+    """Where OAuth sends the browser back (``/``, ``/settings?bind=ok``, ``/oauth-error``,
+    ``/oauth-totp``) and the only absolute ``next`` origin; default the public base URL."""
+    oauth_linuxdo_client_id: str | None = None
+    oauth_linuxdo_client_secret: str | None = Field(default=None, repr=False)
+    oauth_linuxdo_authorize_url: str = LINUXDO_AUTHORIZE_URL
+    oauth_linuxdo_token_url: str = LINUXDO_TOKEN_URL
+    oauth_linuxdo_userinfo_url: str = LINUXDO_USERINFO_URL
+    oauth_linuxdo_redirect_url: str | None = None
+    """Default ``{public base}/v1/auth/oauth/linuxdo/callback``."""
+    oauth_linuxdo_min_trust_level: int = Field(default=0, ge=0, le=4)
+    oauth_linuxdo_require_active: bool = True
+    oauth_linuxdo_reject_silenced: bool = False
+    oauth_linuxdo_display_name: str = "Linux.do"
+    oauth_oidc_providers: dict[str, OidcProviderSettings] = Field(default_factory=dict)
+    """Filled by ``load_settings`` from ``KARPOV_OAUTH_<NAME>_*`` (see
+    ``oidc_providers_from_environment``)."""
 
     _split = field_validator(
         "admin_tokens", "trusted_proxies", "email_allowed_domains", "email_blocked_domains",
@@ -98,6 +194,31 @@ class Settings(BaseSettings):
     def _valid_cidrs(cls, value: list[str]) -> list[str]:
         for cidr in value:
             ipaddress.ip_network(cidr, strict=False)
+        return value
+
+    _urls = field_validator(
+        "frontend_base_url", "oauth_linuxdo_authorize_url", "oauth_linuxdo_token_url",
+        "oauth_linuxdo_userinfo_url", "oauth_linuxdo_redirect_url",
+    )(_http_url)  # fmt: skip
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _valid_public_base_url(cls, value: str) -> str:
+        if not _http_url(value):
+            raise ValueError("must be an absolute http:// or https:// URL")
+        return value
+
+    @field_validator("oauth_oidc_providers")
+    @classmethod
+    def _valid_provider_names(
+        cls, value: dict[str, OidcProviderSettings]
+    ) -> dict[str, OidcProviderSettings]:
+        for name in value:
+            if not OIDC_PROVIDER_NAME.match(name) or name in _RESERVED_PROVIDER_NAMES:
+                raise ValueError(
+                    f"{name!r} is not a usable provider name (a-z, 0-9, _ and -; not "
+                    "linuxdo, providers or identities)"
+                )
         return value
 
     @field_validator("master_key")
@@ -170,6 +291,27 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _linuxdo_credentials_together(self) -> Settings:
+        if bool(self.oauth_linuxdo_client_id) != bool(self.oauth_linuxdo_client_secret):
+            raise ValueError(
+                "KARPOV_OAUTH_LINUXDO_CLIENT_ID and KARPOV_OAUTH_LINUXDO_CLIENT_SECRET must be "
+                "set together (both unset: Linux.do login is off)"
+            )
+        return self
+
+    @property
+    def linuxdo_enabled(self) -> bool:
+        return bool(self.oauth_linuxdo_client_id and self.oauth_linuxdo_client_secret)
+
+    @property
+    def frontend_url(self) -> str:
+        return (self.frontend_base_url or self.public_base_url).rstrip("/")
+
+    def oauth_callback_url(self, provider: str) -> str:
+        """Our default redirect URI for ``provider`` (register it at the provider)."""
+        return f"{self.public_base_url.rstrip('/')}/v1/auth/oauth/{provider}/callback"
+
     @property
     def mail_enabled(self) -> bool:
         """SMTP configured, or dev (mail goes to the log)."""
@@ -215,11 +357,16 @@ def load_or_create_master_key(path: Path) -> bytes:
 
 def load_settings(**overrides: object) -> Settings:
     """Read the environment once; raise ``ConfigError`` naming the first bad setting."""
+    if "oauth_oidc_providers" not in overrides:
+        overrides["oauth_oidc_providers"] = oidc_providers_from_environment(os.environ)
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         error = exc.errors()[0]
         if not error["loc"]:  # a rule across settings: its message names them
             raise ConfigError(str(error["msg"]).removeprefix("Value error, ")) from None
-        name = "KARPOV_" + str(error["loc"][0]).upper()
+        loc = [str(part).upper() for part in error["loc"]]
+        name = "KARPOV_" + loc[0]
+        if loc[0] == "OAUTH_OIDC_PROVIDERS" and len(loc) >= 3:  # KARPOV_OAUTH_<NAME>_<FIELD>
+            name = f"KARPOV_OAUTH_{loc[1]}_{loc[2]}"
         raise ConfigError(f"{name}: {error['msg']}") from None

@@ -12,6 +12,7 @@ from schema.accounts import (
     AccountLoginInput,
     AccountLogoutInput,
     AccountPasswordChangeInput,
+    AccountPasswordSetInput,
     AccountRegisterInput,
     LoginResult,
     RegisterResult,
@@ -90,6 +91,11 @@ async def account_password_change(ctx: Context, input: AccountPasswordChangeInpu
     return await ctx.services.accounts.change_password(
         ctx.principal, input.old_password, input.new_password
     )
+
+
+async def account_password_set(ctx: Context, input: AccountPasswordSetInput) -> bool:
+    await ctx.services.accounts.set_password(ctx.principal, input.new_password)
+    return True
 
 
 async def sessions(ctx: Context) -> list[Session]:

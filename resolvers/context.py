@@ -13,6 +13,7 @@ from domain.accounts.service import AccountService
 from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import VerifiedKey
 from domain.clock import Clock
+from domain.oauth.service import OAuthService
 from domain.principal import Principal
 from domain.quota.access import RequestGate
 from domain.quota.service import Admission
@@ -32,9 +33,11 @@ class HeaderSink(Protocol):
 class CookieJar(Protocol):
     """Where resolvers put cookies; each edge applies them to its own response."""
 
-    def set(self, name: str, value: str, *, max_age: int, http_only: bool = True) -> None: ...
+    def set(
+        self, name: str, value: str, *, max_age: int, http_only: bool = True, path: str = "/"
+    ) -> None: ...
 
-    def delete(self, name: str) -> None: ...
+    def delete(self, name: str, *, path: str = "/") -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,7 @@ class Services:
     gate: RequestGate
     usage: UsageReports
     clock: Clock
+    oauth: OAuthService
 
 
 @dataclass(slots=True)

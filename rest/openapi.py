@@ -53,7 +53,9 @@ def openapi_document(routes: list[Route], *, server_url: str) -> dict[str, Any]:
             "tags": [route.path.split("/")[2]],
             "security": _SECURITY[route.auth],
             "responses": {
-                str(route.status): {"description": "Success"},
+                str(route.status): {
+                    "description": "Redirect (see Location)" if route.status == 302 else "Success"
+                },
                 "default": {
                     "description": "Error (status from the domain error table)",
                     "content": {"application/json": {"schema": _error_schema(route.style)}},
@@ -63,6 +65,9 @@ def openapi_document(routes: list[Route], *, server_url: str) -> dict[str, Any]:
         params = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
             for name in re.findall(r"{(\w+)}", route.path)
+        ] + [
+            {"name": name, "in": "query", "required": False, "schema": {"type": "string"}}
+            for name in route.query_fields
         ]
         if params:
             op["parameters"] = params

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
@@ -32,24 +32,26 @@ class ResponseCookies:
 
     def __init__(self, *, secure: bool) -> None:
         self._secure = secure
-        self._ops: list[tuple[str, str | None, int, bool]] = []
+        self._ops: list[tuple[str, str | None, int, bool, str]] = []
 
-    def set(self, name: str, value: str, *, max_age: int, http_only: bool = True) -> None:
-        self._ops.append((name, value, max_age, http_only))
+    def set(
+        self, name: str, value: str, *, max_age: int, http_only: bool = True, path: str = "/"
+    ) -> None:
+        self._ops.append((name, value, max_age, http_only, path))
 
-    def delete(self, name: str) -> None:
-        self._ops.append((name, None, 0, True))
+    def delete(self, name: str, *, path: str = "/") -> None:
+        self._ops.append((name, None, 0, True, path))
 
     def apply(self, response: Response) -> None:
-        for name, value, max_age, http_only in self._ops:
+        for name, value, max_age, http_only, path in self._ops:
             if value is None:
-                response.delete_cookie(name, path="/", samesite="lax", httponly=True)
+                response.delete_cookie(name, path=path, samesite="lax", httponly=True)
             else:
                 response.set_cookie(
                     name,
                     value,
                     max_age=max_age,
-                    path="/",
+                    path=path,
                     httponly=http_only,
                     secure=self._secure,
                     samesite="lax",
@@ -95,6 +97,13 @@ class RestRequest:
         return value
 
 
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    """A handler's answer that sends the browser elsewhere (302) instead of JSON."""
+
+    location: str
+
+
 Handler = Callable[[RestRequest], Awaitable[Any]]
 ContextFactory = Callable[[Request, ResponseCookies], Context]
 
@@ -113,6 +122,8 @@ class Route:
     """The GraphQL field that does the same thing (parity tests and the docs name it)."""
     request_fields: tuple[str, ...] = ()
     status: int = 200
+    """The success status (302 for browser redirects: the handler returns ``Redirect``)."""
+    query_fields: tuple[str, ...] = ()
 
 
 async def _read_body(request: Request) -> dict[str, Any]:
@@ -157,7 +168,7 @@ class RouteEndpoint:
         clock = ctx.services.clock
         started = clock.now()
         ok = False
-        response: JSONResponse
+        response: Response
         try:
             if metered is not None or ctx.principal.method is AuthMethod.API_KEY:
                 admission = await ctx.services.gate.enter(
@@ -168,7 +179,13 @@ class RouteEndpoint:
                     limit_states = admission.states
             body = await _read_body(request) if route.method in _BODY_METHODS else {}
             data = await route.handler(RestRequest(ctx=ctx, request=request, body=body))
-            response = success(route.style, data, route.status)
+            if isinstance(data, Redirect):
+                # The location may carry one-time values (state, a login challenge).
+                response = RedirectResponse(
+                    data.location, status_code=302, headers={"Cache-Control": "no-store"}
+                )
+            else:
+                response = success(route.style, data, route.status)
             ok = True
         except RateLimited as error:
             limit_states = error.states

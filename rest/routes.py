@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rest import admin, apikeys, auth, config, security, twofactor
+from rest import admin, apikeys, auth, config, oauth, security, twofactor
 from rest.envelope import Style
 from rest.router import Route
 
@@ -21,6 +21,9 @@ ROUTES: list[Route] = [
     Route("POST", "/v1/auth/password/change", auth.password_change, GRPC,
           "Change the password (ends every other session)", auth="session",
           twin="accountPasswordChange", request_fields=("oldPassword", "newPassword")),
+    Route("POST", "/v1/auth/password/set", oauth.password_set, GRPC,
+          "Set a password on an account that has none (created by a provider sign-in)",
+          auth="session", twin="accountPasswordSet", request_fields=("newPassword",)),
     # -- e-mail flows (grpc-gateway in the original) -------------------------------------
     Route("POST", "/v1/auth/email/send-code", security.send_code, GRPC,
           "Mail a registration code (cooldown 60 s; 5/h per e-mail, 20/h per IP)",
@@ -55,6 +58,24 @@ ROUTES: list[Route] = [
           twin="totpRecoveryCodesRegenerate", request_fields=("code",)),
     Route("GET", "/v1/auth/totp", twofactor.status, GIN,
           "Two-factor status and recovery codes remaining", auth="session", twin="totpStatus"),
+    # -- OAuth login (gin) ----------------------------------------------------------------
+    Route("GET", "/v1/auth/oauth/providers", oauth.providers, GIN,
+          "Configured sign-in providers", twin="oauthProviders"),
+    Route("GET", "/v1/auth/oauth/{provider}/start", oauth.start, GIN,
+          "Start a provider sign-in (302 to the provider; sets the flow cookie). "
+          "intent=login|bind (bind needs a session); next= a same-site path or a frontend URL",
+          twin="oauthStartUrl", query_fields=("intent", "next"), status=302),
+    Route("GET", "/v1/auth/oauth/{provider}/callback", oauth.callback, GIN,
+          "Where the provider sends the browser back: 302 to next (with the sid cookie), to "
+          "{frontend}/oauth-totp?challengeId= (two-factor), {frontend}/settings?bind=ok, or "
+          "{frontend}/oauth-error?code=&message=. No GraphQL twin: it is a browser redirect",
+          query_fields=("code", "state", "error", "error_description"), status=302),
+    Route("GET", "/v1/auth/oauth/identities", oauth.identities, GIN,
+          "My linked provider accounts (tokens are never returned)", auth="session",
+          twin="oauthIdentities"),
+    Route("DELETE", "/v1/auth/oauth/identities/{provider}", oauth.unlink, GIN,
+          "Unlink a provider (only while a password or another provider remains)",
+          auth="session", twin="oauthUnlink"),
     # -- sessions (new) ------------------------------------------------------------------
     Route("GET", "/v1/auth/sessions", auth.list_sessions, GIN, "My active sessions",
           auth="session", twin="sessions"),

@@ -41,6 +41,9 @@ class User(Node):
     role: Role
     plan_id: str
     totp_enabled: bool
+    has_password: bool = strawberry.field(
+        description="False for an account created by a provider sign-in until it sets one."
+    )
     created_at: datetime
     updated_at: datetime
     last_login_at: datetime | None
@@ -64,6 +67,7 @@ class User(Node):
             role=Role(user.role.value),
             plan_id=user.plan_id,
             totp_enabled=user.totp_enabled,
+            has_password=user.password_hash is not None,
             created_at=user.created_at,
             updated_at=user.updated_at,
             last_login_at=user.last_login_at,
@@ -147,6 +151,11 @@ class AccountPasswordChangeInput:
 
 
 @strawberry.input
+class AccountPasswordSetInput:
+    new_password: str
+
+
+@strawberry.input
 class SessionRevokeInput:
     session_id: strawberry.ID
 
@@ -213,6 +222,12 @@ class AccountPasswordChangePayload:
     revoked_sessions: int | None = strawberry.field(
         default=None, description="How many other sessions were ended."
     )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AccountPasswordSetPayload:
+    ok: bool = False
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 

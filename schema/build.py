@@ -23,6 +23,7 @@ from strawberry.types import ExecutionContext
 from schema.accounts import Session, User
 from schema.extensions import ALIAS_RULE, DEPTH_RULE, MAX_TOKENS, DomainErrorExtension
 from schema.gate_extension import RequestGateExtension
+from schema.oauth import OAuthIdentity
 from schema.root import Mutation, Query
 from schema.security import AuditEvent
 
@@ -60,7 +61,7 @@ def build_schema(
     return KarpovSchema(
         query=query,
         mutation=Mutation,
-        types=[User, Session, AuditEvent],
+        types=[User, Session, AuditEvent, OAuthIdentity],
         extensions=extensions,
         # sort_schema=True would rebuild the enum types without strawberry's serializer
         # (enum outputs then fail), so the SDL keeps the order of the code instead.

@@ -12,7 +12,7 @@ import strawberry
 from strawberry.types import Info
 
 from domain.errors import DomainError, InvalidInput
-from resolvers import accounts, admin, runtime, security, twofactor
+from resolvers import accounts, admin, oauth, runtime, security, twofactor
 from resolvers.context import Context
 from schema.accounts import (
     AccountLoginInput,
@@ -21,6 +21,8 @@ from schema.accounts import (
     AccountLogoutPayload,
     AccountPasswordChangeInput,
     AccountPasswordChangePayload,
+    AccountPasswordSetInput,
+    AccountPasswordSetPayload,
     AccountRegisterInput,
     AccountRegisterPayload,
     AdminUserFilter,
@@ -39,6 +41,13 @@ from schema.accounts import (
     UserEdge,
 )
 from schema.apikeys_root import ApiKeyMutations, ApiKeyQueries
+from schema.oauth import (
+    OAuthIdentity,
+    OAuthIntent,
+    OAuthProvider,
+    OAuthUnlinkInput,
+    OAuthUnlinkPayload,
+)
 from schema.payloads import payload
 from schema.runtime import RuntimeConfig
 from schema.security import (
@@ -127,6 +136,29 @@ class Query(ApiKeyQueries):
     async def runtime_config(self, info: CtxInfo) -> RuntimeConfig:
         return await runtime.runtime_config(info.context)
 
+    @strawberry.field(description="Configured sign-in providers (Linux.do, OpenID Connect).")
+    async def oauth_providers(self, info: CtxInfo) -> list[OAuthProvider]:
+        return await oauth.oauth_providers(info.context)
+
+    @strawberry.field(
+        description="Start a provider sign-in: returns the provider URL to open in this "
+        "browser, and sets the cookie that binds the flow to it (so call it with "
+        "credentials). `bind` links the provider to the signed-in viewer; `next` is a "
+        "same-site path or a URL on the frontend origin."
+    )
+    async def oauth_start_url(
+        self,
+        info: CtxInfo,
+        provider: str,
+        intent: OAuthIntent = OAuthIntent.LOGIN,
+        next: str | None = None,
+    ) -> str:
+        return await oauth.oauth_start_url(info.context, provider, intent, next)
+
+    @strawberry.field(description="The viewer's linked provider accounts (never their tokens).")
+    async def oauth_identities(self, info: CtxInfo) -> list[OAuthIdentity]:
+        return await oauth.oauth_identities(info.context)
+
     @strawberry.field(description="Fetch an object by its global id.")
     async def node(self, info: CtxInfo, id: strawberry.ID) -> Node | None:
         ctx = info.context
@@ -137,6 +169,9 @@ class Query(ApiKeyQueries):
             for session in await accounts.sessions(ctx):
                 if session.id == id:
                     return session
+            for identity in await oauth.oauth_identities(ctx):
+                if identity.id == id:
+                    return identity
         try:
             return await admin.admin_user(ctx, id)
         except DomainError:
@@ -225,6 +260,26 @@ class Mutation(ApiKeyMutations):
             AccountPasswordChangePayload,
             accounts.account_password_change(info.context, input),
             lambda n: {"revoked_sessions": n},
+        )
+
+    @strawberry.mutation(
+        description="Set a password on an account that has none (created by a provider sign-in)."
+    )
+    async def account_password_set(
+        self, info: CtxInfo, input: AccountPasswordSetInput
+    ) -> AccountPasswordSetPayload:
+        return await _payload(
+            AccountPasswordSetPayload,
+            accounts.account_password_set(info.context, input),
+            lambda ok: {"ok": ok},
+        )
+
+    @strawberry.mutation(
+        description="Unlink a provider; refused while it is the only way to sign in."
+    )
+    async def oauth_unlink(self, info: CtxInfo, input: OAuthUnlinkInput) -> OAuthUnlinkPayload:
+        return await _payload(
+            OAuthUnlinkPayload, oauth.oauth_unlink(info.context, input), lambda ok: {"ok": ok}
         )
 
     @strawberry.mutation

@@ -58,3 +58,8 @@ class UserNotFound(NotFound):
 class SessionNotFound(NotFound):
     code = "SESSION_NOT_FOUND"
     default_message = "session not found"
+
+
+class PasswordAlreadySet(Conflict):
+    code = "PASSWORD_ALREADY_SET"
+    default_message = "the account already has a password; change it instead"

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.accounts.model import Page, Session, User, UserFilter
+from domain.oauth.ports import OAuthIdentityRepository
 from domain.twofactor.ports import TotpRepository
 
 
@@ -46,6 +47,7 @@ class UnitOfWork(Protocol):
 
     users: UserRepository
     totp: TotpRepository
+    identities: OAuthIdentityRepository
 
     async def commit(self) -> None: ...
 

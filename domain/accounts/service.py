@@ -22,6 +22,7 @@ from domain.accounts.errors import (
     BreachCheckUnavailable,
     EmailTaken,
     InvalidCredentials,
+    PasswordAlreadySet,
     PwnedPassword,
     SessionNotFound,
     UserNotFound,
@@ -393,22 +394,31 @@ class AccountService:
     async def change_password(
         self, principal: Principal, old_password: str, new_password: str
     ) -> int:
-        """Set a new password; revokes every other session. Returns how many."""
+        """Set a new password; revokes every other session. Returns how many.
+
+        Needs a signed-in session and the current password: an API key must not be able
+        to take an account over. An account without a password (made by an OAuth login)
+        gets one through ``set_password``."""
+        if principal.method is not AuthMethod.SESSION:
+            raise Unauthenticated("a signed-in session is required")
         user = await self.me(principal)
-        if user.password_hash is not None:
-            # Guesses of the current password share the sign-in back-off of the account:
-            # a stolen session must not become an unlimited password oracle.
-            account_key, _ = login_throttle_keys(user.email, principal.client_ip)
-            wait = await self._throttle.acquire(
-                [BackoffRule(account_key, free=5)], self._clock.now().timestamp()
+        if user.password_hash is None:
+            raise InvalidCredentials(
+                "this account has no password yet; set one instead", field="oldPassword"
             )
-            if wait > 0:
-                raise RateLimited(
-                    "too many password attempts; try again later", retry_after=math.ceil(wait)
-                )
-            if not await self._hasher.verify(user.password_hash, old_password):
-                raise InvalidCredentials("current password is incorrect", field="oldPassword")
-            await self._throttle.reset(account_key)
+        # Guesses of the current password share the sign-in back-off of the account:
+        # a stolen session must not become an unlimited password oracle.
+        account_key, _ = login_throttle_keys(user.email, principal.client_ip)
+        wait = await self._throttle.acquire(
+            [BackoffRule(account_key, free=5)], self._clock.now().timestamp()
+        )
+        if wait > 0:
+            raise RateLimited(
+                "too many password attempts; try again later", retry_after=math.ceil(wait)
+            )
+        if not await self._hasher.verify(user.password_hash, old_password):
+            raise InvalidCredentials("current password is incorrect", field="oldPassword")
+        await self._throttle.reset(account_key)
         await self._rules.check(new_password, field="newPassword")
         new_hash = await self._hasher.hash(new_password)
         async with self._uow() as uow:
@@ -422,6 +432,29 @@ class AccountService:
         self._cache.forget_user(user.id)
         await self._audit.record(AuditAction.PASSWORD_CHANGED, principal, subject_user_id=user.id)
         return await self._sessions.delete_for_user(user.id, except_id=principal.session_id)
+
+    async def set_password(self, principal: Principal, new_password: str) -> None:
+        """Give a password to an account that has none (one created by an OAuth login).
+        Needs a signed-in session; an account that has a password changes it instead."""
+        if principal.method is not AuthMethod.SESSION:
+            raise Unauthenticated("a signed-in session is required")
+        user = await self.me(principal)
+        if user.password_hash is not None:
+            raise PasswordAlreadySet()
+        await self._rules.check(new_password, field="newPassword")
+        new_hash = await self._hasher.hash(new_password)
+        async with self._uow() as uow:
+            current = await uow.users.get_for_update(user.id)
+            if current is None:
+                raise UserNotFound()
+            if current.password_hash is not None:  # set concurrently
+                raise PasswordAlreadySet()
+            await uow.users.update(
+                current.with_changes(password_hash=new_hash, updated_at=self._clock.now())
+            )
+            await uow.commit()
+        self._cache.forget_user(user.id)
+        await self._audit.record(AuditAction.PASSWORD_SET, principal, subject_user_id=user.id)
 
     async def list_sessions(self, principal: Principal) -> list[Session]:
         user_id = self._require_user(principal)

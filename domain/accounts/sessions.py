@@ -30,9 +30,10 @@ class SessionIssuer:
         self._audit = audit
 
     async def sign_in(
-        self, user: User, *, client_ip: str | None, user_agent: str | None
+        self, user: User, *, client_ip: str | None, user_agent: str | None, **details: str
     ) -> tuple[User, IssuedSession]:
-        """Issue a session for a fully authenticated user and record the login time."""
+        """Issue a session for a fully authenticated user and record the login time.
+        ``details`` go to the audit event (e.g. ``method="oauth"``)."""
         issued = await self.issue(user, client_ip=client_ip, user_agent=user_agent)
         async with self._uow() as uow:
             current = await uow.users.get(user.id)
@@ -44,8 +45,8 @@ class SessionIssuer:
             self._cache.forget_user(user.id)
         if self._audit is not None:
             await self._audit.record(
-                AuditAction.LOGIN_SUCCEEDED, subject_user_id=user.id, client_ip=client_ip,
-                user_agent=user_agent,
+                AuditAction.LOGIN_SUCCEEDED, None, subject_user_id=user.id, client_ip=client_ip,
+                user_agent=user_agent, **details,
             )  # fmt: skip
         return user, issued
 

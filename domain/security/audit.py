@@ -44,6 +44,11 @@ class AuditAction(enum.StrEnum):
     API_KEY_UPDATED = "api_key.updated"
     API_KEY_ROTATED = "api_key.rotated"
     API_KEY_REVOKED = "api_key.revoked"
+    PASSWORD_SET = "password.set"
+    OAUTH_LOGIN = "oauth.login"
+    OAUTH_LOGIN_REFUSED = "oauth.login_refused"
+    OAUTH_LINKED = "oauth.linked"
+    OAUTH_UNLINKED = "oauth.unlinked"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,9 @@ from domain.accounts.errors import EmailTaken, UserNotFound
 from domain.accounts.model import Page, Role, Session, User, UserFilter, UserStatus
 from domain.accounts.ports import UnitOfWork, UserRepository
 from domain.clock import Clock, SystemClock
+from domain.oauth.ports import OAuthIdentityRepository
 from domain.twofactor.ports import TotpRepository
+from persistence.memory.oauth import IdentityStage, IdentityTables, MemoryOAuthIdentityRepository
 from persistence.memory.twofactor import MemoryTotpRepository, TotpStage, TotpTables
 
 
@@ -29,6 +31,7 @@ class MemoryUnitOfWorkFactory:
     def __init__(self, clock: Clock | None = None) -> None:
         self._users: dict[str, User] = {}
         self._totp = TotpTables()
+        self._identities = IdentityTables()
         self._clock = clock or SystemClock()
         self._lock = asyncio.Lock()
 
@@ -38,7 +41,7 @@ class MemoryUnitOfWorkFactory:
     @asynccontextmanager
     async def _unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         async with self._lock:
-            yield MemoryUnitOfWork(self._users, self._totp, self._clock)
+            yield MemoryUnitOfWork(self._users, self._totp, self._clock, self._identities)
 
 
 class MemoryUnitOfWork:
@@ -47,11 +50,14 @@ class MemoryUnitOfWork:
         committed: dict[str, User],
         totp: TotpTables | None = None,
         clock: Clock | None = None,
+        identities: IdentityTables | None = None,
     ) -> None:
         self._committed = committed
         self._staged: dict[str, User] = {}
         self._totp_tables = totp if totp is not None else TotpTables()
         self._totp_stage = TotpStage()
+        self._identity_tables = identities if identities is not None else IdentityTables()
+        self._identity_stage = IdentityStage()
         self.users: UserRepository = MemoryUserRepository(committed, self._staged)
         self.totp: TotpRepository = MemoryTotpRepository(
             users=committed,
@@ -60,11 +66,18 @@ class MemoryUnitOfWork:
             stage=self._totp_stage,
             clock=clock or SystemClock(),
         )
+        self.identities: OAuthIdentityRepository = MemoryOAuthIdentityRepository(
+            users=committed,
+            staged_users=self._staged,
+            tables=self._identity_tables,
+            stage=self._identity_stage,
+        )
 
     async def commit(self) -> None:
         self._committed.update(self._staged)
         self._staged.clear()
         self._totp_stage.apply_to(self._totp_tables)
+        self._identity_stage.apply_to(self._identity_tables)
 
 
 class MemoryUserRepository:

@@ -26,8 +26,10 @@ from domain.accounts.errors import EmailTaken, UserNotFound
 from domain.accounts.model import Page, Role, User, UserFilter, UserStatus
 from domain.accounts.ports import UnitOfWork, UserRepository
 from domain.clock import Clock, SystemClock
+from domain.oauth.ports import OAuthIdentityRepository
 from domain.twofactor.ports import TotpRepository
 from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
+from persistence.sql.oauth import SqlOAuthIdentityRepository
 from persistence.sql.tables import users
 from persistence.sql.totp import SqlTotpRepository
 
@@ -66,6 +68,7 @@ class SqlUnitOfWork:
         self._tx = _Transaction(conn)
         self.users: UserRepository = SqlUserRepository(self._tx)
         self.totp: TotpRepository = SqlTotpRepository(self._tx, clock or SystemClock())
+        self.identities: OAuthIdentityRepository = SqlOAuthIdentityRepository(self._tx)
 
     async def commit(self) -> None:
         await self._tx.commit()

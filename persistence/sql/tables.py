@@ -334,6 +334,53 @@ usage_monthly = Table(
 
 # --- end of usage ----------------------------------------------------------------------
 
+# == OAuth login (issue 6) ================================================================
+# Linked provider accounts, and started flows for deployments without Redis.
+
+oauth_identities = Table(
+    "oauth_identities",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    _owner_column(),
+    Column("provider", String(32), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("login", String(255), nullable=True),
+    Column("email", String(320), nullable=True),
+    Column("name", String(255), nullable=True),
+    Column("avatar_url", String(2048), nullable=True),
+    Column("trust_level", Integer, nullable=True),
+    # Space-separated, as OAuth spells scopes.
+    Column("scopes", String(1024), nullable=False, default="", server_default=text("''")),
+    # Key-ring blobs (associated data oauth:<provider>:<subject>), never plaintext.
+    Column("access_token_enc", LargeBinary, nullable=True),
+    Column("refresh_token_enc", LargeBinary, nullable=True),
+    Column("token_expires_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("last_login_at", UTCDateTime, nullable=True),
+    # Linking is by provider subject only; one account of each provider per user.
+    UniqueConstraint("provider", "subject", name="uq_oauth_identities_provider_subject"),
+    UniqueConstraint("user_id", "provider", name="uq_oauth_identities_user_id_provider"),
+)
+
+oauth_states = Table(
+    "oauth_states",
+    metadata,
+    Column("state_hash", String(64), primary_key=True),
+    Column("provider", String(32), nullable=False),
+    Column("intent", String(16), nullable=False),
+    Column("binding_hash", String(64), nullable=False),
+    Column("nonce", String(64), nullable=False),
+    Column("next_url", String(2048), nullable=True),
+    # Not a foreign key: a flow is a 15-minute note, gone long before any user could be.
+    Column("user_id", String(32), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    CheckConstraint("intent IN ('login', 'bind')", name="intent"),
+)
+
+# == end of OAuth login ===================================================================
+
 REFERENCE_TABLES = ("plans",)
 """Tables whose rows the migrations seed (the plan catalog): not user data."""
 

@@ -10,6 +10,7 @@ import pytest
 import pytest_asyncio
 
 from tests.api.harness import Api, running_app
+from tests.api.oauth_flow import linuxdo, linuxdo_server, oidc, oidc_server  # noqa: F401
 from tests.fakes.hibp_server import FakeHibpServer
 
 BREACHED_PASSWORD = "Pwned-Password-2024!"

@@ -368,6 +368,29 @@ async def test_keys_cannot_be_managed_with_an_api_key(env: Env) -> None:
     assert len((await browser.get("/v1/auth/api-keys")).json()["items"]) == 1
 
 
+async def test_an_api_key_cannot_change_or_set_the_owners_password(env: Env) -> None:
+    """A leaked key must not become an account takeover."""
+    browser = await signed_in(env, "takeover@example.com")
+    _, key = await create_key(browser)
+    caller = env.api.fresh()
+    change = await caller.post(
+        "/v1/auth/password/change",
+        {"oldPassword": STRONG_PASSWORD, "newPassword": "Another#Strong#Pass99"},
+        headers=with_key(key),
+    )
+    assert change.status_code == 401, change.text
+    assert change.json()["message"] == "a signed-in session is required"
+    set_ = await caller.post(
+        "/v1/auth/password/set", {"newPassword": "Another#Strong#Pass99"}, headers=with_key(key)
+    )
+    assert set_.status_code == 401, set_.text
+    # The password still works.
+    login = await env.api.fresh().post(
+        "/v1/auth/login", {"email": "takeover@example.com", "password": STRONG_PASSWORD}
+    )
+    assert login.status_code == 200, login.text
+
+
 async def test_the_secret_is_stored_only_as_a_keyed_hash(env: Env) -> None:
     browser = await signed_in(env, "hash@example.com")
     key_id, key = await create_key(browser, description="no secrets here")

@@ -15,12 +15,13 @@ from persistence.migrate import alembic_config, head_revision, pending_revisions
 from persistence.sql.engine import create_engine
 from persistence.sql.tables import APP_TABLES, metadata
 
-ALL_REVISIONS = [
+REVISIONS = [
     "0001_accounts",
     "0002_twofactor",
     "0003_account_security",
     "0004_api_keys",
     "0005_usage",
+    "0006_oauth",
 ]
 
 COMPARE_OPTIONS = {"compare_type": True, "compare_server_default": True}
@@ -80,7 +81,7 @@ async def empty_postgres(url: str) -> None:
 
 
 async def assert_upgrades_from_empty_to_metadata(url: str) -> None:
-    assert await pending_revisions(url) == ALL_REVISIONS
+    assert await pending_revisions(url) == REVISIONS
 
     await upgrade_to_head(url)
 
@@ -91,8 +92,8 @@ async def assert_upgrades_from_empty_to_metadata(url: str) -> None:
     assert await pending_revisions(url) == []
 
 
-def test_head_is_the_usage_revision() -> None:
-    assert head_revision() == ALL_REVISIONS[-1]
+def test_head_is_the_oauth_revision() -> None:
+    assert head_revision() == "0006_oauth" == REVISIONS[-1]
 
 
 async def test_sqlite_upgrades_from_empty_and_matches_metadata(tmp_path: Path) -> None:
@@ -115,7 +116,7 @@ async def test_sqlite_downgrade_removes_everything_and_upgrade_restores(
     await downgrade_to_base(url)
 
     assert not set(APP_TABLES) & await table_names(url)
-    assert await pending_revisions(url) == ALL_REVISIONS
+    assert await pending_revisions(url) == REVISIONS
     await upgrade_to_head(url)
     assert await schema_diff(url) == []
 

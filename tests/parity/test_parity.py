@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pyotp
@@ -21,6 +22,7 @@ import pytest
 from rest.errors import ERROR_TABLE
 from rest.routes import ROUTES
 from tests.api.harness import ADMIN_TOKEN, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, Api
+from tests.api.oauth_flow import FRONTEND, OIDC_NAME, at_provider, land, sign_in, start
 
 ADMIN = {"X-Admin-Key": ADMIN_TOKEN}
 USER_FIELDS = "id email status role totpEnabled createdAt lastLoginAt planId"
@@ -943,6 +945,124 @@ async def rate_limit(api: Api) -> None:
                (await api.gql("{ rateLimit { planId } }", headers=ADMIN))["errors"])  # fmt: skip
 
 
+# -- OAuth login (the fake Linux.do signs in as alice, the OpenID fake as carol) -------------
+
+
+def without_one_time_values(url: str) -> tuple[str, dict[str, str]]:
+    """An authorize URL minus what differs on every start (state, PKCE challenge, nonce)."""
+    parts = urlsplit(url)
+    query = {
+        k: v for k, v in parse_qsl(parts.query) if k not in ("state", "code_challenge", "nonce")
+    }
+    return f"{parts.scheme}://{parts.netloc}{parts.path}", query
+
+
+START_URL = """query($p: String!, $i: OAuthIntent!, $n: String) {
+    oauthStartUrl(provider: $p, intent: $i, next: $n) }"""
+
+
+async def oauth_providers(api: Api) -> None:
+    rest = (await api.get("/v1/auth/oauth/providers")).json()["data"]["providers"]
+    data = await gql_data(api, "{ oauthProviders { name displayName } }")
+    assert rest == data["oauthProviders"]
+    assert [p["name"] for p in rest] == ["linuxdo", OIDC_NAME]
+
+
+async def oauth_start(api: Api) -> None:
+    for provider in ("linuxdo", OIDC_NAME):
+        rest = await start(api.fresh(), provider, next_url="/next")
+        assert rest.status_code == 302, rest.text
+        data = await gql_data(api.fresh(), START_URL, {"p": provider, "i": "LOGIN", "n": "/next"})
+        assert without_one_time_values(rest.headers["location"]) == without_one_time_values(
+            data["oauthStartUrl"]
+        )
+    rest = await start(api.fresh(), "nope")
+    result = await api.fresh().gql(START_URL, {"p": "nope", "i": "LOGIN"})
+    same_error(rest, result["errors"])
+    rest = await start(api.fresh(), "linuxdo", intent="bind")  # needs a session
+    result = await api.fresh().gql(START_URL, {"p": "linuxdo", "i": "BIND"})
+    same_error(rest, result["errors"])
+
+
+async def oauth_callback(api: Api) -> None:
+    """No GraphQL twin (the provider redirects the browser here): a flow started on either
+    edge finishes the same way, and a refused one redirects with the same code."""
+    rest_browser, gql_browser = api.fresh(), api.fresh()
+    rest_landing = await sign_in(rest_browser, "linuxdo", next_url="/x")
+    url = (await gql_data(gql_browser, START_URL, {"p": "linuxdo", "i": "LOGIN", "n": "/x"}))[
+        "oauthStartUrl"
+    ]
+    gql_landing = await land(gql_browser, await at_provider(url))
+    assert rest_landing.url == gql_landing.url == f"{FRONTEND}/x"
+    rest_me = (await rest_browser.get("/v1/auth/me")).json()
+    gql_me = (await gql_data(gql_browser, f"{{ viewer {{ {USER_FIELDS} }} }}"))["viewer"]
+    same_user(rest_me, gql_me)
+    stray = await land(api.fresh(), "/v1/auth/oauth/linuxdo/callback?code=a&state=b")
+    assert stray.error == "state_missing"
+
+
+IDENTITIES = """{ oauthIdentities { provider providerSub providerLogin providerEmail
+    providerName providerAvatar trustLevel createdAt lastLoginAt } }"""
+
+
+async def oauth_identities(api: Api) -> None:
+    browser = api.fresh()
+    await sign_in(browser, "linuxdo")
+    await sign_in(browser, OIDC_NAME, intent="bind")
+    rest = (await browser.get("/v1/auth/oauth/identities")).json()["data"]["identities"]
+    gql = (await gql_data(browser, IDENTITIES))["oauthIdentities"]
+    assert [i["provider"] for i in rest] == ["linuxdo", OIDC_NAME]
+    for item, node in zip(rest, gql, strict=True):
+        for key in ("createdAt", "lastLoginAt"):
+            assert instant(item.pop(key)) == instant(node.pop(key))
+        assert item == node
+    same_error(await api.fresh().get("/v1/auth/oauth/identities"),
+               (await api.fresh().gql(IDENTITIES))["errors"])  # fmt: skip
+
+
+UNLINK = """mutation($i: OAuthUnlinkInput!) { oauthUnlink(input: $i) {
+    ok errors { code message } } }"""
+
+
+async def oauth_unlink(api: Api) -> None:
+    rest_browser, _ = await signed_in(api, "ul@example.com")
+    gql_browser, _ = await signed_in(api, "ulg@example.com")
+    assert (await sign_in(rest_browser, "linuxdo", intent="bind")).url.endswith("bind=ok")
+    rest = await rest_browser.delete("/v1/auth/oauth/identities/linuxdo")
+    assert rest.json()["data"] == {"unbound": True}
+    assert (await sign_in(gql_browser, "linuxdo", intent="bind")).url.endswith("bind=ok")
+    data = await gql_data(gql_browser, UNLINK, {"i": {"provider": "linuxdo"}})
+    assert data["oauthUnlink"] == {"ok": True, "errors": []}
+    rest = await rest_browser.delete("/v1/auth/oauth/identities/linuxdo")
+    data = await gql_data(gql_browser, UNLINK, {"i": {"provider": "linuxdo"}})
+    same_error(rest, data["oauthUnlink"]["errors"])
+    # The last way to sign in stays.
+    rest_only, gql_only = api.fresh(), api.fresh()
+    await sign_in(rest_only, "linuxdo")
+    await sign_in(gql_only, OIDC_NAME)
+    rest = await rest_only.delete("/v1/auth/oauth/identities/linuxdo")
+    data = await gql_data(gql_only, UNLINK, {"i": {"provider": OIDC_NAME}})
+    same_error(rest, data["oauthUnlink"]["errors"])
+
+
+PASSWORD_SET = """mutation($i: AccountPasswordSetInput!) { accountPasswordSet(input: $i) {
+    ok errors { code message } } }"""
+
+
+async def password_set(api: Api) -> None:
+    rest_browser, gql_browser = api.fresh(), api.fresh()
+    await sign_in(rest_browser, "linuxdo")
+    await sign_in(gql_browser, OIDC_NAME)
+    body = {"newPassword": STRONG_PASSWORD}
+    rest = await rest_browser.post("/v1/auth/password/set", body)
+    assert (rest.status_code, rest.json()) == (200, {})
+    data = await gql_data(gql_browser, PASSWORD_SET, {"i": body})
+    assert data["accountPasswordSet"] == {"ok": True, "errors": []}
+    rest = await rest_browser.post("/v1/auth/password/set", body)
+    data = await gql_data(gql_browser, PASSWORD_SET, {"i": body})
+    same_error(rest, data["accountPasswordSet"]["errors"])
+
+
 Scenario = Callable[[Api], Awaitable[None]]
 SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("POST", "/v1/auth/register"): register,
@@ -982,6 +1102,12 @@ SCENARIOS: dict[tuple[str, str], Scenario] = {
     ("GET", "/v1/usage/history"): usage_history,
     ("GET", "/v1/usage/realtime"): usage_realtime,
     ("GET", "/v1/usage/rate-limit"): rate_limit,
+    ("GET", "/v1/auth/oauth/providers"): oauth_providers,
+    ("GET", "/v1/auth/oauth/{provider}/start"): oauth_start,
+    ("GET", "/v1/auth/oauth/{provider}/callback"): oauth_callback,
+    ("GET", "/v1/auth/oauth/identities"): oauth_identities,
+    ("DELETE", "/v1/auth/oauth/identities/{provider}"): oauth_unlink,
+    ("POST", "/v1/auth/password/set"): password_set,
 }
 
 

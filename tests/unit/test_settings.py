@@ -215,3 +215,122 @@ def test_a_master_key_setting_wins_over_the_file(
     monkeypatch.setenv("KARPOV_MASTER_KEY", "0f" * 32)
     assert load_settings().master_key_bytes() == bytes([0x0F]) * 32
     assert not (tmp_path / "var").exists()
+
+
+# -- OAuth providers ---------------------------------------------------------------------
+
+
+def test_oauth_is_off_by_default_and_linuxdo_has_the_public_endpoints() -> None:
+    settings = load_settings()
+    assert settings.linuxdo_enabled is False
+    assert settings.oauth_oidc_providers == {}
+    assert settings.oauth_linuxdo_authorize_url == "https://connect.linux.do/oauth2/authorize"
+    assert settings.oauth_linuxdo_token_url == "https://connect.linux.do/oauth2/token"
+    assert settings.oauth_linuxdo_userinfo_url == "https://connect.linux.do/api/user"
+    assert (settings.oauth_linuxdo_min_trust_level, settings.oauth_linuxdo_require_active) == (
+        0,
+        True,
+    )
+    assert settings.frontend_url == "http://localhost:8080"
+    assert settings.oauth_callback_url("linuxdo") == (
+        "http://localhost:8080/v1/auth/oauth/linuxdo/callback"
+    )
+
+
+def test_linuxdo_and_frontend_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KARPOV_OAUTH_LINUXDO_CLIENT_ID", "id")
+    monkeypatch.setenv("KARPOV_OAUTH_LINUXDO_CLIENT_SECRET", "linuxdo-secret-value")
+    monkeypatch.setenv("KARPOV_OAUTH_LINUXDO_MIN_TRUST_LEVEL", "2")
+    monkeypatch.setenv("KARPOV_OAUTH_LINUXDO_REQUIRE_ACTIVE", "false")
+    monkeypatch.setenv("KARPOV_FRONTEND_BASE_URL", "https://app.example.com/")
+    settings = load_settings()
+    assert settings.linuxdo_enabled
+    assert settings.oauth_linuxdo_min_trust_level == 2
+    assert settings.oauth_linuxdo_require_active is False
+    assert settings.frontend_url == "https://app.example.com"
+    assert settings.oauth_oidc_providers == {}  # LINUXDO is not an OpenID provider
+    assert "linuxdo-secret-value" not in repr(settings)
+
+
+@pytest.mark.parametrize("only", ["CLIENT_ID", "CLIENT_SECRET"])
+def test_half_configured_linuxdo_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch, only: str
+) -> None:
+    monkeypatch.setenv(f"KARPOV_OAUTH_LINUXDO_{only}", "x")
+    with pytest.raises(ConfigError, match="KARPOV_OAUTH_LINUXDO_CLIENT_ID and"):
+        load_settings()
+
+
+def test_oidc_providers_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    base = "https://idp.example.com/.well-known/openid-configuration"
+    for name in ("CORP", "MY_IDP"):
+        monkeypatch.setenv(f"KARPOV_OAUTH_{name}_DISCOVERY_URL", base)
+        monkeypatch.setenv(f"KARPOV_OAUTH_{name}_CLIENT_ID", f"{name}-id")
+        monkeypatch.setenv(f"KARPOV_OAUTH_{name}_CLIENT_SECRET", "oidc-secret-value")
+    monkeypatch.setenv("KARPOV_OAUTH_CORP_DISPLAY_NAME", "Corp SSO")
+    monkeypatch.setenv("KARPOV_OAUTH_CORP_SCOPES", "openid email, groups")
+    settings = load_settings()
+    corp, mine = settings.oauth_oidc_providers["corp"], settings.oauth_oidc_providers["my_idp"]
+    assert (corp.client_id, corp.display_name, corp.scopes) == (
+        "CORP-id",
+        "Corp SSO",
+        ["openid", "email", "groups"],
+    )
+    assert (mine.client_id, mine.display_name, mine.scopes) == (
+        "MY_IDP-id",
+        None,
+        ["openid", "email", "profile"],
+    )
+    assert "oidc-secret-value" not in repr(settings)
+
+
+@pytest.mark.parametrize("missing", ["DISCOVERY_URL", "CLIENT_ID", "CLIENT_SECRET"])
+def test_an_incomplete_oidc_provider_names_the_missing_variable(
+    monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    values = {
+        "DISCOVERY_URL": "https://idp.example.com/.well-known/openid-configuration",
+        "CLIENT_ID": "id",
+        "CLIENT_SECRET": "secret",
+    }
+    for key, value in values.items():
+        if key != missing:
+            monkeypatch.setenv(f"KARPOV_OAUTH_CORP_{key}", value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).startswith(f"KARPOV_OAUTH_CORP_{missing}: required")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("KARPOV_OAUTH_CORP_DISCOVERY_URL", "idp.example.com/.well-known/openid-configuration"),
+        ("KARPOV_FRONTEND_BASE_URL", "app.example.com"),
+        ("KARPOV_OAUTH_LINUXDO_TOKEN_URL", "ftp://connect.linux.do/token"),
+        ("KARPOV_OAUTH_LINUXDO_MIN_TRUST_LEVEL", "5"),
+    ],
+)
+def test_bad_oauth_values_name_the_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    if name.startswith("KARPOV_OAUTH_CORP"):
+        monkeypatch.setenv("KARPOV_OAUTH_CORP_CLIENT_ID", "id")
+        monkeypatch.setenv("KARPOV_OAUTH_CORP_CLIENT_SECRET", "secret")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).startswith(f"{name}:"), caught.value
+
+
+@pytest.mark.parametrize("name", ["PROVIDERS", "IDENTITIES"])
+def test_provider_names_that_clash_with_routes_are_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv(
+        f"KARPOV_OAUTH_{name}_DISCOVERY_URL",
+        "https://idp.example.com/.well-known/openid-configuration",
+    )
+    monkeypatch.setenv(f"KARPOV_OAUTH_{name}_CLIENT_ID", "id")
+    monkeypatch.setenv(f"KARPOV_OAUTH_{name}_CLIENT_SECRET", "secret")
+    with pytest.raises(ConfigError, match="not a usable provider name"):
+        load_settings()

@@ -1,0 +1,71 @@
+"""/v1/auth/oauth routes (the original's gin paths and shapes) and password set.
+
+``start`` and ``callback`` are browser navigations: they answer 302. ``start`` refuses bad
+input with the JSON envelope (unknown provider 400, ``bind`` without a session 401, a
+``next`` that is not a same-site path or on the frontend origin 400); ``callback`` always
+redirects, to the frontend's ``/oauth-error?code=…&message=…`` when the flow fails."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.oauth.service import CallbackParams, state_cookie_name
+from resolvers import accounts, oauth
+from rest.envelope import rfc3339
+from rest.router import Redirect, RestRequest
+from schema.accounts import AccountPasswordSetInput
+from schema.oauth import OAuthIdentity, OAuthUnlinkInput
+
+
+async def providers(req: RestRequest) -> dict[str, Any]:
+    found = await oauth.oauth_providers(req.ctx)
+    return {"providers": [{"name": p.name, "displayName": p.display_name} for p in found]}
+
+
+async def start(req: RestRequest) -> Redirect:
+    url = await oauth.oauth_start_url(
+        req.ctx, req.path("provider"), req.query("intent"), req.query("next")
+    )
+    return Redirect(url)
+
+
+async def callback(req: RestRequest) -> Redirect:
+    provider = req.path("provider")
+    params = CallbackParams(
+        code=req.query("code"),
+        state=req.query("state"),
+        error=req.query("error"),
+        error_description=req.query("error_description"),
+    )
+    binding = req.request.cookies.get(state_cookie_name(provider))
+    return Redirect(await oauth.oauth_callback(req.ctx, provider, params, binding))
+
+
+def identity_item(identity: OAuthIdentity) -> dict[str, Any]:
+    return {
+        "provider": identity.provider,
+        "providerSub": identity.provider_sub,
+        "providerLogin": identity.provider_login,
+        "providerEmail": identity.provider_email,
+        "providerName": identity.provider_name,
+        "providerAvatar": identity.provider_avatar,
+        "trustLevel": identity.trust_level,
+        "createdAt": rfc3339(identity.created_at),
+        "lastLoginAt": rfc3339(identity.last_login_at),
+    }
+
+
+async def identities(req: RestRequest) -> dict[str, Any]:
+    return {"identities": [identity_item(i) for i in await oauth.oauth_identities(req.ctx)]}
+
+
+async def unlink(req: RestRequest) -> dict[str, Any]:
+    await oauth.oauth_unlink(req.ctx, OAuthUnlinkInput(provider=req.path("provider")))
+    return {"unbound": True}
+
+
+async def password_set(req: RestRequest) -> dict[str, Any]:
+    await accounts.account_password_set(
+        req.ctx, AccountPasswordSetInput(new_password=req.text("newPassword") or "")
+    )
+    return {}
