@@ -34,6 +34,7 @@ schema: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.metered
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -29,6 +29,7 @@ from pathlib import Path
 import httpx
 from redis import Redis
 
+from bench.__main__ import free_port, wait_healthy
 from bench.load import Run, event_loop_factory, measure
 from bench.metered_server import BARE_PATH, METERED_PATH
 from persistence.migrate import upgrade_to_head
@@ -55,14 +56,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--redis-url", default=os.environ.get("KARPOV_BENCH_REDIS_URL", DEFAULT_REDIS)
     )
     return parser.parse_args(argv)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def _redis_answers(url: str) -> bool:
@@ -127,20 +120,6 @@ def _api_key(client: httpx.Client) -> str:
     return key
 
 
-def _wait(client: httpx.Client, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"server exited ({server.returncode})")
-        try:
-            if client.get("/healthz").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("server not healthy after 60 s")
-
-
 def bench_http(args: argparse.Namespace, redis_url: str | None) -> float:
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
     server_cpu, client_cpu = (cpus[0], cpus[1]) if len(cpus) >= 2 else (None, None)
@@ -149,7 +128,7 @@ def bench_http(args: argparse.Namespace, redis_url: str | None) -> float:
         Redis.from_url(redis_url).flushdb()
     with tempfile.TemporaryDirectory(prefix="karpov-bench-metered-") as tmp:
         database_url = _prepare_database(Path(tmp) / "karpov.db")
-        port = _free_port()
+        port = free_port()
         log = Path(tmp) / "server.log"
         server = _start(port, database_url, redis_url, server_cpu, log)
         previous = os.sched_getaffinity(0) if client_cpu is not None else None
@@ -157,7 +136,7 @@ def bench_http(args: argparse.Namespace, redis_url: str | None) -> float:
             if client_cpu is not None:
                 os.sched_setaffinity(0, {client_cpu})
             with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=30) as client:
-                _wait(client, server)
+                wait_healthy(client, server)
                 key = _api_key(client)
             targets = {"metered": (METERED_PATH, {"X-API-Key": key}), "bare": (BARE_PATH, {})}
             runs: dict[str, list[Run]] = {name: [] for name in targets}

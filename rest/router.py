@@ -18,7 +18,7 @@ from domain.errors import DomainError, InvalidInput, RateLimited
 from domain.principal import AuthMethod
 from domain.quota.access import Operation
 from domain.quota.gate import LimitState
-from domain.quota.headers import limit_headers
+from domain.quota.headers import limit_header_pairs
 from domain.quota.metering import metering_of
 from domain.quota.service import Admission
 from resolvers.context import Context
@@ -202,10 +202,7 @@ class RouteEndpoint:
         if limit_states:
             # Appended raw: setting them one by one through MutableHeaders rescans the
             # header list each time, a visible cost on every API-key request.
-            response.raw_headers.extend(
-                (name.lower().encode("latin-1"), value.encode("latin-1"))
-                for name, value in limit_headers(limit_states, clock.now().timestamp())
-            )
+            response.raw_headers.extend(limit_header_pairs(limit_states, clock.now().timestamp()))
         cookies.apply(response)
         await response(scope, receive, send)
 

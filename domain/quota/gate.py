@@ -64,9 +64,11 @@ class CounterLimit:
 Limit = RateLimit | CounterLimit
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LimitState:
-    """One limit as the caller sees it after the decision."""
+    """One limit as the caller sees it after the decision. (Results are plain, not
+    frozen, dataclasses: one request builds several of them, and a frozen dataclass costs
+    three times as much to create. Treat them as read-only.)"""
 
     limit: Limit
     remaining: int
@@ -76,7 +78,7 @@ class LimitState:
     """Seconds until the allowance is whole again (rate) or the bucket ends (counter)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reservation:
     """What an admitted request was charged; hand it back to ``refund``."""
 
@@ -84,7 +86,7 @@ class Reservation:
     at: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Decision:
     allowed: bool
     states: tuple[LimitState, ...]

@@ -5,6 +5,9 @@ minute) and ``X-Quota-*`` (the plan's daily and monthly units), and the IETF dra
 ``RateLimit-Policy`` / ``RateLimit`` fields listing every limit (``q`` quota, ``w``
 window in seconds, ``r`` remaining, ``t`` seconds until the allowance is whole again or
 the window ends).
+
+Built as raw (lower-case name, value) byte pairs, ready for an ASGI response: this runs on
+every API-key request, so the constant parts are prepared once.
 """
 
 from __future__ import annotations
@@ -23,6 +26,16 @@ _POLICY_NAMES = {
 }
 _DAY = 86_400
 _MONTH = 2_592_000  # 30 days: draft-10 windows are in seconds, a month is nominal
+_QUOTA_NAMES = {
+    LimitKind.PLAN_DAILY: (
+        b"x-quota-daily-limit", b"x-quota-daily-remaining", b"x-quota-daily-reset"
+    ),
+    LimitKind.PLAN_MONTHLY: (
+        b"x-quota-monthly-limit", b"x-quota-monthly-remaining", b"x-quota-monthly-reset"
+    ),
+}  # fmt: skip
+_POLICY_CACHE_MAX = 10_000
+_policies: dict[tuple[object, ...], bytes] = {}
 
 
 def _window(state: LimitState) -> int:
@@ -32,35 +45,48 @@ def _window(state: LimitState) -> int:
     return _MONTH if limit.kind is LimitKind.PLAN_MONTHLY else _DAY
 
 
-def limit_headers(states: Sequence[LimitState], now: float) -> list[tuple[str, str]]:
+def _policy(states: Sequence[LimitState]) -> bytes:
+    """``RateLimit-Policy`` only changes with the limits themselves: memoised."""
+    key = tuple([s.limit for s in states])
+    policy = _policies.get(key)
+    if policy is None:
+        policy = ", ".join(
+            f'"{_POLICY_NAMES[s.limit.kind]}";q={s.limit.limit};w={_window(s)}' for s in states
+        ).encode()
+        if len(_policies) >= _POLICY_CACHE_MAX:
+            _policies.clear()
+        _policies[key] = policy
+    return policy
+
+
+def limit_header_pairs(states: Sequence[LimitState], now: float) -> list[tuple[bytes, bytes]]:
     if not states:
         return []
-    headers: list[tuple[str, str]] = []
-    policies: list[str] = []
+    headers: list[tuple[bytes, bytes]] = []
     live: list[str] = []
     for state in states:
-        name = _POLICY_NAMES[state.limit.kind]
+        limit = state.limit
         reset = max(0, math.ceil(state.reset_after))
         remaining = max(0, state.remaining)
-        policies.append(f'"{name}";q={state.limit.limit};w={_window(state)}')
-        live.append(f'"{name}";r={remaining};t={reset}')
-        match state.limit.kind:
-            case LimitKind.KEY_RPM:
-                headers += [
-                    ("X-RateLimit-Limit", str(state.limit.limit)),
-                    ("X-RateLimit-Remaining", str(remaining)),
-                    ("X-RateLimit-Reset", str(math.ceil(now + state.reset_after))),
-                ]
-            case LimitKind.PLAN_DAILY | LimitKind.PLAN_MONTHLY:
-                period = "Daily" if state.limit.kind is LimitKind.PLAN_DAILY else "Monthly"
-                assert isinstance(state.limit, CounterLimit)
-                headers += [
-                    (f"X-Quota-{period}-Limit", str(state.limit.limit)),
-                    (f"X-Quota-{period}-Remaining", str(remaining)),
-                    (f"X-Quota-{period}-Reset", str(math.ceil(state.limit.resets_at))),
-                ]
-            case _:
-                pass
-    headers.append(("RateLimit-Policy", ", ".join(policies)))
-    headers.append(("RateLimit", ", ".join(live)))
+        live.append(f'"{_POLICY_NAMES[limit.kind]}";r={remaining};t={reset}')
+        if limit.kind is LimitKind.KEY_RPM:
+            headers += (
+                (b"x-ratelimit-limit", b"%d" % limit.limit),
+                (b"x-ratelimit-remaining", b"%d" % remaining),
+                (b"x-ratelimit-reset", b"%d" % math.ceil(now + state.reset_after)),
+            )
+        elif isinstance(limit, CounterLimit) and limit.kind in _QUOTA_NAMES:
+            names = _QUOTA_NAMES[limit.kind]
+            headers += (
+                (names[0], b"%d" % limit.limit),
+                (names[1], b"%d" % remaining),
+                (names[2], b"%d" % math.ceil(limit.resets_at)),
+            )
+    headers.append((b"ratelimit-policy", _policy(states)))
+    headers.append((b"ratelimit", ", ".join(live).encode()))
     return headers
+
+
+def limit_headers(states: Sequence[LimitState], now: float) -> list[tuple[str, str]]:
+    """The same headers as text pairs (for frameworks that take ``str``)."""
+    return [(name.decode(), value.decode()) for name, value in limit_header_pairs(states, now)]

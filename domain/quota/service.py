@@ -41,6 +41,8 @@ log = logging.getLogger("karpov.quota")
 MINUTE = 60.0
 SECOND = 1.0
 PLAN_CACHE_SECONDS = 30.0
+LIMITS_CACHE_SECONDS = 3600.0
+LIMITS_CACHE_MAX = 10_000
 
 
 class OnStoreError(StrEnum):
@@ -91,6 +93,8 @@ class QuotaService:
         self._tz = timezone
         self._on_store_error = on_store_error
         self._plan_cache: dict[str, tuple[float, Plan]] = {}
+        self._limits_cache: dict[tuple[Caller, Plan | None, tuple[Metered, ...]],
+                                 tuple[float, float, list[Limit]]] = {}  # fmt: skip
         self._utc_day = _CalendarWindow(UTC, _next_day, "%Y%m%d")
         self._day_window = _CalendarWindow(timezone, _next_day, "%Y%m%d")
         self._month_window = _CalendarWindow(timezone, _next_month, "%Y-%m")
@@ -116,6 +120,28 @@ class QuotaService:
         return plan
 
     def limits(
+        self, caller: Caller, plan: Plan | None, metered: Sequence[Metered], now: datetime
+    ) -> list[Limit]:
+        """The limits of one request. A caller's limits only change when a calendar bucket
+        ends (or the caller, plan or operations do), so they are memoised until then."""
+        key = (caller, plan, tuple(metered))
+        at = now.timestamp()
+        cached = self._limits_cache.get(key)
+        if cached is not None and cached[0] <= at < cached[1]:
+            return cached[2]
+        limits = self._build_limits(caller, plan, metered, now)
+        valid_until = min(
+            (limit.resets_at for limit in limits if isinstance(limit, CounterLimit)),
+            default=at + LIMITS_CACHE_SECONDS,
+        )
+        if len(self._limits_cache) >= LIMITS_CACHE_MAX:
+            self._limits_cache.clear()
+        # Valid from now (a clock that goes back must not reuse a later day's buckets)
+        # until the first bucket ends.
+        self._limits_cache[key] = (at, min(valid_until, at + LIMITS_CACHE_SECONDS), limits)
+        return limits
+
+    def _build_limits(
         self, caller: Caller, plan: Plan | None, metered: Sequence[Metered], now: datetime
     ) -> list[Limit]:
         limits: list[Limit] = []

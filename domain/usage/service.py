@@ -8,6 +8,7 @@ writes to, so figures are shared across processes (at most one flush interval la
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -35,6 +36,10 @@ class UsageRecorder:
         self._clock = clock
         self._tz = timezone
         self._buffer: list[UsageEvent] = []
+        # Event ids: a random per-process prefix and a counter. Unique across processes
+        # (64 random bits each), and without a random read per metered call.
+        self._id_prefix = new_id()[:16]
+        self._sequence = itertools.count()
 
     def record(
         self,
@@ -51,7 +56,8 @@ class UsageRecorder:
             del self._buffer[: MAX_BUFFER // 10]
         self._buffer.append(
             UsageEvent(
-                id=new_id(), user_id=user_id, key_id=key_id, operation=metered.operation,
+                id=f"{self._id_prefix}{next(self._sequence):016x}", user_id=user_id,
+                key_id=key_id, operation=metered.operation,
                 weight=metered.weight, status=UsageStatus.OK if ok else UsageStatus.ERROR,
                 occurred_at=now, local_day=now.astimezone(self._tz).date(),
                 latency_ms=max(0.0, (now - started).total_seconds() * 1000),

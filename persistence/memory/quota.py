@@ -64,6 +64,10 @@ RATE, COUNTER = 0, 1
 """Shapes in an encoded request."""
 
 
+_ENCODED_MAX = 4096
+_encoded: dict[tuple[str, bool, tuple[Limit, ...]], tuple[list[str], list[int], int]] = {}
+
+
 def encode_limits(
     limits: Sequence[Limit], now_us: int, *, charging: bool, prefix: str = ""
 ) -> tuple[list[str], list[int]]:
@@ -73,7 +77,24 @@ def encode_limits(
     and a rate's emission interval (µs per unit) or a counter's ``resets_at`` (µs).
 
     Refuses limits no gate can decide on (``ValueError``); ``charging`` adds the checks that
-    only ``reserve`` needs. Runs on every request, hence one plain loop."""
+    only ``reserve`` needs. A caller's limits are the same request after request (until a
+    bucket ends), so the encoding is memoised: it is a visible share of a cheap request."""
+    key = (prefix, charging, tuple(limits))
+    cached = _encoded.get(key)
+    if cached is not None and now_us < cached[2]:
+        return cached[0], cached[1]
+    names, encoded = _encode(limits, now_us, charging=charging, prefix=prefix)
+    ends = [encoded[4 * i + 3] for i in range(len(names)) if encoded[4 * i] == COUNTER]
+    if len(_encoded) >= _ENCODED_MAX:
+        _encoded.clear()
+    # Valid until the first bucket ends: charging into an ended bucket must be refused.
+    _encoded[key] = (names, encoded, min(ends, default=2**62) if charging else 2**62)
+    return names, encoded
+
+
+def _encode(
+    limits: Sequence[Limit], now_us: int, *, charging: bool, prefix: str
+) -> tuple[list[str], list[int]]:
     names: list[str] = []
     encoded: list[int] = []
     for limit in limits:
