@@ -18,7 +18,12 @@ from domain.accounts.password_reset import PasswordReset
 from domain.accounts.passwords import Argon2PasswordHasher
 from domain.accounts.policy import AccountPolicy
 from domain.accounts.ports import PasswordHasher, SessionStore
-from domain.accounts.service import AccountService, EmailFlows, PasswordRules
+from domain.accounts.service import (
+    AccountService,
+    EmailFlows,
+    PasswordRules,
+    RegistrationRules,
+)
 from domain.accounts.sessions import SessionIssuer
 from domain.accounts.tokens import EmailCodeStore
 from domain.apikeys.verifier import ApiKeyVerifier
@@ -192,6 +197,8 @@ async def build_container(
         frontend_base_url=settings.frontend_url,
         second_factor=twofactor,
         audit=audit,
+        registration=RegistrationRules(flows_policy, uow=uow, clock=clock, throttle=throttle),
+        throttle=throttle,
     )
     services = Services(
         accounts=AccountService(

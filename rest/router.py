@@ -167,7 +167,7 @@ class RouteEndpoint:
         # the wall clock would skew latencies and X-RateLimit-Reset under another clock.
         clock = ctx.services.clock
         started = clock.now()
-        ok = False
+        ok = refused = False
         response: Response
         try:
             if metered is not None or ctx.principal.method is AuthMethod.API_KEY:
@@ -189,6 +189,7 @@ class RouteEndpoint:
             ok = True
         except RateLimited as error:
             limit_states = error.states
+            refused = True
             response = domain_failure(route.style, error)
         except DomainError as error:
             response = domain_failure(route.style, error)
@@ -202,7 +203,9 @@ class RouteEndpoint:
         if limit_states:
             # Appended raw: setting them one by one through MutableHeaders rescans the
             # header list each time, a visible cost on every API-key request.
-            response.raw_headers.extend(limit_header_pairs(limit_states, clock.now().timestamp()))
+            response.raw_headers.extend(
+                limit_header_pairs(limit_states, clock.now().timestamp(), refused=refused)
+            )
         cookies.apply(response)
         await response(scope, receive, send)
 

@@ -45,7 +45,8 @@ def _root_fields(
 def _set_headers(ctx: Context, states: tuple[LimitState, ...], retry_after: int | None) -> None:
     if ctx.response_headers is None:
         return
-    for name, value in limit_headers(states, ctx.services.clock.now().timestamp()):
+    refused = retry_after is not None
+    for name, value in limit_headers(states, ctx.services.clock.now().timestamp(), refused=refused):
         ctx.response_headers[name] = value
     if retry_after is not None:
         ctx.response_headers["Retry-After"] = str(retry_after)

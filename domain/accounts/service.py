@@ -116,6 +116,60 @@ class SecondFactor(Protocol):
     ) -> str: ...
 
 
+class RegistrationRules:
+    """Who may open an account, and how often (reference §3.1): the e-mail domain allow and
+    block lists, the hourly cap of registrations per client address and the
+    one-account-per-address rule. Password registration and sign-up through an OAuth
+    provider both go through these, so neither path skips one; the hourly window key
+    (``register:ip:<address>``) is shared, so the two paths count together."""
+
+    def __init__(
+        self,
+        policy: EmailFlowsPolicy,
+        *,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        throttle: ThrottleStore | None = None,
+    ) -> None:
+        self._policy = policy
+        self._uow = uow
+        self._clock = clock
+        self._throttle: ThrottleStore = throttle or UnlimitedThrottle()
+
+    async def admit(self, email: str | None, client_ip: str | None) -> None:
+        """The first checks of a registration: the domain lists for ``email`` (``None`` when
+        the account gets no real address, e.g. a provider placeholder), then one attempt
+        against the hourly cap of ``client_ip``. ``EmailDomainNotAllowed`` /
+        ``RateLimited``."""
+        if email is not None:
+            self._policy.check_domain(email)
+        if self._policy.registrations_per_ip_per_hour > 0:
+            await enforce_windows(
+                self._throttle,
+                [
+                    WindowRule(
+                        f"register:ip:{client_ip or '-'}",
+                        self._policy.registrations_per_ip_per_hour,
+                        3600,
+                    )
+                ],
+                self._clock.now().timestamp(),
+                "too many registrations from this address; try again later",
+            )
+
+    async def ip_claim(self, client_ip: str | None) -> str | None:
+        """The last check before the account is stored: the address it claims under the
+        one-account-per-address rule (store it as ``User.ip_claim``; the unique index
+        decides races), or ``None`` when the rule does not apply. ``RegisterIpLimit`` when
+        an account already claims it."""
+        claim = self._policy.ip_claim(client_ip)
+        if claim is not None:
+            async with self._uow() as uow:
+                if await uow.users.ip_claimed(claim):
+                    raise RegisterIpLimit()
+        return claim
+
+
 class PasswordRules:
     """Length, strength and breach rules shared by every path that sets a password."""
 
@@ -182,6 +236,9 @@ class AccountService:
         self._second_factor = second_factor
         self._throttle: ThrottleStore = throttle or UnlimitedThrottle()
         self._flows = flows or EmailFlows(policy=EmailFlowsPolicy())
+        self._registration = RegistrationRules(
+            self._flows.policy, uow=uow, clock=clock, throttle=self._throttle
+        )
 
     # -- registration and sign-in -------------------------------------------------------
 
@@ -198,20 +255,7 @@ class AccountService:
         code, one account per address; then create (pending when activation is on)."""
         email = normalize_email(email)
         flows = self._flows
-        flows.policy.check_domain(email)
-        if flows.policy.registrations_per_ip_per_hour > 0:
-            await enforce_windows(
-                self._throttle,
-                [
-                    WindowRule(
-                        f"register:ip:{client_ip or '-'}",
-                        flows.policy.registrations_per_ip_per_hour,
-                        3600,
-                    )
-                ],
-                self._clock.now().timestamp(),
-                "too many registrations from this address; try again later",
-            )
+        await self._registration.admit(email, client_ip)
         await self._rules.check(password)
         async with self._uow() as uow:
             if await uow.users.get_by_email(email) is not None:
@@ -225,11 +269,7 @@ class AccountService:
             await flows.codes.consume(
                 email, verification_code, client_ip=client_ip, user_agent=user_agent
             )
-        claim = flows.policy.ip_claim(client_ip)
-        if claim is not None:
-            async with self._uow() as uow:
-                if await uow.users.ip_claimed(claim):
-                    raise RegisterIpLimit()
+        claim = await self._registration.ip_claim(client_ip)
         password_hash = await self._hasher.hash(password)
         now = self._clock.now()
         activation = flows.activation
@@ -433,8 +473,10 @@ class AccountService:
         await self._audit.record(AuditAction.PASSWORD_CHANGED, principal, subject_user_id=user.id)
         return await self._sessions.delete_for_user(user.id, except_id=principal.session_id)
 
-    async def set_password(self, principal: Principal, new_password: str) -> None:
-        """Give a password to an account that has none (one created by an OAuth login).
+    async def set_password(self, principal: Principal, new_password: str) -> int:
+        """Give a password to an account that has none (one created by an OAuth login);
+        ends every other session, as a password change does. Returns how many.
+
         Needs a signed-in session; an account that has a password changes it instead."""
         if principal.method is not AuthMethod.SESSION:
             raise Unauthenticated("a signed-in session is required")
@@ -453,8 +495,15 @@ class AccountService:
                 current.with_changes(password_hash=new_hash, updated_at=self._clock.now())
             )
             await uow.commit()
+        # Whoever else holds a session of the account (a session taken over before the
+        # password existed) must not outlive the new credential.
+        ended = await self._sessions.delete_for_user(user.id, except_id=principal.session_id)
         self._cache.forget_user(user.id)
-        await self._audit.record(AuditAction.PASSWORD_SET, principal, subject_user_id=user.id)
+        await self._audit.record(
+            AuditAction.PASSWORD_SET, principal, subject_user_id=user.id,
+            sessions_revoked=str(ended),
+        )  # fmt: skip
+        return ended
 
     async def list_sessions(self, principal: Principal) -> list[Session]:
         user_id = self._require_user(principal)

@@ -14,6 +14,16 @@ Rules beyond the original (reference §3.5 and §6 item 9):
 * A new account gets the provider's e-mail only when the provider asserts it is verified;
   otherwise a never-deliverable placeholder (``linuxdo-1001@oauth.invalid``). It has no
   password (password login refuses it) until the user sets one.
+* A new account passes the registration rules of password registration (the same
+  ``RegistrationRules``): the e-mail domain lists (for a verified provider e-mail, the
+  account's address), the hourly cap per client address and the one-account-per-address
+  rule; a refusal is ``email_domain_not_allowed`` / ``register_limited`` and creates nothing.
+* ``start`` is limited per client address (30 flows per 10 minutes): each one stores a
+  record.
+* A provider's ``error`` answer shows the provider's text only when the state and the
+  browser binding check out; otherwise a fixed message, and the code only when it is one
+  of the standard OAuth / OpenID codes (else ``provider_error``): a crafted link cannot put
+  words on the real frontend.
 * Provider checks (Linux.do trust level, ``active``) run on every login.
 * An account with two-factor authentication gets a login challenge, never a session.
 * Tokens are sealed with the key ring (AES-256-GCM, associated data
@@ -32,14 +42,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from domain.accounts.email_policy import EmailDomainNotAllowed, EmailFlowsPolicy, RegisterIpLimit
 from domain.accounts.emails import normalize_email
 from domain.accounts.errors import EmailTaken, UserNotFound
 from domain.accounts.model import Role, User, UserStatus
 from domain.accounts.ports import UnitOfWorkFactory
-from domain.accounts.service import SecondFactor
+from domain.accounts.service import RegistrationRules, SecondFactor
 from domain.accounts.sessions import SessionIssuer
 from domain.clock import Clock
-from domain.errors import DomainError, InvalidInput, ServiceUnavailable, Unauthenticated
+from domain.errors import (
+    DomainError,
+    InvalidInput,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthenticated,
+)
 from domain.ids import new_id, new_token, token_hash
 from domain.keyring_service import KeyRingProvider
 from domain.oauth.errors import (
@@ -66,15 +83,33 @@ from domain.oauth.ports import OAuthProvider, OAuthStateStore
 from domain.oauth.redirects import RedirectTargets
 from domain.principal import AuthMethod, Principal
 from domain.security.audit import AuditAction, AuditLog, DiscardingAuditStore
+from domain.security.throttle import ThrottleStore, UnlimitedThrottle, WindowRule, enforce_windows
 
 log = logging.getLogger("karpov.oauth")
 
 STATE_TTL = timedelta(minutes=15)
+STARTS_PER_IP = 30
+STARTS_WINDOW_SECONDS = 600
+"""Each ``start`` stores a flow record: at most 30 per client address per 10 minutes."""
 PLACEHOLDER_DOMAIN = "oauth.invalid"
 """RFC 2606 reserves ``.invalid``: mail to a placeholder address can never be delivered."""
 _BINDING = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _PROVIDER_ERROR = re.compile(r"^[a-z0-9_.-]{1,64}$")
 _SAFE_SUBJECT = re.compile(r"^[a-z0-9_-]{1,40}$")
+STANDARD_ERRORS = frozenset(
+    {
+        # RFC 6749 §4.1.2.1
+        "access_denied", "invalid_request", "unauthorized_client",
+        "unsupported_response_type", "invalid_scope", "server_error",
+        "temporarily_unavailable",
+        # OpenID Connect Core §3.1.2.6
+        "interaction_required", "login_required", "account_selection_required",
+        "consent_required", "invalid_request_uri", "invalid_request_object",
+        "request_not_supported", "request_uri_not_supported", "registration_not_supported",
+    }
+)  # fmt: skip
+"""Provider error codes shown even when the callback carries no flow of this browser."""
+UNVERIFIED_ERROR_MESSAGE = "the provider did not complete the sign-in; start again"
 
 
 def token_aad(provider: str, subject: str) -> bytes:
@@ -136,6 +171,9 @@ class OAuthService:
         second_factor: SecondFactor | None = None,
         audit: AuditLog | None = None,
         state_ttl: timedelta = STATE_TTL,
+        registration: RegistrationRules | None = None,
+        throttle: ThrottleStore | None = None,
+        starts_per_ip: int = STARTS_PER_IP,
     ) -> None:
         self._providers = {p.name: p for p in providers}
         self._uow = uow
@@ -147,6 +185,11 @@ class OAuthService:
         self._second_factor = second_factor
         self._audit = audit or AuditLog(DiscardingAuditStore(), clock)
         self._state_ttl = state_ttl
+        self._registration = registration or RegistrationRules(
+            EmailFlowsPolicy(), uow=uow, clock=clock
+        )
+        self._throttle: ThrottleStore = throttle or UnlimitedThrottle()
+        self._starts_per_ip = starts_per_ip
 
     # -- starting ---------------------------------------------------------------------
 
@@ -170,6 +213,19 @@ class OAuthService:
             if principal.method is not AuthMethod.SESSION or principal.user_id is None:
                 raise Unauthenticated("sign in to link a provider account")
             user_id = principal.user_id
+        if self._starts_per_ip > 0:
+            await enforce_windows(
+                self._throttle,
+                [
+                    WindowRule(
+                        f"oauth:start:ip:{principal.client_ip or '-'}",
+                        self._starts_per_ip,
+                        STARTS_WINDOW_SECONDS,
+                    )
+                ],
+                self._clock.now().timestamp(),
+                "too many sign-ins started from this address; try again later",
+            )
         state, binding, nonce = new_token(), new_token(), new_token(16)
         request = AuthorizationRequest(
             state=state,
@@ -232,10 +288,13 @@ class OAuthService:
         if provider is None:
             raise _Refused("unknown_provider", "unknown oauth provider")
         if params.error:
-            if params.state:  # the flow is over either way: it must not be reusable
-                await self._states.take(token_hash(params.state))
+            errored = await self._errored_flow(provider, params, binding)
+            if errored is None:
+                # Anyone can craft this link: show no text of theirs on our frontend.
+                code = params.error if params.error in STANDARD_ERRORS else "provider_error"
+                raise _Refused(code, UNVERIFIED_ERROR_MESSAGE)
             code = params.error if _PROVIDER_ERROR.match(params.error) else "provider_error"
-            raise _Refused(code, (params.error_description or params.error)[:199])
+            raise _Refused(code, (params.error_description or params.error)[:199], errored.user_id)
         flow = await self._take_flow(provider, params, binding)
         assert binding is not None
         if not params.code:
@@ -275,6 +334,26 @@ class OAuthService:
             )
         if not hmac.compare_digest(flow.binding_hash, token_hash(binding)):
             raise _Refused("state_mismatch", "the sign-in was started in another browser")
+        return flow
+
+    async def _errored_flow(
+        self, provider: OAuthProvider, params: CallbackParams, binding: str | None
+    ) -> OAuthState | None:
+        """The flow a provider's error answer ends, when this browser started it (the
+        same checks as a success); ``None`` otherwise. Its record is taken either way:
+        the flow is over and must not be reusable."""
+        if not params.state:
+            return None
+        flow = await self._states.take(token_hash(params.state))
+        if (
+            flow is None
+            or flow.expires_at <= self._clock.now()
+            or flow.provider != provider.name
+            or not binding
+            or not _BINDING.match(binding)
+            or not hmac.compare_digest(flow.binding_hash, token_hash(binding))
+        ):
+            return None
         return flow
 
     async def _bind(
@@ -402,6 +481,15 @@ class OAuthService:
         tokens: ProviderTokens,
     ) -> User:
         verified = _verified_email(profile)
+        client_ip = principal.client_ip
+        try:
+            # Password registration's rules, in its order (domain lists, hourly cap per
+            # address; the one-account-per-address claim last, before storing).
+            await self._registration.admit(verified, client_ip)
+        except EmailDomainNotAllowed as refused:
+            raise _Refused("email_domain_not_allowed", refused.message) from None
+        except RateLimited as refused:
+            raise _Refused("register_limited", refused.message) from None
         if verified is not None:
             async with self._uow() as uow:
                 if await uow.users.get_by_email(verified) is not None:
@@ -410,6 +498,10 @@ class OAuthService:
                         "an account with this e-mail exists; sign in and link the provider "
                         "from your settings",
                     )
+        try:
+            claim = await self._registration.ip_claim(client_ip)
+        except RegisterIpLimit as refused:
+            raise _Refused("register_limited", refused.message) from None
         now = self._clock.now()
         candidates = [verified] if verified else _placeholder_emails(provider.name, profile.subject)
         identity = await self._new_identity("", provider.name, profile, tokens)
@@ -422,7 +514,8 @@ class OAuthService:
                 role=Role.USER,
                 created_at=now,
                 updated_at=now,
-                register_ip=principal.client_ip,
+                register_ip=client_ip,
+                ip_claim=claim,
             )
             try:
                 async with self._uow() as uow:
@@ -431,6 +524,8 @@ class OAuthService:
                     await uow.commit()
             except EmailTaken:
                 continue
+            except RegisterIpLimit as refused:  # a concurrent registration took the address
+                raise _Refused("register_limited", refused.message) from None
             except OAuthAlreadyBound:  # a concurrent callback of the same account won
                 raise _Refused("already_bound", "this provider account is already linked") from None
             await self._audit.record(
@@ -531,8 +626,13 @@ class OAuthService:
 
     async def unlink(self, principal: Principal, provider_name: str) -> None:
         """Allowed while another way to sign in remains: a password, or another identity of
-        a provider that is still configured."""
-        user_id = _require_user(principal)
+        a provider that is still configured.
+
+        Needs a signed-in session: unlinking changes how the account can be entered, which
+        an API key must not do (listing identities stays open to a key, like listing keys)."""
+        if principal.method is not AuthMethod.SESSION or principal.user_id is None:
+            raise Unauthenticated("unlinking a provider needs a signed-in session")
+        user_id = principal.user_id
         async with self._uow() as uow:
             # The user's row lock serialises two unlinks racing to remove the last two.
             user = await uow.users.get_for_update(user_id)

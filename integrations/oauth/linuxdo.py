@@ -3,11 +3,13 @@
 Authorization code with PKCE S256, client credentials by HTTP Basic, scope ``read``; the
 profile comes from ``/api/user`` with the bearer token. Linux.do asserts no verified
 e-mail, so its e-mail is never used to link or to name an account. Trust level,
-``active`` (and, when configured, ``silenced``) are checked on every login.
+``active`` (and, when configured, ``silenced``) are checked on every login. Each call to
+Linux.do runs under an overall deadline of the configured timeout (15 s).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -100,7 +102,7 @@ class LinuxDoProvider:
 
     async def exchange_code(self, code: str, request: AuthorizationRequest) -> ProviderTokens:
         try:
-            async with self._client() as client:
+            async with asyncio.timeout(self._config.timeout), self._client() as client:
                 token = await client.fetch_token(
                     self._config.token_url,
                     grant_type="authorization_code",
@@ -116,7 +118,7 @@ class LinuxDoProvider:
     async def fetch_profile(self, tokens: ProviderTokens) -> ProviderProfile:
         token = {"access_token": tokens.access_token, "token_type": "Bearer"}
         try:
-            async with self._client(token) as client:
+            async with asyncio.timeout(self._config.timeout), self._client(token) as client:
                 data = await read_json(client, self._config.userinfo_url)
         except Exception as error:
             log.warning("linux.do profile fetch failed: %s", type(error).__name__)

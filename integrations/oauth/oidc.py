@@ -1,12 +1,17 @@
 """Any OpenID Connect provider, configured from its discovery document.
 
 Authorization code with PKCE S256 and a nonce. The ID token is checked before anything
-else is believed: signature against the provider's JWKS (asymmetric algorithms only,
-re-fetched once when an unknown key id appears, i.e. after a key rotation), ``iss`` equal
-to the discovered issuer, ``aud`` containing our client id (``azp`` when there are
+else is believed: signature against the provider's JWKS (asymmetric algorithms only; kept
+an hour, re-fetched once when an unknown key id appears, i.e. after a key rotation), ``iss``
+equal to the discovered issuer, ``aud`` containing our client id (``azp`` when there are
 several), ``exp``/``iat``/``nbf`` against our clock with 60 s leeway, ``nonce`` equal to the
 one we sent, ``at_hash`` when present. The profile then comes from the userinfo endpoint,
 whose ``sub`` must equal the ID token's.
+
+Discovery and the key set are fetched one at a time (concurrent callers share the fetch)
+and a failed fetch is remembered for 30 s, during which callers fail at once
+(``SharedFetch``). Every call to the provider runs under an overall deadline of the
+configured timeout.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -34,6 +40,8 @@ from domain.oauth.model import AuthorizationRequest, ProviderProfile, ProviderTo
 from integrations.oauth.client import (
     DEFAULT_TIMEOUT,
     AsyncOAuth2Client,
+    RecentFailure,
+    SharedFetch,
     read_json,
     text_or_none,
     tokens_from_response,
@@ -80,16 +88,17 @@ class OidcProvider:
         *,
         clock: Clock,
         transport: httpx.AsyncBaseTransport | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if "openid" not in config.scopes:
             config = replace(config, scopes=("openid", *config.scopes))
         self._config = config
         self._clock = clock
         self._transport = transport
-        self._metadata: _Metadata | None = None
-        self._metadata_at = 0.0
-        self._jwks: KeySet | None = None
-        self._lock = asyncio.Lock()
+        self._metadata: SharedFetch[_Metadata] = SharedFetch(
+            ttl=METADATA_TTL_SECONDS, monotonic=monotonic
+        )
+        self._jwks: SharedFetch[KeySet] = SharedFetch(ttl=METADATA_TTL_SECONDS, monotonic=monotonic)
 
     @property
     def name(self) -> str:
@@ -122,35 +131,28 @@ class OidcProvider:
 
     # -- discovery ----------------------------------------------------------------------
 
-    def _cached_metadata(self) -> _Metadata | None:
-        if time.monotonic() - self._metadata_at < METADATA_TTL_SECONDS:
-            return self._metadata
-        return None
-
     async def _discover(self) -> _Metadata:
-        """The discovery document, fetched at most once an hour; a failed fetch is tried
-        again on the next call, so a provider that was down at start-up is picked up."""
-        cached = self._cached_metadata()
-        if cached is not None:
-            return cached
-        async with self._lock:
-            cached = self._cached_metadata()
-            if cached is not None:
-                return cached
-            try:
-                async with self._client() as client:
-                    document = await read_json(
-                        client, self._config.discovery_url, withhold_token=True
-                    )
-                metadata = self._parse_discovery(document)
-            except Exception as error:
-                log.warning(
-                    "oidc discovery failed",
-                    extra={"provider": self.name, "error": type(error).__name__},
-                )
-                raise OAuthProviderUnavailable() from None
-            self._metadata, self._metadata_at, self._jwks = metadata, time.monotonic(), None
-            return metadata
+        """The discovery document, fetched at most once an hour. A failed fetch is
+        remembered for 30 s (callers fail at once meanwhile), then tried again, so a
+        provider that was down at start-up is picked up."""
+        try:
+            return await self._metadata.get(self._fetch_metadata)
+        except RecentFailure:
+            raise OAuthProviderUnavailable() from None
+
+    async def _fetch_metadata(self) -> _Metadata:
+        try:
+            async with asyncio.timeout(self._config.timeout), self._client() as client:
+                document = await read_json(client, self._config.discovery_url, withhold_token=True)
+            metadata = self._parse_discovery(document)
+        except Exception as error:
+            log.warning(
+                "oidc discovery failed",
+                extra={"provider": self.name, "error": type(error).__name__},
+            )
+            raise OAuthProviderUnavailable() from None
+        self._jwks.clear()  # the key set of the new document is fetched when needed
+        return metadata
 
     def _parse_discovery(self, document: dict[str, Any]) -> _Metadata:
         issuer = document.get("issuer")
@@ -184,13 +186,27 @@ class OidcProvider:
             token_auth_method=auth_method,
         )
 
-    async def _key_set(self, metadata: _Metadata, *, force: bool = False) -> KeySet:
-        if self._jwks is not None and not force:
-            return self._jwks
-        async with self._client(metadata) as client:
-            document = await read_json(client, metadata.jwks_uri, withhold_token=True)
-        self._jwks = KeySet.import_key_set(document)  # type: ignore[arg-type]
-        return self._jwks
+    async def _key_set(self, metadata: _Metadata, *, stale: KeySet | None = None) -> KeySet:
+        """The provider's keys (``IdTokenInvalid`` when they cannot be loaded). ``stale``:
+        a set that lacks a key id we were sent: fetch it again (a key rotation), once for
+        all the callers that found it lacking."""
+
+        async def fetch() -> KeySet:
+            try:
+                async with asyncio.timeout(self._config.timeout), self._client(metadata) as client:
+                    document = await read_json(client, metadata.jwks_uri, withhold_token=True)
+                return KeySet.import_key_set(document)  # type: ignore[arg-type]
+            except Exception as error:
+                log.warning(
+                    "oidc key set unavailable",
+                    extra={"provider": self.name, "error": type(error).__name__},
+                )
+                raise IdTokenInvalid("the provider's signing keys cannot be loaded") from None
+
+        try:
+            return await self._jwks.get(fetch, stale=stale)
+        except RecentFailure:
+            raise IdTokenInvalid("the provider's signing keys cannot be loaded") from None
 
     # -- the flow -------------------------------------------------------------------------
 
@@ -212,7 +228,7 @@ class OidcProvider:
         except OAuthProviderUnavailable:
             raise TokenExchangeFailed("the provider's metadata cannot be loaded") from None
         try:
-            async with self._client(metadata) as client:
+            async with asyncio.timeout(self._config.timeout), self._client(metadata) as client:
                 token = dict(
                     await client.fetch_token(
                         metadata.token_endpoint,
@@ -251,7 +267,7 @@ class OidcProvider:
             try:
                 token = jwt.decode(raw, keys, algorithms=list(metadata.algorithms))
             except InvalidKeyIdError:  # the provider may have rotated its keys
-                keys = await self._key_set(metadata, force=True)
+                keys = await self._key_set(metadata, stale=keys)
                 token = jwt.decode(raw, keys, algorithms=list(metadata.algorithms))
             claims = CodeIDToken(
                 token.claims,
@@ -268,21 +284,20 @@ class OidcProvider:
             claims.validate(now=int(self._clock.now().timestamp()), leeway=LEEWAY_SECONDS)
         except JoseError as error:
             raise IdTokenInvalid(_describe(error)) from None
-        except (httpx.HTTPError, ValueError) as error:
-            log.warning(
-                "oidc key set unavailable",
-                extra={"provider": self.name, "error": type(error).__name__},
-            )
-            raise IdTokenInvalid("the provider's signing keys cannot be loaded") from None
+        except ValueError as error:  # claims of the wrong shape
+            raise IdTokenInvalid(f"the id token is invalid: {type(error).__name__}") from None
         return dict(claims)
 
     async def fetch_profile(self, tokens: ProviderTokens) -> ProviderProfile:
         claims: dict[str, Any] = dict(tokens.id_claims)
-        metadata = self._metadata
+        metadata = self._metadata.last  # exchange_code has just loaded it
         if metadata is not None and metadata.userinfo_endpoint:
             bearer = {"access_token": tokens.access_token, "token_type": "Bearer"}
             try:
-                async with self._client(metadata, bearer) as client:
+                async with (
+                    asyncio.timeout(self._config.timeout),
+                    self._client(metadata, bearer) as client,
+                ):
                     info = await read_json(client, metadata.userinfo_endpoint)
             except Exception as error:
                 log.warning(

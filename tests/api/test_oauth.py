@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pyotp
 import pytest
@@ -59,6 +61,23 @@ class Env:
         return self.api.fresh()
 
 
+@asynccontextmanager
+async def oauth_env(
+    backend: tuple[str, str | None],
+    hibp: FakeHibpServer,
+    linuxdo: FakeOAuthServer,
+    oidc: FakeOAuthServer,
+    **settings: Any,
+) -> AsyncIterator[Env]:
+    database_url, redis_url = backend
+    clock = ManualClock(datetime.now(UTC))
+    overrides = {**oauth_settings(linuxdo, oidc), **settings}
+    async with running_app(
+        database_url, redis_url=redis_url, hibp=hibp, clock=clock, **overrides
+    ) as (api, app):
+        yield Env(api, app, clock, linuxdo, oidc)
+
+
 @pytest_asyncio.fixture(loop_scope="session")
 async def env(
     backend: tuple[str, str | None],
@@ -66,13 +85,29 @@ async def env(
     linuxdo: FakeOAuthServer,
     oidc: FakeOAuthServer,
 ) -> AsyncIterator[Env]:
-    database_url, redis_url = backend
-    clock = ManualClock(datetime.now(UTC))
-    overrides = oauth_settings(linuxdo, oidc)
-    async with running_app(
-        database_url, redis_url=redis_url, hibp=hibp, clock=clock, **overrides
-    ) as (api, app):
-        yield Env(api, app, clock, linuxdo, oidc)
+    async with oauth_env(backend, hibp, linuxdo, oidc) as running:
+        yield running
+
+
+MakeEnv = Callable[..., Awaitable[Env]]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def make_env(
+    backend: tuple[str, str | None],
+    hibp: FakeHibpServer,
+    linuxdo: FakeOAuthServer,
+    oidc: FakeOAuthServer,
+) -> AsyncIterator[MakeEnv]:
+    """``await make_env(**settings)``: the app of ``env`` with more settings."""
+    async with AsyncExitStack() as stack:
+
+        async def make(**settings: Any) -> Env:
+            return await stack.enter_async_context(
+                oauth_env(backend, hibp, linuxdo, oidc, **settings)
+            )
+
+        yield make
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -831,3 +866,233 @@ async def test_key_rotation_reencrypts_provider_tokens(env: Env) -> None:
     assert int.from_bytes(new[2:6], "big") == int.from_bytes(old[2:6], "big") + 1
     # Still usable afterwards: the next login refreshes the identity under the new key.
     assert (await sign_in(env.browser(), "linuxdo")).url == f"{FRONTEND}/"
+
+
+# -- registration rules (the same as password registration) ---------------------------------
+
+
+async def user_total(env: Env) -> int:
+    response = await env.api.get("/v1/admin/users", headers=ADMIN)
+    assert response.status_code == 200, response.text
+    return int(response.json()["data"]["total"])
+
+
+async def register(env: Env, email: str) -> Any:
+    return await env.browser().post(
+        "/v1/auth/register", {"email": email, "password": STRONG_PASSWORD}
+    )
+
+
+async def test_provider_sign_ups_count_toward_the_hourly_registration_cap(
+    make_env: MakeEnv,
+) -> None:
+    env = await make_env(register_per_ip_per_hour=2)
+    await password_user(env, "first@example.com")
+    await signed_in_with(env)  # the second account from this address
+
+    landing = await sign_in(env.browser(), OIDC_NAME)
+
+    assert landing.error == "register_limited"
+    assert landing.query["message"] == "too many registrations from this address; try again later"
+    assert not landing.sets_session()
+    assert await user_total(env) == 2
+    assert len(await raw_identity_rows(env.engine)) == 1  # created nothing
+    # Signing in to an existing account is no registration.
+    assert (await sign_in(env.browser(), "linuxdo")).url == f"{FRONTEND}/"
+    # Both paths count in one window.
+    assert (await register(env, "third@example.com")).status_code == 429
+    env.clock.advance(timedelta(hours=1))
+    assert (await sign_in(env.browser(), OIDC_NAME)).url == f"{FRONTEND}/"
+    assert await user_total(env) == 3
+
+
+@pytest.mark.parametrize("first", ["password", "provider"])
+async def test_one_account_per_address_covers_provider_sign_ups(
+    make_env: MakeEnv, first: str
+) -> None:
+    env = await make_env(register_one_per_ip=True)
+    if first == "password":
+        assert (await register(env, "early@example.com")).status_code == 200
+    else:
+        await signed_in_with(env)  # claims the address like a password registration
+
+    landing = await sign_in(env.browser(), OIDC_NAME)
+
+    assert landing.error == "register_limited"
+    assert landing.query["message"] == "an account was already registered from this network address"
+    assert not landing.sets_session()
+    assert await user_total(env) == 1
+    refused = await register(env, "late@example.com")
+    assert refused.status_code == 403, refused.text
+    assert await user_total(env) == 1
+    if first == "provider":  # the account it made still signs in
+        assert (await sign_in(env.browser(), "linuxdo")).url == f"{FRONTEND}/"
+
+
+async def test_concurrent_provider_sign_ups_from_one_address_make_one_account(
+    make_env: MakeEnv,
+) -> None:
+    env = await make_env(register_one_per_ip=True)
+    first, second = env.browser(), env.browser()
+    back_first = await authorize(first, "linuxdo")
+    back_second = await authorize(second, OIDC_NAME)
+
+    landings = await asyncio.gather(land(first, back_first), land(second, back_second))
+
+    assert sorted(str(landing.error) for landing in landings) == ["None", "register_limited"]
+    assert await user_total(env) == 1
+    assert len(await raw_identity_rows(env.engine)) == 1
+
+
+async def test_an_allow_listed_address_may_sign_up_again(make_env: MakeEnv) -> None:
+    env = await make_env(register_one_per_ip=True, register_ip_allowlist="203.0.113.0/24")
+    await signed_in_with(env)
+    assert (await sign_in(env.browser(), OIDC_NAME)).url == f"{FRONTEND}/"
+    assert await user_total(env) == 2
+
+
+@pytest.mark.parametrize(
+    "domains",
+    [{"email_blocked_domains": "example.com"}, {"email_allowed_domains": "corp.example"}],
+)
+async def test_a_verified_provider_email_must_pass_the_domain_lists(
+    make_env: MakeEnv, domains: dict[str, str]
+) -> None:
+    env = await make_env(**domains)
+
+    landing = await sign_in(env.browser(), OIDC_NAME)  # carol@example.com, verified
+
+    assert landing.error == "email_domain_not_allowed"
+    assert landing.query["message"] == "registration with this e-mail domain is not allowed"
+    assert not landing.sets_session()
+    assert await user_total(env) == 0
+    assert await raw_identity_rows(env.engine) == []
+    # An account without a real address (Linux.do) has no domain to check.
+    browser = await signed_in_with(env)
+    assert (await me(browser))["email"] == "linuxdo-1001@oauth.invalid"
+
+
+# -- API keys --------------------------------------------------------------------------------
+
+
+async def test_an_api_key_may_list_identities_but_not_unlink_or_bind(env: Env) -> None:
+    browser = await password_user(env, "keyholder@example.com")
+    assert (await sign_in(browser, "linuxdo", intent="bind")).url.endswith("bind=ok")
+    created = await browser.post("/v1/auth/api-keys", {"name": "ci"})
+    assert created.status_code == 200, created.text
+    key = {"X-API-Key": created.json()["plaintext"]}
+    caller = env.browser()
+
+    response = await caller.delete("/v1/auth/oauth/identities/linuxdo", headers=key)
+    assert response.status_code == 401, response.text
+    assert response.json()["message"] == "unlinking a provider needs a signed-in session"
+    data = await caller.gql(
+        """mutation { oauthUnlink(input: {provider: "linuxdo"}) { ok errors { code } } }""",
+        headers=key,
+    )
+    assert data["data"]["oauthUnlink"] == {"ok": False, "errors": [{"code": "UNAUTHENTICATED"}]}
+    bind = await caller.get("/v1/auth/oauth/linuxdo/start", params={"intent": "bind"}, headers=key)
+    assert bind.status_code == 401
+    listed = await caller.get("/v1/auth/oauth/identities", headers=key)
+    assert [i["provider"] for i in listed.json()["data"]["identities"]] == ["linuxdo"]
+    graph = await caller.gql("{ oauthIdentities { provider } }", headers=key)
+    assert graph["data"]["oauthIdentities"] == [{"provider": "linuxdo"}]
+    # The session may.
+    assert (await browser.delete("/v1/auth/oauth/identities/linuxdo")).status_code == 200
+
+
+# -- provider errors -------------------------------------------------------------------------
+
+FIXED_ERROR_MESSAGE = "the provider did not complete the sign-in; start again"
+PLANTED = "Your account is suspended: call +1 555 0100"
+
+
+def provider_error_url(provider: str, **query: str) -> str:
+    return f"{callback_url(provider)}?{urlencode(query)}"
+
+
+def state_of(started: Any) -> str:
+    return parse_qs(urlsplit(started.headers["location"]).query)["state"][0]
+
+
+async def test_provider_text_is_shown_only_for_a_flow_of_this_browser(env: Env) -> None:
+    browser = env.browser()
+    state = state_of(await start(browser, "linuxdo"))
+    crafted = provider_error_url(
+        "linuxdo", error="access_denied", error_description=PLANTED, state=state
+    )
+
+    elsewhere = await land(env.browser(), crafted)  # a link sent to someone else
+
+    assert (elsewhere.error, elsewhere.query["message"]) == ("access_denied", FIXED_ERROR_MESSAGE)
+    # The flow is over all the same: its own browser cannot use it now.
+    spent = await land(browser, crafted)
+    assert (spent.error, spent.query["message"]) == ("access_denied", FIXED_ERROR_MESSAGE)
+
+    own_state = state_of(await start(browser, "linuxdo"))
+    own = await land(
+        browser,
+        provider_error_url(
+            "linuxdo", error="access_denied", error_description=PLANTED, state=own_state
+        ),
+    )
+    assert (own.error, own.query["message"]) == ("access_denied", PLANTED)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"error": "call_555_0100_now", "error_description": PLANTED},
+        {"error": "call_555_0100_now", "error_description": PLANTED, "state": "x" * 43},
+        {"error": "Not A Code!", "error_description": PLANTED},
+    ],
+)
+async def test_an_unverified_provider_error_shows_only_standard_codes(
+    env: Env, query: dict[str, str]
+) -> None:
+    landing = await land(env.browser(), provider_error_url("linuxdo", **query))
+    assert (landing.error, landing.query["message"]) == ("provider_error", FIXED_ERROR_MESSAGE)
+    assert not landing.sets_session()
+
+
+# -- start limit -----------------------------------------------------------------------------
+
+
+async def test_starts_are_limited_per_client_address(env: Env) -> None:
+    browser = env.browser()
+    for _ in range(30):
+        assert (await start(browser, "linuxdo")).status_code == 302
+
+    other = env.browser()
+    refused = await start(other, OIDC_NAME)  # any provider: the address counts
+
+    assert refused.status_code == 429, refused.text
+    assert 0 < int(refused.headers["Retry-After"]) <= 600
+    assert state_cookie(OIDC_NAME) not in other.http.cookies
+    result = await other.gql('{ oauthStartUrl(provider: "linuxdo") }')
+    assert result["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+    assert state_cookie("linuxdo") not in other.http.cookies
+
+    env.clock.advance(timedelta(minutes=10))
+    assert (await sign_in(other, "linuxdo")).url == f"{FRONTEND}/"
+
+
+# -- setting a password ----------------------------------------------------------------------
+
+
+async def test_setting_a_password_ends_the_other_sessions(env: Env) -> None:
+    laptop = await signed_in_with(env)
+    phone = await signed_in_with(env)
+    assert (await phone.get("/v1/auth/me")).status_code == 200
+
+    done = await laptop.post("/v1/auth/password/set", {"newPassword": STRONG_PASSWORD})
+
+    assert done.status_code == 200, done.text
+    assert (await phone.get("/v1/auth/me")).status_code == 401
+    assert (await laptop.get("/v1/auth/me")).status_code == 200
+    user_id = raw_id((await me(laptop))["id"])
+    response = await env.api.get(
+        f"/v1/admin/audit?userId={user_id}&action=password.set", headers=ADMIN
+    )
+    [event] = response.json()["data"]["items"]
+    assert event["details"]["sessions_revoked"] == "1"

@@ -356,10 +356,15 @@ class _RequireS256(CodeChallenge):  # type: ignore[misc]
 
 
 class _OpenIDCode(OpenIDCode):  # type: ignore[misc]
-    def __init__(self, provider: Provider, keys: SigningKeys) -> None:
+    def __init__(self, provider: Provider) -> None:
         super().__init__(require_nonce=False)
         self._provider = provider
-        self._keys = keys
+
+    @property
+    def _keys(self) -> SigningKeys:
+        keys = self._provider.keys  # read each time: the server may rotate them
+        assert keys is not None
+        return keys
 
     def exists_nonce(self, nonce: str, request: _OAuth2Request) -> bool:
         return (request.payload.client_id, nonce) in self._provider.store.nonces
@@ -414,6 +419,7 @@ class Provider(AuthorizationServer):  # type: ignore[misc]
         super().__init__(scopes_supported=["openid", "email", "profile"] if oidc else ["read"])
         self.host = host
         self.store = store
+        self.keys = keys
         self.register_token_generator(
             "default",
             BearerTokenGenerator(
@@ -425,7 +431,7 @@ class Provider(AuthorizationServer):  # type: ignore[misc]
         if oidc:
             if keys is None:
                 raise ValueError("an OpenID provider needs signing keys")
-            extensions.append(_OpenIDCode(self, keys))
+            extensions.append(_OpenIDCode(self))
         self.register_grant(_CodeGrant, extensions)
         self._resources = ResourceProtector()
         self._resources.register_token_validator(_BearerValidator(store))

@@ -41,7 +41,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
@@ -49,7 +49,7 @@ from urllib.parse import parse_qsl
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.fakes.oauth_provider import HttpRequest, Kind, Provider, SigningKeys, Store
@@ -134,6 +134,16 @@ class FakeOAuthServer:
         """Store a different ``code_challenge``: the client's verifier fails at /token."""
         self.fail_userinfo = False
         """The userinfo endpoint (``/userinfo`` or ``/api/user``) answers 500."""
+        self.fail_discovery = False
+        """``/.well-known/openid-configuration`` answers 503."""
+        self.fail_jwks = False
+        """``/jwks`` answers 503."""
+        self.delays: dict[str, float] = {}
+        """Endpoint name (``discovery``, ``token``, ``userinfo``, ``jwks``, ``authorize``) ->
+        seconds to wait before answering (a hung provider)."""
+        self.trickle: dict[str, float] = {}
+        """Endpoint name -> seconds between the bytes of its answer, sent one at a time
+        (a provider that never trips a per-read timeout but never finishes either)."""
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -266,6 +276,15 @@ class FakeOAuthServer:
             self.clock = self._initial_clock
             self._set_defaults()
 
+    def rotate_keys(self) -> None:
+        """Replace the signing key with a new one (a new ``kid``), as a provider's key
+        rotation does: ``/jwks`` serves only the new key and ID tokens carry its ``kid``."""
+        if self._keys is None:
+            raise AttributeError("a linuxdo provider signs no ID tokens")
+        with self._store.lock:
+            self._keys = SigningKeys.generate()
+            self._provider.keys = self._keys
+
     def jwks(self) -> dict[str, Any]:
         """The published key set (what ``/jwks`` serves)."""
         if self._keys is None:
@@ -276,19 +295,51 @@ class FakeOAuthServer:
 
     def _app(self) -> Starlette:
         paths = _PATHS[self.kind]
+        slow = self._slowed
         routes = [
-            Route(paths["authorize"], self._authorize, methods=["GET", "POST"]),
-            Route(paths["token"], self._token, methods=["POST"]),
+            Route(paths["authorize"], slow("authorize", self._authorize), methods=["GET", "POST"]),
+            Route(paths["token"], slow("token", self._token), methods=["POST"]),
         ]
         if self.kind == "oidc":
             routes += [
-                Route(paths["userinfo"], self._oidc_userinfo, methods=["GET", "POST"]),
-                Route(paths["discovery"], self._discovery, methods=["GET"]),
-                Route(paths["jwks"], self._jwks, methods=["GET"]),
+                Route(
+                    paths["userinfo"],
+                    slow("userinfo", self._oidc_userinfo),
+                    methods=["GET", "POST"],
+                ),
+                Route(paths["discovery"], slow("discovery", self._discovery), methods=["GET"]),
+                Route(paths["jwks"], slow("jwks", self._jwks), methods=["GET"]),
             ]
         else:
-            routes.append(Route(paths["userinfo"], self._linuxdo_user, methods=["GET"]))
+            routes.append(
+                Route(paths["userinfo"], slow("userinfo", self._linuxdo_user), methods=["GET"])
+            )
         return Starlette(routes=routes)
+
+    def _slowed(
+        self, endpoint: str, handler: Callable[[Request], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """``handler``, after the endpoint's delay and trickling its answer if the test asks."""
+
+        async def answer(request: Request) -> Response:
+            delay = self.delays.get(endpoint, 0.0)
+            response = await handler(request)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            interval = self.trickle.get(endpoint, 0.0)
+            if interval <= 0:
+                return response
+            body = bytes(response.body)
+
+            async def drip() -> AsyncIterator[bytes]:
+                for index in range(len(body)):
+                    yield body[index : index + 1]
+                    await asyncio.sleep(interval)
+
+            headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+            return StreamingResponse(drip(), status_code=response.status_code, headers=headers)
+
+        return answer
 
     async def _snapshot(self, request: Request) -> HttpRequest:
         body = await request.body()
@@ -354,6 +405,8 @@ class FakeOAuthServer:
 
     async def _discovery(self, request: Request) -> Response:
         await self._snapshot(request)
+        if self.fail_discovery:
+            return PlainTextResponse("discovery unavailable (simulated by the test)", 503)
         return JSONResponse(
             {
                 "issuer": self.issuer,
@@ -391,4 +444,6 @@ class FakeOAuthServer:
 
     async def _jwks(self, request: Request) -> Response:
         await self._snapshot(request)
+        if self.fail_jwks:
+            return PlainTextResponse("key set unavailable (simulated by the test)", 503)
         return JSONResponse(self.jwks())
