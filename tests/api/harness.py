@@ -111,3 +111,27 @@ async def running_app(
 
 def test_redis_url() -> str | None:
     return os.environ.get("KARPOV_TEST_REDIS_URL") or None
+
+
+async def data_of(
+    api: Api,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    result = await api.gql(query, variables, headers)
+    assert "errors" not in result, result
+    return result["data"]  # type: ignore[no-any-return]
+
+
+async def error_of(
+    api: Api,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The one error of a failed query; its data must be null."""
+    result = await api.gql(query, variables, headers)
+    assert result.get("data") is None, result
+    assert len(result["errors"]) == 1, result
+    return result["errors"][0]  # type: ignore[no-any-return]

@@ -11,7 +11,14 @@ from typing import Any
 import httpx
 
 from tests.api.conftest import BREACHED_PASSWORD
-from tests.api.harness import ADMIN_TOKEN, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, Api
+from tests.api.harness import (
+    ADMIN_TOKEN,
+    OTHER_STRONG_PASSWORD,
+    STRONG_PASSWORD,
+    Api,
+    data_of,
+    error_of,
+)
 
 ADMIN = {"X-Admin-Key": ADMIN_TOKEN}
 USER_FIELDS = "id email status role planId totpEnabled createdAt updatedAt lastLoginAt"
@@ -48,30 +55,6 @@ def decode_id(global_id: str) -> tuple[str, str]:
 
 def instant(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-async def data_of(
-    api: Api,
-    query: str,
-    variables: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    result = await api.gql(query, variables, headers)
-    assert "errors" not in result, result
-    return result["data"]  # type: ignore[no-any-return]
-
-
-async def error_of(
-    api: Api,
-    query: str,
-    variables: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """The one error of a failed query; its data must be null."""
-    result = await api.gql(query, variables, headers)
-    assert result.get("data") is None, result
-    assert len(result["errors"]) == 1, result
-    return result["errors"][0]  # type: ignore[no-any-return]
 
 
 async def register(api: Api, email: str, password: str = STRONG_PASSWORD) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from domain.apikeys.format import KEY_LENGTH, generate_key
 from domain.clock import ManualClock
 from persistence.sql.tables import api_keys
 from tests.api.harness import ADMIN_TOKEN, STRONG_PASSWORD, Api, running_app
+from tests.api.harness import data_of as gql_data
 from tests.fakes.hibp_server import FakeHibpServer
 from tests.support.metered import METERED_ROUTE, MeteredQuery
 
@@ -133,17 +134,6 @@ async def gql_raw(
     """The GraphQL response whatever its status (the edge answers 401/403 itself)."""
     return await api.post("/graphql", {"query": query, "variables": variables or {}},
                           headers=headers)  # fmt: skip
-
-
-async def gql_data(
-    api: Api,
-    query: str,
-    variables: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    result = await api.gql(query, variables, headers)
-    assert "errors" not in result, result
-    return result["data"]  # type: ignore[no-any-return]
 
 
 async def gql_error(
