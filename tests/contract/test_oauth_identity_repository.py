@@ -20,6 +20,7 @@ from domain.oauth.model import OAuthIdentity
 from domain.oauth.service import token_aad
 from persistence.memory.accounts import MemoryUnitOfWorkFactory
 from persistence.sql.accounts import SqlUnitOfWorkFactory
+from tests.contract.users import add_user as add_plain_user
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 PLUS_8 = timezone(timedelta(hours=8))
@@ -38,18 +39,7 @@ def uow(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
 
 async def add_user(uow: UnitOfWorkFactory) -> str:
     user_id = new_id()
-    user = User(
-        id=user_id,
-        email=f"{user_id}@example.com",
-        password_hash=None,
-        status=UserStatus.ACTIVE,
-        role=Role.USER,
-        created_at=T0,
-        updated_at=T0,
-    )
-    async with uow() as unit:
-        await unit.users.add(user)
-        await unit.commit()
+    await add_plain_user(uow, user_id, T0)
     return user_id
 
 
