@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.accounts.model import Role
 from domain.accounts.service import AccountService
+from domain.apikeys.format import looks_like_key
 from domain.apikeys.verifier import VerifiedKey
 from domain.errors import DomainError
 from domain.principal import AuthMethod, Principal, anonymous
@@ -246,7 +247,7 @@ class PrincipalResolver:
         if authorization and authorization[:7].lower() == "bearer ":
             bearer = authorization[7:].strip()
         api_key = _text(found_headers.get(b"x-api-key")) or (
-            bearer if bearer and bearer.startswith("mk_") else None
+            bearer if bearer and looks_like_key(bearer) else None
         )
         admin_key = _text(found_headers.get(b"x-admin-key"))
         if api_key is not None:

@@ -90,7 +90,6 @@ class QuotaService:
         self._gate = gate
         self._plans = plans
         self._clock = clock
-        self._tz = timezone
         self._on_store_error = on_store_error
         self._plan_cache: dict[str, tuple[float, Plan]] = {}
         self._limits_cache: dict[tuple[Caller, Plan | None, tuple[Metered, ...]],
@@ -98,10 +97,6 @@ class QuotaService:
         self._utc_day = _CalendarWindow(UTC, _next_day, "%Y%m%d")
         self._day_window = _CalendarWindow(timezone, _next_day, "%Y%m%d")
         self._month_window = _CalendarWindow(timezone, _next_month, "%Y-%m")
-
-    @property
-    def on_store_error(self) -> OnStoreError:
-        return self._on_store_error
 
     async def plan(self, plan_id: str) -> Plan:
         """The plan (cached briefly: plans change rarely and are read on every metered
@@ -233,9 +228,6 @@ class QuotaService:
 
     def _local_month(self, now: datetime) -> tuple[str, float]:
         return self._month_window.bucket(now)
-
-    def local_date(self, now: datetime) -> datetime:
-        return now.astimezone(self._tz)
 
 
 def _next_day(local: datetime, tz: tzinfo) -> datetime:
