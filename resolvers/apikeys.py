@@ -8,6 +8,7 @@ import strawberry
 
 from domain.apikeys.service import UNSET, KeyChanges, KeySpec
 from domain.principal import AuthMethod
+from domain.quota.access import key_caller
 from domain.quota.plans import Plan
 from domain.quota.service import Caller
 from resolvers.context import Context
@@ -102,11 +103,7 @@ async def api_key_rotate(ctx: Context, input: ApiKeyRotateInput) -> IssuedApiKey
 async def _caller(ctx: Context) -> Caller:
     principal = ctx.principal
     if principal.method is AuthMethod.API_KEY and ctx.api_key is not None:
-        key = ctx.api_key.key
-        return Caller(
-            user_id=key.user_id, plan_id=ctx.api_key.owner_plan_id, key_id=key.id,
-            key_rpm=key.rate_limit_rpm, key_daily=key.rate_limit_daily,
-        )  # fmt: skip
+        return key_caller(ctx.api_key)
     user = await ctx.services.accounts.me(principal)
     return Caller(user_id=user.id, plan_id=user.plan_id)
 

@@ -87,7 +87,9 @@ class ApiKeyVerifier:
         self._digests_of: dict[str, set[bytes]] = {}
         self._epoch = 0
         """Bumped by every invalidation: a lookup that raced one is not cached."""
-        self._usage: dict[str, KeyUsage] = {}
+        # Per key since the last flush: plain counters, because this runs on every request.
+        self._requests: dict[str, int] = {}
+        self._last_used: dict[str, datetime] = {}
 
     async def verify(self, presented: str, client_ip: str | None) -> VerifiedKey:
         text = parse_key(presented)
@@ -148,24 +150,23 @@ class ApiKeyVerifier:
     # -- usage ------------------------------------------------------------------------
 
     def _note_use(self, key_id: str, now: datetime) -> None:
-        seen = self._usage.get(key_id)
-        self._usage[key_id] = KeyUsage(seen.requests + 1 if seen else 1, now)
+        self._requests[key_id] = self._requests.get(key_id, 0) + 1
+        self._last_used[key_id] = now
 
     async def flush_usage(self) -> None:
         """Write the accumulated counts; on failure they are kept for the next flush."""
-        if not self._usage:
+        if not self._requests:
             return
-        batch, self._usage = self._usage, {}
+        requests, last_used = self._requests, self._last_used
+        self._requests, self._last_used = {}, {}
+        batch = {key_id: KeyUsage(n, last_used[key_id]) for key_id, n in requests.items()}
         try:
             await self._store.add_usage(batch)
         except Exception:
             log.exception("could not record API key usage; retrying on the next flush")
-            for key_id, usage in batch.items():
-                later = self._usage.get(key_id)
-                self._usage[key_id] = (
-                    KeyUsage(usage.requests + later.requests, later.last_used_at)
-                    if later else usage
-                )  # fmt: skip
+            for key_id, n in requests.items():
+                self._requests[key_id] = self._requests.get(key_id, 0) + n
+                self._last_used.setdefault(key_id, last_used[key_id])
 
     async def flush_periodically(self, interval: float = 1.0) -> None:
         while True:

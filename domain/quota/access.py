@@ -53,6 +53,15 @@ def scope_for(operation: Operation) -> str | None:
     return None
 
 
+def key_caller(api_key: VerifiedKey) -> Caller:
+    """The allowances an API-key request draws on: the key's own and its owner's plan."""
+    key = api_key.key
+    return Caller(
+        user_id=key.user_id, plan_id=api_key.owner_plan_id, key_id=key.id,
+        key_rpm=key.rate_limit_rpm, key_daily=key.rate_limit_daily,
+    )  # fmt: skip
+
+
 class MissingScope(Forbidden):
     code = "API_KEY_SCOPE_MISSING"
 
@@ -84,12 +93,7 @@ class RequestGate:
                 scope = scope_for(operation)
                 if scope is not None and not scope_allows(api_key.key.scopes, scope):
                     raise MissingScope(scope)
-            key = api_key.key
-            caller = Caller(
-                user_id=key.user_id, plan_id=api_key.owner_plan_id, key_id=key.id,
-                key_rpm=key.rate_limit_rpm, key_daily=key.rate_limit_daily,
-            )  # fmt: skip
-            return await self.quota.admit(caller, metered)
+            return await self.quota.admit(key_caller(api_key), metered)
         if metered and principal.method is AuthMethod.SESSION and principal.user_id:
             plan_id = await self._plan_of_user(principal.user_id)
             return await self.quota.admit(Caller(principal.user_id, plan_id), metered)

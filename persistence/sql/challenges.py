@@ -17,20 +17,14 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.twofactor.model import LoginChallenge
-from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
+from persistence.sql.engine import reader, writer
 from persistence.sql.tables import login_challenges
 
 
 class SqlChallengeStore:
     def __init__(self, engine: AsyncEngine) -> None:
-        self._writer = (
-            engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) if is_sqlite(engine) else engine
-        )
-        self._reader = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if engine.dialect.name == "postgresql"
-            else engine
-        )
+        self._writer = writer(engine)
+        self._reader = reader(engine)
 
     async def add(self, challenge: LoginChallenge) -> None:
         async with self._writer.begin() as conn:

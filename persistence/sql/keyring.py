@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.clock import Clock, SystemClock
 from domain.keyring import WrappedKey
-from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
+from persistence.sql.engine import writer
 from persistence.sql.tables import key_versions
 
 _DUPLICATE_MARKERS = ("pk_key_versions", "key_versions.version")  # PostgreSQL, SQLite wording
@@ -23,9 +23,7 @@ class SqlKeyVersionStore:
 
     def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
         self._engine = engine
-        self._writer = (
-            engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) if is_sqlite(engine) else engine
-        )
+        self._writer = writer(engine)
         self._clock = clock or SystemClock()
 
     async def list_versions(self) -> list[WrappedKey]:

@@ -24,7 +24,8 @@ from domain.keyring_service import StoredSecret
 from domain.oauth.errors import OAuthAlreadyBound, OAuthIdentityNotFound
 from domain.oauth.model import OAuthIdentity, OAuthIntent, OAuthState
 from domain.oauth.service import token_aad
-from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
+from persistence.sql.engine import writer
+from persistence.sql.sealed import replace_sealed
 from persistence.sql.tables import oauth_identities, oauth_states
 from persistence.sql.totp import UnitTransaction
 
@@ -121,12 +122,10 @@ class SqlOAuthIdentityRepository:
         else:
             return False
         conn = await self._tx.for_write()
-        statement = (
-            update(oauth_identities)
-            .where(oauth_identities.c.id == secret.owner, column == secret.blob)
-            .values({column.name: new_blob})
-        )
-        return (await conn.execute(statement)).rowcount > 0
+        return await replace_sealed(
+            conn, oauth_identities, oauth_identities.c.id, secret.owner, column, secret.blob,
+            new_blob,
+        )  # fmt: skip
 
 
 def _mutable_columns(identity: OAuthIdentity) -> dict[str, Any]:
@@ -172,9 +171,7 @@ def _to_identity(row: RowMapping) -> OAuthIdentity:
 
 class SqlOAuthStateStore:
     def __init__(self, engine: AsyncEngine) -> None:
-        self._writer = (
-            engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) if is_sqlite(engine) else engine
-        )
+        self._writer = writer(engine)
 
     async def add(self, state: OAuthState) -> None:
         async with self._writer.begin() as conn:

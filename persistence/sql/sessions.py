@@ -15,17 +15,14 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.accounts.model import Session
+from persistence.sql.engine import reader
 from persistence.sql.tables import sessions
 
 
 class SqlSessionStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._reader = (
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-            if engine.dialect.name == "postgresql"
-            else engine
-        )
+        self._reader = reader(engine)
 
     async def add(self, session: Session) -> None:
         async with self._engine.begin() as conn:

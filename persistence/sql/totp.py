@@ -26,6 +26,7 @@ from domain.clock import Clock
 from domain.keyring_service import StoredSecret
 from domain.twofactor.model import TotpFactor
 from domain.twofactor.service import pending_aad, secret_aad
+from persistence.sql.sealed import replace_sealed
 from persistence.sql.tables import totp_recovery_codes, user_totp, users
 
 SECRET_KIND = "totp"
@@ -184,13 +185,9 @@ class SqlTotpRepository:
         else:
             return False
         conn = await self._tx.for_write()
-        statement = (
-            update(user_totp)
-            .where(user_totp.c.user_id == secret.owner, column == secret.blob)
-            .values({column.name: new_blob})
+        return await replace_sealed(
+            conn, user_totp, user_totp.c.user_id, secret.owner, column, secret.blob, new_blob
         )
-        result = await conn.execute(statement)
-        return result.rowcount > 0
 
     async def _set_user_flag(
         self, user_id: str, *, enabled: bool, now: datetime

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.dml import Insert
 
 from domain.usage.model import DailyUsage, RecentUsage, UsageEvent, UsageStatus, UsageTotals
-from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
+from persistence.sql.engine import is_sqlite, reader, writer
 from persistence.sql.tables import usage_daily, usage_events, usage_monthly
 
 _COUNTERS = ("count", "units", "errors")
@@ -46,15 +46,9 @@ PRUNE_BATCH = 10_000
 
 class SqlUsageStore:
     def __init__(self, engine: AsyncEngine, *, prune_batch: int = PRUNE_BATCH) -> None:
-        sqlite_db = is_sqlite(engine)
-        self._writer = (
-            engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) if sqlite_db else engine
-        )
-        # Reads are single statements: autocommit saves PostgreSQL the BEGIN/COMMIT trips.
-        self._reader = (
-            engine if sqlite_db else engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
-        self._postgres = not sqlite_db
+        self._writer = writer(engine)
+        self._reader = reader(engine)
+        self._postgres = not is_sqlite(engine)
         self._insert_events = (
             _insert(engine, usage_events)
             .on_conflict_do_nothing(index_elements=["id"])
