@@ -1,0 +1,10 @@
+"""Errors of the billing context."""
+
+from __future__ import annotations
+
+from domain.errors import UpstreamFailed
+
+
+class PaymentProviderFailed(UpstreamFailed):
+    code = "PAYMENT_PROVIDER_FAILED"
+    default_message = "the payment provider failed, try again later"
