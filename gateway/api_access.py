@@ -29,8 +29,8 @@ from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, InvalidateHereFirst
 from domain.clock import Clock
 from domain.quota.access import RequestGate
-from domain.quota.gate import QuotaGate
 from domain.quota.plans import FALLBACK_PLAN_ID
+from domain.quota.ports import QuotaGate
 from domain.quota.service import QuotaService
 from domain.security.audit import AuditLog
 from domain.usage.service import UsageRecorder, UsageReports

@@ -17,7 +17,7 @@ from domain.accounts.email_policy import ActivationMode, EmailFlowsPolicy, Verif
 from domain.accounts.password_reset import PasswordReset
 from domain.accounts.passwords import Argon2PasswordHasher
 from domain.accounts.policy import AccountPolicy
-from domain.accounts.ports import PasswordHasher, SessionStore
+from domain.accounts.ports import EmailCodeStore, PasswordHasher, SessionStore
 from domain.accounts.service import (
     AccountService,
     EmailFlows,
@@ -25,7 +25,6 @@ from domain.accounts.service import (
     RegistrationRules,
 )
 from domain.accounts.sessions import SessionIssuer
-from domain.accounts.tokens import EmailCodeStore
 from domain.apikeys.verifier import ApiKeyVerifier
 from domain.clock import Clock, SystemClock
 from domain.keyring import KeyEncryptionKey, derive_key
@@ -36,7 +35,7 @@ from domain.oauth.rotation import OAuthTokenHolder
 from domain.oauth.service import OAuthService
 from domain.runtime import AccountActivationConfig, EmailVerificationConfig, RuntimeConfig
 from domain.security.audit import AuditLog
-from domain.security.throttle import ThrottleStore
+from domain.security.ports import ThrottleStore
 from domain.twofactor.codes import RecoveryCodeHasher
 from domain.twofactor.ports import ChallengeStore
 from domain.twofactor.rotation import TotpSecretHolder

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from domain.accounts.admin import parse_role, parse_status
-from domain.accounts.model import Page, UserFilter
 from domain.accounts.model import User as DomainUser
+from domain.accounts.model import UserFilter
+from domain.paging import Page
 from resolvers.context import Context
 from schema.accounts import (
     AdminUserFilter,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.accounts.model import Page
 from domain.errors import InvalidInput
-from domain.security.audit import AuditAction, AuditFilter
-from domain.security.audit import AuditEvent as DomainAuditEvent
+from domain.paging import Page
+from domain.security.model import AuditAction, AuditFilter
+from domain.security.model import AuditEvent as DomainAuditEvent
 from resolvers.context import Context
 from schema.accounts import User
 from schema.scalars import from_global_id

@@ -7,7 +7,7 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
-from domain.security import audit
+from domain.security import model as audit
 from schema.accounts import PageInfo, User
 from schema.errors import UserError
 from schema.scalars import to_global_id

@@ -6,24 +6,21 @@ import logging
 import math
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from domain.accounts.auth_cache import AuthenticationCache
-from domain.accounts.email_policy import (
-    EmailFlowsPolicy,
-    EmailNotConfigured,
-    RegisterIpLimit,
-    VerificationMode,
-)
+from domain.accounts.email_policy import EmailFlowsPolicy, VerificationMode
 from domain.accounts.emails import normalize_email
 from domain.accounts.errors import (
     AccountLocked,
     AccountNotActivated,
     BreachCheckUnavailable,
+    EmailNotConfigured,
     EmailTaken,
     InvalidCredentials,
     PasswordAlreadySet,
     PwnedPassword,
+    RegisterIpLimit,
     SessionNotFound,
     UserNotFound,
     WeakPassword,
@@ -41,6 +38,7 @@ from domain.accounts.policy import AccountPolicy, BreachCheckMode
 from domain.accounts.ports import (
     BreachedPasswordChecker,
     PasswordHasher,
+    SecondFactor,
     SessionStore,
     UnitOfWorkFactory,
 )
@@ -49,14 +47,10 @@ from domain.clock import Clock
 from domain.errors import InvalidInput, RateLimited, ServiceUnavailable, Unauthenticated
 from domain.ids import new_id, token_hash
 from domain.principal import AuthMethod, Principal
-from domain.security.audit import AuditAction, AuditLog, DiscardingAuditStore
-from domain.security.throttle import (
-    BackoffRule,
-    ThrottleStore,
-    UnlimitedThrottle,
-    WindowRule,
-    enforce_windows,
-)
+from domain.security.audit import AuditLog, DiscardingAuditStore
+from domain.security.model import AuditAction, BackoffRule, WindowRule
+from domain.security.ports import ThrottleStore
+from domain.security.throttle import UnlimitedThrottle, enforce_windows
 
 if TYPE_CHECKING:
     from domain.accounts.activation import Activation
@@ -96,24 +90,6 @@ class EmailFlows:
     policy: EmailFlowsPolicy
     codes: EmailCodes | None = None
     activation: Activation | None = None
-
-
-class SecondFactor(Protocol):
-    """What sign-in needs from two-factor authentication (domain/twofactor)."""
-
-    async def verify(
-        self,
-        user: User,
-        code: str,
-        *,
-        allow_recovery: bool = True,
-        client_ip: str | None = None,
-        user_agent: str | None = None,
-    ) -> None: ...
-
-    async def open_challenge(
-        self, user: User, *, client_ip: str | None, user_agent: str | None
-    ) -> str: ...
 
 
 class RegistrationRules:

@@ -8,7 +8,8 @@ from domain.accounts.policy import AccountPolicy
 from domain.accounts.ports import SessionStore, UnitOfWorkFactory
 from domain.clock import Clock
 from domain.ids import new_id, new_token, token_hash
-from domain.security.audit import AuditAction, AuditLog
+from domain.security.audit import AuditLog
+from domain.security.model import AuditAction
 
 
 class SessionIssuer:

@@ -3,10 +3,11 @@ suite (tests/contract) run against every implementation."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Protocol
 
+from domain.accounts.model import User
 from domain.apikeys.model import ApiKey, KeyUsage
 
 
@@ -33,6 +34,11 @@ class ApiKeyStore(Protocol):
 
     async def count_for_user(self, user_id: str) -> int:
         """Keys of the user that are not revoked (for the per-user cap)."""
+
+
+OwnerLookup = Callable[[str], Awaitable[User | None]]
+"""The owner of a key by user id (the composition root backs it with the sessions' 1 s
+authentication cache, so locking a user stops their keys as quickly as their sessions)."""
 
 
 INVALIDATE_ALL = "*"

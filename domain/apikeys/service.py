@@ -21,7 +21,8 @@ from domain.clock import Clock
 from domain.errors import Conflict, InvalidInput, Unauthenticated
 from domain.ids import new_id
 from domain.principal import AuthMethod, Principal
-from domain.security.audit import AuditAction, AuditLog
+from domain.security.audit import AuditLog
+from domain.security.model import AuditAction
 
 MAX_KEYS_PER_USER = 50
 MAX_NAME = 100

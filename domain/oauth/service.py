@@ -42,12 +42,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from domain.accounts.email_policy import EmailDomainNotAllowed, EmailFlowsPolicy, RegisterIpLimit
+from domain.accounts.email_policy import EmailFlowsPolicy
 from domain.accounts.emails import normalize_email
-from domain.accounts.errors import EmailTaken, UserNotFound
+from domain.accounts.errors import EmailDomainNotAllowed, EmailTaken, RegisterIpLimit, UserNotFound
 from domain.accounts.model import Role, User, UserStatus
-from domain.accounts.ports import UnitOfWorkFactory
-from domain.accounts.service import RegistrationRules, SecondFactor
+from domain.accounts.ports import SecondFactor
+from domain.accounts.service import RegistrationRules
 from domain.accounts.sessions import SessionIssuer
 from domain.clock import Clock
 from domain.errors import (
@@ -79,11 +79,13 @@ from domain.oauth.model import (
     ProviderTokens,
     StartedFlow,
 )
-from domain.oauth.ports import OAuthProvider, OAuthStateStore
+from domain.oauth.ports import OAuthProvider, OAuthStateStore, UnitOfWorkFactory
 from domain.oauth.redirects import RedirectTargets
 from domain.principal import AuthMethod, Principal
-from domain.security.audit import AuditAction, AuditLog, DiscardingAuditStore
-from domain.security.throttle import ThrottleStore, UnlimitedThrottle, WindowRule, enforce_windows
+from domain.security.audit import AuditLog, DiscardingAuditStore
+from domain.security.model import AuditAction, WindowRule
+from domain.security.ports import ThrottleStore
+from domain.security.throttle import UnlimitedThrottle, enforce_windows
 
 log = logging.getLogger("karpov.oauth")
 

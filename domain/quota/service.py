@@ -28,13 +28,13 @@ from domain.quota.gate import (
     Limit,
     LimitKind,
     LimitState,
-    QuotaGate,
     QuotaStoreUnavailable,
     RateLimit,
     Reservation,
 )
 from domain.quota.metering import Metered
-from domain.quota.plans import FALLBACK_PLAN_ID, Plan, PlanCatalog
+from domain.quota.plans import FALLBACK_PLAN_ID, Plan
+from domain.quota.ports import PlanCatalog, QuotaGate
 
 log = logging.getLogger("karpov.quota")
 

@@ -10,14 +10,15 @@ from datetime import timedelta
 from domain.accounts.auth_cache import AuthenticationCache
 from domain.accounts.errors import AccountLocked, UserNotFound
 from domain.accounts.model import IssuedSession, User
-from domain.accounts.ports import SessionStore, UnitOfWorkFactory
+from domain.accounts.ports import SessionStore
 from domain.accounts.sessions import SessionIssuer
 from domain.clock import Clock
 from domain.errors import InvalidInput, RateLimited, Unauthenticated
 from domain.ids import new_token, token_hash
 from domain.keyring_service import KeyRingProvider
 from domain.principal import AuthMethod, Principal
-from domain.security.audit import AuditAction, AuditLog, DiscardingAuditStore
+from domain.security.audit import AuditLog, DiscardingAuditStore
+from domain.security.model import AuditAction
 from domain.twofactor import codes
 from domain.twofactor.errors import (
     TotpAlreadyEnabled,
@@ -27,7 +28,7 @@ from domain.twofactor.errors import (
     TotpNotEnabled,
 )
 from domain.twofactor.model import Enrolment, LoginChallenge, TotpFactor, TotpStatus
-from domain.twofactor.ports import ChallengeStore, QrCodeRenderer
+from domain.twofactor.ports import ChallengeStore, QrCodeRenderer, UnitOfWorkFactory
 
 log = logging.getLogger("karpov.twofactor")
 

@@ -14,12 +14,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from domain.accounts.email_policy import RegisterIpLimit
-from domain.accounts.errors import EmailTaken, UserNotFound
-from domain.accounts.model import Page, Role, Session, User, UserFilter, UserStatus
-from domain.accounts.ports import UnitOfWork, UserRepository
+from domain.accounts.errors import EmailTaken, RegisterIpLimit, UserNotFound
+from domain.accounts.model import Role, Session, User, UserFilter, UserStatus
+from domain.accounts.ports import UserRepository
 from domain.clock import Clock, SystemClock
 from domain.oauth.ports import OAuthIdentityRepository
+from domain.paging import Page
 from domain.twofactor.ports import TotpRepository
 from persistence.memory.oauth import IdentityStage, IdentityTables, MemoryOAuthIdentityRepository
 from persistence.memory.twofactor import MemoryTotpRepository, TotpStage, TotpTables
@@ -35,11 +35,11 @@ class MemoryUnitOfWorkFactory:
         self._clock = clock or SystemClock()
         self._lock = asyncio.Lock()
 
-    def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]:
+    def __call__(self) -> AbstractAsyncContextManager[MemoryUnitOfWork]:
         return self._unit_of_work()
 
     @asynccontextmanager
-    async def _unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+    async def _unit_of_work(self) -> AsyncIterator[MemoryUnitOfWork]:
         async with self._lock:
             yield MemoryUnitOfWork(self._users, self._totp, self._clock, self._identities)
 

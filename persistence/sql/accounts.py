@@ -21,12 +21,12 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from domain.accounts.email_policy import RegisterIpLimit
-from domain.accounts.errors import EmailTaken, UserNotFound
-from domain.accounts.model import Page, Role, User, UserFilter, UserStatus
-from domain.accounts.ports import UnitOfWork, UserRepository
+from domain.accounts.errors import EmailTaken, RegisterIpLimit, UserNotFound
+from domain.accounts.model import Role, User, UserFilter, UserStatus
+from domain.accounts.ports import UserRepository
 from domain.clock import Clock, SystemClock
 from domain.oauth.ports import OAuthIdentityRepository
+from domain.paging import Page
 from domain.twofactor.ports import TotpRepository
 from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
 from persistence.sql.oauth import SqlOAuthIdentityRepository
@@ -52,11 +52,11 @@ class SqlUnitOfWorkFactory:
         )
         self._clock = clock or SystemClock()
 
-    def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]:
+    def __call__(self) -> AbstractAsyncContextManager[SqlUnitOfWork]:
         return self._unit_of_work()
 
     @asynccontextmanager
-    async def _unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+    async def _unit_of_work(self) -> AsyncIterator[SqlUnitOfWork]:
         # Closing the connection rolls back whatever was not committed, also when the
         # block raised or was cancelled.
         async with self._engine.connect() as conn:

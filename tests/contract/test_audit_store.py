@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.accounts.model import Role, User, UserStatus
 from domain.ids import new_id
-from domain.security.audit import AuditAction, AuditEvent, AuditFilter, AuditStore
+from domain.security.model import AuditAction, AuditEvent, AuditFilter
+from domain.security.ports import AuditStore
 from persistence.memory.security import MemoryAuditStore
 from persistence.sql.accounts import SqlUnitOfWorkFactory
 from persistence.sql.security import SqlAuditStore

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.accounts.tokens import CodeCheck, EmailCodeStore, StoredEmailCode
+from domain.accounts.model import CodeCheck, StoredEmailCode
+from domain.accounts.ports import EmailCodeStore
 from domain.ids import new_token, token_hash
 from persistence.memory.security import MemoryEmailCodeStore
 from persistence.redis.email_codes import RedisEmailCodeStore

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.accounts.tokens import OneTimeToken, OneTimeTokenStore, TokenPurpose
+from domain.accounts.model import OneTimeToken, TokenPurpose
+from domain.accounts.ports import OneTimeTokenStore
 from domain.ids import new_token, token_hash
 from persistence.memory.security import MemoryOneTimeTokenStore
 from persistence.sql.security import SqlOneTimeTokenStore

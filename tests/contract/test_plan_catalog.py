@@ -16,7 +16,8 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.quota.plans import DEFAULT_PLANS, FALLBACK_PLAN_ID, Plan, PlanCatalog
+from domain.quota.plans import DEFAULT_PLANS, FALLBACK_PLAN_ID, Plan
+from domain.quota.ports import PlanCatalog
 from persistence.memory.apikeys import MemoryPlanCatalog
 from persistence.sql.apikeys import SqlPlanCatalog
 from persistence.sql.tables import plans

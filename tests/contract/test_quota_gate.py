@@ -18,11 +18,11 @@ from domain.quota.gate import (
     Decision,
     Limit,
     LimitKind,
-    QuotaGate,
     QuotaStoreUnavailable,
     RateLimit,
     Reservation,
 )
+from domain.quota.ports import QuotaGate
 from persistence.memory.quota import MemoryQuotaGate
 from persistence.redis import quota as quota_module
 from persistence.redis.quota import RedisQuotaGate

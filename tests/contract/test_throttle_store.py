@@ -7,7 +7,8 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
-from domain.security.throttle import BackoffRule, ThrottleStore, WindowRule
+from domain.security.model import BackoffRule, WindowRule
+from domain.security.ports import ThrottleStore
 from persistence.memory.security import MemoryThrottleStore
 from persistence.redis.throttle import RedisThrottleStore
 

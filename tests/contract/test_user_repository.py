@@ -8,8 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.accounts.email_policy import RegisterIpLimit
-from domain.accounts.errors import EmailTaken, UserNotFound
+from domain.accounts.errors import EmailTaken, RegisterIpLimit, UserNotFound
 from domain.accounts.model import Role, User, UserFilter, UserStatus
 from domain.accounts.ports import UnitOfWorkFactory
 from domain.ids import new_id

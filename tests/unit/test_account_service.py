@@ -13,12 +13,7 @@ from datetime import timedelta
 
 import pytest
 
-from domain.accounts.admin import (
-    DEFAULT_PAGE_SIZE,
-    AdminUserService,
-    parse_role,
-    parse_status,
-)
+from domain.accounts.admin import AdminUserService, parse_role, parse_status
 from domain.accounts.errors import (
     AccountLocked,
     AccountNotActivated,
@@ -39,6 +34,7 @@ from domain.accounts.service import AccountService, PasswordRules
 from domain.clock import ManualClock
 from domain.errors import DomainError, InvalidInput, Unauthenticated
 from domain.ids import new_id, token_hash
+from domain.paging import DEFAULT_PAGE_SIZE
 from domain.principal import AuthMethod, Principal, anonymous
 from persistence.memory.accounts import MemorySessionStore, MemoryUnitOfWorkFactory
 
