@@ -28,11 +28,14 @@ class PwnedPassword(InvalidInput):
 class BreachCheckUnavailable(DomainError):
     code = "BREACH_CHECK_UNAVAILABLE"
     default_message = "the password breach check is unavailable, try again later"
+    http_status = 503
 
 
 class AccountNotActivated(DomainError):
     code = "ACCOUNT_NOT_ACTIVATED"
     default_message = "account is not activated yet"
+    http_status = 412
+    failed_precondition = True
 
 
 class AccountLocked(Forbidden):
@@ -48,6 +51,7 @@ class InsufficientRole(Forbidden):
 class LastSuperadmin(Conflict):
     code = "LAST_SUPERADMIN"
     default_message = "the last active superadmin cannot be demoted or locked"
+    failed_precondition = True
 
 
 class UserNotFound(NotFound):
@@ -68,6 +72,7 @@ class PasswordAlreadySet(Conflict):
 class EmailDomainNotAllowed(InvalidInput):
     code = "EMAIL_DOMAIN_NOT_ALLOWED"
     default_message = "registration with this e-mail domain is not allowed"
+    failed_precondition = True
 
 
 class RegisterIpLimit(Forbidden):
@@ -78,6 +83,7 @@ class RegisterIpLimit(Forbidden):
 class EmailNotConfigured(DomainError):
     code = "EMAIL_NOT_CONFIGURED"
     default_message = "e-mail is not configured on this server"
+    http_status = 501
 
 
 class EmailCodeRequired(InvalidInput):
@@ -98,6 +104,8 @@ class ActivationTokenInvalid(NotFound):
 class ActivationTokenExpired(DomainError):
     code = "ACTIVATION_TOKEN_EXPIRED"
     default_message = "activation link has expired; ask for a new one"
+    http_status = 410
+    failed_precondition = True
 
 
 class ActivationTokenUsed(Conflict):

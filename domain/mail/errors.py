@@ -8,3 +8,4 @@ from domain.errors import DomainError
 class MailDeliveryFailed(DomainError):
     code = "MAIL_DELIVERY_FAILED"
     default_message = "the e-mail could not be sent, try again later"
+    http_status = 502
