@@ -21,10 +21,9 @@ from domain.errors import InvalidInput, Unauthenticated
 from domain.ids import new_id
 from domain.paging import MAX_OFFSET, Page, page_size
 from domain.principal import Principal
-from domain.security.audit import AuditLog, DiscardingAuditStore
+from domain.security.audit import AuditLog
 from domain.security.model import AuditAction, AuditEvent, AuditFilter
 from domain.security.ports import ThrottleStore
-from domain.security.throttle import UnlimitedThrottle
 
 log = logging.getLogger("karpov.accounts.admin")
 
@@ -65,9 +64,9 @@ class AdminUserService:
         hasher: PasswordHasher,
         password_rules: PasswordRules,
         clock: Clock,
-        cache: AuthenticationCache | None = None,
-        throttle: ThrottleStore | None = None,
-        audit: AuditLog | None = None,
+        cache: AuthenticationCache,
+        throttle: ThrottleStore,
+        audit: AuditLog,
     ) -> None:
         self._uow = uow
         self._sessions = sessions
@@ -75,8 +74,8 @@ class AdminUserService:
         self._rules = password_rules
         self._clock = clock
         self._cache = cache
-        self._throttle: ThrottleStore = throttle or UnlimitedThrottle()
-        self._audit = audit or AuditLog(DiscardingAuditStore(), clock)
+        self._throttle = throttle
+        self._audit = audit
 
     async def list_users(
         self, principal: Principal, flt: UserFilter, *, limit: int, offset: int
@@ -202,8 +201,7 @@ class AdminUserService:
         return BootstrapResult(user=user, created=True, password=password)
 
     def _forget(self, user_id: str) -> None:
-        if self._cache is not None:
-            self._cache.forget_user(user_id)
+        self._cache.forget_user(user_id)
 
     @staticmethod
     def _require_admin(principal: Principal) -> None:

@@ -42,7 +42,7 @@ class PasswordReset:
         policy: EmailFlowsPolicy,
         clock: Clock,
         audit: AuditLog,
-        cache: AuthenticationCache | None = None,
+        cache: AuthenticationCache,
     ) -> None:
         self._uow = uow
         self._tokens = tokens
@@ -133,8 +133,7 @@ class PasswordReset:
                 changes["status"] = UserStatus.ACTIVE  # the link proves the address
             await uow.users.update(user.with_changes(**changes))
             await uow.commit()
-        if self._cache is not None:
-            self._cache.forget_user(user.id)
+        self._cache.forget_user(user.id)
         await self._sessions.delete_for_user(user.id)
         await self._audit.record(
             AuditAction.PASSWORD_RESET,

@@ -59,13 +59,3 @@ class AuditLog:
 
     async def list(self, flt: AuditFilter, *, limit: int, offset: int) -> Page[AuditEvent]:
         return await self._store.list(flt, limit=limit, offset=offset)
-
-
-class DiscardingAuditStore:
-    """Keeps nothing: for services built without an audit store (unit tests)."""
-
-    async def append(self, event: AuditEvent) -> None:
-        return None
-
-    async def list(self, flt: AuditFilter, *, limit: int, offset: int) -> Page[AuditEvent]:
-        return Page(items=[], total=0, limit=limit, offset=offset)

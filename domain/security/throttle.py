@@ -13,26 +13,6 @@ from domain.security.model import BackoffRule, WindowRule
 from domain.security.ports import ThrottleStore
 
 
-class UnlimitedThrottle:
-    """Allows everything. Only for services built without a store (unit tests of other
-    rules); the composition root always passes a real one."""
-
-    async def acquire(self, rules: list[BackoffRule], now: float) -> float:
-        return 0.0
-
-    async def reset(self, key: str) -> None:
-        return None
-
-    async def refund(self, key: str) -> None:
-        return None
-
-    async def attempts(self, key: str) -> int:
-        return 0
-
-    async def hit(self, rules: list[WindowRule], now: float) -> float:
-        return 0.0
-
-
 async def enforce_windows(
     store: ThrottleStore, rules: list[WindowRule], now: float, message: str | None = None
 ) -> None:

@@ -17,7 +17,7 @@ from domain.errors import InvalidInput, RateLimited, Unauthenticated
 from domain.ids import new_token, token_hash
 from domain.keyring_service import KeyRingProvider
 from domain.principal import AuthMethod, Principal
-from domain.security.audit import AuditLog, DiscardingAuditStore
+from domain.security.audit import AuditLog
 from domain.security.model import AuditAction
 from domain.twofactor import codes
 from domain.twofactor.errors import (
@@ -67,8 +67,8 @@ class TwoFactorService:
         recovery_hasher: codes.RecoveryCodeHasher,
         qr: QrCodeRenderer,
         clock: Clock,
-        cache: AuthenticationCache | None = None,
-        audit: AuditLog | None = None,
+        cache: AuthenticationCache,
+        audit: AuditLog,
     ) -> None:
         self._uow = uow
         self._challenges = challenges
@@ -79,7 +79,7 @@ class TwoFactorService:
         self._qr = qr
         self._clock = clock
         self._cache = cache
-        self._audit = audit or AuditLog(DiscardingAuditStore(), clock)
+        self._audit = audit
 
     # -- enrolment ----------------------------------------------------------------------
 
@@ -301,8 +301,7 @@ class TwoFactorService:
 
     async def _end_other_sessions(self, principal: Principal, user_id: str) -> None:
         """A change of the second factor ends every other session of the user."""
-        if self._cache is not None:
-            self._cache.forget_user(user_id)
+        self._cache.forget_user(user_id)
         await self._sessions.delete_for_user(user_id, except_id=principal.session_id)
 
     def _hash_codes(self, user_id: str, plain: list[str]) -> list[str]:

@@ -30,13 +30,15 @@ from domain.accounts.errors import (
 from domain.accounts.model import Role, User, UserFilter, UserStatus
 from domain.accounts.passwords import MAX_PASSWORD_LENGTH, Argon2PasswordHasher
 from domain.accounts.policy import AccountPolicy, BreachCheckMode
+from domain.accounts.ports import SessionStore, UnitOfWorkFactory
 from domain.accounts.service import AccountService, PasswordRules
 from domain.clock import ManualClock
 from domain.errors import DomainError, InvalidInput, Unauthenticated
 from domain.ids import new_id, token_hash
 from domain.paging import DEFAULT_PAGE_SIZE
 from domain.principal import AuthMethod, Principal, anonymous
-from persistence.memory.accounts import MemorySessionStore, MemoryUnitOfWorkFactory
+from gateway.bootstrap import account_policy
+from tests.support.services import build, offline, unit_settings
 
 STRONG = "Correct-Horse-42-Battery"
 OTHER_STRONG = "Another#Strong#Pass99"
@@ -64,8 +66,8 @@ class FakeBreaches:
 @dataclass
 class World:
     clock: ManualClock
-    uow: MemoryUnitOfWorkFactory
-    sessions: MemorySessionStore
+    uow: UnitOfWorkFactory
+    sessions: SessionStore
     breaches: FakeBreaches
     policy: AccountPolicy
     accounts: AccountService
@@ -73,22 +75,15 @@ class World:
 
 
 def make_world(
-    *, breach_check: BreachCheckMode = BreachCheckMode.FAIL_OPEN, **policy: object
+    *, breach_check: BreachCheckMode = BreachCheckMode.FAIL_OPEN, **settings: object
 ) -> World:
     clock = ManualClock()
-    uow = MemoryUnitOfWorkFactory()
-    sessions = MemorySessionStore()
     breaches = FakeBreaches({PWNED: 1234})
-    account_policy = AccountPolicy(breach_check=breach_check, **policy)  # type: ignore[arg-type]
-    rules = PasswordRules(account_policy, breaches)
-    accounts = AccountService(
-        uow=uow, sessions=sessions, hasher=HASHER, password_rules=rules, clock=clock,
-        policy=account_policy,
-    )  # fmt: skip
-    admin = AdminUserService(
-        uow=uow, sessions=sessions, hasher=HASHER, password_rules=rules, clock=clock
-    )
-    return World(clock, uow, sessions, breaches, account_policy, accounts, admin)
+    config = unit_settings(hibp_mode=breach_check, **settings)
+    built = build(clock, settings=config, outbound=offline(hasher=HASHER, breaches=breaches))
+    a, s = built.adapters, built.services
+    return World(clock, a.uow, a.sessions, breaches, account_policy(config), s.accounts,
+                 s.admin_users)  # fmt: skip
 
 
 @pytest.fixture
@@ -372,7 +367,7 @@ async def test_a_session_expires_after_its_ttl_and_is_then_deleted() -> None:
 
 
 async def test_last_seen_is_written_at_most_once_per_touch_interval() -> None:
-    world = make_world(session_touch_interval=timedelta(seconds=60))
+    world = make_world()  # the policy's touch interval: 60 s
     await make_user(world, "alice@example.com")
     token, _ = await sign_in(world, "alice@example.com")
     signed_in_at = world.clock.now()
