@@ -32,6 +32,7 @@ from domain.accounts.ports import (
     PasswordHasher,
     SessionStore,
 )
+from domain.apikeys import ports as apikeys
 from domain.apikeys.ports import ApiKeyStore, KeyInvalidations
 from domain.clock import Clock
 from domain.keyring_service import KeyVersionStore
@@ -49,7 +50,7 @@ from integrations.mailer import LogMailer, SmtpMailer
 from integrations.oauth.linuxdo import LinuxDoConfig, LinuxDoProvider
 from integrations.oauth.oidc import OidcConfig, OidcProvider
 from integrations.qr import SegnoQrRenderer
-from persistence.memory.accounts import MemorySessionStore, MemoryUnitOfWorkFactory
+from persistence.memory.accounts import MemorySessionStore
 from persistence.memory.apikeys import MemoryApiKeyStore, MemoryPlanCatalog
 from persistence.memory.key_invalidations import MemoryKeyInvalidations
 from persistence.memory.oauth import MemoryOAuthStateStore
@@ -61,6 +62,7 @@ from persistence.memory.security import (
     MemoryThrottleStore,
 )
 from persistence.memory.twofactor import MemoryChallengeStore, MemoryKeyVersionStore
+from persistence.memory.uow import MemoryUnitOfWorkFactory
 from persistence.memory.usage import MemoryUsageStore
 from persistence.redis.challenges import RedisChallengeStore
 from persistence.redis.email_codes import RedisEmailCodeStore
@@ -69,19 +71,21 @@ from persistence.redis.oauth import RedisOAuthStateStore
 from persistence.redis.quota import RedisQuotaGate
 from persistence.redis.sessions import RedisSessionStore
 from persistence.redis.throttle import RedisThrottleStore
-from persistence.sql.accounts import SqlUnitOfWorkFactory
 from persistence.sql.apikeys import SqlApiKeyStore, SqlPlanCatalog
 from persistence.sql.challenges import SqlChallengeStore
 from persistence.sql.keyring import SqlKeyVersionStore
 from persistence.sql.oauth import SqlOAuthStateStore
 from persistence.sql.security import SqlAuditStore, SqlEmailCodeStore, SqlOneTimeTokenStore
 from persistence.sql.sessions import SqlSessionStore
+from persistence.sql.uow import SqlUnitOfWorkFactory
 from persistence.sql.usage import SqlUsageStore
 
 REDIS_PREFIX = "karpov:"
 
 
-class UnitOfWork(accounts.UnitOfWork, twofactor.UnitOfWork, oauth.UnitOfWork, Protocol):
+class UnitOfWork(
+    accounts.UnitOfWork, twofactor.UnitOfWork, oauth.UnitOfWork, apikeys.UnitOfWork, Protocol
+):
     """Every context's repositories: what the one unit of work of a backend carries."""
 
 
@@ -191,8 +195,9 @@ class Adapters:
     @classmethod
     def memory(cls, clock: Clock, *, outbound: Outbound) -> Adapters:
         """Everything in this process: no database, no Redis, no network."""
+        uow = MemoryUnitOfWorkFactory(clock)
         return cls(
-            uow=MemoryUnitOfWorkFactory(clock),
+            uow=uow,
             sessions=MemorySessionStore(),
             throttle=MemoryThrottleStore(),
             audit=MemoryAuditStore(),
@@ -201,7 +206,7 @@ class Adapters:
             challenges=MemoryChallengeStore(),
             oauth_states=MemoryOAuthStateStore(),
             key_versions=MemoryKeyVersionStore(),
-            api_keys=MemoryApiKeyStore(),
+            api_keys=MemoryApiKeyStore(uow.api_key_tables),
             key_invalidations=MemoryKeyInvalidations(),
             quota_gate=MemoryQuotaGate(),
             plans=MemoryPlanCatalog(),

@@ -105,7 +105,7 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
     )  # fmt: skip
     recorder = UsageRecorder(a.usage, clock, timezone=timezone)
     api_keys = ApiKeyService(
-        store=a.api_keys, hasher=hasher, clock=clock, audit=audit,
+        uow=a.uow, hasher=hasher, clock=clock, audit=audit,
         invalidations=InvalidateHereFirst(verifier, a.key_invalidations),
     )  # fmt: skip
     admin_users = AdminUserService(

@@ -2,20 +2,24 @@
 
 Keys are managed by a signed-in person: an API-key caller may read its owner's keys but
 not create, change or rotate them (a leaked, narrowly scoped key must not be able to mint
-a wider one). Every change is published so that every process drops its cached
-verification at once, and audited.
+a wider one). Every change runs in one unit of work under the lock it needs (the owner's
+row for the per-user cap, the key's row for a change), is published so that every process
+drops its cached verification at once, and is audited.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from domain.accounts.errors import UserNotFound
 from domain.apikeys.allowlist import normalise_allowlist
 from domain.apikeys.errors import ApiKeyNotFound
 from domain.apikeys.format import KeyHasher, display_prefix, generate_key, last4
 from domain.apikeys.model import ApiKey, ApiKeyStatus
-from domain.apikeys.ports import ApiKeyStore, KeyInvalidations
+from domain.apikeys.ports import KeyInvalidations, UnitOfWork, UnitOfWorkFactory
 from domain.apikeys.scopes import normalise_scopes
 from domain.clock import Clock
 from domain.errors import Conflict, InvalidInput, Unauthenticated
@@ -75,14 +79,14 @@ class ApiKeyService:
     def __init__(
         self,
         *,
-        store: ApiKeyStore,
+        uow: UnitOfWorkFactory,
         hasher: KeyHasher,
         invalidations: KeyInvalidations,
         clock: Clock,
         audit: AuditLog,
         max_keys_per_user: int = MAX_KEYS_PER_USER,
     ) -> None:
-        self._store = store
+        self._uow = uow
         self._hasher = hasher
         self._invalidations = invalidations
         self._clock = clock
@@ -99,8 +103,6 @@ class ApiKeyService:
         rpm = _limit("rateLimitRpm", spec.rate_limit_rpm, MAX_RPM)
         daily = _limit("rateLimitDaily", spec.rate_limit_daily, MAX_DAILY)
         _future("expiresAt", spec.expires_at, now)
-        if await self._store.count_for_user(user_id) >= self._max_keys:
-            raise Conflict(f"at most {self._max_keys} API keys per user; revoke one first")
         plaintext = generate_key()
         key = ApiKey(
             id=new_id(), user_id=user_id, key_hash=self._hasher.hash(plaintext),
@@ -109,64 +111,77 @@ class ApiKeyService:
             rate_limit_rpm=rpm, rate_limit_daily=daily, enabled=True, created_at=now,
             updated_at=now, expires_at=spec.expires_at,
         )  # fmt: skip
-        await self._store.add(key)
+        async with self._uow() as uow:
+            # The owner's row lock serialises the user's creates: each count sees the keys
+            # every earlier create committed, so concurrent creates cannot pass the cap.
+            if await uow.users.get_for_update(user_id) is None:
+                raise UserNotFound()
+            if await uow.api_keys.count_for_user(user_id) >= self._max_keys:
+                raise Conflict(f"at most {self._max_keys} API keys per user; revoke one first")
+            await uow.api_keys.add(key)
+            await uow.commit()
         await self._audit.record(
             AuditAction.API_KEY_CREATED, principal, subject_user_id=user_id, key_id=key.id
         )
         return IssuedKey(key, plaintext)
 
     async def list(self, principal: Principal) -> list[ApiKey]:
-        return await self._store.list_for_user(_owner(principal))
+        user_id = _owner(principal)
+        async with self._uow() as uow:
+            return await uow.api_keys.list_for_user(user_id)
 
     async def get(self, principal: Principal, key_id: str) -> ApiKey:
-        key = await self._store.get(key_id)
+        async with self._uow() as uow:
+            key = await uow.api_keys.get(key_id)
         if key is None or key.user_id != _owner(principal):
             raise ApiKeyNotFound()
         return key
 
     async def update(self, principal: Principal, key_id: str, changes: KeyChanges) -> ApiKey:
-        key = await self._mutable(principal, key_id)
-        now = self._clock.now()
-        updated = key
-        if not isinstance(changes.name, _Unset):
-            updated = updated.with_changes(name=_name(changes.name))
-        if not isinstance(changes.description, _Unset):
-            updated = updated.with_changes(description=_description(changes.description))
-        if not isinstance(changes.scopes, _Unset):
-            updated = updated.with_changes(scopes=_scopes(changes.scopes))
-        if not isinstance(changes.ip_allowlist, _Unset):
-            updated = updated.with_changes(ip_allowlist=_allowlist(changes.ip_allowlist))
-        if not isinstance(changes.rate_limit_rpm, _Unset):
-            rpm = _limit("rateLimitRpm", changes.rate_limit_rpm, MAX_RPM)
-            updated = updated.with_changes(rate_limit_rpm=rpm)
-        if not isinstance(changes.rate_limit_daily, _Unset):
-            daily = _limit("rateLimitDaily", changes.rate_limit_daily, MAX_DAILY)
-            updated = updated.with_changes(rate_limit_daily=daily)
-        if not isinstance(changes.expires_at, _Unset):
-            _future("expiresAt", changes.expires_at, now)
-            updated = updated.with_changes(expires_at=changes.expires_at)
-        if updated == key:
-            return key
-        return await self._save(principal, updated.with_changes(updated_at=now), "update")
+        async with self._mutable(principal, key_id) as (uow, key):
+            now = self._clock.now()
+            updated = key
+            if not isinstance(changes.name, _Unset):
+                updated = updated.with_changes(name=_name(changes.name))
+            if not isinstance(changes.description, _Unset):
+                updated = updated.with_changes(description=_description(changes.description))
+            if not isinstance(changes.scopes, _Unset):
+                updated = updated.with_changes(scopes=_scopes(changes.scopes))
+            if not isinstance(changes.ip_allowlist, _Unset):
+                updated = updated.with_changes(ip_allowlist=_allowlist(changes.ip_allowlist))
+            if not isinstance(changes.rate_limit_rpm, _Unset):
+                rpm = _limit("rateLimitRpm", changes.rate_limit_rpm, MAX_RPM)
+                updated = updated.with_changes(rate_limit_rpm=rpm)
+            if not isinstance(changes.rate_limit_daily, _Unset):
+                daily = _limit("rateLimitDaily", changes.rate_limit_daily, MAX_DAILY)
+                updated = updated.with_changes(rate_limit_daily=daily)
+            if not isinstance(changes.expires_at, _Unset):
+                _future("expiresAt", changes.expires_at, now)
+                updated = updated.with_changes(expires_at=changes.expires_at)
+            if updated == key:
+                return key
+            updated = await self._save(uow, updated.with_changes(updated_at=now))
+        await self._published(principal, updated, AuditAction.API_KEY_UPDATED, change="update")
+        return updated
 
     async def set_enabled(self, principal: Principal, key_id: str, enabled: bool) -> ApiKey:
-        key = await self._mutable(principal, key_id)
-        if key.enabled == enabled:
-            return key
-        now = self._clock.now()
-        changed = key.with_changes(enabled=enabled, updated_at=now)
-        return await self._save(principal, changed, "enable" if enabled else "disable")
+        async with self._mutable(principal, key_id) as (uow, key):
+            if key.enabled == enabled:
+                return key
+            changed = await self._save(
+                uow, key.with_changes(enabled=enabled, updated_at=self._clock.now())
+            )
+        change = "enable" if enabled else "disable"
+        await self._published(principal, changed, AuditAction.API_KEY_UPDATED, change=change)
+        return changed
 
     async def revoke(self, principal: Principal, key_id: str) -> ApiKey:
-        key = await self._mutable(principal, key_id)
-        now = self._clock.now()
-        revoked = key.with_changes(revoked_at=now, updated_at=now, previous_hash=None,
-                                   previous_expires_at=None)  # fmt: skip
-        await self._store.update(revoked)
-        await self._invalidations.publish(key.id)
-        await self._audit.record(
-            AuditAction.API_KEY_REVOKED, principal, subject_user_id=key.user_id, key_id=key.id
-        )
+        async with self._mutable(principal, key_id) as (uow, key):
+            now = self._clock.now()
+            revoked = await self._save(uow, key.with_changes(
+                revoked_at=now, updated_at=now, previous_hash=None, previous_expires_at=None
+            ))  # fmt: skip
+        await self._published(principal, revoked, AuditAction.API_KEY_REVOKED)
         return revoked
 
     async def rotate(
@@ -176,40 +191,51 @@ class ApiKeyService:
         keeps working for ``grace`` (0 ends it at once; at most 7 days)."""
         if grace < timedelta(0) or grace > MAX_GRACE:
             raise InvalidInput("grace must be between 0 and 7 days", field="graceSeconds")
-        key = await self._mutable(principal, key_id)
-        now = self._clock.now()
-        if key.status(now) is ApiKeyStatus.EXPIRED:
-            raise Conflict("an expired key cannot be rotated; create a new one")
-        plaintext = generate_key()
-        rotated = key.with_changes(
-            key_hash=self._hasher.hash(plaintext), prefix=display_prefix(plaintext),
-            last4=last4(plaintext), updated_at=now,
-            previous_hash=key.key_hash if grace > timedelta(0) else None,
-            previous_expires_at=now + grace if grace > timedelta(0) else None,
-        )  # fmt: skip
-        await self._store.update(rotated)
-        await self._invalidations.publish(key.id)
-        await self._audit.record(
-            AuditAction.API_KEY_ROTATED, principal, subject_user_id=key.user_id, key_id=key.id,
+        async with self._mutable(principal, key_id) as (uow, key):
+            now = self._clock.now()
+            if key.status(now) is ApiKeyStatus.EXPIRED:
+                raise Conflict("an expired key cannot be rotated; create a new one")
+            plaintext = generate_key()
+            rotated = await self._save(uow, key.with_changes(
+                key_hash=self._hasher.hash(plaintext), prefix=display_prefix(plaintext),
+                last4=last4(plaintext), updated_at=now,
+                previous_hash=key.key_hash if grace > timedelta(0) else None,
+                previous_expires_at=now + grace if grace > timedelta(0) else None,
+            ))  # fmt: skip
+        await self._published(
+            principal, rotated, AuditAction.API_KEY_ROTATED,
             grace_seconds=str(int(grace.total_seconds())),
         )  # fmt: skip
         return IssuedKey(rotated, plaintext)
 
-    async def _mutable(self, principal: Principal, key_id: str) -> ApiKey:
-        _signed_in(principal)
-        key = await self.get(principal, key_id)
-        if key.revoked_at is not None:
-            raise ApiKeyNotFound("api key not found or already revoked")
+    @asynccontextmanager
+    async def _mutable(
+        self, principal: Principal, key_id: str
+    ) -> AsyncIterator[tuple[UnitOfWork, ApiKey]]:
+        """A unit of work holding the caller's live key, locked until it ends: a change
+        computed from the key cannot overwrite a concurrent one (a revocation, say)."""
+        owner = _signed_in(principal)
+        async with self._uow() as uow:
+            key = await uow.api_keys.get_for_update(key_id)
+            if key is None or key.user_id != owner or key.revoked_at is not None:
+                raise ApiKeyNotFound()
+            yield uow, key
+
+    @staticmethod
+    async def _save(uow: UnitOfWork, key: ApiKey) -> ApiKey:
+        await uow.api_keys.update(key)
+        await uow.commit()
         return key
 
-    async def _save(self, principal: Principal, key: ApiKey, change: str) -> ApiKey:
-        await self._store.update(key)
+    async def _published(
+        self, principal: Principal, key: ApiKey, action: AuditAction, **details: str
+    ) -> None:
+        """After a change is committed: every process drops its cached copy, and the
+        change is audited."""
         await self._invalidations.publish(key.id)
         await self._audit.record(
-            AuditAction.API_KEY_UPDATED, principal, subject_user_id=key.user_id, key_id=key.id,
-            change=change,
-        )  # fmt: skip
-        return key
+            action, principal, subject_user_id=key.user_id, key_id=key.id, **details
+        )
 
 
 def _owner(principal: Principal) -> str:

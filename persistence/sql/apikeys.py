@@ -1,8 +1,10 @@
 """API keys and plans in the SQL database.
 
-Each method is one short transaction. Lookups run in autocommit on PostgreSQL (one round
-trip instead of BEGIN, SELECT, ROLLBACK); writes take the write lock up front on SQLite
-(``BEGIN IMMEDIATE``) so they never hold a read snapshot while waiting for it.
+Key management runs in the unit of work (``SqlApiKeyRepository``: a check and the change it
+guards commit together). The verification hot path (``SqlApiKeyStore``) is one short
+transaction per call: lookups in autocommit on PostgreSQL (one round trip instead of
+BEGIN, SELECT, ROLLBACK); writes take the write lock up front on SQLite (``BEGIN
+IMMEDIATE``) so they never hold a read snapshot while waiting for it.
 
 ``add_usage`` runs every few seconds in every process: it is one prepared ``UPDATE``
 executed for all keys at once (executemany) in one transaction, in id order so that two
@@ -15,7 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy import Select, bindparam, case, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,6 +28,7 @@ from domain.apikeys.model import ApiKey, KeyUsage
 from domain.quota.plans import Plan
 from persistence.sql.engine import reader, writer
 from persistence.sql.tables import UTCDateTime, api_keys, plans, users
+from persistence.sql.transaction import Transaction
 
 _MUTABLE = (
     "key_hash",
@@ -62,14 +65,17 @@ _ADD_USAGE = (
 )
 
 
-class SqlApiKeyStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._writer = writer(engine)
-        self._reader = reader(engine)
+class SqlApiKeyRepository:
+    """Key management, on the unit of work's transaction (``uow.api_keys``)."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
 
     async def add(self, key: ApiKey) -> None:
+        conn = await self._tx.for_write()
         try:
-            async with self._writer.begin() as conn:
+            # A savepoint keeps the unit of work usable after the failure.
+            async with conn.begin_nested():
                 await conn.execute(api_keys.insert().values(**_row(key)))
         except IntegrityError:
             # Ids and hashes are random; a missing owner is the failure a caller can cause.
@@ -78,10 +84,12 @@ class SqlApiKeyStore:
             raise
 
     async def get(self, key_id: str) -> ApiKey | None:
+        return await self._one(select(api_keys).where(api_keys.c.id == key_id))
+
+    async def get_for_update(self, key_id: str) -> ApiKey | None:
+        await self._tx.for_write()
         query = select(api_keys).where(api_keys.c.id == key_id)
-        async with self._reader.connect() as conn:
-            row = (await conn.execute(query)).mappings().first()
-        return None if row is None else _to_key(row)
+        return await self._one(query.with_for_update() if self._tx.is_postgres else query)
 
     async def list_for_user(self, user_id: str) -> list[ApiKey]:
         query = (
@@ -89,9 +97,46 @@ class SqlApiKeyStore:
             .where(api_keys.c.user_id == user_id)
             .order_by(api_keys.c.created_at.desc(), api_keys.c.id.desc())
         )
-        async with self._reader.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
+        rows = (await self._tx.conn.execute(query)).mappings().all()
         return [_to_key(row) for row in rows]
+
+    async def update(self, key: ApiKey) -> None:
+        row = _row(key)
+        statement = (
+            update(api_keys)
+            .where(api_keys.c.id == key.id)
+            .values({name: row[name] for name in _MUTABLE})
+        )
+        conn = await self._tx.for_write()
+        result = await conn.execute(statement)
+        if result.rowcount == 0:
+            raise ApiKeyNotFound()
+
+    async def count_for_user(self, user_id: str) -> int:
+        query = (
+            select(func.count())
+            .select_from(api_keys)
+            .where(api_keys.c.user_id == user_id, api_keys.c.revoked_at.is_(None))
+        )
+        count: int = (await self._tx.conn.execute(query)).scalar_one()
+        return count
+
+    async def _one(self, query: Select[Any]) -> ApiKey | None:
+        row = (await self._tx.conn.execute(query)).mappings().first()
+        return None if row is None else _to_key(row)
+
+    async def _user_exists(self, user_id: str) -> bool:
+        query = select(users.c.id).where(users.c.id == user_id)
+        return (await self._tx.conn.execute(query)).first() is not None
+
+
+class SqlApiKeyStore:
+    """The verification hot path: autocommit lookups on PostgreSQL, and the batched usage
+    counters."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._writer = writer(engine)
+        self._reader = reader(engine)
 
     async def find_by_hash(self, key_hash: bytes, now: datetime) -> ApiKey | None:
         # Two indexed probes (PostgreSQL: a BitmapOr; SQLite: its OR-by-union plan).
@@ -108,18 +153,6 @@ class SqlApiKeyStore:
         found.sort(key=lambda key: key.key_hash != key_hash)
         return found[0] if found else None
 
-    async def update(self, key: ApiKey) -> None:
-        row = _row(key)
-        statement = (
-            update(api_keys)
-            .where(api_keys.c.id == key.id)
-            .values({name: row[name] for name in _MUTABLE})
-        )
-        async with self._writer.begin() as conn:
-            result = await conn.execute(statement)
-        if result.rowcount == 0:
-            raise ApiKeyNotFound()
-
     async def add_usage(self, usage: Mapping[str, KeyUsage]) -> None:
         if not usage:
             return
@@ -129,21 +162,6 @@ class SqlApiKeyStore:
         ]
         async with self._writer.begin() as conn:
             await conn.execute(_ADD_USAGE, params)
-
-    async def count_for_user(self, user_id: str) -> int:
-        query = (
-            select(func.count())
-            .select_from(api_keys)
-            .where(api_keys.c.user_id == user_id, api_keys.c.revoked_at.is_(None))
-        )
-        async with self._reader.connect() as conn:
-            count: int = (await conn.execute(query)).scalar_one()
-        return count
-
-    async def _user_exists(self, user_id: str) -> bool:
-        query = select(users.c.id).where(users.c.id == user_id)
-        async with self._reader.connect() as conn:
-            return (await conn.execute(query)).first() is not None
 
 
 class SqlPlanCatalog:

@@ -14,9 +14,9 @@ from domain.ids import new_id
 from domain.security.model import AuditAction, AuditEvent, AuditFilter
 from domain.security.ports import AuditStore
 from persistence.memory.security import MemoryAuditStore
-from persistence.sql.accounts import SqlUnitOfWorkFactory
 from persistence.sql.security import SqlAuditStore
 from persistence.sql.tables import users
+from persistence.sql.uow import SqlUnitOfWorkFactory
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 PLUS_8 = timezone(timedelta(hours=8))

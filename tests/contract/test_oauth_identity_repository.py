@@ -18,8 +18,8 @@ from domain.keyring_service import StoredSecret
 from domain.oauth.errors import OAuthAlreadyBound, OAuthIdentityNotFound
 from domain.oauth.model import OAuthIdentity
 from domain.oauth.service import token_aad
-from persistence.memory.accounts import MemoryUnitOfWorkFactory
-from persistence.sql.accounts import SqlUnitOfWorkFactory
+from persistence.memory.uow import MemoryUnitOfWorkFactory
+from persistence.sql.uow import SqlUnitOfWorkFactory
 from tests.contract.users import add_user as add_plain_user
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)

@@ -17,8 +17,8 @@ from domain.ids import new_id
 from domain.keyring_service import StoredSecret
 from domain.twofactor.model import TotpFactor
 from domain.twofactor.service import pending_aad, secret_aad
-from persistence.memory.accounts import MemoryUnitOfWorkFactory
-from persistence.sql.accounts import SqlUnitOfWorkFactory
+from persistence.memory.uow import MemoryUnitOfWorkFactory
+from persistence.sql.uow import SqlUnitOfWorkFactory
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 PLUS_8 = timezone(timedelta(hours=8))

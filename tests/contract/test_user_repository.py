@@ -12,8 +12,8 @@ from domain.accounts.errors import EmailTaken, RegisterIpLimit, UserNotFound
 from domain.accounts.model import Role, User, UserFilter, UserStatus
 from domain.accounts.ports import UnitOfWorkFactory
 from domain.ids import new_id
-from persistence.memory.accounts import MemoryUnitOfWorkFactory
-from persistence.sql.accounts import SqlUnitOfWorkFactory
+from persistence.memory.uow import MemoryUnitOfWorkFactory
+from persistence.sql.uow import SqlUnitOfWorkFactory
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 PLUS_8 = timezone(timedelta(hours=8))

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.accounts.model import Role, User, UserStatus
 from domain.accounts.ports import UnitOfWorkFactory
-from persistence.sql.accounts import SqlUnitOfWorkFactory
+from persistence.sql.uow import SqlUnitOfWorkFactory
 
 UserCreator = Callable[[str], Awaitable[None]]
 

@@ -24,7 +24,7 @@ from domain.oauth.model import (
 )
 from domain.oauth.service import CallbackParams, OAuthService
 from domain.principal import AuthMethod, Principal, anonymous
-from persistence.memory.accounts import MemoryUnitOfWork, MemoryUnitOfWorkFactory
+from persistence.memory.uow import MemoryUnitOfWork, MemoryUnitOfWorkFactory
 from tests.fakes.scripted_provider import ScriptedProvider
 from tests.support.services import build, offline, unit_settings
 
