@@ -7,9 +7,10 @@ from datetime import datetime
 
 import strawberry
 
-from domain.accounts import model
+from domain.accounts import commands, model
+from resolvers import ids
+from resolvers.context import Context
 from schema.errors import UserError
-from schema.scalars import to_global_id
 
 
 @strawberry.enum
@@ -58,9 +59,9 @@ class User(Node):
         return int(await ctx.services.twofactor.recovery_codes_remaining(self.raw_id))
 
     @classmethod
-    def from_domain(cls, user: model.User) -> User:
+    def from_domain(cls, user: model.User, ctx: object = None) -> User:
         return cls(
-            id=strawberry.ID(to_global_id("User", user.id)),
+            id=strawberry.ID(ids.to_global_id("User", user.id)),
             raw_id=user.id,
             email=user.email,
             status=UserStatus(user.status.value),
@@ -85,9 +86,10 @@ class Session(Node):
     current: bool = strawberry.field(description="Whether this request uses this session.")
 
     @classmethod
-    def from_domain(cls, session: model.Session, *, current_id: str | None) -> Session:
+    def from_domain(cls, session: model.Session, ctx: Context) -> Session:
+        current_id = ctx.principal.session_id
         return cls(
-            id=strawberry.ID(to_global_id("Session", session.id)),
+            id=strawberry.ID(ids.to_global_id("Session", session.id)),
             raw_id=session.id,
             created_at=session.created_at,
             last_seen_at=session.last_seen_at,
@@ -129,12 +131,18 @@ class AccountRegisterInput:
     password: str
     verification_code: str | None = None
 
+    def to_command(self) -> commands.RegisterAccount:
+        return commands.RegisterAccount(self.email, self.password, self.verification_code)
+
 
 @strawberry.input
 class AccountLoginInput:
     email: str
     password: str
     totp_code: str | None = None
+
+    def to_command(self) -> commands.SignIn:
+        return commands.SignIn(self.email, self.password, self.totp_code)
 
 
 @strawberry.input
@@ -148,6 +156,9 @@ class AccountLogoutInput:
 class AccountPasswordChangeInput:
     old_password: str
     new_password: str
+
+    def to_command(self) -> commands.ChangePassword:
+        return commands.ChangePassword(self.old_password, self.new_password)
 
 
 @strawberry.input
@@ -166,11 +177,21 @@ class AdminUserUpdateInput:
     status: UserStatus | None = None
     role: Role | None = None
 
+    def to_command(self) -> commands.UpdateUser:
+        return commands.UpdateUser(
+            self.user_id,
+            status=model.UserStatus(self.status.value) if self.status else None,
+            role=model.Role(self.role.value) if self.role else None,
+        )
+
 
 @strawberry.input
 class AdminUserPasswordSetInput:
     user_id: strawberry.ID
     new_password: str
+
+    def to_command(self) -> commands.SetUserPassword:
+        return commands.SetUserPassword(self.user_id, self.new_password)
 
 
 @strawberry.input
@@ -178,6 +199,13 @@ class AdminUserFilter:
     email: str | None = strawberry.field(default=None, description="Substring of the e-mail.")
     role: Role | None = None
     status: UserStatus | None = None
+
+    def to_filter(self) -> model.UserFilter:
+        return model.UserFilter(
+            email_contains=(self.email or "").strip() or None,
+            role=model.Role(self.role.value) if self.role else None,
+            status=model.UserStatus(self.status.value) if self.status else None,
+        )
 
 
 # -- results and payloads --------------------------------------------------------------
@@ -189,6 +217,14 @@ class RegisterResult:
     email_verification_required: bool
     activation_email_sent: bool
 
+    @classmethod
+    def from_domain(cls, result: model.RegisterResult, ctx: object = None) -> RegisterResult:
+        return cls(
+            user=User.from_domain(result.user),
+            email_verification_required=result.email_verification_required,
+            activation_email_sent=result.activation_email_sent,
+        )
+
 
 @strawberry.type
 class LoginResult:
@@ -197,6 +233,17 @@ class LoginResult:
     user: User | None
     totp_required: bool
     challenge_id: str | None
+
+    @classmethod
+    def from_domain(cls, result: model.LoginResult, ctx: object = None) -> LoginResult:
+        issued = result.issued
+        if issued is None:
+            return cls(sid=None, expires_at=None, user=None, totp_required=result.totp_required,
+                       challenge_id=result.challenge_id)  # fmt: skip
+        return cls(
+            sid=issued.token, expires_at=issued.session.expires_at,
+            user=User.from_domain(result.user), totp_required=False, challenge_id=None,
+        )  # fmt: skip
 
 
 @strawberry.type

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import Enum
 
 import strawberry
 
-from domain.apikeys import model
-from domain.quota.gate import LimitKind, LimitState, RateLimit
+from domain.apikeys import commands, model
+from domain.apikeys.service import DEFAULT_GRACE, IssuedKey
+from domain.quota.gate import LimitKind
+from domain.quota.service import LimitReport, QuotaStatus
+from domain.usage import service as usage
+from resolvers import ids
+from resolvers.context import Context
 from schema.accounts import Node
 from schema.errors import UserError
-from schema.scalars import to_global_id
+from schema.inputs import given_fields
+from schema.mirror import Mirrored, mirror, mirror_enum
 
 
 @strawberry.enum
@@ -44,17 +50,17 @@ class ApiKey(Node):
     )
 
     @classmethod
-    def from_domain(cls, key: model.ApiKey, now: datetime) -> ApiKey:
-        grace = key.previous_expires_at
+    def from_domain(cls, key: model.ApiKey, ctx: Context) -> ApiKey:
+        now = ctx.services.clock.now()
         return cls(
-            id=strawberry.ID(to_global_id("ApiKey", key.id)), raw_id=key.id,
+            id=strawberry.ID(ids.to_global_id("ApiKey", key.id)), raw_id=key.id,
             prefix=key.prefix, last4=key.last4, name=key.name, description=key.description,
             scopes=list(key.scopes), ip_allowlist=list(key.ip_allowlist),
             rate_limit_rpm=key.rate_limit_rpm, rate_limit_daily=key.rate_limit_daily,
             enabled=key.enabled, status=ApiKeyStatus(key.status(now).value),
             total_requests=key.total_requests, created_at=key.created_at,
             expires_at=key.expires_at, last_used_at=key.last_used_at,
-            previous_key_expires_at=grace if grace is not None and grace > now else None,
+            previous_key_expires_at=key.previous_key_expires_at(now),
         )  # fmt: skip
 
 
@@ -62,6 +68,10 @@ class ApiKey(Node):
 class IssuedApiKey:
     key: ApiKey
     plaintext: str = strawberry.field(description="The whole key; it is never shown again.")
+
+    @classmethod
+    def from_domain(cls, issued: IssuedKey, ctx: Context) -> IssuedApiKey:
+        return cls(key=ApiKey.from_domain(issued.key, ctx), plaintext=issued.plaintext)
 
 
 @strawberry.input
@@ -73,6 +83,9 @@ class ApiKeyCreateInput:
     rate_limit_rpm: int = 0
     rate_limit_daily: int = 0
     expires_at: datetime | None = None
+
+    def to_command(self) -> commands.CreateApiKey:
+        return commands.CreateApiKey(**given_fields(self))
 
 
 @strawberry.input(description="Only the fields given change; expiresAt null removes it.")
@@ -86,6 +99,10 @@ class ApiKeyUpdateInput:
     rate_limit_daily: int | None = strawberry.UNSET
     expires_at: datetime | None = strawberry.UNSET
 
+    def to_command(self) -> commands.UpdateApiKey:
+        changes = given_fields(self, leave_out=("api_key_id",))
+        return commands.UpdateApiKey(self.api_key_id, commands.KeyChanges(**changes))  # type: ignore[typeddict-item]
+
 
 @strawberry.input
 class ApiKeyIdInput:
@@ -97,13 +114,21 @@ class ApiKeySetEnabledInput:
     api_key_id: strawberry.ID
     enabled: bool
 
+    def to_command(self) -> commands.SetApiKeyEnabled:
+        return commands.SetApiKeyEnabled(self.api_key_id, self.enabled)
+
 
 @strawberry.input
 class ApiKeyRotateInput:
     api_key_id: strawberry.ID
     grace_seconds: int = strawberry.field(
-        default=86_400, description="How long the old secret keeps working (0 to 7 days)."
+        default=int(DEFAULT_GRACE.total_seconds()),
+        description="How long the old secret keeps working (0 to 7 days).",
     )
+
+    def to_command(self) -> commands.RotateApiKey:
+        grace = timedelta(seconds=self.grace_seconds)
+        return commands.RotateApiKey(self.api_key_id, grace)
 
 
 @strawberry.type
@@ -121,14 +146,15 @@ class ApiKeyPayload:
 # -- usage and limits -------------------------------------------------------------------
 
 
-@strawberry.type
-class UsageSummary:
-    day_used: int = strawberry.field(description="Units used today (local calendar).")
-    month_used: int
-    day_limit: int = strawberry.field(description="0 = unlimited (or everyone's totals).")
-    month_limit: int
-    date: date
-    month: str
+@mirror(
+    usage.UsageSummary,
+    descriptions={
+        "day_used": "Units used today (local calendar).",
+        "day_limit": "0 = unlimited (or everyone's totals).",
+    },
+)
+class UsageSummary(Mirrored):
+    pass
 
 
 @strawberry.type
@@ -144,23 +170,16 @@ class UsageHistory:
     days: list[UsageDay]
     total: int
 
+    @classmethod
+    def from_domain(cls, history: usage.UsageHistory, ctx: object = None) -> UsageHistory:
+        days = [UsageDay(date=d.day, operation=d.operation, count=d.count, units=d.units)
+                for d in history.days]  # fmt: skip
+        return cls(days=days, total=history.total)
 
-@strawberry.type
-class UsageRealtime:
-    qpm: int
-    qps: float
-    avg_latency_ms: float
-    max_latency_ms: float
-    min_latency_ms: float
-    total_today: int
-    total_month: int
-    success_rate: float
-    error_count: int
-    day_used: int
-    day_limit: int
-    month_used: int
-    month_limit: int
-    timestamp: datetime
+
+@mirror(usage.UsageRealtime)
+class UsageRealtime(Mirrored):
+    pass
 
 
 @strawberry.enum
@@ -172,31 +191,23 @@ class LimitName(Enum):
     PLAN_MONTHLY = "plan_monthly"
 
 
-@strawberry.type(description="One limit the caller is measured against.")
-class LimitStatus:
-    name: LimitName
-    limit: int
-    remaining: int
-    reset_after: float = strawberry.field(
-        description="Seconds until the allowance is whole again, or the window ends."
-    )
-    window_seconds: int | None = strawberry.field(
-        description="The rolling window of a rate (60 for per minute); null for calendar "
-        "windows (day, month)."
-    )
-
-    @classmethod
-    def from_domain(cls, state: LimitState) -> LimitStatus:
-        limit = state.limit
-        return cls(
-            name=LimitName(LimitKind(limit.kind).value), limit=limit.limit,
-            remaining=state.remaining, reset_after=round(state.reset_after, 3),
-            window_seconds=round(limit.period) if isinstance(limit, RateLimit) else None,
-        )  # fmt: skip
+mirror_enum(LimitKind, LimitName)
 
 
-@strawberry.type
-class RateLimitStatus:
-    plan_id: str
-    plan_name: str
-    limits: list[LimitStatus]
+@mirror(
+    LimitReport,
+    name="LimitStatus",
+    description="One limit the caller is measured against.",
+    descriptions={
+        "reset_after": "Seconds until the allowance is whole again, or the window ends.",
+        "window_seconds": "The rolling window of a rate (60 for per minute); null for "
+        "calendar windows (day, month).",
+    },
+)
+class LimitStatus(Mirrored):
+    pass
+
+
+@mirror(QuotaStatus, name="RateLimitStatus")
+class RateLimitStatus(Mirrored):
+    pass

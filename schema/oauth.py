@@ -8,9 +8,10 @@ from datetime import datetime
 import strawberry
 
 from domain.oauth import model
+from resolvers.ids import to_global_id
 from schema.accounts import Node
 from schema.errors import UserError
-from schema.scalars import to_global_id
+from schema.mirror import Mirrored, mirror
 
 
 @strawberry.enum(description="Why a provider flow is started.")
@@ -19,10 +20,14 @@ class OAuthIntent(enum.Enum):
     BIND = "bind"
 
 
-@strawberry.type(description="A configured sign-in provider.")
-class OAuthProvider:
-    name: str = strawberry.field(description="The key used in routes, e.g. `linuxdo`.")
-    display_name: str
+@mirror(
+    model.ProviderInfo,
+    name="OAuthProvider",
+    description="A configured sign-in provider.",
+    descriptions={"name": "The key used in routes, e.g. `linuxdo`."},
+)
+class OAuthProvider(Mirrored):
+    pass
 
 
 @strawberry.type(description="A provider account linked to the viewer. Tokens are never shown.")
@@ -41,7 +46,7 @@ class OAuthIdentity(Node):
     last_login_at: datetime | None
 
     @classmethod
-    def from_domain(cls, identity: model.OAuthIdentity) -> OAuthIdentity:
+    def from_domain(cls, identity: model.OAuthIdentity, ctx: object = None) -> OAuthIdentity:
         return cls(
             id=strawberry.ID(to_global_id("OAuthIdentity", identity.id)),
             raw_id=identity.id,

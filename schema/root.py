@@ -9,11 +9,9 @@ import base64
 from typing import TypeVar
 
 import strawberry
-from strawberry.types import Info
 
 from domain.errors import DomainError, InvalidInput
-from resolvers import accounts, admin, oauth, runtime, security, twofactor
-from resolvers.context import Context
+from resolvers import accounts, admin, oauth, runtime, twofactor
 from schema.accounts import (
     AccountLoginInput,
     AccountLoginPayload,
@@ -41,6 +39,7 @@ from schema.accounts import (
     UserEdge,
 )
 from schema.apikeys_root import ApiKeyMutations, ApiKeyQueries
+from schema.info import CtxInfo
 from schema.oauth import (
     OAuthIdentity,
     OAuthIntent,
@@ -82,9 +81,6 @@ MAX_PAGE = 100
 P = TypeVar("P")
 R = TypeVar("R")
 
-CtxInfo = Info[Context, None]
-_payload = payload
-
 
 def _offset_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
@@ -122,23 +118,24 @@ def _cursor_offset(cursor: str | None) -> int:
 class Query(ApiKeyQueries):
     @strawberry.field(description="The signed-in user. Fails with UNAUTHENTICATED if none.")
     async def viewer(self, info: CtxInfo) -> User:
-        return await accounts.viewer(info.context)
+        return User.from_domain(await accounts.viewer(info.context))
 
     @strawberry.field(description="The signed-in user's active sessions, newest first.")
     async def sessions(self, info: CtxInfo) -> list[Session]:
-        return await accounts.sessions(info.context)
+        ctx = info.context
+        return [Session.from_domain(s, ctx) for s in await accounts.sessions(ctx)]
 
     @strawberry.field(description="The viewer's two-factor status.")
     async def totp_status(self, info: CtxInfo) -> TotpStatus:
-        return await twofactor.totp_status(info.context)
+        return TotpStatus.from_domain(await twofactor.totp_status(info.context))
 
     @strawberry.field(description="Public runtime configuration (no secrets).")
     async def runtime_config(self, info: CtxInfo) -> RuntimeConfig:
-        return await runtime.runtime_config(info.context)
+        return RuntimeConfig.from_domain(await runtime.runtime_config(info.context))
 
     @strawberry.field(description="Configured sign-in providers (Linux.do, OpenID Connect).")
     async def oauth_providers(self, info: CtxInfo) -> list[OAuthProvider]:
-        return await oauth.oauth_providers(info.context)
+        return [OAuthProvider.from_domain(p) for p in await oauth.oauth_providers(info.context)]
 
     @strawberry.field(
         description="Start a provider sign-in: returns the provider URL to open in this "
@@ -153,27 +150,30 @@ class Query(ApiKeyQueries):
         intent: OAuthIntent = OAuthIntent.LOGIN,
         next: str | None = None,
     ) -> str:
-        return await oauth.oauth_start_url(info.context, provider, intent, next)
+        return await oauth.oauth_start_url(info.context, provider, intent.value, next)
 
     @strawberry.field(description="The viewer's linked provider accounts (never their tokens).")
     async def oauth_identities(self, info: CtxInfo) -> list[OAuthIdentity]:
-        return await oauth.oauth_identities(info.context)
+        identities = await oauth.oauth_identities(info.context)
+        return [OAuthIdentity.from_domain(i) for i in identities]
 
     @strawberry.field(description="Fetch an object by its global id.")
     async def node(self, info: CtxInfo, id: strawberry.ID) -> Node | None:
         ctx = info.context
         if ctx.principal.user_id is not None:
-            me = await accounts.viewer(ctx)
+            me = User.from_domain(await accounts.viewer(ctx))
             if me.id == id:
                 return me
             for session in await accounts.sessions(ctx):
-                if session.id == id:
-                    return session
+                node = Session.from_domain(session, ctx)
+                if node.id == id:
+                    return node
             for identity in await oauth.oauth_identities(ctx):
-                if identity.id == id:
-                    return identity
+                found = OAuthIdentity.from_domain(identity)
+                if found.id == id:
+                    return found
         try:
-            return await admin.admin_user(ctx, id)
+            return User.from_domain(await admin.admin_user(ctx, id))
         except DomainError:
             return None
 
@@ -186,7 +186,8 @@ class Query(ApiKeyQueries):
         after: str | None = None,
     ) -> UserConnection:
         offset = _page_window(first, after)
-        page = await admin.admin_users(info.context, filter, limit=first, offset=offset)
+        flt = (filter or AdminUserFilter()).to_filter()
+        page = await admin.admin_users(info.context, flt, limit=first, offset=offset)
         nodes = [User.from_domain(u) for u in page.items]
         edges = [UserEdge(cursor=_offset_cursor(offset + i), node=n) for i, n in enumerate(nodes)]
         return UserConnection(
@@ -205,7 +206,8 @@ class Query(ApiKeyQueries):
         after: str | None = None,
     ) -> AuditEventConnection:
         offset = _page_window(first, after)
-        page = await security.admin_audit_events(info.context, filter, limit=first, offset=offset)
+        flt = (filter or AuditEventFilter()).to_filter()
+        page = await admin.admin_audit_events(info.context, flt, limit=first, offset=offset)
         nodes = [AuditEvent.from_domain(e) for e in page.items]
         edges = [
             AuditEventEdge(cursor=_offset_cursor(offset + i), node=n) for i, n in enumerate(nodes)
@@ -219,7 +221,7 @@ class Query(ApiKeyQueries):
 
     @strawberry.field(description="One user by id (admin).")
     async def admin_user(self, info: CtxInfo, id: strawberry.ID) -> User:
-        return await admin.admin_user(info.context, id)
+        return User.from_domain(await admin.admin_user(info.context, id))
 
 
 @strawberry.type
@@ -228,39 +230,33 @@ class Mutation(ApiKeyMutations):
     async def account_register(
         self, info: CtxInfo, input: AccountRegisterInput
     ) -> AccountRegisterPayload:
-        return await _payload(
-            AccountRegisterPayload,
-            accounts.account_register(info.context, input),
-            lambda r: {"result": r},
+        ctx = info.context
+        return await payload(
+            AccountRegisterPayload, ctx, accounts.account_register(ctx, input.to_command())
         )
 
     @strawberry.mutation(description="Sign in; sets the `sid` cookie and returns the token.")
     async def account_login(self, info: CtxInfo, input: AccountLoginInput) -> AccountLoginPayload:
-        return await _payload(
-            AccountLoginPayload,
-            accounts.account_login(info.context, input),
-            lambda r: {"result": r},
+        ctx = info.context
+        return await payload(
+            AccountLoginPayload, ctx, accounts.account_login(ctx, input.to_command())
         )
 
     @strawberry.mutation
     async def account_logout(
         self, info: CtxInfo, input: AccountLogoutInput | None = None
     ) -> AccountLogoutPayload:
-        return await _payload(
-            AccountLogoutPayload,
-            accounts.account_logout(info.context, input or AccountLogoutInput()),
-            lambda ok: {"ok": ok},
-        )
+        ctx = info.context
+        sid = input.sid if input is not None else None
+        return await payload(AccountLogoutPayload, ctx, accounts.account_logout(ctx, sid))
 
     @strawberry.mutation(description="Change the password; ends every other session.")
     async def account_password_change(
         self, info: CtxInfo, input: AccountPasswordChangeInput
     ) -> AccountPasswordChangePayload:
-        return await _payload(
-            AccountPasswordChangePayload,
-            accounts.account_password_change(info.context, input),
-            lambda n: {"revoked_sessions": n},
-        )
+        ctx = info.context
+        call = accounts.account_password_change(ctx, input.to_command())
+        return await payload(AccountPasswordChangePayload, ctx, call)
 
     @strawberry.mutation(
         description="Set a password on an account that has none (created by a provider sign-in)."
@@ -268,151 +264,118 @@ class Mutation(ApiKeyMutations):
     async def account_password_set(
         self, info: CtxInfo, input: AccountPasswordSetInput
     ) -> AccountPasswordSetPayload:
-        return await _payload(
-            AccountPasswordSetPayload,
-            accounts.account_password_set(info.context, input),
-            lambda ok: {"ok": ok},
-        )
+        ctx = info.context
+        call = accounts.account_password_set(ctx, input.new_password)
+        return await payload(AccountPasswordSetPayload, ctx, call)
 
     @strawberry.mutation(
         description="Unlink a provider; refused while it is the only way to sign in."
     )
     async def oauth_unlink(self, info: CtxInfo, input: OAuthUnlinkInput) -> OAuthUnlinkPayload:
-        return await _payload(
-            OAuthUnlinkPayload, oauth.oauth_unlink(info.context, input), lambda ok: {"ok": ok}
-        )
+        ctx = info.context
+        return await payload(OAuthUnlinkPayload, ctx, oauth.oauth_unlink(ctx, input.provider))
 
     @strawberry.mutation
     async def session_revoke(
         self, info: CtxInfo, input: SessionRevokeInput
     ) -> SessionRevokePayload:
-        return await _payload(
-            SessionRevokePayload,
-            accounts.session_revoke(info.context, input),
-            lambda ok: {"ok": ok},
-        )
+        ctx = info.context
+        call = accounts.session_revoke(ctx, input.session_id)
+        return await payload(SessionRevokePayload, ctx, call)
 
     @strawberry.mutation(description="End every session of the viewer except this one.")
     async def session_revoke_others(self, info: CtxInfo) -> SessionRevokeOthersPayload:
-        return await _payload(
-            SessionRevokeOthersPayload,
-            accounts.session_revoke_others(info.context),
-            lambda n: {"revoked_count": n},
-        )
+        ctx = info.context
+        return await payload(SessionRevokeOthersPayload, ctx, accounts.session_revoke_others(ctx))
 
     @strawberry.mutation
     async def admin_user_update(
         self, info: CtxInfo, input: AdminUserUpdateInput
     ) -> AdminUserUpdatePayload:
-        return await _payload(
-            AdminUserUpdatePayload,
-            admin.admin_user_update(info.context, input),
-            lambda u: {"user": u},
-        )
+        ctx = info.context
+        call = admin.admin_user_update(ctx, input.to_command())
+        return await payload(AdminUserUpdatePayload, ctx, call)
 
     @strawberry.mutation
     async def admin_user_password_set(
         self, info: CtxInfo, input: AdminUserPasswordSetInput
     ) -> AdminUserPasswordSetPayload:
-        return await _payload(
-            AdminUserPasswordSetPayload,
-            admin.admin_user_password_set(info.context, input),
-            lambda ok: {"ok": ok},
-        )
+        ctx = info.context
+        call = admin.admin_user_password_set(ctx, input.to_command())
+        return await payload(AdminUserPasswordSetPayload, ctx, call)
 
     @strawberry.mutation(description="Start enrolling an authenticator (pending for 10 min).")
     async def totp_enable(self, info: CtxInfo) -> TotpEnablePayload:
-        return await _payload(
-            TotpEnablePayload, twofactor.totp_enable(info.context), lambda e: {"enrolment": e}
-        )
+        ctx = info.context
+        return await payload(TotpEnablePayload, ctx, twofactor.totp_enable(ctx))
 
     @strawberry.mutation(description="Confirm enrolment with a code; returns recovery codes.")
     async def totp_enable_confirm(
         self, info: CtxInfo, input: TotpCodeInput
     ) -> TotpEnableConfirmPayload:
-        return await _payload(
-            TotpEnableConfirmPayload,
-            twofactor.totp_enable_confirm(info.context, input),
-            lambda c: {"user": c.user, "recovery_codes": c.recovery_codes},
-        )
+        ctx = info.context
+        call = twofactor.totp_enable_confirm(ctx, input.code)
+        return await payload(TotpEnableConfirmPayload, ctx, call)
 
     @strawberry.mutation(description="Complete a password login that needs a second factor.")
     async def totp_verify(self, info: CtxInfo, input: TotpVerifyInput) -> TotpVerifyPayload:
-        return await _payload(
-            TotpVerifyPayload, twofactor.totp_verify(info.context, input), lambda r: {"result": r}
-        )
+        ctx = info.context
+        return await payload(TotpVerifyPayload, ctx, twofactor.totp_verify(ctx, input.to_command()))
 
     @strawberry.mutation(description="Turn two-factor off (needs a TOTP or recovery code).")
     async def totp_disable(self, info: CtxInfo, input: TotpCodeInput) -> TotpDisablePayload:
-        return await _payload(
-            TotpDisablePayload, twofactor.totp_disable(info.context, input), lambda ok: {"ok": ok}
-        )
+        ctx = info.context
+        return await payload(TotpDisablePayload, ctx, twofactor.totp_disable(ctx, input.code))
 
     @strawberry.mutation(description="Replace the recovery codes (needs a TOTP code).")
     async def totp_recovery_codes_regenerate(
         self, info: CtxInfo, input: TotpCodeInput
     ) -> TotpRecoveryCodesRegeneratePayload:
-        return await _payload(
-            TotpRecoveryCodesRegeneratePayload,
-            twofactor.totp_recovery_codes_regenerate(info.context, input),
-            lambda codes: {"recovery_codes": codes},
-        )
+        ctx = info.context
+        call = twofactor.totp_recovery_codes_regenerate(ctx, input.code)
+        return await payload(TotpRecoveryCodesRegeneratePayload, ctx, call)
 
     @strawberry.mutation(description="Mail a registration code to an address.")
     async def email_code_send(
         self, info: CtxInfo, input: EmailCodeSendInput
     ) -> EmailCodeSendPayload:
-        return await _payload(
-            EmailCodeSendPayload,
-            security.email_code_send(info.context, input),
-            lambda sent: {
-                "cooldown_seconds": sent.cooldown_seconds,
-                "expires_in_seconds": sent.expires_in_seconds,
-            },
-        )
+        ctx = info.context
+        call = accounts.email_code_send(ctx, input.to_command())
+        return await payload(EmailCodeSendPayload, ctx, call)
 
     @strawberry.mutation(description="Activate an account with the token from its e-mail.")
     async def email_verify(self, info: CtxInfo, input: EmailVerifyInput) -> EmailVerifyPayload:
-        return await _payload(
-            EmailVerifyPayload, security.email_verify(info.context, input), lambda u: {"user": u}
-        )
+        ctx = info.context
+        return await payload(EmailVerifyPayload, ctx, accounts.email_verify(ctx, input.token))
 
     @strawberry.mutation(description="Mail a new activation link.")
     async def email_activation_resend(
         self, info: CtxInfo, input: EmailInput
     ) -> EmailActivationResendPayload:
-        return await _payload(
-            EmailActivationResendPayload,
-            security.email_activation_resend(info.context, input),
-            lambda cooldown: {"cooldown_seconds": cooldown},
-        )
+        ctx = info.context
+        call = accounts.email_activation_resend(ctx, input.email)
+        return await payload(EmailActivationResendPayload, ctx, call)
 
     @strawberry.mutation(description="Mail a password reset link (same answer for any address).")
     async def password_reset_request(
         self, info: CtxInfo, input: EmailInput
     ) -> PasswordResetRequestPayload:
-        return await _payload(
-            PasswordResetRequestPayload,
-            security.password_reset_request(info.context, input),
-            lambda ok: {"ok": ok},
-        )
+        ctx = info.context
+        call = accounts.password_reset_request(ctx, input.email)
+        return await payload(PasswordResetRequestPayload, ctx, call)
 
     @strawberry.mutation(description="Set a new password from a reset link; ends all sessions.")
     async def password_reset(
         self, info: CtxInfo, input: PasswordResetInput
     ) -> PasswordResetPayload:
-        return await _payload(
-            PasswordResetPayload,
-            security.password_reset(info.context, input),
-            lambda ok: {"ok": ok},
-        )
+        ctx = info.context
+        call = accounts.password_reset(ctx, input.to_command())
+        return await payload(PasswordResetPayload, ctx, call)
 
     @strawberry.mutation(description="Lift a user's sign-in back-off (admin).")
     async def admin_user_unlock(
         self, info: CtxInfo, input: AdminUserUnlockInput
     ) -> AdminUserUnlockPayload:
-        return await _payload(
-            AdminUserUnlockPayload,
-            security.admin_user_unlock(info.context, input),
-            lambda u: {"user": u},
-        )
+        ctx = info.context
+        call = admin.admin_user_unlock(ctx, input.user_id)
+        return await payload(AdminUserUnlockPayload, ctx, call)

@@ -7,10 +7,11 @@ from datetime import datetime
 import strawberry
 from strawberry.scalars import JSON
 
+from domain.accounts import commands
 from domain.security import model as audit
+from resolvers import ids
 from schema.accounts import PageInfo, User
 from schema.errors import UserError
-from schema.scalars import to_global_id
 
 
 @strawberry.type(description="One security event: who did what to which account.")
@@ -25,9 +26,9 @@ class AuditEvent:
     details: JSON
 
     @classmethod
-    def from_domain(cls, event: audit.AuditEvent) -> AuditEvent:
+    def from_domain(cls, event: audit.AuditEvent, ctx: object = None) -> AuditEvent:
         return cls(
-            id=strawberry.ID(to_global_id("AuditEvent", event.id)),
+            id=strawberry.ID(ids.to_global_id("AuditEvent", event.id)),
             action=event.action.value,
             created_at=event.created_at,
             actor=event.actor,
@@ -60,11 +61,23 @@ class AuditEventFilter:
     since: datetime | None = None
     until: datetime | None = None
 
+    def to_filter(self) -> audit.AuditFilter:
+        return audit.AuditFilter(
+            action=audit.AuditAction.parse(self.action) if self.action else None,
+            subject_user_id=self.user_id or None,
+            actor=self.actor or None,
+            since=self.since,
+            until=self.until,
+        )
+
 
 @strawberry.input
 class EmailCodeSendInput:
     email: str
     purpose: str | None = "register"
+
+    def to_command(self) -> commands.SendEmailCode:
+        return commands.SendEmailCode(self.email, self.purpose)
 
 
 @strawberry.input
@@ -81,6 +94,9 @@ class EmailInput:
 class PasswordResetInput:
     token: str
     new_password: str
+
+    def to_command(self) -> commands.ResetPassword:
+        return commands.ResetPassword(self.token, self.new_password)
 
 
 @strawberry.input

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import strawberry
 
+from domain.twofactor import model
+from domain.twofactor.commands import CompleteChallenge
 from schema.accounts import LoginResult, User
 from schema.errors import UserError
+from schema.mirror import Mirrored, mirror
 
 
-@strawberry.type(description="A pending authenticator enrolment: show it once, then confirm.")
-class TotpEnrolment:
-    secret_base32: str
-    otpauth_url: str
-    qr_code_svg: str = strawberry.field(description="A QR code of otpauthUrl (SVG data URI).")
+@mirror(
+    model.Enrolment,
+    name="TotpEnrolment",
+    description="A pending authenticator enrolment: show it once, then confirm.",
+    descriptions={"qr_code_svg": "A QR code of otpauthUrl (SVG data URI)."},
+)
+class TotpEnrolment(Mirrored):
+    pass
 
 
-@strawberry.type
-class TotpStatus:
-    enabled: bool
-    recovery_codes_remaining: int
+@mirror(model.TotpStatus)
+class TotpStatus(Mirrored):
+    pass
 
 
 @strawberry.input
@@ -30,6 +35,9 @@ class TotpCodeInput:
 class TotpVerifyInput:
     challenge_id: str
     code: str = strawberry.field(description="A current TOTP code, or a recovery code.")
+
+    def to_command(self) -> CompleteChallenge:
+        return CompleteChallenge(self.challenge_id, self.code)
 
 
 @strawberry.type

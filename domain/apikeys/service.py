@@ -9,13 +9,14 @@ drops its cached verification at once, and is audited.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.accounts.errors import UserNotFound
 from domain.apikeys.allowlist import normalise_allowlist
+from domain.apikeys.commands import CreateApiKey, RotateApiKey, SetApiKeyEnabled, UpdateApiKey
 from domain.apikeys.errors import ApiKeyNotFound
 from domain.apikeys.format import KeyHasher, display_prefix, generate_key, last4
 from domain.apikeys.model import ApiKey, ApiKeyStatus
@@ -37,35 +38,6 @@ MAX_GRACE = timedelta(days=7)
 MAX_SCOPES = 64
 MAX_IP_RULES = 64  # checked on every request made with the key
 DEFAULT_GRACE = timedelta(hours=24)
-
-
-class _Unset:
-    """Marks a field a partial update leaves alone (``None`` clears where allowed)."""
-
-
-UNSET = _Unset()
-
-
-@dataclass(frozen=True, slots=True)
-class KeySpec:
-    name: str
-    description: str = ""
-    scopes: tuple[str, ...] = ()
-    ip_allowlist: tuple[str, ...] = ()
-    rate_limit_rpm: int = 0
-    rate_limit_daily: int = 0
-    expires_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class KeyChanges:
-    name: str | _Unset = UNSET
-    description: str | _Unset = UNSET
-    scopes: tuple[str, ...] | _Unset = UNSET
-    ip_allowlist: tuple[str, ...] | _Unset = UNSET
-    rate_limit_rpm: int | _Unset = UNSET
-    rate_limit_daily: int | _Unset = UNSET
-    expires_at: datetime | _Unset | None = UNSET
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +65,7 @@ class ApiKeyService:
         self._audit = audit
         self._max_keys = max_keys_per_user
 
-    async def create(self, principal: Principal, spec: KeySpec) -> IssuedKey:
+    async def create(self, principal: Principal, spec: CreateApiKey) -> IssuedKey:
         user_id = _signed_in(principal)
         now = self._clock.now()
         name = _name(spec.name)
@@ -137,35 +109,39 @@ class ApiKeyService:
             raise ApiKeyNotFound()
         return key
 
-    async def update(self, principal: Principal, key_id: str, changes: KeyChanges) -> ApiKey:
-        async with self._mutable(principal, key_id) as (uow, key):
+    async def update(self, principal: Principal, command: UpdateApiKey) -> ApiKey:
+        changes = command.changes
+        async with self._mutable(principal, command.key_id) as (uow, key):
             now = self._clock.now()
             updated = key
-            if not isinstance(changes.name, _Unset):
-                updated = updated.with_changes(name=_name(changes.name))
-            if not isinstance(changes.description, _Unset):
-                updated = updated.with_changes(description=_description(changes.description))
-            if not isinstance(changes.scopes, _Unset):
-                updated = updated.with_changes(scopes=_scopes(changes.scopes))
-            if not isinstance(changes.ip_allowlist, _Unset):
-                updated = updated.with_changes(ip_allowlist=_allowlist(changes.ip_allowlist))
-            if not isinstance(changes.rate_limit_rpm, _Unset):
-                rpm = _limit("rateLimitRpm", changes.rate_limit_rpm, MAX_RPM)
+            if "name" in changes:
+                updated = updated.with_changes(name=_name(changes["name"] or ""))
+            if "description" in changes:
+                text = changes["description"] or ""
+                updated = updated.with_changes(description=_description(text))
+            if "scopes" in changes:
+                updated = updated.with_changes(scopes=_scopes(changes["scopes"] or ()))
+            if "ip_allowlist" in changes:
+                rules = _allowlist(changes["ip_allowlist"] or ())
+                updated = updated.with_changes(ip_allowlist=rules)
+            if "rate_limit_rpm" in changes:
+                rpm = _limit("rateLimitRpm", changes["rate_limit_rpm"] or 0, MAX_RPM)
                 updated = updated.with_changes(rate_limit_rpm=rpm)
-            if not isinstance(changes.rate_limit_daily, _Unset):
-                daily = _limit("rateLimitDaily", changes.rate_limit_daily, MAX_DAILY)
+            if "rate_limit_daily" in changes:
+                daily = _limit("rateLimitDaily", changes["rate_limit_daily"] or 0, MAX_DAILY)
                 updated = updated.with_changes(rate_limit_daily=daily)
-            if not isinstance(changes.expires_at, _Unset):
-                _future("expiresAt", changes.expires_at, now)
-                updated = updated.with_changes(expires_at=changes.expires_at)
+            if "expires_at" in changes:
+                _future("expiresAt", changes["expires_at"], now)
+                updated = updated.with_changes(expires_at=changes["expires_at"])
             if updated == key:
                 return key
             updated = await self._save(uow, updated.with_changes(updated_at=now))
         await self._published(principal, updated, AuditAction.API_KEY_UPDATED, change="update")
         return updated
 
-    async def set_enabled(self, principal: Principal, key_id: str, enabled: bool) -> ApiKey:
-        async with self._mutable(principal, key_id) as (uow, key):
+    async def set_enabled(self, principal: Principal, command: SetApiKeyEnabled) -> ApiKey:
+        enabled = command.enabled
+        async with self._mutable(principal, command.key_id) as (uow, key):
             if key.enabled == enabled:
                 return key
             changed = await self._save(
@@ -184,14 +160,13 @@ class ApiKeyService:
         await self._published(principal, revoked, AuditAction.API_KEY_REVOKED)
         return revoked
 
-    async def rotate(
-        self, principal: Principal, key_id: str, grace: timedelta = DEFAULT_GRACE
-    ) -> IssuedKey:
+    async def rotate(self, principal: Principal, command: RotateApiKey) -> IssuedKey:
         """A new secret for the same key (id, settings and history stay); the old secret
-        keeps working for ``grace`` (0 ends it at once; at most 7 days)."""
+        keeps working for ``command.grace`` (0 ends it at once; at most 7 days)."""
+        grace = command.grace
         if grace < timedelta(0) or grace > MAX_GRACE:
             raise InvalidInput("grace must be between 0 and 7 days", field="graceSeconds")
-        async with self._mutable(principal, key_id) as (uow, key):
+        async with self._mutable(principal, command.key_id) as (uow, key):
             now = self._clock.now()
             if key.status(now) is ApiKeyStatus.EXPIRED:
                 raise Conflict("an expired key cannot be rotated; create a new one")
@@ -250,14 +225,14 @@ def _signed_in(principal: Principal) -> str:
     return principal.user_id
 
 
-def _scopes(raw: tuple[str, ...]) -> tuple[str, ...]:
+def _scopes(raw: Iterable[str]) -> tuple[str, ...]:
     scopes = normalise_scopes(raw)
     if len(scopes) > MAX_SCOPES:
         raise InvalidInput(f"at most {MAX_SCOPES} scopes", field="scopes")
     return scopes
 
 
-def _allowlist(raw: tuple[str, ...]) -> tuple[str, ...]:
+def _allowlist(raw: Iterable[str]) -> tuple[str, ...]:
     rules = normalise_allowlist(raw)
     if len(rules) > MAX_IP_RULES:
         raise InvalidInput(f"at most {MAX_IP_RULES} allowlist entries", field="ipAllowlist")

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from domain.errors import InvalidInput
+
 
 class AuditAction(enum.StrEnum):
     REGISTER = "register"
@@ -36,6 +38,13 @@ class AuditAction(enum.StrEnum):
     OAUTH_LOGIN_REFUSED = "oauth.login_refused"
     OAUTH_LINKED = "oauth.linked"
     OAUTH_UNLINKED = "oauth.unlinked"
+
+    @classmethod
+    def parse(cls, text: str, *, field: str = "action") -> AuditAction:
+        try:
+            return cls(text)
+        except ValueError:
+            raise InvalidInput("action is not a known audit action", field=field) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,7 +94,7 @@ class TwoFactorService:
             await uow.commit()
         url = codes.provisioning_uri(secret, user.email)
         qr = self._qr.svg_data_uri(url)
-        return Enrolment(secret_base32=secret, otpauth_url=url, qr_svg_data_uri=qr)
+        return Enrolment(secret_base32=secret, otpauth_url=url, qr_code_svg=qr)
 
     async def confirm_enrolment(self, principal: Principal, code: str) -> ConfirmedEnrolment:
         user = await self._signed_in_user(principal)

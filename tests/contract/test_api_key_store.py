@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.accounts.errors import UserNotFound
 from domain.apikeys.errors import ApiKeyNotFound
 from domain.apikeys.model import ApiKey, KeyUsage
-from domain.apikeys.ports import UnitOfWorkFactory
+from domain.apikeys.ports import ApiKeyStore, UnitOfWorkFactory
 from domain.ids import new_id
 from persistence.memory.apikeys import MemoryApiKeyStore
 from persistence.memory.uow import MemoryUnitOfWorkFactory
@@ -32,7 +32,7 @@ class Keys:
     work (``uow.api_keys``), the verification lookup and usage counters through its
     ``ApiKeyStore``. Each management call is a unit of its own, committed."""
 
-    def __init__(self, uow: UnitOfWorkFactory, store: Keys) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, store: ApiKeyStore) -> None:
         self.uow = uow
         self.store = store
 

@@ -134,8 +134,8 @@ async def test_a_refund_gives_back_only_the_failed_operations_plan_units() -> No
     quota = service(clock)
     admission = await quota.admit(KEY_CALLER, [SONG_URL, Metered("lyric", 1)])
     await quota.refund(admission, SONG_URL)
-    _, states = await quota.status(KEY_CALLER)
-    left = {s.limit.kind: s.remaining for s in states}
+    states = (await quota.status(KEY_CALLER)).limits
+    left = {s.name: s.remaining for s in states}
     assert left[LimitKind.PLAN_DAILY] == 100 - 1  # the lyric's unit stays charged
     assert left[LimitKind.PLAN_MONTHLY] == 1000 - 1
     assert left[LimitKind.KEY_DAILY] == 1000 - 1  # the request itself still counts
@@ -143,8 +143,8 @@ async def test_a_refund_gives_back_only_the_failed_operations_plan_units() -> No
 
 async def test_an_unknown_plan_falls_back_to_free_not_to_unlimited() -> None:
     clock = ManualClock(datetime(2026, 11, 27, tzinfo=UTC))
-    plan, _ = await service(clock).status(Caller(user_id="u1", plan_id="topup"))
-    assert plan.id == "free"
+    status = await service(clock).status(Caller(user_id="u1", plan_id="topup"))
+    assert status.plan_id == "free"
 
 
 async def test_an_unreachable_store_denies_by_default_and_can_be_set_to_allow() -> None:

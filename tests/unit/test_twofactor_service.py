@@ -165,7 +165,7 @@ async def test_begin_enrolment_returns_a_secret_url_and_qr_code(world: World) ->
         name="alice@example.com", issuer_name="Karpov"
     )
     assert enrolment.otpauth_url.startswith("otpauth://totp/Karpov:alice%40example.com?")
-    assert enrolment.qr_svg_data_uri == FakeQr().svg_data_uri(enrolment.otpauth_url)
+    assert enrolment.qr_code_svg == FakeQr().svg_data_uri(enrolment.otpauth_url)
 
     again = await world.twofactor.begin_enrolment(alice.principal)
     assert again.secret_base32 != enrolment.secret_base32
