@@ -1,21 +1,16 @@
-"""GraphQL view of the public runtime configuration (mirrors ``domain.runtime``)."""
+"""GraphQL field of the public runtime configuration."""
 
 from __future__ import annotations
 
-from domain import runtime
-from schema.mirror import Mirrored, mirror
+import strawberry
+
+from resolvers import runtime
+from schema.info import CtxInfo
+from schema.types.runtime import RuntimeConfig
 
 
-@mirror(runtime.EmailVerificationConfig)
-class EmailVerificationConfig(Mirrored):
-    pass
-
-
-@mirror(runtime.AccountActivationConfig)
-class AccountActivationConfig(Mirrored):
-    pass
-
-
-@mirror(runtime.RuntimeConfig)
-class RuntimeConfig(Mirrored):
-    pass
+@strawberry.type
+class RuntimeQueries:
+    @strawberry.field(description="Public runtime configuration (no secrets).")
+    async def runtime_config(self, info: CtxInfo) -> RuntimeConfig:
+        return RuntimeConfig.from_domain(await runtime.runtime_config(info.context))
