@@ -65,7 +65,7 @@ class Env:
     smtp: FakeSmtpServer
     database_url: str
 
-    def tick(self, seconds: float) -> None:
+    def tick(self, seconds: float | timedelta) -> None:
         self.clock.advance(seconds)
 
     def mails_to(self, address: str) -> list[EmailMessage]:

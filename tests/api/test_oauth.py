@@ -1012,7 +1012,7 @@ def provider_error_url(provider: str, **query: str) -> str:
 
 
 def state_of(started: Any) -> str:
-    return parse_qs(urlsplit(started.headers["location"]).query)["state"][0]
+    return str(parse_qs(urlsplit(started.headers["location"]).query)["state"][0])
 
 
 async def test_provider_text_is_shown_only_for_a_flow_of_this_browser(env: Env) -> None:

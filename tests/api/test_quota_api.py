@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from persistence.redis.quota import RedisQuotaGate
 from tests.api.harness import Api, running_app
+from tests.api.harness import data_of as gql_data
 from tests.api.test_api_keys import (
     Env,
     bearer,
     create_key,
-    gql_data,
     gql_error,
     gql_raw,
     signed_in,

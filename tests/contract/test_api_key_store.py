@@ -5,23 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.accounts.errors import UserNotFound
 from domain.apikeys.errors import ApiKeyNotFound
 from domain.apikeys.model import ApiKey, KeyUsage
 from domain.apikeys.ports import ApiKeyStore, UnitOfWorkFactory
 from domain.ids import new_id
-from persistence.memory.apikeys import MemoryApiKeyStore
-from persistence.memory.uow import MemoryUnitOfWorkFactory
-from persistence.sql.apikeys import SqlApiKeyStore
-from persistence.sql.uow import SqlUnitOfWorkFactory
-from tests.contract.users import UserCreator, add_user, sql_user_creator
+from tests.contract.conftest import Backend
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 PLUS_8 = timezone(timedelta(hours=8))
@@ -65,30 +60,12 @@ class Keys:
         await self.store.add_usage(usage)
 
 
-@dataclass
-class Backend:
-    store: Keys
-    create_user: UserCreator
-    engine: AsyncEngine | None = None
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    if request.param == "memory":
-        uow = MemoryUnitOfWorkFactory()
-
-        async def create_user(user_id: str) -> None:
-            await add_user(uow, user_id)
-
-        return Backend(Keys(uow, MemoryApiKeyStore(uow.api_key_tables)), create_user)
-    engine = request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
-    keys = Keys(SqlUnitOfWorkFactory(engine), SqlApiKeyStore(engine))
-    return Backend(keys, sql_user_creator(engine), engine)
+pytestmark = pytest.mark.backends("memory", "sqlite", "postgres")
 
 
 @pytest.fixture
 def store(backend: Backend) -> Keys:
-    return backend.store
+    return Keys(backend.adapters.uow, backend.adapters.api_keys)
 
 
 def digest(label: str) -> bytes:
@@ -377,27 +354,27 @@ async def test_count_for_user_ignores_revoked_keys(store: Keys, alice: str, bob:
 # -- SQL specifics -----------------------------------------------------------------------
 
 
-async def test_adding_a_key_for_an_unknown_user_raises(backend: Backend) -> None:
+async def test_adding_a_key_for_an_unknown_user_raises(store: Keys) -> None:
     with pytest.raises(UserNotFound):
-        await backend.store.add(make_key(new_id()))
+        await store.add(make_key(new_id()))
 
 
-async def test_a_duplicate_hash_is_refused(backend: Backend, alice: str) -> None:
+async def test_a_duplicate_hash_is_refused(store: Keys, alice: str) -> None:
     key = make_key(alice)
-    await backend.store.add(key)
+    await store.add(key)
     # IntegrityError on SQL, ValueError in memory: a bug either way, not a domain error.
     with pytest.raises(Exception):
-        await backend.store.add(make_key(alice, key_hash=key.key_hash))
-    assert ids(await backend.store.list_for_user(alice)) == [key.id]
+        await store.add(make_key(alice, key_hash=key.key_hash))
+    assert ids(await store.list_for_user(alice)) == [key.id]
 
 
-async def test_sql_keys_go_with_their_owner(backend: Backend, alice: str) -> None:
-    if backend.engine is None:
-        pytest.skip("the memory store keeps no foreign keys")
+@pytest.mark.backends("sqlite", "postgres")
+async def test_sql_keys_go_with_their_owner(backend: Backend, store: Keys, alice: str) -> None:
     key = make_key(alice)
-    await backend.store.add(key)
+    await store.add(key)
 
+    assert backend.engine is not None
     async with backend.engine.begin() as conn:
         await conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": alice})
 
-    assert await backend.store.get(key.id) is None
+    assert await store.get(key.id) is None

@@ -25,8 +25,8 @@ def _context(module: str) -> str | None:
     parts = module.split(".")
     if len(parts) < 2 or parts[0] != "domain":
         return None
-    is_package = importlib.import_module(".".join(parts[:2])).__spec__.submodule_search_locations
-    return parts[1] if is_package else None
+    spec = importlib.import_module(".".join(parts[:2])).__spec__
+    return parts[1] if spec is not None and spec.submodule_search_locations else None
 
 
 def _context_graph() -> dict[str, set[str]]:

@@ -49,7 +49,7 @@ class FailingUnitOfWorkFactory:
                 async def broken(provider: str, subject: str) -> None:
                     raise ConnectionError("database is down")
 
-                unit.identities.get = broken  # type: ignore[method-assign,assignment]
+                unit.identities.get = broken  # type: ignore[method-assign]
             yield unit
 
 

@@ -40,7 +40,7 @@ def service(
 ) -> QuotaService:
     """The quota service as the composition root builds it, on the in-process bundle
     (``gate`` replaces its store)."""
-    stores = {"quota_gate": gate} if gate is not None else {}
+    stores: dict[str, Any] = {"quota_gate": gate} if gate is not None else {}
     config = unit_settings(timezone=str(tz), **settings)
     return build(clock, settings=config, **stores).services.gate.quota
 
