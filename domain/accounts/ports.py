@@ -51,7 +51,8 @@ class UserRepository(Protocol):
 class UnitOfWork(uow.UnitOfWork, Protocol):
     """The repositories of the accounts context, in one transaction."""
 
-    users: UserRepository
+    @property
+    def users(self) -> UserRepository: ...
 
 
 UnitOfWorkFactory = uow.UnitOfWorkFactory[UnitOfWork]

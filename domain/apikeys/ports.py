@@ -42,8 +42,11 @@ class UnitOfWork(uow.UnitOfWork, Protocol):
     """The repositories of key management: the keys, and their owners (whose row lock
     serialises the per-user cap)."""
 
-    users: UserRepository
-    api_keys: ApiKeyRepository
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
 
 
 UnitOfWorkFactory = uow.UnitOfWorkFactory[UnitOfWork]

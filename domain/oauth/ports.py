@@ -95,8 +95,11 @@ class OAuthIdentityRepository(Protocol):
 class UnitOfWork(uow.UnitOfWork, Protocol):
     """The repositories OAuth login changes together: a new user and its first identity."""
 
-    users: UserRepository
-    identities: OAuthIdentityRepository
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def identities(self) -> OAuthIdentityRepository: ...
 
 
 UnitOfWorkFactory = uow.UnitOfWorkFactory[UnitOfWork]

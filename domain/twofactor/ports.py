@@ -58,8 +58,11 @@ class UnitOfWork(uow.UnitOfWork, Protocol):
     """The repositories two-factor authentication changes together: a factor and its
     user's ``totp_enabled`` flag."""
 
-    users: UserRepository
-    totp: TotpRepository
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def totp(self) -> TotpRepository: ...
 
 
 UnitOfWorkFactory = uow.UnitOfWorkFactory[UnitOfWork]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -46,12 +47,28 @@ class SqlUnitOfWorkFactory:
 
 
 class SqlUnitOfWork:
+    """Each repository is made when first used: a unit of work that reads one user (most
+    of them) builds nothing else."""
+
     def __init__(self, conn: AsyncConnection, clock: Clock | None = None) -> None:
         self._tx = Transaction(conn)
-        self.users: UserRepository = SqlUserRepository(self._tx)
-        self.totp: TotpRepository = SqlTotpRepository(self._tx, clock or SystemClock())
-        self.identities: OAuthIdentityRepository = SqlOAuthIdentityRepository(self._tx)
-        self.api_keys: ApiKeyRepository = SqlApiKeyRepository(self._tx)
+        self._clock = clock or SystemClock()
+
+    @cached_property
+    def users(self) -> UserRepository:
+        return SqlUserRepository(self._tx)
+
+    @cached_property
+    def totp(self) -> TotpRepository:
+        return SqlTotpRepository(self._tx, self._clock)
+
+    @cached_property
+    def identities(self) -> OAuthIdentityRepository:
+        return SqlOAuthIdentityRepository(self._tx)
+
+    @cached_property
+    def api_keys(self) -> ApiKeyRepository:
+        return SqlApiKeyRepository(self._tx)
 
     async def commit(self) -> None:
         await self._tx.commit()
