@@ -13,6 +13,7 @@ processes flushing the same keys lock their rows in the same order and cannot de
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -30,23 +31,14 @@ from persistence.sql.engine import reader, writer
 from persistence.sql.tables import UTCDateTime, api_keys, plans, users
 from persistence.sql.transaction import Transaction
 
-_MUTABLE = (
-    "key_hash",
-    "previous_hash",
-    "previous_expires_at",
-    "prefix",
-    "last4",
-    "name",
-    "description",
-    "scopes",
-    "ip_allowlist",
-    "rate_limit_rpm",
-    "rate_limit_daily",
-    "enabled",
-    "updated_at",
-    "expires_at",
-    "revoked_at",
-)
+_FIELDS = tuple(f.name for f in dataclasses.fields(ApiKey))
+"""A key's columns are its fields, by name (``tables.api_keys``)."""
+_LISTS = ("scopes", "ip_allowlist")
+"""JSON lists in the table, tuples in the entity."""
+_BYTES = ("key_hash", "previous_hash")
+_FIXED = ("id", "user_id", "created_at", "last_used_at", "total_requests")
+"""Never changed by ``update`` (the usage columns are ``add_usage``'s)."""
+_MUTABLE = tuple(name for name in _FIELDS if name not in _FIXED)
 
 _seen = bindparam("seen", type_=UTCDateTime)
 _ADD_USAGE = (
@@ -186,54 +178,19 @@ class SqlPlanCatalog:
 
 
 def _row(key: ApiKey) -> dict[str, Any]:
-    return {
-        "id": key.id,
-        "user_id": key.user_id,
-        "key_hash": key.key_hash,
-        "previous_hash": key.previous_hash,
-        "previous_expires_at": key.previous_expires_at,
-        "prefix": key.prefix,
-        "last4": key.last4,
-        "name": key.name,
-        "description": key.description,
-        "scopes": list(key.scopes),
-        "ip_allowlist": list(key.ip_allowlist),
-        "rate_limit_rpm": key.rate_limit_rpm,
-        "rate_limit_daily": key.rate_limit_daily,
-        "enabled": key.enabled,
-        "created_at": key.created_at,
-        "updated_at": key.updated_at,
-        "expires_at": key.expires_at,
-        "revoked_at": key.revoked_at,
-        "last_used_at": key.last_used_at,
-        "total_requests": key.total_requests,
-    }
+    row = {name: getattr(key, name) for name in _FIELDS}
+    for name in _LISTS:
+        row[name] = list(row[name])
+    return row
 
 
 def _to_key(row: RowMapping) -> ApiKey:
-    previous = row["previous_hash"]
-    return ApiKey(
-        id=row["id"],
-        user_id=row["user_id"],
-        key_hash=bytes(row["key_hash"]),
-        prefix=row["prefix"],
-        last4=row["last4"],
-        name=row["name"],
-        description=row["description"],
-        scopes=tuple(row["scopes"]),
-        ip_allowlist=tuple(row["ip_allowlist"]),
-        rate_limit_rpm=row["rate_limit_rpm"],
-        rate_limit_daily=row["rate_limit_daily"],
-        enabled=row["enabled"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        expires_at=row["expires_at"],
-        revoked_at=row["revoked_at"],
-        last_used_at=row["last_used_at"],
-        total_requests=row["total_requests"],
-        previous_hash=None if previous is None else bytes(previous),
-        previous_expires_at=row["previous_expires_at"],
-    )
+    values = {name: row[name] for name in _FIELDS}
+    for name in _LISTS:
+        values[name] = tuple(values[name])
+    for name in _BYTES:
+        values[name] = None if values[name] is None else bytes(values[name])
+    return ApiKey(**values)
 
 
 def _to_plan(row: RowMapping) -> Plan:
