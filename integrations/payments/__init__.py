@@ -7,6 +7,8 @@ differed from it. Build a provider from its config and a shared ``httpx.AsyncCli
     YipayProvider(YipayConfig(base_url=…, merchant_id=…, key=…), http=client)
 """
 
+from typing import TYPE_CHECKING
+
 from integrations.payments.channels import CHANNEL_DISPLAYS, ChannelDisplay
 from integrations.payments.config import (
     ChannelConfig,
@@ -46,3 +48,12 @@ __all__ = [
     "mask_secret",
     "signatures_match",
 ]
+
+if TYPE_CHECKING:
+    from domain.billing.ports import PaymentProvider
+
+    def _every_provider_implements_the_port(
+        yipay: YipayProvider, hupijiao: HupijiaoProvider, ldc: LdcProvider, mock: MockProvider
+    ) -> list[PaymentProvider]:
+        """Checked by mypy only: a signature drifting from the port fails ``make check``."""
+        return [yipay, hupijiao, ldc, mock]

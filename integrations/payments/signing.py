@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote_plus
 
@@ -68,8 +68,3 @@ def signatures_match(expected: str, given: str) -> bool:
     return hmac.compare_digest(
         expected.lower().encode("utf-8"), given.strip().lower().encode("utf-8")
     )
-
-
-def without(params: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
-    drop = set(names)
-    return {key: value for key, value in params.items() if key not in drop}

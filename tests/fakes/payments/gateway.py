@@ -23,6 +23,7 @@ import asyncio
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 import httpx
 from starlette.requests import Request
@@ -47,6 +48,15 @@ class Delivery:
     params: dict[str, str]
     status: int
     body: str
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body (the first value of a repeated name),
+    parsed by hand: Starlette's ``request.form()`` needs python-multipart."""
+    fields: dict[str, str] = {}
+    for name, value in parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True):
+        fields.setdefault(name, value)
+    return fields
 
 
 class FakeGateway:
@@ -80,8 +90,7 @@ class FakeGateway:
                 if isinstance(body, dict):
                     params.update({k: "" if v is None else str(v) for k, v in body.items()})
             else:
-                form = await request.form()
-                params.update({k: v for k, v in form.items() if isinstance(v, str)})
+                params.update(await form_fields(request))
         self.requests.append(
             RecordedRequest(
                 request.method,

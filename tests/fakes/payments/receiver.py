@@ -17,6 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from domain.billing.ports import CallbackVerdict, InvalidCallback, PaymentProvider
+from tests.fakes.payments.gateway import form_fields
 
 Handler = Callable[[str, Mapping[str, str]], tuple[int, str]]
 
@@ -44,8 +45,7 @@ class NotifyReceiver:
     async def _receive(self, request: Request) -> Response:
         params: dict[str, str] = {}
         if request.method == "POST":
-            form = await request.form()
-            params.update({k: v for k, v in form.items() if isinstance(v, str)})
+            params.update(await form_fields(request))
         params.update(request.query_params)
         self.received.append(
             ReceivedNotify(
