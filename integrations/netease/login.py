@@ -68,8 +68,8 @@ _MD5_HEX = re.compile(r"^[0-9a-fA-F]{32}$")
 
 @dataclass(frozen=True, slots=True)
 class LoginAnswer:
-    body: dict[str, Any]
-    """NetEase's JSON, unchanged."""
+    body: dict[str, Any] = field(repr=False)
+    """NetEase's JSON, unchanged (a login answer carries its token: never log it)."""
     cookie: str | None = field(default=None, repr=False)
     """The login cookie (``MUSIC_U=…; __csrf=…``) when this answer logged in."""
     expires_at: datetime | None = None
