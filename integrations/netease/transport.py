@@ -41,6 +41,10 @@ from integrations.netease.crypto import (
 
 log = logging.getLogger("karpov.integrations.netease")
 
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+"""The largest answer read (decoded). A playlist of 100,000 track ids is a few MB; past
+this an answer is refused rather than held in memory."""
+
 _COOKIE_SAFE = "-_.!~*'()"
 """What JavaScript's ``encodeURIComponent`` leaves alone (the public clients use it)."""
 
@@ -102,7 +106,10 @@ class NeteaseTransport:
         answer = await self.send(crypto, api_path, data, cookie)
         failure = codes.failure_for(answer.code, answer.message)
         if failure is not None:
-            log.warning(
+            # Missing or unlicensed content is an everyday answer, not trouble.
+            level = logging.WARNING if failure.retryable else logging.INFO
+            log.log(
+                level,
                 "NetEase refused a call",
                 extra={"api_path": api_path, "upstream_code": answer.code},
             )
@@ -129,13 +136,13 @@ class NeteaseTransport:
         if self._config.real_ip:
             headers["X-Real-IP"] = self._config.real_ip
             headers["X-Forwarded-For"] = self._config.real_ip
-        response = await self._post(url, form, headers, api_path)
-        body = self._read(response, api_path)
+        status, content, set_cookies = await self._exchange(url, form, headers, api_path)
+        body = self._read(status, content, api_path)
         return Answer(
             body=body,
-            code=codes.answer_code(body, response.status_code),
-            http_status=response.status_code,
-            set_cookies=tuple(parse_set_cookies(response.headers.get_list("set-cookie"))),
+            code=codes.answer_code(body, status),
+            http_status=status,
+            set_cookies=tuple(parse_set_cookies(set_cookies)),
         )
 
     # -- requests --------------------------------------------------------------------
@@ -195,16 +202,22 @@ class NeteaseTransport:
 
     # -- exchange --------------------------------------------------------------------
 
-    async def _post(
+    async def _exchange(
         self, url: str, form: dict[str, str], headers: dict[str, str], api_path: str
-    ) -> httpx.Response:
+    ) -> tuple[int, bytes, list[str]]:
         timeout = self._config.timeout
         async with self._slots:
             try:
                 # asyncio.timeout bounds the whole exchange, body included, and holds for
                 # transports that ignore httpx's own timeouts (ASGI apps in tests).
-                async with asyncio.timeout(timeout):
-                    return await self._http.post(url, data=form, headers=headers, timeout=timeout)
+                async with (
+                    asyncio.timeout(timeout),
+                    self._http.stream(
+                        "POST", url, data=form, headers=headers, timeout=timeout
+                    ) as response,
+                ):
+                    content = await _read_capped(response)
+                    return response.status_code, content, response.headers.get_list("set-cookie")
             except (TimeoutError, httpx.HTTPError) as exc:
                 # The exception text can carry the URL; log the type only.
                 log.warning(
@@ -212,9 +225,11 @@ class NeteaseTransport:
                     extra={"api_path": api_path, "error": type(exc).__name__},
                 )
                 raise UpstreamUnreachable(f"NetEase unreachable ({type(exc).__name__})") from None
+            except _AnswerTooLarge:
+                log.warning("NetEase answered too much", extra={"api_path": api_path})
+                raise UpstreamBadAnswer("NetEase answered more than we read") from None
 
-    def _read(self, response: httpx.Response, api_path: str) -> dict[str, Any]:
-        content = response.content
+    def _read(self, status: int, content: bytes, api_path: str) -> dict[str, Any]:
         body: Any
         try:
             if content.lstrip()[:1] in (b"{", b"["):
@@ -227,13 +242,27 @@ class NeteaseTransport:
         if not isinstance(body, dict):
             log.warning(
                 "NetEase answered something unreadable",
-                extra={"api_path": api_path, "status": response.status_code},
+                extra={"api_path": api_path, "status": status},
             )
             raise UpstreamBadAnswer(
-                f"NetEase answered HTTP {response.status_code} with an unreadable body",
-                upstream_code=response.status_code,
+                f"NetEase answered HTTP {status} with an unreadable body", upstream_code=status
             )
         return body
+
+
+class _AnswerTooLarge(Exception):
+    pass
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            raise _AnswerTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _cookie_header(pairs: Mapping[str, str]) -> str:

@@ -160,3 +160,14 @@ async def test_real_ip_is_sent_only_when_configured() -> None:
         for call in h.fake.calls:
             assert call.headers["x-real-ip"] == "203.0.113.9"
             assert call.headers["x-forwarded-for"] == "203.0.113.9"
+
+
+async def test_an_answer_past_the_size_cap_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from integrations.netease import transport
+
+    monkeypatch.setattr(transport, "MAX_ANSWER_BYTES", 4096)
+    async with harness() as h:
+        h.fake.inject(LYRICS, {"code": 200, "lrc": {"lyric": "x" * 5000}})
+        with pytest.raises(UpstreamBadAnswer):
+            await h.provider.lyrics("2001", None)
+        assert (await h.provider.lyrics("2001", None)).lrc  # a normal answer still reads
