@@ -7,6 +7,7 @@ not be the one that polls it: the edge keeps it in Redis between polls.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import enum
 import json
@@ -189,11 +190,13 @@ class LoginPages:
             headers["Cookie"] = cookie_header(dict(cookies))
         where = urlsplit(url).path or url
         try:
-            response = await self._http.request(
-                method, url, params=params, data=form, headers=headers, timeout=timeout_s
-            )
-        except httpx.TimeoutException:
-            raise
+            # httpx's own time-outs bound each read; this bounds the whole exchange.
+            async with asyncio.timeout(timeout_s):
+                response = await self._http.request(
+                    method, url, params=params, data=form, headers=headers, timeout=timeout_s
+                )
+        except (TimeoutError, httpx.TimeoutException):
+            raise httpx.TimeoutException(f"no answer within {timeout_s} s") from None
         except httpx.TransportError as exc:
             raise UpstreamUnreachable(
                 f"QQ login page unreachable ({where}): {type(exc).__name__}"

@@ -59,6 +59,8 @@ class LoginPagesFake:
     """Where the ``check_sig`` chain ends (default: the fake itself)."""
     refuse_authorize: bool = False
     """QQ Connect answers the authorise step with an error page."""
+    visits: list[str] = field(default_factory=list)
+    """``host/path`` of every login page request, in order."""
     _qq: dict[str, _Scan] = field(default_factory=dict)
     _wechat: dict[str, _Scan] = field(default_factory=dict)
     _sigx: dict[str, int] = field(default_factory=dict)
@@ -115,6 +117,7 @@ class LoginPagesFake:
         return _ptui_cb(0, f"{origin}/check_sig?{query}", _QQ_MESSAGES[0])
 
     async def check_sig(self, request: Request) -> Response:
+        self.visits.append(f"{request.url.netloc}{request.url.path}")
         musicid = self._sigx.pop(request.query_params.get("ptsigx", ""), None)
         if musicid is None or str(musicid) != request.query_params.get("uin"):
             return HTMLResponse("<html>ptlogin: invalid signature</html>", status_code=200)
@@ -127,6 +130,7 @@ class LoginPagesFake:
         return response
 
     async def hop(self, request: Request) -> Response:
+        self.visits.append(f"{request.url.netloc}{request.url.path}")
         musicid = self._hop.pop(request.cookies.get("pt4_token", ""), None)
         if musicid is None:
             return HTMLResponse("<html>ptlogin: no session</html>")
@@ -139,6 +143,7 @@ class LoginPagesFake:
         return response
 
     async def login_jump(self, request: Request) -> Response:
+        self.visits.append(f"{request.url.netloc}{request.url.path}")
         return HTMLResponse("<html><script>window.close()</script></html>")
 
     async def authorize(self, request: Request) -> Response:

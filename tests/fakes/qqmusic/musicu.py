@@ -65,6 +65,7 @@ class RecordedCall:
 class _Injected:
     code: int
     times: int | None
+    data: dict[str, Any] | None = None
 
 
 @dataclass
@@ -100,10 +101,12 @@ class MusicuFake:
     _injected: dict[str, _Injected] = field(default_factory=dict)
     _served: int = 0
 
-    def fail(self, call: str, code: int, *, times: int | None = 1) -> None:
-        """``call`` (``module.method``) answers ``code`` the next ``times`` times (None:
-        until ``clear_failures``)."""
-        self._injected[call] = _Injected(code, times)
+    def fail(
+        self, call: str, code: int, *, times: int | None = 1, data: dict[str, Any] | None = None
+    ) -> None:
+        """``call`` (``module.method``) answers ``code`` (with ``data``, none by default)
+        the next ``times`` times (None: until ``clear_failures``)."""
+        self._injected[call] = _Injected(code, times, data)
 
     def clear_failures(self) -> None:
         self._injected.clear()
@@ -171,7 +174,7 @@ class MusicuFake:
                 injected.times -= 1
                 if injected.times <= 0:
                     del self._injected[name]
-            return injected.code, None
+            return injected.code, injected.data
         handler = _HANDLERS.get(name)
         if handler is None:
             return BAD_PARAM, None
