@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -17,6 +18,7 @@ from domain.music.model import (
     CredentialSecret,
     Kind,
     Lyrics,
+    MusicId,
     Page,
     PageRequest,
     Playlist,
@@ -84,6 +86,16 @@ def _search_id() -> str:
         (secrets.randbelow(20) + 1) * 18014398509481984
         + secrets.randbelow(4194305) * 4294967296
         + secrets.randbelow(86_400_000)
+    )
+
+
+def _decode_lyrics(song_id: MusicId, lines: JsonObject, words: JsonObject) -> Lyrics:
+    return Lyrics(
+        song_id=song_id,
+        lrc=decrypt_lyric(text(lines, "lyric")),
+        word_level=unwrap_qrc(decrypt_lyric(text(words, "lyric"))),
+        translation=decrypt_lyric(text(lines, "trans")),
+        romanization=unwrap_qrc(decrypt_lyric(text(lines, "roma"))),
     )
 
 
@@ -219,14 +231,10 @@ class QQMusicProvider:
         )
         if not number(lines, "songID") and not number(words, "songID"):
             raise UpstreamNotFound("QQ Music knows no such song")
+        song_id = music_id(Kind.SONG, provider_id)
         try:
-            return Lyrics(
-                song_id=music_id(Kind.SONG, provider_id),
-                lrc=decrypt_lyric(text(lines, "lyric")),
-                word_level=unwrap_qrc(decrypt_lyric(text(words, "lyric"))),
-                translation=decrypt_lyric(text(lines, "trans")),
-                romanization=unwrap_qrc(decrypt_lyric(text(lines, "roma"))),
-            )
+            # Decryption is pure-Python CPU work (tens of ms for a long QRC): off the loop.
+            return await asyncio.to_thread(_decode_lyrics, song_id, lines, words)
         except LyricDecodeError:
             raise UpstreamBadAnswer("QQ Music sent a lyric that does not decrypt") from None
 

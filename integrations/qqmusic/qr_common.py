@@ -20,7 +20,7 @@ import httpx
 
 from domain.music.errors import InvalidCredentialPayload, UpstreamBadAnswer, UpstreamUnreachable
 from integrations.qqmusic.credential import QQCredential
-from integrations.qqmusic.http import cookie_header
+from integrations.qqmusic.http_client import cookie_header
 
 MAX_PAGE_BYTES = 2 * 1024 * 1024
 

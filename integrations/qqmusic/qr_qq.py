@@ -23,7 +23,7 @@ from integrations.qqmusic import calls
 from integrations.qqmusic.config import QQMusicConfig
 from integrations.qqmusic.credential import QQ_LOGIN
 from integrations.qqmusic.hashing import g_tk, hash33
-from integrations.qqmusic.http import set_cookies
+from integrations.qqmusic.http_client import set_cookies
 from integrations.qqmusic.qr_common import (
     LoginPages,
     QrEvent,

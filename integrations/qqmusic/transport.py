@@ -30,7 +30,7 @@ from integrations.qqmusic.comm import Platform, build_comm
 from integrations.qqmusic.config import QQMusicConfig
 from integrations.qqmusic.credential import QQCredential
 from integrations.qqmusic.failures import failure_for, login_failure_for
-from integrations.qqmusic.http import cookie_header
+from integrations.qqmusic.http_client import cookie_header
 from integrations.qqmusic.raw import JsonObject
 from integrations.qqmusic.sign import sign_body
 

@@ -10,8 +10,10 @@ from types import TracebackType
 import httpx
 
 from domain.clock import Clock, SystemClock
+from domain.music.ports import MusicProvider
+from domain.pool.ports import CredentialLifecycle
 from integrations.qqmusic.config import QQMusicConfig
-from integrations.qqmusic.http import new_http_client
+from integrations.qqmusic.http_client import new_http_client
 from integrations.qqmusic.lifecycle import QQCredentials
 from integrations.qqmusic.provider import QQMusicProvider
 from integrations.qqmusic.qr_common import LoginPages, QrLogin, QrPlatform
@@ -61,3 +63,8 @@ class QQMusicUpstream:
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+
+# Checked by mypy, free at run time: the clients implement the domain ports.
+_PROVIDER_PORT: type[MusicProvider] = QQMusicProvider
+_LIFECYCLE_PORT: type[CredentialLifecycle] = QQCredentials
