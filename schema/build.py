@@ -8,27 +8,25 @@ from typing import Any
 
 import strawberry
 from graphql.error import GraphQLError
-from graphql.validation import ASTValidationRule
 from strawberry.extensions import (
-    AddValidationRules,
     DisableIntrospection,
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from schema.extensions import ALIAS_RULE, DEPTH_RULE, MAX_TOKENS, DomainErrorExtension
+from schema.costs import COST_RULES
+from schema.extensions import MAX_TOKENS, DomainErrorExtension
 from schema.gate_extension import RequestGateExtension
+from schema.limits import DocumentLimits, make_limits_extension
 from schema.root import Mutation, Query
 from schema.types.accounts import Session, User
 from schema.types.admin import AuditEvent
 from schema.types.oauth import OAuthIdentity
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
-_RULES: list[type[ASTValidationRule]] = [DEPTH_RULE, ALIAS_RULE]
 
 
 class KarpovSchema(strawberry.Schema):
@@ -45,13 +43,18 @@ class KarpovSchema(strawberry.Schema):
 
 
 def build_schema(
-    *, introspection: bool = True, field_suggestions: bool = True, query: type = Query
+    *,
+    introspection: bool = True,
+    field_suggestions: bool = True,
+    query: type | None = None,
+    limits: DocumentLimits | None = None,
 ) -> KarpovSchema:
     """``query`` lets a test application add root fields (e.g. a metered test operation)."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=1024),
-        lambda: ValidationCache(maxsize=1024),
-        lambda: AddValidationRules(_RULES),
+        # Limits, then validation (cached): a document too deep, wide or costly is refused
+        # before graphql-core's validation (quadratic in repeated fields) sees it.
+        make_limits_extension(COST_RULES, limits or DocumentLimits()),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         DomainErrorExtension,
         RequestGateExtension,
@@ -59,7 +62,7 @@ def build_schema(
     if not introspection:
         extensions.append(DisableIntrospection)
     return KarpovSchema(
-        query=query,
+        query=query or Query,
         mutation=Mutation,
         types=[User, Session, AuditEvent, OAuthIdentity],
         extensions=extensions,

@@ -1,9 +1,5 @@
-"""Schema extensions: error mapping/masking, and validation rules built once.
-
-The depth and alias rules are created at import time and registered through one shared
-``AddValidationRules`` list: a rule class created per request would change the
-``ValidationCache`` key on every request and defeat the cache (reference graphql.md §1.2).
-"""
+"""Schema extensions: error mapping and masking. The document limits (depth, aliases,
+fan-out, cost) live in ``schema.limits``."""
 
 from __future__ import annotations
 
@@ -13,17 +9,10 @@ from typing import Any
 
 from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
-from strawberry.extensions.max_aliases import create_validator as create_alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as create_depth_rule
 
 from domain.errors import DomainError, RateLimited
 
-MAX_DEPTH = 12
-MAX_ALIASES = 30
 MAX_TOKENS = 5000
-
-DEPTH_RULE = create_depth_rule(MAX_DEPTH, None)
-ALIAS_RULE = create_alias_rule(MAX_ALIASES)
 
 log = logging.getLogger("karpov.graphql")
 

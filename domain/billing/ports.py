@@ -32,6 +32,9 @@ class PaymentCreated:
     """Where to send the buyer (a cashier page or a signed jump URL)."""
     qr_payload: str | None = None
     provider_order_id: str | None = None
+    qr_image_url: str | None = None
+    """A QR code the provider renders itself (hupijiao ``url_qrcode``): show it as an image;
+    it is not a payload to encode (``qr_payload`` is)."""
 
 
 class CallbackOutcome(enum.StrEnum):

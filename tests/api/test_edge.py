@@ -25,9 +25,10 @@ from gateway.graphiql import GRAPHIQL_ASSETS
 from gateway.logs import JsonFormatter
 from gateway.settings import Settings, load_settings
 from rest.routes import ROUTES
-from schema.extensions import MAX_DEPTH
+from schema.limits import DocumentLimits
 from tests.api.harness import ADMIN_TOKEN, STRONG_PASSWORD, Api, running_app
 
+MAX_DEPTH = DocumentLimits().max_depth
 PEER_IP = "203.0.113.7"  # the harness's ASGI client address
 ONE_MIB = 1024 * 1024
 UNREACHABLE_DB = "postgresql+asyncpg://postgres@127.0.0.1:1/none"

@@ -1,0 +1,27 @@
+"""What GraphQL fields cost (see ``schema.cost``): the limit's points, per coordinate.
+
+A mutation that hashes a password or sends mail costs enough that a document cannot
+alias dozens of them past the limit (1,000 points: at most 20 such calls), so an attacker
+cannot buy many argon2 hashes or e-mails with one request."""
+
+from __future__ import annotations
+
+from schema.cost import CostRules, FieldCost
+
+PASSWORD_HASH = FieldCost(cost=50)
+"""One argon2 hash (tens of milliseconds of CPU and 64 MiB)."""
+SENDS_MAIL = FieldCost(cost=50)
+
+COST_RULES = CostRules(
+    fields={
+        "Mutation.accountRegister": PASSWORD_HASH,
+        "Mutation.accountLogin": PASSWORD_HASH,
+        "Mutation.accountPasswordChange": PASSWORD_HASH,
+        "Mutation.accountPasswordSet": PASSWORD_HASH,
+        "Mutation.passwordReset": PASSWORD_HASH,
+        "Mutation.adminUserPasswordSet": PASSWORD_HASH,
+        "Mutation.emailCodeSend": SENDS_MAIL,
+        "Mutation.emailActivationResend": SENDS_MAIL,
+        "Mutation.passwordResetRequest": SENDS_MAIL,
+    }
+)

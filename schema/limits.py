@@ -1,0 +1,166 @@
+"""Document limits, checked from the static analysis of ``schema.cost`` BEFORE graphql-core
+validates the document: a document that is too deep, too wide, too aliased or too costly
+is refused in one linear pass, so validation (whose overlapping-fields rule is quadratic
+in repeated fields) and execution never see it. The same extension then validates the
+document through an LRU cache (it replaces strawberry's ``ValidationCache``, which would
+validate even a refused document).
+
+The analysis of a document is cached by its text, operation name and the variables that
+size its lists, so a repeated query costs one dictionary lookup.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
+
+from schema.cost import AnalysisError, CostRules, OperationCost, analyse
+
+_COST_ATTRIBUTE = "_karpov_operation_cost"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentLimits:
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_cost: int = 1000
+    """Points (see ``CostRules``); ``KARPOV_GRAPHQL_MAX_COST``."""
+    max_fields: int = 5000
+    """Field resolutions the operation can cause, lists multiplied out."""
+    max_field_nodes: int = 1000
+    """Field selections written in the document."""
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, code: str, limit: str, **details: int) -> None:
+        super().__init__(message)
+        self.error = GraphQLError(message, extensions={"code": code, "limit": limit, **details})
+
+
+def check(cost: OperationCost, limits: DocumentLimits) -> None:
+    """Raise ``_Refused`` for the first limit ``cost`` exceeds."""
+    if cost.shape.field_nodes > limits.max_field_nodes:
+        raise _Refused(
+            f"the document selects {cost.shape.field_nodes} fields; at most "
+            f"{limits.max_field_nodes} are allowed",
+            "GRAPHQL_VALIDATION_FAILED", "fieldNodes",
+            actual=cost.shape.field_nodes, maximum=limits.max_field_nodes,
+        )  # fmt: skip
+    if cost.depth > limits.max_depth:
+        raise _Refused(
+            f"the operation exceeds the maximum operation depth of {limits.max_depth} "
+            f"(it is {cost.depth} deep)",
+            "GRAPHQL_VALIDATION_FAILED", "depth", actual=cost.depth, maximum=limits.max_depth,
+        )  # fmt: skip
+    if cost.aliases > limits.max_aliases:
+        raise _Refused(
+            f"the operation uses {cost.aliases} aliases; at most {limits.max_aliases} are "
+            "allowed",
+            "GRAPHQL_VALIDATION_FAILED", "aliases",
+            actual=cost.aliases, maximum=limits.max_aliases,
+        )  # fmt: skip
+    if cost.fields > limits.max_fields:
+        raise _Refused(
+            f"the operation can resolve up to {cost.fields} fields; at most "
+            f"{limits.max_fields} are allowed (ask for smaller pages)",
+            "QUERY_TOO_COMPLEX", "fields", actual=cost.fields, maximum=limits.max_fields,
+        )  # fmt: skip
+    if cost.cost > limits.max_cost:
+        raise _Refused(
+            f"the operation costs up to {cost.cost} points; at most {limits.max_cost} are "
+            "allowed (ask for smaller pages or fewer fields)",
+            "QUERY_TOO_COMPLEX", "cost", actual=cost.cost, maximum=limits.max_cost,
+        )  # fmt: skip
+
+
+class _AnalysisCache:
+    """A small LRU of analyses by (query, operation, list-sizing variables)."""
+
+    def __init__(self, maxsize: int = 1024) -> None:
+        self._items: OrderedDict[tuple[Any, ...], OperationCost | AnalysisError] = OrderedDict()
+        self._maxsize = maxsize
+
+    def get(self, key: tuple[Any, ...]) -> OperationCost | AnalysisError | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[Any, ...], value: OperationCost | AnalysisError) -> None:
+        self._items[key] = value
+        if len(self._items) > self._maxsize:
+            self._items.popitem(last=False)
+
+
+def _sizing(variables: Mapping[str, Any] | None) -> tuple[tuple[str, int], ...]:
+    """The variables that can size a list: integers and list lengths."""
+    if not variables:
+        return ()
+    sizes: list[tuple[str, int]] = []
+    for name, value in variables.items():
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int):
+            sizes.append((name, value))
+        elif isinstance(value, list):
+            sizes.append((name, -len(value) - 1))
+    return tuple(sorted(sizes))
+
+
+def operation_cost(execution_context: ExecutionContext) -> OperationCost | None:
+    """The analysis of the operation being executed (set by ``DocumentLimitsExtension``)."""
+    found: OperationCost | None = getattr(execution_context, _COST_ATTRIBUTE, None)
+    return found
+
+
+def make_limits_extension(rules: CostRules, limits: DocumentLimits) -> type[SchemaExtension]:
+    """A schema extension class bound to ``rules`` and ``limits`` (built once per schema:
+    strawberry instantiates extensions per request, and the cache must outlive them)."""
+    cache = _AnalysisCache()
+    validate = lru_cache(maxsize=1024)(validate_document)
+
+    class DocumentLimitsExtension(SchemaExtension):
+        def on_validate(self) -> Iterator[None]:
+            execution = self.execution_context
+            document = execution.graphql_document
+            if document is not None and execution.pre_execution_errors is None:
+                variables = execution.variables
+                # The name the client gave, not strawberry's guess (it picks the first
+                # operation when none is named; several unnamed choices are an error).
+                name: str | None = getattr(execution, "_provided_operation_name", None)
+                key = (execution.query, name, _sizing(variables))
+                found = cache.get(key)
+                if found is None:
+                    try:
+                        found = analyse(
+                            execution.schema._schema, document, rules,
+                            operation_name=name, variables=variables,
+                        )  # fmt: skip
+                    except AnalysisError as error:
+                        found = error
+                    cache.put(key, found)
+                if isinstance(found, AnalysisError):
+                    execution.pre_execution_errors = [
+                        GraphQLError(str(found), extensions={"code": "BAD_REQUEST"})
+                    ]
+                else:
+                    try:
+                        check(found, limits)
+                    except _Refused as refused:
+                        execution.pre_execution_errors = [refused.error]
+                    else:
+                        setattr(execution, _COST_ATTRIBUTE, found)
+                        execution.pre_execution_errors = validate(
+                            execution.schema._schema, document, execution.validation_rules
+                        )
+            yield
+
+    return DocumentLimitsExtension
