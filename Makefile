@@ -27,7 +27,7 @@ check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest tests/api/test_schema_snapshot.py
+	$(BIN)/python -m pytest tests/api/test_schema_snapshot.py tests/unit/test_domain_structure.py
 
 schema: $(STAMP)
 	$(BIN)/karpov export-schema

@@ -177,12 +177,14 @@ def bench_verification(iterations: int = 50_000) -> float:
     from domain.apikeys.verifier import ApiKeyVerifier
     from domain.clock import SystemClock
     from persistence.memory.apikeys import MemoryApiKeyStore
+    from persistence.memory.uow import MemoryUnitOfWorkFactory
 
     async def run() -> float:
         now = datetime.now(UTC)
         hasher = KeyHasher(secrets.token_bytes(32))
         plaintext = generate_key()
-        store = MemoryApiKeyStore()
+        uow = MemoryUnitOfWorkFactory()
+        store = MemoryApiKeyStore(uow.api_key_tables)
         key = ApiKey(
             id="k1", user_id="u1", key_hash=hasher.hash(plaintext),
             prefix=display_prefix(plaintext), last4=last4(plaintext), name="bench",
@@ -190,8 +192,11 @@ def bench_verification(iterations: int = 50_000) -> float:
             rate_limit_rpm=60, rate_limit_daily=1000, enabled=True, created_at=now,
             updated_at=now,
         )  # fmt: skip
-        await store.add(key)
         owner = User("u1", "b@example.com", None, UserStatus.ACTIVE, Role.USER, now, now)
+        async with uow() as unit:
+            await unit.users.add(owner)
+            await unit.api_keys.add(key)
+            await unit.commit()
 
         async def owners(user_id: str) -> User | None:
             return owner

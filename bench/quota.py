@@ -26,7 +26,8 @@ from datetime import UTC, datetime, timedelta
 from redis.asyncio import Redis
 
 from bench.load import event_loop_factory
-from domain.quota.gate import CounterLimit, Limit, LimitKind, QuotaGate, RateLimit
+from domain.quota.gate import CounterLimit, Limit, LimitKind, RateLimit
+from domain.quota.ports import QuotaGate
 from persistence.memory.quota import MemoryQuotaGate
 from persistence.redis.quota import RedisQuotaGate
 

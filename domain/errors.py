@@ -1,13 +1,22 @@
-"""The base of every expected failure in Karpov.
+"""The base of every expected failure in Karpov, and the one place an error is declared.
 
-A domain raises a subclass of :class:`DomainError` with a stable ``code``; each edge maps
-that code exactly once (GraphQL: ``extensions.code`` or a payload error; ``/v1``: the
-original envelope and HTTP status). Messages are safe to show to the caller: they never
-contain secrets and never reveal more than the caller may know.
+A domain raises a subclass of :class:`DomainError`. The class declares everything the edges
+need, once: a stable ``code`` (the GraphQL ``ErrorCode`` value), a ``default_message``, and
+the HTTP status of its ``/v1`` answer (``http_status``). A subclass inherits what it does
+not declare, so a new error usually states only its code and message: ``class
+EmailTaken(Conflict)`` answers 409 because ``Conflict`` does. The GraphQL enum and the
+``/v1`` table are derived from the classes (``schema/errors.py``, ``rest/errors.py``);
+``all_error_classes`` finds them in the kernel and in every context's ``errors.py``.
+
+Messages are safe to show to the caller: they never contain secrets and never reveal more
+than the caller may know.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from pathlib import Path
 from typing import Any, ClassVar
 
 
@@ -16,6 +25,11 @@ class DomainError(Exception):
 
     code: ClassVar[str] = "INTERNAL"
     default_message: ClassVar[str] = "internal error"
+    http_status: ClassVar[int] = 500
+    """The HTTP status of the ``/v1`` answer; inherited from the base unless declared."""
+    failed_precondition: ClassVar[bool] = False
+    """The request is well formed but the current state does not allow it (the original's
+    grpc-gateway routes answered gRPC ``FAILED_PRECONDITION`` for these)."""
 
     def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
         self.message = message or self.default_message
@@ -29,31 +43,37 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     code = "INVALID_INPUT"
     default_message = "invalid input"
+    http_status = 400
 
 
 class Unauthenticated(DomainError):
     code = "UNAUTHENTICATED"
     default_message = "authentication required"
+    http_status = 401
 
 
 class Forbidden(DomainError):
     code = "FORBIDDEN"
     default_message = "forbidden"
+    http_status = 403
 
 
 class NotFound(DomainError):
     code = "NOT_FOUND"
     default_message = "not found"
+    http_status = 404
 
 
 class Conflict(DomainError):
     code = "CONFLICT"
     default_message = "conflict"
+    http_status = 409
 
 
 class ServiceUnavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
     default_message = "a dependency is unavailable, try again later"
+    http_status = 503
 
 
 class UpstreamFailed(DomainError):
@@ -61,18 +81,7 @@ class UpstreamFailed(DomainError):
 
     code = "UPSTREAM_FAILED"
     default_message = "the upstream provider failed, try again later"
-
-
-def all_error_classes() -> list[type[DomainError]]:
-    """Every DomainError subclass that has been imported, the base included."""
-    seen: list[type[DomainError]] = []
-    stack: list[type[DomainError]] = [DomainError]
-    while stack:
-        cls = stack.pop()
-        if cls not in seen:
-            seen.append(cls)
-            stack.extend(cls.__subclasses__())
-    return seen
+    http_status = 502
 
 
 class RateLimited(DomainError):
@@ -80,6 +89,7 @@ class RateLimited(DomainError):
 
     code = "RATE_LIMITED"
     default_message = "too many attempts, try again later"
+    http_status = 429
 
     def __init__(
         self,
@@ -96,3 +106,22 @@ class RateLimited(DomainError):
         """The original's envelope ``data`` (quota refusals), if any."""
         self.states = states
         """The quota gate's limit states, for the rate-limit headers."""
+
+
+def all_error_classes() -> list[type[DomainError]]:
+    """Every ``DomainError`` declared in ``domain`` (the base included): the kernel's and
+    those of every context's ``errors.py``, which this imports. Errors live only there
+    (``tests/unit/test_domain_structure.py`` checks it), so a new context's errors are
+    found without being listed anywhere."""
+    package = Path(__file__).parent
+    for info in pkgutil.iter_modules([str(package)]):
+        if info.ispkg and (package / info.name / "errors.py").exists():
+            importlib.import_module(f"domain.{info.name}.errors")
+    seen: list[type[DomainError]] = []
+    stack: list[type[DomainError]] = [DomainError]
+    while stack:
+        cls = stack.pop()
+        if cls not in seen and cls.__module__.startswith("domain."):
+            seen.append(cls)
+            stack.extend(cls.__subclasses__())
+    return seen

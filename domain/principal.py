@@ -1,12 +1,30 @@
 """Who is calling. Resolved once per request by the edge; authorisation lives in the
-domain services, which receive the principal, so GraphQL and /v1 apply the same rules."""
+domain services, which receive the principal, so GraphQL and /v1 apply the same rules.
+
+``Role`` lives here (and is re-exported by ``domain.accounts.model``): every context
+authorises by it, so it belongs to the kernel, not to accounts."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
 
-from domain.accounts.model import Role
+
+class Role(enum.StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+    SUPERADMIN = "superadmin"
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.rank >= _ROLE_RANK[Role.ADMIN]
+
+
+_ROLE_RANK = {Role.USER: 0, Role.ADMIN: 1, Role.SUPERADMIN: 2}
 
 
 class AuthMethod(enum.StrEnum):

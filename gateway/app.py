@@ -17,9 +17,10 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from gateway.container import Container, build_container
 from gateway.graphiql import static_files_app
-from gateway.graphql_view import KarpovGraphQL, principal_of
+from gateway.graphql_view import KarpovGraphQL
 from gateway.metrics import HttpMetricsRecorder, metrics_endpoint
 from gateway.middleware import AdminTokens, ClientIpResolver, EdgeMiddleware, PrincipalResolver
+from gateway.request_context import request_context
 from gateway.routing import IndexedRouter
 from gateway.settings import Settings
 from resolvers.context import Context, Services
@@ -93,15 +94,7 @@ def create_app(
         return container().services
 
     def make_context(request: Request, cookies: ResponseCookies) -> Context:
-        st = request.scope.get("state", {})
-        return Context(
-            services=services(),
-            principal=principal_of(request),
-            request_id=st.get("request_id", ""),
-            cookies=cookies,
-            session_token=st.get("session_token"),
-            api_key=st.get("api_key"),
-        )
+        return request_context(request.scope, services(), cookies)
 
     graphql = KarpovGraphQL(
         schema, services=services, secure_cookies=settings.secure_cookies,
@@ -166,7 +159,7 @@ def create_app(
         csrf_exempt_paths=CSRF_EXEMPT,
         principals=PrincipalResolver(
             accounts=lambda: container().services.accounts,
-            api_keys=lambda: container().api_key_verifier,
+            api_keys=lambda: container().services.api_key_verifier,
             admin_tokens=AdminTokens(tuple(t.encode() for t in settings.admin_tokens)),
             client_ips=ClientIpResolver(settings.trusted_proxies),
         ),

@@ -97,7 +97,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
     async def run() -> int:
         container = await build_container(settings)
         try:
-            report = await container.key_rotation.rotate()
+            report = await container.services.key_rotation.rotate()
         except DecryptionFailed:
             print(
                 "karpov: the stored key versions cannot be opened with this "

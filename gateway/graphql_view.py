@@ -10,8 +10,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
-from domain.principal import Principal, anonymous
 from gateway.graphiql import GRAPHIQL_CSP, graphiql_html
+from gateway.request_context import request_context
 from resolvers.context import Context, Services
 
 
@@ -34,11 +34,6 @@ class SubResponseCookies:
         self._response.delete_cookie(name, path=path, samesite="lax", httponly=True)
 
 
-def principal_of(request: Request | WebSocket) -> Principal:
-    principal = request.scope.get("state", {}).get("principal")
-    return principal if isinstance(principal, Principal) else anonymous()
-
-
 class KarpovGraphQL(GraphQL[Context, None]):
     def __init__(
         self,
@@ -56,17 +51,9 @@ class KarpovGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
-        st = request.scope.get("state", {})
         assert isinstance(response, Response)
-        return Context(
-            services=self._services(),
-            principal=principal_of(request),
-            request_id=st.get("request_id", ""),
-            cookies=SubResponseCookies(response, secure=self._secure),
-            session_token=st.get("session_token"),
-            api_key=st.get("api_key"),
-            response_headers=response.headers,
-        )
+        cookies = SubResponseCookies(response, secure=self._secure)
+        return request_context(request.scope, self._services(), cookies, response.headers)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # GraphiQL's CSS embeds its fonts and icons as data: URLs; allow those here only.

@@ -24,7 +24,7 @@ from domain.accounts.model import Role
 from domain.accounts.service import AccountService
 from domain.apikeys.format import looks_like_key
 from domain.apikeys.verifier import VerifiedKey
-from domain.errors import DomainError
+from domain.errors import DomainError, Forbidden, ServiceUnavailable
 from domain.principal import AuthMethod, Principal, anonymous
 from gateway.logs import request_id_var
 from gateway.metrics import HttpMetricsRecorder
@@ -217,31 +217,32 @@ def _text(raw: bytes | None) -> str | None:
 
 
 class PrincipalResolver:
-    """The client address, then one principal resolution per request: API key (seam),
-    admin token, or session (cookie ``sid``, ``X-Session-Id``, ``Authorization: Bearer``).
-    ``accounts`` is a provider: the service is built at start-up, after the middleware."""
+    """The client address, then one principal resolution per request: API key, admin
+    token, or session (cookie ``sid``, ``X-Session-Id``, ``Authorization: Bearer``).
+    ``accounts`` and ``api_keys`` are providers: the services are built at start-up,
+    after the middleware."""
 
     def __init__(
         self,
         *,
         accounts: Callable[[], AccountService],
+        api_keys: Callable[[], ApiKeyAuthenticator],
         admin_tokens: AdminTokens,
         client_ips: ClientIpResolver,
-        api_keys: Callable[[], ApiKeyAuthenticator] | None = None,
     ) -> None:
         self.client_ips = client_ips
         self.accounts = accounts
         self.admin_tokens = admin_tokens
         self.api_keys = api_keys
 
-    async def resolve(self, scope: Scope, send: Send) -> None:
-        """Put ``client_ip``, ``principal`` (and ``session_token``) in the request state, or
-        answer the request with a rejection through ``send`` (then there is no principal)."""
+    async def resolve(self, scope: Scope) -> Principal:
+        """The caller, also put in the request state with ``client_ip`` (and ``api_key`` or
+        ``session_token``); a credential that does not check out raises a ``DomainError``
+        (answered like every other domain error, through ``rest.errors``)."""
         st = state(scope)
         ip = st["client_ip"] = self.client_ips.client_ip(scope)
         found_headers = {k: v for k, v in scope["headers"] if k in _CREDENTIAL_HEADERS}
         ua = _text(found_headers.get(b"user-agent"))
-        principal: Principal | None = None  # anonymous unless resolved below
         bearer = None
         authorization = _text(found_headers.get(b"authorization"))
         if authorization and authorization[:7].lower() == "bearer ":
@@ -249,69 +250,143 @@ class PrincipalResolver:
         api_key = _text(found_headers.get(b"x-api-key")) or (
             bearer if bearer and looks_like_key(bearer) else None
         )
-        admin_key = _text(found_headers.get(b"x-admin-key"))
+        principal: Principal | None
         if api_key is not None:
-            if self.api_keys is None:
-                await reject(scope, send, 401, 40100, "invalid api key", "UNAUTHENTICATED")
-                return
-            try:
-                verified = await self.api_keys().verify(api_key, ip)
-            except DomainError as error:
-                mapped = http_error(error)
-                await reject(scope, send, mapped.status, mapped.biz, error.message, error.code)
-                return
-            except Exception:
-                log.exception("api key lookup failed")
-                await reject(
-                    scope, send, 503, 50300, "api key store unavailable", "SERVICE_UNAVAILABLE"
-                )
-                return
-            st["api_key"] = verified
-            principal = verified.principal(ip, ua)
-        elif admin_key is not None:
-            if not self.admin_tokens.tokens:
-                await reject(scope, send, 403, 40300, "admin disabled", "FORBIDDEN")
-                return
-            if not self.admin_tokens.matches(admin_key):
-                await reject(scope, send, 403, 40300, "admin token invalid", "FORBIDDEN")
-                return
-            principal = Principal(
-                AuthMethod.ADMIN_TOKEN, role=Role.SUPERADMIN, client_ip=ip, user_agent=ua
-            )
+            principal = await self._api_key(st, api_key, ip, ua)
+        elif (admin_key := _text(found_headers.get(b"x-admin-key"))) is not None:
+            principal = self._admin(admin_key, ip, ua)
         else:
             token = (
                 (cookies(scope).get("sid") if b"cookie" in found_headers else None)
                 or _text(found_headers.get(b"x-session-id"))
                 or bearer
             )
+            principal = None
             if token:
                 st["session_token"] = token
                 try:
                     found = await self.accounts().authenticate(token)
                 except Exception:
                     log.exception("session lookup failed")
-                    await reject(
-                        scope, send, 503, 50300, "session store unavailable", "SERVICE_UNAVAILABLE"
-                    )
-                    return
+                    raise ServiceUnavailable("session store unavailable") from None
                 if found is not None:
                     principal = found.principal(ip, ua)
-        st["principal"] = principal if principal is not None else anonymous(ip, ua)
+        st["principal"] = principal = principal if principal is not None else anonymous(ip, ua)
+        return principal
+
+    async def _api_key(
+        self, st: dict[str, Any], presented: str, ip: str | None, ua: str | None
+    ) -> Principal:
+        try:
+            verified = await self.api_keys().verify(presented, ip)
+        except DomainError:
+            raise
+        except Exception:
+            log.exception("api key lookup failed")
+            raise ServiceUnavailable("api key store unavailable") from None
+        st["api_key"] = verified
+        return verified.principal(ip, ua)
+
+    def _admin(self, presented: str, ip: str | None, ua: str | None) -> Principal:
+        if not self.admin_tokens.tokens:
+            raise Forbidden("admin disabled")
+        if not self.admin_tokens.matches(presented):
+            raise Forbidden("admin token invalid")
+        return Principal(AuthMethod.ADMIN_TOKEN, role=Role.SUPERADMIN, client_ip=ip, user_agent=ua)
+
+
+def body_too_large(scope: Scope, max_bytes: int) -> bool:
+    """Whether the declared ``Content-Length`` is over the limit (a body that streams
+    without one is counted as it arrives: ``Exchange.receive``)."""
+    declared = header(scope, b"content-length")
+    return declared is not None and declared.isdigit() and int(declared) > max_bytes
+
+
+class Exchange:
+    """One request's passage through the edge. ``send`` adds, to the response, the
+    security headers, the request id and the CSRF cookie when one is issued (and notes the
+    status for the metrics); ``send_bare`` the same without the cookie (the size limit
+    answers before CSRF runs). ``receive`` counts the body: past the limit it answers 413
+    (unless a response has started), tells the application the client went away, and
+    drops whatever the application still sends."""
+
+    __slots__ = (
+        "_max_bytes", "_receive", "_received", "_scope", "_send", "id_header", "rejected",
+        "responded", "set_cookie", "status",
+    )  # fmt: skip
+
+    def __init__(
+        self, scope: Scope, receive: Receive, send: Send, request_id: str, max_bytes: int
+    ) -> None:
+        self._scope = scope
+        self._receive = receive
+        self._send = send
+        self._max_bytes = max_bytes
+        self._received = 0
+        self.id_header = (b"x-request-id", request_id.encode())
+        self.set_cookie: list[tuple[bytes, bytes]] = []
+        self.status = 500
+        self.responded = False
+        self.rejected = False
+
+    def _decorate(self, message: Message, cookie: list[tuple[bytes, bytes]]) -> None:
+        self.status = int(message["status"])
+        headers = list(message.get("headers", []))
+        headers.extend(cookie)
+        # Only the CSP may be set by a page itself (GraphiQL relaxes it for fonts).
+        security = SECURITY_HEADERS
+        for name, _ in headers:  # (a plain loop: any() over a generator costs more)
+            if name.lower() == _CSP:
+                security = _SECURITY_WITHOUT_CSP
+                break
+        headers.extend(security)
+        headers.append(self.id_header)
+        message["headers"] = headers
+
+    async def send(self, message: Message) -> None:
+        if self.rejected:
+            return
+        if message["type"] == "http.response.start":
+            self.responded = True
+            self._decorate(message, self.set_cookie)
+        await self._send(message)
+
+    async def send_bare(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self._decorate(message, [])
+        await self._send(message)
+
+    async def receive(self) -> Message:
+        if self.rejected:
+            return {"type": "http.disconnect"}
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self._received += len(message.get("body", b""))
+            if self._received > self._max_bytes:
+                self.rejected = True
+                if not self.responded:
+                    await reject(
+                        self._scope, self.send_bare, 413, 41300, "request body too large",
+                        "PAYLOAD_TOO_LARGE",
+                    )  # fmt: skip
+                return {"type": "http.disconnect"}
+        return message
 
 
 class EdgeMiddleware:
-    """The whole request pipeline, as ONE pure ASGI layer. In this order:
+    """The whole request pipeline, as ONE pure ASGI layer, read as its steps:
 
     1. metrics: every request is counted and timed (method, route template, status);
     2. request id (taken when sane, else made; echoed; tags every log line) and the
-       original gateway's security headers on every response;
-    3. body-size limit: 413 past ``max_bytes``, by Content-Length up front, else while the
-       body streams; then the application is told the client went away and whatever it
-       still sends is dropped;
-    4. CSRF double-submit as the original: every response to a request without a
-       ``csrf_token`` cookie sets one; unsafe methods need ``X-CSRF-Token`` equal to it
-       (403/40301), except requests authenticated by header and the exempt paths;
-    5. the client address and the principal (:class:`PrincipalResolver`).
+       original gateway's security headers on every response (``Exchange``);
+    3. body-size limit: 413 past ``max_bytes``, by Content-Length up front
+       (``body_too_large``), else while the body streams (``Exchange.receive``);
+    4. CSRF double-submit as the original (``csrf_passes``): every response to a request
+       without a ``csrf_token`` cookie sets one; unsafe methods need ``X-CSRF-Token``
+       equal to it (403/40301), except requests authenticated by header and the exempt
+       paths;
+    5. the client address and the principal (``PrincipalResolver.resolve``), whose
+       ``DomainError`` is answered through the /v1 error table like any other.
 
     These were five middleware layers; each layer costs a coroutine frame per request and
     a wrapper call per response message, a measurable share of a cheap request. Merged,
@@ -347,100 +422,55 @@ class EdgeMiddleware:
             await self.app(scope, receive, send)
             return
         recorder = self.recorder
-        max_bytes = self.max_bytes
         before = recorder.before(scope)
-        status_code = 500
         started = time.perf_counter()
         request_id = request_id_of(scope)
         state(scope)["request_id"] = request_id
         token = request_id_var.set(request_id)
-        id_header = (b"x-request-id", request_id.encode())
-        set_cookie: list[tuple[bytes, bytes]] = []
-        received = 0
-        responded = False  # a response has started
-        rejected = False  # the streamed body crossed the limit: the 413 is out
-
-        def decorate(message: Message, cookie: list[tuple[bytes, bytes]]) -> None:
-            nonlocal status_code
-            status_code = int(message["status"])
-            headers = list(message.get("headers", []))
-            headers.extend(cookie)
-            # Only the CSP may be set by a page itself (GraphiQL relaxes it for fonts).
-            security = SECURITY_HEADERS
-            for name, _ in headers:  # (a plain loop: any() over a generator costs more)
-                if name.lower() == _CSP:
-                    security = _SECURITY_WITHOUT_CSP
-                    break
-            headers.extend(security)
-            headers.append(id_header)
-            message["headers"] = headers
-
-        async def edge_send(message: Message) -> None:
-            nonlocal responded
-            if rejected:
-                return
-            if message["type"] == "http.response.start":
-                responded = True
-                decorate(message, set_cookie)
-            await send(message)
-
-        async def limit_send(message: Message) -> None:
-            # The size limit answers before CSRF runs: security headers, no CSRF cookie.
-            if message["type"] == "http.response.start":
-                decorate(message, [])
-            await send(message)
-
-        async def counting_receive() -> Message:
-            nonlocal received, rejected
-            if rejected:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > max_bytes:
-                    rejected = True
-                    if not responded:
-                        await reject(
-                            scope, limit_send, 413, 41300, "request body too large",
-                            "PAYLOAD_TOO_LARGE",
-                        )  # fmt: skip
-                    return {"type": "http.disconnect"}
-            return message
-
+        exchange = Exchange(scope, receive, send, request_id, self.max_bytes)
+        # The steps, in order; a step that refuses the request answers it, and nothing
+        # after it runs.
         try:
-            declared = header(scope, b"content-length")
-            if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-                await reject(
-                    scope, limit_send, 413, 41300, "request body too large", "PAYLOAD_TOO_LARGE"
-                )
+            if body_too_large(scope, self.max_bytes):
+                await reject(scope, exchange.send_bare, 413, 41300, "request body too large",
+                             "PAYLOAD_TOO_LARGE")  # fmt: skip
                 return
-            if scope["path"] not in self.exempt_paths:
-                cookie = cookies(scope).get(CSRF_COOKIE)
-                # Every response to a request without the cookie sets one, rejections
-                # included, so a client whose first request is unsafe still learns a token.
-                if not cookie:
-                    set_cookie.append(
-                        (b"set-cookie", self._cookie_header(_random.token_urlsafe(32)))
-                    )
-                if scope["method"] not in SAFE_METHODS and not _has_header_credentials(scope):
-                    given = header(scope, CSRF_HEADER)
-                    if not cookie or not given or not hmac.compare_digest(cookie, given):
-                        await reject(scope, edge_send, 403, 40301, "csrf token mismatch",
-                                     "CSRF_FAILED")  # fmt: skip
-                        return
-            await self.principals.resolve(scope, edge_send)
-            if responded:  # rejected by the principal resolution
+            if not self.csrf_passes(scope, exchange):
+                await reject(scope, exchange.send, 403, 40301, "csrf token mismatch",
+                             "CSRF_FAILED")  # fmt: skip
+                return
+            try:
+                await self.principals.resolve(scope)
+            except DomainError as error:
+                mapped = http_error(error)
+                await reject(scope, exchange.send, mapped.status, mapped.biz, error.message,
+                             error.code)  # fmt: skip
                 return
             endpoint = self.direct(scope) if self.direct is not None else None
-            await (endpoint or self.app)(scope, counting_receive, edge_send)
+            await (endpoint or self.app)(scope, exchange.receive, exchange.send)
         except Exception:
-            if not rejected:
+            if not exchange.rejected:
                 raise
             # The application saw the simulated disconnect (e.g. ClientDisconnect); the
             # client already has its 413.
         finally:
             request_id_var.reset(token)
-            recorder.observe(scope, before, status_code, time.perf_counter() - started)
+            recorder.observe(scope, before, exchange.status, time.perf_counter() - started)
+
+    def csrf_passes(self, scope: Scope, exchange: Exchange) -> bool:
+        if scope["path"] in self.exempt_paths:
+            return True
+        cookie = cookies(scope).get(CSRF_COOKIE)
+        # Every response to a request without the cookie sets one, rejections included,
+        # so a client whose first request is unsafe still learns a token.
+        if not cookie:
+            exchange.set_cookie.append(
+                (b"set-cookie", self._cookie_header(_random.token_urlsafe(32)))
+            )
+        if scope["method"] in SAFE_METHODS or _has_header_credentials(scope):
+            return True
+        given = header(scope, CSRF_HEADER)
+        return bool(cookie and given and hmac.compare_digest(cookie, given))
 
     def _cookie_header(self, token: str) -> bytes:
         value = f"{CSRF_COOKIE}={token}; Max-Age={CSRF_MAX_AGE}; Path=/; SameSite=Lax"

@@ -161,6 +161,9 @@ class Settings(BaseSettings):
     quota_on_redis_error: OnStoreError = OnStoreError.DENY
     """What the quota gate does when Redis cannot be reached: refuse metered and API-key
     requests with 503 (``deny``) or let them through unlimited (``allow``)."""
+    quota_gate_timeout: float = Field(default=0.25, gt=0, le=30)
+    """Seconds the quota gate waits for Redis (to connect, for an answer, for a pooled
+    connection) before the policy above applies: every metered request waits on it."""
     usage_event_retention: timedelta = timedelta(days=90)
     """How long raw usage events are kept (daily and monthly roll-ups are kept forever)."""
     api_key_cache_ttl: timedelta = timedelta(seconds=60)
@@ -324,6 +327,14 @@ class Settings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.public_base_url.startswith("https://")
+
+    def with_master_key(self) -> Settings:
+        """These settings with the master key resolved: the setting, else ``var/master.key``
+        (read, or created once, here)."""
+        if self.master_key:
+            return self
+        key = load_or_create_master_key(MASTER_KEY_FILE)
+        return self.model_copy(update={"master_key": key.hex()})
 
     def master_key_bytes(self) -> bytes:
         """The 32-byte master key: the setting, else ``var/master.key`` (created once,

@@ -14,7 +14,8 @@ from email.utils import formatdate, make_msgid
 
 import aiosmtplib
 
-from domain.mail.ports import EmailMessage, MailDeliveryFailed
+from domain.mail.errors import MailDeliveryFailed
+from domain.mail.ports import EmailMessage
 
 log = logging.getLogger("karpov.mail")
 outbox_log = logging.getLogger("karpov.mail.outbox")

@@ -1,115 +1,122 @@
-"""Resolvers of the accounts context: (context, typed input) -> domain call -> output.
-
-GraphQL fields (schema/root.py) and /v1 handlers (rest/) both call these functions, so the
-two edges cannot drift apart. They raise ``DomainError``; each edge maps it."""
+"""Resolvers of the accounts context: registration, sign-in, sessions, passwords and the
+e-mail flows. GraphQL fields (``schema/``) and /v1 handlers (``rest/accounts.py``) both
+call these: (context, command or plain values) -> domain call -> domain result. Ids
+arrive as the client sent them (a global or a raw id) and are decoded here, so both edges
+accept the same ids. They raise ``DomainError``; each edge maps it."""
 
 from __future__ import annotations
 
-from domain.accounts.model import IssuedSession
-from domain.accounts.model import User as DomainUser
-from resolvers.context import SESSION_COOKIE, Context
-from schema.accounts import (
-    AccountLoginInput,
-    AccountLogoutInput,
-    AccountPasswordChangeInput,
-    AccountPasswordSetInput,
-    AccountRegisterInput,
-    LoginResult,
-    RegisterResult,
-    Session,
-    SessionRevokeInput,
-    User,
+from domain.accounts.commands import (
+    ChangePassword,
+    RegisterAccount,
+    ResetPassword,
+    SendEmailCode,
+    SignIn,
 )
-from schema.scalars import from_global_id
+from domain.accounts.email_codes import CodeSent
+from domain.accounts.model import IssuedSession, LoginResult, RegisterResult, Session, User
+from resolvers import ids
+from resolvers.context import SESSION_COOKIE, Context
 
 
-async def account_register(ctx: Context, input: AccountRegisterInput) -> RegisterResult:
-    result = await ctx.services.accounts.register(
-        input.email,
-        input.password,
+async def account_register(ctx: Context, command: RegisterAccount) -> RegisterResult:
+    return await ctx.services.accounts.register(
+        command.email,
+        command.password,
         client_ip=ctx.principal.client_ip,
         user_agent=ctx.principal.user_agent,
-        verification_code=input.verification_code,
-    )
-    return RegisterResult(
-        user=User.from_domain(result.user),
-        email_verification_required=result.email_verification_required,
-        activation_email_sent=result.activation_email_sent,
+        verification_code=command.verification_code,
     )
 
 
-async def account_login(ctx: Context, input: AccountLoginInput) -> LoginResult:
+async def account_login(ctx: Context, command: SignIn) -> LoginResult:
     result = await ctx.services.accounts.login(
-        input.email,
-        input.password,
+        command.email,
+        command.password,
         client_ip=ctx.principal.client_ip,
         user_agent=ctx.principal.user_agent,
-        totp_code=input.totp_code,
+        totp_code=command.totp_code,
     )
-    if result.issued is None:
-        return LoginResult(
-            sid=None,
-            expires_at=None,
-            user=None,
-            totp_required=result.totp_required,
-            challenge_id=result.challenge_id,
-        )
-    return session_login_result(ctx, result.user, result.issued)
+    if result.issued is not None:
+        set_session_cookie(ctx, result.issued)
+    return result
 
 
-def session_login_result(ctx: Context, user: DomainUser, issued: IssuedSession) -> LoginResult:
-    """A completed sign-in: the ``sid`` cookie is set and the token returned."""
+def set_session_cookie(ctx: Context, issued: IssuedSession) -> None:
+    """A completed sign-in: the ``sid`` cookie carries the token (it is also returned)."""
     session = issued.session
     max_age = int((session.expires_at - session.created_at).total_seconds())
     ctx.cookies.set(SESSION_COOKIE, issued.token, max_age=max_age)
-    return LoginResult(
-        sid=issued.token,
-        expires_at=session.expires_at,
-        user=User.from_domain(user),
-        totp_required=False,
-        challenge_id=None,
-    )
 
 
-async def account_logout(ctx: Context, input: AccountLogoutInput) -> bool:
-    await ctx.services.accounts.logout(ctx.principal, input.sid or None)
-    if not input.sid or input.sid == ctx.session_token:
+async def account_logout(ctx: Context, sid: str | None) -> bool:
+    """End this request's session, or the session of ``sid`` when given."""
+    await ctx.services.accounts.logout(ctx.principal, sid or None)
+    if not sid or sid == ctx.session_token:
         ctx.cookies.delete(SESSION_COOKIE)
     return True
 
 
 async def viewer(ctx: Context) -> User:
-    return User.from_domain(await viewer_record(ctx))
-
-
-async def viewer_record(ctx: Context) -> DomainUser:
-    """The signed-in user as the domain hands it out (for views memoised per record)."""
     return await ctx.services.accounts.me(ctx.principal)
 
 
-async def account_password_change(ctx: Context, input: AccountPasswordChangeInput) -> int:
+async def account_password_change(ctx: Context, command: ChangePassword) -> int:
     return await ctx.services.accounts.change_password(
-        ctx.principal, input.old_password, input.new_password
+        ctx.principal, command.old_password, command.new_password
     )
 
 
-async def account_password_set(ctx: Context, input: AccountPasswordSetInput) -> bool:
-    await ctx.services.accounts.set_password(ctx.principal, input.new_password)
+async def account_password_set(ctx: Context, new_password: str) -> bool:
+    await ctx.services.accounts.set_password(ctx.principal, new_password)
     return True
 
 
 async def sessions(ctx: Context) -> list[Session]:
-    items = await ctx.services.accounts.list_sessions(ctx.principal)
-    return [Session.from_domain(s, current_id=ctx.principal.session_id) for s in items]
+    return await ctx.services.accounts.list_sessions(ctx.principal)
 
 
-async def session_revoke(ctx: Context, input: SessionRevokeInput) -> bool:
-    session_id = from_global_id(input.session_id, "Session", field="sessionId")
-    await ctx.services.accounts.revoke_session(ctx.principal, session_id)
-    if session_id == ctx.principal.session_id:
+async def session_revoke(ctx: Context, session_id: str) -> bool:
+    raw = ids.session_id(session_id)
+    await ctx.services.accounts.revoke_session(ctx.principal, raw)
+    if raw == ctx.principal.session_id:
         ctx.cookies.delete(SESSION_COOKIE)
     return True
 
 
 async def session_revoke_others(ctx: Context) -> int:
     return await ctx.services.accounts.revoke_other_sessions(ctx.principal)
+
+
+# -- e-mail flows ---------------------------------------------------------------------
+
+
+async def email_code_send(ctx: Context, command: SendEmailCode) -> CodeSent:
+    return await ctx.services.email_codes.send(command.email, client_ip=ctx.principal.client_ip)
+
+
+async def email_verify(ctx: Context, token: str) -> User:
+    return await ctx.services.activation.activate(
+        token, client_ip=ctx.principal.client_ip, user_agent=ctx.principal.user_agent
+    )
+
+
+async def email_activation_resend(ctx: Context, email: str) -> int:
+    return await ctx.services.activation.resend(email, client_ip=ctx.principal.client_ip)
+
+
+async def password_reset_request(ctx: Context, email: str) -> bool:
+    await ctx.services.password_reset.request(
+        email, client_ip=ctx.principal.client_ip, user_agent=ctx.principal.user_agent
+    )
+    return True
+
+
+async def password_reset(ctx: Context, command: ResetPassword) -> bool:
+    await ctx.services.password_reset.reset(
+        command.token,
+        command.new_password,
+        client_ip=ctx.principal.client_ip,
+        user_agent=ctx.principal.user_agent,
+    )
+    return True

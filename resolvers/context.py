@@ -11,15 +11,16 @@ from domain.accounts.email_codes import EmailCodes
 from domain.accounts.password_reset import PasswordReset
 from domain.accounts.service import AccountService
 from domain.apikeys.service import ApiKeyService
-from domain.apikeys.verifier import VerifiedKey
+from domain.apikeys.verifier import ApiKeyVerifier, VerifiedKey
 from domain.clock import Clock
+from domain.keyring_service import KeyRotation
 from domain.oauth.service import OAuthService
 from domain.principal import Principal
 from domain.quota.access import RequestGate
 from domain.quota.service import Admission
 from domain.runtime import RuntimeConfig
 from domain.twofactor.service import TwoFactorService
-from domain.usage.service import UsageReports
+from domain.usage.service import UsageRecorder, UsageReports
 
 SESSION_COOKIE = "sid"
 
@@ -42,7 +43,8 @@ class CookieJar(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """Every domain service, built once by the composition root."""
+    """Every domain service, each built exactly once by ``gateway.bootstrap.build_services``
+    (from an adapter bundle, without I/O). Resolvers reach them through the context."""
 
     accounts: AccountService
     admin_users: AdminUserService
@@ -50,12 +52,15 @@ class Services:
     email_codes: EmailCodes
     activation: Activation
     password_reset: PasswordReset
-    runtime: RuntimeConfig
+    oauth: OAuthService
     api_keys: ApiKeyService
+    api_key_verifier: ApiKeyVerifier
     gate: RequestGate
     usage: UsageReports
+    usage_recorder: UsageRecorder
+    key_rotation: KeyRotation
+    runtime: RuntimeConfig
     clock: Clock
-    oauth: OAuthService
 
 
 @dataclass(slots=True)

@@ -5,32 +5,25 @@ browser sends it only to the callback, whichever edge started the flow."""
 
 from __future__ import annotations
 
-from domain.oauth.model import CallbackKind
+from domain.oauth.model import CallbackKind, OAuthIdentity, ProviderInfo
 from domain.oauth.service import CallbackParams
-from resolvers.accounts import session_login_result
+from resolvers.accounts import set_session_cookie
 from resolvers.context import Context
-from schema.oauth import OAuthIdentity, OAuthIntent, OAuthProvider, OAuthUnlinkInput
 
 STATE_COOKIE_PATH = "/v1/auth/oauth/"
 
 
-async def oauth_providers(ctx: Context) -> list[OAuthProvider]:
-    return [
-        OAuthProvider(name=p.name, display_name=p.display_name)
-        for p in ctx.services.oauth.providers()
-    ]
+async def oauth_providers(ctx: Context) -> list[ProviderInfo]:
+    return ctx.services.oauth.providers()
 
 
 async def oauth_start_url(
-    ctx: Context, provider: str, intent: OAuthIntent | str | None, next_url: str | None
+    ctx: Context, provider: str, intent: str | None, next_url: str | None
 ) -> str:
     """Start a flow: store it, set the cookie that binds it to this browser, and return the
     provider URL to send the browser to."""
     started = await ctx.services.oauth.start(
-        ctx.principal,
-        provider,
-        intent=intent.value if isinstance(intent, OAuthIntent) else intent,
-        next_url=next_url,
+        ctx.principal, provider, intent=intent, next_url=next_url
     )
     ctx.cookies.set(
         started.cookie_name,
@@ -50,17 +43,15 @@ async def oauth_callback(
     if outcome.cookie_name:
         ctx.cookies.delete(outcome.cookie_name, path=STATE_COOKIE_PATH)
     if outcome.kind is CallbackKind.SIGNED_IN:
-        assert outcome.user is not None and outcome.issued is not None
-        session_login_result(ctx, outcome.user, outcome.issued)
+        assert outcome.issued is not None
+        set_session_cookie(ctx, outcome.issued)
     return outcome.location
 
 
 async def oauth_identities(ctx: Context) -> list[OAuthIdentity]:
-    return [
-        OAuthIdentity.from_domain(i) for i in await ctx.services.oauth.identities(ctx.principal)
-    ]
+    return await ctx.services.oauth.identities(ctx.principal)
 
 
-async def oauth_unlink(ctx: Context, input: OAuthUnlinkInput) -> bool:
-    await ctx.services.oauth.unlink(ctx.principal, input.provider)
+async def oauth_unlink(ctx: Context, provider: str) -> bool:
+    await ctx.services.oauth.unlink(ctx.principal, provider)
     return True

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from domain.runtime import RuntimeConfig
 from resolvers.context import Context
-from schema.runtime import RuntimeConfig
 
 
 async def runtime_config(ctx: Context) -> RuntimeConfig:
-    return RuntimeConfig.from_domain(ctx.services.runtime)
+    return ctx.services.runtime

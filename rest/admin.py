@@ -1,46 +1,34 @@
-"""/v1/admin/users routes (gin style), with the original's query parameters and shapes."""
+"""/v1/admin routes (gin style): users, their sign-in back-off and the audit log, with the
+original's query parameters and shapes."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import strawberry
-
 from domain.accounts.admin import parse_role, parse_status
+from domain.accounts.commands import SetUserPassword, UpdateUser
+from domain.accounts.model import UserFilter
+from domain.security.model import AuditAction, AuditFilter
 from resolvers import admin
+from rest.envelope import rfc3339
 from rest.router import RestRequest
 from rest.views import admin_user_item
-from schema.accounts import (
-    AdminUserFilter,
-    AdminUserPasswordSetInput,
-    AdminUserUpdateInput,
-    Role,
-    User,
-    UserStatus,
-)
-
-
-def _role(value: str | None) -> Role | None:
-    return Role(parse_role(value).value) if value else None
-
-
-def _status(value: str | None) -> UserStatus | None:
-    return UserStatus(parse_status(value).value) if value else None
 
 
 async def list_users(req: RestRequest) -> dict[str, Any]:
+    role, status = req.query("role"), req.query("status")
     page = await admin.admin_users(
         req.ctx,
-        AdminUserFilter(
-            email=req.query("email"),
-            role=_role(req.query("role")),
-            status=_status(req.query("status")),
+        UserFilter(
+            email_contains=(req.query("email") or "").strip() or None,
+            role=parse_role(role) if role else None,
+            status=parse_status(status) if status else None,
         ),
         limit=req.query_int("limit", 50),
         offset=req.query_int("offset", 0),
     )
     return {
-        "items": [admin_user_item(User.from_domain(u)) for u in page.items],
+        "items": [admin_user_item(u) for u in page.items],
         "total": page.total,
         "limit": page.limit,
         "offset": page.offset,
@@ -54,22 +42,52 @@ async def get_user(req: RestRequest) -> dict[str, Any]:
 
 
 async def update_user(req: RestRequest) -> dict[str, Any]:
-    user = await admin.admin_user_update(
-        req.ctx,
-        AdminUserUpdateInput(
-            user_id=strawberry.ID(req.path("id")),
-            status=_status(req.text("status")),
-            role=_role(req.text("role")),
-        ),
-    )
-    return admin_user_item(user)
+    status, role = req.text("status"), req.text("role")
+    new_status = parse_status(status) if status else None
+    new_role = parse_role(role) if role else None
+    command = UpdateUser(req.path("id"), status=new_status, role=new_role)
+    return admin_user_item(await admin.admin_user_update(req.ctx, command))
 
 
 async def set_password(req: RestRequest) -> dict[str, Any]:
-    await admin.admin_user_password_set(
-        req.ctx,
-        AdminUserPasswordSetInput(
-            user_id=strawberry.ID(req.path("id")), new_password=req.required_text("newPassword")
-        ),
-    )
+    password = req.required_text("newPassword")
+    command = SetUserPassword(user_id=req.path("id"), new_password=password)
+    await admin.admin_user_password_set(req.ctx, command)
     return {"ok": True}
+
+
+async def unlock_user(req: RestRequest) -> dict[str, Any]:
+    return admin_user_item(await admin.admin_user_unlock(req.ctx, req.path("id")))
+
+
+async def audit(req: RestRequest) -> dict[str, Any]:
+    # The first bad parameter is reported, in this order: times, paging, action, user.
+    since, until = req.query_instant("since"), req.query_instant("until")
+    limit, offset = req.query_int("limit", 50), req.query_int("offset", 0)
+    action, user_id = req.query("action"), req.query("userId")
+    flt = AuditFilter(
+        action=AuditAction.parse(action) if action else None,
+        subject_user_id=user_id or None,
+        actor=req.query("actor") or None,
+        since=since,
+        until=until,
+    )
+    page = await admin.admin_audit_events(req.ctx, flt, limit=limit, offset=offset)
+    return {
+        "items": [
+            {
+                "id": e.id,
+                "action": e.action.value,
+                "createdAt": rfc3339(e.created_at),
+                "actor": e.actor,
+                "userId": e.subject_user_id,
+                "ip": e.client_ip,
+                "userAgent": e.user_agent,
+                "details": e.details,
+            }
+            for e in page.items
+        ],
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+    }

@@ -1,4 +1,4 @@
-"""/v1/auth/oauth routes (the original's gin paths and shapes) and password set.
+"""/v1/auth/oauth routes (the original's gin paths and shapes).
 
 ``start`` and ``callback`` are browser navigations: they answer 302. ``start`` refuses bad
 input with the JSON envelope (unknown provider 400, ``bind`` without a session 401, a
@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.oauth.model import OAuthIdentity
 from domain.oauth.service import CallbackParams, state_cookie_name
-from resolvers import accounts, oauth
+from resolvers import oauth
 from rest.envelope import rfc3339
 from rest.router import Redirect, RestRequest
-from schema.accounts import AccountPasswordSetInput
-from schema.oauth import OAuthIdentity, OAuthUnlinkInput
+from rest.views import camel
 
 
 async def providers(req: RestRequest) -> dict[str, Any]:
-    found = await oauth.oauth_providers(req.ctx)
-    return {"providers": [{"name": p.name, "displayName": p.display_name} for p in found]}
+    return {"providers": [camel(p) for p in await oauth.oauth_providers(req.ctx)]}
 
 
 async def start(req: RestRequest) -> Redirect:
@@ -44,11 +43,11 @@ async def callback(req: RestRequest) -> Redirect:
 def identity_item(identity: OAuthIdentity) -> dict[str, Any]:
     return {
         "provider": identity.provider,
-        "providerSub": identity.provider_sub,
-        "providerLogin": identity.provider_login,
-        "providerEmail": identity.provider_email,
-        "providerName": identity.provider_name,
-        "providerAvatar": identity.provider_avatar,
+        "providerSub": identity.subject,
+        "providerLogin": identity.login,
+        "providerEmail": identity.email,
+        "providerName": identity.name,
+        "providerAvatar": identity.avatar_url,
         "trustLevel": identity.trust_level,
         "createdAt": rfc3339(identity.created_at),
         "lastLoginAt": rfc3339(identity.last_login_at),
@@ -60,12 +59,5 @@ async def identities(req: RestRequest) -> dict[str, Any]:
 
 
 async def unlink(req: RestRequest) -> dict[str, Any]:
-    await oauth.oauth_unlink(req.ctx, OAuthUnlinkInput(provider=req.path("provider")))
+    await oauth.oauth_unlink(req.ctx, req.path("provider"))
     return {"unbound": True}
-
-
-async def password_set(req: RestRequest) -> dict[str, Any]:
-    await accounts.account_password_set(
-        req.ctx, AccountPasswordSetInput(new_password=req.text("newPassword") or "")
-    )
-    return {}

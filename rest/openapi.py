@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from rest.envelope import Style
-from rest.errors import ERROR_TABLE
+from rest.errors import CORRECTIONS
 from rest.router import Route
 
 _SECURITY: dict[str, list[dict[str, list[str]]]] = {
@@ -36,8 +36,7 @@ def _error_schema(style: Style) -> dict[str, Any]:
 
 
 def _corrections() -> str:
-    notes = [f"- `{code}` → {e.status}: {e.correction}" for code, e in ERROR_TABLE.items()
-             if e.correction]  # fmt: skip
+    notes = [f"- `{cls.code}` → {cls.http_status}: {note}" for cls, note in CORRECTIONS.items()]
     return "\n".join(notes)
 
 

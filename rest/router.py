@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -95,6 +96,44 @@ class RestRequest:
         value = self.text(name, required=True)
         assert value is not None
         return value
+
+    def integer(self, name: str) -> int | None:
+        value = self.body.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidInput(f"{name} must be an integer", field=name)
+        return value
+
+    def strings(self, name: str) -> list[str] | None:
+        value = self.body.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InvalidInput(f"{name} must be a list of strings", field=name)
+        return value
+
+    def instant(self, name: str) -> datetime | None:
+        """An RFC 3339 time with its zone, from the body; empty or missing is ``None``."""
+        text = self.text(name)
+        if text is None or text == "":
+            return None
+        value = _rfc3339(text, name)
+        if value.tzinfo is None:
+            raise InvalidInput(f"{name} must carry a time zone", field=name)
+        return value
+
+    def query_instant(self, name: str) -> datetime | None:
+        """An RFC 3339 time from the query string; empty or missing is ``None``."""
+        raw = self.query(name)
+        return _rfc3339(raw, name) if raw else None
+
+
+def _rfc3339(text: str, name: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"{name} must be an RFC 3339 time", field=name) from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rest import admin, apikeys, auth, config, oauth, security, twofactor
+from rest import accounts, admin, apikeys, oauth, quota, runtime, twofactor, usage
 from rest.envelope import Style
 from rest.router import Route
 
@@ -10,34 +10,34 @@ GIN, GRPC = Style.GIN, Style.GRPC
 
 ROUTES: list[Route] = [
     # -- accounts (grpc-gateway in the original: bare JSON) -----------------------------
-    Route("POST", "/v1/auth/register", auth.register, GRPC, "Register an account",
+    Route("POST", "/v1/auth/register", accounts.register, GRPC, "Register an account",
           twin="accountRegister", request_fields=("email", "password", "verificationCode")),
-    Route("POST", "/v1/auth/login", auth.login, GRPC, "Sign in (sets the sid cookie)",
+    Route("POST", "/v1/auth/login", accounts.login, GRPC, "Sign in (sets the sid cookie)",
           twin="accountLogin", request_fields=("email", "password", "totpCode")),
-    Route("POST", "/v1/auth/logout", auth.logout, GRPC, "Sign out (clears the sid cookie)",
+    Route("POST", "/v1/auth/logout", accounts.logout, GRPC, "Sign out (clears the sid cookie)",
           auth="session", twin="accountLogout", request_fields=("sid",)),
-    Route("GET", "/v1/auth/me", auth.me, GRPC, "The signed-in user",
+    Route("GET", "/v1/auth/me", accounts.me, GRPC, "The signed-in user",
           auth="session", twin="viewer"),
-    Route("POST", "/v1/auth/password/change", auth.password_change, GRPC,
+    Route("POST", "/v1/auth/password/change", accounts.password_change, GRPC,
           "Change the password (ends every other session)", auth="session",
           twin="accountPasswordChange", request_fields=("oldPassword", "newPassword")),
-    Route("POST", "/v1/auth/password/set", oauth.password_set, GRPC,
+    Route("POST", "/v1/auth/password/set", accounts.password_set, GRPC,
           "Set a password on an account that has none (created by a provider sign-in)",
           auth="session", twin="accountPasswordSet", request_fields=("newPassword",)),
     # -- e-mail flows (grpc-gateway in the original) -------------------------------------
-    Route("POST", "/v1/auth/email/send-code", security.send_code, GRPC,
+    Route("POST", "/v1/auth/email/send-code", accounts.send_code, GRPC,
           "Mail a registration code (cooldown 60 s; 5/h per e-mail, 20/h per IP)",
           twin="emailCodeSend", request_fields=("email", "purpose")),
-    Route("POST", "/v1/auth/email/verify", security.verify_email, GRPC,
+    Route("POST", "/v1/auth/email/verify", accounts.verify_email, GRPC,
           "Activate an account from its e-mailed link token", twin="emailVerify",
           request_fields=("token",)),
-    Route("POST", "/v1/auth/email/resend", security.resend_activation, GRPC,
+    Route("POST", "/v1/auth/email/resend", accounts.resend_activation, GRPC,
           "Mail a new activation link (same answer for unknown addresses)",
           twin="emailActivationResend", request_fields=("email",)),
-    Route("POST", "/v1/auth/password/reset/request", security.reset_request, GRPC,
+    Route("POST", "/v1/auth/password/reset/request", accounts.reset_request, GRPC,
           "Mail a password reset link (same answer whether or not the account exists)",
           twin="passwordResetRequest", request_fields=("email",)),
-    Route("POST", "/v1/auth/password/reset", security.reset, GRPC,
+    Route("POST", "/v1/auth/password/reset", accounts.reset, GRPC,
           "Set a new password from a reset link (ends every session)", twin="passwordReset",
           request_fields=("token", "newPassword")),
     # -- two-factor (grpc-gateway in the original) --------------------------------------
@@ -77,25 +77,23 @@ ROUTES: list[Route] = [
           "Unlink a provider (only while a password or another provider remains)",
           auth="session", twin="oauthUnlink"),
     # -- sessions (new) ------------------------------------------------------------------
-    Route("GET", "/v1/auth/sessions", auth.list_sessions, GIN, "My active sessions",
+    Route("GET", "/v1/auth/sessions", accounts.list_sessions, GIN, "My active sessions",
           auth="session", twin="sessions"),
-    Route("DELETE", "/v1/auth/sessions/{id}", auth.revoke_session, GIN, "End one of my sessions",
-          auth="session", twin="sessionRevoke"),
-    Route("POST", "/v1/auth/sessions/revoke-others", auth.revoke_other_sessions, GIN,
+    Route("DELETE", "/v1/auth/sessions/{id}", accounts.revoke_session, GIN,
+          "End one of my sessions", auth="session", twin="sessionRevoke"),
+    Route("POST", "/v1/auth/sessions/revoke-others", accounts.revoke_other_sessions, GIN,
           "End every session but this one", auth="session", twin="sessionRevokeOthers"),
     # -- API keys (create and list: grpc-gateway; the rest: gin) ------------------------
     Route("POST", "/v1/auth/api-keys", apikeys.create, GRPC,
           "Create an API key (the secret is in the answer, once)", auth="session",
-          twin="apiKeyCreate", request_fields=("name", "description", "scopes", "ipAllowlist",
-                                               "rateLimitRpm", "rateLimitDaily", "expiresAt")),
+          twin="apiKeyCreate", request_fields=tuple(apikeys.KEY_FIELDS)),
     Route("GET", "/v1/auth/api-keys", apikeys.list_keys, GRPC, "My API keys, newest first",
           auth="session", twin="apiKeys"),
     Route("GET", "/v1/auth/api-keys/{id}", apikeys.get_key, GIN, "One of my API keys",
           auth="session", twin="apiKey"),
     Route("PATCH", "/v1/auth/api-keys/{id}", apikeys.update, GIN,
           "Change a key (only the fields given; expiresAt null removes it)", auth="session",
-          twin="apiKeyUpdate", request_fields=("name", "description", "scopes", "ipAllowlist",
-                                               "rateLimitRpm", "rateLimitDaily", "expiresAt")),
+          twin="apiKeyUpdate", request_fields=tuple(apikeys.KEY_FIELDS)),
     Route("POST", "/v1/auth/api-keys/{id}/enabled", apikeys.set_enabled, GIN,
           "Turn a key off or on", auth="session", twin="apiKeySetEnabled",
           request_fields=("enabled",)),
@@ -105,16 +103,16 @@ ROUTES: list[Route] = [
           "New secret for a key; the old one works for graceSeconds (default 86400)",
           auth="session", twin="apiKeyRotate", request_fields=("graceSeconds",)),
     # -- usage (gin) ---------------------------------------------------------------------
-    Route("GET", "/v1/usage/summary", apikeys.usage_summary, GIN,
+    Route("GET", "/v1/usage/summary", usage.usage_summary, GIN,
           "Units used today and this month against the plan", auth="session",
           twin="usageSummary"),
-    Route("GET", "/v1/usage/history", apikeys.usage_history, GIN,
+    Route("GET", "/v1/usage/history", usage.usage_history, GIN,
           "Usage per day and operation (days=1..365, default 30)", auth="session",
           twin="usageHistory"),
-    Route("GET", "/v1/usage/realtime", apikeys.usage_realtime, GIN,
+    Route("GET", "/v1/usage/realtime", usage.usage_realtime, GIN,
           "The last minute of calls, across every process", auth="session",
           twin="usageRealtime"),
-    Route("GET", "/v1/usage/rate-limit", apikeys.rate_limit, GIN,
+    Route("GET", "/v1/usage/rate-limit", quota.rate_limit, GIN,
           "The limits this caller is measured against and what remains", auth="session",
           twin="rateLimit"),
     # -- administration (gin) ------------------------------------------------------------
@@ -129,12 +127,12 @@ ROUTES: list[Route] = [
     Route("POST", "/v1/admin/users/{id}/password", admin.set_password, GIN,
           "Set a user's password (superadmin)", auth="superadmin",
           twin="adminUserPasswordSet", request_fields=("newPassword",)),
-    Route("POST", "/v1/admin/users/{id}/unlock", security.unlock_user, GIN,
+    Route("POST", "/v1/admin/users/{id}/unlock", admin.unlock_user, GIN,
           "Lift a user's sign-in back-off", auth="admin", twin="adminUserUnlock"),
-    Route("GET", "/v1/admin/audit", security.audit, GIN,
+    Route("GET", "/v1/admin/audit", admin.audit, GIN,
           "Security audit log (filters action, userId, actor, since, until; limit, offset)",
           auth="admin", twin="adminAuditEvents"),
     # -- configuration -------------------------------------------------------------------
-    Route("GET", "/v1/config/runtime", config.runtime_config, GIN,
+    Route("GET", "/v1/config/runtime", runtime.runtime_config, GIN,
           "Public runtime configuration", twin="runtimeConfig"),
 ]  # fmt: skip

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.twofactor.commands import CompleteChallenge
 from resolvers import twofactor
 from rest.envelope import rfc3339
 from rest.router import RestRequest
-from rest.views import user_proto
-from schema.twofactor import TotpCodeInput, TotpVerifyInput
+from rest.views import camel, user_proto
 
 
-def _code(req: RestRequest) -> TotpCodeInput:
-    return TotpCodeInput(code=req.text("code") or "")
+def _code(req: RestRequest) -> str:
+    return req.text("code") or ""
 
 
 async def enable(req: RestRequest) -> dict[str, Any]:
-    enrolment = await twofactor.totp_enable(req.ctx)
-    return {
-        "secretBase32": enrolment.secret_base32,
-        "otpauthUrl": enrolment.otpauth_url,
-        "qrCodeSvg": enrolment.qr_code_svg,
-    }
+    return camel(await twofactor.totp_enable(req.ctx))
 
 
 async def enable_confirm(req: RestRequest) -> dict[str, Any]:
@@ -31,11 +26,10 @@ async def enable_confirm(req: RestRequest) -> dict[str, Any]:
 
 
 async def verify(req: RestRequest) -> dict[str, Any]:
-    result = await twofactor.totp_verify(
-        req.ctx,
-        TotpVerifyInput(challenge_id=req.text("challengeId") or "", code=req.text("code") or ""),
-    )
-    return {"sid": result.sid, "expiresAt": rfc3339(result.expires_at)}
+    command = CompleteChallenge(challenge_id=req.text("challengeId") or "", code=_code(req))
+    result = await twofactor.totp_verify(req.ctx, command)
+    assert result.issued is not None
+    return {"sid": result.issued.token, "expiresAt": rfc3339(result.issued.session.expires_at)}
 
 
 async def disable(req: RestRequest) -> dict[str, Any]:
@@ -48,5 +42,4 @@ async def regenerate_recovery_codes(req: RestRequest) -> dict[str, Any]:
 
 
 async def status(req: RestRequest) -> dict[str, Any]:
-    result = await twofactor.totp_status(req.ctx)
-    return {"enabled": result.enabled, "recoveryCodesRemaining": result.recovery_codes_remaining}
+    return camel(await twofactor.totp_status(req.ctx))

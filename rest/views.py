@@ -1,18 +1,62 @@
-"""JSON shapes of the original API, built from the GraphQL output types."""
+"""JSON shapes of the original API, built from the domain's objects.
+
+Read models that the original rendered field for field (usage reports, the two-factor
+status, …) are written by ``camel`` (camelCase keys) or ``snake`` (the original's
+snake_case config): the domain dataclass is the one definition of the shape. Entities
+whose /v1 view differs from the object (a user, a session, a key) have a view here."""
 
 from __future__ import annotations
 
+import dataclasses
+import enum
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from domain.accounts import model
 from rest.envelope import EncodedJson, encode_json, rfc3339
-from schema.accounts import Session, User
 
 
-def user_proto(user: User) -> dict[str, Any]:
-    """``User`` as the original's grpc-gateway routes rendered it (protojson)."""
+def camel(value: object) -> dict[str, Any]:
+    """A read model (a dataclass instance) as JSON with camelCase keys, in field order;
+    instants as RFC 3339, days as ISO dates, enums by value, tuples as lists, nested read
+    models likewise."""
+    return _record(value, _camel_case)
+
+
+def snake(value: object) -> dict[str, Any]:
+    """Like ``camel``, keeping the field names (the original's snake_case responses)."""
+    return _record(value, str)
+
+
+def _record(value: Any, key: Callable[[str], str]) -> dict[str, Any]:
+    fields = value.__dataclass_fields__  # (AttributeError for anything but a dataclass)
+    return {key(name): _json(getattr(value, name), key) for name in fields}
+
+
+def _json(value: Any, key: Callable[[str], str]) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _record(value, key)
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (list, tuple)):
+        return [_json(item, key) for item in value]
+    return value
+
+
+def _camel_case(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
+def user_proto(user: model.User) -> dict[str, Any]:
+    """A user as the original's grpc-gateway routes rendered it (protojson)."""
     return {
-        "id": user.raw_id,
+        "id": user.id,
         "email": user.email,
         "status": user.status.value,
         "role": user.role.value,
@@ -27,24 +71,24 @@ _USER_JSON_MAX = 1024
 
 
 def user_proto_json(user: model.User) -> EncodedJson:
-    """``user_proto`` of a domain user, encoded; memoised per user record. The session
-    memo hands out the same (immutable) record for up to a second, so ``GET /v1/auth/me``
-    builds and encodes the view about once a second instead of on every request. Each
-    entry keeps its record alive, so an ``id`` cannot be reused while it is cached."""
+    """``user_proto``, encoded; memoised per user record. The session memo hands out the
+    same (immutable) record for up to a second, so ``GET /v1/auth/me`` builds and encodes
+    the view about once a second instead of on every request. Each entry keeps its record
+    alive, so an ``id`` cannot be reused while it is cached."""
     hit = _USER_JSON.get(id(user))
     if hit is not None and hit[0] is user:
         return hit[1]
-    view = encode_json(user_proto(User.from_domain(user)))
+    view = encode_json(user_proto(user))
     if len(_USER_JSON) >= _USER_JSON_MAX:
         _USER_JSON.clear()  # cheap and safe: the memo only saves work
     _USER_JSON[id(user)] = (user, view)
     return view
 
 
-def admin_user_item(user: User) -> dict[str, Any]:
+def admin_user_item(user: model.User) -> dict[str, Any]:
     """A user row of ``GET /v1/admin/users`` (gin)."""
     return {
-        "id": user.raw_id,
+        "id": user.id,
         "email": user.email,
         "status": user.status.value,
         "role": user.role.value,
@@ -54,13 +98,13 @@ def admin_user_item(user: User) -> dict[str, Any]:
     }
 
 
-def session_item(session: Session) -> dict[str, Any]:
+def session_item(session: model.Session, current_id: str | None) -> dict[str, Any]:
     return {
-        "id": session.raw_id,
+        "id": session.id,
         "createdAt": rfc3339(session.created_at),
         "lastSeenAt": rfc3339(session.last_seen_at),
         "expiresAt": rfc3339(session.expires_at),
         "ip": session.ip,
         "userAgent": session.user_agent,
-        "current": session.current,
+        "current": session.id == current_id,
     }

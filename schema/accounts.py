@@ -1,255 +1,143 @@
-"""GraphQL types of the accounts context."""
+"""GraphQL fields of the accounts context: the viewer, sessions, sign-in, passwords and
+the e-mail flows. Thin bindings: an input converts itself into a domain command, the
+resolver (``resolvers/accounts.py``) runs it, and the domain result becomes a GraphQL
+type (queries) or fills a payload (mutations, whose domain errors go into ``errors``)."""
 
 from __future__ import annotations
 
-import enum
-from datetime import datetime
-
 import strawberry
 
-from domain.accounts import model
-from schema.errors import UserError
-from schema.scalars import to_global_id
-
-
-@strawberry.enum
-class Role(enum.Enum):
-    USER = "user"
-    ADMIN = "admin"
-    SUPERADMIN = "superadmin"
-
-
-@strawberry.enum
-class UserStatus(enum.Enum):
-    ACTIVE = "active"
-    PENDING_EMAIL = "pending_email"
-    LOCKED = "locked"
-    DISABLED = "disabled"
-    BANNED = "banned"
-
-
-@strawberry.interface(description="An object with a globally unique, opaque id.")
-class Node:
-    id: strawberry.ID
+from resolvers import accounts
+from schema.info import CtxInfo
+from schema.payloads import payload
+from schema.types.accounts import (
+    AccountLoginInput,
+    AccountLoginPayload,
+    AccountLogoutInput,
+    AccountLogoutPayload,
+    AccountPasswordChangeInput,
+    AccountPasswordChangePayload,
+    AccountPasswordSetInput,
+    AccountPasswordSetPayload,
+    AccountRegisterInput,
+    AccountRegisterPayload,
+    EmailActivationResendPayload,
+    EmailCodeSendInput,
+    EmailCodeSendPayload,
+    EmailInput,
+    EmailVerifyInput,
+    EmailVerifyPayload,
+    PasswordResetInput,
+    PasswordResetPayload,
+    PasswordResetRequestPayload,
+    Session,
+    SessionRevokeInput,
+    SessionRevokeOthersPayload,
+    SessionRevokePayload,
+    User,
+)
 
 
 @strawberry.type
-class User(Node):
-    raw_id: strawberry.Private[str]
-    email: str
-    status: UserStatus
-    role: Role
-    plan_id: str
-    totp_enabled: bool
-    has_password: bool = strawberry.field(
-        description="False for an account created by a provider sign-in until it sets one."
-    )
-    created_at: datetime
-    updated_at: datetime
-    last_login_at: datetime | None
+class AccountQueries:
+    @strawberry.field(description="The signed-in user. Fails with UNAUTHENTICATED if none.")
+    async def viewer(self, info: CtxInfo) -> User:
+        return User.from_domain(await accounts.viewer(info.context))
 
-    @strawberry.field(description="Unused recovery codes; null unless this is the viewer.")
-    async def recovery_codes_remaining(self, info: strawberry.Info) -> int | None:
+    @strawberry.field(description="The signed-in user's active sessions, newest first.")
+    async def sessions(self, info: CtxInfo) -> list[Session]:
         ctx = info.context
-        if ctx.principal.user_id != self.raw_id:
-            return None
-        if not self.totp_enabled:
-            return 0
-        return int(await ctx.services.twofactor.recovery_codes_remaining(self.raw_id))
-
-    @classmethod
-    def from_domain(cls, user: model.User) -> User:
-        return cls(
-            id=strawberry.ID(to_global_id("User", user.id)),
-            raw_id=user.id,
-            email=user.email,
-            status=UserStatus(user.status.value),
-            role=Role(user.role.value),
-            plan_id=user.plan_id,
-            totp_enabled=user.totp_enabled,
-            has_password=user.password_hash is not None,
-            created_at=user.created_at,
-            updated_at=user.updated_at,
-            last_login_at=user.last_login_at,
-        )
-
-
-@strawberry.type(description="A signed-in browser or client of the viewer.")
-class Session(Node):
-    raw_id: strawberry.Private[str]
-    created_at: datetime
-    last_seen_at: datetime
-    expires_at: datetime
-    ip: str | None
-    user_agent: str | None
-    current: bool = strawberry.field(description="Whether this request uses this session.")
-
-    @classmethod
-    def from_domain(cls, session: model.Session, *, current_id: str | None) -> Session:
-        return cls(
-            id=strawberry.ID(to_global_id("Session", session.id)),
-            raw_id=session.id,
-            created_at=session.created_at,
-            last_seen_at=session.last_seen_at,
-            expires_at=session.expires_at,
-            ip=session.ip,
-            user_agent=session.user_agent,
-            current=session.id == current_id,
-        )
+        return [Session.from_domain(s, ctx) for s in await accounts.sessions(ctx)]
 
 
 @strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+class AccountMutations:
+    @strawberry.mutation
+    async def account_register(
+        self, info: CtxInfo, input: AccountRegisterInput
+    ) -> AccountRegisterPayload:
+        ctx = info.context
+        call = accounts.account_register(ctx, input.to_command())
+        return await payload(AccountRegisterPayload, ctx, call)
 
+    @strawberry.mutation(description="Sign in; sets the `sid` cookie and returns the token.")
+    async def account_login(self, info: CtxInfo, input: AccountLoginInput) -> AccountLoginPayload:
+        ctx = info.context
+        call = accounts.account_login(ctx, input.to_command())
+        return await payload(AccountLoginPayload, ctx, call)
 
-@strawberry.type
-class UserEdge:
-    cursor: str
-    node: User
+    @strawberry.mutation
+    async def account_logout(
+        self, info: CtxInfo, input: AccountLogoutInput | None = None
+    ) -> AccountLogoutPayload:
+        ctx = info.context
+        sid = input.sid if input is not None else None
+        return await payload(AccountLogoutPayload, ctx, accounts.account_logout(ctx, sid))
 
+    @strawberry.mutation(description="Change the password; ends every other session.")
+    async def account_password_change(
+        self, info: CtxInfo, input: AccountPasswordChangeInput
+    ) -> AccountPasswordChangePayload:
+        ctx = info.context
+        call = accounts.account_password_change(ctx, input.to_command())
+        return await payload(AccountPasswordChangePayload, ctx, call)
 
-@strawberry.type
-class UserConnection:
-    edges: list[UserEdge]
-    nodes: list[User]
-    page_info: PageInfo
-    total_count: int
-
-
-# -- inputs -------------------------------------------------------------------------
-
-
-@strawberry.input
-class AccountRegisterInput:
-    email: str
-    password: str
-    verification_code: str | None = None
-
-
-@strawberry.input
-class AccountLoginInput:
-    email: str
-    password: str
-    totp_code: str | None = None
-
-
-@strawberry.input
-class AccountLogoutInput:
-    sid: str | None = strawberry.field(
-        default=None, description="The session token to end; default: this request's."
+    @strawberry.mutation(
+        description="Set a password on an account that has none (created by a provider sign-in)."
     )
+    async def account_password_set(
+        self, info: CtxInfo, input: AccountPasswordSetInput
+    ) -> AccountPasswordSetPayload:
+        ctx = info.context
+        call = accounts.account_password_set(ctx, input.new_password)
+        return await payload(AccountPasswordSetPayload, ctx, call)
 
+    @strawberry.mutation
+    async def session_revoke(
+        self, info: CtxInfo, input: SessionRevokeInput
+    ) -> SessionRevokePayload:
+        ctx = info.context
+        call = accounts.session_revoke(ctx, input.session_id)
+        return await payload(SessionRevokePayload, ctx, call)
 
-@strawberry.input
-class AccountPasswordChangeInput:
-    old_password: str
-    new_password: str
+    @strawberry.mutation(description="End every session of the viewer except this one.")
+    async def session_revoke_others(self, info: CtxInfo) -> SessionRevokeOthersPayload:
+        ctx = info.context
+        return await payload(SessionRevokeOthersPayload, ctx, accounts.session_revoke_others(ctx))
 
+    @strawberry.mutation(description="Mail a registration code to an address.")
+    async def email_code_send(
+        self, info: CtxInfo, input: EmailCodeSendInput
+    ) -> EmailCodeSendPayload:
+        ctx = info.context
+        call = accounts.email_code_send(ctx, input.to_command())
+        return await payload(EmailCodeSendPayload, ctx, call)
 
-@strawberry.input
-class AccountPasswordSetInput:
-    new_password: str
+    @strawberry.mutation(description="Activate an account with the token from its e-mail.")
+    async def email_verify(self, info: CtxInfo, input: EmailVerifyInput) -> EmailVerifyPayload:
+        ctx = info.context
+        return await payload(EmailVerifyPayload, ctx, accounts.email_verify(ctx, input.token))
 
+    @strawberry.mutation(description="Mail a new activation link.")
+    async def email_activation_resend(
+        self, info: CtxInfo, input: EmailInput
+    ) -> EmailActivationResendPayload:
+        ctx = info.context
+        call = accounts.email_activation_resend(ctx, input.email)
+        return await payload(EmailActivationResendPayload, ctx, call)
 
-@strawberry.input
-class SessionRevokeInput:
-    session_id: strawberry.ID
+    @strawberry.mutation(description="Mail a password reset link (same answer for any address).")
+    async def password_reset_request(
+        self, info: CtxInfo, input: EmailInput
+    ) -> PasswordResetRequestPayload:
+        ctx = info.context
+        call = accounts.password_reset_request(ctx, input.email)
+        return await payload(PasswordResetRequestPayload, ctx, call)
 
-
-@strawberry.input
-class AdminUserUpdateInput:
-    user_id: strawberry.ID
-    status: UserStatus | None = None
-    role: Role | None = None
-
-
-@strawberry.input
-class AdminUserPasswordSetInput:
-    user_id: strawberry.ID
-    new_password: str
-
-
-@strawberry.input
-class AdminUserFilter:
-    email: str | None = strawberry.field(default=None, description="Substring of the e-mail.")
-    role: Role | None = None
-    status: UserStatus | None = None
-
-
-# -- results and payloads --------------------------------------------------------------
-
-
-@strawberry.type
-class RegisterResult:
-    user: User
-    email_verification_required: bool
-    activation_email_sent: bool
-
-
-@strawberry.type
-class LoginResult:
-    sid: str | None = strawberry.field(description="The session token (also set as cookie).")
-    expires_at: datetime | None
-    user: User | None
-    totp_required: bool
-    challenge_id: str | None
-
-
-@strawberry.type
-class AccountRegisterPayload:
-    result: RegisterResult | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class AccountLoginPayload:
-    result: LoginResult | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class AccountLogoutPayload:
-    ok: bool = False
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class AccountPasswordChangePayload:
-    revoked_sessions: int | None = strawberry.field(
-        default=None, description="How many other sessions were ended."
-    )
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class AccountPasswordSetPayload:
-    ok: bool = False
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class SessionRevokePayload:
-    ok: bool = False
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class SessionRevokeOthersPayload:
-    revoked_count: int | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class AdminUserUpdatePayload:
-    user: User | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class AdminUserPasswordSetPayload:
-    ok: bool = False
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    @strawberry.mutation(description="Set a new password from a reset link; ends all sessions.")
+    async def password_reset(
+        self, info: CtxInfo, input: PasswordResetInput
+    ) -> PasswordResetPayload:
+        ctx = info.context
+        call = accounts.password_reset(ctx, input.to_command())
+        return await payload(PasswordResetPayload, ctx, call)

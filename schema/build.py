@@ -17,14 +17,14 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from schema.accounts import Session, User
 from schema.costs import COST_RULES
 from schema.extensions import MAX_TOKENS, DomainErrorExtension
 from schema.gate_extension import RequestGateExtension
 from schema.limits import DocumentLimits, make_limits_extension
-from schema.oauth import OAuthIdentity
 from schema.root import Mutation, Query
-from schema.security import AuditEvent
+from schema.types.accounts import Session, User
+from schema.types.admin import AuditEvent
+from schema.types.oauth import OAuthIdentity
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 

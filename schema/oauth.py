@@ -1,68 +1,53 @@
-"""GraphQL types of OAuth login."""
+"""GraphQL fields of OAuth login."""
 
 from __future__ import annotations
 
-import enum
-from datetime import datetime
-
 import strawberry
 
-from domain.oauth import model
-from schema.accounts import Node
-from schema.errors import UserError
-from schema.scalars import to_global_id
-
-
-@strawberry.enum(description="Why a provider flow is started.")
-class OAuthIntent(enum.Enum):
-    LOGIN = "login"
-    BIND = "bind"
-
-
-@strawberry.type(description="A configured sign-in provider.")
-class OAuthProvider:
-    name: str = strawberry.field(description="The key used in routes, e.g. `linuxdo`.")
-    display_name: str
-
-
-@strawberry.type(description="A provider account linked to the viewer. Tokens are never shown.")
-class OAuthIdentity(Node):
-    raw_id: strawberry.Private[str]
-    provider: str
-    provider_sub: str = strawberry.field(description="The provider's id of the account.")
-    provider_login: str | None
-    provider_email: str | None = strawberry.field(
-        description="As the provider reported it (not necessarily verified)."
-    )
-    provider_name: str | None
-    provider_avatar: str | None
-    trust_level: int | None = strawberry.field(description="Linux.do trust level (0-4).")
-    created_at: datetime
-    last_login_at: datetime | None
-
-    @classmethod
-    def from_domain(cls, identity: model.OAuthIdentity) -> OAuthIdentity:
-        return cls(
-            id=strawberry.ID(to_global_id("OAuthIdentity", identity.id)),
-            raw_id=identity.id,
-            provider=identity.provider,
-            provider_sub=identity.subject,
-            provider_login=identity.login,
-            provider_email=identity.email,
-            provider_name=identity.name,
-            provider_avatar=identity.avatar_url,
-            trust_level=identity.trust_level,
-            created_at=identity.created_at,
-            last_login_at=identity.last_login_at,
-        )
-
-
-@strawberry.input
-class OAuthUnlinkInput:
-    provider: str
+from resolvers import oauth
+from schema.info import CtxInfo
+from schema.payloads import payload
+from schema.types.oauth import (
+    OAuthIdentity,
+    OAuthIntent,
+    OAuthProvider,
+    OAuthUnlinkInput,
+    OAuthUnlinkPayload,
+)
 
 
 @strawberry.type
-class OAuthUnlinkPayload:
-    ok: bool = False
-    errors: list[UserError] = strawberry.field(default_factory=list)
+class OAuthQueries:
+    @strawberry.field(description="Configured sign-in providers (Linux.do, OpenID Connect).")
+    async def oauth_providers(self, info: CtxInfo) -> list[OAuthProvider]:
+        return [OAuthProvider.from_domain(p) for p in await oauth.oauth_providers(info.context)]
+
+    @strawberry.field(
+        description="Start a provider sign-in: returns the provider URL to open in this "
+        "browser, and sets the cookie that binds the flow to it (so call it with "
+        "credentials). `bind` links the provider to the signed-in viewer; `next` is a "
+        "same-site path or a URL on the frontend origin."
+    )
+    async def oauth_start_url(
+        self,
+        info: CtxInfo,
+        provider: str,
+        intent: OAuthIntent = OAuthIntent.LOGIN,
+        next: str | None = None,
+    ) -> str:
+        return await oauth.oauth_start_url(info.context, provider, intent.value, next)
+
+    @strawberry.field(description="The viewer's linked provider accounts (never their tokens).")
+    async def oauth_identities(self, info: CtxInfo) -> list[OAuthIdentity]:
+        identities = await oauth.oauth_identities(info.context)
+        return [OAuthIdentity.from_domain(i) for i in identities]
+
+
+@strawberry.type
+class OAuthMutations:
+    @strawberry.mutation(
+        description="Unlink a provider; refused while it is the only way to sign in."
+    )
+    async def oauth_unlink(self, info: CtxInfo, input: OAuthUnlinkInput) -> OAuthUnlinkPayload:
+        ctx = info.context
+        return await payload(OAuthUnlinkPayload, ctx, oauth.oauth_unlink(ctx, input.provider))

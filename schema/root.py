@@ -1,418 +1,46 @@
-"""The root Query and Mutation types: thin bindings of GraphQL fields to resolvers.
+"""The root Query and Mutation types: composed from each context's fields, nothing else.
 
-Mutations catch ``DomainError`` into their payload's ``errors``; queries let it propagate
-(``DomainErrorExtension`` turns it into ``extensions.code``)."""
+Each context contributes ``XQueries`` / ``XMutations`` in its own module (``schema/<context>.py``);
+a new context adds its classes here. Mutations return domain errors in their payload's
+``errors``; queries raise them (``DomainErrorExtension`` puts the code in
+``extensions.code``)."""
 
 from __future__ import annotations
 
-import base64
-from typing import TypeVar
-
 import strawberry
-from strawberry.types import Info
 
-from domain.errors import DomainError, InvalidInput
-from resolvers import accounts, admin, oauth, runtime, security, twofactor
-from resolvers.context import Context
-from schema.accounts import (
-    AccountLoginInput,
-    AccountLoginPayload,
-    AccountLogoutInput,
-    AccountLogoutPayload,
-    AccountPasswordChangeInput,
-    AccountPasswordChangePayload,
-    AccountPasswordSetInput,
-    AccountPasswordSetPayload,
-    AccountRegisterInput,
-    AccountRegisterPayload,
-    AdminUserFilter,
-    AdminUserPasswordSetInput,
-    AdminUserPasswordSetPayload,
-    AdminUserUpdateInput,
-    AdminUserUpdatePayload,
-    Node,
-    PageInfo,
-    Session,
-    SessionRevokeInput,
-    SessionRevokeOthersPayload,
-    SessionRevokePayload,
-    User,
-    UserConnection,
-    UserEdge,
-)
-from schema.apikeys_root import ApiKeyMutations, ApiKeyQueries
-from schema.oauth import (
-    OAuthIdentity,
-    OAuthIntent,
-    OAuthProvider,
-    OAuthUnlinkInput,
-    OAuthUnlinkPayload,
-)
-from schema.payloads import payload
-from schema.runtime import RuntimeConfig
-from schema.security import (
-    AdminUserUnlockInput,
-    AdminUserUnlockPayload,
-    AuditEvent,
-    AuditEventConnection,
-    AuditEventEdge,
-    AuditEventFilter,
-    EmailActivationResendPayload,
-    EmailCodeSendInput,
-    EmailCodeSendPayload,
-    EmailInput,
-    EmailVerifyInput,
-    EmailVerifyPayload,
-    PasswordResetInput,
-    PasswordResetPayload,
-    PasswordResetRequestPayload,
-)
-from schema.twofactor import (
-    TotpCodeInput,
-    TotpDisablePayload,
-    TotpEnableConfirmPayload,
-    TotpEnablePayload,
-    TotpRecoveryCodesRegeneratePayload,
-    TotpStatus,
-    TotpVerifyInput,
-    TotpVerifyPayload,
-)
-
-MAX_PAGE = 100
-P = TypeVar("P")
-R = TypeVar("R")
-
-CtxInfo = Info[Context, None]
-_payload = payload
-
-
-def _offset_cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
-
-
-def _page_window(first: int, after: str | None) -> int:
-    """Validate ``first`` and return the offset that ``after`` points past."""
-    if first < 1 or first > MAX_PAGE:
-        raise InvalidInput(f"first must be between 1 and {MAX_PAGE}", field="first")
-    return _cursor_offset(after)
-
-
-def _page_info(offset: int, count: int, total: int) -> PageInfo:
-    return PageInfo(
-        has_next_page=offset + count < total,
-        has_previous_page=offset > 0,
-        start_cursor=_offset_cursor(offset) if count else None,
-        end_cursor=_offset_cursor(offset + count - 1) if count else None,
-    )
-
-
-def _cursor_offset(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        kind, _, value = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind == "offset" and value.isdigit() and len(value) <= 9:
-            return int(value) + 1
-    except ValueError:
-        pass
-    raise InvalidInput("after is not a valid cursor", field="after")
+from schema.accounts import AccountMutations, AccountQueries
+from schema.admin import AdminMutations, AdminQueries
+from schema.apikeys import ApiKeyMutations, ApiKeyQueries
+from schema.node import NodeQueries
+from schema.oauth import OAuthMutations, OAuthQueries
+from schema.quota import QuotaQueries
+from schema.runtime import RuntimeQueries
+from schema.twofactor import TwoFactorMutations, TwoFactorQueries
+from schema.usage import UsageQueries
 
 
 @strawberry.type
-class Query(ApiKeyQueries):
-    @strawberry.field(description="The signed-in user. Fails with UNAUTHENTICATED if none.")
-    async def viewer(self, info: CtxInfo) -> User:
-        return await accounts.viewer(info.context)
-
-    @strawberry.field(description="The signed-in user's active sessions, newest first.")
-    async def sessions(self, info: CtxInfo) -> list[Session]:
-        return await accounts.sessions(info.context)
-
-    @strawberry.field(description="The viewer's two-factor status.")
-    async def totp_status(self, info: CtxInfo) -> TotpStatus:
-        return await twofactor.totp_status(info.context)
-
-    @strawberry.field(description="Public runtime configuration (no secrets).")
-    async def runtime_config(self, info: CtxInfo) -> RuntimeConfig:
-        return await runtime.runtime_config(info.context)
-
-    @strawberry.field(description="Configured sign-in providers (Linux.do, OpenID Connect).")
-    async def oauth_providers(self, info: CtxInfo) -> list[OAuthProvider]:
-        return await oauth.oauth_providers(info.context)
-
-    @strawberry.field(
-        description="Start a provider sign-in: returns the provider URL to open in this "
-        "browser, and sets the cookie that binds the flow to it (so call it with "
-        "credentials). `bind` links the provider to the signed-in viewer; `next` is a "
-        "same-site path or a URL on the frontend origin."
-    )
-    async def oauth_start_url(
-        self,
-        info: CtxInfo,
-        provider: str,
-        intent: OAuthIntent = OAuthIntent.LOGIN,
-        next: str | None = None,
-    ) -> str:
-        return await oauth.oauth_start_url(info.context, provider, intent, next)
-
-    @strawberry.field(description="The viewer's linked provider accounts (never their tokens).")
-    async def oauth_identities(self, info: CtxInfo) -> list[OAuthIdentity]:
-        return await oauth.oauth_identities(info.context)
-
-    @strawberry.field(description="Fetch an object by its global id.")
-    async def node(self, info: CtxInfo, id: strawberry.ID) -> Node | None:
-        ctx = info.context
-        if ctx.principal.user_id is not None:
-            me = await accounts.viewer(ctx)
-            if me.id == id:
-                return me
-            for session in await accounts.sessions(ctx):
-                if session.id == id:
-                    return session
-            for identity in await oauth.oauth_identities(ctx):
-                if identity.id == id:
-                    return identity
-        try:
-            return await admin.admin_user(ctx, id)
-        except DomainError:
-            return None
-
-    @strawberry.field(description="Users, newest first (admin).")
-    async def admin_users(
-        self,
-        info: CtxInfo,
-        filter: AdminUserFilter | None = None,
-        first: int = 50,
-        after: str | None = None,
-    ) -> UserConnection:
-        offset = _page_window(first, after)
-        page = await admin.admin_users(info.context, filter, limit=first, offset=offset)
-        nodes = [User.from_domain(u) for u in page.items]
-        edges = [UserEdge(cursor=_offset_cursor(offset + i), node=n) for i, n in enumerate(nodes)]
-        return UserConnection(
-            edges=edges,
-            nodes=nodes,
-            total_count=page.total,
-            page_info=_page_info(offset, len(nodes), page.total),
-        )
-
-    @strawberry.field(description="The security audit log, newest first (admin).")
-    async def admin_audit_events(
-        self,
-        info: CtxInfo,
-        filter: AuditEventFilter | None = None,
-        first: int = 50,
-        after: str | None = None,
-    ) -> AuditEventConnection:
-        offset = _page_window(first, after)
-        page = await security.admin_audit_events(info.context, filter, limit=first, offset=offset)
-        nodes = [AuditEvent.from_domain(e) for e in page.items]
-        edges = [
-            AuditEventEdge(cursor=_offset_cursor(offset + i), node=n) for i, n in enumerate(nodes)
-        ]
-        return AuditEventConnection(
-            edges=edges,
-            nodes=nodes,
-            total_count=page.total,
-            page_info=_page_info(offset, len(nodes), page.total),
-        )
-
-    @strawberry.field(description="One user by id (admin).")
-    async def admin_user(self, info: CtxInfo, id: strawberry.ID) -> User:
-        return await admin.admin_user(info.context, id)
+class Query(
+    ApiKeyQueries,
+    QuotaQueries,
+    UsageQueries,
+    AccountQueries,
+    TwoFactorQueries,
+    RuntimeQueries,
+    OAuthQueries,
+    NodeQueries,
+    AdminQueries,
+):
+    pass
 
 
 @strawberry.type
-class Mutation(ApiKeyMutations):
-    @strawberry.mutation
-    async def account_register(
-        self, info: CtxInfo, input: AccountRegisterInput
-    ) -> AccountRegisterPayload:
-        return await _payload(
-            AccountRegisterPayload,
-            accounts.account_register(info.context, input),
-            lambda r: {"result": r},
-        )
-
-    @strawberry.mutation(description="Sign in; sets the `sid` cookie and returns the token.")
-    async def account_login(self, info: CtxInfo, input: AccountLoginInput) -> AccountLoginPayload:
-        return await _payload(
-            AccountLoginPayload,
-            accounts.account_login(info.context, input),
-            lambda r: {"result": r},
-        )
-
-    @strawberry.mutation
-    async def account_logout(
-        self, info: CtxInfo, input: AccountLogoutInput | None = None
-    ) -> AccountLogoutPayload:
-        return await _payload(
-            AccountLogoutPayload,
-            accounts.account_logout(info.context, input or AccountLogoutInput()),
-            lambda ok: {"ok": ok},
-        )
-
-    @strawberry.mutation(description="Change the password; ends every other session.")
-    async def account_password_change(
-        self, info: CtxInfo, input: AccountPasswordChangeInput
-    ) -> AccountPasswordChangePayload:
-        return await _payload(
-            AccountPasswordChangePayload,
-            accounts.account_password_change(info.context, input),
-            lambda n: {"revoked_sessions": n},
-        )
-
-    @strawberry.mutation(
-        description="Set a password on an account that has none (created by a provider sign-in)."
-    )
-    async def account_password_set(
-        self, info: CtxInfo, input: AccountPasswordSetInput
-    ) -> AccountPasswordSetPayload:
-        return await _payload(
-            AccountPasswordSetPayload,
-            accounts.account_password_set(info.context, input),
-            lambda ok: {"ok": ok},
-        )
-
-    @strawberry.mutation(
-        description="Unlink a provider; refused while it is the only way to sign in."
-    )
-    async def oauth_unlink(self, info: CtxInfo, input: OAuthUnlinkInput) -> OAuthUnlinkPayload:
-        return await _payload(
-            OAuthUnlinkPayload, oauth.oauth_unlink(info.context, input), lambda ok: {"ok": ok}
-        )
-
-    @strawberry.mutation
-    async def session_revoke(
-        self, info: CtxInfo, input: SessionRevokeInput
-    ) -> SessionRevokePayload:
-        return await _payload(
-            SessionRevokePayload,
-            accounts.session_revoke(info.context, input),
-            lambda ok: {"ok": ok},
-        )
-
-    @strawberry.mutation(description="End every session of the viewer except this one.")
-    async def session_revoke_others(self, info: CtxInfo) -> SessionRevokeOthersPayload:
-        return await _payload(
-            SessionRevokeOthersPayload,
-            accounts.session_revoke_others(info.context),
-            lambda n: {"revoked_count": n},
-        )
-
-    @strawberry.mutation
-    async def admin_user_update(
-        self, info: CtxInfo, input: AdminUserUpdateInput
-    ) -> AdminUserUpdatePayload:
-        return await _payload(
-            AdminUserUpdatePayload,
-            admin.admin_user_update(info.context, input),
-            lambda u: {"user": u},
-        )
-
-    @strawberry.mutation
-    async def admin_user_password_set(
-        self, info: CtxInfo, input: AdminUserPasswordSetInput
-    ) -> AdminUserPasswordSetPayload:
-        return await _payload(
-            AdminUserPasswordSetPayload,
-            admin.admin_user_password_set(info.context, input),
-            lambda ok: {"ok": ok},
-        )
-
-    @strawberry.mutation(description="Start enrolling an authenticator (pending for 10 min).")
-    async def totp_enable(self, info: CtxInfo) -> TotpEnablePayload:
-        return await _payload(
-            TotpEnablePayload, twofactor.totp_enable(info.context), lambda e: {"enrolment": e}
-        )
-
-    @strawberry.mutation(description="Confirm enrolment with a code; returns recovery codes.")
-    async def totp_enable_confirm(
-        self, info: CtxInfo, input: TotpCodeInput
-    ) -> TotpEnableConfirmPayload:
-        return await _payload(
-            TotpEnableConfirmPayload,
-            twofactor.totp_enable_confirm(info.context, input),
-            lambda c: {"user": c.user, "recovery_codes": c.recovery_codes},
-        )
-
-    @strawberry.mutation(description="Complete a password login that needs a second factor.")
-    async def totp_verify(self, info: CtxInfo, input: TotpVerifyInput) -> TotpVerifyPayload:
-        return await _payload(
-            TotpVerifyPayload, twofactor.totp_verify(info.context, input), lambda r: {"result": r}
-        )
-
-    @strawberry.mutation(description="Turn two-factor off (needs a TOTP or recovery code).")
-    async def totp_disable(self, info: CtxInfo, input: TotpCodeInput) -> TotpDisablePayload:
-        return await _payload(
-            TotpDisablePayload, twofactor.totp_disable(info.context, input), lambda ok: {"ok": ok}
-        )
-
-    @strawberry.mutation(description="Replace the recovery codes (needs a TOTP code).")
-    async def totp_recovery_codes_regenerate(
-        self, info: CtxInfo, input: TotpCodeInput
-    ) -> TotpRecoveryCodesRegeneratePayload:
-        return await _payload(
-            TotpRecoveryCodesRegeneratePayload,
-            twofactor.totp_recovery_codes_regenerate(info.context, input),
-            lambda codes: {"recovery_codes": codes},
-        )
-
-    @strawberry.mutation(description="Mail a registration code to an address.")
-    async def email_code_send(
-        self, info: CtxInfo, input: EmailCodeSendInput
-    ) -> EmailCodeSendPayload:
-        return await _payload(
-            EmailCodeSendPayload,
-            security.email_code_send(info.context, input),
-            lambda sent: {
-                "cooldown_seconds": sent.cooldown_seconds,
-                "expires_in_seconds": sent.expires_in_seconds,
-            },
-        )
-
-    @strawberry.mutation(description="Activate an account with the token from its e-mail.")
-    async def email_verify(self, info: CtxInfo, input: EmailVerifyInput) -> EmailVerifyPayload:
-        return await _payload(
-            EmailVerifyPayload, security.email_verify(info.context, input), lambda u: {"user": u}
-        )
-
-    @strawberry.mutation(description="Mail a new activation link.")
-    async def email_activation_resend(
-        self, info: CtxInfo, input: EmailInput
-    ) -> EmailActivationResendPayload:
-        return await _payload(
-            EmailActivationResendPayload,
-            security.email_activation_resend(info.context, input),
-            lambda cooldown: {"cooldown_seconds": cooldown},
-        )
-
-    @strawberry.mutation(description="Mail a password reset link (same answer for any address).")
-    async def password_reset_request(
-        self, info: CtxInfo, input: EmailInput
-    ) -> PasswordResetRequestPayload:
-        return await _payload(
-            PasswordResetRequestPayload,
-            security.password_reset_request(info.context, input),
-            lambda ok: {"ok": ok},
-        )
-
-    @strawberry.mutation(description="Set a new password from a reset link; ends all sessions.")
-    async def password_reset(
-        self, info: CtxInfo, input: PasswordResetInput
-    ) -> PasswordResetPayload:
-        return await _payload(
-            PasswordResetPayload,
-            security.password_reset(info.context, input),
-            lambda ok: {"ok": ok},
-        )
-
-    @strawberry.mutation(description="Lift a user's sign-in back-off (admin).")
-    async def admin_user_unlock(
-        self, info: CtxInfo, input: AdminUserUnlockInput
-    ) -> AdminUserUnlockPayload:
-        return await _payload(
-            AdminUserUnlockPayload,
-            security.admin_user_unlock(info.context, input),
-            lambda u: {"user": u},
-        )
+class Mutation(
+    ApiKeyMutations,
+    AccountMutations,
+    OAuthMutations,
+    AdminMutations,
+    TwoFactorMutations,
+):
+    pass

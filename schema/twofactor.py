@@ -1,65 +1,60 @@
-"""GraphQL types of two-factor authentication."""
+"""GraphQL fields of two-factor authentication."""
 
 from __future__ import annotations
 
 import strawberry
 
-from schema.accounts import LoginResult, User
-from schema.errors import UserError
-
-
-@strawberry.type(description="A pending authenticator enrolment: show it once, then confirm.")
-class TotpEnrolment:
-    secret_base32: str
-    otpauth_url: str
-    qr_code_svg: str = strawberry.field(description="A QR code of otpauthUrl (SVG data URI).")
-
-
-@strawberry.type
-class TotpStatus:
-    enabled: bool
-    recovery_codes_remaining: int
-
-
-@strawberry.input
-class TotpCodeInput:
-    code: str = strawberry.field(description="A current TOTP code, or a recovery code.")
-
-
-@strawberry.input
-class TotpVerifyInput:
-    challenge_id: str
-    code: str = strawberry.field(description="A current TOTP code, or a recovery code.")
+from resolvers import twofactor
+from schema.info import CtxInfo
+from schema.payloads import payload
+from schema.types.twofactor import (
+    TotpCodeInput,
+    TotpDisablePayload,
+    TotpEnableConfirmPayload,
+    TotpEnablePayload,
+    TotpRecoveryCodesRegeneratePayload,
+    TotpStatus,
+    TotpVerifyInput,
+    TotpVerifyPayload,
+)
 
 
 @strawberry.type
-class TotpEnablePayload:
-    enrolment: TotpEnrolment | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+class TwoFactorQueries:
+    @strawberry.field(description="The viewer's two-factor status.")
+    async def totp_status(self, info: CtxInfo) -> TotpStatus:
+        return TotpStatus.from_domain(await twofactor.totp_status(info.context))
 
 
 @strawberry.type
-class TotpEnableConfirmPayload:
-    user: User | None = None
-    recovery_codes: list[str] | None = strawberry.field(
-        default=None, description="Ten single-use recovery codes, shown only now."
-    )
-    errors: list[UserError] = strawberry.field(default_factory=list)
+class TwoFactorMutations:
+    @strawberry.mutation(description="Start enrolling an authenticator (pending for 10 min).")
+    async def totp_enable(self, info: CtxInfo) -> TotpEnablePayload:
+        ctx = info.context
+        return await payload(TotpEnablePayload, ctx, twofactor.totp_enable(ctx))
 
+    @strawberry.mutation(description="Confirm enrolment with a code; returns recovery codes.")
+    async def totp_enable_confirm(
+        self, info: CtxInfo, input: TotpCodeInput
+    ) -> TotpEnableConfirmPayload:
+        ctx = info.context
+        call = twofactor.totp_enable_confirm(ctx, input.code)
+        return await payload(TotpEnableConfirmPayload, ctx, call)
 
-@strawberry.type
-class TotpVerifyPayload:
-    result: LoginResult | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    @strawberry.mutation(description="Complete a password login that needs a second factor.")
+    async def totp_verify(self, info: CtxInfo, input: TotpVerifyInput) -> TotpVerifyPayload:
+        ctx = info.context
+        return await payload(TotpVerifyPayload, ctx, twofactor.totp_verify(ctx, input.to_command()))
 
+    @strawberry.mutation(description="Turn two-factor off (needs a TOTP or recovery code).")
+    async def totp_disable(self, info: CtxInfo, input: TotpCodeInput) -> TotpDisablePayload:
+        ctx = info.context
+        return await payload(TotpDisablePayload, ctx, twofactor.totp_disable(ctx, input.code))
 
-@strawberry.type
-class TotpDisablePayload:
-    ok: bool = False
-    errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class TotpRecoveryCodesRegeneratePayload:
-    recovery_codes: list[str] | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    @strawberry.mutation(description="Replace the recovery codes (needs a TOTP code).")
+    async def totp_recovery_codes_regenerate(
+        self, info: CtxInfo, input: TotpCodeInput
+    ) -> TotpRecoveryCodesRegeneratePayload:
+        ctx = info.context
+        call = twofactor.totp_recovery_codes_regenerate(ctx, input.code)
+        return await payload(TotpRecoveryCodesRegeneratePayload, ctx, call)

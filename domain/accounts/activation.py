@@ -5,47 +5,30 @@ from __future__ import annotations
 
 import logging
 
-from domain.accounts.email_policy import ActivationMode, EmailFlowsPolicy, EmailNotConfigured
+from domain.accounts.email_policy import ActivationMode, EmailFlowsPolicy
 from domain.accounts.emails import normalize_email
-from domain.accounts.errors import AccountLocked
-from domain.accounts.model import User, UserStatus
-from domain.accounts.ports import UnitOfWorkFactory
-from domain.accounts.tokens import (
-    OneTimeToken,
-    OneTimeTokenStore,
-    TokenPurpose,
-    guard_token_guesses,
-    token_guess_rule,
+from domain.accounts.errors import (
+    AccountAlreadyActive,
+    AccountLocked,
+    ActivationTokenExpired,
+    ActivationTokenInvalid,
+    ActivationTokenUsed,
+    EmailNotConfigured,
 )
+from domain.accounts.model import OneTimeToken, TokenPurpose, User, UserStatus
+from domain.accounts.ports import OneTimeTokenStore, UnitOfWorkFactory
+from domain.accounts.tokens import guard_token_guesses, token_guess_rule
 from domain.clock import Clock
-from domain.errors import Conflict, DomainError, NotFound
 from domain.ids import new_token, token_hash
 from domain.mail import templates
-from domain.mail.ports import MailDeliveryFailed, Mailer
-from domain.security.audit import AuditAction, AuditLog
-from domain.security.throttle import ThrottleStore, enforce_windows
+from domain.mail.errors import MailDeliveryFailed
+from domain.mail.ports import Mailer
+from domain.security.audit import AuditLog
+from domain.security.model import AuditAction
+from domain.security.ports import ThrottleStore
+from domain.security.throttle import enforce_windows
 
 log = logging.getLogger("karpov.activation")
-
-
-class ActivationTokenInvalid(NotFound):
-    code = "ACTIVATION_TOKEN_INVALID"
-    default_message = "activation link is invalid"
-
-
-class ActivationTokenExpired(DomainError):
-    code = "ACTIVATION_TOKEN_EXPIRED"
-    default_message = "activation link has expired; ask for a new one"
-
-
-class ActivationTokenUsed(Conflict):
-    code = "ACTIVATION_TOKEN_USED"
-    default_message = "activation link was already used"
-
-
-class AccountAlreadyActive(Conflict):
-    code = "ACCOUNT_ALREADY_ACTIVE"
-    default_message = "account is already active"
 
 
 def token_link(base: str, token: str) -> str:

@@ -13,29 +13,19 @@ from typing import TypeVar
 from domain.accounts.auth_cache import AuthenticationCache
 from domain.accounts.emails import normalize_email
 from domain.accounts.errors import InsufficientRole, LastSuperadmin, UserNotFound
-from domain.accounts.model import Page, Role, User, UserFilter, UserStatus
+from domain.accounts.model import Role, User, UserFilter, UserStatus
 from domain.accounts.ports import PasswordHasher, SessionStore, UnitOfWorkFactory
 from domain.accounts.service import PasswordRules, login_throttle_keys
 from domain.clock import Clock
 from domain.errors import InvalidInput, Unauthenticated
 from domain.ids import new_id
+from domain.paging import MAX_OFFSET, Page, page_size
 from domain.principal import Principal
-from domain.security.audit import (
-    AuditAction,
-    AuditEvent,
-    AuditFilter,
-    AuditLog,
-    DiscardingAuditStore,
-)
-from domain.security.throttle import ThrottleStore, UnlimitedThrottle
+from domain.security.audit import AuditLog
+from domain.security.model import AuditAction, AuditEvent, AuditFilter
+from domain.security.ports import ThrottleStore
 
 log = logging.getLogger("karpov.accounts.admin")
-
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 200
-MAX_OFFSET = 1_000_000
-"""Deeper pages are refused: offsets past 64 bits overflow the database, and scanning a
-million rows to skip them is no way to page anyway."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +64,9 @@ class AdminUserService:
         hasher: PasswordHasher,
         password_rules: PasswordRules,
         clock: Clock,
-        cache: AuthenticationCache | None = None,
-        throttle: ThrottleStore | None = None,
-        audit: AuditLog | None = None,
+        cache: AuthenticationCache,
+        throttle: ThrottleStore,
+        audit: AuditLog,
     ) -> None:
         self._uow = uow
         self._sessions = sessions
@@ -84,15 +74,14 @@ class AdminUserService:
         self._rules = password_rules
         self._clock = clock
         self._cache = cache
-        self._throttle: ThrottleStore = throttle or UnlimitedThrottle()
-        self._audit = audit or AuditLog(DiscardingAuditStore(), clock)
+        self._throttle = throttle
+        self._audit = audit
 
     async def list_users(
         self, principal: Principal, flt: UserFilter, *, limit: int, offset: int
     ) -> Page[User]:
         self._require_admin(principal)
-        if limit <= 0 or limit > MAX_PAGE_SIZE:
-            limit = DEFAULT_PAGE_SIZE
+        limit = page_size(limit)
         offset = max(offset, 0)
         if offset > MAX_OFFSET:
             raise InvalidInput(f"offset must be at most {MAX_OFFSET}", field="offset")
@@ -180,8 +169,7 @@ class AdminUserService:
         self, principal: Principal, flt: AuditFilter, *, limit: int, offset: int
     ) -> Page[AuditEvent]:
         self._require_admin(principal)
-        if limit <= 0 or limit > MAX_PAGE_SIZE:
-            limit = DEFAULT_PAGE_SIZE
+        limit = page_size(limit)
         if offset < 0 or offset > MAX_OFFSET:
             raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}", field="offset")
         return await self._audit.list(flt, limit=limit, offset=offset)
@@ -213,8 +201,7 @@ class AdminUserService:
         return BootstrapResult(user=user, created=True, password=password)
 
     def _forget(self, user_id: str) -> None:
-        if self._cache is not None:
-            self._cache.forget_user(user_id)
+        self._cache.forget_user(user_id)
 
     @staticmethod
     def _require_admin(principal: Principal) -> None:

@@ -9,27 +9,20 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-from domain.accounts.email_policy import EmailFlowsPolicy, EmailNotConfigured
+from domain.accounts.email_policy import EmailFlowsPolicy
 from domain.accounts.emails import normalize_email
-from domain.accounts.tokens import CodeCheck, EmailCodeStore, StoredEmailCode
+from domain.accounts.errors import EmailCodeInvalid, EmailCodeRequired, EmailNotConfigured
+from domain.accounts.model import CodeCheck, StoredEmailCode
+from domain.accounts.ports import EmailCodeStore
 from domain.clock import Clock
-from domain.errors import InvalidInput
 from domain.mail import templates
 from domain.mail.ports import Mailer
-from domain.security.audit import AuditAction, AuditLog
-from domain.security.throttle import ThrottleStore, enforce_windows
+from domain.security.audit import AuditLog
+from domain.security.model import AuditAction
+from domain.security.ports import ThrottleStore
+from domain.security.throttle import enforce_windows
 
 log = logging.getLogger("karpov.email_codes")
-
-
-class EmailCodeRequired(InvalidInput):
-    code = "EMAIL_CODE_REQUIRED"
-    default_message = "an e-mail verification code is required"
-
-
-class EmailCodeInvalid(InvalidInput):
-    code = "EMAIL_CODE_INVALID"
-    default_message = "the e-mail verification code is invalid or expired"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from domain.errors import DomainError, Forbidden, InvalidInput
-from domain.security.throttle import WindowRule
+from domain.accounts.errors import EmailDomainNotAllowed
+from domain.security.model import WindowRule
 
 
 class VerificationMode(enum.StrEnum):
@@ -21,21 +21,6 @@ class VerificationMode(enum.StrEnum):
 class ActivationMode(enum.StrEnum):
     OFF = "off"
     REQUIRED = "required"
-
-
-class EmailDomainNotAllowed(InvalidInput):
-    code = "EMAIL_DOMAIN_NOT_ALLOWED"
-    default_message = "registration with this e-mail domain is not allowed"
-
-
-class RegisterIpLimit(Forbidden):
-    code = "REGISTER_IP_LIMIT"
-    default_message = "an account was already registered from this network address"
-
-
-class EmailNotConfigured(DomainError):
-    code = "EMAIL_NOT_CONFIGURED"
-    default_message = "e-mail is not configured on this server"
 
 
 @dataclass(frozen=True, slots=True)

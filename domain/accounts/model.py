@@ -5,26 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Generic, TypeVar
 
-T = TypeVar("T")
-
-
-class Role(enum.StrEnum):
-    USER = "user"
-    ADMIN = "admin"
-    SUPERADMIN = "superadmin"
-
-    @property
-    def rank(self) -> int:
-        return _ROLE_RANK[self]
-
-    @property
-    def is_admin(self) -> bool:
-        return self.rank >= _ROLE_RANK[Role.ADMIN]
-
-
-_ROLE_RANK = {Role.USER: 0, Role.ADMIN: 1, Role.SUPERADMIN: 2}
+from domain.principal import Role as Role
 
 
 class UserStatus(enum.StrEnum):
@@ -89,14 +71,6 @@ class UserFilter:
 
 
 @dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int
-
-
-@dataclass(frozen=True, slots=True)
 class RegisterResult:
     user: User
     email_verification_required: bool = False
@@ -112,3 +86,35 @@ class LoginResult:
     totp_required: bool = False
     challenge_id: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+class TokenPurpose(enum.StrEnum):
+    ACTIVATION = "activation"
+    PASSWORD_RESET = "password_reset"
+
+
+@dataclass(frozen=True, slots=True)
+class OneTimeToken:
+    token_hash: str
+    purpose: TokenPurpose
+    user_id: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEmailCode:
+    email: str
+    code_hash: str
+    expires_at: datetime
+    attempts: int = 0
+
+
+class CodeCheck(enum.StrEnum):
+    OK = "ok"
+    WRONG = "wrong"
+    EXHAUSTED = "exhausted"
+    """Too many wrong guesses: the code is gone."""
+    MISSING = "missing"
+    """No live code (never sent, expired, used)."""

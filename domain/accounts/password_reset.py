@@ -9,30 +9,23 @@ from domain.accounts.activation import token_link
 from domain.accounts.auth_cache import AuthenticationCache
 from domain.accounts.email_policy import EmailFlowsPolicy
 from domain.accounts.emails import normalize_email
-from domain.accounts.model import UserStatus
-from domain.accounts.ports import PasswordHasher, SessionStore, UnitOfWorkFactory
+from domain.accounts.errors import ResetTokenInvalid
+from domain.accounts.model import OneTimeToken, TokenPurpose, UserStatus
+from domain.accounts.ports import OneTimeTokenStore, PasswordHasher, SessionStore, UnitOfWorkFactory
 from domain.accounts.service import PasswordRules
-from domain.accounts.tokens import (
-    OneTimeToken,
-    OneTimeTokenStore,
-    TokenPurpose,
-    guard_token_guesses,
-    token_guess_rule,
-)
+from domain.accounts.tokens import guard_token_guesses, token_guess_rule
 from domain.clock import Clock
 from domain.errors import InvalidInput
 from domain.ids import new_token, token_hash
 from domain.mail import templates
-from domain.mail.ports import MailDeliveryFailed, Mailer
-from domain.security.audit import AuditAction, AuditLog
-from domain.security.throttle import ThrottleStore, enforce_windows
+from domain.mail.errors import MailDeliveryFailed
+from domain.mail.ports import Mailer
+from domain.security.audit import AuditLog
+from domain.security.model import AuditAction
+from domain.security.ports import ThrottleStore
+from domain.security.throttle import enforce_windows
 
 log = logging.getLogger("karpov.password_reset")
-
-
-class ResetTokenInvalid(InvalidInput):
-    code = "RESET_TOKEN_INVALID"
-    default_message = "the password reset link is invalid, used or expired"
 
 
 class PasswordReset:
@@ -49,7 +42,7 @@ class PasswordReset:
         policy: EmailFlowsPolicy,
         clock: Clock,
         audit: AuditLog,
-        cache: AuthenticationCache | None = None,
+        cache: AuthenticationCache,
     ) -> None:
         self._uow = uow
         self._tokens = tokens
@@ -140,8 +133,7 @@ class PasswordReset:
                 changes["status"] = UserStatus.ACTIVE  # the link proves the address
             await uow.users.update(user.with_changes(**changes))
             await uow.commit()
-        if self._cache is not None:
-            self._cache.forget_user(user.id)
+        self._cache.forget_user(user.id)
         await self._sessions.delete_for_user(user.id)
         await self._audit.record(
             AuditAction.PASSWORD_RESET,

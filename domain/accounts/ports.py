@@ -3,13 +3,20 @@ integrations/). Every port has one contract test suite run against every impleme
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
 
-from domain.accounts.model import Page, Session, User, UserFilter
-from domain.oauth.ports import OAuthIdentityRepository
-from domain.twofactor.ports import TotpRepository
+from domain import uow
+from domain.accounts.model import (
+    CodeCheck,
+    OneTimeToken,
+    Session,
+    StoredEmailCode,
+    TokenPurpose,
+    User,
+    UserFilter,
+)
+from domain.paging import Page
 
 
 class UserRepository(Protocol):
@@ -41,19 +48,14 @@ class UserRepository(Protocol):
         the unit of work ends, so two demotions cannot both see "two left"."""
 
 
-class UnitOfWork(Protocol):
-    """One transaction. ``commit()`` makes the changes durable; leaving the block without
-    committing rolls them back."""
+class UnitOfWork(uow.UnitOfWork, Protocol):
+    """The repositories of the accounts context, in one transaction."""
 
-    users: UserRepository
-    totp: TotpRepository
-    identities: OAuthIdentityRepository
-
-    async def commit(self) -> None: ...
+    @property
+    def users(self) -> UserRepository: ...
 
 
-class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+UnitOfWorkFactory = uow.UnitOfWorkFactory[UnitOfWork]
 
 
 class SessionStore(Protocol):
@@ -91,3 +93,45 @@ class BreachedPasswordChecker(Protocol):
         """How often the password appears in known breaches (0 = never).
 
         Raises ``BreachCheckUnavailable`` when the check cannot be completed."""
+
+
+class OneTimeTokenStore(Protocol):
+    async def add(self, token: OneTimeToken) -> None: ...
+
+    async def get(self, token_hash: str, purpose: TokenPurpose) -> OneTimeToken | None: ...
+
+    async def use(self, token_hash: str, purpose: TokenPurpose, at: datetime) -> bool:
+        """Atomically mark an unused token used; ``False`` if unknown or already used."""
+
+    async def revoke_for_user(self, user_id: str, purpose: TokenPurpose, at: datetime) -> int:
+        """Mark every unused token of the user and purpose used; returns how many."""
+
+
+class EmailCodeStore(Protocol):
+    async def put(self, code: StoredEmailCode) -> None:
+        """Store the e-mail's one live code, replacing any previous one."""
+
+    async def check(
+        self, email: str, code_hash: str, *, now: datetime, max_attempts: int
+    ) -> CodeCheck:
+        """Atomically compare (constant time) and consume: OK deletes the code; WRONG
+        counts a guess, and the guess that reaches ``max_attempts`` deletes the code and
+        answers EXHAUSTED; an expired code is MISSING."""
+
+
+class SecondFactor(Protocol):
+    """What sign-in needs from two-factor authentication (domain/twofactor)."""
+
+    async def verify(
+        self,
+        user: User,
+        code: str,
+        *,
+        allow_recovery: bool = True,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+    ) -> None: ...
+
+    async def open_challenge(
+        self, user: User, *, client_ip: str | None, user_agent: str | None
+    ) -> str: ...

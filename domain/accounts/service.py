@@ -5,16 +5,10 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, replace
-from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from domain.accounts.auth_cache import AuthenticationCache
-from domain.accounts.email_policy import (
-    EmailFlowsPolicy,
-    EmailNotConfigured,
-    RegisterIpLimit,
-    VerificationMode,
-)
+from domain.accounts.email_policy import EmailFlowsPolicy, VerificationMode
 from domain.accounts.emails import normalize_email
 from domain.accounts.errors import (
     AccountLocked,
@@ -24,6 +18,7 @@ from domain.accounts.errors import (
     InvalidCredentials,
     PasswordAlreadySet,
     PwnedPassword,
+    RegisterIpLimit,
     SessionNotFound,
     UserNotFound,
     WeakPassword,
@@ -41,22 +36,19 @@ from domain.accounts.policy import AccountPolicy, BreachCheckMode
 from domain.accounts.ports import (
     BreachedPasswordChecker,
     PasswordHasher,
+    SecondFactor,
     SessionStore,
     UnitOfWorkFactory,
 )
 from domain.accounts.sessions import SessionIssuer
 from domain.clock import Clock
-from domain.errors import InvalidInput, RateLimited, ServiceUnavailable, Unauthenticated
+from domain.errors import InvalidInput, RateLimited, Unauthenticated
 from domain.ids import new_id, token_hash
 from domain.principal import AuthMethod, Principal
-from domain.security.audit import AuditAction, AuditLog, DiscardingAuditStore
-from domain.security.throttle import (
-    BackoffRule,
-    ThrottleStore,
-    UnlimitedThrottle,
-    WindowRule,
-    enforce_windows,
-)
+from domain.security.audit import AuditLog
+from domain.security.model import AuditAction, BackoffRule, WindowRule
+from domain.security.ports import ThrottleStore
+from domain.security.throttle import enforce_windows
 
 if TYPE_CHECKING:
     from domain.accounts.activation import Activation
@@ -94,26 +86,8 @@ class EmailFlows:
     """The e-mail side of registration: policy, verification codes, activation links."""
 
     policy: EmailFlowsPolicy
-    codes: EmailCodes | None = None
-    activation: Activation | None = None
-
-
-class SecondFactor(Protocol):
-    """What sign-in needs from two-factor authentication (domain/twofactor)."""
-
-    async def verify(
-        self,
-        user: User,
-        code: str,
-        *,
-        allow_recovery: bool = True,
-        client_ip: str | None = None,
-        user_agent: str | None = None,
-    ) -> None: ...
-
-    async def open_challenge(
-        self, user: User, *, client_ip: str | None, user_agent: str | None
-    ) -> str: ...
+    codes: EmailCodes
+    activation: Activation
 
 
 class RegistrationRules:
@@ -129,12 +103,12 @@ class RegistrationRules:
         *,
         uow: UnitOfWorkFactory,
         clock: Clock,
-        throttle: ThrottleStore | None = None,
+        throttle: ThrottleStore,
     ) -> None:
         self._policy = policy
         self._uow = uow
         self._clock = clock
-        self._throttle: ThrottleStore = throttle or UnlimitedThrottle()
+        self._throttle = throttle
 
     async def admit(self, email: str | None, client_ip: str | None) -> None:
         """The first checks of a registration: the domain lists for ``email`` (``None`` when
@@ -215,11 +189,13 @@ class AccountService:
         password_rules: PasswordRules,
         clock: Clock,
         policy: AccountPolicy,
-        cache: AuthenticationCache | None = None,
-        second_factor: SecondFactor | None = None,
-        throttle: ThrottleStore | None = None,
-        audit: AuditLog | None = None,
-        flows: EmailFlows | None = None,
+        cache: AuthenticationCache,
+        issuer: SessionIssuer,
+        registration: RegistrationRules,
+        second_factor: SecondFactor,
+        throttle: ThrottleStore,
+        audit: AuditLog,
+        flows: EmailFlows,
     ) -> None:
         self._uow = uow
         self._sessions = sessions
@@ -227,18 +203,13 @@ class AccountService:
         self._rules = password_rules
         self._clock = clock
         self._policy = policy
-        self._cache = cache or AuthenticationCache(clock, ttl=timedelta(0))
-        self._audit = audit or AuditLog(DiscardingAuditStore(), clock)
-        self._issuer = SessionIssuer(
-            sessions=sessions, uow=uow, clock=clock, policy=policy, cache=self._cache,
-            audit=self._audit,
-        )  # fmt: skip
+        self._cache = cache
+        self._audit = audit
+        self._issuer = issuer
         self._second_factor = second_factor
-        self._throttle: ThrottleStore = throttle or UnlimitedThrottle()
-        self._flows = flows or EmailFlows(policy=EmailFlowsPolicy())
-        self._registration = RegistrationRules(
-            self._flows.policy, uow=uow, clock=clock, throttle=self._throttle
-        )
+        self._throttle = throttle
+        self._flows = flows
+        self._registration = registration
 
     # -- registration and sign-in -------------------------------------------------------
 
@@ -264,16 +235,13 @@ class AccountService:
         if mode is VerificationMode.REQUIRED or (
             mode is VerificationMode.OPTIONAL and verification_code
         ):
-            if flows.codes is None:
-                raise EmailNotConfigured()
             await flows.codes.consume(
                 email, verification_code, client_ip=client_ip, user_agent=user_agent
             )
         claim = await self._registration.ip_claim(client_ip)
         password_hash = await self._hasher.hash(password)
         now = self._clock.now()
-        activation = flows.activation
-        needs_activation = activation is not None and activation.required
+        needs_activation = flows.activation.required
         user = User(
             id=new_id(),
             email=email,
@@ -288,11 +256,7 @@ class AccountService:
         async with self._uow() as uow:
             await uow.users.add(user)  # unique indexes decide concurrent races
             await uow.commit()
-        sent = (
-            await activation.send_link(user)
-            if activation is not None and needs_activation
-            else False
-        )
+        sent = await flows.activation.send_link(user) if needs_activation else False
         await self._audit.record(
             AuditAction.REGISTER, subject_user_id=user.id, client_ip=client_ip,
             user_agent=user_agent,
@@ -353,8 +317,6 @@ class AccountService:
         # Status is checked only after the password: a wrong password learns nothing.
         self._ensure_may_sign_in(user)
         if user.totp_enabled:
-            if self._second_factor is None:
-                raise ServiceUnavailable("two-factor authentication is not available")
             if not totp_code:
                 challenge_id = await self._second_factor.open_challenge(
                     user, client_ip=client_ip, user_agent=user_agent

@@ -1,4 +1,6 @@
-"""Issuing sessions: shared by password login and two-factor completion."""
+"""Issuing sessions: ONE issuer, shared by every way of signing in (password, a two-factor
+challenge, OAuth), so every sign-in is audited (``login.succeeded``) and clears the
+authentication memo the same way."""
 
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from domain.accounts.policy import AccountPolicy
 from domain.accounts.ports import SessionStore, UnitOfWorkFactory
 from domain.clock import Clock
 from domain.ids import new_id, new_token, token_hash
-from domain.security.audit import AuditAction, AuditLog
+from domain.security.audit import AuditLog
+from domain.security.model import AuditAction
 
 
 class SessionIssuer:
@@ -19,8 +22,8 @@ class SessionIssuer:
         uow: UnitOfWorkFactory,
         clock: Clock,
         policy: AccountPolicy,
-        cache: AuthenticationCache | None = None,
-        audit: AuditLog | None = None,
+        cache: AuthenticationCache,
+        audit: AuditLog,
     ) -> None:
         self._sessions = sessions
         self._uow = uow
@@ -41,13 +44,11 @@ class SessionIssuer:
                 user = current.with_changes(last_login_at=issued.session.created_at)
                 await uow.users.update(user)
                 await uow.commit()
-        if self._cache is not None:
-            self._cache.forget_user(user.id)
-        if self._audit is not None:
-            await self._audit.record(
-                AuditAction.LOGIN_SUCCEEDED, None, subject_user_id=user.id, client_ip=client_ip,
-                user_agent=user_agent, **details,
-            )  # fmt: skip
+        self._cache.forget_user(user.id)
+        await self._audit.record(
+            AuditAction.LOGIN_SUCCEEDED, None, subject_user_id=user.id, client_ip=client_ip,
+            user_agent=user_agent, **details,
+        )  # fmt: skip
         return user, issued
 
     async def issue(

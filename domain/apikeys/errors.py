@@ -6,7 +6,7 @@ its base's meaning (status) for callers that only know the base.
 
 from __future__ import annotations
 
-from domain.errors import InvalidInput, NotFound
+from domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 
 
 class ApiKeyNotFound(NotFound):
@@ -34,3 +34,13 @@ class InvalidIpRule(InvalidInput):
 
     def __init__(self, message: str | None = None, *, field: str | None = "ipAllowlist") -> None:
         super().__init__(message, field=field)
+
+
+class InvalidApiKey(Unauthenticated):
+    code = "API_KEY_INVALID"
+    default_message = "invalid api key"
+
+
+class IpNotAllowed(Forbidden):
+    code = "API_KEY_IP_NOT_ALLOWED"
+    default_message = "client ip not in api key allowlist"

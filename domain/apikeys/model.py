@@ -56,6 +56,12 @@ class ApiKey:
             return ApiKeyStatus.EXPIRED
         return ApiKeyStatus.ACTIVE
 
+    def previous_key_expires_at(self, now: datetime) -> datetime | None:
+        """Until when the previous secret still works: the end of a rotation's grace
+        period, while it runs; ``None`` otherwise."""
+        grace = self.previous_expires_at
+        return grace if grace is not None and grace > now else None
+
     def with_changes(self, **changes: object) -> ApiKey:
         return replace(self, **changes)  # type: ignore[arg-type]
 

@@ -16,34 +16,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.accounts.model import Role, User, UserStatus
+from domain.accounts.model import Role, UserStatus
 from domain.apikeys.allowlist import ip_allowed
+from domain.apikeys.errors import InvalidApiKey, IpNotAllowed
 from domain.apikeys.format import KeyHasher, parse_key
 from domain.apikeys.model import ApiKey, ApiKeyStatus, KeyUsage
-from domain.apikeys.ports import INVALIDATE_ALL, ApiKeyStore, KeyInvalidations
+from domain.apikeys.ports import INVALIDATE_ALL, ApiKeyStore, KeyInvalidations, OwnerLookup
 from domain.clock import Clock
-from domain.errors import Forbidden, Unauthenticated
 from domain.principal import AuthMethod, Principal
 
 log = logging.getLogger("karpov.apikeys")
 
 ALL_KEYS = INVALIDATE_ALL
-
-OwnerLookup = Callable[[str], Awaitable[User | None]]
-
-
-class InvalidApiKey(Unauthenticated):
-    code = "API_KEY_INVALID"
-    default_message = "invalid api key"
-
-
-class IpNotAllowed(Forbidden):
-    code = "API_KEY_IP_NOT_ALLOWED"
-    default_message = "client ip not in api key allowlist"
 
 
 @dataclass(frozen=True, slots=True)

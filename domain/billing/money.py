@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from domain.billing.errors import UnknownCurrency as UnknownCurrency
 from domain.errors import InvalidInput
 
 CURRENCY_EXPONENTS: dict[str, int] = {
@@ -23,11 +24,6 @@ CURRENCY_EXPONENTS: dict[str, int] = {
     "XPF": 0, "BIF": 0, "DJF": 0, "GNF": 0, "KMF": 0, "MGA": 0, "RWF": 0, "VUV": 0,
     "LDC": 2,
 }  # fmt: skip
-
-
-class UnknownCurrency(InvalidInput):
-    code = "UNKNOWN_CURRENCY"
-    default_message = "unknown currency"
 
 
 def exponent(currency: str) -> int:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from domain.errors import DomainError
-
 
 @dataclass(frozen=True, slots=True)
 class EmailMessage:
@@ -14,11 +12,6 @@ class EmailMessage:
     subject: str
     text: str
     html: str
-
-
-class MailDeliveryFailed(DomainError):
-    code = "MAIL_DELIVERY_FAILED"
-    default_message = "the e-mail could not be sent, try again later"
 
 
 class Mailer(Protocol):

@@ -18,7 +18,7 @@ from domain.errors import (
     ServiceUnavailable,
     UpstreamFailed,
 )
-from domain.pool.model import LeaseResult
+from domain.leases import LeaseResult
 
 # -- raised by provider clients -----------------------------------------------------------
 

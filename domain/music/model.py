@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Generic, TypeVar
 
+from domain.leases import CredentialSecret as CredentialSecret
 from domain.music.errors import InvalidMusicId
 
 T = TypeVar("T")
@@ -296,15 +297,6 @@ class PlayUrl:
 
 SearchItem = Song | Album | Artist | Playlist
 """Search results are summaries: nested lists (songs, albums) are left empty."""
-
-
-@dataclass(frozen=True, slots=True)
-class CredentialSecret:
-    """What a provider is handed for a call that needs an upstream account: the pool
-    credential's id (for logs, never its payload) and its decrypted payload."""
-
-    credential_id: str
-    payload: bytes = field(repr=False)
 
 
 def music_ids(provider: ProviderName, kind: Kind, ids: Sequence[str]) -> list[MusicId]:

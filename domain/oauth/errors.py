@@ -28,6 +28,7 @@ class LastSignInMethod(InvalidInput):
     default_message = (
         "this is your only way to sign in; set a password or link another provider first"
     )
+    failed_precondition = True
 
 
 class OAuthAlreadyBound(Conflict):
@@ -41,6 +42,7 @@ class OAuthAlreadyBound(Conflict):
 class OAuthProviderUnavailable(DomainError):
     code = "OAUTH_PROVIDER_UNAVAILABLE"
     default_message = "the oauth provider cannot be reached, try again later"
+    http_status = 502
 
 
 class OAuthFlowError(Exception):

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from domain import uow
+from domain.accounts.ports import UserRepository
 from domain.keyring_service import StoredSecret
 from domain.oauth.model import (
     AuthorizationRequest,
@@ -62,8 +64,8 @@ class OAuthStateStore(Protocol):
 
 
 class OAuthIdentityRepository(Protocol):
-    """Part of the accounts unit of work (``uow.identities``), so that creating a user
-    and linking its first identity commit together."""
+    """Part of the unit of work (``uow.identities``), so that creating a user and linking
+    its first identity commit together."""
 
     async def get(self, provider: str, subject: str) -> OAuthIdentity | None: ...
 
@@ -88,3 +90,16 @@ class OAuthIdentityRepository(Protocol):
 
     async def replace_encrypted(self, secret: StoredSecret, new_blob: bytes) -> bool:
         """Compare-and-set one blob (key rotation)."""
+
+
+class UnitOfWork(uow.UnitOfWork, Protocol):
+    """The repositories OAuth login changes together: a new user and its first identity."""
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def identities(self) -> OAuthIdentityRepository: ...
+
+
+UnitOfWorkFactory = uow.UnitOfWorkFactory[UnitOfWork]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain.accounts.ports import UnitOfWorkFactory
 from domain.keyring_service import StoredSecret
+from domain.oauth.ports import UnitOfWorkFactory
 
 
 class OAuthTokenHolder:

@@ -42,19 +42,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from domain.accounts.email_policy import EmailDomainNotAllowed, EmailFlowsPolicy, RegisterIpLimit
 from domain.accounts.emails import normalize_email
-from domain.accounts.errors import EmailTaken, UserNotFound
+from domain.accounts.errors import EmailDomainNotAllowed, EmailTaken, RegisterIpLimit, UserNotFound
 from domain.accounts.model import Role, User, UserStatus
-from domain.accounts.ports import UnitOfWorkFactory
-from domain.accounts.service import RegistrationRules, SecondFactor
+from domain.accounts.ports import SecondFactor
+from domain.accounts.service import RegistrationRules
 from domain.accounts.sessions import SessionIssuer
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
     InvalidInput,
     RateLimited,
-    ServiceUnavailable,
     Unauthenticated,
 )
 from domain.ids import new_id, new_token, token_hash
@@ -79,11 +77,13 @@ from domain.oauth.model import (
     ProviderTokens,
     StartedFlow,
 )
-from domain.oauth.ports import OAuthProvider, OAuthStateStore
+from domain.oauth.ports import OAuthProvider, OAuthStateStore, UnitOfWorkFactory
 from domain.oauth.redirects import RedirectTargets
 from domain.principal import AuthMethod, Principal
-from domain.security.audit import AuditAction, AuditLog, DiscardingAuditStore
-from domain.security.throttle import ThrottleStore, UnlimitedThrottle, WindowRule, enforce_windows
+from domain.security.audit import AuditLog
+from domain.security.model import AuditAction, WindowRule
+from domain.security.ports import ThrottleStore
+from domain.security.throttle import enforce_windows
 
 log = logging.getLogger("karpov.oauth")
 
@@ -168,11 +168,11 @@ class OAuthService:
         issuer: SessionIssuer,
         clock: Clock,
         frontend_base_url: str,
-        second_factor: SecondFactor | None = None,
-        audit: AuditLog | None = None,
+        second_factor: SecondFactor,
+        audit: AuditLog,
+        registration: RegistrationRules,
+        throttle: ThrottleStore,
         state_ttl: timedelta = STATE_TTL,
-        registration: RegistrationRules | None = None,
-        throttle: ThrottleStore | None = None,
         starts_per_ip: int = STARTS_PER_IP,
     ) -> None:
         self._providers = {p.name: p for p in providers}
@@ -183,12 +183,10 @@ class OAuthService:
         self._clock = clock
         self._targets = RedirectTargets(frontend_base_url)
         self._second_factor = second_factor
-        self._audit = audit or AuditLog(DiscardingAuditStore(), clock)
+        self._audit = audit
         self._state_ttl = state_ttl
-        self._registration = registration or RegistrationRules(
-            EmailFlowsPolicy(), uow=uow, clock=clock
-        )
-        self._throttle: ThrottleStore = throttle or UnlimitedThrottle()
+        self._registration = registration
+        self._throttle = throttle
         self._starts_per_ip = starts_per_ip
 
     # -- starting ---------------------------------------------------------------------
@@ -442,8 +440,6 @@ class OAuthService:
         ip, ua = principal.client_ip, principal.user_agent
         cookie = state_cookie_name(provider.name)
         if user.totp_enabled:
-            if self._second_factor is None:
-                raise ServiceUnavailable("two-factor authentication is not available")
             with _step("session_issue_failed", "the sign-in could not be completed"):
                 challenge = await self._second_factor.open_challenge(
                     user, client_ip=ip, user_agent=ua

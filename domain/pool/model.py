@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.leases import LeaseResult as LeaseResult
+
 
 class CredentialStatus(enum.StrEnum):
     ACTIVE = "active"
@@ -18,21 +20,6 @@ class CredentialStatus(enum.StrEnum):
     BANNED = "banned"
     EXPIRED = "expired"
     REFRESHING = "refreshing"
-
-
-class LeaseResult(enum.StrEnum):
-    """How a call made with a leased credential ended (the release taxonomy).
-
-    ``not_found`` and ``no_rights`` are the content's fault, not the account's: they cost
-    the credential nothing (the original penalised them)."""
-
-    OK = "ok"
-    RATE_LIMITED = "rate_limited"
-    AUTH_FAILED = "auth_failed"
-    NOT_FOUND = "not_found"
-    NO_RIGHTS = "no_rights"
-    UPSTREAM_ERROR = "upstream_error"
-    NETWORK_ERROR = "network_error"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from domain.music.model import CredentialSecret
+from domain.leases import CredentialSecret
 
 
 @dataclass(frozen=True, slots=True)

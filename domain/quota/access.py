@@ -8,19 +8,17 @@ scope rules and the metering are declared once and both edges agree.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from domain.apikeys.scopes import scope_allows
 from domain.apikeys.verifier import VerifiedKey
-from domain.errors import Forbidden
 from domain.principal import AuthMethod, Principal
+from domain.quota.errors import MissingScope
 from domain.quota.metering import Metered, metering_of
+from domain.quota.ports import PlanOfUser, UsageLog
 from domain.quota.service import Admission, Caller, QuotaService
-from domain.usage.service import UsageRecorder
-
-PlanOfUser = Callable[[str], Awaitable[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,18 +60,8 @@ def key_caller(api_key: VerifiedKey) -> Caller:
     )  # fmt: skip
 
 
-class MissingScope(Forbidden):
-    code = "API_KEY_SCOPE_MISSING"
-
-    def __init__(self, scope: str) -> None:
-        super().__init__(f"api key missing required scope: {scope}")
-        self.scope = scope
-
-
 class RequestGate:
-    def __init__(
-        self, quota: QuotaService, usage: UsageRecorder, *, plan_of_user: PlanOfUser
-    ) -> None:
+    def __init__(self, quota: QuotaService, usage: UsageLog, *, plan_of_user: PlanOfUser) -> None:
         self.quota = quota
         self._usage = usage
         self._plan_of_user = plan_of_user

@@ -5,7 +5,7 @@ rate-limit headers."""
 
 from __future__ import annotations
 
-from domain.errors import RateLimited, ServiceUnavailable
+from domain.errors import Forbidden, RateLimited, ServiceUnavailable
 
 
 class QuotaExceeded(RateLimited):
@@ -20,3 +20,11 @@ class QuotaUnavailable(ServiceUnavailable):
 
     code = "QUOTA_UNAVAILABLE"
     default_message = "the quota service is unavailable, try again later"
+
+
+class MissingScope(Forbidden):
+    code = "API_KEY_SCOPE_MISSING"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"api key missing required scope: {scope}")
+        self.scope = scope

@@ -1,4 +1,5 @@
-"""The quota gate's port: decide and reserve every limit one request needs, atomically.
+"""The quota gate's model: the limits one request is checked against, decided and reserved
+atomically by the gate's store (``ports.QuotaGate``).
 
 A request is checked against a handful of limits at once (the key's requests per minute
 and per UTC day on every API-key request; for metered operations also the plan's QPS and
@@ -18,10 +19,8 @@ Two shapes of limit:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
 
 
 class LimitKind(StrEnum):
@@ -102,20 +101,3 @@ class Decision:
 class QuotaStoreUnavailable(Exception):
     """The gate's store could not be reached; the caller applies the configured policy
     (``KARPOV_QUOTA_ON_REDIS_ERROR``)."""
-
-
-class QuotaGate(Protocol):
-    async def reserve(self, limits: Sequence[Limit], now: float) -> Decision:
-        """Atomically: if every limit has room for its ``cost``, charge them all and allow;
-        otherwise charge nothing and refuse. ``now`` is epoch seconds (the caller's clock,
-        so tests can move time). An empty ``limits`` is allowed without touching the store.
-        Raises ``QuotaStoreUnavailable`` when the store cannot be reached."""
-
-    async def refund(self, reservation: Reservation, now: float) -> None:
-        """Give back the units of the reservation's ``CounterLimit``s (never below zero;
-        a bucket that has ended is left alone). Rate limits are not refunded: the attempt
-        did use the capacity they protect."""
-
-    async def peek(self, limits: Sequence[Limit], now: float) -> tuple[LimitState, ...]:
-        """The current state of each limit, charging nothing (``cost`` is ignored:
-        ``remaining`` is whole units left)."""

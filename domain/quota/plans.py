@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +40,3 @@ DEFAULT_PLANS: tuple[Plan, ...] = (
 )  # fmt: skip
 
 FALLBACK_PLAN_ID = "free"
-
-
-class PlanCatalog(Protocol):
-    async def get(self, plan_id: str) -> Plan | None: ...
-
-    async def list_active(self) -> list[Plan]:
-        """Active plans by ``sort_order``."""

@@ -28,13 +28,13 @@ from domain.quota.gate import (
     Limit,
     LimitKind,
     LimitState,
-    QuotaGate,
     QuotaStoreUnavailable,
     RateLimit,
     Reservation,
 )
 from domain.quota.metering import Metered
-from domain.quota.plans import FALLBACK_PLAN_ID, Plan, PlanCatalog
+from domain.quota.plans import FALLBACK_PLAN_ID, Plan
+from domain.quota.ports import PlanCatalog, QuotaGate
 
 log = logging.getLogger("karpov.quota")
 
@@ -75,6 +75,38 @@ class Admission:
     metered: tuple[Metered, ...]
     degraded: bool = False
     """True when the store was unreachable and the policy let the request through."""
+
+
+@dataclass(frozen=True, slots=True)
+class LimitReport:
+    """One limit a caller is measured against, as both edges report it."""
+
+    name: LimitKind
+    limit: int
+    remaining: int
+    reset_after: float
+    """Seconds until the allowance is whole again, or the window ends (to the ms)."""
+    window_seconds: int | None
+    """The rolling window of a rate (60 for per minute); ``None`` for calendar windows
+    (day, month)."""
+
+    @classmethod
+    def of(cls, state: LimitState) -> LimitReport:
+        limit = state.limit
+        return cls(
+            name=LimitKind(limit.kind), limit=limit.limit, remaining=state.remaining,
+            reset_after=round(state.reset_after, 3),
+            window_seconds=round(limit.period) if isinstance(limit, RateLimit) else None,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaStatus:
+    """The limits a caller is measured against and what remains of them."""
+
+    plan_id: str
+    plan_name: str
+    limits: tuple[LimitReport, ...]
 
 
 class QuotaService:
@@ -211,7 +243,7 @@ class QuotaService:
         except QuotaStoreUnavailable:
             log.error("quota store unreachable: refund of %s lost", failed.operation)
 
-    async def status(self, caller: Caller) -> tuple[Plan, tuple[LimitState, ...]]:
+    async def status(self, caller: Caller) -> QuotaStatus:
         """The caller's limits and what remains of them, charging nothing. A metered
         operation of weight 1 stands for "the plan's limits"."""
         now = self._clock.now()
@@ -221,7 +253,7 @@ class QuotaService:
             states = await self._gate.peek(limits, now.timestamp())
         except QuotaStoreUnavailable:
             raise QuotaUnavailable() from None
-        return plan, states
+        return QuotaStatus(plan.id, plan.name, tuple(LimitReport.of(s) for s in states))
 
     def _local_day(self, now: datetime) -> tuple[str, float]:
         return self._day_window.bucket(now)

@@ -6,78 +6,16 @@ Details carry only non-secret facts (never a password, token, code or secret): t
 
 from __future__ import annotations
 
-import enum
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Protocol
 
-from domain.accounts.model import Page
 from domain.clock import Clock
 from domain.ids import new_id
+from domain.paging import Page
 from domain.principal import Principal
+from domain.security.model import AuditAction, AuditEvent, AuditFilter
+from domain.security.ports import AuditStore
 
 log = logging.getLogger("karpov.audit")
-
-
-class AuditAction(enum.StrEnum):
-    REGISTER = "register"
-    LOGIN_SUCCEEDED = "login.succeeded"
-    LOGIN_FAILED = "login.failed"
-    LOGIN_THROTTLED = "login.throttled"
-    LOGOUT = "logout"
-    PASSWORD_CHANGED = "password.changed"
-    PASSWORD_RESET_REQUESTED = "password.reset_requested"
-    PASSWORD_RESET = "password.reset"
-    EMAIL_VERIFIED = "email.verified"
-    SESSION_REVOKED = "session.revoked"
-    TOTP_ENABLED = "totp.enabled"
-    TOTP_DISABLED = "totp.disabled"
-    TOTP_RECOVERY_REGENERATED = "totp.recovery_regenerated"
-    TOTP_FAILED = "totp.failed"
-    RECOVERY_CODE_USED = "totp.recovery_code_used"
-    ADMIN_USER_UPDATED = "admin.user_updated"
-    ADMIN_PASSWORD_SET = "admin.password_set"
-    ADMIN_USER_UNLOCKED = "admin.user_unlocked"
-    CODE_GUESS_BLOCKED = "code.guess_blocked"
-    API_KEY_CREATED = "api_key.created"
-    API_KEY_UPDATED = "api_key.updated"
-    API_KEY_ROTATED = "api_key.rotated"
-    API_KEY_REVOKED = "api_key.revoked"
-    PASSWORD_SET = "password.set"
-    OAUTH_LOGIN = "oauth.login"
-    OAUTH_LOGIN_REFUSED = "oauth.login_refused"
-    OAUTH_LINKED = "oauth.linked"
-    OAUTH_UNLINKED = "oauth.unlinked"
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEvent:
-    id: str
-    action: AuditAction
-    created_at: datetime
-    actor: str | None = None
-    """``user:<id>``, ``admin-token`` or ``None`` (anonymous)."""
-    subject_user_id: str | None = None
-    client_ip: str | None = None
-    user_agent: str | None = None
-    details: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class AuditFilter:
-    action: AuditAction | None = None
-    subject_user_id: str | None = None
-    actor: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
-class AuditStore(Protocol):
-    async def append(self, event: AuditEvent) -> None: ...
-
-    async def list(self, flt: AuditFilter, *, limit: int, offset: int) -> Page[AuditEvent]:
-        """Newest first (``created_at`` descending, then id)."""
 
 
 _SECRET_HINTS = ("password", "token", "secret", "code", "sid", "key", "hash", "otp")
@@ -121,13 +59,3 @@ class AuditLog:
 
     async def list(self, flt: AuditFilter, *, limit: int, offset: int) -> Page[AuditEvent]:
         return await self._store.list(flt, limit=limit, offset=offset)
-
-
-class DiscardingAuditStore:
-    """Keeps nothing: for services built without an audit store (unit tests)."""
-
-    async def append(self, event: AuditEvent) -> None:
-        return None
-
-    async def list(self, flt: AuditFilter, *, limit: int, offset: int) -> Page[AuditEvent]:
-        return Page(items=[], total=0, limit=limit, offset=offset)

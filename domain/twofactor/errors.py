@@ -13,11 +13,13 @@ class TotpAlreadyEnabled(Conflict):
 class TotpNotEnabled(InvalidInput):
     code = "TOTP_NOT_ENABLED"
     default_message = "two-factor authentication is not enabled"
+    failed_precondition = True
 
 
 class TotpNoPendingEnrolment(InvalidInput):
     code = "TOTP_NO_PENDING_ENROLMENT"
     default_message = "no pending two-factor enrolment; start again"
+    failed_precondition = True
 
 
 class TotpInvalidCode(Unauthenticated):

@@ -42,7 +42,8 @@ class LoginChallenge:
 class Enrolment:
     secret_base32: str
     otpauth_url: str
-    qr_svg_data_uri: str
+    qr_code_svg: str
+    """A QR code of ``otpauth_url`` (an SVG data URI)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from domain import uow
+from domain.accounts.ports import UserRepository
 from domain.keyring_service import StoredSecret
 from domain.twofactor.model import LoginChallenge, TotpFactor
 
 
 class TotpRepository(Protocol):
-    """Part of the accounts unit of work (``uow.totp``): enabling and disabling also flip
+    """Part of the unit of work (``uow.totp``): enabling and disabling also flip
     ``users.totp_enabled`` in the same transaction."""
 
     async def get(self, user_id: str) -> TotpFactor | None: ...
@@ -50,6 +52,20 @@ class TotpRepository(Protocol):
 
     async def replace_encrypted(self, secret: StoredSecret, new_blob: bytes) -> bool:
         """Compare-and-set one blob (key rotation)."""
+
+
+class UnitOfWork(uow.UnitOfWork, Protocol):
+    """The repositories two-factor authentication changes together: a factor and its
+    user's ``totp_enabled`` flag."""
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def totp(self) -> TotpRepository: ...
+
+
+UnitOfWorkFactory = uow.UnitOfWorkFactory[UnitOfWork]
 
 
 class ChallengeStore(Protocol):

@@ -10,14 +10,15 @@ from datetime import timedelta
 from domain.accounts.auth_cache import AuthenticationCache
 from domain.accounts.errors import AccountLocked, UserNotFound
 from domain.accounts.model import IssuedSession, User
-from domain.accounts.ports import SessionStore, UnitOfWorkFactory
+from domain.accounts.ports import SessionStore
 from domain.accounts.sessions import SessionIssuer
 from domain.clock import Clock
 from domain.errors import InvalidInput, RateLimited, Unauthenticated
 from domain.ids import new_token, token_hash
 from domain.keyring_service import KeyRingProvider
 from domain.principal import AuthMethod, Principal
-from domain.security.audit import AuditAction, AuditLog, DiscardingAuditStore
+from domain.security.audit import AuditLog
+from domain.security.model import AuditAction
 from domain.twofactor import codes
 from domain.twofactor.errors import (
     TotpAlreadyEnabled,
@@ -27,7 +28,7 @@ from domain.twofactor.errors import (
     TotpNotEnabled,
 )
 from domain.twofactor.model import Enrolment, LoginChallenge, TotpFactor, TotpStatus
-from domain.twofactor.ports import ChallengeStore, QrCodeRenderer
+from domain.twofactor.ports import ChallengeStore, QrCodeRenderer, UnitOfWorkFactory
 
 log = logging.getLogger("karpov.twofactor")
 
@@ -66,8 +67,8 @@ class TwoFactorService:
         recovery_hasher: codes.RecoveryCodeHasher,
         qr: QrCodeRenderer,
         clock: Clock,
-        cache: AuthenticationCache | None = None,
-        audit: AuditLog | None = None,
+        cache: AuthenticationCache,
+        audit: AuditLog,
     ) -> None:
         self._uow = uow
         self._challenges = challenges
@@ -78,7 +79,7 @@ class TwoFactorService:
         self._qr = qr
         self._clock = clock
         self._cache = cache
-        self._audit = audit or AuditLog(DiscardingAuditStore(), clock)
+        self._audit = audit
 
     # -- enrolment ----------------------------------------------------------------------
 
@@ -93,7 +94,7 @@ class TwoFactorService:
             await uow.commit()
         url = codes.provisioning_uri(secret, user.email)
         qr = self._qr.svg_data_uri(url)
-        return Enrolment(secret_base32=secret, otpauth_url=url, qr_svg_data_uri=qr)
+        return Enrolment(secret_base32=secret, otpauth_url=url, qr_code_svg=qr)
 
     async def confirm_enrolment(self, principal: Principal, code: str) -> ConfirmedEnrolment:
         user = await self._signed_in_user(principal)
@@ -300,8 +301,7 @@ class TwoFactorService:
 
     async def _end_other_sessions(self, principal: Principal, user_id: str) -> None:
         """A change of the second factor ends every other session of the user."""
-        if self._cache is not None:
-            self._cache.forget_user(user_id)
+        self._cache.forget_user(user_id)
         await self._sessions.delete_for_user(user_id, except_id=principal.session_id)
 
     def _hash_codes(self, user_id: str, plain: list[str]) -> list[str]:

@@ -100,7 +100,8 @@ class UsageSummary:
     month_used: int
     day_limit: int
     month_limit: int
-    day: date
+    date: date
+    """Today, on the configured calendar."""
     month: str
 
 
@@ -149,7 +150,7 @@ class UsageReports:
             day_used=totals.day_units, month_used=totals.month_units,
             day_limit=plan.daily_limit if plan and user_id else 0,
             month_limit=plan.monthly_limit if plan and user_id else 0,
-            day=local.date(), month=local.strftime("%Y-%m"),
+            date=local.date(), month=local.strftime("%Y-%m"),
         )  # fmt: skip
 
     async def history(self, principal: Principal, days: int | None) -> UsageHistory:

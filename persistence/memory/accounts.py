@@ -1,83 +1,15 @@
-"""In-process accounts persistence for a single process without a database server.
-
-Units of work are serialised by one ``asyncio.Lock`` held for the whole ``async with``, and
-their writes are staged and applied only on commit, so the observable behaviour (rollback,
-unique e-mail, "the last superadmin" races) matches the SQL implementation. A unit of work
-must not be opened inside another one in the same task: it would wait for itself.
+"""In-process accounts persistence for a single process without a database server: the
+user repository of the memory unit of work (``persistence.memory.uow``) and the sessions.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from domain.accounts.email_policy import RegisterIpLimit
-from domain.accounts.errors import EmailTaken, UserNotFound
-from domain.accounts.model import Page, Role, Session, User, UserFilter, UserStatus
-from domain.accounts.ports import UnitOfWork, UserRepository
-from domain.clock import Clock, SystemClock
-from domain.oauth.ports import OAuthIdentityRepository
-from domain.twofactor.ports import TotpRepository
-from persistence.memory.oauth import IdentityStage, IdentityTables, MemoryOAuthIdentityRepository
-from persistence.memory.twofactor import MemoryTotpRepository, TotpStage, TotpTables
-
-
-class MemoryUnitOfWorkFactory:
-    """``clock`` stamps ``users.updated_at`` when the TOTP repository flips ``totp_enabled``."""
-
-    def __init__(self, clock: Clock | None = None) -> None:
-        self._users: dict[str, User] = {}
-        self._totp = TotpTables()
-        self._identities = IdentityTables()
-        self._clock = clock or SystemClock()
-        self._lock = asyncio.Lock()
-
-    def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]:
-        return self._unit_of_work()
-
-    @asynccontextmanager
-    async def _unit_of_work(self) -> AsyncIterator[UnitOfWork]:
-        async with self._lock:
-            yield MemoryUnitOfWork(self._users, self._totp, self._clock, self._identities)
-
-
-class MemoryUnitOfWork:
-    def __init__(
-        self,
-        committed: dict[str, User],
-        totp: TotpTables | None = None,
-        clock: Clock | None = None,
-        identities: IdentityTables | None = None,
-    ) -> None:
-        self._committed = committed
-        self._staged: dict[str, User] = {}
-        self._totp_tables = totp if totp is not None else TotpTables()
-        self._totp_stage = TotpStage()
-        self._identity_tables = identities if identities is not None else IdentityTables()
-        self._identity_stage = IdentityStage()
-        self.users: UserRepository = MemoryUserRepository(committed, self._staged)
-        self.totp: TotpRepository = MemoryTotpRepository(
-            users=committed,
-            staged_users=self._staged,
-            tables=self._totp_tables,
-            stage=self._totp_stage,
-            clock=clock or SystemClock(),
-        )
-        self.identities: OAuthIdentityRepository = MemoryOAuthIdentityRepository(
-            users=committed,
-            staged_users=self._staged,
-            tables=self._identity_tables,
-            stage=self._identity_stage,
-        )
-
-    async def commit(self) -> None:
-        self._committed.update(self._staged)
-        self._staged.clear()
-        self._totp_stage.apply_to(self._totp_tables)
-        self._identity_stage.apply_to(self._identity_tables)
+from domain.accounts.errors import EmailTaken, RegisterIpLimit, UserNotFound
+from domain.accounts.model import Role, Session, User, UserFilter, UserStatus
+from domain.paging import Page
 
 
 class MemoryUserRepository:

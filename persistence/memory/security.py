@@ -13,10 +13,9 @@ import hmac
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from domain.accounts.model import Page
-from domain.accounts.tokens import CodeCheck, OneTimeToken, StoredEmailCode, TokenPurpose
-from domain.security.audit import AuditEvent, AuditFilter
-from domain.security.throttle import BackoffRule, WindowRule
+from domain.accounts.model import CodeCheck, OneTimeToken, StoredEmailCode, TokenPurpose
+from domain.paging import Page
+from domain.security.model import AuditEvent, AuditFilter, BackoffRule, WindowRule
 
 _SWEEP_EVERY = 1024
 """Operations between two sweeps of forgotten counters."""

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 
-from domain.accounts.tokens import CodeCheck, StoredEmailCode
+from domain.accounts.model import CodeCheck, StoredEmailCode
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

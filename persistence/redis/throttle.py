@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from domain.security.throttle import BackoffRule, WindowRule
+from domain.security.model import BackoffRule, WindowRule
 
 # KEYS: back-off keys. ARGV: now, then per key: free, base, max, reset_after.
 # Returns the longest wait (a string, > 0) counting nothing, or '0' after counting.

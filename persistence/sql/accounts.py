@@ -1,37 +1,19 @@
-"""The SQL unit of work and the user repository bound to its connection.
-
-On PostgreSQL a unit of work is an ordinary READ COMMITTED transaction from its first
-statement. On SQLite it starts with no transaction: reads run in autocommit, and the first
-write or lock issues ``BEGIN IMMEDIATE``. A deferred SQLite transaction that reads and then
-writes fails with "database is locked" (SQLITE_BUSY_SNAPSHOT) as soon as another connection
-committed in between, while ``BEGIN IMMEDIATE`` simply waits for the write lock (the busy
-timeout). Taking the lock on every unit of work would serialise read-only ones, and those
-are on the hot path (resolving a session's user).
-"""
+"""The user repository, bound to the unit of work's transaction (``persistence.sql.uow``)."""
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select, text, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from domain.accounts.email_policy import RegisterIpLimit
-from domain.accounts.errors import EmailTaken, UserNotFound
-from domain.accounts.model import Page, Role, User, UserFilter, UserStatus
-from domain.accounts.ports import UnitOfWork, UserRepository
-from domain.clock import Clock, SystemClock
-from domain.oauth.ports import OAuthIdentityRepository
-from domain.twofactor.ports import TotpRepository
-from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
-from persistence.sql.oauth import SqlOAuthIdentityRepository
+from domain.accounts.errors import EmailTaken, RegisterIpLimit, UserNotFound
+from domain.accounts.model import Role, User, UserFilter, UserStatus
+from domain.paging import Page
 from persistence.sql.tables import users
-from persistence.sql.totp import SqlTotpRepository
+from persistence.sql.transaction import Transaction
 
 # Serialises "is this the last active superadmin?" decisions on PostgreSQL; see
 # SqlUserRepository.count_active_superadmins.
@@ -40,63 +22,8 @@ _EMAIL_UNIQUE_MARKERS = ("uq_users_email", "users.email")  # PostgreSQL, SQLite 
 _IP_CLAIM_UNIQUE_MARKERS = ("uq_users_ip_claim", "users.ip_claim")
 
 
-class SqlUnitOfWorkFactory:
-    """``async with factory() as uow``: one transaction; leaving without commit rolls back.
-
-    ``clock`` stamps the ``updated_at`` columns the TOTP repository writes by itself."""
-
-    def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
-        # SQLite: no BEGIN at the first statement; _Transaction.for_write issues one.
-        self._engine = (
-            engine.execution_options(**{SQLITE_BEGIN: ""}) if is_sqlite(engine) else engine
-        )
-        self._clock = clock or SystemClock()
-
-    def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]:
-        return self._unit_of_work()
-
-    @asynccontextmanager
-    async def _unit_of_work(self) -> AsyncIterator[UnitOfWork]:
-        # Closing the connection rolls back whatever was not committed, also when the
-        # block raised or was cancelled.
-        async with self._engine.connect() as conn:
-            yield SqlUnitOfWork(conn, self._clock)
-
-
-class SqlUnitOfWork:
-    def __init__(self, conn: AsyncConnection, clock: Clock | None = None) -> None:
-        self._tx = _Transaction(conn)
-        self.users: UserRepository = SqlUserRepository(self._tx)
-        self.totp: TotpRepository = SqlTotpRepository(self._tx, clock or SystemClock())
-        self.identities: OAuthIdentityRepository = SqlOAuthIdentityRepository(self._tx)
-
-    async def commit(self) -> None:
-        await self._tx.commit()
-
-
-class _Transaction:
-    """The unit of work's connection, plus the SQLite "lock at the first write" rule."""
-
-    def __init__(self, conn: AsyncConnection) -> None:
-        self.conn = conn
-        self.is_postgres = conn.dialect.name == "postgresql"
-        self._sqlite = conn.dialect.name == "sqlite"
-        self._write_locked = False
-
-    async def for_write(self) -> AsyncConnection:
-        """The connection, inside a transaction that holds (or will take) the write lock."""
-        if self._sqlite and not self._write_locked:
-            await self.conn.exec_driver_sql("BEGIN IMMEDIATE")
-            self._write_locked = True
-        return self.conn
-
-    async def commit(self) -> None:
-        await self.conn.commit()
-        self._write_locked = False
-
-
 class SqlUserRepository:
-    def __init__(self, tx: _Transaction) -> None:
+    def __init__(self, tx: Transaction) -> None:
         self._tx = tx
 
     async def add(self, user: User) -> None:

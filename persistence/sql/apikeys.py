@@ -1,8 +1,10 @@
 """API keys and plans in the SQL database.
 
-Each method is one short transaction. Lookups run in autocommit on PostgreSQL (one round
-trip instead of BEGIN, SELECT, ROLLBACK); writes take the write lock up front on SQLite
-(``BEGIN IMMEDIATE``) so they never hold a read snapshot while waiting for it.
+Key management runs in the unit of work (``SqlApiKeyRepository``: a check and the change it
+guards commit together). The verification hot path (``SqlApiKeyStore``) is one short
+transaction per call: lookups in autocommit on PostgreSQL (one round trip instead of
+BEGIN, SELECT, ROLLBACK); writes take the write lock up front on SQLite (``BEGIN
+IMMEDIATE``) so they never hold a read snapshot while waiting for it.
 
 ``add_usage`` runs every few seconds in every process: it is one prepared ``UPDATE``
 executed for all keys at once (executemany) in one transaction, in id order so that two
@@ -11,11 +13,12 @@ processes flushing the same keys lock their rows in the same order and cannot de
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy import Select, bindparam, case, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,24 +29,16 @@ from domain.apikeys.model import ApiKey, KeyUsage
 from domain.quota.plans import Plan
 from persistence.sql.engine import reader, writer
 from persistence.sql.tables import UTCDateTime, api_keys, plans, users
+from persistence.sql.transaction import Transaction
 
-_MUTABLE = (
-    "key_hash",
-    "previous_hash",
-    "previous_expires_at",
-    "prefix",
-    "last4",
-    "name",
-    "description",
-    "scopes",
-    "ip_allowlist",
-    "rate_limit_rpm",
-    "rate_limit_daily",
-    "enabled",
-    "updated_at",
-    "expires_at",
-    "revoked_at",
-)
+_FIELDS = tuple(f.name for f in dataclasses.fields(ApiKey))
+"""A key's columns are its fields, by name (``tables.api_keys``)."""
+_LISTS = ("scopes", "ip_allowlist")
+"""JSON lists in the table, tuples in the entity."""
+_BYTES = ("key_hash", "previous_hash")
+_FIXED = ("id", "user_id", "created_at", "last_used_at", "total_requests")
+"""Never changed by ``update`` (the usage columns are ``add_usage``'s)."""
+_MUTABLE = tuple(name for name in _FIELDS if name not in _FIXED)
 
 _seen = bindparam("seen", type_=UTCDateTime)
 _ADD_USAGE = (
@@ -62,14 +57,17 @@ _ADD_USAGE = (
 )
 
 
-class SqlApiKeyStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._writer = writer(engine)
-        self._reader = reader(engine)
+class SqlApiKeyRepository:
+    """Key management, on the unit of work's transaction (``uow.api_keys``)."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
 
     async def add(self, key: ApiKey) -> None:
+        conn = await self._tx.for_write()
         try:
-            async with self._writer.begin() as conn:
+            # A savepoint keeps the unit of work usable after the failure.
+            async with conn.begin_nested():
                 await conn.execute(api_keys.insert().values(**_row(key)))
         except IntegrityError:
             # Ids and hashes are random; a missing owner is the failure a caller can cause.
@@ -78,10 +76,12 @@ class SqlApiKeyStore:
             raise
 
     async def get(self, key_id: str) -> ApiKey | None:
+        return await self._one(select(api_keys).where(api_keys.c.id == key_id))
+
+    async def get_for_update(self, key_id: str) -> ApiKey | None:
+        await self._tx.for_write()
         query = select(api_keys).where(api_keys.c.id == key_id)
-        async with self._reader.connect() as conn:
-            row = (await conn.execute(query)).mappings().first()
-        return None if row is None else _to_key(row)
+        return await self._one(query.with_for_update() if self._tx.is_postgres else query)
 
     async def list_for_user(self, user_id: str) -> list[ApiKey]:
         query = (
@@ -89,9 +89,46 @@ class SqlApiKeyStore:
             .where(api_keys.c.user_id == user_id)
             .order_by(api_keys.c.created_at.desc(), api_keys.c.id.desc())
         )
-        async with self._reader.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
+        rows = (await self._tx.conn.execute(query)).mappings().all()
         return [_to_key(row) for row in rows]
+
+    async def update(self, key: ApiKey) -> None:
+        row = _row(key)
+        statement = (
+            update(api_keys)
+            .where(api_keys.c.id == key.id)
+            .values({name: row[name] for name in _MUTABLE})
+        )
+        conn = await self._tx.for_write()
+        result = await conn.execute(statement)
+        if result.rowcount == 0:
+            raise ApiKeyNotFound()
+
+    async def count_for_user(self, user_id: str) -> int:
+        query = (
+            select(func.count())
+            .select_from(api_keys)
+            .where(api_keys.c.user_id == user_id, api_keys.c.revoked_at.is_(None))
+        )
+        count: int = (await self._tx.conn.execute(query)).scalar_one()
+        return count
+
+    async def _one(self, query: Select[Any]) -> ApiKey | None:
+        row = (await self._tx.conn.execute(query)).mappings().first()
+        return None if row is None else _to_key(row)
+
+    async def _user_exists(self, user_id: str) -> bool:
+        query = select(users.c.id).where(users.c.id == user_id)
+        return (await self._tx.conn.execute(query)).first() is not None
+
+
+class SqlApiKeyStore:
+    """The verification hot path: autocommit lookups on PostgreSQL, and the batched usage
+    counters."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._writer = writer(engine)
+        self._reader = reader(engine)
 
     async def find_by_hash(self, key_hash: bytes, now: datetime) -> ApiKey | None:
         # Two indexed probes (PostgreSQL: a BitmapOr; SQLite: its OR-by-union plan).
@@ -108,18 +145,6 @@ class SqlApiKeyStore:
         found.sort(key=lambda key: key.key_hash != key_hash)
         return found[0] if found else None
 
-    async def update(self, key: ApiKey) -> None:
-        row = _row(key)
-        statement = (
-            update(api_keys)
-            .where(api_keys.c.id == key.id)
-            .values({name: row[name] for name in _MUTABLE})
-        )
-        async with self._writer.begin() as conn:
-            result = await conn.execute(statement)
-        if result.rowcount == 0:
-            raise ApiKeyNotFound()
-
     async def add_usage(self, usage: Mapping[str, KeyUsage]) -> None:
         if not usage:
             return
@@ -129,21 +154,6 @@ class SqlApiKeyStore:
         ]
         async with self._writer.begin() as conn:
             await conn.execute(_ADD_USAGE, params)
-
-    async def count_for_user(self, user_id: str) -> int:
-        query = (
-            select(func.count())
-            .select_from(api_keys)
-            .where(api_keys.c.user_id == user_id, api_keys.c.revoked_at.is_(None))
-        )
-        async with self._reader.connect() as conn:
-            count: int = (await conn.execute(query)).scalar_one()
-        return count
-
-    async def _user_exists(self, user_id: str) -> bool:
-        query = select(users.c.id).where(users.c.id == user_id)
-        async with self._reader.connect() as conn:
-            return (await conn.execute(query)).first() is not None
 
 
 class SqlPlanCatalog:
@@ -168,54 +178,19 @@ class SqlPlanCatalog:
 
 
 def _row(key: ApiKey) -> dict[str, Any]:
-    return {
-        "id": key.id,
-        "user_id": key.user_id,
-        "key_hash": key.key_hash,
-        "previous_hash": key.previous_hash,
-        "previous_expires_at": key.previous_expires_at,
-        "prefix": key.prefix,
-        "last4": key.last4,
-        "name": key.name,
-        "description": key.description,
-        "scopes": list(key.scopes),
-        "ip_allowlist": list(key.ip_allowlist),
-        "rate_limit_rpm": key.rate_limit_rpm,
-        "rate_limit_daily": key.rate_limit_daily,
-        "enabled": key.enabled,
-        "created_at": key.created_at,
-        "updated_at": key.updated_at,
-        "expires_at": key.expires_at,
-        "revoked_at": key.revoked_at,
-        "last_used_at": key.last_used_at,
-        "total_requests": key.total_requests,
-    }
+    row = {name: getattr(key, name) for name in _FIELDS}
+    for name in _LISTS:
+        row[name] = list(row[name])
+    return row
 
 
 def _to_key(row: RowMapping) -> ApiKey:
-    previous = row["previous_hash"]
-    return ApiKey(
-        id=row["id"],
-        user_id=row["user_id"],
-        key_hash=bytes(row["key_hash"]),
-        prefix=row["prefix"],
-        last4=row["last4"],
-        name=row["name"],
-        description=row["description"],
-        scopes=tuple(row["scopes"]),
-        ip_allowlist=tuple(row["ip_allowlist"]),
-        rate_limit_rpm=row["rate_limit_rpm"],
-        rate_limit_daily=row["rate_limit_daily"],
-        enabled=row["enabled"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        expires_at=row["expires_at"],
-        revoked_at=row["revoked_at"],
-        last_used_at=row["last_used_at"],
-        total_requests=row["total_requests"],
-        previous_hash=None if previous is None else bytes(previous),
-        previous_expires_at=row["previous_expires_at"],
-    )
+    values = {name: row[name] for name in _FIELDS}
+    for name in _LISTS:
+        values[name] = tuple(values[name])
+    for name in _BYTES:
+        values[name] = None if values[name] is None else bytes(values[name])
+    return ApiKey(**values)
 
 
 def _to_plan(row: RowMapping) -> Plan:

@@ -27,7 +27,7 @@ from domain.oauth.service import token_aad
 from persistence.sql.engine import writer
 from persistence.sql.sealed import replace_sealed
 from persistence.sql.tables import oauth_identities, oauth_states
-from persistence.sql.totp import UnitTransaction
+from persistence.sql.transaction import Transaction
 
 ACCESS_KIND = "oauth-access"
 REFRESH_KIND = "oauth-refresh"
@@ -40,7 +40,7 @@ _UNIQUE_MARKERS = (
 
 
 class SqlOAuthIdentityRepository:
-    def __init__(self, tx: UnitTransaction) -> None:
+    def __init__(self, tx: Transaction) -> None:
         self._tx = tx
 
     async def get(self, provider: str, subject: str) -> OAuthIdentity | None:

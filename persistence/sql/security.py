@@ -25,9 +25,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.accounts.model import Page
-from domain.accounts.tokens import CodeCheck, OneTimeToken, StoredEmailCode, TokenPurpose
-from domain.security.audit import AuditAction, AuditEvent, AuditFilter
+from domain.accounts.model import CodeCheck, OneTimeToken, StoredEmailCode, TokenPurpose
+from domain.paging import Page
+from domain.security.model import AuditAction, AuditEvent, AuditFilter
 from persistence.sql.engine import reader, writer
 from persistence.sql.tables import audit_events, email_codes, one_time_tokens
 

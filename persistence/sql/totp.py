@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,22 +28,14 @@ from domain.twofactor.model import TotpFactor
 from domain.twofactor.service import pending_aad, secret_aad
 from persistence.sql.sealed import replace_sealed
 from persistence.sql.tables import totp_recovery_codes, user_totp, users
+from persistence.sql.transaction import Transaction
 
 SECRET_KIND = "totp"
 PENDING_KIND = "totp-pending"
 
 
-class UnitTransaction(Protocol):
-    """The part of the SQL unit of work's transaction a repository uses."""
-
-    conn: AsyncConnection
-    is_postgres: bool
-
-    async def for_write(self) -> AsyncConnection: ...
-
-
 class SqlTotpRepository:
-    def __init__(self, tx: UnitTransaction, clock: Clock) -> None:
+    def __init__(self, tx: Transaction, clock: Clock) -> None:
         self._tx = tx
         self._clock = clock
 

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import httpx
+
 from tests.api.conftest import BREACHED_PASSWORD
 from tests.api.harness import OTHER_STRONG_PASSWORD, STRONG_PASSWORD, Api
 
 
-async def register(api: Api, email: str = "alice@example.com", password: str = STRONG_PASSWORD):
+async def register(
+    api: Api, email: str = "alice@example.com", password: str = STRONG_PASSWORD
+) -> httpx.Response:
     return await api.post("/v1/auth/register", {"email": email, "password": password})
 
 
-async def login(api: Api, email: str = "alice@example.com", password: str = STRONG_PASSWORD):
+async def login(
+    api: Api, email: str = "alice@example.com", password: str = STRONG_PASSWORD
+) -> httpx.Response:
     return await api.post("/v1/auth/login", {"email": email, "password": password})
 
 

@@ -309,6 +309,37 @@ async def test_get_patch_disable_enable_revoke(env: Env) -> None:
     assert error["code"] == "API_KEY_NOT_FOUND"
 
 
+async def test_concurrent_creates_never_pass_the_cap_of_fifty_keys(env: Env) -> None:
+    """49 keys, then 6 creates at once: exactly one more is made (the count and the insert
+    used to run in separate transactions, so every racer saw 49 and the user got 55)."""
+    browser = await signed_in(env, "cap@example.com")
+    for n in range(49):
+        await create_key(browser, f"key {n}")
+    racers = await asyncio.gather(
+        *(browser.post("/v1/auth/api-keys", {"name": f"racer {n}"}) for n in range(6))
+    )
+    assert sorted(r.status_code for r in racers) == [200, 409, 409, 409, 409, 409]
+    refused = next(r for r in racers if r.status_code == 409)
+    assert refused.json()["message"] == "at most 50 API keys per user; revoke one first"
+    keys = (await browser.get("/v1/auth/api-keys")).json()["items"]
+    assert len(keys) == 50
+    assert (await browser.delete(f"/v1/auth/api-keys/{keys[0]['id']}")).status_code == 200
+    await create_key(browser, "after a revocation")  # a revoked key frees its place
+
+
+async def test_a_change_racing_a_revocation_never_brings_the_key_back(env: Env) -> None:
+    """A change is computed from the key it locked: it cannot write back a key that a
+    concurrent revocation has revoked."""
+    browser = await signed_in(env, "race@example.com")
+    for n in range(5):
+        key_id, _ = await create_key(browser, f"key {n}")
+        await asyncio.gather(
+            browser.patch(f"/v1/auth/api-keys/{key_id}", {"name": f"renamed {n}"}),
+            browser.delete(f"/v1/auth/api-keys/{key_id}"),
+        )
+        assert (await key_view(browser, key_id))["status"] == "revoked"
+
+
 async def test_another_users_key_is_not_found(env: Env) -> None:
     owner = await signed_in(env, "mine@example.com")
     other = await signed_in(env, "theirs@example.com")

@@ -8,6 +8,7 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -26,7 +27,9 @@ async def two_processes(pg_url: str, pg_engine: object, redis_client: object
     redis_url = os.environ["KARPOV_TEST_REDIS_URL"]
     hibp = FakeHibpServer({})
     # A long key cache: only the broadcast can make the second instance notice in time.
-    options = {"api_key_cache_ttl": "600", "query": MeteredQuery, "extra_routes": [METERED_ROUTE]}
+    options: dict[str, Any] = {
+        "api_key_cache_ttl": "600", "query": MeteredQuery, "extra_routes": [METERED_ROUTE],
+    }  # fmt: skip
     async with (
         running_app(pg_url, redis_url=redis_url, hibp=hibp, **options) as (first, _),
         running_app(pg_url, redis_url=redis_url, hibp=hibp, **options) as (second, _),

@@ -321,6 +321,31 @@ async def test_a_successful_login_is_recorded(
         assert (event["ip"], event["userAgent"]) == (CLIENT_IP, USER_AGENT)
 
 
+async def test_a_sign_in_completed_with_a_second_factor_is_recorded(
+    backend: tuple[str, str | None], hibp: FakeHibpServer
+) -> None:
+    """A login challenge completed with a TOTP code is a sign-in like any other (it used to
+    go unrecorded: two-factor completion had a session issuer without the audit log)."""
+    async with audit_app(backend, hibp) as env:
+        browser = env.browser()
+        credentials = {"email": EMAIL, "password": STRONG_PASSWORD}
+        await ok(browser.post("/v1/auth/register", credentials))
+        await ok(browser.post("/v1/auth/login", credentials))
+        user_id = (await ok(browser.get("/v1/auth/me")))["id"]
+        secret = (await ok(browser.post("/v1/auth/totp/enable", {})))["secretBase32"]
+        await ok(browser.post("/v1/auth/totp/enable/confirm", {"code": env.totp(secret)}))
+        env.tick(30)
+        other = env.browser()
+        challenge = await ok(other.post("/v1/auth/login", credentials))
+        assert challenge["totpRequired"] is True
+        verified = {"challengeId": challenge["challengeId"], "code": env.totp(secret)}
+        await ok(other.post("/v1/auth/totp/verify", verified))
+        events = await every_event(env.api, userId=user_id, action="login.succeeded")
+        assert len(events) == 2, events
+        assert instant(events[0]["createdAt"]) == env.clock.now()
+        assert (events[0]["ip"], events[0]["userAgent"]) == (CLIENT_IP, USER_AGENT)
+
+
 async def test_anonymous_flows_record_the_user_agent(
     backend: tuple[str, str | None], hibp: FakeHibpServer
 ) -> None:

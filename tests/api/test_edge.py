@@ -223,7 +223,7 @@ async def test_a_sane_request_id_is_echoed(sqlite_api: Api) -> None:
 )
 async def test_a_malformed_request_id_is_replaced(sqlite_api: Api, given: str) -> None:
     response = await sqlite_api.http.get(
-        "/healthz", headers={"X-Request-Id": given.encode("utf-8")}
+        "/healthz", headers=[(b"x-request-id", given.encode("utf-8"))]
     )
     replaced = response.headers["x-request-id"]
     assert replaced != given

@@ -22,22 +22,22 @@ from typing import Any
 import httpx
 import pytest
 
-from domain.accounts.activation import (
+from domain.accounts.errors import (
+    AccountNotActivated,
     ActivationTokenExpired,
     ActivationTokenInvalid,
     ActivationTokenUsed,
-)
-from domain.accounts.email_codes import EmailCodeInvalid, EmailCodeRequired
-from domain.accounts.email_policy import EmailDomainNotAllowed, RegisterIpLimit
-from domain.accounts.errors import (
-    AccountNotActivated,
+    EmailCodeInvalid,
+    EmailCodeRequired,
+    EmailDomainNotAllowed,
     InvalidCredentials,
     PwnedPassword,
+    RegisterIpLimit,
+    ResetTokenInvalid,
     WeakPassword,
 )
-from domain.accounts.password_reset import ResetTokenInvalid
 from domain.clock import ManualClock
-from domain.mail.ports import MailDeliveryFailed
+from domain.mail.errors import MailDeliveryFailed
 from gateway.settings import ConfigError, load_settings
 from tests.api.conftest import BREACHED_PASSWORD
 from tests.api.harness import ADMIN_TOKEN, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, Api, running_app
@@ -65,7 +65,7 @@ class Env:
     smtp: FakeSmtpServer
     database_url: str
 
-    def tick(self, seconds: float) -> None:
+    def tick(self, seconds: float | timedelta) -> None:
         self.clock.advance(seconds)
 
     def mails_to(self, address: str) -> list[EmailMessage]:

@@ -36,7 +36,7 @@ class Env:
     api: Api
     clock: ManualClock
 
-    def tick(self, seconds: float) -> None:
+    def tick(self, seconds: float | timedelta) -> None:
         self.clock.advance(seconds)
 
 

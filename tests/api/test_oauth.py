@@ -858,7 +858,7 @@ async def test_key_rotation_reencrypts_provider_tokens(env: Env) -> None:
     await signed_in_with(env)
     [before] = await raw_identity_rows(env.engine)
 
-    report = await env.app.state.container.key_rotation.rotate()
+    report = await env.app.state.container.services.key_rotation.rotate()
 
     [after] = await raw_identity_rows(env.engine)
     old, new = bytes(before["access_token_enc"]), bytes(after["access_token_enc"])
@@ -1012,7 +1012,7 @@ def provider_error_url(provider: str, **query: str) -> str:
 
 
 def state_of(started: Any) -> str:
-    return parse_qs(urlsplit(started.headers["location"]).query)["state"][0]
+    return str(parse_qs(urlsplit(started.headers["location"]).query)["state"][0])
 
 
 async def test_provider_text_is_shown_only_for_a_flow_of_this_browser(env: Env) -> None:

@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from persistence.redis.quota import RedisQuotaGate
 from tests.api.harness import Api, running_app
+from tests.api.harness import data_of as gql_data
 from tests.api.test_api_keys import (
     Env,
     bearer,
     create_key,
-    gql_data,
     gql_error,
     gql_raw,
     signed_in,
@@ -327,7 +327,7 @@ def break_the_gates_redis(app: Any) -> Redis:
     service → its store): no setting makes only the gate's Redis unreachable while the
     sessions' Redis keeps working. Returns the client, to be closed by the caller."""
     unreachable = Redis.from_url(UNREACHABLE_REDIS)
-    quota = app.state.container.api_access.gate.quota
+    quota = app.state.container.services.gate.quota
     assert isinstance(quota._gate, RedisQuotaGate)
     quota._gate = RedisQuotaGate(unreachable)
     return unreachable

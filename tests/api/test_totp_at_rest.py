@@ -232,7 +232,7 @@ async def test_rotation_reencrypts_every_secret_and_sign_in_keeps_working(env: E
     assert blob_version(pending_before) == start
     assert await key_versions(env.engine) == [start]
 
-    rotation = env.app.state.container.key_rotation
+    rotation = env.app.state.container.services.key_rotation
     for expected in (start + 1, start + 2):
         report = await rotation.rotate()
         assert (report.version, report.reencrypted, report.remaining) == (expected, 2, 0)
@@ -256,7 +256,7 @@ async def test_rotation_reencrypts_every_secret_and_sign_in_keeps_working(env: E
 
 
 async def test_rotation_with_nothing_stored_only_adds_a_version(env: Env) -> None:
-    rotation = env.app.state.container.key_rotation
+    rotation = env.app.state.container.services.key_rotation
     first = await rotation.rotate()
     assert (first.reencrypted, first.remaining) == (0, 0)
     second = await rotation.rotate()

@@ -13,10 +13,10 @@ from typing import Any
 import pytest_asyncio
 
 from tests.api.harness import ADMIN_TOKEN, Api
+from tests.api.harness import data_of as gql_data
 from tests.api.test_api_keys import (
     Env,
     create_key,
-    gql_data,
     gql_error,
     instant,
     signed_in,

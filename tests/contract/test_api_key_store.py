@@ -1,47 +1,71 @@
-"""Contract of ``ApiKeyStore``, run against every implementation."""
+"""Contract of the API-key ports (``uow.api_keys`` and ``ApiKeyStore``), run against every
+implementation."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.accounts.errors import UserNotFound
 from domain.apikeys.errors import ApiKeyNotFound
 from domain.apikeys.model import ApiKey, KeyUsage
-from domain.apikeys.ports import ApiKeyStore
+from domain.apikeys.ports import ApiKeyStore, UnitOfWorkFactory
 from domain.ids import new_id
-from persistence.memory.apikeys import MemoryApiKeyStore
-from persistence.sql.apikeys import SqlApiKeyStore
-from tests.contract.users import UserCreator, no_user_needed, sql_user_creator
+from tests.contract.conftest import Backend
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 PLUS_8 = timezone(timedelta(hours=8))
 
 
-@dataclass
-class Backend:
-    store: ApiKeyStore
-    create_user: UserCreator
-    engine: AsyncEngine | None = None
+class Keys:
+    """The two ports of a backend over one set of keys: management through its unit of
+    work (``uow.api_keys``), the verification lookup and usage counters through its
+    ``ApiKeyStore``. Each management call is a unit of its own, committed."""
+
+    def __init__(self, uow: UnitOfWorkFactory, store: ApiKeyStore) -> None:
+        self.uow = uow
+        self.store = store
+
+    async def add(self, key: ApiKey) -> None:
+        async with self.uow() as unit:
+            await unit.api_keys.add(key)
+            await unit.commit()
+
+    async def update(self, key: ApiKey) -> None:
+        async with self.uow() as unit:
+            await unit.api_keys.update(key)
+            await unit.commit()
+
+    async def get(self, key_id: str) -> ApiKey | None:
+        async with self.uow() as unit:
+            return await unit.api_keys.get(key_id)
+
+    async def list_for_user(self, user_id: str) -> list[ApiKey]:
+        async with self.uow() as unit:
+            return await unit.api_keys.list_for_user(user_id)
+
+    async def count_for_user(self, user_id: str) -> int:
+        async with self.uow() as unit:
+            return await unit.api_keys.count_for_user(user_id)
+
+    async def find_by_hash(self, key_hash: bytes, now: datetime) -> ApiKey | None:
+        return await self.store.find_by_hash(key_hash, now)
+
+    async def add_usage(self, usage: dict[str, KeyUsage]) -> None:
+        await self.store.add_usage(usage)
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    if request.param == "memory":
-        return Backend(MemoryApiKeyStore(), no_user_needed)
-    engine = request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
-    return Backend(SqlApiKeyStore(engine), sql_user_creator(engine), engine)
+pytestmark = pytest.mark.backends("memory", "sqlite", "postgres")
 
 
 @pytest.fixture
-def store(backend: Backend) -> ApiKeyStore:
-    return backend.store
+def store(backend: Backend) -> Keys:
+    return Keys(backend.adapters.uow, backend.adapters.api_keys)
 
 
 def digest(label: str) -> bytes:
@@ -74,7 +98,7 @@ def ids(keys: list[ApiKey]) -> list[str]:
     return [key.id for key in keys]
 
 
-async def test_added_key_round_trips_every_field(store: ApiKeyStore, alice: str) -> None:
+async def test_added_key_round_trips_every_field(store: Keys, alice: str) -> None:
     key = make_key(
         alice,
         expires_at=T0 + timedelta(days=30),
@@ -87,7 +111,7 @@ async def test_added_key_round_trips_every_field(store: ApiKeyStore, alice: str)
     assert await store.get(new_id()) is None
 
 
-async def test_empty_lists_and_optional_fields_round_trip(store: ApiKeyStore, alice: str) -> None:
+async def test_empty_lists_and_optional_fields_round_trip(store: Keys, alice: str) -> None:
     key = make_key(alice, scopes=(), ip_allowlist=(), description="", rate_limit_daily=0)
     await store.add(key)
 
@@ -99,7 +123,7 @@ async def test_empty_lists_and_optional_fields_round_trip(store: ApiKeyStore, al
     assert stored.previous_hash is None and stored.total_requests == 0
 
 
-async def test_instants_come_back_as_utc(store: ApiKeyStore, alice: str) -> None:
+async def test_instants_come_back_as_utc(store: Keys, alice: str) -> None:
     local = T0.astimezone(PLUS_8)
     key = make_key(alice, created_at=local, updated_at=local, expires_at=local + timedelta(1))
     await store.add(key)
@@ -112,7 +136,7 @@ async def test_instants_come_back_as_utc(store: ApiKeyStore, alice: str) -> None
 
 
 async def test_list_is_the_users_keys_newest_first_revoked_included(
-    store: ApiKeyStore, alice: str, bob: str
+    store: Keys, alice: str, bob: str
 ) -> None:
     old = make_key(alice, age=timedelta(days=3))
     revoked = make_key(alice, age=timedelta(days=2), revoked_at=T0)
@@ -126,7 +150,7 @@ async def test_list_is_the_users_keys_newest_first_revoked_included(
     assert await store.list_for_user(new_id()) == []
 
 
-async def test_list_breaks_created_at_ties_by_id_descending(store: ApiKeyStore, alice: str) -> None:
+async def test_list_breaks_created_at_ties_by_id_descending(store: Keys, alice: str) -> None:
     keys = [make_key(alice) for _ in range(3)]
     for key in keys:
         await store.add(key)
@@ -134,7 +158,7 @@ async def test_list_breaks_created_at_ties_by_id_descending(store: ApiKeyStore, 
     assert ids(await store.list_for_user(alice)) == sorted(ids(keys), reverse=True)
 
 
-async def test_find_by_current_hash(store: ApiKeyStore, alice: str) -> None:
+async def test_find_by_current_hash(store: Keys, alice: str) -> None:
     key = make_key(alice)
     other = make_key(alice)
     await store.add(key)
@@ -145,7 +169,7 @@ async def test_find_by_current_hash(store: ApiKeyStore, alice: str) -> None:
     assert await store.find_by_hash(digest("unknown"), T0) is None
 
 
-async def test_find_returns_keys_whatever_their_status(store: ApiKeyStore, alice: str) -> None:
+async def test_find_returns_keys_whatever_their_status(store: Keys, alice: str) -> None:
     revoked = make_key(alice, revoked_at=T0)
     disabled = make_key(alice, enabled=False)
     expired = make_key(alice, expires_at=T0 - timedelta(seconds=1))
@@ -156,7 +180,7 @@ async def test_find_returns_keys_whatever_their_status(store: ApiKeyStore, alice
         assert await store.find_by_hash(key.key_hash, T0) == key
 
 
-async def test_previous_hash_is_found_only_during_its_grace(store: ApiKeyStore, alice: str) -> None:
+async def test_previous_hash_is_found_only_during_its_grace(store: Keys, alice: str) -> None:
     grace_end = T0 + timedelta(hours=1)
     key = make_key(alice, previous_hash=digest("old"), previous_expires_at=grace_end)
     await store.add(key)
@@ -169,7 +193,7 @@ async def test_previous_hash_is_found_only_during_its_grace(store: ApiKeyStore, 
     assert await store.find_by_hash(key.key_hash, grace_end + timedelta(days=1)) == key
 
 
-async def test_update_replaces_the_mutable_fields(store: ApiKeyStore, alice: str) -> None:
+async def test_update_replaces_the_mutable_fields(store: Keys, alice: str) -> None:
     key = make_key(alice)
     await store.add(key)
     await store.add_usage({key.id: KeyUsage(5, T0 + timedelta(minutes=1))})
@@ -200,7 +224,7 @@ async def test_update_replaces_the_mutable_fields(store: ApiKeyStore, alice: str
 
 
 async def test_update_leaves_owner_creation_and_usage_alone(
-    store: ApiKeyStore, alice: str, bob: str
+    store: Keys, alice: str, bob: str
 ) -> None:
     key = make_key(alice)
     await store.add(key)
@@ -221,7 +245,7 @@ async def test_update_leaves_owner_creation_and_usage_alone(
     assert await store.list_for_user(bob) == []
 
 
-async def test_update_can_clear_optional_fields(store: ApiKeyStore, alice: str) -> None:
+async def test_update_can_clear_optional_fields(store: Keys, alice: str) -> None:
     key = make_key(
         alice,
         expires_at=T0 + timedelta(days=1),
@@ -237,9 +261,7 @@ async def test_update_can_clear_optional_fields(store: ApiKeyStore, alice: str) 
     assert await store.find_by_hash(digest("old"), T0) is None
 
 
-async def test_a_hash_replaced_without_grace_is_no_longer_found(
-    store: ApiKeyStore, alice: str
-) -> None:
+async def test_a_hash_replaced_without_grace_is_no_longer_found(store: Keys, alice: str) -> None:
     key = make_key(alice)
     await store.add(key)
 
@@ -249,14 +271,12 @@ async def test_a_hash_replaced_without_grace_is_no_longer_found(
     assert await store.find_by_hash(digest("fresh"), T0) is not None
 
 
-async def test_update_of_an_unknown_key_raises(store: ApiKeyStore, alice: str) -> None:
+async def test_update_of_an_unknown_key_raises(store: Keys, alice: str) -> None:
     with pytest.raises(ApiKeyNotFound):
         await store.update(make_key(alice))
 
 
-async def test_add_usage_accumulates_and_keeps_the_latest_use(
-    store: ApiKeyStore, alice: str
-) -> None:
+async def test_add_usage_accumulates_and_keeps_the_latest_use(store: Keys, alice: str) -> None:
     one, two = make_key(alice), make_key(alice)
     await store.add(one)
     await store.add(two)
@@ -271,9 +291,7 @@ async def test_add_usage_accumulates_and_keeps_the_latest_use(
     assert (second.total_requests, second.last_used_at) == (1, t1)
 
 
-async def test_add_usage_ignores_unknown_keys_and_empty_batches(
-    store: ApiKeyStore, alice: str
-) -> None:
+async def test_add_usage_ignores_unknown_keys_and_empty_batches(store: Keys, alice: str) -> None:
     key = make_key(alice)
     await store.add(key)
 
@@ -286,7 +304,7 @@ async def test_add_usage_ignores_unknown_keys_and_empty_batches(
     assert stored.last_used_at == T0 and stored.last_used_at.utcoffset() == timedelta(0)
 
 
-async def test_add_usage_counts_large_totals(store: ApiKeyStore, alice: str) -> None:
+async def test_add_usage_counts_large_totals(store: Keys, alice: str) -> None:
     key = make_key(alice)
     await store.add(key)
 
@@ -297,7 +315,7 @@ async def test_add_usage_counts_large_totals(store: ApiKeyStore, alice: str) -> 
     assert stored is not None and stored.total_requests == 6_000_000_000
 
 
-async def test_concurrent_flushes_lose_nothing(store: ApiKeyStore, alice: str) -> None:
+async def test_concurrent_flushes_lose_nothing(store: Keys, alice: str) -> None:
     """Several processes flush the same keys at once (in any order): every request counts
     and nobody deadlocks."""
     keys = [make_key(alice) for _ in range(5)]
@@ -317,9 +335,7 @@ async def test_concurrent_flushes_lose_nothing(store: ApiKeyStore, alice: str) -
         assert stored.last_used_at == T0 + timedelta(seconds=19)
 
 
-async def test_count_for_user_ignores_revoked_keys(
-    store: ApiKeyStore, alice: str, bob: str
-) -> None:
+async def test_count_for_user_ignores_revoked_keys(store: Keys, alice: str, bob: str) -> None:
     await store.add(make_key(alice))
     await store.add(make_key(alice, enabled=False))
     await store.add(make_key(alice, expires_at=T0 - timedelta(days=1)))
@@ -338,29 +354,27 @@ async def test_count_for_user_ignores_revoked_keys(
 # -- SQL specifics -----------------------------------------------------------------------
 
 
-async def test_sql_adding_a_key_for_an_unknown_user_raises(backend: Backend) -> None:
-    if backend.engine is None:
-        pytest.skip("the memory store keeps no foreign keys")
+async def test_adding_a_key_for_an_unknown_user_raises(store: Keys) -> None:
     with pytest.raises(UserNotFound):
-        await backend.store.add(make_key(new_id()))
+        await store.add(make_key(new_id()))
 
 
-async def test_a_duplicate_hash_is_refused(backend: Backend, alice: str) -> None:
+async def test_a_duplicate_hash_is_refused(store: Keys, alice: str) -> None:
     key = make_key(alice)
-    await backend.store.add(key)
+    await store.add(key)
     # IntegrityError on SQL, ValueError in memory: a bug either way, not a domain error.
     with pytest.raises(Exception):
-        await backend.store.add(make_key(alice, key_hash=key.key_hash))
-    assert ids(await backend.store.list_for_user(alice)) == [key.id]
+        await store.add(make_key(alice, key_hash=key.key_hash))
+    assert ids(await store.list_for_user(alice)) == [key.id]
 
 
-async def test_sql_keys_go_with_their_owner(backend: Backend, alice: str) -> None:
-    if backend.engine is None:
-        pytest.skip("the memory store keeps no foreign keys")
+@pytest.mark.backends("sqlite", "postgres")
+async def test_sql_keys_go_with_their_owner(backend: Backend, store: Keys, alice: str) -> None:
     key = make_key(alice)
-    await backend.store.add(key)
+    await store.add(key)
 
+    assert backend.engine is not None
     async with backend.engine.begin() as conn:
         await conn.execute(text("DELETE FROM users WHERE id = :id"), {"id": alice})
 
-    assert await backend.store.get(key.id) is None
+    assert await store.get(key.id) is None

@@ -7,26 +7,24 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.accounts.model import Role, User, UserStatus
 from domain.ids import new_id
-from domain.security.audit import AuditAction, AuditEvent, AuditFilter, AuditStore
-from persistence.memory.security import MemoryAuditStore
-from persistence.sql.accounts import SqlUnitOfWorkFactory
-from persistence.sql.security import SqlAuditStore
+from domain.security.model import AuditAction, AuditEvent, AuditFilter
+from domain.security.ports import AuditStore
 from persistence.sql.tables import users
+from tests.contract.conftest import Backend
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 PLUS_8 = timezone(timedelta(hours=8))
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def store(request: pytest.FixtureRequest) -> AuditStore:
-    if request.param == "memory":
-        return MemoryAuditStore()
-    engine = request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
-    return SqlAuditStore(engine)
+pytestmark = pytest.mark.backends("memory", "sqlite", "postgres")
+
+
+@pytest.fixture
+def store(backend: Backend) -> AuditStore:
+    return backend.adapters.audit
 
 
 def event(
@@ -164,16 +162,10 @@ async def test_stored_details_are_a_copy(store: AuditStore) -> None:
     assert again.details == {"reason": "before"}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def sql_engine(request: pytest.FixtureRequest) -> AsyncEngine:
-    engine: AsyncEngine = request.getfixturevalue(
-        "sqlite_engine" if request.param == "sqlite" else "pg_engine"
-    )
-    return engine
-
-
-async def test_audit_lines_outlive_their_user(sql_engine: AsyncEngine) -> None:
-    engine = sql_engine
+@pytest.mark.backends("sqlite", "postgres")
+async def test_audit_lines_outlive_their_user(backend: Backend) -> None:
+    engine = backend.engine
+    assert engine is not None
     user = User(
         id=new_id(),
         email="gone@example.com",
@@ -183,11 +175,10 @@ async def test_audit_lines_outlive_their_user(sql_engine: AsyncEngine) -> None:
         created_at=T0,
         updated_at=T0,
     )
-    uow = SqlUnitOfWorkFactory(engine)
-    async with uow() as unit:
+    async with backend.adapters.uow() as unit:
         await unit.users.add(user)
         await unit.commit()
-    store = SqlAuditStore(engine)
+    store = backend.adapters.audit
     line = event(AuditAction.REGISTER, subject=user.id)
     await store.append(line)
 

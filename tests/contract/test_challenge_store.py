@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -16,34 +15,17 @@ from domain.twofactor.ports import ChallengeStore
 from persistence.memory.twofactor import MemoryChallengeStore
 from persistence.redis.challenges import RedisChallengeStore
 from persistence.sql.challenges import SqlChallengeStore
-from tests.contract.users import no_user_needed, sql_user_creator
+from tests.contract.conftest import Backend
 
 PLUS_8 = timezone(timedelta(hours=8))
 
 
-@dataclass
-class Backend:
-    name: str
-    store: ChallengeStore
-    create_user: Callable[[str], Awaitable[None]]
-    """Makes ``user_id`` exist where challenges reference users (SQL foreign key)."""
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres", "redis"])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    name = request.param
-    if name == "memory":
-        return Backend(name, MemoryChallengeStore(), no_user_needed)
-    if name == "redis":
-        store = RedisChallengeStore(request.getfixturevalue("redis_client"), prefix="test:")
-        return Backend(name, store, no_user_needed)
-    engine = request.getfixturevalue("sqlite_engine" if name == "sqlite" else "pg_engine")
-    return Backend(name, SqlChallengeStore(engine), sql_user_creator(engine))
+pytestmark = pytest.mark.backends("memory", "sqlite", "postgres", "redis")
 
 
 @pytest.fixture
 def store(backend: Backend) -> ChallengeStore:
-    return backend.store
+    return backend.adapters.challenges
 
 
 def make_challenge(user_id: str, *, ttl: timedelta = timedelta(minutes=5)) -> LoginChallenge:
@@ -235,9 +217,8 @@ async def test_an_expired_challenge_is_returned_as_stored_or_gone(
 # -- backend specifics -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", ["memory", "sqlite", "postgres"], indirect=True)
-async def test_purge_expired(backend: Backend, alice: str) -> None:
-    store = backend.store
+@pytest.mark.backends("memory", "sqlite", "postgres")
+async def test_purge_expired(store: ChallengeStore, alice: str) -> None:
     assert isinstance(store, MemoryChallengeStore | SqlChallengeStore)
     now = datetime.now(UTC)
     expired = replace(make_challenge(alice), expires_at=now - timedelta(seconds=1))

@@ -7,25 +7,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.accounts.tokens import CodeCheck, EmailCodeStore, StoredEmailCode
+from domain.accounts.model import CodeCheck, StoredEmailCode
+from domain.accounts.ports import EmailCodeStore
 from domain.ids import new_token, token_hash
-from persistence.memory.security import MemoryEmailCodeStore
-from persistence.redis.email_codes import RedisEmailCodeStore
-from persistence.sql.security import SqlEmailCodeStore
+from tests.contract.conftest import Backend
 
 EMAIL = "alice@example.com"
 MAX = 5
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres", "redis"])
-def store(request: pytest.FixtureRequest) -> EmailCodeStore:
-    name = request.param
-    if name == "memory":
-        return MemoryEmailCodeStore()
-    if name == "redis":
-        return RedisEmailCodeStore(request.getfixturevalue("redis_client"), prefix="test:")
-    engine = request.getfixturevalue("sqlite_engine" if name == "sqlite" else "pg_engine")
-    return SqlEmailCodeStore(engine)
+pytestmark = pytest.mark.backends("memory", "sqlite", "postgres", "redis")
+
+
+@pytest.fixture
+def store(backend: Backend) -> EmailCodeStore:
+    return backend.adapters.email_codes
 
 
 def now() -> datetime:

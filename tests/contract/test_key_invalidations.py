@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 
 import pytest
 from redis.asyncio import Redis
@@ -20,6 +19,7 @@ from domain.ids import new_id
 from persistence.memory.key_invalidations import MemoryKeyInvalidations
 from persistence.redis.key_invalidations import RedisKeyInvalidations
 from tests.conftest import REDIS_URL_VAR
+from tests.contract.conftest import Backend
 
 WITHIN = 1.0
 """The issue's bound: a change reaches every process within a second."""
@@ -54,12 +54,6 @@ class Subscriber:
             await self._task
 
 
-@dataclass
-class Backend:
-    make: Callable[[], KeyInvalidations]
-    """A new handle on the same bus (another process, for Redis)."""
-
-
 @pytest.fixture
 async def extra_clients() -> AsyncIterator[list[Redis]]:
     """Redis clients a test opens (one per simulated process), closed afterwards."""
@@ -69,21 +63,27 @@ async def extra_clients() -> AsyncIterator[list[Redis]]:
         await client.aclose()
 
 
-@pytest.fixture(params=["memory", "redis"])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    if request.param == "memory":
-        bus = MemoryKeyInvalidations()
-        return Backend(lambda: bus)
-    request.getfixturevalue("redis_client")  # skips without Redis, flushes the database
-    clients: list[Redis] = request.getfixturevalue("extra_clients")
+pytestmark = pytest.mark.backends("memory", "redis")
+
+NewBus = Callable[[], KeyInvalidations]
+"""A new handle on the same bus (another process, for Redis)."""
+
+
+@pytest.fixture
+def new_bus(backend: Backend, extra_clients: list[Redis]) -> NewBus:
+    """The bundle's bus; on Redis, on a channel of this test's own (Redis databases do not
+    separate channels, and the server is shared), each handle with its own client."""
+    if backend.redis is None:
+        shared = backend.adapters.key_invalidations
+        return lambda: shared
     channel = f"test:apikeys:{new_id()}"
 
     def make() -> KeyInvalidations:
         client = Redis.from_url(os.environ[REDIS_URL_VAR])
-        clients.append(client)
+        extra_clients.append(client)
         return RedisKeyInvalidations(client, channel)
 
-    return Backend(make)
+    return make
 
 
 @pytest.fixture
@@ -102,22 +102,20 @@ async def subscribe(bus: KeyInvalidations, started: list[Subscriber]) -> Subscri
 
 
 async def test_a_published_id_reaches_every_subscriber_within_a_second(
-    backend: Backend, subscribers: list[Subscriber]
+    new_bus: NewBus, subscribers: list[Subscriber]
 ) -> None:
-    one = await subscribe(backend.make(), subscribers)
-    two = await subscribe(backend.make(), subscribers)
+    one = await subscribe(new_bus(), subscribers)
+    two = await subscribe(new_bus(), subscribers)
     key_id = new_id()
 
-    await backend.make().publish(key_id)
+    await new_bus().publish(key_id)
 
     assert await one.next() == key_id
     assert await two.next() == key_id
 
 
-async def test_ids_arrive_in_order_and_once(
-    backend: Backend, subscribers: list[Subscriber]
-) -> None:
-    bus = backend.make()
+async def test_ids_arrive_in_order_and_once(new_bus: NewBus, subscribers: list[Subscriber]) -> None:
+    bus = new_bus()
     subscriber = await subscribe(bus, subscribers)
     key_ids = [new_id() for _ in range(20)]
 
@@ -128,14 +126,14 @@ async def test_ids_arrive_in_order_and_once(
     await subscriber.nothing_more()
 
 
-async def test_publishing_without_subscribers_is_fine(backend: Backend) -> None:
-    await backend.make().publish(new_id())
+async def test_publishing_without_subscribers_is_fine(new_bus: NewBus) -> None:
+    await new_bus().publish(new_id())
 
 
 async def test_a_closed_subscriber_does_not_hold_up_the_others(
-    backend: Backend, subscribers: list[Subscriber]
+    new_bus: NewBus, subscribers: list[Subscriber]
 ) -> None:
-    bus = backend.make()
+    bus = new_bus()
     leaving = await subscribe(bus, subscribers)
     staying = await subscribe(bus, subscribers)
 
@@ -147,9 +145,9 @@ async def test_a_closed_subscriber_does_not_hold_up_the_others(
 
 
 async def test_a_subscriber_sees_only_what_is_published_after_it_is_live(
-    backend: Backend, subscribers: list[Subscriber]
+    new_bus: NewBus, subscribers: list[Subscriber]
 ) -> None:
-    bus = backend.make()
+    bus = new_bus()
     await bus.publish("before")
     subscriber = await subscribe(bus, subscribers)
 
@@ -171,7 +169,7 @@ async def test_memory_a_subscriber_that_falls_behind_gets_drop_everything() -> N
 
     # k0..k2 filled the backlog; k3 found it full: dropped, replaced by "*"; k4 follows.
     assert [await anext(stream) for _ in range(2)] == [INVALIDATE_ALL, "k4"]
-    await stream.aclose()
+    await stream.aclose()  # type: ignore[attr-defined]  # (an async generator)
 
 
 # -- Redis specifics ---------------------------------------------------------------------
@@ -201,7 +199,7 @@ async def test_redis_after_a_killed_connection_drop_everything_then_carry_on(
         [client_id] = await _pubsub_client_ids(redis_client, name)
 
         # Only our subscriber's connection: other suites may share this Redis server.
-        await redis_client.execute_command("CLIENT", "KILL", "ID", client_id)
+        await redis_client.execute_command("CLIENT", "KILL", "ID", client_id)  # type: ignore[no-untyped-call]
 
         assert await subscriber.next(within=5.0) == INVALIDATE_ALL
         await bus.publish("after-reconnect")

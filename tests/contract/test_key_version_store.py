@@ -9,16 +9,14 @@ import pytest
 
 from domain.keyring import KeyEncryptionKey, WrappedKey
 from domain.keyring_service import KeyRingProvider, KeyVersionStore
-from persistence.memory.twofactor import MemoryKeyVersionStore
-from persistence.sql.keyring import SqlKeyVersionStore
+from tests.contract.conftest import Backend
+
+pytestmark = pytest.mark.backends("memory", "sqlite", "postgres")
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def store(request: pytest.FixtureRequest) -> KeyVersionStore:
-    if request.param == "memory":
-        return MemoryKeyVersionStore()
-    engine = request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
-    return SqlKeyVersionStore(engine)
+@pytest.fixture
+def store(backend: Backend) -> KeyVersionStore:
+    return backend.adapters.key_versions
 
 
 def wrapped(version: int) -> WrappedKey:

@@ -11,15 +11,14 @@ import pytest
 
 from domain.accounts.errors import UserNotFound
 from domain.accounts.model import Role, User, UserStatus
-from domain.accounts.ports import UnitOfWorkFactory
 from domain.clock import ManualClock
 from domain.ids import new_id
 from domain.keyring_service import StoredSecret
 from domain.oauth.errors import OAuthAlreadyBound, OAuthIdentityNotFound
 from domain.oauth.model import OAuthIdentity
+from domain.oauth.ports import UnitOfWorkFactory
 from domain.oauth.service import token_aad
-from persistence.memory.accounts import MemoryUnitOfWorkFactory
-from persistence.sql.accounts import SqlUnitOfWorkFactory
+from tests.contract.conftest import Backend
 from tests.contract.users import add_user as add_plain_user
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -28,13 +27,17 @@ ACCESS = b"K1\x00\x00\x00\x01" + b"a" * 40
 REFRESH = b"K1\x00\x00\x00\x01" + b"r" * 40
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def uow(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
-    clock = ManualClock(T0)
-    if request.param == "memory":
-        return MemoryUnitOfWorkFactory(clock=clock)
-    engine_fixture = "sqlite_engine" if request.param == "sqlite" else "pg_engine"
-    return SqlUnitOfWorkFactory(request.getfixturevalue(engine_fixture), clock=clock)
+pytestmark = pytest.mark.backends("memory", "sqlite", "postgres")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+def uow(backend: Backend) -> UnitOfWorkFactory:
+    return backend.adapters.uow
 
 
 async def add_user(uow: UnitOfWorkFactory) -> str:

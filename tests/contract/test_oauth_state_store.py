@@ -11,21 +11,17 @@ import pytest
 from domain.ids import new_id, new_token, token_hash
 from domain.oauth.model import OAuthIntent, OAuthState
 from domain.oauth.ports import OAuthStateStore
-from persistence.memory.oauth import MemoryOAuthStateStore
-from persistence.redis.oauth import RedisOAuthStateStore
-from persistence.sql.oauth import SqlOAuthStateStore
+from tests.contract.conftest import Backend
 
 PLUS_8 = timezone(timedelta(hours=8))
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres", "redis"])
-def store(request: pytest.FixtureRequest) -> OAuthStateStore:
-    if request.param == "memory":
-        return MemoryOAuthStateStore()
-    if request.param == "redis":
-        return RedisOAuthStateStore(request.getfixturevalue("redis_client"), prefix="test:")
-    engine = request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
-    return SqlOAuthStateStore(engine)
+pytestmark = pytest.mark.backends("memory", "sqlite", "postgres", "redis")
+
+
+@pytest.fixture
+def store(backend: Backend) -> OAuthStateStore:
+    return backend.adapters.oauth_states
 
 
 def make_state(*, ttl: timedelta = timedelta(minutes=15), **changes: object) -> OAuthState:

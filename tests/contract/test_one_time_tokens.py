@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.accounts.tokens import OneTimeToken, OneTimeTokenStore, TokenPurpose
+from domain.accounts.model import OneTimeToken, TokenPurpose
+from domain.accounts.ports import OneTimeTokenStore
 from domain.ids import new_token, token_hash
-from persistence.memory.security import MemoryOneTimeTokenStore
-from persistence.sql.security import SqlOneTimeTokenStore
 from persistence.sql.tables import users
-from tests.contract.users import no_user_needed, sql_user_creator
+from tests.contract.conftest import Backend
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 PLUS_8 = timezone(timedelta(hours=8))
@@ -24,25 +20,12 @@ ACTIVATION = TokenPurpose.ACTIVATION
 RESET = TokenPurpose.PASSWORD_RESET
 
 
-@dataclass
-class Backend:
-    name: str
-    store: OneTimeTokenStore
-    create_user: Callable[[str], Awaitable[None]]
-    engine: AsyncEngine | None = None
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    if request.param == "memory":
-        return Backend("memory", MemoryOneTimeTokenStore(), no_user_needed)
-    engine = request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
-    return Backend(request.param, SqlOneTimeTokenStore(engine), sql_user_creator(engine), engine)
+pytestmark = pytest.mark.backends("memory", "sqlite", "postgres")
 
 
 @pytest.fixture
 def store(backend: Backend) -> OneTimeTokenStore:
-    return backend.store
+    return backend.adapters.one_time_tokens
 
 
 def make_token(user_id: str, purpose: TokenPurpose = ACTIVATION) -> OneTimeToken:
@@ -145,13 +128,15 @@ async def test_concurrent_uses_have_exactly_one_winner(
     assert sorted(outcomes) == [False] * 9 + [True]
 
 
-async def test_sql_tokens_go_with_their_user(backend: Backend, alice: str) -> None:
-    if backend.engine is None:
-        pytest.skip("only the SQL backends reference users")
+@pytest.mark.backends("sqlite", "postgres")
+async def test_sql_tokens_go_with_their_user(
+    backend: Backend, store: OneTimeTokenStore, alice: str
+) -> None:
     token = make_token(alice)
-    await backend.store.add(token)
+    await store.add(token)
 
+    assert backend.engine is not None
     async with backend.engine.begin() as conn:
         await conn.execute(delete(users).where(users.c.id == alice))
 
-    assert await backend.store.get(token.token_hash, ACTIVATION) is None
+    assert await store.get(token.token_hash, ACTIVATION) is None

@@ -16,16 +16,20 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.quota.plans import DEFAULT_PLANS, FALLBACK_PLAN_ID, Plan, PlanCatalog
+from domain.quota.plans import DEFAULT_PLANS, FALLBACK_PLAN_ID, Plan
+from domain.quota.ports import PlanCatalog
 from persistence.memory.apikeys import MemoryPlanCatalog
-from persistence.sql.apikeys import SqlPlanCatalog
 from persistence.sql.tables import plans
+from tests.contract.conftest import Backend
 
 CatalogFactory = Callable[[Iterable[Plan]], Awaitable[PlanCatalog]]
 
 
+pytestmark = pytest.mark.backends("memory", "sqlite", "postgres")
+
+
 @dataclass
-class Backend:
+class Catalogs:
     seeded: Callable[[], Awaitable[PlanCatalog]]
     """The catalog as a fresh installation has it."""
     with_plans: CatalogFactory
@@ -41,57 +45,44 @@ async def _replace_rows(engine: AsyncEngine, rows: Iterable[Plan]) -> None:
             await conn.execute(plans.insert(), values)
 
 
-def _sql_factory(engine: AsyncEngine) -> CatalogFactory:
-    async def make(rows: Iterable[Plan]) -> PlanCatalog:
-        await _replace_rows(engine, rows)
-        return SqlPlanCatalog(engine)
-
-    return make
-
-
-async def _memory_factory(rows: Iterable[Plan]) -> PlanCatalog:
+async def _memory_catalog(rows: Iterable[Plan]) -> PlanCatalog:
     return MemoryPlanCatalog(rows)
 
 
 @pytest_asyncio.fixture
-async def pg_plans(pg_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
-    """The PostgreSQL engine; the seed is put back afterwards for later tests and apps."""
-    yield pg_engine
-    await _replace_rows(pg_engine, DEFAULT_PLANS)
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    if request.param == "memory":
+async def catalogs(backend: Backend) -> AsyncIterator[Catalogs]:
+    engine = backend.engine
+    if engine is None:
 
         async def fresh_memory() -> PlanCatalog:
-            return MemoryPlanCatalog()
+            return backend.adapters.plans
 
-        return Backend(fresh_memory, _memory_factory)
-    if request.param == "sqlite":
-        sqlite: AsyncEngine = request.getfixturevalue("sqlite_engine")
+        yield Catalogs(fresh_memory, _memory_catalog)
+        return
 
-        async def migrated() -> PlanCatalog:
-            return SqlPlanCatalog(sqlite)  # a copy of a freshly migrated database
+    async def with_plans(rows: Iterable[Plan]) -> PlanCatalog:
+        await _replace_rows(engine, rows)
+        return backend.adapters.plans
 
-        return Backend(migrated, _sql_factory(sqlite))
-    pg: AsyncEngine = request.getfixturevalue("pg_plans")
+    async def seeded() -> PlanCatalog:
+        if backend.kind == "sqlite":
+            return backend.adapters.plans  # a copy of a freshly migrated database
+        return await with_plans(DEFAULT_PLANS)
 
-    async def reseeded() -> PlanCatalog:
-        return await _sql_factory(pg)(DEFAULT_PLANS)
+    yield Catalogs(seeded, with_plans)
+    if backend.kind == "postgres":
+        await _replace_rows(engine, DEFAULT_PLANS)  # the seed, for later tests and apps
 
-    return Backend(reseeded, _sql_factory(pg))
 
-
-async def test_a_fresh_catalog_holds_the_originals_four_plans(backend: Backend) -> None:
-    active = await (await backend.seeded()).list_active()
+async def test_a_fresh_catalog_holds_the_originals_four_plans(catalogs: Catalogs) -> None:
+    active = await (await catalogs.seeded()).list_active()
 
     assert active == list(DEFAULT_PLANS)
     assert [plan.id for plan in active] == ["free", "basic", "pro", "enterprise"]
 
 
-async def test_the_seed_is_the_originals_rest_catalog(backend: Backend) -> None:
-    catalog = await backend.seeded()
+async def test_the_seed_is_the_originals_rest_catalog(catalogs: Catalogs) -> None:
+    catalog = await catalogs.seeded()
     free = await catalog.get("free")
     pro = await catalog.get("pro")
 
@@ -109,25 +100,25 @@ async def test_the_seed_is_the_originals_rest_catalog(backend: Backend) -> None:
     assert await catalog.get(FALLBACK_PLAN_ID) is not None
 
 
-async def test_get_of_an_unknown_plan_is_none(backend: Backend) -> None:
-    catalog = await backend.seeded()
+async def test_get_of_an_unknown_plan_is_none(catalogs: Catalogs) -> None:
+    catalog = await catalogs.seeded()
     assert await catalog.get("platinum") is None
     assert await catalog.get("") is None
 
 
-async def test_inactive_plans_are_listed_no_more_but_still_found(backend: Backend) -> None:
+async def test_inactive_plans_are_listed_no_more_but_still_found(catalogs: Catalogs) -> None:
     """Users on a retired plan keep its limits; new subscriptions cannot choose it."""
     retired = replace(DEFAULT_PLANS[1], is_active=False)
-    catalog = await backend.with_plans([DEFAULT_PLANS[0], retired, *DEFAULT_PLANS[2:]])
+    catalog = await catalogs.with_plans([DEFAULT_PLANS[0], retired, *DEFAULT_PLANS[2:]])
 
     assert [plan.id for plan in await catalog.list_active()] == ["free", "pro", "enterprise"]
     assert await catalog.get("basic") == retired
 
 
-async def test_active_plans_come_by_sort_order(backend: Backend) -> None:
+async def test_active_plans_come_by_sort_order(catalogs: Catalogs) -> None:
     custom = Plan("student", "Student", "", 100, "USD", "yearly", 10, 500, 5_000, 90, False, 0, -1)
     reordered = [replace(DEFAULT_PLANS[0], sort_order=9), *DEFAULT_PLANS[1:], custom]
-    catalog = await backend.with_plans(reordered)
+    catalog = await catalogs.with_plans(reordered)
 
     listed = await catalog.list_active()
 
@@ -135,8 +126,8 @@ async def test_active_plans_come_by_sort_order(backend: Backend) -> None:
     assert listed[0] == custom
 
 
-async def test_an_empty_catalog(backend: Backend) -> None:
-    catalog = await backend.with_plans([])
+async def test_an_empty_catalog(catalogs: Catalogs) -> None:
+    catalog = await catalogs.with_plans([])
 
     assert await catalog.list_active() == []
     assert await catalog.get("free") is None

@@ -18,26 +18,28 @@ from domain.quota.gate import (
     Decision,
     Limit,
     LimitKind,
-    QuotaGate,
     QuotaStoreUnavailable,
     RateLimit,
     Reservation,
 )
+from domain.quota.ports import QuotaGate
 from persistence.memory.quota import MemoryQuotaGate
 from persistence.redis import quota as quota_module
 from persistence.redis.quota import RedisQuotaGate
 from tests.conftest import REDIS_URL_VAR
+from tests.contract.conftest import Backend
 
 NOW = 1_767_225_600.25  # epoch seconds, with a fraction
 DAY_END = 1_767_312_000.0  # the UTC midnight after NOW
 NAMESPACE = "test:quota"
 
 
-@pytest.fixture(params=["memory", "redis"])
-def gate(request: pytest.FixtureRequest) -> QuotaGate:
-    if request.param == "memory":
-        return MemoryQuotaGate()
-    return RedisQuotaGate(request.getfixturevalue("redis_client"), namespace=NAMESPACE)
+pytestmark = pytest.mark.backends("memory", "redis")
+
+
+@pytest.fixture
+def gate(backend: Backend) -> QuotaGate:
+    return backend.adapters.quota_gate
 
 
 def rate(

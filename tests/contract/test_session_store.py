@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -12,35 +11,19 @@ from redis.asyncio import Redis
 from domain.accounts.model import Session
 from domain.accounts.ports import SessionStore
 from domain.ids import new_id, new_token, token_hash
-from persistence.memory.accounts import MemorySessionStore
 from persistence.redis.sessions import RedisSessionStore
-from persistence.sql.sessions import SqlSessionStore
-from tests.contract.users import no_user_needed, sql_user_creator
+from tests.contract.conftest import Backend
 
 PLUS_8 = timezone(timedelta(hours=8))
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-@dataclass
-class Backend:
-    store: SessionStore
-    create_user: Callable[[str], Awaitable[None]]
-    """Makes ``user_id`` exist where sessions reference users (SQL foreign key)."""
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres", "redis"])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    if request.param == "memory":
-        return Backend(MemorySessionStore(), no_user_needed)
-    if request.param == "redis":
-        return Backend(RedisSessionStore(request.getfixturevalue("redis_client")), no_user_needed)
-    engine = request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
-    return Backend(SqlSessionStore(engine), sql_user_creator(engine))
+pytestmark = pytest.mark.backends("memory", "sqlite", "postgres", "redis")
 
 
 @pytest.fixture
 def store(backend: Backend) -> SessionStore:
-    return backend.store
+    return backend.adapters.sessions
 
 
 def make_session(

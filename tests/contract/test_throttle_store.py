@@ -7,18 +7,20 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
-from domain.security.throttle import BackoffRule, ThrottleStore, WindowRule
-from persistence.memory.security import MemoryThrottleStore
+from domain.security.model import BackoffRule, WindowRule
+from domain.security.ports import ThrottleStore
 from persistence.redis.throttle import RedisThrottleStore
+from tests.contract.conftest import Backend
 
 NOW = 1_767_225_600.25  # epoch seconds, with a fraction
 
 
-@pytest.fixture(params=["memory", "redis"])
-def store(request: pytest.FixtureRequest) -> ThrottleStore:
-    if request.param == "memory":
-        return MemoryThrottleStore()
-    return RedisThrottleStore(request.getfixturevalue("redis_client"), prefix="test:")
+pytestmark = pytest.mark.backends("memory", "redis")
+
+
+@pytest.fixture
+def store(backend: Backend) -> ThrottleStore:
+    return backend.adapters.throttle
 
 
 def rule(key: str = "login:alice", **overrides: float) -> BackoffRule:

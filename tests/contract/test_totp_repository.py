@@ -11,14 +11,14 @@ import pytest
 
 from domain.accounts.errors import UserNotFound
 from domain.accounts.model import Role, User, UserStatus
-from domain.accounts.ports import UnitOfWork, UnitOfWorkFactory
 from domain.clock import ManualClock
 from domain.ids import new_id
 from domain.keyring_service import StoredSecret
 from domain.twofactor.model import TotpFactor
+from domain.twofactor.ports import UnitOfWork, UnitOfWorkFactory
 from domain.twofactor.service import pending_aad, secret_aad
-from persistence.memory.accounts import MemoryUnitOfWorkFactory
-from persistence.sql.accounts import SqlUnitOfWorkFactory
+from persistence.memory.uow import MemoryUnitOfWorkFactory
+from tests.contract.conftest import Backend
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 PLUS_8 = timezone(timedelta(hours=8))
@@ -35,12 +35,13 @@ def clock() -> ManualClock:
     return ManualClock(T0 + timedelta(days=1))
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def uow(request: pytest.FixtureRequest, clock: ManualClock) -> UnitOfWorkFactory:
-    if request.param == "memory":
-        return MemoryUnitOfWorkFactory(clock=clock)
-    engine_fixture = "sqlite_engine" if request.param == "sqlite" else "pg_engine"
-    return SqlUnitOfWorkFactory(request.getfixturevalue(engine_fixture), clock=clock)
+pytestmark = pytest.mark.backends("memory", "sqlite", "postgres")
+
+
+@pytest.fixture
+def uow(backend: Backend) -> UnitOfWorkFactory:
+    """The bundle's unit of work; its clock (``clock``) stamps ``users.updated_at``."""
+    return backend.adapters.uow
 
 
 def make_user(user_id: str | None = None) -> User:

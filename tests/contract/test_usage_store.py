@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.ids import new_id
 from domain.usage.model import (
@@ -22,11 +20,10 @@ from domain.usage.model import (
     UsageTotals,
 )
 from domain.usage.ports import UsageStore
-from persistence.memory.usage import MemoryUsageStore
 from persistence.sql.engine import create_engine
 from persistence.sql.tables import usage_daily, usage_events, usage_monthly, users
 from persistence.sql.usage import SqlUsageStore
-from tests.contract.users import no_user_needed, sql_user_creator
+from tests.contract.conftest import Backend
 
 T0 = datetime(2026, 3, 10, 12, 0, 0, 123456, tzinfo=UTC)
 DAY = T0.date()
@@ -37,51 +34,29 @@ PRUNE_BATCH = 3
 """Small, so that pruning on SQL runs over several batches."""
 
 
-@dataclass
-class Backend:
-    name: str
-    store: UsageStore
-    create_user: Callable[[str], Awaitable[None]]
-    engine: AsyncEngine | None = None
-    url: str | None = None
-
-    @asynccontextmanager
-    async def another_process(self) -> AsyncIterator[UsageStore]:
-        """A store on its own engine (connection pool), as a second process would have;
-        the memory store lives in one process, so it is shared."""
-        if self.url is None:
-            yield self.store
-            return
-        engine = create_engine(self.url)
-        try:
-            yield SqlUsageStore(engine, prune_batch=PRUNE_BATCH)
-        finally:
-            await engine.dispose()
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def backend(request: pytest.FixtureRequest) -> Backend:
-    if request.param == "memory":
-        return Backend("memory", MemoryUsageStore(), no_user_needed)
-    return _sql_backend(request)
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def sql_backend(request: pytest.FixtureRequest) -> Backend:
-    return _sql_backend(request)
-
-
-def _sql_backend(request: pytest.FixtureRequest) -> Backend:
-    sqlite = request.param == "sqlite"
-    url: str = request.getfixturevalue("sqlite_url" if sqlite else "pg_url")
-    engine: AsyncEngine = request.getfixturevalue("sqlite_engine" if sqlite else "pg_engine")
-    store = SqlUsageStore(engine, prune_batch=PRUNE_BATCH)
-    return Backend(request.param, store, sql_user_creator(engine), engine, url)
+pytestmark = pytest.mark.backends("memory", "sqlite", "postgres")
 
 
 @pytest.fixture
 def store(backend: Backend) -> UsageStore:
-    return backend.store
+    """The bundle's store; on SQL one that prunes in small batches (``PRUNE_BATCH``)."""
+    if backend.engine is None:
+        return backend.adapters.usage
+    return SqlUsageStore(backend.engine, prune_batch=PRUNE_BATCH)
+
+
+@asynccontextmanager
+async def another_process(backend: Backend, store: UsageStore) -> AsyncIterator[UsageStore]:
+    """A store on its own engine (connection pool), as a second process would have; the
+    memory store lives in one process, so it is shared."""
+    if backend.database_url is None:
+        yield store
+        return
+    engine = create_engine(backend.database_url)
+    try:
+        yield SqlUsageStore(engine, prune_batch=PRUNE_BATCH)
+    finally:
+        await engine.dispose()
 
 
 def event(
@@ -373,7 +348,7 @@ def shuffled(events: Sequence[UsageEvent], seed: int) -> list[UsageEvent]:
 
 
 async def test_concurrent_writers_with_disjoint_events_lose_nothing(
-    backend: Backend, alice: str, bob: str
+    backend: Backend, store: UsageStore, alice: str, bob: str
 ) -> None:
     """Many concurrent batches from two processes all add to the same roll-up rows."""
     batches = [
@@ -386,22 +361,22 @@ async def test_concurrent_writers_with_disjoint_events_lose_nothing(
         for _ in range(20)
     ]
 
-    async with backend.another_process() as other:
-        stores = [backend.store, other]
+    async with another_process(backend, store) as other:
+        stores = [store, other]
         await asyncio.gather(
             *(stores[i % 2].record(shuffled(batch, i)) for i, batch in enumerate(batches))
         )
 
     # Per user and batch: 2 ok SearchSongs (2 units) + 2 ok GetSongURL (6 units).
-    assert await backend.store.totals(alice, DAY) == totals(80, 160, 80, 160)
-    assert await backend.store.totals(None, DAY) == totals(160, 320, 160, 320)
-    recent = await backend.store.recent(None, T0)
+    assert await store.totals(alice, DAY) == totals(80, 160, 80, 160)
+    assert await store.totals(None, DAY) == totals(160, 320, 160, 320)
+    recent = await store.recent(None, T0)
     assert (recent.count, recent.errors) == (240, 80)
     await assert_roll_ups_match_events(backend)
 
 
 async def test_concurrent_writers_with_overlapping_events_count_each_once(
-    backend: Backend, alice: str, bob: str
+    backend: Backend, store: UsageStore, alice: str, bob: str
 ) -> None:
     """Every event is sent by several concurrent batches in different orders (retried
     flushes from two processes): each is rolled up exactly once, and no writer deadlocks."""
@@ -418,14 +393,14 @@ async def test_concurrent_writers_with_overlapping_events_count_each_once(
     batches.append(shuffled(pool, 99))  # everything once more, from both processes
     batches.append(shuffled(pool, 100))
 
-    async with backend.another_process() as other:
-        stores = [backend.store, other]
+    async with another_process(backend, store) as other:
+        stores = [store, other]
         await asyncio.gather(*(stores[i % 2].record(b) for i, b in enumerate(batches)))
 
-    assert await backend.store.totals(alice, DAY) == totals(60, 120, 60, 120)
-    assert await backend.store.totals(bob, DAY) == totals(30, 90, 30, 90)
-    assert await backend.store.totals(None, DAY) == totals(90, 210, 90, 210)
-    assert (await backend.store.recent(None, T0)).count == 90
+    assert await store.totals(alice, DAY) == totals(60, 120, 60, 120)
+    assert await store.totals(bob, DAY) == totals(30, 90, 30, 90)
+    assert await store.totals(None, DAY) == totals(90, 210, 90, 210)
+    assert (await store.recent(None, T0)).count == 90
     await assert_roll_ups_match_events(backend)
 
 
@@ -445,18 +420,18 @@ async def assert_roll_ups_match_events(backend: Backend) -> None:
         assert tuple((await conn.execute(monthly)).one()) == expected
 
 
-async def test_a_deleted_users_usage_goes_with_them(sql_backend: Backend) -> None:
+@pytest.mark.backends("sqlite", "postgres")
+async def test_a_deleted_users_usage_goes_with_them(backend: Backend, store: UsageStore) -> None:
     """Every usage row is owned by its user (cascading foreign keys)."""
-    backend = sql_backend
     assert backend.engine is not None
     alice, bob = new_id(), new_id()
     for user_id in (alice, bob):
         await backend.create_user(user_id)
-    await backend.store.record([event(alice, weight=2), event(bob, weight=3)])
+    await store.record([event(alice, weight=2), event(bob, weight=3)])
 
     async with backend.engine.begin() as conn:
         await conn.execute(delete(users).where(users.c.id == alice))
 
-    assert await backend.store.totals(alice, DAY) == NOTHING
-    assert await backend.store.totals(None, DAY) == totals(1, 3, 1, 3)
-    assert (await backend.store.recent(None, T0)).count == 1
+    assert await store.totals(alice, DAY) == NOTHING
+    assert await store.totals(None, DAY) == totals(1, 3, 1, 3)
+    assert (await store.recent(None, T0)).count == 1

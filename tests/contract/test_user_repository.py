@@ -8,24 +8,24 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.accounts.email_policy import RegisterIpLimit
-from domain.accounts.errors import EmailTaken, UserNotFound
+from domain.accounts.errors import EmailTaken, RegisterIpLimit, UserNotFound
 from domain.accounts.model import Role, User, UserFilter, UserStatus
 from domain.accounts.ports import UnitOfWorkFactory
 from domain.ids import new_id
-from persistence.memory.accounts import MemoryUnitOfWorkFactory
-from persistence.sql.accounts import SqlUnitOfWorkFactory
+from persistence.memory.uow import MemoryUnitOfWorkFactory
+from persistence.sql.uow import SqlUnitOfWorkFactory
+from tests.contract.conftest import Backend
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
 PLUS_8 = timezone(timedelta(hours=8))
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def uow(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
-    if request.param == "memory":
-        return MemoryUnitOfWorkFactory()
-    engine_fixture = "sqlite_engine" if request.param == "sqlite" else "pg_engine"
-    return SqlUnitOfWorkFactory(request.getfixturevalue(engine_fixture))
+pytestmark = pytest.mark.backends("memory", "sqlite", "postgres")
+
+
+@pytest.fixture
+def uow(backend: Backend) -> UnitOfWorkFactory:
+    return backend.adapters.uow
 
 
 def make_user(

@@ -1,22 +1,12 @@
-"""Making users exist for stores whose rows reference users (SQL foreign keys)."""
+"""Making users exist for rows that belong to a user (SQL foreign keys; the memory unit of
+work checks its users too)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.accounts.model import Role, User, UserStatus
 from domain.accounts.ports import UnitOfWorkFactory
-from persistence.sql.accounts import SqlUnitOfWorkFactory
-
-UserCreator = Callable[[str], Awaitable[None]]
-
-
-async def no_user_needed(_user_id: str) -> None:
-    """Memory and Redis stores keep no foreign keys."""
-    return None
 
 
 async def add_user(uow: UnitOfWorkFactory, user_id: str, at: datetime | None = None) -> None:
@@ -34,12 +24,3 @@ async def add_user(uow: UnitOfWorkFactory, user_id: str, at: datetime | None = N
     async with uow() as unit:
         await unit.users.add(user)
         await unit.commit()
-
-
-def sql_user_creator(engine: AsyncEngine) -> UserCreator:
-    uow = SqlUnitOfWorkFactory(engine)
-
-    async def create(user_id: str) -> None:
-        await add_user(uow, user_id)
-
-    return create

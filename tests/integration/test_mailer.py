@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from domain.mail import templates
-from domain.mail.ports import EmailMessage, MailDeliveryFailed
+from domain.mail.errors import MailDeliveryFailed
+from domain.mail.ports import EmailMessage
 from integrations.mailer import LogMailer, SmtpMailer
 from tests.fakes.smtp_server import SERVER_LOGGER, FakeSmtpServer
 

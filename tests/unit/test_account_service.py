@@ -10,15 +10,11 @@ import asyncio
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from domain.accounts.admin import (
-    DEFAULT_PAGE_SIZE,
-    AdminUserService,
-    parse_role,
-    parse_status,
-)
+from domain.accounts.admin import AdminUserService, parse_role, parse_status
 from domain.accounts.errors import (
     AccountLocked,
     AccountNotActivated,
@@ -35,12 +31,15 @@ from domain.accounts.errors import (
 from domain.accounts.model import Role, User, UserFilter, UserStatus
 from domain.accounts.passwords import MAX_PASSWORD_LENGTH, Argon2PasswordHasher
 from domain.accounts.policy import AccountPolicy, BreachCheckMode
+from domain.accounts.ports import SessionStore, UnitOfWorkFactory
 from domain.accounts.service import AccountService, PasswordRules
 from domain.clock import ManualClock
 from domain.errors import DomainError, InvalidInput, Unauthenticated
 from domain.ids import new_id, token_hash
+from domain.paging import DEFAULT_PAGE_SIZE
 from domain.principal import AuthMethod, Principal, anonymous
-from persistence.memory.accounts import MemorySessionStore, MemoryUnitOfWorkFactory
+from gateway.bootstrap import account_policy
+from tests.support.services import build, offline, unit_settings
 
 STRONG = "Correct-Horse-42-Battery"
 OTHER_STRONG = "Another#Strong#Pass99"
@@ -68,8 +67,8 @@ class FakeBreaches:
 @dataclass
 class World:
     clock: ManualClock
-    uow: MemoryUnitOfWorkFactory
-    sessions: MemorySessionStore
+    uow: UnitOfWorkFactory
+    sessions: SessionStore
     breaches: FakeBreaches
     policy: AccountPolicy
     accounts: AccountService
@@ -77,22 +76,15 @@ class World:
 
 
 def make_world(
-    *, breach_check: BreachCheckMode = BreachCheckMode.FAIL_OPEN, **policy: object
+    *, breach_check: BreachCheckMode = BreachCheckMode.FAIL_OPEN, **settings: object
 ) -> World:
     clock = ManualClock()
-    uow = MemoryUnitOfWorkFactory()
-    sessions = MemorySessionStore()
     breaches = FakeBreaches({PWNED: 1234})
-    account_policy = AccountPolicy(breach_check=breach_check, **policy)  # type: ignore[arg-type]
-    rules = PasswordRules(account_policy, breaches)
-    accounts = AccountService(
-        uow=uow, sessions=sessions, hasher=HASHER, password_rules=rules, clock=clock,
-        policy=account_policy,
-    )  # fmt: skip
-    admin = AdminUserService(
-        uow=uow, sessions=sessions, hasher=HASHER, password_rules=rules, clock=clock
-    )
-    return World(clock, uow, sessions, breaches, account_policy, accounts, admin)
+    config = unit_settings(hibp_mode=breach_check, **settings)
+    built = build(clock, settings=config, outbound=offline(hasher=HASHER, breaches=breaches))
+    a, s = built.adapters, built.services
+    return World(clock, a.uow, a.sessions, breaches, account_policy(config), s.accounts,
+                 s.admin_users)  # fmt: skip
 
 
 @pytest.fixture
@@ -376,7 +368,7 @@ async def test_a_session_expires_after_its_ttl_and_is_then_deleted() -> None:
 
 
 async def test_last_seen_is_written_at_most_once_per_touch_interval() -> None:
-    world = make_world(session_touch_interval=timedelta(seconds=60))
+    world = make_world()  # the policy's touch interval: 60 s
     await make_user(world, "alice@example.com")
     token, _ = await sign_in(world, "alice@example.com")
     signed_in_at = world.clock.now()
@@ -802,13 +794,8 @@ async def test_list_users_filters_by_email_role_and_status(world: World, cast: C
     await add_users(world, 4, domain="Corp.Example.org")
     await force(world, cast.admin.id, status=UserStatus.LOCKED)
 
-    async def emails(**flt: object) -> tuple[int, list[str]]:
-        page = await world.admin.list_users(
-            ADMIN_TOKEN,
-            UserFilter(**flt),
-            limit=50,
-            offset=0,  # type: ignore[arg-type]
-        )
+    async def emails(**flt: Any) -> tuple[int, list[str]]:
+        page = await world.admin.list_users(ADMIN_TOKEN, UserFilter(**flt), limit=50, offset=0)
         return page.total, [u.email for u in page.items]
 
     total, found = await emails(email_contains="CORP.example")
@@ -837,7 +824,7 @@ def test_parse_status_and_role_reject_unknown_values() -> None:
         (parse_status, "frozen", "status"),
     ]:
         with pytest.raises(InvalidInput) as caught:
-            parse(raw)  # type: ignore[operator]
+            parse(raw)
         assert caught.value.field == field
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pytest
 import strawberry
 from graphql import get_introspection_query, parse
 
-from schema.cost import AnalysisError, CostRules, FieldCost, analyse
+from schema.cost import AnalysisError, CostRules, FieldCost, OperationCost, analyse
 from schema.limits import DocumentLimits, _Refused, check
 
 
@@ -54,8 +57,10 @@ RULES = CostRules(
 )
 
 
-def cost_of(query: str, **kwargs: object) -> object:
-    return analyse(SCHEMA, parse(query), RULES, **kwargs)  # type: ignore[arg-type]
+def cost_of(
+    query: str, *, operation_name: str | None = None, variables: Mapping[str, Any] | None = None
+) -> OperationCost:
+    return analyse(SCHEMA, parse(query), RULES, operation_name=operation_name, variables=variables)
 
 
 def test_objects_cost_a_point_and_scalars_nothing() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from domain.accounts.activation import token_link
-from domain.accounts.email_policy import EmailDomainNotAllowed, EmailFlowsPolicy
+from domain.accounts.email_policy import EmailFlowsPolicy
+from domain.accounts.errors import EmailDomainNotAllowed
 
 
 def test_an_empty_allow_list_allows_every_domain() -> None:

@@ -6,8 +6,8 @@ import importlib
 import pkgutil
 
 import domain
-from domain.errors import DomainError, all_error_classes
-from rest.errors import ERROR_TABLE
+from domain.errors import Conflict, DomainError, all_error_classes
+from rest.errors import ERROR_TABLE, HttpError, http_error
 from schema.errors import ErrorCode
 
 
@@ -38,3 +38,26 @@ def test_codes_are_unique_per_class_meaning() -> None:
     for cls in all_error_classes():
         other = seen.setdefault(cls.code, cls)
         assert other is cls, f"{cls.__name__} reuses the code of {other.__name__}"
+
+
+def test_an_error_without_a_status_of_its_own_answers_as_its_base() -> None:
+    class ExampleTaken(Conflict):
+        code = "EXAMPLE_TAKEN"
+
+    class ExampleGone(ExampleTaken):
+        code = "EXAMPLE_GONE"
+        http_status = 410
+        failed_precondition = True
+
+    assert http_error(ExampleTaken()) == HttpError(409, 40900, 6)
+    assert http_error(ExampleGone()) == HttpError(410, 41000, 9)
+    assert ExampleTaken not in all_error_classes()  # only the domain's errors are mapped
+
+
+def test_every_table_row_is_what_its_class_declares() -> None:
+    _import_all_domain_modules()
+    for cls in all_error_classes():
+        mapped = ERROR_TABLE[cls.code]
+        assert mapped.status == cls.http_status, cls.__name__
+        error = cls.__new__(cls)  # the mapping depends on the class alone
+        assert http_error(error) == mapped, cls.__name__

@@ -7,6 +7,7 @@ import base64
 import json
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from integrations.netease import crypto
@@ -45,6 +46,12 @@ F_KEY_ENC_SEC_KEY = (
 PAYLOAD = {"ids": "[347230]", "level": "exhigh", "encodeType": "flac", "s": "周杰伦 & co"}
 
 
+def published_numbers() -> rsa.RSAPublicNumbers:
+    key = load_pem_public_key(NETEASE_PUBLIC_PEM)
+    assert isinstance(key, rsa.RSAPublicKey)
+    return key.public_numbers()
+
+
 def fake_public() -> RsaPublicKey:
     numbers = ciphers.fake_rsa_key().public_key().public_numbers()
     return RsaPublicKey(numbers.n, numbers.e)
@@ -54,7 +61,7 @@ def fake_public() -> RsaPublicKey:
 
 
 def test_our_constant_is_netease_published_key() -> None:
-    numbers = load_pem_public_key(NETEASE_PUBLIC_PEM).public_numbers()  # type: ignore[union-attr]
+    numbers = published_numbers()
     assert (NETEASE_WEAPI_KEY.modulus, NETEASE_WEAPI_KEY.exponent) == (numbers.n, numbers.e)
 
 
@@ -66,7 +73,7 @@ def test_enc_sec_key_matches_the_published_vector_for_the_real_modulus() -> None
 
 def test_enc_sec_key_for_the_real_modulus_is_textbook_rsa_of_the_reversed_key() -> None:
     key = "a1B2c3D4e5F6g7H8"
-    numbers = load_pem_public_key(NETEASE_PUBLIC_PEM).public_numbers()  # type: ignore[union-attr]
+    numbers = published_numbers()
     expected = pow(int.from_bytes(key[::-1].encode(), "big"), numbers.e, numbers.n)
     assert int(rsa_encrypt_secret_key(key), 16) == expected
 

@@ -103,7 +103,12 @@ def test_available_qualities_from_a_top_level() -> None:
 
 
 def test_levels_from_song_detail_files() -> None:
-    song = {"l": {"br": 128000}, "m": None, "h": {"br": 320000}, "sq": {"br": 999000}}
+    song: dict[str, object] = {
+        "l": {"br": 128000},
+        "m": None,
+        "h": {"br": 320000},
+        "sq": {"br": 999000},
+    }
     assert levels_from_files(song) == (L.STANDARD, L.EXHIGH, L.LOSSLESS)
     assert levels_from_files({}) == ()
 

@@ -6,63 +6,29 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from domain.accounts.model import Role, User, UserStatus
-from domain.accounts.policy import AccountPolicy
-from domain.accounts.ports import UnitOfWork
-from domain.accounts.sessions import SessionIssuer
 from domain.clock import ManualClock
 from domain.ids import new_id
-from domain.keyring import KeyEncryptionKey
-from domain.keyring_service import KeyRingProvider
 from domain.oauth.errors import LastSignInMethod
 from domain.oauth.model import (
-    AuthorizationRequest,
     CallbackKind,
     CallbackOutcome,
     OAuthIdentity,
     ProviderProfile,
-    ProviderTokens,
 )
 from domain.oauth.service import CallbackParams, OAuthService
 from domain.principal import AuthMethod, Principal, anonymous
-from persistence.memory.accounts import MemorySessionStore, MemoryUnitOfWorkFactory
-from persistence.memory.oauth import MemoryOAuthStateStore
-from persistence.memory.twofactor import MemoryKeyVersionStore
+from persistence.memory.uow import MemoryUnitOfWork, MemoryUnitOfWorkFactory
+from tests.fakes.scripted_provider import ScriptedProvider
+from tests.support.services import build, offline, unit_settings
 
 FRONTEND = "https://app.example.com"
-
-
-@dataclass
-class ScriptedProvider:
-    """An ``OAuthProvider`` that answers with ``profile`` and remembers the PKCE verifier."""
-
-    name: str = "fake"
-    display_name: str = "Fake"
-    redirect_uri: str = "https://api.example.com/v1/auth/oauth/fake/callback"
-    profile: ProviderProfile = field(
-        default_factory=lambda: ProviderProfile(subject="s1", login="sam")
-    )
-    verifiers: dict[str, str] = field(default_factory=dict)
-
-    async def authorization_url(self, request: AuthorizationRequest) -> str:
-        self.verifiers[request.state] = request.code_verifier
-        return f"https://idp.example/authorize?state={request.state}"
-
-    async def exchange_code(self, code: str, request: AuthorizationRequest) -> ProviderTokens:
-        assert self.verifiers[request.state] == request.code_verifier  # PKCE round trip
-        return ProviderTokens(access_token=f"at-{code}", refresh_token="rt", scopes=("read",))
-
-    async def fetch_profile(self, tokens: ProviderTokens) -> ProviderProfile:
-        return self.profile
-
-    def validate(self, profile: ProviderProfile) -> None:
-        return None
 
 
 class FailingUnitOfWorkFactory:
@@ -72,18 +38,18 @@ class FailingUnitOfWorkFactory:
         self.inner = inner
         self.fail = False
 
-    def __call__(self) -> AbstractAsyncContextManager[UnitOfWork]:
+    def __call__(self) -> AbstractAsyncContextManager[MemoryUnitOfWork]:
         return self._unit()
 
     @asynccontextmanager
-    async def _unit(self) -> AsyncIterator[UnitOfWork]:
+    async def _unit(self) -> AsyncIterator[MemoryUnitOfWork]:
         async with self.inner() as unit:
             if self.fail:
 
                 async def broken(provider: str, subject: str) -> None:
                     raise ConnectionError("database is down")
 
-                unit.identities.get = broken  # type: ignore[method-assign,assignment]
+                unit.identities.get = broken  # type: ignore[method-assign]
             yield unit
 
 
@@ -99,18 +65,14 @@ class World:
 def world() -> World:
     clock = ManualClock(datetime(2026, 5, 1, tzinfo=UTC))
     uow = FailingUnitOfWorkFactory(MemoryUnitOfWorkFactory(clock))
-    sessions = MemorySessionStore()
     provider = ScriptedProvider()
-    service = OAuthService(
-        providers=[provider],
+    built = build(
+        clock,
+        settings=unit_settings(frontend_base_url=FRONTEND),
+        outbound=offline(oauth_providers=(provider,)),
         uow=uow,
-        states=MemoryOAuthStateStore(),
-        keys=KeyRingProvider(MemoryKeyVersionStore(), KeyEncryptionKey(b"k" * 32)),
-        issuer=SessionIssuer(sessions=sessions, uow=uow, clock=clock, policy=AccountPolicy()),
-        clock=clock,
-        frontend_base_url=FRONTEND,
     )
-    return World(clock, uow, provider, service)
+    return World(clock, uow, provider, built.services.oauth)
 
 
 async def flow(world: World, principal: Principal | None = None) -> CallbackOutcome:

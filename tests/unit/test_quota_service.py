@@ -6,7 +6,8 @@ shows the Redis gate behaves the same)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,17 +26,23 @@ from domain.quota.gate import (
     Reservation,
 )
 from domain.quota.metering import Metered
+from domain.quota.ports import QuotaGate
 from domain.quota.service import Caller, OnStoreError, QuotaService
-from persistence.memory.apikeys import MemoryPlanCatalog
-from persistence.memory.quota import MemoryQuotaGate
+from tests.support.services import build, unit_settings
 
 SONG_URL = Metered("song.url", 3)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 KEY_CALLER = Caller(user_id="u1", plan_id="free", key_id="k1", key_rpm=60, key_daily=1000)
 
 
-def service(clock: ManualClock, tz: ZoneInfo = SHANGHAI, **kw: object) -> QuotaService:
-    return QuotaService(MemoryQuotaGate(), MemoryPlanCatalog(), clock, timezone=tz, **kw)  # type: ignore[arg-type]
+def service(
+    clock: ManualClock, tz: tzinfo = SHANGHAI, *, gate: QuotaGate | None = None, **settings: Any
+) -> QuotaService:
+    """The quota service as the composition root builds it, on the in-process bundle
+    (``gate`` replaces its store)."""
+    stores: dict[str, Any] = {"quota_gate": gate} if gate is not None else {}
+    config = unit_settings(timezone=str(tz), **settings)
+    return build(clock, settings=config, **stores).services.gate.quota
 
 
 class DownGate:
@@ -127,8 +134,8 @@ async def test_a_refund_gives_back_only_the_failed_operations_plan_units() -> No
     quota = service(clock)
     admission = await quota.admit(KEY_CALLER, [SONG_URL, Metered("lyric", 1)])
     await quota.refund(admission, SONG_URL)
-    _, states = await quota.status(KEY_CALLER)
-    left = {s.limit.kind: s.remaining for s in states}
+    states = (await quota.status(KEY_CALLER)).limits
+    left = {s.name: s.remaining for s in states}
     assert left[LimitKind.PLAN_DAILY] == 100 - 1  # the lyric's unit stays charged
     assert left[LimitKind.PLAN_MONTHLY] == 1000 - 1
     assert left[LimitKind.KEY_DAILY] == 1000 - 1  # the request itself still counts
@@ -136,18 +143,16 @@ async def test_a_refund_gives_back_only_the_failed_operations_plan_units() -> No
 
 async def test_an_unknown_plan_falls_back_to_free_not_to_unlimited() -> None:
     clock = ManualClock(datetime(2026, 11, 27, tzinfo=UTC))
-    plan, _ = await service(clock).status(Caller(user_id="u1", plan_id="topup"))
-    assert plan.id == "free"
+    status = await service(clock).status(Caller(user_id="u1", plan_id="topup"))
+    assert status.plan_id == "free"
 
 
 async def test_an_unreachable_store_denies_by_default_and_can_be_set_to_allow() -> None:
     clock = ManualClock(datetime(2026, 11, 27, tzinfo=UTC))
-    plans = MemoryPlanCatalog()
-    deny = QuotaService(DownGate(), plans, clock, timezone=UTC)
+    deny = service(clock, UTC, gate=DownGate())
     with pytest.raises(QuotaUnavailable):
         await deny.admit(KEY_CALLER, [SONG_URL])
-    allow = QuotaService(DownGate(), plans, clock, timezone=UTC,
-                         on_store_error=OnStoreError.ALLOW)  # fmt: skip
+    allow = service(clock, UTC, gate=DownGate(), quota_on_redis_error=OnStoreError.ALLOW)
     admission = await allow.admit(KEY_CALLER, [SONG_URL])
     assert admission.degraded and admission.reservation is None
     await allow.refund(admission, SONG_URL)  # nothing reserved, nothing to give back

@@ -153,7 +153,7 @@ def test_trusted_proxies_parse_as_a_comma_list(monkeypatch: pytest.MonkeyPatch) 
 def test_settings_are_frozen() -> None:
     settings = load_settings()
     with pytest.raises(ValidationError):
-        settings.env = "prod"  # type: ignore[misc]
+        settings.env = "prod"
 
 
 # -- master key file -----------------------------------------------------------------------
@@ -215,6 +215,28 @@ def test_a_master_key_setting_wins_over_the_file(
     monkeypatch.setenv("KARPOV_MASTER_KEY", "0f" * 32)
     assert load_settings().master_key_bytes() == bytes([0x0F]) * 32
     assert not (tmp_path / "var").exists()
+
+
+def test_with_master_key_resolves_the_file_once_and_keeps_a_set_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    resolved = load_settings().with_master_key()
+    assert resolved.master_key == (tmp_path / "var" / "master.key").read_text().strip()
+    assert resolved.with_master_key() is resolved
+    set_key = load_settings(master_key="0f" * 32)
+    assert set_key.with_master_key() is set_key
+
+
+def test_the_quota_gate_timeout_is_a_quarter_second_unless_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().quota_gate_timeout == 0.25
+    monkeypatch.setenv("KARPOV_QUOTA_GATE_TIMEOUT", "2.5")
+    assert load_settings().quota_gate_timeout == 2.5
+    monkeypatch.setenv("KARPOV_QUOTA_GATE_TIMEOUT", "0")
+    with pytest.raises(ConfigError, match="KARPOV_QUOTA_GATE_TIMEOUT"):
+        load_settings()
 
 
 # -- OAuth providers ---------------------------------------------------------------------

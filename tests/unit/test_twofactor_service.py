@@ -16,12 +16,11 @@ import pytest
 from domain.accounts.errors import AccountLocked
 from domain.accounts.model import User, UserStatus
 from domain.accounts.passwords import Argon2PasswordHasher
-from domain.accounts.policy import AccountPolicy
-from domain.accounts.service import AccountService, PasswordRules
-from domain.accounts.sessions import SessionIssuer
+from domain.accounts.ports import SessionStore
+from domain.accounts.service import AccountService
 from domain.clock import ManualClock
-from domain.errors import InvalidInput, RateLimited, ServiceUnavailable, Unauthenticated
-from domain.keyring import KeyEncryptionKey, KeyRing, derive_key
+from domain.errors import InvalidInput, RateLimited, Unauthenticated
+from domain.keyring import KeyEncryptionKey, KeyRing
 from domain.keyring_service import KeyRingProvider, KeyRotation
 from domain.principal import AuthMethod, Principal, anonymous
 from domain.twofactor import codes
@@ -33,39 +32,29 @@ from domain.twofactor.errors import (
     TotpNotEnabled,
 )
 from domain.twofactor.model import TotpFactor
-from domain.twofactor.rotation import TotpSecretHolder
+from domain.twofactor.ports import ChallengeStore, UnitOfWorkFactory
 from domain.twofactor.service import TwoFactorService, secret_aad
-from persistence.memory.accounts import MemorySessionStore, MemoryUnitOfWorkFactory
-from persistence.memory.twofactor import MemoryChallengeStore, MemoryKeyVersionStore
+from tests.support.services import MASTER_KEY as UNIT_MASTER_KEY
+from tests.support.services import FakeQr, build, offline
 
 STRONG = "Correct-Horse-42-Battery"
 HASHER = Argon2PasswordHasher(time_cost=1, memory_cost_kib=8)
-MASTER_KEY = bytes(32)
+MASTER_KEY = bytes.fromhex(UNIT_MASTER_KEY)
 STEP = 30
 RECOVERY_CODE = re.compile(r"^[2-9A-HJKMNP-Z]{5}-[2-9A-HJKMNP-Z]{5}$")
-
-
-class NoBreaches:
-    async def times_pwned(self, password: str) -> int:
-        return 0
-
-
-class FakeQr:
-    """A ``QrCodeRenderer`` that only shows what it was asked to draw."""
-
-    def svg_data_uri(self, text: str) -> str:
-        return "data:image/svg+xml;utf8,<svg><!-- " + text + " --></svg>"
 
 
 @dataclass
 class World:
     clock: ManualClock
-    uow: MemoryUnitOfWorkFactory
-    sessions: MemorySessionStore
-    challenges: MemoryChallengeStore
+    uow: UnitOfWorkFactory
+    sessions: SessionStore
+    challenges: ChallengeStore
     keys: KeyRingProvider
+    """A second view of the services' key ring (same store, same master key)."""
     accounts: AccountService
     twofactor: TwoFactorService
+    rotation: KeyRotation
 
     def code(self, secret: str, offset: float = 0) -> str:
         return str(pyotp.TOTP(secret).at(self.clock.now() + timedelta(seconds=offset)))
@@ -80,27 +69,11 @@ class World:
 
 def make_world() -> World:
     clock = ManualClock(datetime(2026, 3, 1, 12, 0, 7, tzinfo=UTC))
-    uow = MemoryUnitOfWorkFactory(clock)
-    sessions = MemorySessionStore()
-    challenges = MemoryChallengeStore()
-    policy = AccountPolicy()
-    keys = KeyRingProvider(MemoryKeyVersionStore(), KeyEncryptionKey(MASTER_KEY))
-    twofactor = TwoFactorService(
-        uow=uow,
-        challenges=challenges,
-        sessions=sessions,
-        issuer=SessionIssuer(sessions=sessions, uow=uow, clock=clock, policy=policy),
-        keys=keys,
-        recovery_hasher=codes.RecoveryCodeHasher(derive_key(MASTER_KEY, "test:recovery")),
-        qr=FakeQr(),
-        clock=clock,
-    )
-    accounts = AccountService(
-        uow=uow, sessions=sessions, hasher=HASHER, password_rules=PasswordRules(policy,
-        NoBreaches()), clock=clock, policy=policy,
-        second_factor=twofactor,
-    )  # fmt: skip
-    return World(clock, uow, sessions, challenges, keys, accounts, twofactor)
+    built = build(clock, outbound=offline(hasher=HASHER, qr=FakeQr()))
+    a, services = built.adapters, built.services
+    keys = KeyRingProvider(a.key_versions, KeyEncryptionKey(MASTER_KEY))
+    return World(clock, a.uow, a.sessions, a.challenges, keys, services.accounts,
+                 services.twofactor, services.key_rotation)  # fmt: skip
 
 
 @pytest.fixture
@@ -192,7 +165,7 @@ async def test_begin_enrolment_returns_a_secret_url_and_qr_code(world: World) ->
         name="alice@example.com", issuer_name="Karpov"
     )
     assert enrolment.otpauth_url.startswith("otpauth://totp/Karpov:alice%40example.com?")
-    assert enrolment.qr_svg_data_uri == FakeQr().svg_data_uri(enrolment.otpauth_url)
+    assert enrolment.qr_code_svg == FakeQr().svg_data_uri(enrolment.otpauth_url)
 
     again = await world.twofactor.begin_enrolment(alice.principal)
     assert again.secret_base32 != enrolment.secret_base32
@@ -296,18 +269,6 @@ async def test_an_inline_code_sign_in_records_the_login_time(world: World) -> No
     world.tick(120)
     await world.accounts.login("alice@example.com", STRONG, totp_code=world.code(enrolled.secret))
     assert (await stored_user(world, alice.user.id)).last_login_at == world.clock.now()
-
-
-async def test_login_without_the_second_factor_service_is_unavailable(world: World) -> None:
-    alice = await person(world)
-    await enrol(world, alice)
-    accounts = AccountService(
-        uow=world.uow, sessions=world.sessions, hasher=HASHER,
-        password_rules=PasswordRules(AccountPolicy(), NoBreaches()), clock=world.clock,
-        policy=AccountPolicy(),
-    )  # fmt: skip
-    with pytest.raises(ServiceUnavailable):
-        await accounts.login("alice@example.com", STRONG)
 
 
 async def test_a_code_is_never_accepted_twice(world: World) -> None:
@@ -648,7 +609,7 @@ async def test_key_rotation_reencrypts_and_old_versions_still_decrypt(world: Wor
         await stored_user(world, alice.user.id), world.code(enrolled.secret)
     )
 
-    rotation = KeyRotation(world.keys, [TotpSecretHolder(world.uow)])
+    rotation = world.rotation
     report = await rotation.rotate()
     assert (report.version, report.reencrypted, report.remaining) == (3, 2, 0)
     stored = await factor(world, alice.user.id)

@@ -473,7 +473,7 @@ class Catalogue:
 
     def playlist_header(self, playlist: FakePlaylist) -> dict[str, Any]:
         cover = 109951160000000000 + playlist.id
-        header = {
+        header: dict[str, Any] = {
             "subscribers": [],
             "subscribed": None,
             "creator": None if playlist.toplist else self.creator(playlist),

@@ -39,7 +39,8 @@ NO_RIGHTS_RESULT = 104003
 WECHAT_APP_ID = "wx48db31d50e334801"
 WEB_CLIENT_TYPE = 24
 
-Handler = Callable[[Mapping[str, Any], "Context"], tuple[int, dict[str, Any]]]
+Handler = Callable[["MusicuFake", Mapping[str, Any], "Context"], tuple[int, dict[str, Any]]]
+"""A method of ``MusicuFake`` answering one module.method (called unbound, with the fake)."""
 
 
 @dataclass

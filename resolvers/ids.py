@@ -1,4 +1,6 @@
-"""Global object identification: opaque ids of the form base64("Type:raw")."""
+"""Global object identification (GraphQL `Node` ids): opaque ids of the form
+base64("Type:raw"). Both edges decode ids with these functions, so GraphQL and /v1 accept
+the same ids (a global id, or the raw one)."""
 
 from __future__ import annotations
 
@@ -26,3 +28,15 @@ def from_global_id(global_id: str, expected_type: str, *, field: str = "id") -> 
     if global_id and all(c in "0123456789abcdef" for c in global_id) and len(global_id) == 32:
         return global_id
     raise InvalidInput(f"{field} is not a valid {expected_type} id", field=field)
+
+
+def user_id(value: str, field: str = "userId") -> str:
+    return from_global_id(value, "User", field=field)
+
+
+def session_id(value: str) -> str:
+    return from_global_id(value, "Session", field="sessionId")
+
+
+def api_key_id(value: str) -> str:
+    return from_global_id(value, "ApiKey", field="apiKeyId")

@@ -1,0 +1,267 @@
+"""The adapter bundles: every implementation of a domain port, chosen in ONE place.
+
+``Adapters.sql(engine, redis, ...)`` is a deployment: durable facts in the database
+(PostgreSQL or the embedded SQLite), and, when a Redis client is given, sessions,
+throttles, challenges, flow states, e-mail codes, key invalidations and the quota gate in
+Redis. ``Adapters.memory(clock, ...)`` is everything in-process, with the same contracts
+(each port's contract suite runs against both): unit tests build services on it.
+``Outbound`` carries the adapters that reach outside the process (password hashing, the
+breach check, mail, QR codes, OAuth providers); both bundles take one.
+
+``gateway.bootstrap.build_services`` turns a bundle into services, without I/O. To add a
+store: a field here, one line in ``sql`` and one in ``memory``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain import uow
+from domain.accounts import ports as accounts
+from domain.accounts.passwords import Argon2PasswordHasher
+from domain.accounts.ports import (
+    BreachedPasswordChecker,
+    EmailCodeStore,
+    OneTimeTokenStore,
+    PasswordHasher,
+    SessionStore,
+)
+from domain.apikeys import ports as apikeys
+from domain.apikeys.ports import ApiKeyStore, KeyInvalidations
+from domain.clock import Clock
+from domain.keyring_service import KeyVersionStore
+from domain.mail.ports import Mailer
+from domain.oauth import ports as oauth
+from domain.oauth.ports import OAuthProvider, OAuthStateStore
+from domain.quota.ports import PlanCatalog, QuotaGate
+from domain.security.ports import AuditStore, ThrottleStore
+from domain.twofactor import ports as twofactor
+from domain.twofactor.ports import ChallengeStore, QrCodeRenderer
+from domain.usage.ports import UsageStore
+from gateway.settings import Settings
+from integrations.hibp import HibpClient
+from integrations.mailer import LogMailer, SmtpMailer
+from integrations.oauth.linuxdo import LinuxDoConfig, LinuxDoProvider
+from integrations.oauth.oidc import OidcConfig, OidcProvider
+from integrations.qr import SegnoQrRenderer
+from persistence.memory.accounts import MemorySessionStore
+from persistence.memory.apikeys import MemoryApiKeyStore, MemoryPlanCatalog
+from persistence.memory.key_invalidations import MemoryKeyInvalidations
+from persistence.memory.oauth import MemoryOAuthStateStore
+from persistence.memory.quota import MemoryQuotaGate
+from persistence.memory.security import (
+    MemoryAuditStore,
+    MemoryEmailCodeStore,
+    MemoryOneTimeTokenStore,
+    MemoryThrottleStore,
+)
+from persistence.memory.twofactor import MemoryChallengeStore, MemoryKeyVersionStore
+from persistence.memory.uow import MemoryUnitOfWorkFactory
+from persistence.memory.usage import MemoryUsageStore
+from persistence.redis.challenges import RedisChallengeStore
+from persistence.redis.email_codes import RedisEmailCodeStore
+from persistence.redis.key_invalidations import RedisKeyInvalidations
+from persistence.redis.oauth import RedisOAuthStateStore
+from persistence.redis.quota import RedisQuotaGate
+from persistence.redis.sessions import RedisSessionStore
+from persistence.redis.throttle import RedisThrottleStore
+from persistence.sql.apikeys import SqlApiKeyStore, SqlPlanCatalog
+from persistence.sql.challenges import SqlChallengeStore
+from persistence.sql.keyring import SqlKeyVersionStore
+from persistence.sql.oauth import SqlOAuthStateStore
+from persistence.sql.security import SqlAuditStore, SqlEmailCodeStore, SqlOneTimeTokenStore
+from persistence.sql.sessions import SqlSessionStore
+from persistence.sql.uow import SqlUnitOfWorkFactory
+from persistence.sql.usage import SqlUsageStore
+
+REDIS_PREFIX = "karpov:"
+
+
+class UnitOfWork(
+    accounts.UnitOfWork, twofactor.UnitOfWork, oauth.UnitOfWork, apikeys.UnitOfWork, Protocol
+):
+    """Every context's repositories: what the one unit of work of a backend carries."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Outbound:
+    """The adapters that reach outside the process (or stand in for ones that do)."""
+
+    hasher: PasswordHasher
+    breaches: BreachedPasswordChecker | None
+    """``None``: no breach check at all (only where the policy is ``off``)."""
+    mailer: Mailer | None
+    """``None``: this server cannot send mail (e-mail flows answer EMAIL_NOT_CONFIGURED)."""
+    qr: QrCodeRenderer
+    oauth_providers: tuple[OAuthProvider, ...] = ()
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        http: httpx.AsyncClient,
+        clock: Clock,
+        hasher: PasswordHasher | None = None,
+    ) -> Outbound:
+        return cls(
+            hasher=hasher
+            or Argon2PasswordHasher(
+                time_cost=settings.argon2_time_cost, memory_cost_kib=settings.argon2_memory_kib
+            ),
+            breaches=HibpClient(settings.hibp_url, http=http, timeout=settings.hibp_timeout),
+            mailer=mailer_from_settings(settings),
+            qr=SegnoQrRenderer(),
+            oauth_providers=tuple(oauth_providers_from_settings(settings, clock)),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Adapters:
+    uow: uow.UnitOfWorkFactory[UnitOfWork]
+    sessions: SessionStore
+    throttle: ThrottleStore
+    audit: AuditStore
+    one_time_tokens: OneTimeTokenStore
+    email_codes: EmailCodeStore
+    challenges: ChallengeStore
+    oauth_states: OAuthStateStore
+    key_versions: KeyVersionStore
+    api_keys: ApiKeyStore
+    key_invalidations: KeyInvalidations
+    """Across processes with Redis; in-process otherwise (a single process only)."""
+    quota_gate: QuotaGate
+    plans: PlanCatalog
+    usage: UsageStore
+    outbound: Outbound
+
+    @classmethod
+    def sql(
+        cls,
+        engine: AsyncEngine,
+        redis: Redis | None,
+        *,
+        quota_redis: Redis | None,
+        clock: Clock,
+        outbound: Outbound,
+    ) -> Adapters:
+        """The database for durable facts; Redis, when given, for the rest. ``quota_redis``
+        is the quota gate's own client (short timeouts: every metered request waits on
+        it); required when ``redis`` is given."""
+        if redis is None:
+            return cls(
+                uow=SqlUnitOfWorkFactory(engine, clock),
+                sessions=SqlSessionStore(engine),
+                throttle=MemoryThrottleStore(),
+                audit=SqlAuditStore(engine),
+                one_time_tokens=SqlOneTimeTokenStore(engine),
+                email_codes=SqlEmailCodeStore(engine),
+                challenges=SqlChallengeStore(engine),
+                oauth_states=SqlOAuthStateStore(engine),
+                key_versions=SqlKeyVersionStore(engine, clock),
+                api_keys=SqlApiKeyStore(engine),
+                key_invalidations=MemoryKeyInvalidations(),
+                quota_gate=MemoryQuotaGate(),
+                plans=SqlPlanCatalog(engine),
+                usage=SqlUsageStore(engine),
+                outbound=outbound,
+            )
+        if quota_redis is None:
+            raise ValueError("a Redis deployment needs the quota gate's own client")
+        return cls(
+            uow=SqlUnitOfWorkFactory(engine, clock),
+            sessions=RedisSessionStore(redis, prefix=REDIS_PREFIX),
+            throttle=RedisThrottleStore(redis, prefix=REDIS_PREFIX),
+            audit=SqlAuditStore(engine),
+            one_time_tokens=SqlOneTimeTokenStore(engine),
+            email_codes=RedisEmailCodeStore(redis, prefix=REDIS_PREFIX),
+            challenges=RedisChallengeStore(redis, prefix=REDIS_PREFIX),
+            oauth_states=RedisOAuthStateStore(redis, prefix=REDIS_PREFIX),
+            key_versions=SqlKeyVersionStore(engine, clock),
+            api_keys=SqlApiKeyStore(engine),
+            key_invalidations=RedisKeyInvalidations(redis),
+            quota_gate=RedisQuotaGate(quota_redis),
+            plans=SqlPlanCatalog(engine),
+            usage=SqlUsageStore(engine),
+            outbound=outbound,
+        )
+
+    @classmethod
+    def memory(cls, clock: Clock, *, outbound: Outbound) -> Adapters:
+        """Everything in this process: no database, no Redis, no network."""
+        uow = MemoryUnitOfWorkFactory(clock)
+        return cls(
+            uow=uow,
+            sessions=MemorySessionStore(),
+            throttle=MemoryThrottleStore(),
+            audit=MemoryAuditStore(),
+            one_time_tokens=MemoryOneTimeTokenStore(),
+            email_codes=MemoryEmailCodeStore(),
+            challenges=MemoryChallengeStore(),
+            oauth_states=MemoryOAuthStateStore(),
+            key_versions=MemoryKeyVersionStore(),
+            api_keys=MemoryApiKeyStore(uow.api_key_tables),
+            key_invalidations=MemoryKeyInvalidations(),
+            quota_gate=MemoryQuotaGate(),
+            plans=MemoryPlanCatalog(),
+            usage=MemoryUsageStore(),
+            outbound=outbound,
+        )
+
+
+def mailer_from_settings(settings: Settings) -> Mailer | None:
+    """SMTP when a host is set; in dev without one, the log (logger ``karpov.mail.outbox``);
+    otherwise none."""
+    if settings.smtp_host:
+        return SmtpMailer(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            tls=settings.smtp_tls,
+            timeout=settings.smtp_timeout,
+        )
+    return LogMailer() if settings.env == "dev" else None
+
+
+def oauth_providers_from_settings(settings: Settings, clock: Clock) -> Sequence[OAuthProvider]:
+    """Linux.do when its client credentials are set, then every OpenID Connect provider."""
+    providers: list[OAuthProvider] = []
+    if settings.oauth_linuxdo_client_id and settings.oauth_linuxdo_client_secret:
+        config = LinuxDoConfig(
+            client_id=settings.oauth_linuxdo_client_id,
+            client_secret=settings.oauth_linuxdo_client_secret,
+            redirect_uri=settings.oauth_linuxdo_redirect_url
+            or settings.oauth_callback_url("linuxdo"),
+            authorize_url=settings.oauth_linuxdo_authorize_url,
+            token_url=settings.oauth_linuxdo_token_url,
+            userinfo_url=settings.oauth_linuxdo_userinfo_url,
+            min_trust_level=settings.oauth_linuxdo_min_trust_level,
+            require_active=settings.oauth_linuxdo_require_active,
+            reject_silenced=settings.oauth_linuxdo_reject_silenced,
+            display_name=settings.oauth_linuxdo_display_name,
+        )
+        providers.append(LinuxDoProvider(config, clock=clock))
+    for name, oidc in sorted(settings.oauth_oidc_providers.items()):
+        providers.append(
+            OidcProvider(
+                OidcConfig(
+                    name=name,
+                    display_name=oidc.display_name or name.replace("_", " ").title(),
+                    discovery_url=oidc.discovery_url,
+                    client_id=oidc.client_id,
+                    client_secret=oidc.client_secret,
+                    redirect_uri=oidc.redirect_url or settings.oauth_callback_url(name),
+                    scopes=tuple(oidc.scopes),
+                ),
+                clock=clock,
+            )
+        )
+    return providers

@@ -1,0 +1,36 @@
+"""``node(id)``: any object by its global id, across the contexts (Relay's Node field).
+The one field module that reaches several contexts' resolvers, by design."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain.errors import DomainError
+from resolvers import accounts, admin, oauth
+from schema.info import CtxInfo
+from schema.types.accounts import Session, User
+from schema.types.node import Node
+from schema.types.oauth import OAuthIdentity
+
+
+@strawberry.type
+class NodeQueries:
+    @strawberry.field(description="Fetch an object by its global id.")
+    async def node(self, info: CtxInfo, id: strawberry.ID) -> Node | None:
+        ctx = info.context
+        if ctx.principal.user_id is not None:
+            me = User.from_domain(await accounts.viewer(ctx))
+            if me.id == id:
+                return me
+            for session in await accounts.sessions(ctx):
+                found = Session.from_domain(session, ctx)
+                if found.id == id:
+                    return found
+            for identity in await oauth.oauth_identities(ctx):
+                linked = OAuthIdentity.from_domain(identity)
+                if linked.id == id:
+                    return linked
+        try:
+            return User.from_domain(await admin.admin_user(ctx, id))
+        except DomainError:
+            return None

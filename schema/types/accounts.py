@@ -1,0 +1,280 @@
+"""GraphQL types of the accounts context: users, sessions, sign-in and the e-mail flows."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import strawberry
+
+from domain.accounts import commands, model
+from resolvers import ids
+from resolvers.context import Context
+from schema.errors import UserError
+from schema.types.node import Node
+
+
+@strawberry.enum
+class Role(enum.Enum):
+    USER = "user"
+    ADMIN = "admin"
+    SUPERADMIN = "superadmin"
+
+
+@strawberry.enum
+class UserStatus(enum.Enum):
+    ACTIVE = "active"
+    PENDING_EMAIL = "pending_email"
+    LOCKED = "locked"
+    DISABLED = "disabled"
+    BANNED = "banned"
+
+
+@strawberry.type
+class User(Node):
+    raw_id: strawberry.Private[str]
+    email: str
+    status: UserStatus
+    role: Role
+    plan_id: str
+    totp_enabled: bool
+    has_password: bool = strawberry.field(
+        description="False for an account created by a provider sign-in until it sets one."
+    )
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+
+    @strawberry.field(description="Unused recovery codes; null unless this is the viewer.")
+    async def recovery_codes_remaining(self, info: strawberry.Info) -> int | None:
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        if not self.totp_enabled:
+            return 0
+        return int(await ctx.services.twofactor.recovery_codes_remaining(self.raw_id))
+
+    @classmethod
+    def from_domain(cls, user: model.User, ctx: object = None) -> User:
+        return cls(
+            id=strawberry.ID(ids.to_global_id("User", user.id)),
+            raw_id=user.id,
+            email=user.email,
+            status=UserStatus(user.status.value),
+            role=Role(user.role.value),
+            plan_id=user.plan_id,
+            totp_enabled=user.totp_enabled,
+            has_password=user.password_hash is not None,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+            last_login_at=user.last_login_at,
+        )
+
+
+@strawberry.type(description="A signed-in browser or client of the viewer.")
+class Session(Node):
+    raw_id: strawberry.Private[str]
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ip: str | None
+    user_agent: str | None
+    current: bool = strawberry.field(description="Whether this request uses this session.")
+
+    @classmethod
+    def from_domain(cls, session: model.Session, ctx: Context) -> Session:
+        current_id = ctx.principal.session_id
+        return cls(
+            id=strawberry.ID(ids.to_global_id("Session", session.id)),
+            raw_id=session.id,
+            created_at=session.created_at,
+            last_seen_at=session.last_seen_at,
+            expires_at=session.expires_at,
+            ip=session.ip,
+            user_agent=session.user_agent,
+            current=session.id == current_id,
+        )
+
+
+@strawberry.input
+class AccountRegisterInput:
+    email: str
+    password: str
+    verification_code: str | None = None
+
+    def to_command(self) -> commands.RegisterAccount:
+        return commands.RegisterAccount(self.email, self.password, self.verification_code)
+
+
+@strawberry.input
+class AccountLoginInput:
+    email: str
+    password: str
+    totp_code: str | None = None
+
+    def to_command(self) -> commands.SignIn:
+        return commands.SignIn(self.email, self.password, self.totp_code)
+
+
+@strawberry.input
+class AccountLogoutInput:
+    sid: str | None = strawberry.field(
+        default=None, description="The session token to end; default: this request's."
+    )
+
+
+@strawberry.input
+class AccountPasswordChangeInput:
+    old_password: str
+    new_password: str
+
+    def to_command(self) -> commands.ChangePassword:
+        return commands.ChangePassword(self.old_password, self.new_password)
+
+
+@strawberry.input
+class AccountPasswordSetInput:
+    new_password: str
+
+
+@strawberry.input
+class SessionRevokeInput:
+    session_id: strawberry.ID
+
+
+@strawberry.type
+class RegisterResult:
+    user: User
+    email_verification_required: bool
+    activation_email_sent: bool
+
+    @classmethod
+    def from_domain(cls, result: model.RegisterResult, ctx: object = None) -> RegisterResult:
+        return cls(
+            user=User.from_domain(result.user),
+            email_verification_required=result.email_verification_required,
+            activation_email_sent=result.activation_email_sent,
+        )
+
+
+@strawberry.type
+class LoginResult:
+    sid: str | None = strawberry.field(description="The session token (also set as cookie).")
+    expires_at: datetime | None
+    user: User | None
+    totp_required: bool
+    challenge_id: str | None
+
+    @classmethod
+    def from_domain(cls, result: model.LoginResult, ctx: object = None) -> LoginResult:
+        issued = result.issued
+        if issued is None:
+            return cls(sid=None, expires_at=None, user=None, totp_required=result.totp_required,
+                       challenge_id=result.challenge_id)  # fmt: skip
+        return cls(
+            sid=issued.token, expires_at=issued.session.expires_at,
+            user=User.from_domain(result.user), totp_required=False, challenge_id=None,
+        )  # fmt: skip
+
+
+@strawberry.type
+class AccountRegisterPayload:
+    result: RegisterResult | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AccountLoginPayload:
+    result: LoginResult | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AccountLogoutPayload:
+    ok: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AccountPasswordChangePayload:
+    revoked_sessions: int | None = strawberry.field(
+        default=None, description="How many other sessions were ended."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AccountPasswordSetPayload:
+    ok: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SessionRevokePayload:
+    ok: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class SessionRevokeOthersPayload:
+    revoked_count: int | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class EmailCodeSendInput:
+    email: str
+    purpose: str | None = "register"
+
+    def to_command(self) -> commands.SendEmailCode:
+        return commands.SendEmailCode(self.email, self.purpose)
+
+
+@strawberry.input
+class EmailVerifyInput:
+    token: str
+
+
+@strawberry.input
+class EmailInput:
+    email: str
+
+
+@strawberry.input
+class PasswordResetInput:
+    token: str
+    new_password: str
+
+    def to_command(self) -> commands.ResetPassword:
+        return commands.ResetPassword(self.token, self.new_password)
+
+
+@strawberry.type
+class EmailCodeSendPayload:
+    cooldown_seconds: int | None = None
+    expires_in_seconds: int | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class EmailVerifyPayload:
+    user: User | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class EmailActivationResendPayload:
+    cooldown_seconds: int | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class PasswordResetRequestPayload:
+    ok: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class PasswordResetPayload:
+    ok: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,139 @@
+"""GraphQL types of API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import Enum
+
+import strawberry
+
+from domain.apikeys import commands, model
+from domain.apikeys.service import DEFAULT_GRACE, IssuedKey
+from resolvers import ids
+from resolvers.context import Context
+from schema.errors import UserError
+from schema.inputs import given_fields
+from schema.types.node import Node
+
+
+@strawberry.enum
+class ApiKeyStatus(Enum):
+    ACTIVE = "active"
+    DISABLED = "disabled"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@strawberry.type(description="An API key. Its secret is shown once, when created or rotated.")
+class ApiKey(Node):
+    raw_id: strawberry.Private[str]
+    prefix: str = strawberry.field(description="The first characters of the key.")
+    last4: str = strawberry.field(description="The last four characters of the key.")
+    name: str
+    description: str
+    scopes: list[str] = strawberry.field(description="Empty means every scope.")
+    ip_allowlist: list[str] = strawberry.field(description="Empty means any address.")
+    rate_limit_rpm: int = strawberry.field(description="Requests per minute; 0 = no limit.")
+    rate_limit_daily: int = strawberry.field(description="Requests per UTC day; 0 = no limit.")
+    enabled: bool
+    status: ApiKeyStatus
+    total_requests: int
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    previous_key_expires_at: datetime | None = strawberry.field(
+        description="After a rotation: until when the previous secret still works."
+    )
+
+    @classmethod
+    def from_domain(cls, key: model.ApiKey, ctx: Context) -> ApiKey:
+        now = ctx.services.clock.now()
+        return cls(
+            id=strawberry.ID(ids.to_global_id("ApiKey", key.id)), raw_id=key.id,
+            prefix=key.prefix, last4=key.last4, name=key.name, description=key.description,
+            scopes=list(key.scopes), ip_allowlist=list(key.ip_allowlist),
+            rate_limit_rpm=key.rate_limit_rpm, rate_limit_daily=key.rate_limit_daily,
+            enabled=key.enabled, status=ApiKeyStatus(key.status(now).value),
+            total_requests=key.total_requests, created_at=key.created_at,
+            expires_at=key.expires_at, last_used_at=key.last_used_at,
+            previous_key_expires_at=key.previous_key_expires_at(now),
+        )  # fmt: skip
+
+
+@strawberry.type(description="A key together with its secret: store the secret now.")
+class IssuedApiKey:
+    key: ApiKey
+    plaintext: str = strawberry.field(description="The whole key; it is never shown again.")
+
+    @classmethod
+    def from_domain(cls, issued: IssuedKey, ctx: Context) -> IssuedApiKey:
+        return cls(key=ApiKey.from_domain(issued.key, ctx), plaintext=issued.plaintext)
+
+
+@strawberry.input
+class ApiKeyCreateInput:
+    name: str
+    description: str = ""
+    scopes: list[str] = strawberry.field(default_factory=list)
+    ip_allowlist: list[str] = strawberry.field(default_factory=list)
+    rate_limit_rpm: int = 0
+    rate_limit_daily: int = 0
+    expires_at: datetime | None = None
+
+    def to_command(self) -> commands.CreateApiKey:
+        return commands.CreateApiKey(**given_fields(self))
+
+
+@strawberry.input(description="Only the fields given change; expiresAt null removes it.")
+class ApiKeyUpdateInput:
+    api_key_id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    scopes: list[str] | None = strawberry.UNSET
+    ip_allowlist: list[str] | None = strawberry.UNSET
+    rate_limit_rpm: int | None = strawberry.UNSET
+    rate_limit_daily: int | None = strawberry.UNSET
+    expires_at: datetime | None = strawberry.UNSET
+
+    def to_command(self) -> commands.UpdateApiKey:
+        changes = given_fields(self, leave_out=("api_key_id",))
+        return commands.UpdateApiKey(self.api_key_id, commands.KeyChanges(**changes))  # type: ignore[typeddict-item]
+
+
+@strawberry.input
+class ApiKeyIdInput:
+    api_key_id: strawberry.ID
+
+
+@strawberry.input
+class ApiKeySetEnabledInput:
+    api_key_id: strawberry.ID
+    enabled: bool
+
+    def to_command(self) -> commands.SetApiKeyEnabled:
+        return commands.SetApiKeyEnabled(self.api_key_id, self.enabled)
+
+
+@strawberry.input
+class ApiKeyRotateInput:
+    api_key_id: strawberry.ID
+    grace_seconds: int = strawberry.field(
+        default=int(DEFAULT_GRACE.total_seconds()),
+        description="How long the old secret keeps working (0 to 7 days).",
+    )
+
+    def to_command(self) -> commands.RotateApiKey:
+        grace = timedelta(seconds=self.grace_seconds)
+        return commands.RotateApiKey(self.api_key_id, grace)
+
+
+@strawberry.type
+class ApiKeyIssuePayload:
+    issued: IssuedApiKey | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ApiKeyPayload:
+    api_key: ApiKey | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)

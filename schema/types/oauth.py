@@ -1,0 +1,73 @@
+"""GraphQL types of OAuth login."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import strawberry
+
+from domain.oauth import model
+from resolvers.ids import to_global_id
+from schema.errors import UserError
+from schema.mirror import Mirrored, mirror
+from schema.types.node import Node
+
+
+@strawberry.enum(description="Why a provider flow is started.")
+class OAuthIntent(enum.Enum):
+    LOGIN = "login"
+    BIND = "bind"
+
+
+@mirror(
+    model.ProviderInfo,
+    name="OAuthProvider",
+    description="A configured sign-in provider.",
+    descriptions={"name": "The key used in routes, e.g. `linuxdo`."},
+)
+class OAuthProvider(Mirrored):
+    pass
+
+
+@strawberry.type(description="A provider account linked to the viewer. Tokens are never shown.")
+class OAuthIdentity(Node):
+    raw_id: strawberry.Private[str]
+    provider: str
+    provider_sub: str = strawberry.field(description="The provider's id of the account.")
+    provider_login: str | None
+    provider_email: str | None = strawberry.field(
+        description="As the provider reported it (not necessarily verified)."
+    )
+    provider_name: str | None
+    provider_avatar: str | None
+    trust_level: int | None = strawberry.field(description="Linux.do trust level (0-4).")
+    created_at: datetime
+    last_login_at: datetime | None
+
+    @classmethod
+    def from_domain(cls, identity: model.OAuthIdentity, ctx: object = None) -> OAuthIdentity:
+        return cls(
+            id=strawberry.ID(to_global_id("OAuthIdentity", identity.id)),
+            raw_id=identity.id,
+            provider=identity.provider,
+            provider_sub=identity.subject,
+            provider_login=identity.login,
+            provider_email=identity.email,
+            provider_name=identity.name,
+            provider_avatar=identity.avatar_url,
+            trust_level=identity.trust_level,
+            created_at=identity.created_at,
+            last_login_at=identity.last_login_at,
+        )
+
+
+@strawberry.input
+class OAuthUnlinkInput:
+    provider: str
+
+
+@strawberry.type
+class OAuthUnlinkPayload:
+    ok: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,73 @@
+"""GraphQL types of two-factor authentication."""
+
+from __future__ import annotations
+
+import strawberry
+
+from domain.twofactor import model
+from domain.twofactor.commands import CompleteChallenge
+from schema.errors import UserError
+from schema.mirror import Mirrored, mirror
+from schema.types.accounts import LoginResult, User
+
+
+@mirror(
+    model.Enrolment,
+    name="TotpEnrolment",
+    description="A pending authenticator enrolment: show it once, then confirm.",
+    descriptions={"qr_code_svg": "A QR code of otpauthUrl (SVG data URI)."},
+)
+class TotpEnrolment(Mirrored):
+    pass
+
+
+@mirror(model.TotpStatus)
+class TotpStatus(Mirrored):
+    pass
+
+
+@strawberry.input
+class TotpCodeInput:
+    code: str = strawberry.field(description="A current TOTP code, or a recovery code.")
+
+
+@strawberry.input
+class TotpVerifyInput:
+    challenge_id: str
+    code: str = strawberry.field(description="A current TOTP code, or a recovery code.")
+
+    def to_command(self) -> CompleteChallenge:
+        return CompleteChallenge(self.challenge_id, self.code)
+
+
+@strawberry.type
+class TotpEnablePayload:
+    enrolment: TotpEnrolment | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TotpEnableConfirmPayload:
+    user: User | None = None
+    recovery_codes: list[str] | None = strawberry.field(
+        default=None, description="Ten single-use recovery codes, shown only now."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TotpVerifyPayload:
+    result: LoginResult | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TotpDisablePayload:
+    ok: bool = False
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TotpRecoveryCodesRegeneratePayload:
+    recovery_codes: list[str] | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
