@@ -10,7 +10,9 @@ kernel: neither context imports the other for them. ``domain.music.model`` and
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +37,28 @@ class LeaseResult(enum.StrEnum):
     NO_RIGHTS = "no_rights"
     UPSTREAM_ERROR = "upstream_error"
     NETWORK_ERROR = "network_error"
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """One held slot of a pool credential: ``lease_id`` releases it, ``secret`` is what the
+    provider client is handed. A lease not released within its TTL frees its slot."""
+
+    lease_id: str
+    secret: CredentialSecret
+
+
+class CredentialLeaser(Protocol):
+    """How the music service borrows upstream accounts (implemented by the pool).
+
+    ``acquire`` chooses among the provider's usable credentials that serve ``capability``
+    (active, not cooling down, a free concurrency slot and rate budget), skipping
+    ``exclude`` (credentials already tried for this request); ``None`` when there is none.
+    ``release`` applies the call's outcome (the taxonomy of ``LeaseResult``) and frees the
+    slot; releasing twice, or after the TTL, is harmless."""
+
+    async def acquire(
+        self, provider: str, capability: str, *, exclude: Collection[str] = ()
+    ) -> Lease | None: ...
+
+    async def release(self, lease: Lease, result: LeaseResult) -> None: ...
