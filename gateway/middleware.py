@@ -25,7 +25,14 @@ from domain.accounts.service import AccountService
 from domain.apikeys.format import looks_like_key
 from domain.apikeys.verifier import VerifiedKey
 from domain.boundary import NOT_JSON, decode_json, text_problem
-from domain.errors import DomainError, Forbidden, InvalidInput, ServiceUnavailable, Unauthenticated
+from domain.errors import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    ServiceUnavailable,
+    Unauthenticated,
+    as_unavailable,
+)
 from domain.principal import AuthMethod, Principal, anonymous
 from gateway.logs import request_id_var
 from gateway.metrics import HttpMetricsRecorder
@@ -292,9 +299,11 @@ class PrincipalResolver:
                     found = await self.accounts().authenticate(token)
                 except DomainError:
                     raise
-                except Exception:
-                    log.exception("session lookup failed")
-                    raise ServiceUnavailable("session store unavailable") from None
+                except Exception as exc:
+                    log.warning("session lookup failed (%r)", exc)
+                    raise as_unavailable(exc) or ServiceUnavailable(
+                        "session store unavailable"
+                    ) from None
                 if found is not None:
                     principal = found.principal(ip, ua)
         st["principal"] = principal = principal if principal is not None else anonymous(ip, ua)
@@ -307,9 +316,9 @@ class PrincipalResolver:
             verified = await self.api_keys().verify(presented, ip)
         except DomainError:
             raise
-        except Exception:
-            log.exception("api key lookup failed")
-            raise ServiceUnavailable("api key store unavailable") from None
+        except Exception as exc:
+            log.warning("api key lookup failed (%r)", exc)
+            raise as_unavailable(exc) or ServiceUnavailable("api key store unavailable") from None
         st["api_key"] = verified
         st[CREDENTIAL_SOURCE] = "header"
         return verified.principal(ip, ua)
@@ -576,8 +585,10 @@ class EdgeMiddleware:
                 return
             except DomainError as error:
                 mapped = http_error(error)
+                retry = getattr(error, "retry_after", None)  # harden: 503s say when to retry
+                extra = [(b"retry-after", str(retry).encode())] if retry else []
                 await reject(scope, exchange.send, mapped.status, mapped.biz, error.message,
-                             error.code)  # fmt: skip
+                             error.code, extra)  # fmt: skip
                 return
             app_receive: Receive = exchange.receive
             if scope["method"] in _BODY_CHECKED_METHODS and (

@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from domain.errors import DomainError, RateLimited
+from domain.errors import DomainError, RateLimited, ServiceUnavailable
 from rest.errors import http_error
 
 
@@ -110,6 +110,6 @@ def domain_failure(style: Style, error: DomainError) -> JSONResponse:
         response = failure(style, mapped.status, mapped.biz, mapped.grpc, error.message)
     if mapped.status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(error, RateLimited):
+    if isinstance(error, RateLimited | ServiceUnavailable):
         response.headers["Retry-After"] = str(error.retry_after)
     return response

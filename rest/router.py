@@ -15,7 +15,7 @@ from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
 from domain.boundary import check_int, decode_json, parse_instant
-from domain.errors import DomainError, InvalidInput, RateLimited
+from domain.errors import DomainError, InvalidInput, RateLimited, as_unavailable
 from domain.principal import AuthMethod
 from domain.quota.access import Operation
 from domain.quota.gate import LimitState
@@ -228,9 +228,15 @@ class RouteEndpoint:
             response = domain_failure(route.style, error)
         except ClientDisconnect:
             raise
-        except Exception:
-            log.exception("unexpected error in /v1 handler", extra={"route": route.path})
-            response = failure(route.style, 500, 50000, 13, "internal error")
+        except Exception as error:
+            unavailable = as_unavailable(error)
+            if unavailable is not None:
+                log.warning("dependency unavailable in /v1 handler (%r)", error,
+                            extra={"route": route.path})  # fmt: skip
+                response = domain_failure(route.style, unavailable)
+            else:
+                log.exception("unexpected error in /v1 handler", extra={"route": route.path})
+                response = failure(route.style, 500, 50000, 13, "internal error")
         if admission is not None and admission.metered:
             await ctx.services.gate.finish(admission, [(m, ok) for m in admission.metered], started)
         if limit_states:
