@@ -289,9 +289,7 @@ async def test_a_redis_that_lost_everything_still_finds_the_session(
 
 
 @pytest.mark.backends("redis")
-async def test_a_revoked_session_is_not_served_from_the_cache(
-    backend: Backend, alice: str
-) -> None:
+async def test_a_revoked_session_is_not_served_from_the_cache(backend: Backend, alice: str) -> None:
     store = backend.adapters.sessions
     one, two = make_session(alice), make_session(alice)
     for session in (one, two):
