@@ -4,6 +4,7 @@ a zone and lie in range. Runs before the document limits and validation."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -82,3 +83,19 @@ class InputBoundaryExtension(SchemaExtension):
                     GraphQLError(problem, extensions={"code": "INVALID_INPUT"})
                 ]
         yield
+
+
+_SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+class NoSuggestionsExtension(SchemaExtension):
+    """Production: no suggestion of any kind in an error (fields, types, arguments, enum
+    values, input fields), so error messages do not map the schema for a caller who may
+    not introspect it. Strawberry's own switch removes only field suggestions."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        errors = getattr(self.execution_context.result, "errors", None)
+        for error in errors or ():
+            if "Did you mean" in error.message:
+                error.message = _SUGGESTION.sub("", error.message)

@@ -17,7 +17,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from schema.boundary import SCALAR_OVERRIDES, InputBoundaryExtension
+from schema.boundary import SCALAR_OVERRIDES, InputBoundaryExtension, NoSuggestionsExtension
 from schema.costs import COST_RULES
 from schema.extensions import MAX_TOKENS, DomainErrorExtension
 from schema.gate_extension import RequestGateExtension
@@ -63,6 +63,8 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    if not field_suggestions:
+        extensions.append(NoSuggestionsExtension)  # harden: none of any kind
     return KarpovSchema(
         query=query or Query,
         mutation=Mutation,

@@ -41,12 +41,14 @@ _PG_POOL_TIMEOUT = 5.0
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An engine for ``sqlite+aiosqlite://`` or ``postgresql+asyncpg://`` URLs."""
+    """An engine for ``sqlite+aiosqlite://`` or ``postgresql+asyncpg://`` URLs. Statement
+    parameters (password hashes, sealed secrets) are never logged, at any level, nor put
+    in exception messages (``hide_parameters``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _create_sqlite_engine(parsed)
     return create_async_engine(
-        parsed, pool_timeout=_PG_POOL_TIMEOUT,
+        parsed, pool_timeout=_PG_POOL_TIMEOUT, hide_parameters=True,
         connect_args={"timeout": _PG_CONNECT_TIMEOUT}, **_PG_POOL,
     )  # fmt: skip
 
@@ -78,7 +80,7 @@ def _create_sqlite_engine(url: URL) -> AsyncEngine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
     return engine
