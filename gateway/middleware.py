@@ -92,6 +92,8 @@ async def reject(
         payload: dict[str, Any] = {"errors": [{"message": message, "extensions": {"code": code}}]}
     else:
         payload = {"code": biz, "message": message}
+        if status == 503:  # harden: which dependency is down, by its stable code
+            payload["reason"] = code
     body = json.dumps(payload).encode()
     headers = [
         (b"content-type", b"application/json"),
