@@ -190,7 +190,7 @@ class Adapters:
             key_versions=SqlKeyVersionStore(engine, clock),
             api_keys=SqlApiKeyStore(engine),
             key_invalidations=RedisKeyInvalidations(redis),
-            quota_gate=RedisQuotaGate(quota_redis),
+            quota_gate=RedisQuotaGate(quota_redis, restorable=True),  # harden: restored
             plans=SqlPlanCatalog(engine),
             usage=SqlUsageStore(engine),
             outbound=outbound,

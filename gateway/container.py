@@ -33,6 +33,7 @@ FLUSH_INTERVAL = 1.0
 GATE_TIMEOUT = 0.25
 GATE_CONNECTIONS = 256
 READINESS_TIMEOUT = 0.8
+RESTORE_INTERVAL = 0.5
 
 
 @dataclass
@@ -84,6 +85,31 @@ class Container:
                 services.usage_recorder.prune_periodically(self.settings.usage_event_retention)
             ),
         ]
+        if self.redis is not None:  # harden: plan counters restored when Redis lost them
+            self._tasks.append(asyncio.create_task(self.restore_quota_forever()))
+
+    async def restore_quota(self, *, wait_for_others: bool) -> None:
+        """Restore the quota gate's plan counters from the usage roll-ups if Redis lost
+        them (``QuotaService.restore_if_lost``). Usage not yet flushed is flushed first;
+        ``wait_for_others`` also waits for the other processes' periodic flush."""
+        recorder = self.services.usage_recorder
+
+        async def settle() -> None:
+            await recorder.flush()
+            if wait_for_others:
+                await asyncio.sleep(FLUSH_INTERVAL * 1.5)
+
+        await self.services.gate.quota.restore_if_lost(settle)
+
+    async def restore_quota_forever(self) -> None:
+        while True:
+            await asyncio.sleep(RESTORE_INTERVAL)
+            try:
+                await self.restore_quota(wait_for_others=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis or the database down: the next round retries
+                log.debug("quota restore not possible yet (%r)", exc)
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -128,6 +154,11 @@ async def build_container(
         settings=settings, engine=engine, redis=redis, http=http, adapters=adapters,
         services=build_services(adapters, settings, clock), clock=clock, _closers=closers,
     )  # fmt: skip
+    if redis is not None:
+        try:  # harden: a fresh or emptied Redis starts from the roll-ups
+            await container.restore_quota(wait_for_others=False)
+        except Exception as exc:
+            log.warning("quota restore at start failed (%r); retrying in the background", exc)
     container.start()
     return container
 
