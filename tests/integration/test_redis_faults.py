@@ -19,7 +19,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -176,6 +176,14 @@ async def ready_within_a_second(api: Api) -> httpx.Response:
     return response
 
 
+async def eventually(check: Callable[[], bool], within: float) -> None:
+    for _ in range(int(within / 0.02)):
+        if check():
+            return
+        await asyncio.sleep(0.02)
+    pytest.fail("the condition did not become true in time")
+
+
 async def wait_ready(api: Api, within: float = 15.0) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -251,3 +259,66 @@ async def test_redis_killed_restarted_empty_and_paused_under_load(
         no_500(resumed)
         assert not [s for s in resumed if s.status == 503], resumed  # recovered
         assert (await browser.get("/v1/auth/me")).status_code == 200
+
+
+# -- harden (issue 12, item 4): a Redis restarted empty grants no fresh quota -------------
+
+DAILY, WEIGHT = 100, 3  # the free plan's daily units; the metered test operation's weight
+
+
+async def test_a_redis_restarted_empty_grants_no_extra_quota_under_load(
+    pg_url: str, pg_engine: object, private_redis: PrivateRedis
+) -> None:
+    from domain.clock import ManualClock
+    from tests.api.test_api_keys import start_of_test_day
+    from tests.support.metered import METERED_ROUTE, MeteredQuery
+
+    clock = ManualClock(start_of_test_day())
+    async with running_app(
+        pg_url, redis_url=private_redis.url, hibp=FakeHibpServer({}), clock=clock,
+        query=MeteredQuery, extra_routes=[METERED_ROUTE],
+    ) as (browser, _):  # fmt: skip
+        creds = {"email": "units@example.com", "password": STRONG_PASSWORD}
+        assert (await browser.post("/v1/auth/register", creds)).status_code == 200
+        assert (await browser.post("/v1/auth/login", creds)).status_code == 200
+        admitted = 0
+        statuses: list[int] = []
+        running = True
+
+        async def caller() -> None:
+            nonlocal admitted
+            while running:
+                response = await browser.get("/v1/test/metered")
+                statuses.append(response.status_code)
+                assert response.status_code in (200, 429, 503), response.text
+                if response.status_code == 200:
+                    admitted += 1
+                await asyncio.sleep(0.01)
+
+        async def ticker() -> None:
+            while running:
+                clock.advance(1)  # keeps the plan's QPS from deciding
+                await asyncio.sleep(0.05)
+
+        tasks = [asyncio.create_task(caller()) for _ in range(3)]
+        tasks.append(asyncio.create_task(ticker()))
+        try:
+            # 45 of the 100 units used, then Redis goes.
+            await eventually(lambda: admitted >= 15, within=30)
+            await asyncio.sleep(1.5)  # the usage of those calls reaches the roll-ups
+            private_redis.kill()
+            await asyncio.sleep(0.5)
+            private_redis.start()  # empty: no persistence
+            await wait_ready(browser)
+            # Load goes on until the day's units are used up again.
+            await eventually(lambda: statuses[-20:].count(429) == 20, within=30)
+        finally:
+            running = False
+            await asyncio.gather(*tasks)
+        assert statuses[-20:].count(429) == 20, statuses[-40:]
+        # Without the restore, the restart would have handed out another 33 calls.
+        assert admitted <= DAILY // WEIGHT, (admitted, statuses)
+        assert admitted >= DAILY // WEIGHT - 3, (admitted, statuses)
+        limits = (await browser.get("/v1/usage/rate-limit")).json()["data"]["limits"]
+        daily = next(entry for entry in limits if entry["name"].lower() == "plan_daily")
+        assert daily["remaining"] < WEIGHT, daily
