@@ -34,7 +34,11 @@ from domain.apikeys.verifier import ApiKeyVerifier, InvalidateHereFirst
 from domain.clock import Clock
 from domain.keyring import KeyEncryptionKey, derive_key
 from domain.keyring_service import KeyRingProvider, KeyRotation
+from domain.music.model import ProviderName
+from domain.music.ports import Capability
 from domain.oauth.rotation import OAuthTokenHolder
+from domain.pool.rotation import PoolPayloadHolder
+from domain.pool.service import PoolPolicy, PoolService
 from domain.oauth.service import OAuthService
 from domain.quota.access import RequestGate
 from domain.quota.plans import FALLBACK_PLAN_ID
@@ -117,6 +121,12 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         rules=rules, throttle=a.throttle, mailer=out.mailer, policy=flows_policy, clock=clock,
         audit=audit, cache=cache,
     )  # fmt: skip
+    # -- credential pool (issue 13) --
+    pool = PoolService(
+        uow=a.uow, leases=a.pool_leases, refresh_lock=a.pool_refresh, keys=keys, audit=audit,
+        clock=clock, providers=pool_providers(), lifecycles=out.credential_lifecycles,
+        policy=pool_policy(settings),
+    )  # fmt: skip
     return Services(
         accounts=accounts,
         admin_users=admin_users,
@@ -130,9 +140,30 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         gate=RequestGate(quota, recorder, plan_of_user=plan_of(owners)),
         usage=UsageReports(a.usage, recorder, clock, timezone=timezone),
         usage_recorder=recorder,
-        key_rotation=KeyRotation(keys, [TotpSecretHolder(a.uow), OAuthTokenHolder(a.uow)]),
+        key_rotation=KeyRotation(
+            keys, [TotpSecretHolder(a.uow), OAuthTokenHolder(a.uow), PoolPayloadHolder(a.uow)]
+        ),
         runtime=runtime_config(settings, flows_policy),
         clock=clock,
+        pool=pool,
+    )
+
+
+# -- credential pool (issue 13) ----------------------------------------------------------
+
+
+def pool_providers() -> dict[str, frozenset[str]]:
+    """Every music provider, with every capability of the music port."""
+    capabilities = frozenset(c.value for c in Capability)
+    return {p.value: capabilities for p in ProviderName}
+
+
+def pool_policy(settings: Settings) -> PoolPolicy:
+    return PoolPolicy(
+        lease_ttl_seconds=settings.pool_lease_ttl,
+        refresh_lock_ttl_seconds=settings.pool_refresh_lock_ttl,
+        default_max_concurrency=settings.pool_max_concurrency,
+        default_requests_per_second=settings.pool_requests_per_second,
     )
 
 

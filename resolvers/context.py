@@ -15,6 +15,7 @@ from domain.apikeys.verifier import ApiKeyVerifier, VerifiedKey
 from domain.clock import Clock
 from domain.keyring_service import KeyRotation
 from domain.oauth.service import OAuthService
+from domain.pool.service import PoolService
 from domain.principal import Principal
 from domain.quota.access import RequestGate
 from domain.quota.service import Admission
@@ -61,6 +62,7 @@ class Services:
     key_rotation: KeyRotation
     runtime: RuntimeConfig
     clock: Clock
+    pool: PoolService  # credential pool (issue 13)
 
 
 @dataclass(slots=True)
