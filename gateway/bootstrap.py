@@ -37,9 +37,9 @@ from domain.keyring_service import KeyRingProvider, KeyRotation
 from domain.music.model import ProviderName
 from domain.music.ports import Capability
 from domain.oauth.rotation import OAuthTokenHolder
+from domain.oauth.service import OAuthService
 from domain.pool.rotation import PoolPayloadHolder
 from domain.pool.service import PoolPolicy, PoolService
-from domain.oauth.service import OAuthService
 from domain.quota.access import RequestGate
 from domain.quota.plans import FALLBACK_PLAN_ID
 from domain.quota.ports import PlanOfUser

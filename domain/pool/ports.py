@@ -78,7 +78,7 @@ class CredentialRepository(Protocol):
 
     async def delete(self, credential_id: str) -> bool: ...
 
-    async def list(self, flt: CredentialFilter, *, limit: int, offset: int) -> Page[Credential]:
+    async def page(self, flt: CredentialFilter, *, limit: int, offset: int) -> Page[Credential]:
         """Ordered by id (the original's order)."""
 
     async def of_provider(self, provider: str) -> list[Credential]: ...

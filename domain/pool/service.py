@@ -217,7 +217,9 @@ class PoolService:
                 payload = await self._keys.decrypt(chosen.payload_enc, payload_aad(credential.id))
             except Exception:
                 # A blob we cannot open (a lost key version): skip it, loudly.
-                log.exception("pool payload could not be decrypted", extra={"credential": credential.id})
+                log.exception(
+                    "pool payload could not be decrypted", extra={"credential": credential.id}
+                )
                 await self._leases.give_back(credential.id, lease_id, now)
                 continue
             return Lease(lease_id=lease_id, secret=CredentialSecret(credential.id, payload))
@@ -302,7 +304,7 @@ class PoolService:
             raise PoolCredentialNotFound(field="id")
         return (await self._with_refreshing([found]))[0]
 
-    async def list(
+    async def list_credentials(
         self,
         principal: Principal,
         *,
@@ -323,7 +325,7 @@ class PoolService:
         if wanted is CredentialStatus.REFRESHING:
             # Not a stored status: the credentials a refresh holds right now.
             async with self._uow() as uow:
-                everything = await uow.pool_credentials.list(
+                everything = await uow.pool_credentials.page(
                     CredentialFilter(provider=provider or None), limit=1_000_000, offset=0
                 )
             shown = [
@@ -333,7 +335,7 @@ class PoolService:
             ]
             return Page(shown[offset : offset + limit], len(shown), limit, offset)
         async with self._uow() as uow:
-            page = await uow.pool_credentials.list(
+            page = await uow.pool_credentials.page(
                 CredentialFilter(provider=provider or None, status=wanted),
                 limit=limit,
                 offset=offset,
@@ -472,7 +474,8 @@ class PoolService:
             raise PoolRefreshInProgress(field="id")
         try:
             secret = CredentialSecret(
-                credential_id, await self._keys.decrypt(sealed.payload_enc, payload_aad(credential_id))
+                credential_id,
+                await self._keys.decrypt(sealed.payload_enc, payload_aad(credential_id)),
             )
             try:
                 renewed = await lifecycle.refresh(secret)
@@ -498,9 +501,7 @@ class PoolService:
                     expires_at=renewed.expires_at,
                 )
                 await uow.pool_credentials.update(changed)
-                await uow.pool_credentials.replace_payload(
-                    credential_id, blob, renewed.expires_at
-                )
+                await uow.pool_credentials.replace_payload(credential_id, blob, renewed.expires_at)
                 await uow.commit()
             return changed
         finally:

@@ -101,7 +101,7 @@ class MemoryCredentialRepository:
         self._stage.rows[credential_id] = None
         return True
 
-    async def list(self, flt: CredentialFilter, *, limit: int, offset: int) -> Page[Credential]:
+    async def page(self, flt: CredentialFilter, *, limit: int, offset: int) -> Page[Credential]:
         found = sorted(
             (
                 row.credential
@@ -114,7 +114,7 @@ class MemoryCredentialRepository:
         return Page(found[offset : offset + limit], len(found), limit, offset)
 
     async def of_provider(self, provider: str) -> list[Credential]:
-        page = await self.list(CredentialFilter(provider=provider), limit=10**9, offset=0)
+        page = await self.page(CredentialFilter(provider=provider), limit=10**9, offset=0)
         return page.items
 
     async def refresh_queue(self, *, limit: int) -> list[Credential]:

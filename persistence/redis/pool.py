@@ -88,7 +88,7 @@ class RedisLeaseRegistry:
     async def take(self, request: SlotRequest) -> LeaseVerdict:
         cid = request.credential_id
         keys = [self._key(cid, "leases"), self._key(cid, "spent"), self._key(cid, "refresh")]
-        args = [
+        args: list[str | int] = [
             _ms(request.now),
             request.lease_id,
             request.max_concurrency,
@@ -110,7 +110,7 @@ class RedisLeaseRegistry:
         self, credential_id: str, token: str, *, ttl_seconds: float, now: datetime
     ) -> bool:
         ttl_ms = max(1, int(ttl_seconds * 1000))
-        args = [token, _ms(now), _ms(now) + ttl_ms, ttl_ms + 60000]
+        args: list[str | int] = [token, _ms(now), _ms(now) + ttl_ms, ttl_ms + 60000]
         return bool(int(await self._hold(keys=[self._key(credential_id, "refresh")], args=args)))
 
     async def let_go(self, credential_id: str, token: str) -> None:
@@ -125,4 +125,6 @@ class RedisLeaseRegistry:
                 pipe.hget(self._key(cid, "refresh"), "until")
             values = await pipe.execute()
         now_ms = _ms(now)
-        return {cid for cid, until in zip(ids, values, strict=True) if until and int(until) > now_ms}
+        return {
+            cid for cid, until in zip(ids, values, strict=True) if until and int(until) > now_ms
+        }

@@ -3,6 +3,7 @@ transaction. Payloads are stored as the key-ring blobs the service sealed."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select, update
@@ -61,7 +62,9 @@ class SqlCredentialRepository:
             update(table).where(table.c.id == credential.id).values(**_row(credential))
         )
 
-    async def replace_payload(self, credential_id: str, payload_enc: bytes, expires_at: Any) -> None:
+    async def replace_payload(
+        self, credential_id: str, payload_enc: bytes, expires_at: datetime | None
+    ) -> None:
         conn = await self._tx.for_write()
         await conn.execute(
             update(table)
@@ -74,7 +77,7 @@ class SqlCredentialRepository:
         result = await conn.execute(delete(table).where(table.c.id == credential_id))
         return result.rowcount > 0
 
-    async def list(self, flt: CredentialFilter, *, limit: int, offset: int) -> Page[Credential]:
+    async def page(self, flt: CredentialFilter, *, limit: int, offset: int) -> Page[Credential]:
         conditions = []
         if flt.provider:
             conditions.append(table.c.provider == flt.provider)
@@ -118,7 +121,8 @@ class SqlCredentialRepository:
         )
 
     async def _first(self, query: Select[Any]) -> RowMapping | None:
-        return (await self._tx.conn.execute(query)).mappings().first()
+        row: RowMapping | None = (await self._tx.conn.execute(query)).mappings().first()
+        return row
 
 
 def _row(c: Credential) -> dict[str, Any]:

@@ -405,9 +405,7 @@ pool_credentials = Table(
     Column("requests_per_second", Integer, nullable=False),
     Column("refresh_queued_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
-    CheckConstraint(
-        "status IN ('active', 'disabled', 'banned', 'expired')", name="status"
-    ),
+    CheckConstraint("status IN ('active', 'disabled', 'banned', 'expired')", name="status"),
 )
 
 # == end of credential pool ===============================================================

@@ -135,21 +135,21 @@ async def test_only_admins_manage_the_pool(pool: PoolService) -> None:
     with pytest.raises(PoolAdminRequired):
         await pool.add(USER, AddCredential("qqmusic", "x", payload()))
     with pytest.raises(Unauthenticated):
-        await pool.list(Principal(AuthMethod.ANONYMOUS))
+        await pool.list_credentials(Principal(AuthMethod.ANONYMOUS))
 
 
 async def test_list_filters_and_pages_by_id(pool: PoolService) -> None:
     made = [await add(pool, label=f"q{i}") for i in range(3)]
     other = await add(pool, "netease")
     await pool.set_status(ADMIN, SetCredentialStatus(made[0].id, "disabled"))
-    everything = await pool.list(ADMIN)
+    everything = await pool.list_credentials(ADMIN)
     assert [c.id for c in everything.items] == sorted(c.id for c in [*made, other])
-    qq = await pool.list(ADMIN, provider="qqmusic", limit=2)
+    qq = await pool.list_credentials(ADMIN, provider="qqmusic", limit=2)
     assert qq.total == 3 and len(qq.items) == 2
-    disabled = await pool.list(ADMIN, status="disabled")
+    disabled = await pool.list_credentials(ADMIN, status="disabled")
     assert [c.id for c in disabled.items] == [made[0].id]
     with pytest.raises(PoolInvalidInput) as caught:
-        await pool.list(ADMIN, status="sleepy")
+        await pool.list_credentials(ADMIN, status="sleepy")
     assert caught.value.field == "statusFilter"
 
 
@@ -440,11 +440,13 @@ async def test_one_refresh_at_a_time_shown_as_refreshing(
     created = await add(pool)
     lifecycle.refresh_gate = asyncio.Event()
     running = asyncio.create_task(pool.refresh(ADMIN, created.id))
-    while not lifecycle.refreshed:
+    for _ in range(100):  # let the refresh run up to the lifecycle call
+        if lifecycle.refreshed:
+            break
         await asyncio.sleep(0)
     assert (await stored(pool, created.id)).status is CredentialStatus.REFRESHING
     assert (await pool.health(ADMIN, "qqmusic")).refreshing == 1
-    listed = await pool.list(ADMIN, status="refreshing")
+    listed = await pool.list_credentials(ADMIN, status="refreshing")
     assert [c.id for c in listed.items] == [created.id]
     assert await pool.acquire("qqmusic", "song") is None  # not leased mid-refresh
     with pytest.raises(PoolRefreshInProgress):
@@ -517,4 +519,3 @@ async def test_every_change_is_audited_without_the_payload(
         assert event.details["credential"] == created.id
         text = json.dumps(event.details)
         assert "very-secret" not in text and payload() not in text
-
