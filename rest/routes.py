@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rest import accounts, admin, apikeys, oauth, quota, runtime, twofactor, usage
+from rest import accounts, admin, apikeys, oauth, pool, quota, runtime, twofactor, usage
 from rest.envelope import Style
 from rest.router import Route
 
@@ -132,6 +132,29 @@ ROUTES: list[Route] = [
     Route("GET", "/v1/admin/audit", admin.audit, GIN,
           "Security audit log (filters action, userId, actor, since, until; limit, offset)",
           auth="admin", twin="adminAuditEvents"),
+    # -- credential pool (issue 13; grpc-gateway in the original) -------------------------
+    Route("POST", "/v1/admin/pool/credentials", pool.add_credential, GRPC,
+          "Add an upstream account (payload: base64, sealed at rest, never returned)",
+          auth="admin", twin="adminPoolCredentialAdd", request_fields=pool.ADD_FIELDS),
+    Route("GET", "/v1/admin/pool/credentials", pool.list_credentials, GRPC,
+          "Pool credentials by id (provider, statusFilter; limit 100, at most 500; offset)",
+          auth="admin", twin="adminPoolCredentials",
+          query_fields=("provider", "statusFilter", "limit", "offset")),
+    Route("DELETE", "/v1/admin/pool/credentials/{id}", pool.remove_credential, GRPC,
+          "Remove a credential (hard delete)", auth="admin", twin="adminPoolCredentialRemove"),
+    Route("GET", "/v1/admin/pool/health/{provider}", pool.health, GRPC,
+          "Counts of a provider's credentials by status, in cooldown, and average health",
+          auth="admin", twin="adminPoolHealth"),
+    Route("PATCH", "/v1/admin/pool/credentials/{id}/status", pool.set_status, GRPC,
+          "Set a credential active (clears cooldown and failures) or disabled",
+          auth="admin", twin="adminPoolCredentialSetStatus", request_fields=("status",)),
+    Route("POST", "/v1/admin/pool/credentials/{id}/refresh", pool.refresh, GRPC,
+          "Renew the login through its provider (409 while another refresh runs; 503 when "
+          "the provider has no client here; 502 when the provider refuses)",
+          auth="admin", twin="adminPoolCredentialRefresh"),
+    Route("POST", "/v1/admin/pool/credentials/{id}/test", pool.test_credential, GRPC,
+          "Check the login with a call only a live one answers; the outcome is applied",
+          auth="admin", twin="adminPoolCredentialTest", request_fields=("capability",)),
     # -- configuration -------------------------------------------------------------------
     Route("GET", "/v1/config/runtime", runtime.runtime_config, GIN,
           "Public runtime configuration", twin="runtimeConfig"),

@@ -11,6 +11,8 @@ from schema.cost import CostRules, FieldCost
 PASSWORD_HASH = FieldCost(cost=50)
 """One argon2 hash (tens of milliseconds of CPU and 64 MiB)."""
 SENDS_MAIL = FieldCost(cost=50)
+CALLS_UPSTREAM = FieldCost(cost=50)
+"""An admin call to an upstream provider (a pool credential's check or refresh)."""
 
 COST_RULES = CostRules(
     fields={
@@ -23,5 +25,8 @@ COST_RULES = CostRules(
         "Mutation.emailCodeSend": SENDS_MAIL,
         "Mutation.emailActivationResend": SENDS_MAIL,
         "Mutation.passwordResetRequest": SENDS_MAIL,
+        # -- credential pool (issue 13) --
+        "Mutation.adminPoolCredentialRefresh": CALLS_UPSTREAM,
+        "Mutation.adminPoolCredentialTest": CALLS_UPSTREAM,
     }
 )

@@ -6,11 +6,12 @@ from __future__ import annotations
 import strawberry
 
 from domain.errors import DomainError
-from resolvers import accounts, admin, oauth
+from resolvers import accounts, admin, oauth, pool
 from schema.info import CtxInfo
 from schema.types.accounts import Session, User
 from schema.types.node import Node
 from schema.types.oauth import OAuthIdentity
+from schema.types.pool import PoolCredential
 
 
 @strawberry.type
@@ -32,5 +33,10 @@ class NodeQueries:
                     return linked
         try:
             return User.from_domain(await admin.admin_user(ctx, id))
+        except DomainError:
+            pass
+        # -- credential pool (issue 13): admins only, like users --
+        try:
+            return PoolCredential.from_domain(await pool.pool_credential(ctx, id))
         except DomainError:
             return None

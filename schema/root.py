@@ -14,6 +14,7 @@ from schema.admin import AdminMutations, AdminQueries
 from schema.apikeys import ApiKeyMutations, ApiKeyQueries
 from schema.node import NodeQueries
 from schema.oauth import OAuthMutations, OAuthQueries
+from schema.pool import PoolMutations, PoolQueries  # credential pool (issue 13)
 from schema.quota import QuotaQueries
 from schema.runtime import RuntimeQueries
 from schema.twofactor import TwoFactorMutations, TwoFactorQueries
@@ -31,6 +32,7 @@ class Query(
     OAuthQueries,
     NodeQueries,
     AdminQueries,
+    PoolQueries,
 ):
     pass
 
@@ -42,5 +44,6 @@ class Mutation(
     OAuthMutations,
     AdminMutations,
     TwoFactorMutations,
+    PoolMutations,
 ):
     pass
