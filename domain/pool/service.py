@@ -562,7 +562,7 @@ class PoolService:
         try:
             return lifecycle.validate_payload(payload)
         except InvalidInput as error:
-            raise PoolInvalidPayload(error.message, field="payload") from None
+            raise PoolInvalidPayload(f"payload: {error.message}", field="payload") from None
 
     async def _record(
         self, action: AuditAction, principal: Principal, credential: Credential, **details: str
