@@ -34,17 +34,15 @@ async def run(upstream: str, calls: int, parallel: int) -> tuple[int, int]:
         async def caller() -> None:
             nonlocal remaining, refused
             while remaining > 0:
+                remaining -= 1  # this task makes the next call
                 lease = await pool.acquire("netease", "song")
-                if lease is None:
+                while lease is None:
                     refused += 1
                     await asyncio.sleep(0.002)
-                    continue
-                remaining -= 1
+                    lease = await pool.acquire("netease", "song")
                 try:
-                    response = await http.get(
-                        upstream, headers={"X-Credential": lease.secret.credential_id}
-                    )
-                    response.raise_for_status()
+                    headers = {"X-Credential": lease.secret.credential_id}
+                    (await http.get(upstream, headers=headers)).raise_for_status()
                 finally:
                     await pool.release(lease, LeaseResult.OK)
 
