@@ -195,6 +195,8 @@ class Settings(BaseSettings):
     """Default request rate per credential (each credential may set its own)."""
     pool_refresh_lock_ttl: float = Field(default=60.0, gt=0, le=3600)
     """Seconds a refresh holds a credential at most (a crashed refresh frees it then)."""
+    pool_refresh_interval: float = Field(default=300.0, ge=0)
+    """Seconds between runs of the refresh queue (credentials a call found dead); 0: off."""
     qqmusic_api_url: str = "https://u.y.qq.com/cgi-bin/musicu.fcg"
     """QQ Music's ``musicu.fcg`` endpoint (pool checks and refreshes use it)."""
     netease_api_url: str = "https://music.163.com"

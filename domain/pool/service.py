@@ -26,6 +26,7 @@ remove, health per provider, set status, refresh and test through the provider's
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
@@ -427,6 +428,18 @@ class PoolService:
                 continue
             renewed += 1
         return renewed
+
+    async def refresh_queued_periodically(self, interval: float) -> None:
+        """The background refresher (one per process; the refresh lock keeps two processes
+        from renewing the same login at once)."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                renewed = await self.refresh_queued()
+                if renewed:
+                    log.info("renewed %d queued pool credential(s)", renewed)
+            except Exception:
+                log.exception("the pool's refresh queue failed; trying again later")
 
     async def check(self, principal: Principal, command: CheckCredential) -> CredentialTestResult:
         """A health check through the provider (a call only a live login answers); its

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import logging
 import random
 from datetime import timedelta
 from typing import Any
@@ -519,3 +520,40 @@ async def test_every_change_is_audited_without_the_payload(
         assert event.details["credential"] == created.id
         text = json.dumps(event.details)
         assert "very-secret" not in text and payload() not in text
+
+
+async def test_the_background_refresher_renews_the_queue(
+    pool: PoolService, lifecycle: ScriptedLifecycle
+) -> None:
+    created = await add(pool)
+    lease = await pool.acquire("qqmusic", "song")
+    assert lease is not None
+    await pool.release(lease, LeaseResult.AUTH_FAILED)
+    task = asyncio.create_task(pool.refresh_queued_periodically(0.001))
+    try:
+        for _ in range(200):
+            if (await stored(pool, created.id)).status is CredentialStatus.ACTIVE:
+                break
+            await asyncio.sleep(0.005)
+    finally:
+        task.cancel()
+    assert (await stored(pool, created.id)).status is CredentialStatus.ACTIVE
+
+
+async def test_no_log_line_carries_a_payload(
+    pool: PoolService, lifecycle: ScriptedLifecycle, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    created = await add(pool)
+    lease = await pool.acquire("qqmusic", "song")
+    assert lease is not None
+    await pool.release(lease, LeaseResult.AUTH_FAILED)
+    lifecycle.failure = UpstreamAuthFailed("dead")
+    with pytest.raises(PoolRefreshFailed):
+        await pool.refresh(ADMIN, created.id)
+    await pool.refresh(ADMIN, created.id)
+    await pool.check(ADMIN, CheckCredential(created.id))
+    assert caplog.records  # the auth failure was logged
+    for record in caplog.records:
+        line = record.getMessage() + " " + repr(record.__dict__)
+        assert "very-secret" not in line and payload() not in line
