@@ -140,6 +140,8 @@ __all__ = [
     "InvalidMusicId",
     "MusicNoRights",
     "MusicNotFound",
+    "MusicOperationUnsupported",
+    "MusicQueryTooLong",
     "MusicProviderUnavailable",
     "MusicUpstreamFailed",
     "MusicUpstreamRateLimited",
@@ -153,3 +155,15 @@ __all__ = [
     "UpstreamRateLimit",
     "UpstreamUnreachable",
 ]
+
+
+class MusicOperationUnsupported(NotFound):
+    """The provider exists but has no such operation (a local catalog has no VIP)."""
+
+    code = "MUSIC_OPERATION_UNSUPPORTED"
+    default_message = "this music provider does not offer this operation"
+
+
+class MusicQueryTooLong(InvalidInput):
+    code = "MUSIC_QUERY_INVALID"
+    default_message = "the search query must be 1 to 200 characters"
