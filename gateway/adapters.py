@@ -37,6 +37,9 @@ from domain.apikeys.ports import ApiKeyStore, KeyInvalidations
 from domain.clock import Clock
 from domain.keyring_service import KeyVersionStore
 from domain.mail.ports import Mailer
+
+# -- music (issue 13) ----------------------------------------------------------------------
+from domain.music.ports import CatalogStore, MusicCache
 from domain.oauth import ports as oauth
 from domain.oauth.ports import OAuthProvider, OAuthStateStore
 from domain.quota.ports import PlanCatalog, QuotaGate
@@ -45,6 +48,8 @@ from domain.twofactor import ports as twofactor
 from domain.twofactor.ports import ChallengeStore, QrCodeRenderer
 from domain.usage.ports import UsageStore
 from gateway.settings import Settings
+
+# -- end of music --------------------------------------------------------------------------
 from integrations.hibp import HibpClient
 from integrations.mailer import LogMailer, SmtpMailer
 from integrations.oauth.linuxdo import LinuxDoConfig, LinuxDoProvider
@@ -52,7 +57,9 @@ from integrations.oauth.oidc import OidcConfig, OidcProvider
 from integrations.qr import SegnoQrRenderer
 from persistence.memory.accounts import MemorySessionStore
 from persistence.memory.apikeys import MemoryApiKeyStore, MemoryPlanCatalog
+from persistence.memory.catalog import MemoryCatalogStore
 from persistence.memory.key_invalidations import MemoryKeyInvalidations
+from persistence.memory.music_cache import MemoryMusicCache
 from persistence.memory.oauth import MemoryOAuthStateStore
 from persistence.memory.quota import MemoryQuotaGate
 from persistence.memory.security import (
@@ -67,11 +74,13 @@ from persistence.memory.usage import MemoryUsageStore
 from persistence.redis.challenges import RedisChallengeStore
 from persistence.redis.email_codes import RedisEmailCodeStore
 from persistence.redis.key_invalidations import RedisKeyInvalidations
+from persistence.redis.music_cache import RedisMusicCache
 from persistence.redis.oauth import RedisOAuthStateStore
 from persistence.redis.quota import RedisQuotaGate
 from persistence.redis.sessions import RedisSessionStore
 from persistence.redis.throttle import RedisThrottleStore
 from persistence.sql.apikeys import SqlApiKeyStore, SqlPlanCatalog
+from persistence.sql.catalog import SqlCatalogStore
 from persistence.sql.challenges import SqlChallengeStore
 from persistence.sql.keyring import SqlKeyVersionStore
 from persistence.sql.oauth import SqlOAuthStateStore
@@ -140,6 +149,10 @@ class Adapters:
     plans: PlanCatalog
     usage: UsageStore
     outbound: Outbound
+    # -- music (issue 13) --
+    catalog: CatalogStore
+    music_cache: MusicCache
+    """Redis across processes; an in-process LRU otherwise."""
 
     @classmethod
     def sql(
@@ -171,6 +184,8 @@ class Adapters:
                 plans=SqlPlanCatalog(engine),
                 usage=SqlUsageStore(engine),
                 outbound=outbound,
+                catalog=SqlCatalogStore(engine),  # music
+                music_cache=MemoryMusicCache(clock),  # music
             )
         if quota_redis is None:
             raise ValueError("a Redis deployment needs the quota gate's own client")
@@ -190,6 +205,8 @@ class Adapters:
             plans=SqlPlanCatalog(engine),
             usage=SqlUsageStore(engine),
             outbound=outbound,
+            catalog=SqlCatalogStore(engine),  # music
+            music_cache=RedisMusicCache(redis, prefix=REDIS_PREFIX),  # music
         )
 
     @classmethod
@@ -212,6 +229,8 @@ class Adapters:
             plans=MemoryPlanCatalog(),
             usage=MemoryUsageStore(),
             outbound=outbound,
+            catalog=MemoryCatalogStore(),  # music
+            music_cache=MemoryMusicCache(clock),  # music
         )
 
 

@@ -14,6 +14,8 @@ add it to ``resolvers.context.Services``, and pass it what it needs, never a def
 
 from __future__ import annotations
 
+# -- music (issue 13) ----------------------------------------------------------------------
+from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
 from domain.accounts.activation import Activation
@@ -34,6 +36,10 @@ from domain.apikeys.verifier import ApiKeyVerifier, InvalidateHereFirst
 from domain.clock import Clock
 from domain.keyring import KeyEncryptionKey, derive_key
 from domain.keyring_service import KeyRingProvider, KeyRotation
+from domain.leases import Lease, LeaseResult
+from domain.music.catalog import LocalCatalogProvider, LocalMedia, StreamTokens
+from domain.music.model import ProviderName
+from domain.music.service import MusicService
 from domain.oauth.rotation import OAuthTokenHolder
 from domain.oauth.service import OAuthService
 from domain.quota.access import RequestGate
@@ -49,6 +55,43 @@ from domain.usage.service import UsageRecorder, UsageReports
 from gateway.adapters import Adapters
 from gateway.settings import Settings
 from resolvers.context import Services
+
+UNWIRED_PROVIDERS = {
+    ProviderName.QQMUSIC: "QQ Music is not connected on this server yet (its client exists "
+    "but is not wired to the credential pool)",
+    ProviderName.NETEASE: "NetEase Cloud Music is not connected on this server yet (its "
+    "client exists but is not wired to the credential pool)",
+}
+
+
+class NoPoolYet:
+    """A ``CredentialLeaser`` with no credentials: operations that need an upstream
+    account answer 503 ``POOL_EXHAUSTED``."""
+
+    # replaced by the pool service at merge
+
+    async def acquire(
+        self, provider: str, capability: str, *, exclude: Collection[str] = ()
+    ) -> Lease | None:
+        return None
+
+    async def release(self, lease: Lease, result: LeaseResult) -> None:
+        return None
+
+
+def music_services(
+    adapters: Adapters, settings: Settings, clock: Clock, master_key: bytes
+) -> tuple[MusicService, LocalMedia]:
+    tokens = StreamTokens(derive_key(master_key, "karpov:local-stream:v1"), clock)
+    local = LocalCatalogProvider(adapters.catalog, tokens, base_url=settings.public_base_url)
+    music = MusicService(
+        {ProviderName.LOCAL: local}, leaser=NoPoolYet(),  # replaced by the pool service at merge
+        cache=adapters.music_cache, clock=clock, unavailable=UNWIRED_PROVIDERS,
+    )  # fmt: skip
+    return music, LocalMedia(adapters.catalog, tokens)
+
+
+# -- end of music --------------------------------------------------------------------------
 
 
 def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Services:
@@ -117,6 +160,7 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         rules=rules, throttle=a.throttle, mailer=out.mailer, policy=flows_policy, clock=clock,
         audit=audit, cache=cache,
     )  # fmt: skip
+    music, local_media = music_services(a, settings, clock, master_key)  # music (issue 13)
     return Services(
         accounts=accounts,
         admin_users=admin_users,
@@ -133,6 +177,8 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         key_rotation=KeyRotation(keys, [TotpSecretHolder(a.uow), OAuthTokenHolder(a.uow)]),
         runtime=runtime_config(settings, flows_policy),
         clock=clock,
+        music=music,  # music (issue 13)
+        local_media=local_media,  # music (issue 13)
     )
 
 

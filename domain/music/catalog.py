@@ -24,7 +24,7 @@ from typing import TypeVar
 
 from domain.clock import Clock
 from domain.leases import CredentialSecret
-from domain.music.errors import UpstreamNotFound
+from domain.music.errors import MusicNotFound, StreamLinkInvalid, UpstreamNotFound
 from domain.music.model import (
     Album,
     AlbumRef,
@@ -49,8 +49,8 @@ from domain.music.model import (
 )
 from domain.music.ports import (
     AudioScanner,
-    CatalogStore,
     Capability,
+    CatalogStore,
     CredentialNeed,
 )
 
@@ -177,13 +177,11 @@ class CatalogImporter:
         self._clock = clock
 
     async def import_directory(self, directory: Path) -> ImportReport:
-        root = directory.expanduser().resolve()
-        if not root.is_dir():
-            raise FileNotFoundError(f"{root} is not a directory")
+        """Reading files blocks (a command-line import, not a request path)."""
         added = updated = 0
         skipped: list[str] = []
         playlists: list[Path] = []
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        for path in _files(directory):
             suffix = path.suffix.lower()
             if suffix in PLAYLIST_SUFFIXES:
                 playlists.append(path)
@@ -206,6 +204,13 @@ class CatalogImporter:
                 str(path), path.stem.replace("_", " "), entries, self._clock.now()
             )
         return ImportReport(added, updated, len(playlists), tuple(skipped))
+
+
+def _files(directory: Path) -> list[Path]:
+    root = directory.expanduser().resolve()
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root} is not a directory")
+    return sorted(p for p in root.rglob("*") if p.is_file())
 
 
 def _playlist_entries(path: Path) -> list[str]:
@@ -320,7 +325,10 @@ class LocalCatalogProvider:
         song_id = _id(Kind.SONG, track.id)
         if quality not in qualities:
             return PlayUrl(
-                song_id, qualities[0], None, unavailable_reason=UnavailableReason.QUALITY_UNAVAILABLE
+                song_id,
+                qualities[0],
+                None,
+                unavailable_reason=UnavailableReason.QUALITY_UNAVAILABLE,
             )
         token, expires = self._tokens.issue(track.id)
         audio = AudioResource(
@@ -436,3 +444,41 @@ def _year(year: int | None) -> date | None:
 
 def _page(items: Sequence[T], page: PageRequest, total: int) -> Page[T]:
     return Page(tuple(items), page.offset, total, page.offset + len(items) < total)
+
+
+# -- what the stream and cover routes serve ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFile:
+    path: str
+    mime: str
+    size_bytes: int
+
+
+class LocalMedia:
+    """The files behind the local provider's URLs: a stream token's track, a cover."""
+
+    def __init__(self, store: CatalogStore, tokens: StreamTokens) -> None:
+        self._store = store
+        self._tokens = tokens
+
+    async def stream(self, token: str) -> StreamFile:
+        track_id = self._tokens.verify(token)
+        if track_id is None:
+            raise StreamLinkInvalid()
+        found = await self._store.tracks([track_id])
+        if not found or not _exists(found[0].path):
+            raise MusicNotFound("the file of this song is gone")
+        track = found[0]
+        return StreamFile(track.path, track.mime, track.size_bytes)
+
+    async def cover(self, cover_id: str) -> Cover:
+        found = await self._store.cover(cover_id) if len(cover_id) <= 64 else None
+        if found is None:
+            raise MusicNotFound("no such cover")
+        return found
+
+
+def _exists(path: str) -> bool:
+    return Path(path).is_file()

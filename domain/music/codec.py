@@ -25,7 +25,11 @@ _CLASSES: dict[str, type[Any]] = {
 _ENUMS: dict[str, type[enum.Enum]] = {
     cls.__name__: cls
     for cls in (
-        model.ProviderName, model.Kind, model.Quality, model.UnavailableReason, model.SearchType
+        model.ProviderName,
+        model.Kind,
+        model.Quality,
+        model.UnavailableReason,
+        model.SearchType,
     )
 }
 

@@ -141,12 +141,13 @@ __all__ = [
     "MusicNoRights",
     "MusicNotFound",
     "MusicOperationUnsupported",
-    "MusicQueryTooLong",
     "MusicProviderUnavailable",
+    "MusicQueryTooLong",
     "MusicUpstreamFailed",
     "MusicUpstreamRateLimited",
     "NoUsableCredential",
     "ProviderFailure",
+    "StreamLinkInvalid",
     "UnknownMusicProvider",
     "UpstreamAuthFailed",
     "UpstreamBadAnswer",
@@ -167,3 +168,8 @@ class MusicOperationUnsupported(NotFound):
 class MusicQueryTooLong(InvalidInput):
     code = "MUSIC_QUERY_INVALID"
     default_message = "the search query must be 1 to 200 characters"
+
+
+class StreamLinkInvalid(Forbidden):
+    code = "MUSIC_STREAM_LINK_INVALID"
+    default_message = "this stream link is invalid or has expired; ask for a new play URL"

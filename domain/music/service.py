@@ -136,9 +136,7 @@ class MusicService:
         for name in ProviderName:
             provider = self._providers.get(name)
             if provider is not None:
-                infos.append(
-                    ProviderInfo(name, provider.display_name, True, tuple(provider.needs))
-                )
+                infos.append(ProviderInfo(name, provider.display_name, True, tuple(provider.needs)))
             else:
                 message = self._unavailable.get(name, _NOT_CONFIGURED)
                 infos.append(ProviderInfo(name, _DISPLAY.get(name, name.value), False, (), message))
@@ -191,9 +189,7 @@ class MusicService:
             return list(singles)
 
         async def load() -> dict[str, Song | None]:
-            songs = await self._call(
-                provider, Capability.SONGS, lambda c: provider.songs(raw, c)
-            )
+            songs = await self._call(provider, Capability.SONGS, lambda c: provider.songs(raw, c))
             for song in songs:
                 if song is not None:
                     await self._cache_set(
@@ -248,7 +244,9 @@ class MusicService:
                 reason = _reason(refused.reason)
                 return PlayUrl(song_id=id, requested=quality, audio=None, unavailable_reason=reason)
 
-        return await self._cached(_key(id.provider, "url", id.provider_id, quality.value), ttl, load)
+        return await self._cached(
+            _key(id.provider, "url", id.provider_id, quality.value), ttl, load
+        )
 
     async def lyrics(self, id: MusicId) -> Lyrics:
         _kind(id, Kind.SONG)

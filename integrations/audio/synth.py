@@ -12,6 +12,7 @@ import wave
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mutagen.flac import FLAC, Picture
 from mutagen.id3 import APIC, ID3, TALB, TDRC, TIT2, TPE1, TPE2, TRCK, TSRC, USLT
@@ -75,7 +76,7 @@ def _id3(tags: Tags) -> ID3:
 
 
 def _vorbis_comments(target: FLAC | OggVorbis, tags: Tags) -> None:
-    comments = target.tags
+    comments: Any = target.tags
     assert comments is not None
     comments["title"] = tags.title
     comments["artist"] = list(tags.artists)
@@ -88,7 +89,13 @@ def _vorbis_comments(target: FLAC | OggVorbis, tags: Tags) -> None:
 
 def _picture(data: bytes) -> Picture:
     picture = Picture()
-    picture.type, picture.mime, picture.width, picture.height, picture.depth = 3, "image/png", 8, 8, 24
+    picture.type, picture.mime, picture.width, picture.height, picture.depth = (
+        3,
+        "image/png",
+        8,
+        8,
+        24,
+    )
     picture.data = data
     return picture
 
@@ -120,7 +127,7 @@ def write_mp3(path: Path, tags: Tags, *, seconds: float = 2.0) -> Path:
     header = bytes([0xFF, 0xFB, 0x90, 0xC4])
     frame = header + bytes(417 - len(header))
     path.write_bytes(frame * math.ceil(seconds * 44100 / 1152))
-    audio = MP3(str(path))
+    audio: Any = MP3(str(path))
     audio.tags = _id3(tags)
     audio.save()
     return path
@@ -147,7 +154,9 @@ def write_ogg(path: Path, tags: Tags, *, seconds: float = 2.0) -> Path:
     granule position gives the duration."""
     ident = b"\x01vorbis" + struct.pack("<IBIiiiB", 0, 1, 44100, 0, 128000, 0, 0xB8) + b"\x01"
     vendor = b"karpov"
-    comment = b"\x03vorbis" + struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", 0) + b"\x01"
+    comment = (
+        b"\x03vorbis" + struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", 0) + b"\x01"
+    )
     setup = b"\x05vorbis" + bytes(16)
     pages = []
     for sequence, (packets, position) in enumerate(
@@ -184,9 +193,11 @@ def write_m4a(path: Path, tags: Tags, *, seconds: float = 2.0) -> Path:
     mdhd = _atom(b"mdhd", struct.pack(">IIIIIHH", 0, 0, 0, 44100, int(seconds * 44100), 0, 0))
     hdlr = _atom(b"hdlr", struct.pack(">II", 0, 0) + b"soun" + bytes(12) + b"\x00")
     specific = bytes([0x05, 2, 0x12, 0x08])  # AAC LC, 44.1 kHz, mono
-    config = bytes([0x04, 13 + len(specific), 0x40, 0x15, 0, 0, 0]) + struct.pack(
-        ">II", 128000, 128000
-    ) + specific
+    config = (
+        bytes([0x04, 13 + len(specific), 0x40, 0x15, 0, 0, 0])
+        + struct.pack(">II", 128000, 128000)
+        + specific
+    )
     descriptor = bytes([0x03, 3 + len(config) + 3]) + b"\x00\x01\x00" + config + bytes([0x06, 1, 2])
     esds = _atom(b"esds", bytes(4) + descriptor)
     entry = _atom(b"mp4a", bytes(6) + struct.pack(">H", 1) + bytes(8)
@@ -195,8 +206,9 @@ def write_m4a(path: Path, tags: Tags, *, seconds: float = 2.0) -> Path:
     stbl = _atom(b"stbl", stsd)
     minf = _atom(b"minf", stbl)
     mdia = _atom(b"mdia", mdhd + hdlr + minf)
-    tkhd = _atom(b"tkhd", struct.pack(">IIIIII", 7, 0, 0, 1, 0, length) + bytes(8)
-                 + struct.pack(">HHHH", 0, 0, 0x100, 0) + matrix + struct.pack(">II", 0, 0))  # fmt: skip
+    tkhd_body = struct.pack(">IIIIII", 7, 0, 0, 1, 0, length) + bytes(8)
+    tkhd_body += struct.pack(">HHHH", 0, 0, 0x100, 0) + matrix + struct.pack(">II", 0, 0)
+    tkhd = _atom(b"tkhd", tkhd_body)
     moov = _atom(b"moov", mvhd + _atom(b"trak", tkhd + mdia))
     ftyp = _atom(b"ftyp", b"M4A " + struct.pack(">I", 0) + b"M4A mp42isom")
     path.write_bytes(ftyp + moov + _atom(b"mdat", b""))
@@ -227,7 +239,9 @@ WRITERS = {"wav": write_wav, "mp3": write_mp3, "flac": write_flac, "ogg": write_
 
 def lrc(title: str, lines: list[str], *, seconds: float = 2.0) -> str:
     step = seconds / max(1, len(lines))
-    timed = [f"[{int(i * step // 60):02d}:{i * step % 60:05.2f}]{line}" for i, line in enumerate(lines)]
+    timed = [
+        f"[{int(i * step // 60):02d}:{i * step % 60:05.2f}]{line}" for i, line in enumerate(lines)
+    ]
     return "\n".join([f"[ti:{title}]", *timed]) + "\n"
 
 

@@ -108,7 +108,11 @@ class MemoryCatalogStore:
 
         def matches(track: CatalogTrack) -> bool:
             text = " ".join(
-                [track.title, *(a.name for a in track.artists), track.album.title if track.album else ""]
+                [
+                    track.title,
+                    *(a.name for a in track.artists),
+                    track.album.title if track.album else "",
+                ]
             )
             have = search_words(text)
             return all(any(h.startswith(w) for h in have) for w in words)

@@ -15,7 +15,7 @@ class RedisMusicCache:
 
     async def get(self, key: str) -> bytes | None:
         found = await self._redis.get(self._prefix + key)
-        return None if found is None else bytes(found)
+        return None if found is None else found if isinstance(found, bytes) else found.encode()
 
     async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
         milliseconds = math.floor(ttl_seconds * 1000)

@@ -63,6 +63,7 @@ from persistence.sql.tables import (
     catalog_tracks as tracks,
 )
 
+
 def search_text(track: ScannedTrack) -> str:
     return " ".join([track.title, *track.artists, track.album or ""]).strip()
 
@@ -119,7 +120,9 @@ class SqlCatalogStore:
             else:
                 track_id = existing
                 await conn.execute(update(tracks).where(tracks.c.id == track_id).values(**values))
-                await conn.execute(delete(track_artists).where(track_artists.c.track_id == track_id))
+                await conn.execute(
+                    delete(track_artists).where(track_artists.c.track_id == track_id)
+                )
             if artist_ids:
                 await conn.execute(
                     track_artists.insert(),
@@ -316,9 +319,9 @@ class SqlCatalogStore:
     # -- albums and artists -----------------------------------------------------------------
 
     def _album_rows(self) -> Select[Any]:
-        return select(
-            albums, _TRACK_COUNT, _ALBUM_ARTIST.c.name.label("artist_name")
-        ).select_from(albums.outerjoin(_ALBUM_ARTIST, _ALBUM_ARTIST.c.id == albums.c.artist_id))
+        return select(albums, _TRACK_COUNT, _ALBUM_ARTIST.c.name.label("artist_name")).select_from(
+            albums.outerjoin(_ALBUM_ARTIST, _ALBUM_ARTIST.c.id == albums.c.artist_id)
+        )
 
     async def _albums(
         self, where: ColumnElement[bool], offset: int, limit: int
@@ -326,9 +329,11 @@ class SqlCatalogStore:
         async with self._reader.connect() as conn:
             total = (
                 await conn.execute(
-                    select(func.count()).select_from(
+                    select(func.count())
+                    .select_from(
                         albums.outerjoin(_ALBUM_ARTIST, _ALBUM_ARTIST.c.id == albums.c.artist_id)
-                    ).where(where)
+                    )
+                    .where(where)
                 )
             ).scalar_one()
             rows = (
@@ -483,4 +488,3 @@ def _track(row: Any, credited: tuple[CatalogArtist, ...]) -> CatalogTrack:
         bitrate_kbps=row["bitrate_kbps"], lrc=row["lrc"], cover_id=row["cover_id"],
         isrc=row["isrc"], added_at=row["added_at"],
     )  # fmt: skip
-

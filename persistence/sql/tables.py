@@ -442,11 +442,11 @@ catalog_tracks = Table(
 catalog_track_artists = Table(
     "catalog_track_artists",
     metadata,
-    Column("track_id", String(32), ForeignKey("catalog_tracks.id", ondelete="CASCADE"),
-           nullable=False),
+    Column(
+        "track_id", String(32), ForeignKey("catalog_tracks.id", ondelete="CASCADE"), nullable=False
+    ),
     Column("position", Integer, nullable=False),
-    Column("artist_id", String(32), ForeignKey("catalog_artists.id"), nullable=False,
-           index=True),
+    Column("artist_id", String(32), ForeignKey("catalog_artists.id"), nullable=False, index=True),
     PrimaryKeyConstraint("track_id", "position"),
 )
 
@@ -462,11 +462,20 @@ catalog_playlists = Table(
 catalog_playlist_tracks = Table(
     "catalog_playlist_tracks",
     metadata,
-    Column("playlist_id", String(32),
-           ForeignKey("catalog_playlists.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "playlist_id",
+        String(32),
+        ForeignKey("catalog_playlists.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
     Column("position", Integer, nullable=False),
-    Column("track_id", String(32), ForeignKey("catalog_tracks.id", ondelete="CASCADE"),
-           nullable=False, index=True),
+    Column(
+        "track_id",
+        String(32),
+        ForeignKey("catalog_tracks.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     PrimaryKeyConstraint("playlist_id", "position"),
 )
 

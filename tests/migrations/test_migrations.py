@@ -26,7 +26,6 @@ REVISIONS = [
 ]
 
 
-
 def _described_by_metadata(name: str | None, type_: str, parent_names: Any) -> bool:
     """The catalog's full-text search (the SQLite FTS5 table and its shadow tables) is
     made by the migration and is not a table the metadata can describe."""
