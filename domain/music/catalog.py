@@ -10,6 +10,7 @@ signed by ``StreamTokens`` and expiring.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -259,6 +260,43 @@ class StreamTokens:
 
 # -- the provider ---------------------------------------------------------------------------
 
+
+class TrackBatch:
+    """Tracks asked for in the same turn of the event loop are read with one query (a
+    page of twenty songs' URLs and lyrics is two reads, not forty)."""
+
+    def __init__(self, store: CatalogStore) -> None:
+        self._store = store
+        self._pending: dict[str, list[asyncio.Future[CatalogTrack | None]]] = {}
+
+    async def get(self, track_id: str) -> CatalogTrack | None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[CatalogTrack | None] = loop.create_future()
+        if not self._pending:
+            loop.call_soon(self._dispatch)
+        self._pending.setdefault(track_id, []).append(future)
+        return await future
+
+    def _dispatch(self) -> None:
+        pending, self._pending = self._pending, {}
+        task = asyncio.ensure_future(self._load(pending))
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+    async def _load(self, pending: dict[str, list[asyncio.Future[CatalogTrack | None]]]) -> None:
+        try:
+            found = {t.id: t for t in await self._store.tracks(list(pending))}
+        except Exception as error:
+            for futures in pending.values():
+                for future in futures:
+                    if not future.done():
+                        future.set_exception(error)
+            return
+        for track_id, futures in pending.items():
+            for future in futures:
+                if not future.done():
+                    future.set_result(found.get(track_id))
+
+
 _FORMAT_QUALITY = {
     "flac": Quality.FLAC, "wav": Quality.FLAC, "ogg": Quality.OGG_320,
     "m4a": Quality.AAC_192, "mp3": Quality.MP3_320,
@@ -283,6 +321,7 @@ class LocalCatalogProvider:
         self._store = store
         self._tokens = tokens
         self._base = base_url.rstrip("/")
+        self._batch = TrackBatch(store)
 
     @property
     def needs(self) -> Mapping[Capability, CredentialNeed]:
@@ -385,10 +424,10 @@ class LocalCatalogProvider:
     # -- normalising ----------------------------------------------------------------------
 
     async def _track(self, provider_id: str) -> CatalogTrack:
-        found = await self._store.tracks([provider_id])
-        if not found:
+        found = await self._batch.get(provider_id)
+        if found is None:
             raise UpstreamNotFound("no such song")
-        return found[0]
+        return found
 
     def _images(self, cover_id: str | None) -> tuple[Image, ...]:
         if cover_id is None:

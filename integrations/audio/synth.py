@@ -255,6 +255,9 @@ DEMO = [
 ]  # fmt: skip
 
 
+_ALBUM_ARTISTS = {"First Rays": "Aurora Lane", "Signals": "Various Artists"}
+
+
 def write_demo(directory: Path) -> list[Path]:
     """Five short songs on two albums by three artists, with covers, ``.lrc`` lyrics and
     an ``.m3u`` playlist."""
@@ -262,7 +265,8 @@ def write_demo(directory: Path) -> list[Path]:
     written: list[Path] = []
     for i, (kind, title, artists, album, track, year, tone, colour) in enumerate(DEMO, 1):
         path = directory / f"{i:02d} {title}.{kind}"
-        tags = Tags(title, artists, album, artists[0], track, year, f"KRPV2600{i:04d}", png(colour))
+        owner = _ALBUM_ARTISTS[album]
+        tags = Tags(title, artists, album, owner, track, year, f"KRPV2600{i:04d}", png(colour))
         if kind == "wav":
             write_wav(path, tags, frequency=tone)
         else:
