@@ -27,9 +27,12 @@ REVISIONS = [
 
 
 def _described_by_metadata(name: str | None, type_: str, parent_names: Any) -> bool:
-    """The catalog's full-text search (the SQLite FTS5 table and its shadow tables) is
-    made by the migration and is not a table the metadata can describe."""
-    return not (type_ == "table" and name is not None and name.startswith("catalog_fts"))
+    """The catalog's full-text search (the SQLite FTS5 table and its shadow tables, the
+    PostgreSQL expression index) is made by the migration; the metadata cannot describe
+    it."""
+    if type_ == "table" and name is not None and name.startswith("catalog_fts"):
+        return False
+    return not (type_ == "index" and name == "ix_catalog_tracks_search")
 
 
 COMPARE_OPTIONS = {
