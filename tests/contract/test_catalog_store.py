@@ -47,7 +47,9 @@ def write_library(directory: Path) -> None:
 
 async def imported(backend: Backend, directory: Path) -> tuple[CatalogStore, CatalogImporter]:
     store = backend.adapters.catalog
-    importer = CatalogImporter(store, MutagenScanner(), ManualClock(datetime(2026, 5, 1, tzinfo=UTC)))
+    importer = CatalogImporter(
+        store, MutagenScanner(), ManualClock(datetime(2026, 5, 1, tzinfo=UTC))
+    )
     return store, importer
 
 
@@ -132,7 +134,11 @@ async def test_albums_artists_and_playlists(backend: Backend, tmp_path: Path) ->
     assert coast.artist is not None and coast.artist.name == "Mira Sol"
     mira = coast.artist
     tracks, total = await store.artist_tracks(mira.id, 0, 10)
-    assert total == 3 and {t.title for t in tracks} == {"Harbour Lights", "Tidal Clock", "Salt Road"}
+    assert total == 3 and {t.title for t in tracks} == {
+        "Harbour Lights",
+        "Tidal Clock",
+        "Salt Road",
+    }
     albums, _ = await store.artist_albums(mira.id, 0, 10)
     assert [a.title for a in albums] == ["Coastlines"]
     [trip], _ = await store.search_playlists("trip", 0, 1)

@@ -141,7 +141,9 @@ class ScriptedMusic:
         await self._call("album", credential)
         return Album(MusicId(QQ, Kind.ALBUM, provider_id), "Ye Hui Mei", (), songs=(a_song(),))
 
-    async def artist(self, provider_id: str, page: PageRequest, credential: CredentialSecret | None):  # type: ignore[no-untyped-def]
+    async def artist(
+        self, provider_id: str, page: PageRequest, credential: CredentialSecret | None
+    ):  # type: ignore[no-untyped-def]
         raise NotImplementedError
 
     async def playlist(
@@ -374,7 +376,9 @@ async def test_searches_are_cached_ten_minutes_and_metadata_an_hour(world: World
     assert world.provider.calls["song"] == 2
 
 
-@pytest.mark.parametrize(("expires", "kept"), [(timedelta(minutes=2), 120), (timedelta(hours=2), 600)])
+@pytest.mark.parametrize(
+    ("expires", "kept"), [(timedelta(minutes=2), 120), (timedelta(hours=2), 600)]
+)
 async def test_play_urls_never_outlive_their_expiry_nor_ten_minutes(
     world: World, expires: timedelta, kept: int
 ) -> None:
