@@ -81,8 +81,8 @@ async def test_import_reads_every_format_and_reimport_updates(
     assert by_title["Salt Road"].album is None and by_title["Paper Moon"].format == "m4a"
 
     # Again, after a tag changed: the same rows, updated.
-    WRITERS["mp3"](tmp_path / "Harbour Lights.mp3",
-                   Tags("Harbour Lights (Live)", ("Mira Sol",), "Coastlines", "Mira Sol", 1))  # fmt: skip
+    live = Tags("Harbour Lights (Live)", ("Mira Sol",), "Coastlines", "Mira Sol", 1)
+    WRITERS["mp3"](tmp_path / "Harbour Lights.mp3", live)
     again = await importer.import_directory(tmp_path)
     assert (again.added, again.updated) == (0, 5)
     tracks, total = await store.recent_tracks(0, 10)

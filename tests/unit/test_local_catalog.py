@@ -13,8 +13,15 @@ import pytest
 from domain.clock import ManualClock
 from domain.music.catalog import CatalogImporter, StreamTokens
 from domain.music.errors import MusicNotFound, StreamLinkInvalid
-from domain.music.model import Kind, MusicId, PageRequest, ProviderName, Quality, SearchType
-from domain.music.model import UnavailableReason
+from domain.music.model import (
+    Kind,
+    MusicId,
+    PageRequest,
+    ProviderName,
+    Quality,
+    SearchType,
+    UnavailableReason,
+)
 from integrations.audio.scanner import MutagenScanner
 from integrations.audio.synth import write_demo
 from tests.support.services import Built, build

@@ -39,6 +39,7 @@ from domain.music.errors import (
 from domain.music.model import (
     Album,
     AlbumRef,
+    Artist,
     ArtistRef,
     AudioResource,
     Chart,
@@ -47,6 +48,7 @@ from domain.music.model import (
     MusicId,
     Page,
     PageRequest,
+    Playlist,
     PlayUrl,
     ProviderName,
     Quality,
@@ -143,14 +145,12 @@ class ScriptedMusic:
 
     async def artist(
         self, provider_id: str, page: PageRequest, credential: CredentialSecret | None
-    ):  # type: ignore[no-untyped-def]
+    ) -> Artist:
         raise NotImplementedError
 
     async def playlist(
         self, provider_id: str, page: PageRequest, credential: CredentialSecret | None
-    ):  # type: ignore[no-untyped-def]
-        from domain.music.model import Playlist
-
+    ) -> Playlist:
         await self._call("playlist", credential)
         return Playlist(MusicId(QQ, Kind.PLAYLIST, provider_id), "Mix")
 
