@@ -194,8 +194,6 @@ class Settings(BaseSettings):
     graphql_max_cost: int = Field(default=1000, ge=1)
     """The most points a GraphQL document may cost (static upper bound, ``schema.cost``);
     a costlier one is refused before execution."""
-    music_cache_entries: int = Field(default=10_000, ge=0)
-    """Entries of the in-process music cache (deployments without Redis)."""
     # -- end of music ----------------------------------------------------------------------
 
     _split = field_validator(
