@@ -77,6 +77,11 @@ class Container:
                 services.usage_recorder.prune_periodically(self.settings.usage_event_retention)
             ),
         ]
+        if self.settings.pool_refresh_interval > 0:  # credential pool (issue 13)
+            interval = self.settings.pool_refresh_interval
+            self._tasks.append(
+                asyncio.create_task(services.pool.refresh_queued_periodically(interval))
+            )
 
     async def close(self) -> None:
         for task in self._tasks:

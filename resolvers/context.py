@@ -19,6 +19,7 @@ from domain.keyring_service import KeyRotation
 from domain.music.catalog import LocalMedia
 from domain.music.service import MusicService
 from domain.oauth.service import OAuthService
+from domain.pool.service import PoolService
 from domain.principal import Principal
 from domain.quota.access import RequestGate
 from domain.quota.metering import Meter
@@ -69,6 +70,7 @@ class Services:
     # -- music (issue 13) --
     music: MusicService
     local_media: LocalMedia
+    pool: PoolService  # credential pool (issue 13)
 
 
 @dataclass(slots=True)

@@ -11,6 +11,8 @@ from schema.cost import CostRules, FieldCost
 PASSWORD_HASH = FieldCost(cost=50)
 """One argon2 hash (tens of milliseconds of CPU and 64 MiB)."""
 SENDS_MAIL = FieldCost(cost=50)
+CALLS_UPSTREAM = FieldCost(cost=50)
+"""An admin call to an upstream provider (a pool credential's check or refresh)."""
 
 # -- music (issue 13): the metered fields; their weights are declared with the resolvers
 # (``resolvers.music``: a play URL 3 units, every other query 1). The gate reserves the
@@ -37,5 +39,8 @@ COST_RULES = CostRules(
         "Mutation.emailActivationResend": SENDS_MAIL,
         "Mutation.passwordResetRequest": SENDS_MAIL,
         **MUSIC_METERED,
+        # -- credential pool (issue 13) --
+        "Mutation.adminPoolCredentialRefresh": CALLS_UPSTREAM,
+        "Mutation.adminPoolCredentialTest": CALLS_UPSTREAM,
     }
 )

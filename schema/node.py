@@ -8,12 +8,13 @@ import strawberry
 from domain.errors import DomainError
 from domain.music.errors import MusicNotFound  # music (issue 13)
 from domain.music.model import MusicId  # music (issue 13)
-from resolvers import accounts, admin, oauth
+from resolvers import accounts, admin, oauth, pool
 from schema.info import CtxInfo
 from schema.types.accounts import Session, User
 from schema.types.music import music_node_of  # music (issue 13)
 from schema.types.node import Node
 from schema.types.oauth import OAuthIdentity
+from schema.types.pool import PoolCredential
 
 
 @strawberry.type
@@ -44,5 +45,10 @@ class NodeQueries:
                     return linked
         try:
             return User.from_domain(await admin.admin_user(ctx, id))
+        except DomainError:
+            pass
+        # -- credential pool (issue 13): admins only, like users --
+        try:
+            return PoolCredential.from_domain(await pool.pool_credential(ctx, id))
         except DomainError:
             return None

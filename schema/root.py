@@ -15,6 +15,7 @@ from schema.apikeys import ApiKeyMutations, ApiKeyQueries
 from schema.music import MusicQueries  # music (issue 13)
 from schema.node import NodeQueries
 from schema.oauth import OAuthMutations, OAuthQueries
+from schema.pool import PoolMutations, PoolQueries  # credential pool (issue 13)
 from schema.quota import QuotaQueries
 from schema.runtime import RuntimeQueries
 from schema.twofactor import TwoFactorMutations, TwoFactorQueries
@@ -33,6 +34,7 @@ class Query(
     NodeQueries,
     AdminQueries,
     MusicQueries,  # music (issue 13)
+    PoolQueries,
 ):
     pass
 
@@ -44,5 +46,6 @@ class Mutation(
     OAuthMutations,
     AdminMutations,
     TwoFactorMutations,
+    PoolMutations,
 ):
     pass

@@ -22,7 +22,8 @@ REVISIONS = [
     "0004_api_keys",
     "0005_usage",
     "0006_oauth",
-    "0008_catalog",  # music (issue 13); the lead re-chains it after 0007_pool
+    "0007_pool",
+    "0008_catalog",  # music (issue 13)
 ]
 
 

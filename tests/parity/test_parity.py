@@ -35,6 +35,7 @@ from rest.errors import ERROR_TABLE
 from rest.routes import ROUTES
 from tests.api.harness import ADMIN_TOKEN, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, Api
 from tests.api.oauth_flow import FRONTEND, OIDC_NAME, at_provider, land, sign_in, start
+from tests.parity.pool_fake import QQ
 
 ADMIN = {"X-Admin-Key": ADMIN_TOKEN}
 USER_FIELDS = "id email status role totpEnabled createdAt lastLoginAt planId"
@@ -1062,6 +1063,166 @@ _FEW_KEYS = ({"scopes": ["quota:read"]},
 _USAGE_FIELDS = """qpm qps avgLatencyMs maxLatencyMs minLatencyMs totalToday totalMonth
     successRate errorCount dayUsed dayLimit monthUsed monthLimit timestamp"""
 
+# -- credential pool (issue 13) -------------------------------------------------------------
+
+POOL = "/v1/admin/pool/credentials"
+POOL_FIELDS = """id provider label status capabilities healthScore failCount cooldownUntil
+    lastUsedAt lastFailedAt expiresAt createdAt maxConcurrency requestsPerSecond
+    refreshQueuedAt"""
+_POOL_ADD = f"""mutation($i: PoolCredentialAddInput!) {{ adminPoolCredentialAdd(input: $i) {{
+    credential {{ {POOL_FIELDS} }} errors {{ code message field }} }} }}"""
+
+
+def pool_payload(musicid: int | None = None) -> str:
+    """A NetEase cookie payload, or (with ``musicid``) a live QQ Music login of the fake."""
+    if musicid is None:
+        raw = b'{"cookie": "MUSIC_U=parity-cookie"}'
+    else:
+        raw = QQ.credential_payload(QQ.accounts.add(musicid))
+    return base64.b64encode(raw).decode()
+
+
+async def pool_added(api: Api, provider: str = "netease", musicid: int | None = None) -> str:
+    body = {"provider": provider, "label": "parity", "payload": pool_payload(musicid)}
+    response = await api.post(POOL, body, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+def same_credential(rest: dict[str, Any], gql: dict[str, Any], *, same_id: bool = True) -> None:
+    if same_id:
+        assert rest["id"] == raw_id(gql["id"])
+    assert rest["status"] == gql["status"].lower()
+    for key in ("provider", "label", "capabilities", "healthScore", "failCount",
+                "maxConcurrency", "requestsPerSecond"):  # fmt: skip
+        assert rest[key] == gql[key], key
+    for key in ("cooldownUntil", "lastUsedAt", "lastFailedAt", "expiresAt", "refreshQueuedAt"):
+        assert (rest[key] is None) == (gql[key] is None), key
+    assert "payload" not in rest and "payload" not in gql
+
+
+async def pool_credentials_listed(api: Api) -> tuple[Api, Values]:
+    for _ in range(3):
+        await pool_added(api)
+    await pool_added(api, "local")
+    return admin(api), {}
+
+
+def same_pool_page(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["total"] == gql["totalCount"] == 3
+    assert [c["id"] for c in rest["items"]] == [raw_id(n["id"]) for n in gql["nodes"]]
+    for item, node in zip(rest["items"], gql["nodes"], strict=True):
+        same_credential(item, node)
+
+
+async def pool_health_of_netease(api: Api) -> tuple[Api, Values]:
+    await pool_added(api)
+    disabled = await pool_added(api)
+    await api.patch(f"{POOL}/{disabled}/status", {"status": "disabled"}, headers=ADMIN)
+    return admin(api), {"provider": "netease"}
+
+
+def same_pool_health(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    [pool] = rest["pools"]
+    assert pool == gql
+    assert (pool["active"], pool["disabled"]) == (1, 1)
+
+
+async def an_unknown_provider(api: Api, caller: Api, values: Values) -> tuple[Api, Values]:
+    return caller, {"provider": "spotify"}
+
+
+async def pool_credential_add(api: Api) -> None:
+    rest = await api.post(POOL, {"provider": "netease", "label": "parity",
+                                 "payload": pool_payload(), "capabilities": ["song"]},
+                          headers=ADMIN)  # fmt: skip
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(api, _POOL_ADD, {"i": {"provider": "netease", "label": "parity",
+                          "payload": pool_payload(), "capabilities": ["song"]}},
+                          headers=ADMIN)  # fmt: skip
+    assert data["adminPoolCredentialAdd"]["errors"] == []
+    same_credential(rest.json(), data["adminPoolCredentialAdd"]["credential"], same_id=False)
+    for bad in ({"payload": "%%%"}, {"provider": "spotify"}, {"capabilities": ["teleport"]}):
+        body = {"provider": "netease", "label": "x", "payload": pool_payload(), **bad}
+        rest = await api.post(POOL, body, headers=ADMIN)
+        data = await gql_data(api, _POOL_ADD, {"i": body}, headers=ADMIN)
+        same_error(rest, data["adminPoolCredentialAdd"]["errors"])
+    user, _ = await signed_in(api, "pool-add@example.com")
+    body = {"provider": "netease", "label": "x", "payload": pool_payload()}
+    data = await gql_data(user, _POOL_ADD, {"i": body})
+    same_error(await user.post(POOL, body), data["adminPoolCredentialAdd"]["errors"])
+
+
+async def pool_credential_remove(api: Api) -> None:
+    ids = [await pool_added(api) for _ in range(2)]
+    rest = await api.delete(f"{POOL}/{ids[0]}", headers=ADMIN)
+    assert (rest.status_code, rest.json()) == (200, {})
+    mutation = """mutation($i: PoolCredentialIdInput!) { adminPoolCredentialRemove(input: $i) {
+        ok errors { code message } } }"""
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1]}}, headers=ADMIN)
+    assert data["adminPoolCredentialRemove"] == {"ok": True, "errors": []}
+    listed = (await api.get(POOL, headers=ADMIN)).json()
+    assert not {c["id"] for c in listed["items"]} & set(ids)
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[0]}}, headers=ADMIN)
+    same_error(await api.delete(f"{POOL}/{ids[0]}", headers=ADMIN),
+               data["adminPoolCredentialRemove"]["errors"])  # fmt: skip
+
+
+async def pool_credential_set_status(api: Api) -> None:
+    ids = [await pool_added(api) for _ in range(2)]
+    mutation = f"""mutation($i: PoolCredentialSetStatusInput!) {{
+        adminPoolCredentialSetStatus(input: $i) {{ credential {{ {POOL_FIELDS} }}
+        errors {{ code message field }} }} }}"""
+    rest = await api.patch(f"{POOL}/{ids[0]}/status", {"status": "disabled"}, headers=ADMIN)
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1], "status": "DISABLED"}},
+                          headers=ADMIN)  # fmt: skip
+    result = data["adminPoolCredentialSetStatus"]
+    assert result["errors"] == [] and result["credential"]["status"] == "DISABLED"
+    same_credential(rest.json(), result["credential"], same_id=False)
+    rest = await api.patch(f"{POOL}/{ids[0]}/status", {"status": "banned"}, headers=ADMIN)
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1], "status": "BANNED"}},
+                          headers=ADMIN)  # fmt: skip
+    same_error(rest, data["adminPoolCredentialSetStatus"]["errors"])
+
+
+async def pool_credential_refresh(api: Api) -> None:
+    ids = [await pool_added(api, "qqmusic", musicid) for musicid in (880001, 880002)]
+    mutation = f"""mutation($i: PoolCredentialIdInput!) {{ adminPoolCredentialRefresh(input: $i)
+        {{ credential {{ {POOL_FIELDS} }} errors {{ code message field }} }} }}"""
+    rest = await api.post(f"{POOL}/{ids[0]}/refresh", {}, headers=ADMIN)
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1]}}, headers=ADMIN)
+    assert data["adminPoolCredentialRefresh"]["errors"] == []
+    same_credential(rest.json(), data["adminPoolCredentialRefresh"]["credential"], same_id=False)
+    local = await pool_added(api, "local")
+    data = await gql_data(api, mutation, {"i": {"credentialId": local}}, headers=ADMIN)
+    same_error(await api.post(f"{POOL}/{local}/refresh", {}, headers=ADMIN),
+               data["adminPoolCredentialRefresh"]["errors"])  # fmt: skip
+
+
+async def pool_credential_test(api: Api) -> None:
+    ids = [await pool_added(api, "qqmusic", musicid) for musicid in (880003, 880004)]
+    mutation = """mutation($i: PoolCredentialTestInput!) { adminPoolCredentialTest(input: $i) {
+        result { success capability latencyMs error } errors { code message field } } }"""
+    rest = await api.post(f"{POOL}/{ids[0]}/test", {"capability": "play_url"}, headers=ADMIN)
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1], "capability": "play_url"}},
+                          headers=ADMIN)  # fmt: skip
+    result = data["adminPoolCredentialTest"]["result"]
+    body = rest.json()
+    outcome = (True, "play_url", None)
+    assert (body["success"], body["capability"], body["error"]) == outcome
+    assert (result["success"], result["capability"], result["error"]) == outcome
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1], "capability": "x"}},
+                          headers=ADMIN)  # fmt: skip
+    same_error(await api.post(f"{POOL}/{ids[0]}/test", {"capability": "x"}, headers=ADMIN),
+               data["adminPoolCredentialTest"]["errors"])  # fmt: skip
+
+
+# -- end of credential pool -------------------------------------------------------------------
+
+
 READS: dict[tuple[str, str], Read] = {
     ("GET", "/v1/auth/me"): Read(
         "/v1/auth/me", f"{{ viewer {{ {USER_FIELDS} }} }}", same_user,
@@ -1106,6 +1267,16 @@ READS: dict[tuple[str, str], Read] = {
         anyone),
     ("GET", "/v1/auth/oauth/identities"): Read(
         "/v1/auth/oauth/identities", IDENTITIES, same_identities, linked_twice, anonymous),
+    # -- credential pool (issue 13) --
+    ("GET", "/v1/admin/pool/credentials"): Read(
+        "/v1/admin/pool/credentials?provider=netease&limit=3", f"""{{ adminPoolCredentials(
+        first: 3, filter: {{provider: "netease"}}) {{ totalCount nodes {{ {POOL_FIELDS} }} }} }}""",
+        same_pool_page, pool_credentials_listed, someone_else("pool-list@example.com")),
+    ("GET", "/v1/admin/pool/health/{provider}"): Read(
+        "/v1/admin/pool/health/{provider}", """query($provider: String!) { adminPoolHealth(
+        provider: $provider) { provider total active disabled banned expired refreshing
+        inCooldown avgHealthScore } }""", same_pool_health, pool_health_of_netease,
+        an_unknown_provider),
 }  # fmt: skip
 
 
@@ -1165,6 +1336,12 @@ FLOWS: dict[tuple[str, str], Flow] = {
     ("GET", "/v1/auth/oauth/{provider}/callback"): oauth_callback,
     ("DELETE", "/v1/auth/oauth/identities/{provider}"): oauth_unlink,
     ("POST", "/v1/auth/password/set"): password_set,
+    # -- credential pool (issue 13) --
+    ("POST", "/v1/admin/pool/credentials"): pool_credential_add,
+    ("DELETE", "/v1/admin/pool/credentials/{id}"): pool_credential_remove,
+    ("PATCH", "/v1/admin/pool/credentials/{id}/status"): pool_credential_set_status,
+    ("POST", "/v1/admin/pool/credentials/{id}/refresh"): pool_credential_refresh,
+    ("POST", "/v1/admin/pool/credentials/{id}/test"): pool_credential_test,
 }
 
 

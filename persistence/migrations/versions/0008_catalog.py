@@ -2,7 +2,7 @@
 full-text search (SQLite FTS5 table, PostgreSQL GIN index over a tsvector).
 
 Revision ID: 0008_catalog
-Revises: 0006_oauth
+Revises: 0007_pool
 Create Date: 2026-12-02
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_catalog"
-down_revision: str | Sequence[str] | None = "0006_oauth"
+down_revision: str | Sequence[str] | None = "0007_pool"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
