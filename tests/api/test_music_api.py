@@ -227,9 +227,11 @@ async def test_no_n_plus_one_sql_for_nested_fields(env: Env) -> None:
         await gql(api, query, key)
     finally:
         event.remove(sync_engine, "before_cursor_execute", count)
-    # The search (count, page, artists), then the 20 lyrics and 20 URLs in batches:
-    # a handful of statements, not 40.
-    assert len(statements) <= 10, statements
+    # The search (count, page, artists), then the 20 lyrics and 20 URLs read in batches
+    # (tracks asked for in one turn of the event loop: one batch on SQLite, a few when
+    # the cache answers from Redis at different moments). One read per field would be
+    # 2 + 2 + 40 x 2 = 84 statements.
+    assert len(statements) <= 16, len(statements)
 
 
 async def test_unknown_and_unwired_providers_and_scopes(env: Env) -> None:
