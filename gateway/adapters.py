@@ -165,14 +165,14 @@ class Adapters:
     plans: PlanCatalog
     usage: UsageStore
     outbound: Outbound
-    # -- credential pool (issue 13): one object is both (the lease script reads the lock) --
-    pool_leases: LeaseRegistry
-    """Across processes with Redis; in-process otherwise (a single process only)."""
-    pool_refresh: RefreshLock
     # -- music (issue 13) --
     catalog: CatalogStore
     music_cache: MusicCache
     """Redis across processes; an in-process LRU otherwise."""
+    # -- credential pool (issue 13): one object is both (the lease script reads the lock) --
+    pool_leases: LeaseRegistry
+    """Across processes with Redis; in-process otherwise (a single process only)."""
+    pool_refresh: RefreshLock
 
     @classmethod
     def sql(
@@ -204,9 +204,9 @@ class Adapters:
                 plans=SqlPlanCatalog(engine),
                 usage=SqlUsageStore(engine),
                 outbound=outbound,
-                **memory_pool_registry(),
                 catalog=SqlCatalogStore(engine),  # music
                 music_cache=MemoryMusicCache(clock),  # music
+                **memory_pool_registry(),
             )
         if quota_redis is None:
             raise ValueError("a Redis deployment needs the quota gate's own client")
@@ -226,9 +226,9 @@ class Adapters:
             plans=SqlPlanCatalog(engine),
             usage=SqlUsageStore(engine),
             outbound=outbound,
-            **redis_pool_registry(redis),
             catalog=SqlCatalogStore(engine),  # music
             music_cache=RedisMusicCache(redis, prefix=REDIS_PREFIX),  # music
+            **redis_pool_registry(redis),
         )
 
     @classmethod
@@ -251,9 +251,9 @@ class Adapters:
             plans=MemoryPlanCatalog(),
             usage=MemoryUsageStore(),
             outbound=outbound,
-            **memory_pool_registry(),
             catalog=MemoryCatalogStore(),  # music
             music_cache=MemoryMusicCache(clock),  # music
+            **memory_pool_registry(),
         )
 
 

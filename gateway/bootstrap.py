@@ -14,6 +14,7 @@ add it to ``resolvers.context.Services``, and pass it what it needs, never a def
 
 from __future__ import annotations
 
+# -- music (issue 13) ----------------------------------------------------------------------
 from zoneinfo import ZoneInfo
 
 from domain.accounts.activation import Activation
@@ -59,9 +60,9 @@ from resolvers.context import Services
 
 UNWIRED_PROVIDERS = {
     ProviderName.QQMUSIC: "QQ Music is not connected on this server yet (its client exists "
-    "but is not wired to the credential pool)",
+    "but is not connected to the music service)",
     ProviderName.NETEASE: "NetEase Cloud Music is not connected on this server yet (its "
-    "client exists but is not wired to the credential pool)",
+    "client exists but is not connected to the music service)",
 }
 
 
@@ -70,8 +71,12 @@ def music_services(
     settings: Settings,
     clock: Clock,
     master_key: bytes,
+    *,
     leaser: CredentialLeaser,
 ) -> tuple[MusicService, LocalMedia]:
+    """The music service over its providers (the local catalog; QQ Music and NetEase
+    answer 503 until their clients are connected), borrowing upstream accounts from the
+    credential pool (``leaser``)."""
     tokens = StreamTokens(derive_key(master_key, "karpov:local-stream:v1"), clock)
     local = LocalCatalogProvider(adapters.catalog, tokens, base_url=settings.public_base_url)
     music = MusicService(
@@ -156,7 +161,9 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         clock=clock, providers=pool_providers(), lifecycles=out.credential_lifecycles,
         policy=pool_policy(settings),
     )  # fmt: skip
-    music, local_media = music_services(a, settings, clock, master_key, leaser=pool)
+    music, local_media = music_services(
+        a, settings, clock, master_key, leaser=pool
+    )  # music (issue 13)
     return Services(
         accounts=accounts,
         admin_users=admin_users,
@@ -175,9 +182,9 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         ),
         runtime=runtime_config(settings, flows_policy),
         clock=clock,
-        pool=pool,
         music=music,  # music (issue 13)
         local_media=local_media,  # music (issue 13)
+        pool=pool,
     )
 
 

@@ -67,10 +67,10 @@ class Services:
     key_rotation: KeyRotation
     runtime: RuntimeConfig
     clock: Clock
-    pool: PoolService  # credential pool (issue 13)
     # -- music (issue 13) --
     music: MusicService
     local_media: LocalMedia
+    pool: PoolService  # credential pool (issue 13)
 
 
 @dataclass(slots=True)

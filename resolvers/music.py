@@ -106,8 +106,14 @@ def _signed_in(ctx: Context) -> None:
 
 
 async def _metered(
-    ctx: Context, coordinate: str, provider: ProviderName, call: Callable[[], Awaitable[T]]
+    ctx: Context,
+    coordinate: str,
+    provider: ProviderName,
+    call: Callable[[], Awaitable[T]],
+    delivered: Callable[[T], bool] = lambda _: True,
 ) -> T:
+    """``delivered``: whether the answer is what was paid for (a play URL that has no
+    audio is answered, with its reason, but not charged)."""
     _signed_in(ctx)
     meter = ctx.meter
     if meter is None:
@@ -118,7 +124,7 @@ async def _metered(
     except BaseException:
         meter.settle(claim, False)
         raise
-    meter.settle(claim, True)
+    meter.settle(claim, delivered(result))
     return result
 
 
@@ -157,7 +163,7 @@ async def song_url(ctx: Context, id: MusicId, quality: Quality) -> tuple[Song, P
         found = await ctx.services.music.song(id)
         return found, await ctx.services.music.play_url(id, quality)
 
-    return await _metered(ctx, "songUrl", id.provider, both)
+    return await _metered(ctx, "songUrl", id.provider, both, lambda r: r[1].audio is not None)
 
 
 async def song_lyrics(ctx: Context, id: MusicId) -> tuple[Song, Lyrics]:
@@ -196,8 +202,9 @@ async def chart(ctx: Context, id: MusicId, page: PageRequest) -> Chart:
 
 async def url_of(ctx: Context, id: MusicId, quality: Quality) -> PlayUrl:
     return await _metered(
-        ctx, "Song.url", id.provider, lambda: ctx.services.music.play_url(id, quality)
-    )
+        ctx, "Song.url", id.provider, lambda: ctx.services.music.play_url(id, quality),
+        lambda url: url.audio is not None,
+    )  # fmt: skip
 
 
 async def lyrics_of(ctx: Context, id: MusicId) -> Lyrics:

@@ -8,7 +8,7 @@ from rest import (
     apikeys,
     music,  # music (issue 13)
     oauth,
-    pool,  # credential pool (issue 13)
+    pool,
     quota,
     runtime,
     twofactor,

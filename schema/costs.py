@@ -38,9 +38,9 @@ COST_RULES = CostRules(
         "Mutation.emailCodeSend": SENDS_MAIL,
         "Mutation.emailActivationResend": SENDS_MAIL,
         "Mutation.passwordResetRequest": SENDS_MAIL,
+        **MUSIC_METERED,
         # -- credential pool (issue 13) --
         "Mutation.adminPoolCredentialRefresh": CALLS_UPSTREAM,
         "Mutation.adminPoolCredentialTest": CALLS_UPSTREAM,
-        **MUSIC_METERED,
     }
 )

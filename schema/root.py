@@ -33,8 +33,8 @@ class Query(
     OAuthQueries,
     NodeQueries,
     AdminQueries,
-    PoolQueries,
     MusicQueries,  # music (issue 13)
+    PoolQueries,
 ):
     pass
 

@@ -382,35 +382,6 @@ oauth_states = Table(
 
 # == end of OAuth login ===================================================================
 
-# == credential pool (issue 13) ==========================================================
-# Upstream accounts; the payload is a key-ring blob (associated data pool:<id>), never
-# plaintext. ``refreshing`` is not a stored status (the refresh lock shows it).
-
-pool_credentials = Table(
-    "pool_credentials",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("provider", String(32), nullable=False, index=True),
-    Column("label", String(200), nullable=False),
-    Column("payload_enc", LargeBinary, nullable=False),
-    # The capabilities it may serve, as a JSON list; empty: every capability.
-    Column("capabilities", JSON, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("health_score", Float, nullable=False),
-    Column("fail_count", Integer, nullable=False),
-    Column("cooldown_until", UTCDateTime, nullable=True),
-    Column("last_used_at", UTCDateTime, nullable=True),
-    Column("last_failed_at", UTCDateTime, nullable=True),
-    Column("expires_at", UTCDateTime, nullable=True),
-    Column("max_concurrency", Integer, nullable=False),
-    Column("requests_per_second", Integer, nullable=False),
-    Column("refresh_queued_at", UTCDateTime, nullable=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    CheckConstraint("status IN ('active', 'disabled', 'banned', 'expired')", name="status"),
-)
-
-# == end of credential pool ===============================================================
-
 # == music: the local catalog (issue 13) ===================================================
 # Imported audio files, their artists, albums, covers and playlists. Full-text search:
 # SQLite's FTS5 table ``catalog_fts`` and PostgreSQL's GIN index over
@@ -509,6 +480,34 @@ catalog_playlist_tracks = Table(
 )
 
 # == end of music =========================================================================
+# == credential pool (issue 13) ==========================================================
+# Upstream accounts; the payload is a key-ring blob (associated data pool:<id>), never
+# plaintext. ``refreshing`` is not a stored status (the refresh lock shows it).
+
+pool_credentials = Table(
+    "pool_credentials",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("provider", String(32), nullable=False, index=True),
+    Column("label", String(200), nullable=False),
+    Column("payload_enc", LargeBinary, nullable=False),
+    # The capabilities it may serve, as a JSON list; empty: every capability.
+    Column("capabilities", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("health_score", Float, nullable=False),
+    Column("fail_count", Integer, nullable=False),
+    Column("cooldown_until", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("last_failed_at", UTCDateTime, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("max_concurrency", Integer, nullable=False),
+    Column("requests_per_second", Integer, nullable=False),
+    Column("refresh_queued_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("status IN ('active', 'disabled', 'banned', 'expired')", name="status"),
+)
+
+# == end of credential pool ===============================================================
 
 REFERENCE_TABLES = ("plans",)
 """Tables whose rows the migrations seed (the plan catalog): not user data."""

@@ -23,7 +23,7 @@ REVISIONS = [
     "0005_usage",
     "0006_oauth",
     "0007_pool",
-    "0008_catalog",
+    "0008_catalog",  # music (issue 13)
 ]
 
 
