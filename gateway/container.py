@@ -85,6 +85,11 @@ class Container:
                 services.usage_recorder.prune_periodically(self.settings.usage_event_retention)
             ),
         ]
+        if self.settings.pool_refresh_interval > 0:  # credential pool (issue 13)
+            interval = self.settings.pool_refresh_interval
+            self._tasks.append(
+                asyncio.create_task(services.pool.refresh_queued_periodically(interval))
+            )
         if self.redis is not None:  # harden: plan counters restored when Redis lost them
             self._tasks.append(asyncio.create_task(self.restore_quota_forever()))
 

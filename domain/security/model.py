@@ -38,6 +38,12 @@ class AuditAction(enum.StrEnum):
     OAUTH_LOGIN_REFUSED = "oauth.login_refused"
     OAUTH_LINKED = "oauth.linked"
     OAUTH_UNLINKED = "oauth.unlinked"
+    # -- credential pool (issue 13) --
+    POOL_CREDENTIAL_ADDED = "pool.credential_added"
+    POOL_CREDENTIAL_REMOVED = "pool.credential_removed"
+    POOL_CREDENTIAL_STATUS_SET = "pool.credential_status_set"
+    POOL_CREDENTIAL_REFRESHED = "pool.credential_refreshed"
+    POOL_CREDENTIAL_TESTED = "pool.credential_tested"
 
     @classmethod
     def parse(cls, text: str, *, field: str = "action") -> AuditAction:

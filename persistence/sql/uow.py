@@ -14,11 +14,13 @@ from domain.accounts.ports import UserRepository
 from domain.apikeys.ports import ApiKeyRepository
 from domain.clock import Clock, SystemClock
 from domain.oauth.ports import OAuthIdentityRepository
+from domain.pool.ports import CredentialRepository
 from domain.twofactor.ports import TotpRepository
 from persistence.sql.accounts import SqlUserRepository
 from persistence.sql.apikeys import SqlApiKeyRepository
 from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
 from persistence.sql.oauth import SqlOAuthIdentityRepository
+from persistence.sql.pool import SqlCredentialRepository
 from persistence.sql.totp import SqlTotpRepository
 from persistence.sql.transaction import Transaction
 
@@ -69,6 +71,11 @@ class SqlUnitOfWork:
     @cached_property
     def api_keys(self) -> ApiKeyRepository:
         return SqlApiKeyRepository(self._tx)
+
+    # -- credential pool (issue 13) --
+    @cached_property
+    def pool_credentials(self) -> CredentialRepository:
+        return SqlCredentialRepository(self._tx)
 
     async def commit(self) -> None:
         await self._tx.commit()
