@@ -402,3 +402,20 @@ async def test_graphql_errors_name_the_field(env: Env) -> None:
     user = await signed_in_user(env.api, "gql-pool-user@example.com")
     denied = await user.gql("{ adminPoolCredentials { totalCount } }")
     assert denied["errors"][0]["extensions"]["code"] == "POOL_ADMIN_REQUIRED"
+
+
+async def test_a_payload_copied_to_another_credential_does_not_open(env: Env) -> None:
+    """The associated data binds each blob to its credential id."""
+    source = await env.add(capabilities=["song"])
+    target = await env.add(capabilities=["play_url"], payload=b64('{"cookie": "MUSIC_U=other"}'))
+    async with env.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE pool_credentials SET payload_enc = "
+                "(SELECT payload_enc FROM pool_credentials WHERE id = :source) WHERE id = :target"
+            ),
+            {"source": source["id"], "target": target["id"]},
+        )
+    assert await env.pool.acquire("netease", "play_url") is None  # skipped, not handed out
+    lease = await env.pool.acquire("netease", "song")
+    assert lease is not None and lease.secret.credential_id == source["id"]
