@@ -194,6 +194,12 @@ async def test_only_admins_reach_the_pool(env: Env) -> None:
         assert (await who.patch(f"{path}/status", {"status": "active"})).status_code == status
         assert (await who.post(f"{path}/refresh", {})).status_code == status
         assert (await who.post(f"{path}/test", {})).status_code == status
+    # A signed-in admin (the role, not only the token) manages the pool.
+    me = (await user.get("/v1/auth/me")).json()
+    promoted = await env.api.patch(f"/v1/admin/users/{me['id']}", {"role": "admin"}, headers=ADMIN)
+    assert promoted.status_code == 200, promoted.text
+    listed = await user.get(CREDENTIALS)
+    assert listed.status_code == 200 and listed.json()["total"] == 1
 
 
 async def test_refresh_and_test_through_qq_music(env: Env) -> None:
