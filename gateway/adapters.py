@@ -37,6 +37,9 @@ from domain.apikeys.ports import ApiKeyStore, KeyInvalidations
 from domain.clock import Clock
 from domain.keyring_service import KeyVersionStore
 from domain.mail.ports import Mailer
+
+# -- music (issue 13) ----------------------------------------------------------------------
+from domain.music.ports import CatalogStore, MusicCache
 from domain.oauth import ports as oauth
 from domain.oauth.ports import OAuthProvider, OAuthStateStore
 from domain.pool import ports as pool
@@ -47,6 +50,8 @@ from domain.twofactor import ports as twofactor
 from domain.twofactor.ports import ChallengeStore, QrCodeRenderer
 from domain.usage.ports import UsageStore
 from gateway.settings import Settings
+
+# -- end of music --------------------------------------------------------------------------
 from integrations.hibp import HibpClient
 from integrations.mailer import LogMailer, SmtpMailer
 from integrations.netease import NeteaseConfig, build_netease
@@ -57,7 +62,9 @@ from integrations.qqmusic.config import QQMusicConfig
 from integrations.qr import SegnoQrRenderer
 from persistence.memory.accounts import MemorySessionStore
 from persistence.memory.apikeys import MemoryApiKeyStore, MemoryPlanCatalog
+from persistence.memory.catalog import MemoryCatalogStore
 from persistence.memory.key_invalidations import MemoryKeyInvalidations
+from persistence.memory.music_cache import MemoryMusicCache
 from persistence.memory.oauth import MemoryOAuthStateStore
 from persistence.memory.pool import MemoryLeaseRegistry
 from persistence.memory.quota import MemoryQuotaGate
@@ -73,12 +80,14 @@ from persistence.memory.usage import MemoryUsageStore
 from persistence.redis.challenges import RedisChallengeStore
 from persistence.redis.email_codes import RedisEmailCodeStore
 from persistence.redis.key_invalidations import RedisKeyInvalidations
+from persistence.redis.music_cache import RedisMusicCache
 from persistence.redis.oauth import RedisOAuthStateStore
 from persistence.redis.pool import RedisLeaseRegistry
 from persistence.redis.quota import RedisQuotaGate
 from persistence.redis.sessions import RedisSessionStore
 from persistence.redis.throttle import RedisThrottleStore
 from persistence.sql.apikeys import SqlApiKeyStore, SqlPlanCatalog
+from persistence.sql.catalog import SqlCatalogStore
 from persistence.sql.challenges import SqlChallengeStore
 from persistence.sql.keyring import SqlKeyVersionStore
 from persistence.sql.oauth import SqlOAuthStateStore
@@ -160,6 +169,10 @@ class Adapters:
     pool_leases: LeaseRegistry
     """Across processes with Redis; in-process otherwise (a single process only)."""
     pool_refresh: RefreshLock
+    # -- music (issue 13) --
+    catalog: CatalogStore
+    music_cache: MusicCache
+    """Redis across processes; an in-process LRU otherwise."""
 
     @classmethod
     def sql(
@@ -192,6 +205,8 @@ class Adapters:
                 usage=SqlUsageStore(engine),
                 outbound=outbound,
                 **memory_pool_registry(),
+                catalog=SqlCatalogStore(engine),  # music
+                music_cache=MemoryMusicCache(clock),  # music
             )
         if quota_redis is None:
             raise ValueError("a Redis deployment needs the quota gate's own client")
@@ -212,6 +227,8 @@ class Adapters:
             usage=SqlUsageStore(engine),
             outbound=outbound,
             **redis_pool_registry(redis),
+            catalog=SqlCatalogStore(engine),  # music
+            music_cache=RedisMusicCache(redis, prefix=REDIS_PREFIX),  # music
         )
 
     @classmethod
@@ -235,6 +252,8 @@ class Adapters:
             usage=MemoryUsageStore(),
             outbound=outbound,
             **memory_pool_registry(),
+            catalog=MemoryCatalogStore(),  # music
+            music_cache=MemoryMusicCache(clock),  # music
         )
 
 

@@ -34,8 +34,11 @@ from domain.apikeys.verifier import ApiKeyVerifier, InvalidateHereFirst
 from domain.clock import Clock
 from domain.keyring import KeyEncryptionKey, derive_key
 from domain.keyring_service import KeyRingProvider, KeyRotation
+from domain.leases import CredentialLeaser
+from domain.music.catalog import LocalCatalogProvider, LocalMedia, StreamTokens
 from domain.music.model import ProviderName
 from domain.music.ports import Capability
+from domain.music.service import MusicService
 from domain.oauth.rotation import OAuthTokenHolder
 from domain.oauth.service import OAuthService
 from domain.pool.rotation import PoolPayloadHolder
@@ -53,6 +56,32 @@ from domain.usage.service import UsageRecorder, UsageReports
 from gateway.adapters import Adapters
 from gateway.settings import Settings
 from resolvers.context import Services
+
+UNWIRED_PROVIDERS = {
+    ProviderName.QQMUSIC: "QQ Music is not connected on this server yet (its client exists "
+    "but is not wired to the credential pool)",
+    ProviderName.NETEASE: "NetEase Cloud Music is not connected on this server yet (its "
+    "client exists but is not wired to the credential pool)",
+}
+
+
+def music_services(
+    adapters: Adapters,
+    settings: Settings,
+    clock: Clock,
+    master_key: bytes,
+    leaser: CredentialLeaser,
+) -> tuple[MusicService, LocalMedia]:
+    tokens = StreamTokens(derive_key(master_key, "karpov:local-stream:v1"), clock)
+    local = LocalCatalogProvider(adapters.catalog, tokens, base_url=settings.public_base_url)
+    music = MusicService(
+        {ProviderName.LOCAL: local}, leaser=leaser,
+        cache=adapters.music_cache, clock=clock, unavailable=UNWIRED_PROVIDERS,
+    )  # fmt: skip
+    return music, LocalMedia(adapters.catalog, tokens)
+
+
+# -- end of music --------------------------------------------------------------------------
 
 
 def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Services:
@@ -127,6 +156,7 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         clock=clock, providers=pool_providers(), lifecycles=out.credential_lifecycles,
         policy=pool_policy(settings),
     )  # fmt: skip
+    music, local_media = music_services(a, settings, clock, master_key, leaser=pool)
     return Services(
         accounts=accounts,
         admin_users=admin_users,
@@ -146,6 +176,8 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         runtime=runtime_config(settings, flows_policy),
         clock=clock,
         pool=pool,
+        music=music,  # music (issue 13)
+        local_media=local_media,  # music (issue 13)
     )
 
 

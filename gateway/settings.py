@@ -202,6 +202,17 @@ class Settings(BaseSettings):
     netease_api_url: str = "https://music.163.com"
     """NetEase's API origin (pool checks and refreshes use it)."""
     netease_timeout: float = Field(default=10.0, gt=0, le=120)
+    # -- music (issue 13) ---------------------------------------------------------------
+    catalog_dir: Path = Path("var/music")
+    """Where the local catalog's audio lives: ``karpov catalog demo`` writes its files here
+    and ``karpov catalog import`` reads it when no directory is given. Imported files are
+    streamed from where they were imported (their absolute path is stored)."""
+    graphql_max_cost: int = Field(default=1000, ge=1)
+    """The most points a GraphQL document may cost (static upper bound, ``schema.cost``);
+    a costlier one is refused before execution."""
+    music_cache_entries: int = Field(default=10_000, ge=0)
+    """Entries of the in-process music cache (deployments without Redis)."""
+    # -- end of music ----------------------------------------------------------------------
 
     _split = field_validator(
         "admin_tokens", "trusted_proxies", "email_allowed_domains", "email_blocked_domains",

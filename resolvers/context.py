@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from domain.accounts.activation import Activation
 from domain.accounts.admin import AdminUserService
@@ -14,10 +14,15 @@ from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, VerifiedKey
 from domain.clock import Clock
 from domain.keyring_service import KeyRotation
+
+# -- music (issue 13) --
+from domain.music.catalog import LocalMedia
+from domain.music.service import MusicService
 from domain.oauth.service import OAuthService
 from domain.pool.service import PoolService
 from domain.principal import Principal
 from domain.quota.access import RequestGate
+from domain.quota.metering import Meter
 from domain.quota.service import Admission
 from domain.runtime import RuntimeConfig
 from domain.twofactor.service import TwoFactorService
@@ -63,6 +68,9 @@ class Services:
     runtime: RuntimeConfig
     clock: Clock
     pool: PoolService  # credential pool (issue 13)
+    # -- music (issue 13) --
+    music: MusicService
+    local_media: LocalMedia
 
 
 @dataclass(slots=True)
@@ -79,3 +87,8 @@ class Context:
     """What the request gate admitted (limits' states for ``rateLimit`` and headers)."""
     response_headers: HeaderSink | None = None
     """Headers to add to the HTTP response (GraphQL: the rate-limit headers)."""
+    # -- music (issue 13) --
+    meter: Meter | None = None
+    """Metered resolutions of this request (set by the edge's gate when it reserved)."""
+    loaders: dict[str, Any] = field(default_factory=dict)
+    """Per-request DataLoaders, by name (GraphQL)."""

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from rest import accounts, admin, apikeys, oauth, pool, quota, runtime, twofactor, usage
+from rest import (
+    accounts,
+    admin,
+    apikeys,
+    music,  # music (issue 13)
+    oauth,
+    pool,  # credential pool (issue 13)
+    quota,
+    runtime,
+    twofactor,
+    usage,
+)
 from rest.envelope import Style
 from rest.router import Route
 
@@ -158,4 +169,37 @@ ROUTES: list[Route] = [
     # -- configuration -------------------------------------------------------------------
     Route("GET", "/v1/config/runtime", runtime.runtime_config, GIN,
           "Public runtime configuration", twin="runtimeConfig"),
+    # -- music (issue 13; gin MusicHandler in the original) -------------------------------
+    # :provider is qqmusic, netease or local; ids are the provider's own. Metered as the
+    # twins: a play URL 3 units, everything else 1. API keys need music:read.
+    Route("GET", "/v1/{provider}/songs/{id}", music.get_song, GIN, "A song",
+          auth="session", twin="song"),
+    Route("GET", "/v1/{provider}/songs/{id}/url", music.get_song_url, GIN,
+          "A play URL at ?quality= (default MP3_128) or the next lower available one; 403 "
+          "with the reason when there is none", auth="session", twin="songUrl",
+          query_fields=("quality",)),
+    Route("GET", "/v1/{provider}/songs/{id}/lyric", music.get_song_lyric, GIN,
+          "A song's lyrics (lrc, word-level qrc, translation, romanisation)",
+          auth="session", twin="songLyrics"),
+    Route("GET", "/v1/{provider}/search/songs", music.search_songs, GIN,
+          "Search songs (q; page from 1; page_size 1-100, default 20)", auth="session",
+          twin="search", query_fields=("q", "page", "page_size")),
+    Route("GET", "/v1/{provider}/albums/{id}", music.get_album, GIN,
+          "An album with its songs", auth="session", twin="album"),
+    Route("GET", "/v1/{provider}/artists/{id}", music.get_artist, GIN,
+          "An artist with a page of songs and albums (page, page_size)", auth="session",
+          twin="artist", query_fields=("page", "page_size")),
+    Route("GET", "/v1/{provider}/playlists/{id}", music.get_playlist, GIN,
+          "A playlist with a page of its songs (page, page_size)", auth="session",
+          twin="playlist", query_fields=("page", "page_size")),
+    Route("GET", "/v1/{provider}/charts", music.list_charts, GIN, "The provider's charts",
+          auth="session", twin="charts"),
+    Route("GET", "/v1/{provider}/charts/{id}", music.get_chart, GIN,
+          "A chart with a page of its songs (page, page_size)", auth="session", twin="chart",
+          query_fields=("page", "page_size")),
+    Route("GET", "/v1/local/stream/{token}", music.stream, GIN,
+          "The local catalog's audio behind a play URL (the signed token is the "
+          "authorisation; Range answers 206). No GraphQL twin: it is a file"),
+    Route("GET", "/v1/local/covers/{id}", music.cover, GIN,
+          "A cover image of the local catalog. No GraphQL twin: it is a file"),
 ]  # fmt: skip

@@ -12,6 +12,7 @@ import strawberry
 from schema.accounts import AccountMutations, AccountQueries
 from schema.admin import AdminMutations, AdminQueries
 from schema.apikeys import ApiKeyMutations, ApiKeyQueries
+from schema.music import MusicQueries  # music (issue 13)
 from schema.node import NodeQueries
 from schema.oauth import OAuthMutations, OAuthQueries
 from schema.pool import PoolMutations, PoolQueries  # credential pool (issue 13)
@@ -33,6 +34,7 @@ class Query(
     NodeQueries,
     AdminQueries,
     PoolQueries,
+    MusicQueries,  # music (issue 13)
 ):
     pass
 

@@ -10,11 +10,15 @@ from __future__ import annotations
 import base64
 import logging
 import re
+
+# music (issue 13)
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,6 +26,10 @@ import httpx
 import pyotp
 import pytest
 
+from domain.clock import SystemClock
+from domain.music.catalog import CatalogImporter
+from integrations.audio.scanner import MutagenScanner
+from integrations.audio.synth import write_demo
 from rest.envelope import Style
 from rest.errors import ERROR_TABLE
 from rest.routes import ROUTES
@@ -1337,12 +1345,171 @@ FLOWS: dict[tuple[str, str], Flow] = {
 }
 
 
-PARITY: dict[tuple[str, str], Read | Flow] = {**READS, **FLOWS}
+# -- music (issue 13): the local catalog's routes against their twins -------------------
+
+_CATALOG: dict[str, Path] = {}
+
+
+async def with_catalog(api: Api) -> tuple[Api, dict[str, str]]:
+    """The demo catalog imported into the running app's database; a signed-in browser
+    and the raw ids of one song, its album, artist, the playlist and the chart."""
+    app = api.http._transport.app  # type: ignore[attr-defined]
+    if "dir" not in _CATALOG:
+        _CATALOG["dir"] = Path(tempfile.mkdtemp(prefix="karpov-parity-"))
+        write_demo(_CATALOG["dir"])
+    store = app.state.container.adapters.catalog
+    await CatalogImporter(store, MutagenScanner(), SystemClock()).import_directory(_CATALOG["dir"])
+    browser, _ = await signed_in(api, f"music{len(_CATALOG)}@example.com")
+    _CATALOG[f"user{len(_CATALOG)}"] = _CATALOG["dir"]
+    found = (await browser.get("/v1/local/search/songs?q=paper")).json()["data"]["items"][0]
+    lists = await gql_data(browser, """{ search(provider: "local", query: "demo",
+        type: PLAYLIST) { nodes { ... on Playlist { id } } } }""")  # fmt: skip
+    playlist = lists["search"]["nodes"][0]["id"].split(":")[2]
+    return browser, {"song": found["id"], "album": found["album"]["id"],
+                     "artist": found["artists"][0]["id"], "playlist": playlist,
+                     "chart": "recent"}  # fmt: skip
+
+
+def music_flow(path: str, query: str, same: Callable[[Any, Any], None], missing: str) -> Flow:
+    """A music route against its twin: equal answers; an unknown ``missing`` id (the
+    kind's key in the ids) is the same 404 on both; without a caller, the same 401."""
+
+    async def flow(api: Api) -> None:
+        browser, ids = await with_catalog(api)
+        rest = await browser.get(path.format(**ids))
+        assert rest.status_code == 200, rest.text
+        [gql] = (await gql_data(browser, query, {"id": f"local:{missing}:{ids[missing]}"}
+                                if "$id" in query else {})).values()  # fmt: skip
+        same(rest.json()["data"], gql)
+        if "{" + missing + "}" in path:
+            # Another user (the plan's 5 metered calls a second are per user).
+            other, _ = await signed_in(api, f"other-{missing}-{len(_CATALOG)}@example.com")
+            _CATALOG[f"other{len(_CATALOG)}"] = _CATALOG["dir"]
+            gone = {**ids, missing: "0" * 32}
+            result = await other.gql(query, {"id": f"local:{missing}:{'0' * 32}"})
+            same_error(await other.get(path.format(**gone)), result["errors"])
+        anonymous_caller = api.fresh()
+        result = await anonymous_caller.gql(query, {"id": f"local:{missing}:{ids[missing]}"})
+        same_error(await anonymous_caller.get(path.format(**ids)), result["errors"])
+
+    return flow
+
+
+def same_song(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert gql["id"] == f"local:song:{rest['id']}"
+    assert (rest["title"], rest["durationMs"]) == (gql["title"], gql["durationMs"])
+    assert rest["artist"] == " / ".join(a["name"] for a in gql["artists"])
+    assert rest["album"]["title"] == gql["album"]["title"]
+
+
+def same_url(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["audio"]["quality"] == gql["audio"]["quality"] == "FLAC"
+    assert rest["audio"]["format"] == gql["audio"]["format"]
+    assert (
+        rest["audio"]["url"].split("/v1/local/stream/")[0]
+        == (gql["audio"]["url"].split("/v1/local/stream/")[0])
+    )
+
+
+def same_lyrics(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["lyric"]["lrc"] == gql["lrc"] and "line 1" in gql["lrc"]
+
+
+def same_search(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["total"] == gql["totalCount"]
+    assert [s["title"] for s in rest["items"]] == [s["title"] for s in gql["nodes"]]
+
+
+def same_album(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["title"] == gql["title"] and rest["songCount"] == gql["songCount"]
+    assert [s["title"] for s in rest["songs"]] == [s["title"] for s in gql["songs"]["nodes"]]
+
+
+def same_artist(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["name"] == gql["name"]
+    assert rest["songs"]["total"] == gql["songs"]["totalCount"]
+
+
+def same_playlist(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert (rest["title"], rest["songCount"]) == (gql["title"], gql["songCount"])
+    assert [s["title"] for s in rest["songs"]] == [s["title"] for s in gql["songs"]["nodes"]]
+
+
+def same_charts(rest: dict[str, Any], gql: list[dict[str, Any]]) -> None:
+    assert [f"local:chart:{c['id']}" for c in rest["items"]] == [c["id"] for c in gql]
+
+
+def same_chart(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["title"] == gql["title"] and rest["total"] == gql["songs"]["totalCount"]
+    assert [s["title"] for s in rest["items"]] == [s["title"] for s in gql["songs"]["nodes"]]
+
+
+_SONG = "id title durationMs artists { name } album { title }"
+
+
+async def local_stream(api: Api) -> None:
+    """No twin (a file): a play URL's link streams, with Range; a forged one is refused."""
+    browser, ids = await with_catalog(api)
+    url = (await browser.get(f"/v1/local/songs/{ids['song']}/url?quality=FLAC")).json()
+    path = urlsplit(url["data"]["audio"]["url"]).path
+    part = await api.fresh().get(path, headers={"Range": "bytes=0-3"})
+    assert part.status_code == 206 and part.content == b"RIFF"
+    forged = await api.fresh().get(path[:-4] + "AAAA")
+    assert forged.status_code == 403 and forged.json()["code"] == 40300
+
+
+async def local_cover(api: Api) -> None:
+    """No twin (a file): a song's cover image, by the URL its answers carry."""
+    browser, ids = await with_catalog(api)
+    song = (await browser.get(f"/v1/local/songs/{ids['song']}")).json()["data"]
+    cover = await api.fresh().get(urlsplit(song["album"]["cover"]).path)
+    assert cover.status_code == 200 and cover.headers["content-type"] == "image/png"
+    assert (await api.fresh().get("/v1/local/covers/" + "0" * 32)).status_code == 404
+
+
+MUSIC_FLOWS: dict[tuple[str, str], Flow] = {
+    ("GET", "/v1/{provider}/songs/{id}"): music_flow(
+        "/v1/local/songs/{song}", f"query($id: ID!) {{ song(id: $id) {{ {_SONG} }} }}",
+        same_song, "song"),
+    ("GET", "/v1/{provider}/songs/{id}/url"): music_flow(
+        "/v1/local/songs/{song}/url?quality=FLAC", """query($id: ID!) { songUrl(id: $id,
+        quality: FLAC) { audio { url quality format } } }""", same_url, "song"),
+    ("GET", "/v1/{provider}/songs/{id}/lyric"): music_flow(
+        "/v1/local/songs/{song}/lyric", "query($id: ID!) { songLyrics(id: $id) { lrc } }",
+        same_lyrics, "song"),
+    ("GET", "/v1/{provider}/search/songs"): music_flow(
+        "/v1/local/search/songs?q=aurora&page=1&page_size=2", """{ search(provider: "local",
+        query: "aurora", first: 2) { totalCount nodes { ... on Song { title } } } }""",
+        same_search, "song"),
+    ("GET", "/v1/{provider}/albums/{id}"): music_flow(
+        "/v1/local/albums/{album}", """query($id: ID!) { album(id: $id) { title songCount
+        songs { nodes { title } } } }""", same_album, "album"),
+    ("GET", "/v1/{provider}/artists/{id}"): music_flow(
+        "/v1/local/artists/{artist}", """query($id: ID!) { artist(id: $id) { name
+        songs { totalCount } } }""", same_artist, "artist"),
+    ("GET", "/v1/{provider}/playlists/{id}"): music_flow(
+        "/v1/local/playlists/{playlist}?page=1&page_size=20", """query($id: ID!) {
+        playlist(id: $id) { title songCount songs { nodes { title } } } }""",
+        same_playlist, "playlist"),
+    ("GET", "/v1/{provider}/charts"): music_flow(
+        "/v1/local/charts", '{ charts(provider: "local") { id } }', same_charts, "chart"),
+    ("GET", "/v1/{provider}/charts/{id}"): music_flow(
+        "/v1/local/charts/{chart}", """query($id: ID!) { chart(id: $id) { title
+        songs { totalCount nodes { title } } } }""", same_chart, "chart"),
+    ("GET", "/v1/local/stream/{token}"): local_stream,
+    ("GET", "/v1/local/covers/{id}"): local_cover,
+}  # fmt: skip
+
+# -- end of music -------------------------------------------------------------------------
+
+
+PARITY: dict[tuple[str, str], Read | Flow] = {**READS, **FLOWS, **MUSIC_FLOWS}
 """Every /v1 route, once: a declarative read, or a flow."""
 
 
 def test_every_route_has_a_parity_case() -> None:
     assert not set(READS) & set(FLOWS)
+    assert not (set(READS) | set(FLOWS)) & set(MUSIC_FLOWS)
     assert set(PARITY) == {(r.method, r.path) for r in ROUTES}
 
 
