@@ -140,6 +140,7 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
     quota = QuotaService(
         a.quota_gate, a.plans, clock, timezone=timezone,
         on_store_error=settings.quota_on_redis_error,
+        used=a.usage,  # harden: plan counters restored from the roll-ups
     )  # fmt: skip
     recorder = UsageRecorder(a.usage, clock, timezone=timezone)
     api_keys = ApiKeyService(
