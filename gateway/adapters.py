@@ -34,6 +34,8 @@ from domain.accounts.ports import (
 )
 from domain.apikeys import ports as apikeys
 from domain.apikeys.ports import ApiKeyStore, KeyInvalidations
+from domain.billing import ports as billing
+from domain.billing.ports import PlanStore
 from domain.clock import Clock
 from domain.keyring_service import KeyVersionStore
 from domain.mail.ports import Mailer
@@ -52,6 +54,7 @@ from integrations.oauth.oidc import OidcConfig, OidcProvider
 from integrations.qr import SegnoQrRenderer
 from persistence.memory.accounts import MemorySessionStore
 from persistence.memory.apikeys import MemoryApiKeyStore, MemoryPlanCatalog
+from persistence.memory.billing import MemoryPlanStore
 from persistence.memory.key_invalidations import MemoryKeyInvalidations
 from persistence.memory.oauth import MemoryOAuthStateStore
 from persistence.memory.quota import MemoryQuotaGate
@@ -72,6 +75,7 @@ from persistence.redis.quota import RedisQuotaGate
 from persistence.redis.sessions import RedisSessionStore
 from persistence.redis.throttle import RedisThrottleStore
 from persistence.sql.apikeys import SqlApiKeyStore, SqlPlanCatalog
+from persistence.sql.billing import SqlPlanStore
 from persistence.sql.challenges import SqlChallengeStore
 from persistence.sql.keyring import SqlKeyVersionStore
 from persistence.sql.oauth import SqlOAuthStateStore
@@ -81,10 +85,16 @@ from persistence.sql.uow import SqlUnitOfWorkFactory
 from persistence.sql.usage import SqlUsageStore
 
 REDIS_PREFIX = "karpov:"
+PLAN_CHANGES_CHANNEL = "karpov:billing:plan-changes"
 
 
 class UnitOfWork(
-    accounts.UnitOfWork, twofactor.UnitOfWork, oauth.UnitOfWork, apikeys.UnitOfWork, Protocol
+    accounts.UnitOfWork,
+    twofactor.UnitOfWork,
+    oauth.UnitOfWork,
+    apikeys.UnitOfWork,
+    billing.UnitOfWork,
+    Protocol,
 ):
     """Every context's repositories: what the one unit of work of a backend carries."""
 
@@ -140,6 +150,10 @@ class Adapters:
     plans: PlanCatalog
     usage: UsageStore
     outbound: Outbound
+    # -- billing (issue 14) --
+    plan_store: PlanStore
+    plan_changes: KeyInvalidations
+    """Plan and users' plan changes, to every process (Redis) or this one."""
 
     @classmethod
     def sql(
@@ -171,6 +185,8 @@ class Adapters:
                 plans=SqlPlanCatalog(engine),
                 usage=SqlUsageStore(engine),
                 outbound=outbound,
+                plan_store=SqlPlanStore(engine),
+                plan_changes=MemoryKeyInvalidations(),
             )
         if quota_redis is None:
             raise ValueError("a Redis deployment needs the quota gate's own client")
@@ -190,12 +206,15 @@ class Adapters:
             plans=SqlPlanCatalog(engine),
             usage=SqlUsageStore(engine),
             outbound=outbound,
+            plan_store=SqlPlanStore(engine),
+            plan_changes=RedisKeyInvalidations(redis, PLAN_CHANGES_CHANNEL),
         )
 
     @classmethod
     def memory(cls, clock: Clock, *, outbound: Outbound) -> Adapters:
         """Everything in this process: no database, no Redis, no network."""
         uow = MemoryUnitOfWorkFactory(clock)
+        plans = MemoryPlanCatalog()
         return cls(
             uow=uow,
             sessions=MemorySessionStore(),
@@ -209,9 +228,11 @@ class Adapters:
             api_keys=MemoryApiKeyStore(uow.api_key_tables),
             key_invalidations=MemoryKeyInvalidations(),
             quota_gate=MemoryQuotaGate(),
-            plans=MemoryPlanCatalog(),
+            plans=plans,
             usage=MemoryUsageStore(),
             outbound=outbound,
+            plan_store=MemoryPlanStore(plans),
+            plan_changes=MemoryKeyInvalidations(),
         )
 
 

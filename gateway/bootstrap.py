@@ -31,6 +31,13 @@ from domain.apikeys.format import KeyHasher, api_key_hmac_secret
 from domain.apikeys.ports import OwnerLookup
 from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, InvalidateHereFirst
+from domain.billing.catalog import PlanService
+from domain.billing.model import DEFAULT_CURRENCY
+from domain.billing.orders import OrderService
+from domain.billing.plan_changes import PlanChanges
+from domain.billing.ports import PaymentProvider
+from domain.billing.settings import CurrencyService
+from domain.billing.wallet import WalletService
 from domain.clock import Clock
 from domain.keyring import KeyEncryptionKey, derive_key
 from domain.keyring_service import KeyRingProvider, KeyRotation
@@ -48,6 +55,7 @@ from domain.twofactor.service import TwoFactorService
 from domain.usage.service import UsageRecorder, UsageReports
 from gateway.adapters import Adapters
 from gateway.settings import Settings
+from integrations.payments import MockConfig, MockProvider
 from resolvers.context import Services
 
 
@@ -117,6 +125,20 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         rules=rules, throttle=a.throttle, mailer=out.mailer, policy=flows_policy, clock=clock,
         audit=audit, cache=cache,
     )  # fmt: skip
+    # -- billing (issue 14) --
+    plan_changes = PlanChanges(
+        forget_user=cache.forget_user, forget_plan=quota.forget_plan, broadcast=a.plan_changes
+    )
+    orders = OrderService(
+        uow=a.uow, plans=a.plans, providers=payment_providers(settings), clock=clock,
+        public_base_url=settings.public_base_url, user_plan_changed=plan_changes.user_changed,
+    )  # fmt: skip
+    plans = PlanService(
+        store=a.plan_store, uow=a.uow, clock=clock, changes=plan_changes, audit=audit
+    )
+    wallet = WalletService(uow=a.uow, clock=clock, audit=audit, default_currency=DEFAULT_CURRENCY)
+    currency = CurrencyService(uow=a.uow, clock=clock, audit=audit)
+    # -- end of billing --
     return Services(
         accounts=accounts,
         admin_users=admin_users,
@@ -133,7 +155,23 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         key_rotation=KeyRotation(keys, [TotpSecretHolder(a.uow), OAuthTokenHolder(a.uow)]),
         runtime=runtime_config(settings, flows_policy),
         clock=clock,
+        # -- billing (issue 14) --
+        plans=plans,
+        orders=orders,
+        wallet=wallet,
+        currency=currency,
+        plan_changes=plan_changes,
+        mock_payments=settings.mock_payments_enabled,
     )
+
+
+def payment_providers(settings: Settings) -> dict[str, PaymentProvider]:
+    """The providers orders may use. The real providers' wiring is issue 16's; here only
+    the development-only mock, when enabled (never in prod)."""
+    providers: dict[str, PaymentProvider] = {}
+    if settings.mock_payments_enabled:
+        providers["mock"] = MockProvider(MockConfig(base_url=settings.public_base_url))
+    return providers
 
 
 def cached_owners(cache: AuthenticationCache, uow: UnitOfWorkFactory) -> OwnerLookup:

@@ -76,6 +76,8 @@ class Container:
             asyncio.create_task(
                 services.usage_recorder.prune_periodically(self.settings.usage_event_retention)
             ),
+            # -- billing (issue 14): plan changes made by other processes --
+            asyncio.create_task(_forever(services.plan_changes.follow, self.adapters.plan_changes)),
         ]
 
     async def close(self) -> None:

@@ -12,6 +12,11 @@ from domain.accounts.password_reset import PasswordReset
 from domain.accounts.service import AccountService
 from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, VerifiedKey
+from domain.billing.catalog import PlanService
+from domain.billing.orders import OrderService
+from domain.billing.plan_changes import PlanChanges
+from domain.billing.settings import CurrencyService
+from domain.billing.wallet import WalletService
 from domain.clock import Clock
 from domain.keyring_service import KeyRotation
 from domain.oauth.service import OAuthService
@@ -61,6 +66,14 @@ class Services:
     key_rotation: KeyRotation
     runtime: RuntimeConfig
     clock: Clock
+    # -- billing (issue 14) --
+    plans: PlanService
+    orders: OrderService
+    wallet: WalletService
+    currency: CurrencyService
+    plan_changes: PlanChanges
+    mock_payments: bool
+    """The development-only mock provider (its pay page) is on."""
 
 
 @dataclass(slots=True)

@@ -5,11 +5,17 @@ mock)."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
+from domain import uow
+from domain.accounts.ports import UserRepository
+from domain.billing.model import LedgerEntry, Order, Wallet
 from domain.billing.money import Money
+from domain.paging import Page
+from domain.quota.plans import Plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +103,111 @@ class PaymentProvider(Protocol):
 
     async def query_order(self, order_id: str) -> ProviderOrderStatus:
         """Ask the provider about one of our orders; raises ``PaymentProviderFailed``."""
+
+
+# -- billing's stores ---------------------------------------------------------------------
+
+
+class OrderRepository(Protocol):
+    """Part of the unit of work (``uow.orders``)."""
+
+    async def add(self, order: Order) -> bool:
+        """Insert; ``False`` (and nothing written) when the user already has an order with
+        this idempotency key."""
+
+    async def get(self, order_id: str) -> Order | None: ...
+
+    async def get_for_update(self, order_id: str) -> Order | None:
+        """Like ``get``, locking the order until the unit of work ends."""
+
+    async def by_idempotency_key(self, user_id: str, key: str) -> Order | None: ...
+
+    async def update(self, order: Order) -> None: ...
+
+    async def list_for_user(self, user_id: str, *, limit: int, offset: int) -> Page[Order]:
+        """Newest first."""
+
+    async def overdue(self, now: datetime, limit: int) -> list[str]:
+        """Ids of pending or paying orders whose ``expires_at`` has passed."""
+
+
+class WalletRepository(Protocol):
+    """Part of the unit of work (``uow.wallets``): balances, one per user and currency."""
+
+    async def get(self, user_id: str, currency: str) -> Wallet | None: ...
+
+    async def lock(self, user_id: str, currency: str, now: datetime) -> Wallet:
+        """The wallet, created at zero when missing, locked until the unit of work ends:
+        every change of a balance reads it through here."""
+
+    async def save(self, wallet: Wallet) -> None:
+        """Store the new balance (never negative: the store refuses it too)."""
+
+    async def list_for_user(self, user_id: str) -> list[Wallet]: ...
+
+
+class LedgerRepository(Protocol):
+    """Part of the unit of work (``uow.ledger``): append-only."""
+
+    async def append(self, entry: LedgerEntry) -> LedgerEntry:
+        """Add the line; returns it with its ``seq``."""
+
+    async def by_idempotency_key(self, key: str) -> LedgerEntry | None: ...
+
+    async def list_for_user(
+        self, user_id: str, currency: str | None, *, limit: int, offset: int
+    ) -> Page[LedgerEntry]:
+        """Newest first."""
+
+    async def total(self, user_id: str, currency: str) -> int:
+        """The sum of the user's lines in ``currency`` (equals the balance)."""
+
+
+class BillingSettingsRepository(Protocol):
+    """Part of the unit of work (``uow.billing_settings``): JSON documents by key."""
+
+    async def get(self, key: str) -> dict[str, Any] | None: ...
+
+    async def put(self, key: str, value: dict[str, Any], now: datetime) -> None: ...
+
+
+class UnitOfWork(uow.UnitOfWork, Protocol):
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def wallets(self) -> WalletRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def billing_settings(self) -> BillingSettingsRepository: ...
+
+
+UnitOfWorkFactory = uow.UnitOfWorkFactory[UnitOfWork]
+
+
+class PlanStore(Protocol):
+    """The plan catalog's writes (the quota gate reads it through ``PlanCatalog``)."""
+
+    async def get(self, plan_id: str) -> Plan | None: ...
+
+    async def list_all(self) -> list[Plan]:
+        """Every plan, deleted (inactive) ones included, by ``sort_order``."""
+
+    async def save(self, plan: Plan, now: datetime) -> None:
+        """Insert or replace the plan."""
+
+
+class Broadcast(Protocol):
+    """Tells every process that something changed (Redis pub/sub, or this process)."""
+
+    async def publish(self, item: str) -> None: ...
+
+
+class Subscribable(Protocol):
+    def subscribe(self) -> AsyncIterator[str]: ...

@@ -146,6 +146,15 @@ class QuotaService:
         self._plan_cache[plan_id] = (now, plan)
         return plan
 
+    def forget_plan(self, plan_id: str | None = None) -> None:
+        """Drop a cached plan (``None``: every plan), so its next use reads the catalog:
+        billing calls this when a plan changes (in every process, through its broadcast)."""
+        if plan_id is None:
+            self._plan_cache.clear()
+        else:
+            self._plan_cache.pop(plan_id, None)
+        self._limits_cache.clear()
+
     def limits(
         self, caller: Caller, plan: Plan | None, metered: Sequence[Metered], now: datetime
     ) -> list[Limit]:

@@ -22,6 +22,14 @@ from domain.oauth.ports import OAuthIdentityRepository
 from domain.twofactor.ports import TotpRepository
 from persistence.memory.accounts import MemoryUserRepository
 from persistence.memory.apikeys import ApiKeyStage, ApiKeyTables, MemoryApiKeyRepository
+from persistence.memory.billing import (
+    BillingDraft,
+    BillingTables,
+    MemoryBillingSettingsRepository,
+    MemoryLedgerRepository,
+    MemoryOrderRepository,
+    MemoryWalletRepository,
+)
 from persistence.memory.oauth import IdentityStage, IdentityTables, MemoryOAuthIdentityRepository
 from persistence.memory.twofactor import MemoryTotpRepository, TotpStage, TotpTables
 
@@ -37,6 +45,7 @@ class MemoryUnitOfWorkFactory:
         """The committed keys: ``MemoryApiKeyStore`` (the verification lookup) reads them."""
         self._clock = clock or SystemClock()
         self._lock = asyncio.Lock()
+        self.billing_tables = BillingTables()
 
     def __call__(self) -> AbstractAsyncContextManager[MemoryUnitOfWork]:
         return self._unit_of_work()
@@ -45,7 +54,12 @@ class MemoryUnitOfWorkFactory:
     async def _unit_of_work(self) -> AsyncIterator[MemoryUnitOfWork]:
         async with self._lock:
             yield MemoryUnitOfWork(
-                self._users, self._totp, self._clock, self._identities, self.api_key_tables
+                self._users,
+                self._totp,
+                self._clock,
+                self._identities,
+                self.api_key_tables,
+                billing=self.billing_tables,
             )
 
 
@@ -57,6 +71,8 @@ class MemoryUnitOfWork:
         clock: Clock | None = None,
         identities: IdentityTables | None = None,
         api_keys: ApiKeyTables | None = None,
+        *,
+        billing: BillingTables | None = None,
     ) -> None:
         self._committed = committed
         self._staged: dict[str, User] = {}
@@ -87,7 +103,15 @@ class MemoryUnitOfWork:
             stage=self._api_key_stage,
         )
 
+        # -- billing (issue 14) --
+        self._billing = BillingDraft(billing if billing is not None else BillingTables())
+        self.orders = MemoryOrderRepository(self._billing)
+        self.wallets = MemoryWalletRepository(self._billing)
+        self.ledger = MemoryLedgerRepository(self._billing)
+        self.billing_settings = MemoryBillingSettingsRepository(self._billing)
+
     async def commit(self) -> None:
+        self._billing.apply()
         self._committed.update(self._staged)
         self._staged.clear()
         self._totp_stage.apply_to(self._totp_tables)

@@ -381,6 +381,97 @@ oauth_states = Table(
 
 # == end of OAuth login ===================================================================
 
+# == Billing (issue 14) ===================================================================
+# Orders, wallets with their append-only ledger, and billing's settings documents.
+
+ORDER_STATUSES = ("pending", "paying", "paid", "completed", "failed", "expired", "canceled",
+                  "refunded")  # fmt: skip
+ORDER_PURPOSES = ("subscription", "topup")
+LEDGER_KINDS = ("topup", "subscription", "overage", "refund", "adjust")
+
+billing_orders = Table(
+    "billing_orders",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    _owner_column(),
+    Column("purpose", String(16), nullable=False),
+    # Not a foreign key: a deleted (inactive) plan stays; plans are never removed.
+    Column("plan_id", String(64), nullable=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("payment_provider", String(32), nullable=False),
+    Column("idempotency_key", String(160), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("paid_at", UTCDateTime, nullable=True),
+    Column("completed_at", UTCDateTime, nullable=True),
+    Column("pay_url", String(2048), nullable=False, default="", server_default=text("''")),
+    Column("success_url", String(2048), nullable=False, default="", server_default=text("''")),
+    Column("provider_order_id", String(128), nullable=True),
+    Column("provider_txn_id", String(128), nullable=True),
+    Column("original_amount_minor", BigInteger, nullable=True),
+    Column("original_currency", String(3), nullable=True),
+    # A decimal as text: SQLite has no exact numeric type.
+    Column("fx_rate", String(64), nullable=True),
+    Column("refunded_minor", BigInteger, nullable=False, default=0, server_default=text("0")),
+    CheckConstraint(_one_of("status", ORDER_STATUSES), name="status"),
+    CheckConstraint(_one_of("purpose", ORDER_PURPOSES), name="purpose"),
+    CheckConstraint("amount_minor > 0", name="amount"),
+    # A key is the user's own; the unique constraint decides concurrent retries.
+    UniqueConstraint("user_id", "idempotency_key", name="uq_billing_orders_user_id_key"),
+    # A provider transaction completes one order at most.
+    UniqueConstraint("payment_provider", "provider_txn_id", name="uq_billing_orders_txn"),
+    Index("ix_billing_orders_user_id_created_at", "user_id", "created_at"),
+    Index("ix_billing_orders_status_expires_at", "status", "expires_at"),
+)
+
+wallets = Table(
+    "wallets",
+    metadata,
+    _owner_column(),
+    Column("currency", String(3), nullable=False),
+    Column("balance_minor", BigInteger, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("user_id", "currency"),
+    CheckConstraint("balance_minor >= 0", name="balance"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("id", String(32), nullable=False, unique=True),
+    _owner_column(),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("balance_after_minor", BigInteger, nullable=False),
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("order_id", String(32), nullable=True, index=True),
+    Column("reference", String(200), nullable=False, default="", server_default=text("''")),
+    Column("description", String(500), nullable=False, default="", server_default=text("''")),
+    Column("actor", String(64), nullable=True),
+    CheckConstraint(_one_of("kind", LEDGER_KINDS), name="kind"),
+    CheckConstraint("balance_after_minor >= 0", name="balance_after"),
+    Index("ix_ledger_entries_user_id_seq", "user_id", "seq"),
+)
+
+billing_settings = Table(
+    "billing_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# == end of billing =======================================================================
+
 REFERENCE_TABLES = ("plans",)
 """Tables whose rows the migrations seed (the plan catalog): not user data."""
 

@@ -17,6 +17,12 @@ from domain.oauth.ports import OAuthIdentityRepository
 from domain.twofactor.ports import TotpRepository
 from persistence.sql.accounts import SqlUserRepository
 from persistence.sql.apikeys import SqlApiKeyRepository
+from persistence.sql.billing import (
+    SqlBillingSettingsRepository,
+    SqlLedgerRepository,
+    SqlOrderRepository,
+    SqlWalletRepository,
+)
 from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
 from persistence.sql.oauth import SqlOAuthIdentityRepository
 from persistence.sql.totp import SqlTotpRepository
@@ -69,6 +75,25 @@ class SqlUnitOfWork:
     @cached_property
     def api_keys(self) -> ApiKeyRepository:
         return SqlApiKeyRepository(self._tx)
+
+    # -- billing (issue 14) --
+    @cached_property
+    def orders(self) -> SqlOrderRepository:
+        return SqlOrderRepository(self._tx)
+
+    @cached_property
+    def wallets(self) -> SqlWalletRepository:
+        return SqlWalletRepository(self._tx)
+
+    @cached_property
+    def ledger(self) -> SqlLedgerRepository:
+        return SqlLedgerRepository(self._tx)
+
+    @cached_property
+    def billing_settings(self) -> SqlBillingSettingsRepository:
+        return SqlBillingSettingsRepository(self._tx)
+
+    # -- end of billing --
 
     async def commit(self) -> None:
         await self._tx.commit()

@@ -22,6 +22,7 @@ REVISIONS = [
     "0004_api_keys",
     "0005_usage",
     "0006_oauth",
+    "0009_billing",
 ]
 
 COMPARE_OPTIONS = {"compare_type": True, "compare_server_default": True}
@@ -92,8 +93,8 @@ async def assert_upgrades_from_empty_to_metadata(url: str) -> None:
     assert await pending_revisions(url) == []
 
 
-def test_head_is_the_oauth_revision() -> None:
-    assert head_revision() == "0006_oauth" == REVISIONS[-1]
+def test_head_is_the_billing_revision() -> None:
+    assert head_revision() == "0009_billing" == REVISIONS[-1]
 
 
 async def test_sqlite_upgrades_from_empty_and_matches_metadata(tmp_path: Path) -> None:

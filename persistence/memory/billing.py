@@ -1,0 +1,186 @@
+"""Billing in process: the memory unit of work's orders, wallets, ledger and settings,
+and the plan catalog's writes.
+
+The memory unit of work serialises every unit with one lock, so a unit's writes go to a
+draft (a shallow copy of the committed tables, made at its first write: the entities are
+immutable) that ``commit`` makes current; leaving without commit drops the draft."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from datetime import datetime
+from typing import Any
+
+from domain.billing.model import LedgerEntry, Order, OrderStatus, Wallet
+from domain.paging import Page
+from domain.quota.plans import Plan
+from persistence.memory.apikeys import MemoryPlanCatalog
+
+
+@dataclasses.dataclass
+class BillingTables:
+    orders: dict[str, Order] = dataclasses.field(default_factory=dict)
+    wallets: dict[tuple[str, str], Wallet] = dataclasses.field(default_factory=dict)
+    ledger: list[LedgerEntry] = dataclasses.field(default_factory=list)
+    settings: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    seq: int = 0
+
+    def copy(self) -> BillingTables:
+        return BillingTables(
+            dict(self.orders), dict(self.wallets), list(self.ledger),
+            copy.deepcopy(self.settings), self.seq,
+        )  # fmt: skip
+
+    def take(self, other: BillingTables) -> None:
+        self.orders, self.wallets, self.ledger = other.orders, other.wallets, other.ledger
+        self.settings, self.seq = other.settings, other.seq
+
+
+class BillingDraft:
+    """One unit of work's view: the committed tables until the first write."""
+
+    def __init__(self, tables: BillingTables) -> None:
+        self._tables = tables
+        self._draft: BillingTables | None = None
+
+    @property
+    def read(self) -> BillingTables:
+        return self._draft or self._tables
+
+    def write(self) -> BillingTables:
+        if self._draft is None:
+            self._draft = self._tables.copy()
+        return self._draft
+
+    def apply(self) -> None:
+        if self._draft is not None:
+            self._tables.take(self._draft)
+            self._draft = None
+
+
+class MemoryOrderRepository:
+    def __init__(self, draft: BillingDraft) -> None:
+        self._d = draft
+
+    async def add(self, order: Order) -> bool:
+        if await self.by_idempotency_key(order.user_id, order.idempotency_key) is not None:
+            return False
+        self._d.write().orders[order.id] = order
+        return True
+
+    async def get(self, order_id: str) -> Order | None:
+        return self._d.read.orders.get(order_id)
+
+    async def get_for_update(self, order_id: str) -> Order | None:
+        return await self.get(order_id)
+
+    async def by_idempotency_key(self, user_id: str, key: str) -> Order | None:
+        return next(
+            (o for o in self._d.read.orders.values()
+             if o.user_id == user_id and o.idempotency_key == key),
+            None,
+        )  # fmt: skip
+
+    async def update(self, order: Order) -> None:
+        current = self._d.read.orders.get(order.id)
+        if current is None:
+            return
+        self._d.write().orders[order.id] = order
+
+    async def list_for_user(self, user_id: str, *, limit: int, offset: int) -> Page[Order]:
+        mine = [o for o in self._d.read.orders.values() if o.user_id == user_id]
+        mine.sort(key=lambda o: (o.created_at, o.id), reverse=True)
+        return Page(mine[offset : offset + limit], len(mine), limit, offset)
+
+    async def overdue(self, now: datetime, limit: int) -> list[str]:
+        found = [
+            o for o in self._d.read.orders.values()
+            if o.status in (OrderStatus.PENDING, OrderStatus.PAYING) and o.expires_at <= now
+        ]  # fmt: skip
+        found.sort(key=lambda o: o.expires_at)
+        return [o.id for o in found[:limit]]
+
+
+class MemoryWalletRepository:
+    def __init__(self, draft: BillingDraft) -> None:
+        self._d = draft
+
+    async def get(self, user_id: str, currency: str) -> Wallet | None:
+        return self._d.read.wallets.get((user_id, currency))
+
+    async def lock(self, user_id: str, currency: str, now: datetime) -> Wallet:
+        found = self._d.read.wallets.get((user_id, currency))
+        if found is None:
+            found = Wallet(user_id, currency, 0, 0, now)
+            self._d.write().wallets[(user_id, currency)] = found
+        return found
+
+    async def save(self, wallet: Wallet) -> None:
+        if wallet.balance_minor < 0:
+            raise ValueError("a balance cannot be negative")
+        self._d.write().wallets[(wallet.user_id, wallet.currency)] = wallet
+
+    async def list_for_user(self, user_id: str) -> list[Wallet]:
+        found = [w for (uid, _), w in self._d.read.wallets.items() if uid == user_id]
+        return sorted(found, key=lambda w: w.currency)
+
+
+class MemoryLedgerRepository:
+    def __init__(self, draft: BillingDraft) -> None:
+        self._d = draft
+
+    async def append(self, entry: LedgerEntry) -> LedgerEntry:
+        if await self.by_idempotency_key(entry.idempotency_key) is not None:
+            raise ValueError(f"duplicate ledger idempotency key {entry.idempotency_key!r}")
+        tables = self._d.write()
+        tables.seq += 1
+        stored = dataclasses.replace(entry, seq=tables.seq)
+        tables.ledger.append(stored)
+        return stored
+
+    async def by_idempotency_key(self, key: str) -> LedgerEntry | None:
+        return next((e for e in self._d.read.ledger if e.idempotency_key == key), None)
+
+    async def list_for_user(
+        self, user_id: str, currency: str | None, *, limit: int, offset: int
+    ) -> Page[LedgerEntry]:
+        mine = [
+            e for e in reversed(self._d.read.ledger)
+            if e.user_id == user_id and (currency is None or e.currency == currency)
+        ]  # fmt: skip
+        return Page(mine[offset : offset + limit], len(mine), limit, offset)
+
+    async def total(self, user_id: str, currency: str) -> int:
+        return sum(
+            e.amount_minor for e in self._d.read.ledger
+            if e.user_id == user_id and e.currency == currency
+        )  # fmt: skip
+
+
+class MemoryBillingSettingsRepository:
+    def __init__(self, draft: BillingDraft) -> None:
+        self._d = draft
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        found = self._d.read.settings.get(key)
+        return None if found is None else copy.deepcopy(found)
+
+    async def put(self, key: str, value: dict[str, Any], now: datetime) -> None:
+        self._d.write().settings[key] = copy.deepcopy(value)
+
+
+class MemoryPlanStore:
+    """Writes into the catalog the quota gate reads (``MemoryPlanCatalog``)."""
+
+    def __init__(self, catalog: MemoryPlanCatalog) -> None:
+        self._catalog = catalog
+
+    async def get(self, plan_id: str) -> Plan | None:
+        return await self._catalog.get(plan_id)
+
+    async def list_all(self) -> list[Plan]:
+        return sorted(self._catalog.plans.values(), key=lambda plan: (plan.sort_order, plan.id))
+
+    async def save(self, plan: Plan, now: datetime) -> None:
+        self._catalog.plans[plan.id] = plan
