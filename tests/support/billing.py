@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from domain.accounts.ports import UnitOfWorkFactory
 from domain.billing.money import Money
 from domain.billing.ports import (
     Acknowledgement,
@@ -16,7 +17,6 @@ from domain.billing.ports import (
 )
 from domain.ids import new_id
 from domain.principal import AuthMethod, Principal, Role
-from domain.uow import UnitOfWorkFactory
 from integrations.payments.callback_fields import amount, required
 from tests.contract.users import add_user
 
@@ -27,9 +27,9 @@ def session_of(user_id: str, role: Role = Role.USER) -> Principal:
     return Principal(AuthMethod.SESSION, user_id=user_id, role=role, session_id=new_id())
 
 
-async def new_user(uow: UnitOfWorkFactory) -> tuple[str, Principal]:  # type: ignore[type-arg]
+async def new_user(uow: UnitOfWorkFactory) -> tuple[str, Principal]:
     user_id = new_id()
-    await add_user(uow, user_id)  # type: ignore[arg-type]
+    await add_user(uow, user_id)
     return user_id, session_of(user_id)
 
 
