@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -90,3 +91,13 @@ class Context:
     """What the request gate admitted (limits' states for ``rateLimit`` and headers)."""
     response_headers: HeaderSink | None = None
     """Headers to add to the HTTP response (GraphQL: the rate-limit headers)."""
+    request_headers: Sequence[tuple[bytes, bytes]] = ()
+    """The request's raw headers (billing reads ``Idempotency-Key`` on both edges)."""
+
+    def header(self, name: str) -> str | None:
+        """A request header's value (``name`` in lower case), decoded as Latin-1."""
+        wanted = name.encode("latin-1")
+        for key, value in self.request_headers:
+            if key.lower() == wanted:
+                return value.decode("latin-1")
+        return None

@@ -143,6 +143,16 @@ class Redirect:
     location: str
 
 
+@dataclass(frozen=True, slots=True)
+class RawReply:
+    """A handler's answer that is not JSON: a payment provider's acknowledgement (text),
+    the development cashier page (HTML)."""
+
+    body: str
+    media_type: str = "text/plain"
+    status: int = 200
+
+
 Handler = Callable[[RestRequest], Awaitable[Any]]
 ContextFactory = Callable[[Request, ResponseCookies], Context]
 
@@ -163,6 +173,8 @@ class Route:
     status: int = 200
     """The success status (302 for browser redirects: the handler returns ``Redirect``)."""
     query_fields: tuple[str, ...] = ()
+    raw_body: bool = False
+    """The handler reads the body itself (a provider's form-encoded callback)."""
 
 
 async def _read_body(request: Request) -> dict[str, Any]:
@@ -216,13 +228,19 @@ class RouteEndpoint:
                 ctx.admission = admission
                 if admission is not None:
                     limit_states = admission.states
-            body = await _read_body(request) if route.method in _BODY_METHODS else {}
+            reads_json = route.method in _BODY_METHODS and not route.raw_body
+            body = await _read_body(request) if reads_json else {}
             data = await route.handler(RestRequest(ctx=ctx, request=request, body=body))
             if isinstance(data, Redirect):
                 # The location may carry one-time values (state, a login challenge).
                 response = RedirectResponse(
                     data.location, status_code=302, headers={"Cache-Control": "no-store"}
                 )
+            elif isinstance(data, RawReply):
+                response = Response(
+                    data.body, status_code=data.status, media_type=data.media_type,
+                    headers={"Cache-Control": "no-store"},
+                )  # fmt: skip
             else:
                 response = success(route.style, data, route.status)
             ok = True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rest import accounts, admin, apikeys, oauth, quota, runtime, twofactor, usage
+from rest import accounts, admin, apikeys, billing, oauth, quota, runtime, twofactor, usage
 from rest.envelope import Style
 from rest.router import Route
 
@@ -132,6 +132,68 @@ ROUTES: list[Route] = [
     Route("GET", "/v1/admin/audit", admin.audit, GIN,
           "Security audit log (filters action, userId, actor, since, until; limit, offset)",
           auth="admin", twin="adminAuditEvents"),
+    # -- billing (issue 14; gin) ----------------------------------------------------------
+    Route("GET", "/v1/billing/plans", billing.plans, GIN, "Plans on offer, by sort order",
+          auth="session", twin="billingPlans"),
+    Route("PUT", "/v1/billing/plans/{id}", billing.plan_save, GIN,
+          "Create or replace a plan (superadmin); takes effect on limits at once",
+          auth="superadmin", twin="billingPlanSave", request_fields=(
+              "name", "description", "priceCents", "currency", "period", "qps", "dailyLimit",
+              "monthlyLimit", "softLimitPct", "payAsYouGo", "overagePricePer_1k", "sortOrder")),
+    Route("DELETE", "/v1/billing/plans/{id}", billing.plan_delete, GIN,
+          "Stop offering a plan (superadmin; soft delete; free cannot be deleted)",
+          auth="superadmin", twin="billingPlanDelete"),
+    Route("GET", "/v1/billing/me/plan", billing.my_plan, GIN, "My plan and its limits",
+          auth="session", twin="billingMyPlan"),
+    Route("POST", "/v1/billing/orders", billing.order_create, GIN,
+          "Buy a plan: an order and the provider's pay URL (Idempotency-Key header or "
+          "idempotencyKey; the same key with other parameters: 422)", auth="session",
+          twin="orderCreate",
+          request_fields=("planId", "paymentProvider", "successUrl", "idempotencyKey")),
+    Route("GET", "/v1/billing/orders", billing.orders, GIN, "My orders, newest first",
+          auth="session", twin="orders"),
+    Route("GET", "/v1/billing/orders/{id}", billing.order_get, GIN, "One of my orders",
+          auth="session", twin="order"),
+    Route("GET", "/v1/billing/callback/{provider}", billing.callback, GIN,
+          "A payment provider's notification (query string); answers the provider's "
+          "acknowledgement as text. No GraphQL twin: providers call it",
+          query_fields=("order_id", "amount")),
+    Route("POST", "/v1/billing/callback/{provider}", billing.callback, GIN,
+          "A payment provider's notification (form, then query string); answers the "
+          "provider's acknowledgement as text. No GraphQL twin: providers call it",
+          raw_body=True),
+    Route("GET", "/v1/billing/mock/pay/{id}", billing.mock_pay_page, GIN,
+          "The development-only mock provider's cashier page (pay and fail buttons). "
+          "No GraphQL twin: it is a browser page"),
+    Route("GET", "/v1/billing/balance", billing.balance, GIN,
+          "My wallet balance (currency=, default the configured default)", auth="session",
+          twin="balance"),
+    Route("GET", "/v1/billing/balance/transactions", billing.transactions, GIN,
+          "My wallet's ledger, newest first (limit, offset)", auth="session", twin="ledger"),
+    Route("POST", "/v1/billing/balance/topup", billing.topup, GIN,
+          "Top up my wallet: an order of purpose topup (amountCents 100..100000000)",
+          auth="session", twin="topupCreate",
+          request_fields=("amountCents", "paymentProvider", "successUrl", "idempotencyKey")),
+    Route("POST", "/v1/billing/balance/adjust", billing.balance_adjust, GIN,
+          "Credit (positive) or debit (negative) a user's wallet (superadmin)",
+          auth="superadmin", twin="balanceAdjust",
+          request_fields=("userId", "amountCents", "description", "idempotencyKey")),
+    Route("GET", "/v1/admin/users/{id}/balance", billing.admin_balance, GIN,
+          "A user's wallet balance (admin)", auth="admin", twin="adminUserBalance"),
+    Route("POST", "/v1/admin/users/{id}/balance", billing.admin_balance_update, GIN,
+          "Credit, debit or set a user's balance (superadmin; audited)", auth="superadmin",
+          twin="adminUserBalanceUpdate", request_fields=(
+              "operation", "amountCents", "description", "reference", "idempotencyKey")),
+    Route("GET", "/v1/admin/users/{id}/balance/transactions", billing.admin_transactions, GIN,
+          "A user's wallet ledger (admin)", auth="admin", twin="adminUserLedger"),
+    Route("GET", "/v1/admin/settings/currency", billing.currency_get, GIN,
+          "Currency settings: default currency and exchange rates (admin)", auth="admin",
+          twin="adminCurrencySettings"),
+    Route("PUT", "/v1/admin/settings/currency", billing.currency_put, GIN,
+          "Replace the currency settings (superadmin; a refused update changes nothing)",
+          auth="superadmin", twin="adminCurrencySettingsUpdate",
+          request_fields=("defaultCurrency", "rates")),
+    # -- end of billing --
     # -- configuration -------------------------------------------------------------------
     Route("GET", "/v1/config/runtime", runtime.runtime_config, GIN,
           "Public runtime configuration", twin="runtimeConfig"),

@@ -12,6 +12,7 @@ import strawberry
 from schema.accounts import AccountMutations, AccountQueries
 from schema.admin import AdminMutations, AdminQueries
 from schema.apikeys import ApiKeyMutations, ApiKeyQueries
+from schema.billing import BillingMutations, BillingQueries
 from schema.node import NodeQueries
 from schema.oauth import OAuthMutations, OAuthQueries
 from schema.quota import QuotaQueries
@@ -31,6 +32,7 @@ class Query(
     OAuthQueries,
     NodeQueries,
     AdminQueries,
+    BillingQueries,  # billing (issue 14)
 ):
     pass
 
@@ -42,5 +44,6 @@ class Mutation(
     OAuthMutations,
     AdminMutations,
     TwoFactorMutations,
+    BillingMutations,  # billing (issue 14)
 ):
     pass

@@ -38,7 +38,9 @@ def an_order(user_id: str, key: str = "k", at: datetime = NOW, **changes: object
     return replace(order, **changes)  # type: ignore[arg-type]
 
 
-async def test_orders_round_trip_and_keys_are_per_user(backend: Backend, alice: str, bob: str) -> None:
+async def test_orders_round_trip_and_keys_are_per_user(
+    backend: Backend, alice: str, bob: str
+) -> None:
     uow = backend.adapters.uow
     order = an_order(alice, original_amount_minor=100, original_currency="USD", fx_rate="7.2")
     async with uow() as work:

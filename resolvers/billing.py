@@ -1,0 +1,161 @@
+"""Resolvers of billing (shared by GraphQL and /v1): plans, the currency settings, orders,
+the wallet and its ledger, the callback path. The ``Idempotency-Key`` header, when sent,
+wins over the input's ``idempotencyKey`` on every mutating call; user ids are the
+client's (global or raw), decoded here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TypeVar
+
+from domain.billing.commands import (
+    AdjustBalance,
+    BalanceOperation,
+    CreateOrder,
+    CreateTopup,
+    CurrencySettings,
+    PlanChanges,
+)
+from domain.billing.errors import InvalidAmount, MockPaymentsDisabled
+from domain.billing.idempotency import choose_key, normalise_key
+from domain.billing.model import CurrencyConfig, LedgerEntry, Order, Wallet
+from domain.billing.orders import CallbackResult
+from domain.billing.wallet import Movement
+from domain.paging import Page
+from domain.quota.access import declare_scope
+from domain.quota.plans import Plan
+from resolvers import ids
+from resolvers.context import Context
+
+IDEMPOTENCY_HEADER = "idempotency-key"
+
+# API keys need the original's billing scopes (reference §2.2 step 9).
+for _field in ("billingPlans", "billingMyPlan", "orders", "order", "balance", "ledger"):
+    declare_scope(_field, "billing:read")
+for _field in ("orderCreate", "topupCreate"):
+    declare_scope(_field, "billing:write")
+for _field in ("billingPlanSave", "billingPlanDelete", "balanceAdjust"):
+    declare_scope(_field, "admin:write")
+
+C = TypeVar("C", CreateOrder, CreateTopup, AdjustBalance)
+
+
+def with_key(ctx: Context, command: C) -> C:
+    """The command with the header's key when one was sent (both are checked)."""
+    return replace(
+        command, idempotency_key=choose_key(ctx.header(IDEMPOTENCY_HEADER), command.idempotency_key)
+    )
+
+
+def check_key(ctx: Context) -> None:
+    """Naturally idempotent mutations (a PUT, a DELETE) accept the header: it must still
+    follow the key rules."""
+    normalise_key(ctx.header(IDEMPOTENCY_HEADER), field="Idempotency-Key")
+
+
+# -- plans -----------------------------------------------------------------------------
+
+
+async def billing_plans(ctx: Context) -> list[Plan]:
+    return await ctx.services.plans.active()
+
+
+async def billing_plan_save(ctx: Context, command: PlanChanges) -> Plan:
+    check_key(ctx)
+    return await ctx.services.plans.save(ctx.principal, command)
+
+
+async def billing_plan_delete(ctx: Context, plan_id: str) -> Plan:
+    check_key(ctx)
+    return await ctx.services.plans.delete(ctx.principal, plan_id)
+
+
+async def billing_my_plan(ctx: Context) -> tuple[str, Plan]:
+    return await ctx.services.plans.my_plan(ctx.principal)
+
+
+# -- currency --------------------------------------------------------------------------
+
+
+async def currency_settings(ctx: Context) -> CurrencyConfig:
+    return await ctx.services.currency.get(ctx.principal)
+
+
+async def currency_settings_update(ctx: Context, command: CurrencySettings) -> CurrencyConfig:
+    check_key(ctx)
+    return await ctx.services.currency.update(ctx.principal, command)
+
+
+# -- orders ----------------------------------------------------------------------------
+
+
+async def order_create(ctx: Context, command: CreateOrder) -> Order:
+    return await ctx.services.orders.create_plan_order(ctx.principal, with_key(ctx, command))
+
+
+async def topup_create(ctx: Context, command: CreateTopup) -> Order:
+    return await ctx.services.orders.create_topup(ctx.principal, with_key(ctx, command))
+
+
+async def orders(ctx: Context, *, limit: int, offset: int) -> Page[Order]:
+    return await ctx.services.orders.list(ctx.principal, limit=limit, offset=offset)
+
+
+async def order(ctx: Context, order_id: str) -> Order:
+    raw = ids.from_global_id(order_id, "Order", field="orderId")
+    return await ctx.services.orders.get(ctx.principal, raw)
+
+
+async def payment_callback(
+    ctx: Context, provider: str, params: Mapping[str, str]
+) -> CallbackResult:
+    return await ctx.services.orders.handle_callback(provider, params)
+
+
+async def mock_pay_page_order(ctx: Context, order_id: str) -> Order:
+    if not ctx.services.mock_payments:
+        raise MockPaymentsDisabled()
+    return await ctx.services.orders.pay_page_order(order_id)
+
+
+# -- wallet ----------------------------------------------------------------------------
+
+
+async def balance(ctx: Context, currency: str | None = None) -> Wallet:
+    return await ctx.services.wallet.balance(ctx.principal, currency)
+
+
+async def ledger(ctx: Context, *, limit: int, offset: int) -> Page[LedgerEntry]:
+    return await ctx.services.wallet.transactions(ctx.principal, limit=limit, offset=offset)
+
+
+async def balance_adjust(
+    ctx: Context, user_id: str, amount_cents: int, description: str, key: str | None = None
+) -> Movement:
+    """The original's ``POST /v1/billing/balance/adjust``: a signed amount, never 0."""
+    if isinstance(amount_cents, bool) or not isinstance(amount_cents, int) or amount_cents == 0:
+        raise InvalidAmount("amountCents must be a non-zero integer", field="amountCents")
+    operation = BalanceOperation.CREDIT if amount_cents > 0 else BalanceOperation.DEBIT
+    command = AdjustBalance(
+        ids.user_id(user_id), operation, abs(amount_cents), description=description,
+        idempotency_key=key,
+    )  # fmt: skip
+    return await ctx.services.wallet.adjust(ctx.principal, with_key(ctx, command))
+
+
+async def admin_user_balance(ctx: Context, user_id: str, currency: str | None = None) -> Wallet:
+    return await ctx.services.wallet.admin_balance(ctx.principal, ids.user_id(user_id), currency)
+
+
+async def admin_user_balance_update(ctx: Context, command: AdjustBalance) -> Movement:
+    command = replace(command, user_id=ids.user_id(command.user_id))
+    return await ctx.services.wallet.adjust(ctx.principal, with_key(ctx, command))
+
+
+async def admin_user_ledger(
+    ctx: Context, user_id: str, *, limit: int, offset: int
+) -> Page[LedgerEntry]:
+    return await ctx.services.wallet.admin_transactions(
+        ctx.principal, ids.user_id(user_id), limit=limit, offset=offset
+    )

@@ -1,0 +1,321 @@
+"""/v1 billing routes (gin style, as the original): plans, the caller's plan, orders and
+the provider callbacks, the wallet, the admin balance and currency settings. Bodies become
+the same commands the GraphQL inputs convert into; amounts are integer minor units
+(``amountCents``) or the original's two-decimal text (``amount``)."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from domain.billing.commands import (
+    AdjustBalance,
+    BalanceOperation,
+    CreateOrder,
+    CreateTopup,
+    CurrencySettings,
+    PlanChanges,
+)
+from domain.billing.errors import InvalidAmount, InvalidCurrencyConfig
+from domain.billing.model import CurrencyConfig, LedgerEntry, Order, OrderStatus, Wallet
+from domain.billing.wallet import Movement
+from domain.errors import InvalidInput
+from domain.quota.plans import Plan
+from resolvers import billing
+from rest.envelope import rfc3339
+from rest.router import RawReply, RestRequest
+
+# -- views -----------------------------------------------------------------------------
+
+
+def plan_view(plan: Plan) -> dict[str, Any]:
+    """The original's DynamicPlan."""
+    return {
+        "id": plan.id, "name": plan.name, "description": plan.description,
+        "priceCents": plan.price_cents, "currency": plan.currency, "period": plan.period,
+        "qps": plan.qps, "dailyLimit": plan.daily_limit, "monthlyLimit": plan.monthly_limit,
+        "softLimitPct": plan.soft_limit_pct, "payAsYouGo": plan.pay_as_you_go,
+        "overagePricePer_1k": plan.overage_price_per_1k, "sortOrder": plan.sort_order,
+        "isActive": plan.is_active,
+    }  # fmt: skip
+
+
+def my_plan_view(user_id: str, plan: Plan) -> dict[str, Any]:
+    return {
+        "userId": user_id, "planId": plan.id, "planName": plan.name,
+        "priceCents": plan.price_cents, "currency": plan.currency, "period": plan.period,
+        "qps": plan.qps, "dailyLimit": plan.daily_limit, "monthlyLimit": plan.monthly_limit,
+        "softLimitPct": plan.soft_limit_pct, "payAsYouGo": plan.pay_as_you_go,
+        "overagePricePer_1k": plan.overage_price_per_1k,
+    }  # fmt: skip
+
+
+def currency_view(config: CurrencyConfig) -> dict[str, Any]:
+    return {
+        "config": {
+            "defaultCurrency": config.default_currency,
+            "rates": [{"code": r.code, "rate": str(r.rate)} for r in config.rates],
+            "updatedAt": rfc3339(config.updated_at),
+        }
+    }
+
+
+def order_view(order: Order) -> dict[str, Any]:
+    """The original's order (``amount`` in major units, two decimals for CNY), plus the
+    integer amount, purpose, provider, pay URL and times."""
+    view: dict[str, Any] = {
+        "id": order.id, "userId": order.user_id, "planId": order.plan_id,
+        "purpose": order.purpose.value, "amount": order.amount.formatted(),
+        "amountMinor": order.amount_minor, "currency": order.currency,
+        "status": order.status.value, "paymentProvider": order.payment_provider,
+        "payUrl": order.pay_url, "createdAt": rfc3339(order.created_at),
+        "expiresAt": rfc3339(order.expires_at),
+    }  # fmt: skip
+    if order.paid_at is not None:
+        view["paidAt"] = rfc3339(order.paid_at)
+    if order.completed_at is not None:
+        view["completedAt"] = rfc3339(order.completed_at)
+    if order.original_amount_minor is not None and order.original_currency is not None:
+        view["originalAmount"] = order.credited.formatted()
+        view["originalCurrency"] = order.original_currency
+        view["fxRate"] = order.fx_rate
+    return view
+
+
+def balance_view(wallet: Wallet) -> dict[str, Any]:
+    return {
+        "userId": wallet.user_id, "balanceCents": wallet.balance_minor,
+        "currency": wallet.currency, "version": wallet.version,
+        "updatedAt": rfc3339(wallet.updated_at),
+    }  # fmt: skip
+
+
+def entry_view(entry: LedgerEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id, "userId": entry.user_id, "amountCents": entry.amount_minor,
+        "currency": entry.currency, "kind": entry.kind.value,
+        "balanceAfterCents": entry.balance_after_minor, "orderId": entry.order_id,
+        "reference": entry.reference, "description": entry.description,
+        "createdAt": rfc3339(entry.created_at),
+    }  # fmt: skip
+
+
+def movement_view(movement: Movement) -> dict[str, Any]:
+    view = balance_view(movement.wallet)
+    if movement.entry is not None:
+        view["transaction"] = entry_view(movement.entry)
+    return view
+
+
+def _page(items: list[dict[str, Any]], total: int, limit: int, offset: int) -> dict[str, Any]:
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+# -- plans -----------------------------------------------------------------------------
+
+
+async def plans(req: RestRequest) -> dict[str, Any]:
+    return {"plans": [plan_view(p) for p in await billing.billing_plans(req.ctx)]}
+
+
+def _int(req: RestRequest, name: str, default: int) -> int:
+    value = req.integer(name)
+    return default if value is None else value
+
+
+async def plan_save(req: RestRequest) -> dict[str, Any]:
+    pay_as_you_go = req.body.get("payAsYouGo", False)
+    if not isinstance(pay_as_you_go, bool):
+        raise InvalidInput("payAsYouGo must be true or false", field="payAsYouGo")
+    command = PlanChanges(
+        plan_id=req.path("id"), name=req.text("name") or "",
+        description=req.text("description") or "", price_cents=_int(req, "priceCents", 0),
+        currency=req.text("currency") or "CNY", period=req.text("period") or "monthly",
+        qps=_int(req, "qps", 0), daily_limit=_int(req, "dailyLimit", 0),
+        monthly_limit=_int(req, "monthlyLimit", 0), soft_limit_pct=_int(req, "softLimitPct", 80),
+        pay_as_you_go=pay_as_you_go, overage_price_per_1k=_int(req, "overagePricePer_1k", 0),
+        sort_order=_int(req, "sortOrder", 0),
+    )  # fmt: skip
+    return plan_view(await billing.billing_plan_save(req.ctx, command))
+
+
+async def plan_delete(req: RestRequest) -> None:
+    await billing.billing_plan_delete(req.ctx, req.path("id"))
+
+
+async def my_plan(req: RestRequest) -> dict[str, Any]:
+    user_id, plan = await billing.billing_my_plan(req.ctx)
+    return my_plan_view(user_id, plan)
+
+
+# -- currency --------------------------------------------------------------------------
+
+
+async def currency_get(req: RestRequest) -> dict[str, Any]:
+    return currency_view(await billing.currency_settings(req.ctx))
+
+
+async def currency_put(req: RestRequest) -> dict[str, Any]:
+    rates = req.body.get("rates") or []
+    if not isinstance(rates, list) or not all(isinstance(r, dict) for r in rates):
+        raise InvalidCurrencyConfig("rates must be a list of {code, rate}", field="rates")
+    command = CurrencySettings(
+        default_currency=req.body.get("defaultCurrency"),
+        rates=tuple((r.get("code"), r.get("rate")) for r in rates),
+    )
+    return currency_view(await billing.currency_settings_update(req.ctx, command))
+
+
+# -- orders ----------------------------------------------------------------------------
+
+
+async def order_create(req: RestRequest) -> dict[str, Any]:
+    command = CreateOrder(
+        plan_id=req.text("planId") or "", payment_provider=req.text("paymentProvider") or "",
+        success_url=req.text("successUrl"), idempotency_key=req.text("idempotencyKey"),
+    )  # fmt: skip
+    order = await billing.order_create(req.ctx, command)
+    plan = next((p for p in await billing.billing_plans(req.ctx) if p.id == order.plan_id), None)
+    return {
+        "orderId": order.id, "payUrl": order.pay_url, "amount": order.amount.formatted(),
+        "currency": order.currency, "status": order.status.value,
+        "planName": plan.name if plan is not None else order.plan_id,
+    }  # fmt: skip
+
+
+async def orders(req: RestRequest) -> dict[str, Any]:
+    page = await billing.orders(
+        req.ctx, limit=req.query_int("limit", 100), offset=req.query_int("offset", 0)
+    )
+    return {"items": [order_view(o) for o in page.items], "total": page.total}
+
+
+async def order_get(req: RestRequest) -> dict[str, Any]:
+    return order_view(await billing.order(req.ctx, req.path("id")))
+
+
+async def topup(req: RestRequest) -> dict[str, Any]:
+    cents = req.integer("amountCents")
+    if cents is None:
+        raise InvalidAmount("amountCents is required", field="amountCents")
+    command = CreateTopup(
+        amount_cents=cents, payment_provider=req.text("paymentProvider") or "",
+        success_url=req.text("successUrl"), idempotency_key=req.text("idempotencyKey"),
+        currency=req.text("currency"),
+    )  # fmt: skip
+    order = await billing.topup_create(req.ctx, command)
+    return {
+        "orderId": order.id, "payUrl": order.pay_url, "amount": order.amount.formatted(),
+        "amountCents": order.credited.amount_minor, "currency": order.currency,
+        "status": order.status.value, "purpose": order.purpose.value,
+    }  # fmt: skip
+
+
+async def callback(req: RestRequest) -> RawReply:
+    """A provider's notification: the form, then the query string (which wins, as in the
+    original); the answer is the provider's acknowledgement."""
+    params: dict[str, str] = {}
+    if req.request.method == "POST":
+        # Providers post application/x-www-form-urlencoded (or JSON: hupijiao's SDKs).
+        raw = await req.request.body()
+        kind = req.request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind == "application/json":
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                body = {}
+            if isinstance(body, dict):
+                params.update({k: str(v) for k, v in body.items() if isinstance(v, str | int)})
+        else:
+            params.update(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    params.update(req.request.query_params)
+    result = await billing.payment_callback(req.ctx, req.path("provider"), params)
+    ack = result.acknowledgement
+    return RawReply(ack.body, ack.media_type)
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Karpov test payment</title></head>
+<body><main>
+<h1>Karpov test payment (development only)</h1>
+<p>Order <code>{order_id}</code>: <strong>{amount} {currency}</strong> ({status}).</p>
+<form method="post" action="/v1/billing/callback/mock">
+<input type="hidden" name="order_id" value="{order_id}">
+<input type="hidden" name="amount" value="{amount}">
+<button type="submit">Pay</button></form>
+<form method="post" action="/v1/billing/callback/mock">
+<input type="hidden" name="order_id" value="{order_id}">
+<input type="hidden" name="amount" value="{amount}">
+<input type="hidden" name="status" value="failed">
+<button type="submit">Fail</button></form>
+{back}
+</main></body></html>
+"""
+
+
+async def mock_pay_page(req: RestRequest) -> RawReply:
+    """The mock provider's cashier: "pay" and "fail" post the provider's own callback."""
+    order = await billing.mock_pay_page_order(req.ctx, req.path("id"))
+    back = ""
+    if order.success_url and order.status is not OrderStatus.PAYING:
+        back = f'<p><a href="{html.escape(order.success_url)}">Back</a></p>'
+    page = _PAGE.format(
+        order_id=html.escape(order.id), amount=html.escape(order.amount.formatted()),
+        currency=html.escape(order.currency), status=html.escape(order.status.value), back=back,
+    )  # fmt: skip
+    return RawReply(page, "text/html; charset=utf-8")
+
+
+# -- wallet ----------------------------------------------------------------------------
+
+
+async def balance(req: RestRequest) -> dict[str, Any]:
+    return balance_view(await billing.balance(req.ctx, req.query("currency")))
+
+
+async def transactions(req: RestRequest) -> dict[str, Any]:
+    limit, offset = req.query_int("limit", 50), req.query_int("offset", 0)
+    page = await billing.ledger(req.ctx, limit=limit, offset=offset)
+    return _page([entry_view(e) for e in page.items], page.total, page.limit, page.offset)
+
+
+async def balance_adjust(req: RestRequest) -> dict[str, Any]:
+    cents = req.integer("amountCents")
+    movement = await billing.balance_adjust(
+        req.ctx, req.required_text("userId"), cents if cents is not None else 0,
+        req.text("description") or "", req.text("idempotencyKey"),
+    )  # fmt: skip
+    return movement_view(movement)
+
+
+async def admin_balance(req: RestRequest) -> dict[str, Any]:
+    return balance_view(
+        await billing.admin_user_balance(req.ctx, req.path("id"), req.query("currency"))
+    )
+
+
+def _operation(text: str | None) -> BalanceOperation:
+    try:
+        return BalanceOperation((text or "").strip().lower())
+    except ValueError:
+        raise InvalidInput("operation must be credit, debit or set", field="operation") from None
+
+
+async def admin_balance_update(req: RestRequest) -> dict[str, Any]:
+    cents = req.integer("amountCents")
+    if cents is None:
+        raise InvalidAmount("amountCents is required", field="amountCents")
+    command = AdjustBalance(
+        user_id=req.path("id"), operation=_operation(req.text("operation")), amount_cents=cents,
+        description=req.text("description") or "", reference=req.text("reference") or "",
+        currency=req.text("currency"), idempotency_key=req.text("idempotencyKey"),
+    )  # fmt: skip
+    return movement_view(await billing.admin_user_balance_update(req.ctx, command))
+
+
+async def admin_transactions(req: RestRequest) -> dict[str, Any]:
+    limit, offset = req.query_int("limit", 50), req.query_int("offset", 0)
+    page = await billing.admin_user_ledger(req.ctx, req.path("id"), limit=limit, offset=offset)
+    return _page([entry_view(e) for e in page.items], page.total, page.limit, page.offset)

@@ -1,0 +1,142 @@
+"""GraphQL fields of billing: plans, orders, the wallet and its ledger, currency settings;
+the /v1 billing routes' twins."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import billing
+from schema.info import CtxInfo
+from schema.pagination import connection, page_window
+from schema.payloads import payload
+from schema.types.billing import (
+    AdminUserBalanceUpdateInput,
+    BalanceAdjustInput,
+    BalanceMovementPayload,
+    BillingPlan,
+    BillingPlanDeleteInput,
+    BillingPlanInput,
+    BillingPlanPayload,
+    CurrencySettings,
+    CurrencySettingsInput,
+    CurrencySettingsPayload,
+    LedgerEntry,
+    LedgerEntryConnection,
+    LedgerEntryEdge,
+    MyPlan,
+    Order,
+    OrderConnection,
+    OrderCreateInput,
+    OrderEdge,
+    OrderPayload,
+    TopupCreateInput,
+    Wallet,
+)
+
+
+@strawberry.type
+class BillingQueries:
+    @strawberry.field(description="Plans on offer, by sort order.")
+    async def billing_plans(self, info: CtxInfo) -> list[BillingPlan]:
+        return [BillingPlan.from_domain(p) for p in await billing.billing_plans(info.context)]
+
+    @strawberry.field(description="My plan and its limits.")
+    async def billing_my_plan(self, info: CtxInfo) -> MyPlan:
+        return MyPlan.from_domain(await billing.billing_my_plan(info.context))
+
+    @strawberry.field(description="My orders, newest first.")
+    async def orders(
+        self, info: CtxInfo, first: int = 50, after: str | None = None
+    ) -> OrderConnection:
+        offset = page_window(first, after)
+        page = await billing.orders(info.context, limit=first, offset=offset)
+        nodes = [Order.from_domain(o) for o in page.items]
+        return connection(OrderConnection, OrderEdge, nodes, page, offset)
+
+    @strawberry.field(description="One of my orders.")
+    async def order(self, info: CtxInfo, id: strawberry.ID) -> Order:
+        return Order.from_domain(await billing.order(info.context, id))
+
+    @strawberry.field(description="My wallet in a currency (default: the default currency).")
+    async def balance(self, info: CtxInfo, currency: str | None = None) -> Wallet:
+        return Wallet.from_domain(await billing.balance(info.context, currency))
+
+    @strawberry.field(description="My wallet's ledger, newest first.")
+    async def ledger(
+        self, info: CtxInfo, first: int = 50, after: str | None = None
+    ) -> LedgerEntryConnection:
+        offset = page_window(first, after)
+        page = await billing.ledger(info.context, limit=first, offset=offset)
+        nodes = [LedgerEntry.from_domain(e) for e in page.items]
+        return connection(LedgerEntryConnection, LedgerEntryEdge, nodes, page, offset)
+
+    @strawberry.field(description="A user's wallet (admin).")
+    async def admin_user_balance(
+        self, info: CtxInfo, user_id: strawberry.ID, currency: str | None = None
+    ) -> Wallet:
+        return Wallet.from_domain(await billing.admin_user_balance(info.context, user_id, currency))
+
+    @strawberry.field(description="A user's wallet ledger, newest first (admin).")
+    async def admin_user_ledger(
+        self, info: CtxInfo, user_id: strawberry.ID, first: int = 50, after: str | None = None
+    ) -> LedgerEntryConnection:
+        offset = page_window(first, after)
+        page = await billing.admin_user_ledger(info.context, user_id, limit=first, offset=offset)
+        nodes = [LedgerEntry.from_domain(e) for e in page.items]
+        return connection(LedgerEntryConnection, LedgerEntryEdge, nodes, page, offset)
+
+    @strawberry.field(description="The currency settings (admin).")
+    async def admin_currency_settings(self, info: CtxInfo) -> CurrencySettings:
+        return CurrencySettings.from_domain(await billing.currency_settings(info.context))
+
+
+@strawberry.type
+class BillingMutations:
+    @strawberry.mutation(description="Buy a plan: an order and the provider's pay URL.")
+    async def order_create(self, info: CtxInfo, input: OrderCreateInput) -> OrderPayload:
+        ctx = info.context
+        return await payload(OrderPayload, ctx, billing.order_create(ctx, input.to_command()))
+
+    @strawberry.mutation(description="Top up my wallet: an order of purpose topup.")
+    async def topup_create(self, info: CtxInfo, input: TopupCreateInput) -> OrderPayload:
+        ctx = info.context
+        return await payload(OrderPayload, ctx, billing.topup_create(ctx, input.to_command()))
+
+    @strawberry.mutation(description="Create or replace a plan (superadmin).")
+    async def billing_plan_save(self, info: CtxInfo, input: BillingPlanInput) -> BillingPlanPayload:
+        ctx = info.context
+        call = billing.billing_plan_save(ctx, input.to_command())
+        return await payload(BillingPlanPayload, ctx, call)
+
+    @strawberry.mutation(description="Stop offering a plan (superadmin; soft delete).")
+    async def billing_plan_delete(
+        self, info: CtxInfo, input: BillingPlanDeleteInput
+    ) -> BillingPlanPayload:
+        ctx = info.context
+        return await payload(BillingPlanPayload, ctx, billing.billing_plan_delete(ctx, input.id))
+
+    @strawberry.mutation(description="Credit or debit a user's wallet (superadmin).")
+    async def balance_adjust(
+        self, info: CtxInfo, input: BalanceAdjustInput
+    ) -> BalanceMovementPayload:
+        ctx = info.context
+        call = billing.balance_adjust(
+            ctx, input.user_id, input.amount_cents, input.description, input.idempotency_key
+        )
+        return await payload(BalanceMovementPayload, ctx, call)
+
+    @strawberry.mutation(description="Credit, debit or set a user's balance (superadmin).")
+    async def admin_user_balance_update(
+        self, info: CtxInfo, input: AdminUserBalanceUpdateInput
+    ) -> BalanceMovementPayload:
+        ctx = info.context
+        call = billing.admin_user_balance_update(ctx, input.to_command())
+        return await payload(BalanceMovementPayload, ctx, call)
+
+    @strawberry.mutation(description="Replace the currency settings (superadmin).")
+    async def admin_currency_settings_update(
+        self, info: CtxInfo, input: CurrencySettingsInput
+    ) -> CurrencySettingsPayload:
+        ctx = info.context
+        call = billing.currency_settings_update(ctx, input.to_command())
+        return await payload(CurrencySettingsPayload, ctx, call)

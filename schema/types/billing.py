@@ -1,0 +1,388 @@
+"""GraphQL types of billing: every amount is ``Money {amountMinor, currency, formatted}``
+(integer minor units, never a float); lists are connections."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import NewType
+
+import strawberry
+
+from domain.billing import commands, model
+from domain.billing import money as money_model
+from domain.quota.plans import Plan
+from resolvers import ids
+from resolvers.context import Context
+from schema.errors import UserError
+from schema.types.node import Node, PageInfo
+
+BigInt = strawberry.scalar(
+    NewType("BigInt", int),
+    serialize=int,
+    parse_value=lambda value: _big_int(value),
+    description="An integer that may exceed 32 bits (minor units of money, large limits); "
+    "a JSON number.",
+)
+
+
+def _big_int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("BigInt must be an integer")
+    return value
+
+
+@strawberry.type(description="An amount of money: an integer count of the currency's minor "
+                 "unit (fen for CNY), and the same in major units as text.")  # fmt: skip
+class Money:
+    amount_minor: BigInt  # type: ignore[valid-type]
+    currency: str
+    formatted: str = strawberry.field(description='Major units, the currency\'s decimals: "13.89".')
+
+    @classmethod
+    def from_domain(cls, amount: money_model.Money, ctx: Context | None = None) -> Money:
+        return cls(amount_minor=amount.amount_minor, currency=amount.currency,
+                   formatted=amount.formatted())  # fmt: skip
+
+
+@strawberry.type(description="A plan: its price and the limits it gives every key of its users.")
+class BillingPlan:
+    id: str
+    name: str
+    description: str
+    price: Money
+    period: str = strawberry.field(description="monthly, yearly or lifetime.")
+    qps: int
+    daily_limit: BigInt = strawberry.field(description="Units per day; 0 = unlimited.")  # type: ignore[valid-type]
+    monthly_limit: BigInt = strawberry.field(description="Units per month; 0 = unlimited.")  # type: ignore[valid-type]
+    soft_limit_pct: int
+    pay_as_you_go: bool
+    overage_price_per_1k: Money = strawberry.field(
+        description="The price of 1,000 units beyond the monthly limit (pay-as-you-go plans)."
+    )
+    sort_order: int
+    is_active: bool
+
+    @classmethod
+    def from_domain(cls, plan: Plan, ctx: Context | None = None) -> BillingPlan:
+        return cls(
+            id=plan.id, name=plan.name, description=plan.description,
+            price=Money.from_domain(money_model.Money(plan.price_cents, plan.currency)),
+            period=plan.period, qps=plan.qps, daily_limit=plan.daily_limit,
+            monthly_limit=plan.monthly_limit, soft_limit_pct=plan.soft_limit_pct,
+            pay_as_you_go=plan.pay_as_you_go,
+            overage_price_per_1k=Money.from_domain(
+                money_model.Money(plan.overage_price_per_1k, plan.currency)
+            ),
+            sort_order=plan.sort_order, is_active=plan.is_active,
+        )  # fmt: skip
+
+
+@strawberry.enum
+class OrderStatus(Enum):
+    PENDING = "pending"
+    PAYING = "paying"
+    PAID = "paid"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELED = "canceled"
+    REFUNDED = "refunded"
+
+
+@strawberry.enum
+class OrderPurpose(Enum):
+    SUBSCRIPTION = "subscription"
+    TOPUP = "topup"
+
+
+@strawberry.type(description="An order: a plan or a top-up bought through a payment provider.")
+class Order(Node):
+    raw_id: strawberry.Private[str]
+    plan_id: str | None
+    purpose: OrderPurpose
+    amount: Money = strawberry.field(description="What the provider charges.")
+    original_amount: Money | None = strawberry.field(
+        description="Before conversion to the provider's currency (FX orders)."
+    )
+    fx_rate: str | None = strawberry.field(description="Provider currency per original unit.")
+    status: OrderStatus
+    payment_provider: str
+    pay_url: str = strawberry.field(description="Where to send the buyer to pay.")
+    created_at: datetime
+    expires_at: datetime
+    paid_at: datetime | None
+    completed_at: datetime | None
+
+    @classmethod
+    def from_domain(cls, order: model.Order, ctx: Context | None = None) -> Order:
+        original = order.credited if order.original_amount_minor is not None else None
+        return cls(
+            id=strawberry.ID(ids.to_global_id("Order", order.id)), raw_id=order.id,
+            plan_id=order.plan_id, purpose=OrderPurpose(order.purpose.value),
+            amount=Money.from_domain(order.amount),
+            original_amount=Money.from_domain(original) if original is not None else None,
+            fx_rate=order.fx_rate, status=OrderStatus(order.status.value),
+            payment_provider=order.payment_provider, pay_url=order.pay_url,
+            created_at=order.created_at, expires_at=order.expires_at, paid_at=order.paid_at,
+            completed_at=order.completed_at,
+        )  # fmt: skip
+
+
+@strawberry.type
+class OrderEdge:
+    cursor: str
+    node: Order
+
+
+@strawberry.type
+class OrderConnection:
+    edges: list[OrderEdge]
+    nodes: list[Order]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="A wallet: one balance per user and currency.")
+class Wallet:
+    user_id: strawberry.ID
+    balance: Money
+    version: int
+    updated_at: datetime
+
+    @classmethod
+    def from_domain(cls, wallet: model.Wallet, ctx: Context | None = None) -> Wallet:
+        return cls(
+            user_id=strawberry.ID(ids.to_global_id("User", wallet.user_id)),
+            balance=Money.from_domain(wallet.balance), version=wallet.version,
+            updated_at=wallet.updated_at,
+        )  # fmt: skip
+
+
+@strawberry.enum
+class LedgerEntryKind(Enum):
+    TOPUP = "topup"
+    SUBSCRIPTION = "subscription"
+    OVERAGE = "overage"
+    REFUND = "refund"
+    ADJUST = "adjust"
+
+
+@strawberry.type(description="One line of a wallet's append-only ledger.")
+class LedgerEntry:
+    id: strawberry.ID
+    kind: LedgerEntryKind
+    amount: Money = strawberry.field(description="Signed: credits positive, debits negative.")
+    balance_after: Money
+    order_id: str | None
+    reference: str
+    description: str
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, entry: model.LedgerEntry, ctx: Context | None = None) -> LedgerEntry:
+        return cls(
+            id=strawberry.ID(entry.id), kind=LedgerEntryKind(entry.kind.value),
+            amount=Money.from_domain(entry.amount),
+            balance_after=Money.from_domain(
+                money_model.Money(entry.balance_after_minor, entry.currency)
+            ),
+            order_id=entry.order_id, reference=entry.reference, description=entry.description,
+            created_at=entry.created_at,
+        )  # fmt: skip
+
+
+@strawberry.type
+class LedgerEntryEdge:
+    cursor: str
+    node: LedgerEntry
+
+
+@strawberry.type
+class LedgerEntryConnection:
+    edges: list[LedgerEntryEdge]
+    nodes: list[LedgerEntry]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class ExchangeRate:
+    code: str
+    rate: str = strawberry.field(description="1 unit of code = rate units of the default.")
+
+
+@strawberry.type(description="The default currency and the exchange rates.")
+class CurrencySettings:
+    default_currency: str
+    rates: list[ExchangeRate]
+    updated_at: datetime | None
+
+    @classmethod
+    def from_domain(
+        cls, config: model.CurrencyConfig, ctx: Context | None = None
+    ) -> CurrencySettings:
+        return cls(
+            default_currency=config.default_currency,
+            rates=[ExchangeRate(code=r.code, rate=str(r.rate)) for r in config.rates],
+            updated_at=config.updated_at,
+        )
+
+
+@strawberry.type
+class MyPlan:
+    user_id: strawberry.ID
+    plan: BillingPlan
+
+    @classmethod
+    def from_domain(cls, value: tuple[str, Plan], ctx: Context | None = None) -> MyPlan:
+        user_id, plan = value
+        return cls(
+            user_id=strawberry.ID(ids.to_global_id("User", user_id)),
+            plan=BillingPlan.from_domain(plan),
+        )
+
+
+# -- inputs ----------------------------------------------------------------------------
+
+
+@strawberry.input
+class OrderCreateInput:
+    plan_id: str
+    payment_provider: str
+    success_url: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Or the Idempotency-Key header (which wins)."
+    )
+
+    def to_command(self) -> commands.CreateOrder:
+        return commands.CreateOrder(self.plan_id, self.payment_provider, self.success_url,
+                                    self.idempotency_key)  # fmt: skip
+
+
+@strawberry.input
+class TopupCreateInput:
+    amount_cents: BigInt = strawberry.field(description="100 to 100,000,000 minor units.")  # type: ignore[valid-type]
+    payment_provider: str
+    success_url: str | None = None
+    idempotency_key: str | None = None
+    currency: str | None = None
+
+    def to_command(self) -> commands.CreateTopup:
+        return commands.CreateTopup(
+            self.amount_cents, self.payment_provider, self.success_url, self.idempotency_key,
+            self.currency,
+        )  # fmt: skip
+
+
+@strawberry.input
+class BillingPlanInput:
+    id: str
+    name: str
+    description: str = ""
+    price_cents: BigInt = 0  # type: ignore[valid-type]
+    currency: str = "CNY"
+    period: str = "monthly"
+    qps: int = 0
+    daily_limit: BigInt = 0  # type: ignore[valid-type]
+    monthly_limit: BigInt = 0  # type: ignore[valid-type]
+    soft_limit_pct: int = 80
+    pay_as_you_go: bool = False
+    overage_price_per_1k: BigInt = 0  # type: ignore[valid-type]
+    sort_order: int = 0
+
+    def to_command(self) -> commands.PlanChanges:
+        return commands.PlanChanges(
+            plan_id=self.id, name=self.name, description=self.description,
+            price_cents=self.price_cents, currency=self.currency, period=self.period,
+            qps=self.qps, daily_limit=self.daily_limit, monthly_limit=self.monthly_limit,
+            soft_limit_pct=self.soft_limit_pct, pay_as_you_go=self.pay_as_you_go,
+            overage_price_per_1k=self.overage_price_per_1k, sort_order=self.sort_order,
+        )  # fmt: skip
+
+
+@strawberry.input
+class BillingPlanDeleteInput:
+    id: str
+
+
+@strawberry.input
+class ExchangeRateInput:
+    code: str
+    rate: str
+
+
+@strawberry.input
+class CurrencySettingsInput:
+    default_currency: str
+    rates: list[ExchangeRateInput] = strawberry.field(default_factory=list)
+
+    def to_command(self) -> commands.CurrencySettings:
+        return commands.CurrencySettings(
+            self.default_currency, tuple((r.code, r.rate) for r in self.rates)
+        )
+
+
+@strawberry.input
+class BalanceAdjustInput:
+    user_id: strawberry.ID
+    amount_cents: BigInt = strawberry.field(description="Positive credits, negative debits.")  # type: ignore[valid-type]
+    description: str = ""
+    idempotency_key: str | None = None
+
+
+@strawberry.enum
+class BalanceOperation(Enum):
+    CREDIT = "credit"
+    DEBIT = "debit"
+    SET = "set"
+
+
+@strawberry.input
+class AdminUserBalanceUpdateInput:
+    user_id: strawberry.ID
+    operation: BalanceOperation
+    amount_cents: BigInt  # type: ignore[valid-type]
+    description: str = ""
+    reference: str = ""
+    currency: str | None = None
+    idempotency_key: str | None = None
+
+    def to_command(self) -> commands.AdjustBalance:
+        return commands.AdjustBalance(
+            user_id=str(self.user_id),
+            operation=commands.BalanceOperation(self.operation.value),
+            amount_cents=self.amount_cents, description=self.description,
+            reference=self.reference, currency=self.currency,
+            idempotency_key=self.idempotency_key,
+        )  # fmt: skip
+
+
+# -- payloads --------------------------------------------------------------------------
+
+
+@strawberry.type
+class OrderPayload:
+    order: Order | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class BillingPlanPayload:
+    plan: BillingPlan | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CurrencySettingsPayload:
+    settings: CurrencySettings | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class BalanceMovementPayload:
+    wallet: Wallet | None = None
+    entry: LedgerEntry | None = strawberry.field(
+        default=None, description="The ledger line posted (none for a set to the same value)."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
