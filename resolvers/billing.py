@@ -58,7 +58,7 @@ def check_key(ctx: Context) -> None:
 
 
 async def billing_plans(ctx: Context) -> list[Plan]:
-    return await ctx.services.plans.active()
+    return await ctx.services.plans.active(ctx.principal)
 
 
 async def billing_plan_save(ctx: Context, command: PlanChanges) -> Plan:

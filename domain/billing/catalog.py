@@ -13,6 +13,7 @@ from domain.billing.errors import FreePlanUndeletable, InvalidPlan, PlanNotFound
 from domain.billing.plan_changes import PlanChanges
 from domain.billing.ports import PlanStore, UnitOfWorkFactory
 from domain.clock import Clock
+from domain.errors import Unauthenticated
 from domain.principal import Principal
 from domain.quota.plans import FALLBACK_PLAN_ID, Plan
 from domain.security.audit import AuditLog
@@ -73,8 +74,10 @@ class PlanService:
         self._changes = changes
         self._audit = audit
 
-    async def active(self) -> list[Plan]:
-        """Active plans by ``sort_order`` (anyone signed in may look)."""
+    async def active(self, principal: Principal) -> list[Plan]:
+        """Active plans by ``sort_order`` (anyone signed in may look, as the original)."""
+        if not principal.is_authenticated:
+            raise Unauthenticated()
         return [p for p in await self._store.list_all() if p.is_active]
 
     async def get(self, plan_id: str) -> Plan:
