@@ -31,6 +31,7 @@ from domain.apikeys.format import KeyHasher, api_key_hmac_secret
 from domain.apikeys.ports import OwnerLookup
 from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, InvalidateHereFirst
+from domain.billing.admin_views import AdminUserViews
 from domain.billing.catalog import PlanService
 from domain.billing.model import DEFAULT_CURRENCY
 from domain.billing.orders import OrderService
@@ -161,6 +162,7 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         wallet=wallet,
         currency=currency,
         plan_changes=plan_changes,
+        admin_user_views=AdminUserViews(uow=a.uow, clock=clock),
         mock_payments=settings.mock_payments_enabled,
     )
 

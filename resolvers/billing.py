@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import TypeVar
 
+from domain.apikeys.model import ApiKey
+from domain.billing.admin_views import AdminUserView
 from domain.billing.commands import (
     AdjustBalance,
     BalanceOperation,
@@ -159,3 +161,14 @@ async def admin_user_ledger(
     return await ctx.services.wallet.admin_transactions(
         ctx.principal, ids.user_id(user_id), limit=limit, offset=offset
     )
+
+
+# -- an admin's view of a user -----------------------------------------------------------
+
+
+async def admin_user_view(ctx: Context, user_id: str) -> AdminUserView:
+    return await ctx.services.admin_user_views.view(ctx.principal, ids.user_id(user_id))
+
+
+async def admin_user_keys(ctx: Context, user_id: str) -> list[ApiKey]:
+    return await ctx.services.admin_user_views.keys(ctx.principal, ids.user_id(user_id))

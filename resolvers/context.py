@@ -13,6 +13,7 @@ from domain.accounts.password_reset import PasswordReset
 from domain.accounts.service import AccountService
 from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, VerifiedKey
+from domain.billing.admin_views import AdminUserViews
 from domain.billing.catalog import PlanService
 from domain.billing.orders import OrderService
 from domain.billing.plan_changes import PlanChanges
@@ -73,6 +74,7 @@ class Services:
     wallet: WalletService
     currency: CurrencyService
     plan_changes: PlanChanges
+    admin_user_views: AdminUserViews
     mock_payments: bool
     """The development-only mock provider (its pay page) is on."""
 

@@ -9,6 +9,7 @@ from resolvers import billing
 from schema.info import CtxInfo
 from schema.pagination import connection, page_window
 from schema.payloads import payload
+from schema.types.apikeys import ApiKey
 from schema.types.billing import (
     AdminUserBalanceUpdateInput,
     BalanceAdjustInput,
@@ -84,6 +85,11 @@ class BillingQueries:
         page = await billing.admin_user_ledger(info.context, user_id, limit=first, offset=offset)
         nodes = [LedgerEntry.from_domain(e) for e in page.items]
         return connection(LedgerEntryConnection, LedgerEntryEdge, nodes, page, offset)
+
+    @strawberry.field(description="Every API key of a user, with its status (admin).")
+    async def admin_user_api_keys(self, info: CtxInfo, user_id: strawberry.ID) -> list[ApiKey]:
+        ctx = info.context
+        return [ApiKey.from_domain(k, ctx) for k in await billing.admin_user_keys(ctx, user_id)]
 
     @strawberry.field(description="The currency settings (admin).")
     async def admin_currency_settings(self, info: CtxInfo) -> CurrencySettings:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from domain import uow
 from domain.accounts.ports import UserRepository
+from domain.apikeys.ports import ApiKeyRepository
 from domain.billing.model import LedgerEntry, Order, Wallet
 from domain.billing.money import Money
 from domain.paging import Page
@@ -189,6 +190,22 @@ class UnitOfWork(uow.UnitOfWork, Protocol):
 
 
 UnitOfWorkFactory = uow.UnitOfWorkFactory[UnitOfWork]
+
+
+class AdminViewUnitOfWork(uow.UnitOfWork, Protocol):
+    """What an admin's view of a user reads: the user, their keys, their wallets."""
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+
+    @property
+    def wallets(self) -> WalletRepository: ...
+
+
+AdminViewUnitOfWorkFactory = uow.UnitOfWorkFactory[AdminViewUnitOfWork]
 
 
 class PlanStore(Protocol):

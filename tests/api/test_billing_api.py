@@ -230,3 +230,26 @@ async def test_plans_and_currency_settings(api: Api) -> None:
     got = data(await admin.get("/v1/admin/settings/currency"))
     assert got == put
     assert (await browser.get("/v1/admin/settings/currency")).status_code == 403
+
+
+async def test_the_admin_view_of_a_user_lists_keys_plan_counts_and_balance(api: Api) -> None:
+    browser, user_id = await signed_in(api, "viewed@example.com")
+    admin = api.fresh()
+    admin.http.headers.update(ADMIN)
+    empty = data(await admin.get(f"/v1/admin/users/{user_id}"))
+    assert (empty["apiKeys"], empty["planCounts"], "balance" in empty) == ([], {}, False)
+    for name in ("one", "two"):
+        assert (await browser.post("/v1/auth/api-keys", {"name": name})).status_code == 200
+    keys = data(await admin.get(f"/v1/admin/users/{user_id}/keys"))
+    assert keys["total"] == 2
+    revoked = keys["items"][0]["id"]
+    assert (await browser.delete(f"/v1/auth/api-keys/{revoked}")).status_code == 200
+    await admin.post(f"/v1/admin/users/{user_id}/balance",
+                     {"operation": "credit", "amountCents": 250})  # fmt: skip
+    view = data(await admin.get(f"/v1/admin/users/{user_id}"))
+    assert [(k["name"], k["status"], k["planId"]) for k in view["apiKeys"]] == [
+        ("two", "revoked", "free"), ("one", "active", "free"),
+    ]  # fmt: skip
+    assert view["planCounts"] == {"free": 1}
+    assert view["balance"]["balanceCents"] == 250
+    assert (await browser.get(f"/v1/admin/users/{user_id}/keys")).status_code == 403

@@ -1456,7 +1456,29 @@ async def currency_update(api: Api) -> None:
     same_error(failed, data["adminCurrencySettingsUpdate"]["errors"])
 
 
+async def a_user_with_keys(api: Api) -> tuple[Api, Values]:
+    browser, _ = await signed_in(api, "keyed@example.com")
+    await new_key(browser, scopes=["quota:read"])
+    made, _ = await new_key(browser)
+    assert (await browser.delete(f"/v1/auth/api-keys/{made}")).status_code == 200
+    user_id = (await browser.get("/v1/auth/me")).json()["id"]
+    return admin(api), {"id": user_id}
+
+
+def same_admin_keys(rest: dict[str, Any], gql: list[dict[str, Any]]) -> None:
+    assert rest["total"] == len(gql) == 2
+    for r, g in zip(rest["items"], gql, strict=True):
+        assert (r["id"], r["prefix"], r["name"]) == (raw_id(g["id"]), g["prefix"], g["name"])
+        assert r["status"] == g["status"].lower()
+        assert r["planId"] == "free"
+    assert [r["status"] for r in rest["items"]] == ["revoked", "active"]
+
+
 BILLING_READS: dict[tuple[str, str], Read] = {
+    ("GET", "/v1/admin/users/{id}/keys"): Read(
+        "/v1/admin/users/{id}/keys",
+        "query($id: ID!) { adminUserApiKeys(userId: $id) { id prefix name status } }",
+        same_admin_keys, a_user_with_keys, someone_else("keysnoop@example.com")),
     ("GET", "/v1/billing/plans"): Read(
         "/v1/billing/plans", f"{{ billingPlans {{ {PLAN_FIELDS} }} }}", same_plans,
         signed_in_as("bp@example.com"), anonymous),
