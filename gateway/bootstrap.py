@@ -38,6 +38,7 @@ from domain.billing.orders import OrderService
 from domain.billing.plan_changes import PlanChanges
 from domain.billing.ports import PaymentProvider
 from domain.billing.settings import CurrencyService
+from domain.billing.subscriptions import SubscriptionService
 from domain.billing.wallet import WalletService
 from domain.clock import Clock
 from domain.keyring import KeyEncryptionKey, derive_key
@@ -130,9 +131,13 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
     plan_changes = PlanChanges(
         forget_user=cache.forget_user, forget_plan=quota.forget_plan, broadcast=a.plan_changes
     )
+    subscriptions = SubscriptionService(
+        uow=a.uow, plans=a.plans, clock=clock, changes=plan_changes, audit=audit
+    )
     orders = OrderService(
         uow=a.uow, plans=a.plans, providers=payment_providers(settings), clock=clock,
         public_base_url=settings.public_base_url, user_plan_changed=plan_changes.user_changed,
+        fulfil_plan=subscriptions.fulfil,
     )  # fmt: skip
     plans = PlanService(
         store=a.plan_store, uow=a.uow, clock=clock, changes=plan_changes, audit=audit
@@ -159,6 +164,7 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         # -- billing (issue 14) --
         plans=plans,
         orders=orders,
+        subscriptions=subscriptions,
         wallet=wallet,
         currency=currency,
         plan_changes=plan_changes,

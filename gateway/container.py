@@ -31,6 +31,7 @@ log = logging.getLogger("karpov.container")
 FLUSH_INTERVAL = 1.0
 GATE_TIMEOUT = 0.25
 GATE_CONNECTIONS = 256
+BILLING_SWEEP_INTERVAL = 60.0
 
 
 @dataclass
@@ -78,6 +79,7 @@ class Container:
             ),
             # -- billing (issue 14): plan changes made by other processes --
             asyncio.create_task(_forever(services.plan_changes.follow, self.adapters.plan_changes)),
+            asyncio.create_task(_billing_clock(services, BILLING_SWEEP_INTERVAL)),
         ]
 
     async def close(self) -> None:
@@ -137,6 +139,20 @@ def quota_gate_client(url: str, timeout: float = GATE_TIMEOUT) -> Redis:
         socket_timeout=timeout, socket_connect_timeout=timeout,
     )  # fmt: skip
     return Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0), retry_on_error=[])
+
+
+async def _billing_clock(services: Services, interval: float) -> None:
+    """Billing's clock-driven steps (issue 14): expire overdue orders, renew or end
+    subscriptions whose period is over. Idempotent, so several processes may run it."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await services.orders.expire_overdue()
+            await services.subscriptions.advance()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("billing sweep failed; retrying at the next interval")
 
 
 async def _forever(

@@ -18,6 +18,7 @@ from domain.billing.catalog import PlanService
 from domain.billing.orders import OrderService
 from domain.billing.plan_changes import PlanChanges
 from domain.billing.settings import CurrencyService
+from domain.billing.subscriptions import SubscriptionService
 from domain.billing.wallet import WalletService
 from domain.clock import Clock
 from domain.keyring_service import KeyRotation
@@ -71,6 +72,7 @@ class Services:
     # -- billing (issue 14) --
     plans: PlanService
     orders: OrderService
+    subscriptions: SubscriptionService
     wallet: WalletService
     currency: CurrencyService
     plan_changes: PlanChanges

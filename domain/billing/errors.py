@@ -97,3 +97,8 @@ class MockPaymentsDisabled(NotFound):
 class BillingUserNotFound(NotFound):
     code = "BILLING_USER_NOT_FOUND"
     default_message = "user not found"
+
+
+class SubscriptionNotFound(NotFound):
+    code = "SUBSCRIPTION_NOT_FOUND"
+    default_message = "no active subscription"

@@ -191,3 +191,50 @@ class CurrencyConfig:
 
 
 DEFAULT_CURRENCY_CONFIG = CurrencyConfig(DEFAULT_CURRENCY, ())
+
+
+class SubscriptionStatus(enum.StrEnum):
+    ACTIVE = "active"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    PAST_DUE = "past_due"
+
+
+class SubscriptionSource(enum.StrEnum):
+    PURCHASE = "purchase"
+    GRANT = "grant"
+    """An admin's ``POST /v1/admin/users/:id/plan``: no period end, until changed."""
+
+
+LIVE_SUBSCRIPTION = frozenset({SubscriptionStatus.ACTIVE, SubscriptionStatus.PAST_DUE})
+"""The statuses in which the subscription's plan is the user's plan."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A user's subscription (one per user: the current one)."""
+
+    id: str
+    user_id: str
+    plan_id: str
+    period: str
+    status: SubscriptionStatus
+    source: SubscriptionSource
+    current_period_start: datetime
+    current_period_end: datetime | None
+    """``None``: it never ends (lifetime plans, admin grants)."""
+    anchor_day: int
+    cancel_at_period_end: bool
+    auto_renew: bool
+    created_at: datetime
+    updated_at: datetime
+    grace_until: datetime | None = None
+    """While ``past_due``: when the subscription expires unless a renewal succeeds."""
+    last_order_id: str | None = None
+
+    def with_changes(self, **changes: Any) -> Subscription:
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def live(self) -> bool:
+        return self.status in LIVE_SUBSCRIPTION

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from domain import uow
 from domain.accounts.ports import UserRepository
 from domain.apikeys.ports import ApiKeyRepository
-from domain.billing.model import LedgerEntry, Order, Wallet
+from domain.billing.model import LedgerEntry, Order, Subscription, Wallet
 from domain.billing.money import Money
 from domain.paging import Page
 from domain.quota.plans import Plan
@@ -172,9 +172,29 @@ class BillingSettingsRepository(Protocol):
     async def put(self, key: str, value: dict[str, Any], now: datetime) -> None: ...
 
 
+class SubscriptionRepository(Protocol):
+    """Part of the unit of work (``uow.subscriptions``): one current subscription per user."""
+
+    async def get(self, user_id: str) -> Subscription | None: ...
+
+    async def get_for_update(self, user_id: str) -> Subscription | None: ...
+
+    async def save(self, subscription: Subscription) -> None:
+        """Insert or replace the user's subscription."""
+
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        """Users whose live subscription's period (or grace) has ended by ``now``."""
+
+
 class UnitOfWork(uow.UnitOfWork, Protocol):
     @property
     def users(self) -> UserRepository: ...
+
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
+
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
 
     @property
     def orders(self) -> OrderRepository: ...

@@ -12,7 +12,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from domain.billing.model import LedgerEntry, Order, OrderStatus, Wallet
+from domain.billing.model import LedgerEntry, Order, OrderStatus, Subscription, Wallet
 from domain.paging import Page
 from domain.quota.plans import Plan
 from persistence.memory.apikeys import MemoryPlanCatalog
@@ -25,16 +25,18 @@ class BillingTables:
     ledger: list[LedgerEntry] = dataclasses.field(default_factory=list)
     settings: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     seq: int = 0
+    subscriptions: dict[str, Subscription] = dataclasses.field(default_factory=dict)
 
     def copy(self) -> BillingTables:
         return BillingTables(
             dict(self.orders), dict(self.wallets), list(self.ledger),
-            copy.deepcopy(self.settings), self.seq,
+            copy.deepcopy(self.settings), self.seq, dict(self.subscriptions),
         )  # fmt: skip
 
     def take(self, other: BillingTables) -> None:
         self.orders, self.wallets, self.ledger = other.orders, other.wallets, other.ledger
         self.settings, self.seq = other.settings, other.seq
+        self.subscriptions = other.subscriptions
 
 
 class BillingDraft:
@@ -168,6 +170,28 @@ class MemoryBillingSettingsRepository:
 
     async def put(self, key: str, value: dict[str, Any], now: datetime) -> None:
         self._d.write().settings[key] = copy.deepcopy(value)
+
+
+class MemorySubscriptionRepository:
+    def __init__(self, draft: BillingDraft) -> None:
+        self._d = draft
+
+    async def get(self, user_id: str) -> Subscription | None:
+        return self._d.read.subscriptions.get(user_id)
+
+    async def get_for_update(self, user_id: str) -> Subscription | None:
+        return await self.get(user_id)
+
+    async def save(self, subscription: Subscription) -> None:
+        self._d.write().subscriptions[subscription.user_id] = subscription
+
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        found = [
+            s for s in self._d.read.subscriptions.values()
+            if s.live and s.current_period_end is not None and s.current_period_end <= now
+        ]  # fmt: skip
+        found.sort(key=lambda s: s.current_period_end or now)
+        return [s.user_id for s in found[:limit]]
 
 
 class MemoryPlanStore:

@@ -28,6 +28,7 @@ from persistence.memory.billing import (
     MemoryBillingSettingsRepository,
     MemoryLedgerRepository,
     MemoryOrderRepository,
+    MemorySubscriptionRepository,
     MemoryWalletRepository,
 )
 from persistence.memory.oauth import IdentityStage, IdentityTables, MemoryOAuthIdentityRepository
@@ -109,6 +110,7 @@ class MemoryUnitOfWork:
         self.wallets = MemoryWalletRepository(self._billing)
         self.ledger = MemoryLedgerRepository(self._billing)
         self.billing_settings = MemoryBillingSettingsRepository(self._billing)
+        self.subscriptions = MemorySubscriptionRepository(self._billing)
 
     async def commit(self) -> None:
         self._billing.apply()

@@ -18,17 +18,35 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.billing.model import EntryKind, LedgerEntry, Order, OrderPurpose, OrderStatus, Wallet
+from domain.billing.model import (
+    EntryKind,
+    LedgerEntry,
+    Order,
+    OrderPurpose,
+    OrderStatus,
+    Subscription,
+    SubscriptionSource,
+    SubscriptionStatus,
+    Wallet,
+)
 from domain.paging import Page
 from domain.quota.plans import Plan
 from persistence.sql.apikeys import _to_plan
 from persistence.sql.engine import reader, writer
-from persistence.sql.tables import billing_orders, billing_settings, ledger_entries, plans, wallets
+from persistence.sql.tables import (
+    billing_orders,
+    billing_settings,
+    ledger_entries,
+    plans,
+    subscriptions,
+    wallets,
+)
 from persistence.sql.transaction import Transaction
 
 _ORDER_FIELDS = tuple(f.name for f in dataclasses.fields(Order))
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(LedgerEntry))
 _PLAN_FIELDS = tuple(f.name for f in dataclasses.fields(Plan))
+_SUBSCRIPTION_FIELDS = tuple(f.name for f in dataclasses.fields(Subscription))
 
 
 def _to_order(row: RowMapping) -> Order:
@@ -230,6 +248,54 @@ class SqlBillingSettingsRepository:
                 set_={"value": statement.excluded.value, "updated_at": now},
             )
         )
+
+
+class SqlSubscriptionRepository:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def get(self, user_id: str) -> Subscription | None:
+        query = select(subscriptions).where(subscriptions.c.user_id == user_id)
+        return await self._one(query)
+
+    async def get_for_update(self, user_id: str) -> Subscription | None:
+        await self._tx.for_write()
+        query = select(subscriptions).where(subscriptions.c.user_id == user_id)
+        return await self._one(query.with_for_update() if self._tx.is_postgres else query)
+
+    async def save(self, subscription: Subscription) -> None:
+        conn = await self._tx.for_write()
+        row = {name: getattr(subscription, name) for name in _SUBSCRIPTION_FIELDS}
+        row["status"] = subscription.status.value
+        row["source"] = subscription.source.value
+        insert = pg_insert if self._tx.is_postgres else sqlite_insert
+        statement = insert(subscriptions).values(**row)
+        changed = {name: statement.excluded[name] for name in _SUBSCRIPTION_FIELDS
+                   if name != "user_id"}  # fmt: skip
+        await conn.execute(
+            statement.on_conflict_do_update(index_elements=[subscriptions.c.user_id], set_=changed)
+        )
+
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        query = (
+            select(subscriptions.c.user_id)
+            .where(
+                subscriptions.c.status.in_(("active", "past_due")),
+                subscriptions.c.current_period_end <= now,
+            )
+            .order_by(subscriptions.c.current_period_end)
+            .limit(limit)
+        )
+        return [row[0] for row in (await self._tx.conn.execute(query)).all()]
+
+    async def _one(self, query: Select[Any]) -> Subscription | None:
+        row = (await self._tx.conn.execute(query)).mappings().first()
+        if row is None:
+            return None
+        values = {name: row[name] for name in _SUBSCRIPTION_FIELDS}
+        values["status"] = SubscriptionStatus(values["status"])
+        values["source"] = SubscriptionSource(values["source"])
+        return Subscription(**values)
 
 
 class SqlPlanStore:

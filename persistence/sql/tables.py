@@ -470,6 +470,34 @@ billing_settings = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+SUBSCRIPTION_STATUSES = ("active", "canceled", "expired", "past_due")
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    # One current subscription per user.
+    _owner_column(primary_key=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("plan_id", String(64), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("current_period_start", UTCDateTime, nullable=False),
+    Column("current_period_end", UTCDateTime, nullable=True),
+    Column("anchor_day", Integer, nullable=False),
+    Column("cancel_at_period_end", Boolean, nullable=False),
+    Column("auto_renew", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("grace_until", UTCDateTime, nullable=True),
+    Column("last_order_id", String(32), nullable=True),
+    CheckConstraint(_one_of("status", SUBSCRIPTION_STATUSES), name="status"),
+    CheckConstraint(_one_of("period", PLAN_PERIODS), name="period"),
+    CheckConstraint("source IN ('purchase', 'grant')", name="source"),
+    # The clock-driven sweep: live subscriptions whose period has ended.
+    Index("ix_subscriptions_status_current_period_end", "status", "current_period_end"),
+)
+
 # == end of billing =======================================================================
 
 REFERENCE_TABLES = ("plans",)

@@ -21,6 +21,7 @@ from persistence.sql.billing import (
     SqlBillingSettingsRepository,
     SqlLedgerRepository,
     SqlOrderRepository,
+    SqlSubscriptionRepository,
     SqlWalletRepository,
 )
 from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
@@ -92,6 +93,10 @@ class SqlUnitOfWork:
     @cached_property
     def billing_settings(self) -> SqlBillingSettingsRepository:
         return SqlBillingSettingsRepository(self._tx)
+
+    @cached_property
+    def subscriptions(self) -> SqlSubscriptionRepository:
+        return SqlSubscriptionRepository(self._tx)
 
     # -- end of billing --
 

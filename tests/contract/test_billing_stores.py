@@ -14,7 +14,16 @@ import pytest_asyncio
 
 from domain.billing.commands import AdjustBalance, BalanceOperation
 from domain.billing.errors import InsufficientBalance
-from domain.billing.model import ORDER_TTL, EntryKind, Order, OrderPurpose, OrderStatus
+from domain.billing.model import (
+    ORDER_TTL,
+    EntryKind,
+    Order,
+    OrderPurpose,
+    OrderStatus,
+    Subscription,
+    SubscriptionSource,
+    SubscriptionStatus,
+)
 from domain.billing.wallet import Posting, WalletService, post
 from domain.clock import SystemClock
 from domain.ids import new_id
@@ -194,3 +203,36 @@ async def test_set_computes_its_delta_under_the_lock(backend: Backend, alice: st
         assert balance is not None
         assert balance.balance_minor == await work.ledger.total(alice, "CNY")
         assert balance.balance_minor >= 1000
+
+
+def a_subscription(user_id: str, end: datetime | None, **changes: object) -> Subscription:
+    sub = Subscription(
+        id=new_id(), user_id=user_id, plan_id="pro", period="monthly",
+        status=SubscriptionStatus.ACTIVE, source=SubscriptionSource.PURCHASE,
+        current_period_start=NOW, current_period_end=end, anchor_day=1,
+        cancel_at_period_end=False, auto_renew=True, created_at=NOW, updated_at=NOW,
+    )  # fmt: skip
+    return replace(sub, **changes)  # type: ignore[arg-type]
+
+
+async def test_subscriptions_are_one_per_user_and_found_when_due(
+    backend: Backend, alice: str, bob: str
+) -> None:
+    uow = backend.adapters.uow
+    mine = a_subscription(alice, NOW + timedelta(days=30))
+    theirs = a_subscription(bob, NOW + timedelta(days=1), status=SubscriptionStatus.PAST_DUE,
+                            grace_until=NOW + timedelta(days=4))  # fmt: skip
+    async with uow() as work:
+        await work.subscriptions.save(mine)
+        await work.subscriptions.save(theirs)
+        await work.commit()
+    async with uow() as work:
+        assert await work.subscriptions.get(alice) == mine
+        assert await work.subscriptions.due(NOW + timedelta(days=2), 10) == [bob]
+        assert await work.subscriptions.due(NOW + timedelta(days=31), 10) == [bob, alice]
+        replaced = replace(mine, plan_id="enterprise", current_period_end=None)
+        await work.subscriptions.save(replaced)
+        await work.commit()
+    async with uow() as work:
+        assert await work.subscriptions.get_for_update(alice) == replaced
+        assert await work.subscriptions.due(NOW + timedelta(days=31), 10) == [bob]

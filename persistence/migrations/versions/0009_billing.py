@@ -1,4 +1,4 @@
-"""Billing: orders, wallets with their append-only ledger, billing settings.
+"""Billing: orders, wallets with their append-only ledger, billing settings, subscriptions.
 
 Revision ID: 0009_billing
 Revises: 0006_oauth
@@ -126,7 +126,47 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "subscriptions",
+        sa.Column("user_id", sa.String(32), nullable=False),
+        sa.Column("id", sa.String(32), nullable=False),
+        sa.Column("plan_id", sa.String(64), nullable=False),
+        sa.Column("period", sa.String(16), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("source", sa.String(16), nullable=False),
+        sa.Column("current_period_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("current_period_end", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("anchor_day", sa.Integer(), nullable=False),
+        sa.Column("cancel_at_period_end", sa.Boolean(), nullable=False),
+        sa.Column("auto_renew", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("grace_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_order_id", sa.String(32), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('active', 'canceled', 'expired', 'past_due')",
+            name=op.f("ck_subscriptions_status"),
+        ),
+        sa.CheckConstraint(
+            "period IN ('monthly', 'yearly', 'lifetime')", name=op.f("ck_subscriptions_period")
+        ),
+        sa.CheckConstraint(
+            "source IN ('purchase', 'grant')", name=op.f("ck_subscriptions_source")
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_subscriptions")),
+        _owner("subscriptions"),
+        sa.UniqueConstraint("id", name=op.f("uq_subscriptions_id")),
+    )
+    op.create_index(
+        op.f("ix_subscriptions_status_current_period_end"),
+        "subscriptions",
+        ["status", "current_period_end"],
+    )
+
+
 def downgrade() -> None:
+    op.drop_index(op.f("ix_subscriptions_status_current_period_end"), table_name="subscriptions")
+    op.drop_table("subscriptions")
     op.drop_table("billing_settings")
     op.drop_index(op.f("ix_ledger_entries_user_id_seq"), table_name="ledger_entries")
     op.drop_index(op.f("ix_ledger_entries_order_id"), table_name="ledger_entries")
