@@ -113,7 +113,7 @@ class SubscriptionService:
                     created_at=now,
                     updated_at=now,
                     last_order_id=order.id,
-                )  # fmt: skip
+                )
             )
         await set_user_plan(uow, order.user_id, plan.id, now)
 
@@ -189,7 +189,7 @@ class SubscriptionService:
                         auto_renew=False,
                         created_at=now,
                         updated_at=now,
-                    )  # fmt: skip
+                    )
                 )
             await set_user_plan(uow, user_id, plan.id, now)
             keys = await uow.api_keys.list_for_user(user_id)
@@ -269,7 +269,7 @@ class SubscriptionService:
                         f"renewal:{sub.id}:{end.isoformat()}",
                         reference=sub.id,
                         description=f"renewal of {plan.name}",
-                    ),  # fmt: skip
+                    ),
                     now,
                 )
             except InsufficientBalance:
