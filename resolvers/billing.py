@@ -21,8 +21,9 @@ from domain.billing.commands import (
 )
 from domain.billing.errors import InvalidAmount, MockPaymentsDisabled
 from domain.billing.idempotency import choose_key, normalise_key
-from domain.billing.model import CurrencyConfig, LedgerEntry, Order, Wallet
+from domain.billing.model import CurrencyConfig, LedgerEntry, Order, Subscription, Wallet
 from domain.billing.orders import CallbackResult
+from domain.billing.subscriptions import PlanGrant
 from domain.billing.wallet import Movement
 from domain.paging import Page
 from domain.quota.access import declare_scope
@@ -35,7 +36,9 @@ IDEMPOTENCY_HEADER = "idempotency-key"
 # API keys need the original's billing scopes (reference §2.2 step 9).
 for _field in ("billingPlans", "billingMyPlan", "orders", "order", "balance", "ledger"):
     declare_scope(_field, "billing:read")
-for _field in ("orderCreate", "topupCreate"):
+for _field in ("subscription",):
+    declare_scope(_field, "billing:read")
+for _field in ("orderCreate", "topupCreate", "subscriptionCancel", "subscriptionAutoRenewSet"):
     declare_scope(_field, "billing:write")
 for _field in ("billingPlanSave", "billingPlanDelete", "balanceAdjust"):
     declare_scope(_field, "admin:write")
@@ -172,3 +175,25 @@ async def admin_user_view(ctx: Context, user_id: str) -> AdminUserView:
 
 async def admin_user_keys(ctx: Context, user_id: str) -> list[ApiKey]:
     return await ctx.services.admin_user_views.keys(ctx.principal, ids.user_id(user_id))
+
+
+# -- subscriptions -----------------------------------------------------------------------
+
+
+async def subscription(ctx: Context) -> Subscription | None:
+    return await ctx.services.subscriptions.current(ctx.principal)
+
+
+async def subscription_cancel(ctx: Context) -> Subscription:
+    check_key(ctx)
+    return await ctx.services.subscriptions.cancel(ctx.principal)
+
+
+async def subscription_auto_renew_set(ctx: Context, auto_renew: bool) -> Subscription:
+    check_key(ctx)
+    return await ctx.services.subscriptions.set_auto_renew(ctx.principal, auto_renew)
+
+
+async def admin_user_plan_grant(ctx: Context, user_id: str, plan_id: str) -> PlanGrant:
+    check_key(ctx)
+    return await ctx.services.subscriptions.grant(ctx.principal, ids.user_id(user_id), plan_id)

@@ -19,7 +19,14 @@ from domain.billing.commands import (
     PlanChanges,
 )
 from domain.billing.errors import InvalidAmount, InvalidCurrencyConfig
-from domain.billing.model import CurrencyConfig, LedgerEntry, Order, OrderStatus, Wallet
+from domain.billing.model import (
+    CurrencyConfig,
+    LedgerEntry,
+    Order,
+    OrderStatus,
+    Subscription,
+    Wallet,
+)
 from domain.billing.wallet import Movement
 from domain.errors import InvalidInput
 from domain.quota.plans import Plan
@@ -319,3 +326,54 @@ async def admin_transactions(req: RestRequest) -> dict[str, Any]:
     limit, offset = req.query_int("limit", 50), req.query_int("offset", 0)
     page = await billing.admin_user_ledger(req.ctx, req.path("id"), limit=limit, offset=offset)
     return _page([entry_view(e) for e in page.items], page.total, page.limit, page.offset)
+
+
+# -- subscriptions -----------------------------------------------------------------------
+
+
+def subscription_view(sub: Subscription) -> dict[str, Any]:
+    return {
+        "id": sub.id, "userId": sub.user_id, "planId": sub.plan_id, "period": sub.period,
+        "status": sub.status.value, "source": sub.source.value,
+        "currentPeriodStart": rfc3339(sub.current_period_start),
+        "currentPeriodEnd": rfc3339(sub.current_period_end),
+        "cancelAtPeriodEnd": sub.cancel_at_period_end, "autoRenew": sub.auto_renew,
+        "graceUntil": rfc3339(sub.grace_until), "createdAt": rfc3339(sub.created_at),
+        "updatedAt": rfc3339(sub.updated_at),
+    }  # fmt: skip
+
+
+async def subscription_get(req: RestRequest) -> dict[str, Any] | None:
+    sub = await billing.subscription(req.ctx)
+    return None if sub is None else subscription_view(sub)
+
+
+async def subscription_cancel(req: RestRequest) -> dict[str, Any]:
+    return subscription_view(await billing.subscription_cancel(req.ctx))
+
+
+async def subscription_patch(req: RestRequest) -> dict[str, Any]:
+    auto_renew = req.body.get("autoRenew")
+    if not isinstance(auto_renew, bool):
+        raise InvalidInput("autoRenew must be true or false", field="autoRenew")
+    return subscription_view(await billing.subscription_auto_renew_set(req.ctx, auto_renew))
+
+
+async def subscribe(req: RestRequest) -> dict[str, Any]:
+    """The original's grpc-gateway ``Subscribe`` (``planCode``), now on the caller's own
+    account (the original's orders were for "anonymous")."""
+    command = CreateOrder(
+        plan_id=req.text("planCode") or req.text("planId") or "",
+        payment_provider=req.text("paymentProvider") or "", success_url=req.text("successUrl"),
+        idempotency_key=req.text("idempotencyKey"),
+    )  # fmt: skip
+    order = await billing.order_create(req.ctx, command)
+    return {"orderId": order.id, "redirectUrl": order.pay_url}
+
+
+async def admin_plan_grant(req: RestRequest) -> dict[str, Any]:
+    grant = await billing.admin_user_plan_grant(
+        req.ctx, req.path("id"), req.required_text("planId")
+    )
+    return {"planId": grant.plan_id, "updatedKeys": grant.updated_keys,
+            "totalKeys": grant.total_keys}  # fmt: skip

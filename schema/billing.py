@@ -12,12 +12,15 @@ from schema.payloads import payload
 from schema.types.apikeys import ApiKey
 from schema.types.billing import (
     AdminUserBalanceUpdateInput,
+    AdminUserPlanGrantInput,
+    AdminUserPlanGrantPayload,
     BalanceAdjustInput,
     BalanceMovementPayload,
     BillingPlan,
     BillingPlanDeleteInput,
     BillingPlanInput,
     BillingPlanPayload,
+    BillingSubscription,
     CurrencySettings,
     CurrencySettingsInput,
     CurrencySettingsPayload,
@@ -30,6 +33,8 @@ from schema.types.billing import (
     OrderCreateInput,
     OrderEdge,
     OrderPayload,
+    SubscriptionAutoRenewSetInput,
+    SubscriptionPayload,
     TopupCreateInput,
     Wallet,
 )
@@ -70,6 +75,11 @@ class BillingQueries:
         page = await billing.ledger(info.context, limit=first, offset=offset)
         nodes = [LedgerEntry.from_domain(e) for e in page.items]
         return connection(LedgerEntryConnection, LedgerEntryEdge, nodes, page, offset)
+
+    @strawberry.field(description="My subscription (null when I never had one).")
+    async def subscription(self, info: CtxInfo) -> BillingSubscription | None:
+        sub = await billing.subscription(info.context)
+        return None if sub is None else BillingSubscription.from_domain(sub)
 
     @strawberry.field(description="A user's wallet (admin).")
     async def admin_user_balance(
@@ -138,6 +148,27 @@ class BillingMutations:
         ctx = info.context
         call = billing.admin_user_balance_update(ctx, input.to_command())
         return await payload(BalanceMovementPayload, ctx, call)
+
+    @strawberry.mutation(description="Cancel my subscription at the end of its period.")
+    async def subscription_cancel(self, info: CtxInfo) -> SubscriptionPayload:
+        ctx = info.context
+        return await payload(SubscriptionPayload, ctx, billing.subscription_cancel(ctx))
+
+    @strawberry.mutation(description="Turn renewal from the wallet on or off.")
+    async def subscription_auto_renew_set(
+        self, info: CtxInfo, input: SubscriptionAutoRenewSetInput
+    ) -> SubscriptionPayload:
+        ctx = info.context
+        call = billing.subscription_auto_renew_set(ctx, input.auto_renew)
+        return await payload(SubscriptionPayload, ctx, call)
+
+    @strawberry.mutation(description="Put a user on a plan until changed (superadmin).")
+    async def admin_user_plan_grant(
+        self, info: CtxInfo, input: AdminUserPlanGrantInput
+    ) -> AdminUserPlanGrantPayload:
+        ctx = info.context
+        call = billing.admin_user_plan_grant(ctx, input.user_id, input.plan_id)
+        return await payload(AdminUserPlanGrantPayload, ctx, call)
 
     @strawberry.mutation(description="Replace the currency settings (superadmin).")
     async def admin_currency_settings_update(

@@ -9,7 +9,7 @@ from typing import NewType
 
 import strawberry
 
-from domain.billing import commands, model
+from domain.billing import commands, model, subscriptions
 from domain.billing import money as money_model
 from domain.quota.plans import Plan
 from resolvers import ids
@@ -385,4 +385,85 @@ class BalanceMovementPayload:
     entry: LedgerEntry | None = strawberry.field(
         default=None, description="The ledger line posted (none for a set to the same value)."
     )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.enum
+class SubscriptionStatus(Enum):
+    ACTIVE = "active"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    PAST_DUE = "past_due"
+
+
+@strawberry.enum
+class SubscriptionSource(Enum):
+    PURCHASE = "purchase"
+    GRANT = "grant"
+
+
+@strawberry.type(description="My subscription: the plan I pay for, and its current period.")
+class BillingSubscription(Node):
+    raw_id: strawberry.Private[str]
+    plan_id: str
+    period: str
+    status: SubscriptionStatus
+    source: SubscriptionSource
+    current_period_start: datetime
+    current_period_end: datetime | None = strawberry.field(
+        description="Null: it never ends (lifetime plans, admin grants)."
+    )
+    cancel_at_period_end: bool
+    auto_renew: bool = strawberry.field(description="Renew from the wallet at the period end.")
+    grace_until: datetime | None = strawberry.field(
+        description="While past due: when it expires unless a renewal succeeds."
+    )
+
+    @classmethod
+    def from_domain(
+        cls, sub: model.Subscription, ctx: Context | None = None
+    ) -> BillingSubscription:
+        return cls(
+            id=strawberry.ID(ids.to_global_id("Subscription", sub.id)), raw_id=sub.id,
+            plan_id=sub.plan_id, period=sub.period, status=SubscriptionStatus(sub.status.value),
+            source=SubscriptionSource(sub.source.value),
+            current_period_start=sub.current_period_start,
+            current_period_end=sub.current_period_end,
+            cancel_at_period_end=sub.cancel_at_period_end, auto_renew=sub.auto_renew,
+            grace_until=sub.grace_until,
+        )  # fmt: skip
+
+
+@strawberry.type
+class PlanGrant:
+    plan_id: str
+    updated_keys: int = strawberry.field(description="Keys that follow the plan (not revoked).")
+    total_keys: int
+
+    @classmethod
+    def from_domain(cls, grant: subscriptions.PlanGrant, ctx: Context | None = None) -> PlanGrant:
+        return cls(plan_id=grant.plan_id, updated_keys=grant.updated_keys,
+                   total_keys=grant.total_keys)  # fmt: skip
+
+
+@strawberry.input
+class SubscriptionAutoRenewSetInput:
+    auto_renew: bool
+
+
+@strawberry.input
+class AdminUserPlanGrantInput:
+    user_id: strawberry.ID
+    plan_id: str
+
+
+@strawberry.type
+class SubscriptionPayload:
+    subscription: BillingSubscription | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AdminUserPlanGrantPayload:
+    grant: PlanGrant | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

@@ -253,3 +253,35 @@ async def test_the_admin_view_of_a_user_lists_keys_plan_counts_and_balance(api: 
     assert view["planCounts"] == {"free": 1}
     assert view["balance"]["balanceCents"] == 250
     assert (await browser.get(f"/v1/admin/users/{user_id}/keys")).status_code == 403
+
+
+async def test_subscription_routes_and_the_admin_grant(api: Api) -> None:
+    browser, user_id = await signed_in(api, "subscriber@example.com")
+    assert data(await browser.get("/v1/billing/subscription")) is None
+    made = (await browser.post(
+        "/v1/billing/subscribe", {"planCode": "basic", "paymentProvider": "mock"}
+    )).json()  # fmt: skip
+    assert await pay_on_the_mock_page(browser, made["redirectUrl"]) == "ok"
+    sub = data(await browser.get("/v1/billing/subscription"))
+    assert (sub["planId"], sub["status"], sub["autoRenew"], sub["source"]) == (
+        "basic", "active", True, "purchase",
+    )  # fmt: skip
+    assert sub["currentPeriodEnd"] > sub["currentPeriodStart"]
+    off = data(await browser.patch("/v1/billing/subscription", {"autoRenew": False}))
+    assert off["autoRenew"] is False
+    canceled = (await browser.post("/v1/billing/subscription/cancel")).json()
+    assert canceled["cancelAtPeriodEnd"] is True and canceled["status"] == "active"
+    assert limits((await browser.get(RATE_LIMIT)).json())["plan_daily"] == 1000  # until the end
+    for name in ("a", "b"):
+        assert (await browser.post("/v1/auth/api-keys", {"name": name})).status_code == 200
+    admin = api.fresh()
+    admin.http.headers.update(ADMIN)
+    granted = data(await admin.post(f"/v1/admin/users/{user_id}/plan", {"planId": "enterprise"}))
+    assert granted == {"planId": "enterprise", "updatedKeys": 2, "totalKeys": 2}
+    assert limits((await browser.get(RATE_LIMIT)).json())["plan_daily"] == 50_000
+    sub = data(await browser.get("/v1/billing/subscription"))
+    assert (sub["source"], sub["currentPeriodEnd"]) == ("grant", None)
+    assert (await browser.post(f"/v1/admin/users/{user_id}/plan",
+                               {"planId": "pro"})).status_code == 403  # fmt: skip
+    audit = data(await admin.get("/v1/admin/audit?action=billing.plan_granted"))
+    assert audit["total"] == 1

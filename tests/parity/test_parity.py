@@ -1523,6 +1523,110 @@ BILLING_FLOWS: dict[tuple[str, str], Flow] = {
     ("POST", "/v1/admin/users/{id}/balance"): admin_balance_update,
     ("PUT", "/v1/admin/settings/currency"): currency_update,
 }
+SUBSCRIPTION_FIELDS = """id planId period status source currentPeriodStart currentPeriodEnd
+    cancelAtPeriodEnd autoRenew graceUntil"""
+
+
+def same_subscription(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["id"] == raw_id(gql["id"])
+    assert (rest["planId"], rest["period"], rest["cancelAtPeriodEnd"], rest["autoRenew"]) == (
+        gql["planId"], gql["period"], gql["cancelAtPeriodEnd"], gql["autoRenew"],
+    )  # fmt: skip
+    assert (rest["status"], rest["source"]) == (gql["status"].lower(), gql["source"].lower())
+    for field in ("currentPeriodStart", "currentPeriodEnd", "graceUntil"):
+        assert instant(rest[field]) == instant(gql[field]), field
+
+
+async def a_subscriber(api: Api, email: str = "sub@example.com") -> tuple[Api, Values]:
+    browser, _ = await signed_in(api, email)
+    body = {"planId": "pro", "paymentProvider": "mock"}
+    order = gin(await browser.post("/v1/billing/orders", body))
+    paid = await browser.http.post(
+        "/v1/billing/callback/mock", data={"order_id": order["orderId"], "amount": "29.00"}
+    )
+    assert paid.text == "ok"
+    return browser, {}
+
+
+async def subscription_cancel(api: Api) -> None:
+    browser, _ = await a_subscriber(api, "cancel1@example.com")
+    rest = (await browser.post("/v1/billing/subscription/cancel")).json()
+    data = await gql_data(browser, f"""mutation {{ subscriptionCancel {{ subscription {{
+        {SUBSCRIPTION_FIELDS} }} errors {{ code }} }} }}""")  # fmt: skip
+    same_subscription(rest, data["subscriptionCancel"]["subscription"])
+    assert rest["cancelAtPeriodEnd"] is True
+    nobody, _ = await signed_in(api, "cancel2@example.com")
+    failed = await nobody.post("/v1/billing/subscription/cancel")
+    data = await gql_data(nobody, """mutation { subscriptionCancel {
+        errors { code message field } } }""")  # fmt: skip
+    same_error(failed, data["subscriptionCancel"]["errors"])
+
+
+async def subscription_auto_renew(api: Api) -> None:
+    browser, _ = await a_subscriber(api, "renew1@example.com")
+    rest = gin(await browser.patch("/v1/billing/subscription", {"autoRenew": False}))
+    data = await gql_data(browser, f"""mutation {{ subscriptionAutoRenewSet(input:
+        {{autoRenew: false}}) {{ subscription {{ {SUBSCRIPTION_FIELDS} }} errors {{ code }} }}
+        }}""")  # fmt: skip
+    same_subscription(rest, data["subscriptionAutoRenewSet"]["subscription"])
+    assert rest["autoRenew"] is False
+    nobody, _ = await signed_in(api, "renew2@example.com")
+    failed = await nobody.patch("/v1/billing/subscription", {"autoRenew": True})
+    data = await gql_data(nobody, """mutation { subscriptionAutoRenewSet(input:
+        {autoRenew: true}) { errors { code message field } } }""")  # fmt: skip
+    same_error(failed, data["subscriptionAutoRenewSet"]["errors"])
+
+
+async def subscribe(api: Api) -> None:
+    browser, _ = await signed_in(api, "subscribe@example.com")
+    body = {"planCode": "pro", "paymentProvider": "mock"}
+    rest = (await browser.post("/v1/billing/subscribe", body)).json()
+    order = gin(await browser.get(f"/v1/billing/orders/{rest['orderId']}"))
+    data = await gql_data(browser, f"""query($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }}
+        }}""", {"id": rest["orderId"]})  # fmt: skip
+    same_order(order, data["order"])
+    assert rest["redirectUrl"] == data["order"]["payUrl"]
+    assert order["userId"] == (await browser.get("/v1/auth/me")).json()["id"]  # not anonymous
+    failed = await browser.post("/v1/billing/subscribe", {**body, "planCode": "nope"})
+    data = await gql_data(browser, """mutation { orderCreate(input: {planId: "nope",
+        paymentProvider: "mock"}) { errors { code message field } } }""")  # fmt: skip
+    same_error(failed, data["orderCreate"]["errors"])
+
+
+async def admin_plan_grant(api: Api) -> None:
+    user_id = await registered(api, "granted@example.com")
+    boss = admin(api)
+    rest = gin(await boss.post(f"/v1/admin/users/{user_id}/plan", {"planId": "enterprise"}))
+    data = await gql_data(boss, """mutation($u: ID!) { adminUserPlanGrant(input: {userId: $u,
+        planId: "pro"}) { grant { planId updatedKeys totalKeys } errors { code } } }""",
+        {"u": user_id})  # fmt: skip
+    assert rest == {"planId": "enterprise", "updatedKeys": 0, "totalKeys": 0}
+    assert data["adminUserPlanGrant"]["grant"] == {"planId": "pro", "updatedKeys": 0,
+                                                   "totalKeys": 0}  # fmt: skip
+    failed = await boss.post(f"/v1/admin/users/{user_id}/plan", {"planId": "nope"})
+    data = await gql_data(boss, """mutation($u: ID!) { adminUserPlanGrant(input: {userId: $u,
+        planId: "nope"}) { errors { code message field } } }""", {"u": user_id})  # fmt: skip
+    same_error(failed, data["adminUserPlanGrant"]["errors"])
+
+
+async def a_subscribed_browser(api: Api) -> tuple[Api, Values]:
+    return await a_subscriber(api)
+
+
+BILLING_READS[("GET", "/v1/billing/subscription")] = Read(
+    "/v1/billing/subscription",
+    f"{{ subscription {{ {SUBSCRIPTION_FIELDS} }} }}",
+    same_subscription,
+    a_subscribed_browser,
+    anonymous,
+)
+BILLING_FLOWS.update({
+    ("PATCH", "/v1/billing/subscription"): subscription_auto_renew,
+    ("POST", "/v1/billing/subscription/cancel"): subscription_cancel,
+    ("POST", "/v1/billing/subscribe"): subscribe,
+    ("POST", "/v1/admin/users/{id}/plan"): admin_plan_grant,
+})  # fmt: skip
+
 READS.update(BILLING_READS)
 FLOWS.update(BILLING_FLOWS)
 
