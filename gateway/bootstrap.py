@@ -33,10 +33,12 @@ from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, InvalidateHereFirst
 from domain.billing.admin_views import AdminUserViews
 from domain.billing.catalog import PlanService
+from domain.billing.invoices import InvoiceService
 from domain.billing.model import DEFAULT_CURRENCY
 from domain.billing.orders import OrderService
 from domain.billing.plan_changes import PlanChanges
 from domain.billing.ports import PaymentProvider
+from domain.billing.refunds import RefundService
 from domain.billing.settings import CurrencyService
 from domain.billing.subscriptions import SubscriptionService
 from domain.billing.wallet import WalletService
@@ -165,6 +167,8 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         plans=plans,
         orders=orders,
         subscriptions=subscriptions,
+        invoices=InvoiceService(uow=a.uow),
+        refunds=RefundService(uow=a.uow, clock=clock, changes=plan_changes, audit=audit),
         wallet=wallet,
         currency=currency,
         plan_changes=plan_changes,

@@ -18,11 +18,20 @@ from domain.billing.commands import (
     CreateTopup,
     CurrencySettings,
     PlanChanges,
+    RefundOrder,
 )
 from domain.billing.errors import InvalidAmount, MockPaymentsDisabled
 from domain.billing.idempotency import choose_key, normalise_key
-from domain.billing.model import CurrencyConfig, LedgerEntry, Order, Subscription, Wallet
+from domain.billing.model import (
+    CurrencyConfig,
+    Invoice,
+    LedgerEntry,
+    Order,
+    Subscription,
+    Wallet,
+)
 from domain.billing.orders import CallbackResult
+from domain.billing.refunds import RefundResult
 from domain.billing.subscriptions import PlanGrant
 from domain.billing.wallet import Movement
 from domain.paging import Page
@@ -36,11 +45,11 @@ IDEMPOTENCY_HEADER = "idempotency-key"
 # API keys need the original's billing scopes (reference §2.2 step 9).
 for _field in ("billingPlans", "billingMyPlan", "orders", "order", "balance", "ledger"):
     declare_scope(_field, "billing:read")
-for _field in ("subscription",):
+for _field in ("subscription", "invoices", "invoice"):
     declare_scope(_field, "billing:read")
 for _field in ("orderCreate", "topupCreate", "subscriptionCancel", "subscriptionAutoRenewSet"):
     declare_scope(_field, "billing:write")
-for _field in ("billingPlanSave", "billingPlanDelete", "balanceAdjust"):
+for _field in ("billingPlanSave", "billingPlanDelete", "balanceAdjust", "orderRefund"):
     declare_scope(_field, "admin:write")
 
 C = TypeVar("C", CreateOrder, CreateTopup, AdjustBalance)
@@ -197,3 +206,22 @@ async def subscription_auto_renew_set(ctx: Context, auto_renew: bool) -> Subscri
 async def admin_user_plan_grant(ctx: Context, user_id: str, plan_id: str) -> PlanGrant:
     check_key(ctx)
     return await ctx.services.subscriptions.grant(ctx.principal, ids.user_id(user_id), plan_id)
+
+
+# -- invoices and refunds ----------------------------------------------------------------
+
+
+async def invoices(ctx: Context, *, limit: int, offset: int) -> Page[Invoice]:
+    return await ctx.services.invoices.list(ctx.principal, limit=limit, offset=offset)
+
+
+async def invoice(ctx: Context, invoice_id: str) -> Invoice:
+    raw = ids.from_global_id(invoice_id, "Invoice", field="invoiceId")
+    return await ctx.services.invoices.get(ctx.principal, raw)
+
+
+async def order_refund(ctx: Context, command: RefundOrder) -> RefundResult:
+    key = choose_key(ctx.header(IDEMPOTENCY_HEADER), command.idempotency_key)
+    raw = ids.from_global_id(command.order_id, "Order", field="orderId")
+    command = replace(command, order_id=raw, idempotency_key=key)
+    return await ctx.services.refunds.refund(ctx.principal, command)

@@ -15,8 +15,10 @@ from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, VerifiedKey
 from domain.billing.admin_views import AdminUserViews
 from domain.billing.catalog import PlanService
+from domain.billing.invoices import InvoiceService
 from domain.billing.orders import OrderService
 from domain.billing.plan_changes import PlanChanges
+from domain.billing.refunds import RefundService
 from domain.billing.settings import CurrencyService
 from domain.billing.subscriptions import SubscriptionService
 from domain.billing.wallet import WalletService
@@ -73,6 +75,8 @@ class Services:
     plans: PlanService
     orders: OrderService
     subscriptions: SubscriptionService
+    invoices: InvoiceService
+    refunds: RefundService
     wallet: WalletService
     currency: CurrencyService
     plan_changes: PlanChanges

@@ -17,16 +17,19 @@ from domain.billing.commands import (
     CreateTopup,
     CurrencySettings,
     PlanChanges,
+    RefundOrder,
 )
 from domain.billing.errors import InvalidAmount, InvalidCurrencyConfig
 from domain.billing.model import (
     CurrencyConfig,
+    Invoice,
     LedgerEntry,
     Order,
     OrderStatus,
     Subscription,
     Wallet,
 )
+from domain.billing.money import Money
 from domain.billing.wallet import Movement
 from domain.errors import InvalidInput
 from domain.quota.plans import Plan
@@ -377,3 +380,88 @@ async def admin_plan_grant(req: RestRequest) -> dict[str, Any]:
     )
     return {"planId": grant.plan_id, "updatedKeys": grant.updated_keys,
             "totalKeys": grant.total_keys}  # fmt: skip
+
+
+# -- invoices and refunds ----------------------------------------------------------------
+
+
+def invoice_view(invoice: Invoice) -> dict[str, Any]:
+    def money(minor: int) -> str:
+        return Money(minor, invoice.currency).formatted()
+
+    return {
+        "id": invoice.id, "number": invoice.number, "orderId": invoice.order_id,
+        "buyerEmail": invoice.buyer_email, "currency": invoice.currency,
+        "total": invoice.total.formatted(), "totalMinor": invoice.total_minor,
+        "lines": [
+            {"description": line.description, "quantity": line.quantity,
+             "unitAmount": money(line.unit_amount_minor), "amount": money(line.amount_minor)}
+            for line in invoice.lines
+        ],
+        "issuedAt": rfc3339(invoice.issued_at), "paidAt": rfc3339(invoice.paid_at),
+        "paymentProvider": invoice.payment_provider,
+        "htmlUrl": f"/v1/billing/invoices/{invoice.id}/html",
+    }  # fmt: skip
+
+
+async def invoices(req: RestRequest) -> dict[str, Any]:
+    limit, offset = req.query_int("limit", 50), req.query_int("offset", 0)
+    page = await billing.invoices(req.ctx, limit=limit, offset=offset)
+    return {"items": [invoice_view(i) for i in page.items], "total": page.total}
+
+
+_INVOICE_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Invoice {number}</title>
+<style>body{{font-family:sans-serif;max-width:40em;margin:2em auto}}
+table{{width:100%;border-collapse:collapse}}td,th{{border-bottom:1px solid #ccc;padding:.4em;
+text-align:left}}.n{{text-align:right}}</style></head>
+<body><main>
+<h1>Invoice {number}</h1>
+<p>Issued {issued} &middot; paid {paid} via {provider}<br>Billed to {email}<br>Order {order}</p>
+<table><thead><tr><th>Description</th><th class="n">Qty</th><th class="n">Unit</th>
+<th class="n">Amount</th></tr></thead><tbody>
+{rows}
+</tbody><tfoot><tr><th colspan="3">Total</th><th class="n">{total} {currency}</th></tr>
+</tfoot></table>
+</main></body></html>
+"""
+
+
+async def invoice_html(req: RestRequest) -> RawReply:
+    """A printable invoice (the browser prints it; no scripts, no outside resources)."""
+    invoice = await billing.invoice(req.ctx, req.path("id"))
+    view = invoice_view(invoice)
+    rows = "\n".join(
+        f'<tr><td>{html.escape(line["description"])}</td><td class="n">{line["quantity"]}'
+        f'</td><td class="n">{line["unitAmount"]}</td><td class="n">{line["amount"]}'
+        "</td></tr>"
+        for line in view["lines"]
+    )
+    page = _INVOICE_PAGE.format(
+        number=html.escape(invoice.number), issued=invoice.issued_at.date().isoformat(),
+        paid=invoice.paid_at.date().isoformat(), provider=html.escape(invoice.payment_provider),
+        email=html.escape(invoice.buyer_email), order=html.escape(invoice.order_id), rows=rows,
+        total=view["total"], currency=html.escape(invoice.currency),
+    )  # fmt: skip
+    return RawReply(page, "text/html; charset=utf-8")
+
+
+async def order_refund(req: RestRequest) -> dict[str, Any]:
+    amount = req.body.get("amount")
+    if amount is not None and (
+        isinstance(amount, bool) or not isinstance(amount, str | int | float)
+    ):
+        raise InvalidAmount("amount must be a decimal amount", field="amount")
+    command = RefundOrder(
+        order_id=req.path("id"), reason=req.text("reason") or "",
+        refund_type=req.text("refundType") or "full",
+        amount=None if amount is None else str(amount),
+        idempotency_key=req.text("idempotencyKey"),
+    )  # fmt: skip
+    result = await billing.order_refund(req.ctx, command)
+    return {
+        "orderId": result.order.id, "refundType": result.refund.refund_type.value,
+        "refundAmount": Money(result.refund.amount_minor, result.refund.currency).formatted(),
+        "status": "completed", "orderStatus": result.order.status.value,
+        "message": "refund recorded; return the money through the payment provider's console",
+    }  # fmt: skip

@@ -154,6 +154,15 @@ ROUTES: list[Route] = [
           auth="session", twin="orders"),
     Route("GET", "/v1/billing/orders/{id}", billing.order_get, GIN, "One of my orders",
           auth="session", twin="order"),
+    Route("POST", "/v1/billing/orders/{id}/refund", billing.order_refund, GIN,
+          "Record a refund of a completed order (admin; full or partial); returning the "
+          "money through the provider is done in its console", auth="admin",
+          twin="orderRefund", request_fields=("reason", "refundType", "amount")),
+    Route("GET", "/v1/billing/invoices", billing.invoices, GRPC,
+          "My invoices, newest first: one per paid order", auth="session", twin="invoices"),
+    Route("GET", "/v1/billing/invoices/{id}/html", billing.invoice_html, GIN,
+          "An invoice as a printable page. No GraphQL twin: it is a browser page "
+          "(GraphQL: invoice)", auth="session"),
     Route("GET", "/v1/billing/callback/{provider}", billing.callback, GIN,
           "A payment provider's notification (query string); answers the provider's "
           "acknowledgement as text. No GraphQL twin: providers call it",

@@ -24,6 +24,9 @@ from schema.types.billing import (
     CurrencySettings,
     CurrencySettingsInput,
     CurrencySettingsPayload,
+    Invoice,
+    InvoiceConnection,
+    InvoiceEdge,
     LedgerEntry,
     LedgerEntryConnection,
     LedgerEntryEdge,
@@ -33,6 +36,8 @@ from schema.types.billing import (
     OrderCreateInput,
     OrderEdge,
     OrderPayload,
+    OrderRefundInput,
+    OrderRefundPayload,
     SubscriptionAutoRenewSetInput,
     SubscriptionPayload,
     TopupCreateInput,
@@ -80,6 +85,19 @@ class BillingQueries:
     async def subscription(self, info: CtxInfo) -> BillingSubscription | None:
         sub = await billing.subscription(info.context)
         return None if sub is None else BillingSubscription.from_domain(sub)
+
+    @strawberry.field(description="My invoices, newest first: one per paid order.")
+    async def invoices(
+        self, info: CtxInfo, first: int = 50, after: str | None = None
+    ) -> InvoiceConnection:
+        offset = page_window(first, after)
+        page = await billing.invoices(info.context, limit=first, offset=offset)
+        nodes = [Invoice.from_domain(i) for i in page.items]
+        return connection(InvoiceConnection, InvoiceEdge, nodes, page, offset)
+
+    @strawberry.field(description="One of my invoices.")
+    async def invoice(self, info: CtxInfo, id: strawberry.ID) -> Invoice:
+        return Invoice.from_domain(await billing.invoice(info.context, id))
 
     @strawberry.field(description="A user's wallet (admin).")
     async def admin_user_balance(
@@ -148,6 +166,11 @@ class BillingMutations:
         ctx = info.context
         call = billing.admin_user_balance_update(ctx, input.to_command())
         return await payload(BalanceMovementPayload, ctx, call)
+
+    @strawberry.mutation(description="Record a refund of a completed order (admin).")
+    async def order_refund(self, info: CtxInfo, input: OrderRefundInput) -> OrderRefundPayload:
+        ctx = info.context
+        return await payload(OrderRefundPayload, ctx, billing.order_refund(ctx, input.to_command()))
 
     @strawberry.mutation(description="Cancel my subscription at the end of its period.")
     async def subscription_cancel(self, info: CtxInfo) -> SubscriptionPayload:

@@ -67,3 +67,13 @@ class PlanChanges:
 class CurrencySettings:
     default_currency: object
     rates: tuple[tuple[object, object], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RefundOrder:
+    order_id: str
+    reason: str
+    refund_type: str = "full"
+    amount: str | None = None
+    """Partial refunds: how much, in the order currency's major units (``"10.00"``)."""
+    idempotency_key: str | None = None

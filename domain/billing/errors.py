@@ -102,3 +102,13 @@ class BillingUserNotFound(NotFound):
 class SubscriptionNotFound(NotFound):
     code = "SUBSCRIPTION_NOT_FOUND"
     default_message = "no active subscription"
+
+
+class InvoiceNotFound(NotFound):
+    code = "INVOICE_NOT_FOUND"
+    default_message = "invoice not found"
+
+
+class OrderNotRefundable(InvalidInput):
+    code = "ORDER_NOT_REFUNDABLE"
+    default_message = "only completed orders can be refunded"

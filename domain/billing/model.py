@@ -238,3 +238,59 @@ class Subscription:
     @property
     def live(self) -> bool:
         return self.status in LIVE_SUBSCRIPTION
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    description: str
+    quantity: int
+    unit_amount_minor: int
+    amount_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """One per paid order, numbered in the order they were issued."""
+
+    id: str
+    user_id: str
+    order_id: str
+    buyer_email: str
+    currency: str
+    total_minor: int
+    lines: tuple[InvoiceLine, ...]
+    issued_at: datetime
+    paid_at: datetime
+    payment_provider: str
+    seq: int = 0
+    """Assigned by the store; the invoice number is made from it."""
+
+    @property
+    def number(self) -> str:
+        return f"KRP-{self.issued_at.year}-{self.seq:06d}"
+
+    @property
+    def total(self) -> Money:
+        return Money(self.total_minor, self.currency)
+
+
+class RefundType(enum.StrEnum):
+    FULL = "full"
+    PARTIAL = "partial"
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    """What Karpov recorded of a refund; returning the money through the payment provider
+    is done outside Karpov (the provider's merchant console)."""
+
+    id: str
+    order_id: str
+    user_id: str
+    amount_minor: int
+    currency: str
+    refund_type: RefundType
+    reason: str
+    idempotency_key: str
+    operator: str
+    created_at: datetime

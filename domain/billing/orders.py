@@ -33,6 +33,7 @@ from domain.billing.errors import (
     UnknownPaymentProvider,
 )
 from domain.billing.idempotency import fingerprint, generated_key, normalise_key
+from domain.billing.invoices import issue_invoice, line_description
 from domain.billing.model import (
     OPEN_STATUSES,
     ORDER_TTL,
@@ -353,13 +354,15 @@ class OrderService:
             order = order.moved(
                 OrderEvent.CALLBACK_OK, paid_at=now, provider_txn_id=verdict.provider_txn_id
             )
-            await self._fulfil(uow, order, now)
+            what = await self._fulfil(uow, order, now)
             order = order.moved(OrderEvent.FULFILL, completed_at=now)
             await uow.orders.update(order)
+            await issue_invoice(uow, order, what, now)
             await uow.commit()
             return True, order, True
 
-    async def _fulfil(self, uow: UnitOfWork, order: Order, now: datetime) -> None:
+    async def _fulfil(self, uow: UnitOfWork, order: Order, now: datetime) -> str:
+        """Deliver what was paid for; returns the invoice line's description."""
         if order.purpose is OrderPurpose.TOPUP:
             credited = order.credited
             await post(
@@ -376,8 +379,9 @@ class OrderService:
                 ),
                 now,
             )
-            return
+            return line_description(order, None, None)
         plan = await self._plans.get(order.plan_id or FALLBACK_PLAN_ID)
         if plan is None:
             raise OrderNotFound("the order's plan no longer exists")
         await self._fulfil_plan(uow, order, plan, now)
+        return line_description(order, plan.name, plan.period)

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from domain import uow
 from domain.accounts.ports import UserRepository
 from domain.apikeys.ports import ApiKeyRepository
-from domain.billing.model import LedgerEntry, Order, Subscription, Wallet
+from domain.billing.model import Invoice, LedgerEntry, Order, Refund, Subscription, Wallet
 from domain.billing.money import Money
 from domain.paging import Page
 from domain.quota.plans import Plan
@@ -186,9 +186,39 @@ class SubscriptionRepository(Protocol):
         """Users whose live subscription's period (or grace) has ended by ``now``."""
 
 
+class InvoiceRepository(Protocol):
+    """Part of the unit of work (``uow.invoices``)."""
+
+    async def add(self, invoice: Invoice) -> Invoice:
+        """Insert; returns it with its ``seq`` (its number)."""
+
+    async def get(self, invoice_id: str) -> Invoice | None: ...
+
+    async def by_order(self, order_id: str) -> Invoice | None: ...
+
+    async def list_for_user(self, user_id: str, *, limit: int, offset: int) -> Page[Invoice]:
+        """Newest first."""
+
+
+class RefundRepository(Protocol):
+    """Part of the unit of work (``uow.refunds``)."""
+
+    async def add(self, refund: Refund) -> None: ...
+
+    async def by_key(self, order_id: str, key: str) -> Refund | None: ...
+
+    async def list_for_order(self, order_id: str) -> list[Refund]: ...
+
+
 class UnitOfWork(uow.UnitOfWork, Protocol):
     @property
     def users(self) -> UserRepository: ...
+
+    @property
+    def invoices(self) -> InvoiceRepository: ...
+
+    @property
+    def refunds(self) -> RefundRepository: ...
 
     @property
     def subscriptions(self) -> SubscriptionRepository: ...

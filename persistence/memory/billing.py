@@ -12,7 +12,15 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from domain.billing.model import LedgerEntry, Order, OrderStatus, Subscription, Wallet
+from domain.billing.model import (
+    Invoice,
+    LedgerEntry,
+    Order,
+    OrderStatus,
+    Refund,
+    Subscription,
+    Wallet,
+)
 from domain.paging import Page
 from domain.quota.plans import Plan
 from persistence.memory.apikeys import MemoryPlanCatalog
@@ -26,17 +34,21 @@ class BillingTables:
     settings: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     seq: int = 0
     subscriptions: dict[str, Subscription] = dataclasses.field(default_factory=dict)
+    invoices: list[Invoice] = dataclasses.field(default_factory=list)
+    refunds: list[Refund] = dataclasses.field(default_factory=list)
 
     def copy(self) -> BillingTables:
         return BillingTables(
             dict(self.orders), dict(self.wallets), list(self.ledger),
             copy.deepcopy(self.settings), self.seq, dict(self.subscriptions),
+            list(self.invoices), list(self.refunds),
         )  # fmt: skip
 
     def take(self, other: BillingTables) -> None:
         self.orders, self.wallets, self.ledger = other.orders, other.wallets, other.ledger
         self.settings, self.seq = other.settings, other.seq
         self.subscriptions = other.subscriptions
+        self.invoices, self.refunds = other.invoices, other.refunds
 
 
 class BillingDraft:
@@ -192,6 +204,49 @@ class MemorySubscriptionRepository:
         ]  # fmt: skip
         found.sort(key=lambda s: s.current_period_end or now)
         return [s.user_id for s in found[:limit]]
+
+
+class MemoryInvoiceRepository:
+    def __init__(self, draft: BillingDraft) -> None:
+        self._d = draft
+
+    async def add(self, invoice: Invoice) -> Invoice:
+        if await self.by_order(invoice.order_id) is not None:
+            raise ValueError(f"order {invoice.order_id} already has an invoice")
+        tables = self._d.write()
+        stored = dataclasses.replace(invoice, seq=len(tables.invoices) + 1)
+        tables.invoices.append(stored)
+        return stored
+
+    async def get(self, invoice_id: str) -> Invoice | None:
+        return next((i for i in self._d.read.invoices if i.id == invoice_id), None)
+
+    async def by_order(self, order_id: str) -> Invoice | None:
+        return next((i for i in self._d.read.invoices if i.order_id == order_id), None)
+
+    async def list_for_user(self, user_id: str, *, limit: int, offset: int) -> Page[Invoice]:
+        mine = [i for i in reversed(self._d.read.invoices) if i.user_id == user_id]
+        return Page(mine[offset : offset + limit], len(mine), limit, offset)
+
+
+class MemoryRefundRepository:
+    def __init__(self, draft: BillingDraft) -> None:
+        self._d = draft
+
+    async def add(self, refund: Refund) -> None:
+        if await self.by_key(refund.order_id, refund.idempotency_key) is not None:
+            raise ValueError("duplicate refund key")
+        self._d.write().refunds.append(refund)
+
+    async def by_key(self, order_id: str, key: str) -> Refund | None:
+        return next(
+            (r for r in self._d.read.refunds
+             if r.order_id == order_id and r.idempotency_key == key),
+            None,
+        )  # fmt: skip
+
+    async def list_for_order(self, order_id: str) -> list[Refund]:
+        return [r for r in self._d.read.refunds if r.order_id == order_id]
 
 
 class MemoryPlanStore:

@@ -26,8 +26,10 @@ from persistence.memory.billing import (
     BillingDraft,
     BillingTables,
     MemoryBillingSettingsRepository,
+    MemoryInvoiceRepository,
     MemoryLedgerRepository,
     MemoryOrderRepository,
+    MemoryRefundRepository,
     MemorySubscriptionRepository,
     MemoryWalletRepository,
 )
@@ -111,6 +113,8 @@ class MemoryUnitOfWork:
         self.ledger = MemoryLedgerRepository(self._billing)
         self.billing_settings = MemoryBillingSettingsRepository(self._billing)
         self.subscriptions = MemorySubscriptionRepository(self._billing)
+        self.invoices = MemoryInvoiceRepository(self._billing)
+        self.refunds = MemoryRefundRepository(self._billing)
 
     async def commit(self) -> None:
         self._billing.apply()

@@ -20,10 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.billing.model import (
     EntryKind,
+    Invoice,
+    InvoiceLine,
     LedgerEntry,
     Order,
     OrderPurpose,
     OrderStatus,
+    Refund,
+    RefundType,
     Subscription,
     SubscriptionSource,
     SubscriptionStatus,
@@ -36,8 +40,10 @@ from persistence.sql.engine import reader, writer
 from persistence.sql.tables import (
     billing_orders,
     billing_settings,
+    invoices,
     ledger_entries,
     plans,
+    refunds,
     subscriptions,
     wallets,
 )
@@ -47,6 +53,8 @@ _ORDER_FIELDS = tuple(f.name for f in dataclasses.fields(Order))
 _ENTRY_FIELDS = tuple(f.name for f in dataclasses.fields(LedgerEntry))
 _PLAN_FIELDS = tuple(f.name for f in dataclasses.fields(Plan))
 _SUBSCRIPTION_FIELDS = tuple(f.name for f in dataclasses.fields(Subscription))
+_INVOICE_FIELDS = tuple(f.name for f in dataclasses.fields(Invoice))
+_REFUND_FIELDS = tuple(f.name for f in dataclasses.fields(Refund))
 
 
 def _to_order(row: RowMapping) -> Order:
@@ -296,6 +304,74 @@ class SqlSubscriptionRepository:
         values["status"] = SubscriptionStatus(values["status"])
         values["source"] = SubscriptionSource(values["source"])
         return Subscription(**values)
+
+
+def _to_invoice(row: RowMapping) -> Invoice:
+    values = {name: row[name] for name in _INVOICE_FIELDS}
+    values["lines"] = tuple(InvoiceLine(**line) for line in values["lines"])
+    return Invoice(**values)
+
+
+class SqlInvoiceRepository:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, invoice: Invoice) -> Invoice:
+        conn = await self._tx.for_write()
+        row = {name: getattr(invoice, name) for name in _INVOICE_FIELDS if name != "seq"}
+        row["lines"] = [dataclasses.asdict(line) for line in invoice.lines]
+        result = await conn.execute(invoices.insert().values(**row).returning(invoices.c.seq))
+        return dataclasses.replace(invoice, seq=int(result.scalar_one()))
+
+    async def get(self, invoice_id: str) -> Invoice | None:
+        return await self._one(select(invoices).where(invoices.c.id == invoice_id))
+
+    async def by_order(self, order_id: str) -> Invoice | None:
+        return await self._one(select(invoices).where(invoices.c.order_id == order_id))
+
+    async def list_for_user(self, user_id: str, *, limit: int, offset: int) -> Page[Invoice]:
+        where = invoices.c.user_id == user_id
+        query = select(invoices).where(where).order_by(invoices.c.seq.desc())
+        conn = self._tx.conn
+        rows = (await conn.execute(query.limit(limit).offset(offset))).mappings().all()
+        total = (
+            await conn.execute(select(func.count()).select_from(invoices).where(where))
+        ).scalar_one()
+        return Page([_to_invoice(r) for r in rows], int(total), limit, offset)
+
+    async def _one(self, query: Select[Any]) -> Invoice | None:
+        row = (await self._tx.conn.execute(query)).mappings().first()
+        return None if row is None else _to_invoice(row)
+
+
+class SqlRefundRepository:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def add(self, refund: Refund) -> None:
+        conn = await self._tx.for_write()
+        row = {name: getattr(refund, name) for name in _REFUND_FIELDS}
+        row["refund_type"] = refund.refund_type.value
+        await conn.execute(refunds.insert().values(**row))
+
+    async def by_key(self, order_id: str, key: str) -> Refund | None:
+        query = select(refunds).where(
+            refunds.c.order_id == order_id, refunds.c.idempotency_key == key
+        )
+        rows = await self._rows(query)
+        return rows[0] if rows else None
+
+    async def list_for_order(self, order_id: str) -> list[Refund]:
+        query = select(refunds).where(refunds.c.order_id == order_id)
+        return await self._rows(query.order_by(refunds.c.created_at, refunds.c.id))
+
+    async def _rows(self, query: Select[Any]) -> list[Refund]:
+        found = []
+        for row in (await self._tx.conn.execute(query)).mappings().all():
+            values = {name: row[name] for name in _REFUND_FIELDS}
+            values["refund_type"] = RefundType(values["refund_type"])
+            found.append(Refund(**values))
+        return found
 
 
 class SqlPlanStore:

@@ -498,6 +498,44 @@ subscriptions = Table(
     Index("ix_subscriptions_status_current_period_end", "status", "current_period_end"),
 )
 
+invoices = Table(
+    "invoices",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("id", String(32), nullable=False, unique=True),
+    _owner_column(),
+    # One invoice per paid order.
+    Column("order_id", String(32), nullable=False, unique=True),
+    Column("buyer_email", String(254), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("paid_at", UTCDateTime, nullable=False),
+    Column("payment_provider", String(32), nullable=False),
+    Index("ix_invoices_user_id_seq", "user_id", "seq"),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("order_id", String(32), nullable=False),
+    _owner_column(),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("refund_type", String(16), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("idempotency_key", String(160), nullable=False),
+    Column("operator", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("refund_type IN ('full', 'partial')", name="refund_type"),
+    CheckConstraint("amount_minor > 0", name="amount"),
+    UniqueConstraint("order_id", "idempotency_key", name="uq_refunds_order_id_key"),
+)
+
 # == end of billing =======================================================================
 
 REFERENCE_TABLES = ("plans",)

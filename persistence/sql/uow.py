@@ -19,8 +19,10 @@ from persistence.sql.accounts import SqlUserRepository
 from persistence.sql.apikeys import SqlApiKeyRepository
 from persistence.sql.billing import (
     SqlBillingSettingsRepository,
+    SqlInvoiceRepository,
     SqlLedgerRepository,
     SqlOrderRepository,
+    SqlRefundRepository,
     SqlSubscriptionRepository,
     SqlWalletRepository,
 )
@@ -97,6 +99,14 @@ class SqlUnitOfWork:
     @cached_property
     def subscriptions(self) -> SqlSubscriptionRepository:
         return SqlSubscriptionRepository(self._tx)
+
+    @cached_property
+    def invoices(self) -> SqlInvoiceRepository:
+        return SqlInvoiceRepository(self._tx)
+
+    @cached_property
+    def refunds(self) -> SqlRefundRepository:
+        return SqlRefundRepository(self._tx)
 
     # -- end of billing --
 

@@ -9,7 +9,7 @@ from typing import NewType
 
 import strawberry
 
-from domain.billing import commands, model, subscriptions
+from domain.billing import commands, model, refunds, subscriptions
 from domain.billing import money as money_model
 from domain.quota.plans import Plan
 from resolvers import ids
@@ -466,4 +466,115 @@ class SubscriptionPayload:
 @strawberry.type
 class AdminUserPlanGrantPayload:
     grant: PlanGrant | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class InvoiceLine:
+    description: str
+    quantity: int
+    unit_amount: Money
+    amount: Money
+
+
+@strawberry.type(description="An invoice: one per paid order, numbered.")
+class Invoice(Node):
+    raw_id: strawberry.Private[str]
+    number: str
+    order_id: str
+    buyer_email: str
+    total: Money
+    lines: list[InvoiceLine]
+    issued_at: datetime
+    paid_at: datetime
+    payment_provider: str
+    html_url: str = strawberry.field(description="The printable page.")
+
+    @classmethod
+    def from_domain(cls, invoice: model.Invoice, ctx: Context | None = None) -> Invoice:
+        def money(minor: int) -> Money:
+            return Money.from_domain(money_model.Money(minor, invoice.currency))
+
+        return cls(
+            id=strawberry.ID(ids.to_global_id("Invoice", invoice.id)), raw_id=invoice.id,
+            number=invoice.number, order_id=invoice.order_id, buyer_email=invoice.buyer_email,
+            total=money(invoice.total_minor),
+            lines=[
+                InvoiceLine(description=line.description, quantity=line.quantity,
+                            unit_amount=money(line.unit_amount_minor),
+                            amount=money(line.amount_minor))
+                for line in invoice.lines
+            ],
+            issued_at=invoice.issued_at, paid_at=invoice.paid_at,
+            payment_provider=invoice.payment_provider,
+            html_url=f"/v1/billing/invoices/{invoice.id}/html",
+        )  # fmt: skip
+
+
+@strawberry.type
+class InvoiceEdge:
+    cursor: str
+    node: Invoice
+
+
+@strawberry.type
+class InvoiceConnection:
+    edges: list[InvoiceEdge]
+    nodes: list[Invoice]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="A refund Karpov recorded (the money itself goes back through "
+                 "the payment provider's console).")  # fmt: skip
+class OrderRefund:
+    id: strawberry.ID
+    refund_type: str
+    amount: Money
+    reason: str
+    created_at: datetime
+
+
+@strawberry.type
+class OrderRefundResult:
+    order: Order
+    refund: OrderRefund
+
+    @classmethod
+    def from_domain(
+        cls, result: refunds.RefundResult, ctx: Context | None = None
+    ) -> OrderRefundResult:
+        r = result.refund
+        return cls(
+            order=Order.from_domain(result.order),
+            refund=OrderRefund(
+                id=strawberry.ID(r.id),
+                refund_type=r.refund_type.value,
+                amount=Money.from_domain(money_model.Money(r.amount_minor, r.currency)),
+                reason=r.reason,
+                created_at=r.created_at,
+            ),
+        )
+
+
+@strawberry.input
+class OrderRefundInput:
+    order_id: strawberry.ID
+    reason: str
+    refund_type: str = "full"
+    amount: str | None = strawberry.field(
+        default=None, description='Partial refunds: major units, e.g. "10.00".'
+    )
+    idempotency_key: str | None = None
+
+    def to_command(self) -> commands.RefundOrder:
+        return commands.RefundOrder(
+            order_id=str(self.order_id), reason=self.reason, refund_type=self.refund_type,
+            amount=self.amount, idempotency_key=self.idempotency_key,
+        )  # fmt: skip
+
+
+@strawberry.type
+class OrderRefundPayload:
+    result: OrderRefundResult | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

@@ -285,3 +285,35 @@ async def test_subscription_routes_and_the_admin_grant(api: Api) -> None:
                                {"planId": "pro"})).status_code == 403  # fmt: skip
     audit = data(await admin.get("/v1/admin/audit?action=billing.plan_granted"))
     assert audit["total"] == 1
+
+
+async def test_invoices_and_an_admins_refund(api: Api) -> None:
+    browser, _ = await signed_in(api, "invoiced@example.com")
+    order = data(await browser.post(
+        "/v1/billing/orders", {"planId": "pro", "paymentProvider": "mock"}
+    ))  # fmt: skip
+    assert await pay_on_the_mock_page(browser, order["payUrl"]) == "ok"
+    listed = (await browser.get("/v1/billing/invoices")).json()
+    [invoice] = listed["items"]
+    assert (invoice["orderId"], invoice["total"], invoice["buyerEmail"]) == (
+        order["orderId"], "29.00", "invoiced@example.com",
+    )  # fmt: skip
+    page = await browser.get(invoice["htmlUrl"])
+    assert page.headers["content-type"].startswith("text/html")
+    assert invoice["number"] in page.text and "29.00 CNY" in page.text
+    other, _ = await signed_in(api, "peeker@example.com")
+    assert (await other.get(invoice["htmlUrl"])).status_code == 404
+    admin = api.fresh()
+    admin.http.headers.update(ADMIN)
+    url = f"/v1/billing/orders/{order['orderId']}/refund"
+    assert (await browser.post(url, {"reason": "mine"})).status_code == 403
+    partial = data(await admin.post(url, {"reason": "late", "refundType": "partial",
+                                          "amount": "9.00"}))  # fmt: skip
+    assert (partial["refundAmount"], partial["orderStatus"]) == ("9.00", "completed")
+    full = data(await admin.post(url, {"reason": "gone"}))
+    assert (full["refundAmount"], full["orderStatus"], full["refundType"]) == (
+        "20.00", "refunded", "full",
+    )  # fmt: skip
+    assert limits((await browser.get(RATE_LIMIT)).json())["plan_daily"] == 100  # back to free
+    again = await admin.post(url, {"reason": "twice"})
+    assert again.status_code == 400

@@ -17,9 +17,13 @@ from domain.billing.errors import InsufficientBalance
 from domain.billing.model import (
     ORDER_TTL,
     EntryKind,
+    Invoice,
+    InvoiceLine,
     Order,
     OrderPurpose,
     OrderStatus,
+    Refund,
+    RefundType,
     Subscription,
     SubscriptionSource,
     SubscriptionStatus,
@@ -236,3 +240,31 @@ async def test_subscriptions_are_one_per_user_and_found_when_due(
     async with uow() as work:
         assert await work.subscriptions.get_for_update(alice) == replaced
         assert await work.subscriptions.due(NOW + timedelta(days=31), 10) == [bob]
+
+
+async def test_invoices_are_numbered_one_per_order_and_refunds_keyed(
+    backend: Backend, alice: str
+) -> None:
+    uow = backend.adapters.uow
+    line = InvoiceLine("Pro plan (monthly)", 1, 2900, 2900)
+
+    def an_invoice(order_id: str) -> Invoice:
+        return Invoice(new_id(), alice, order_id, "a@example.com", "CNY", 2900, (line,), NOW,
+                       NOW, "mock")  # fmt: skip
+
+    async with uow() as work:
+        first = await work.invoices.add(an_invoice("o1"))
+        second = await work.invoices.add(an_invoice("o2"))
+        assert second.seq > first.seq
+        refund = Refund(new_id(), "o1", alice, 100, "CNY", RefundType.PARTIAL, "why", "k", "admin",
+                        NOW)  # fmt: skip
+        await work.refunds.add(refund)
+        await work.commit()
+    async with uow() as work:
+        assert await work.invoices.by_order("o1") == first
+        assert await work.invoices.get(second.id) == second
+        page = await work.invoices.list_for_user(alice, limit=1, offset=0)
+        assert (page.items, page.total) == ([second], 2)
+        assert await work.refunds.by_key("o1", "k") == refund
+        assert await work.refunds.by_key("o2", "k") is None
+        assert await work.refunds.list_for_order("o1") == [refund]

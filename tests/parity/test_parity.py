@@ -1627,6 +1627,74 @@ BILLING_FLOWS.update({
     ("POST", "/v1/admin/users/{id}/plan"): admin_plan_grant,
 })  # fmt: skip
 
+INVOICE_FIELDS = """id number orderId buyerEmail total { amountMinor currency formatted }
+    lines { description quantity amount { formatted } } issuedAt paidAt paymentProvider
+    htmlUrl"""
+
+
+def same_invoices(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["total"] == gql["totalCount"] == 1
+    [r], [g] = rest["items"], gql["nodes"]
+    assert (r["id"], r["number"], r["orderId"], r["buyerEmail"], r["htmlUrl"]) == (
+        raw_id(g["id"]), g["number"], g["orderId"], g["buyerEmail"], g["htmlUrl"],
+    )  # fmt: skip
+    assert (r["total"], r["totalMinor"]) == (g["total"]["formatted"], g["total"]["amountMinor"])
+    assert [(x["description"], x["amount"]) for x in r["lines"]] == [
+        (x["description"], x["amount"]["formatted"]) for x in g["lines"]
+    ]
+    assert instant(r["issuedAt"]) == instant(g["issuedAt"])
+
+
+async def a_paying_customer(api: Api) -> tuple[Api, Values]:
+    return await a_subscriber(api, "invoices@example.com")
+
+
+async def invoice_page(api: Api) -> None:
+    """No twin (a printable page): it shows what GraphQL's ``invoice`` shows."""
+    browser, _ = await a_subscriber(api, "page@example.com")
+    [node] = (await gql_data(browser, f"{{ invoices {{ nodes {{ {INVOICE_FIELDS} }} }} }}"))[
+        "invoices"]["nodes"]  # fmt: skip
+    page = await browser.get(node["htmlUrl"])
+    assert page.status_code == 200
+    assert node["number"] in page.text and f"{node['total']['formatted']} CNY" in page.text
+    missing = await browser.get("/v1/billing/invoices/" + "0" * 32 + "/html")
+    result = await browser.gql("query($id: ID!) { invoice(id: $id) { id } }", {"id": "0" * 32})
+    same_error(missing, result["errors"])
+
+
+async def order_refund(api: Api) -> None:
+    boss = admin(api)
+    orders = []
+    for email in ("refund1@example.com", "refund2@example.com"):
+        browser, _ = await a_subscriber(api, email)
+        orders.append(gin(await browser.get("/v1/billing/orders"))["items"][0]["id"])
+    rest = gin(await boss.post(f"/v1/billing/orders/{orders[0]}/refund", {"reason": "r"}))
+    data = await gql_data(boss, """mutation($o: ID!) { orderRefund(input: {orderId: $o,
+        reason: "r"}) { result { order { status } refund { refundType amount { formatted } } }
+        errors { code } } }""", {"o": orders[1]})  # fmt: skip
+    result = data["orderRefund"]["result"]
+    assert (rest["orderStatus"], rest["refundType"], rest["refundAmount"]) == (
+        result["order"]["status"].lower(), result["refund"]["refundType"],
+        result["refund"]["amount"]["formatted"],
+    )  # fmt: skip
+    failed = await boss.post(f"/v1/billing/orders/{orders[0]}/refund", {"reason": "again"})
+    data = await gql_data(boss, """mutation($o: ID!) { orderRefund(input: {orderId: $o,
+        reason: "again"}) { errors { code message field } } }""", {"o": orders[1]})  # fmt: skip
+    same_error(failed, data["orderRefund"]["errors"])
+
+
+BILLING_READS[("GET", "/v1/billing/invoices")] = Read(
+    "/v1/billing/invoices",
+    f"{{ invoices {{ totalCount nodes {{ {INVOICE_FIELDS} }} }} }}",
+    same_invoices,
+    a_paying_customer,
+    anonymous,
+)
+BILLING_FLOWS.update({
+    ("GET", "/v1/billing/invoices/{id}/html"): invoice_page,
+    ("POST", "/v1/billing/orders/{id}/refund"): order_refund,
+})  # fmt: skip
+
 READS.update(BILLING_READS)
 FLOWS.update(BILLING_FLOWS)
 

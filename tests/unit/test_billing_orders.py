@@ -13,14 +13,18 @@ from domain.billing.commands import (
     CreateOrder,
     CreateTopup,
     CurrencySettings,
+    RefundOrder,
 )
 from domain.billing.errors import (
+    BillingAdminRequired,
     IdempotencyKeyReused,
     InsufficientBalance,
     InvalidAmount,
     InvalidOrderTransition,
     InvalidPlan,
+    InvoiceNotFound,
     OrderNotFound,
+    OrderNotRefundable,
     SuperadminRequired,
     UnknownPaymentProvider,
 )
@@ -34,7 +38,7 @@ from domain.billing.model import (
 )
 from domain.billing.money import Money
 from domain.clock import ManualClock
-from domain.errors import Unauthenticated
+from domain.errors import InvalidInput, Unauthenticated
 from domain.principal import anonymous
 from domain.security.model import AuditFilter
 from integrations.payments import MockProvider
@@ -241,3 +245,63 @@ async def test_an_adjustment_with_a_key_posts_once(built: Built) -> None:
     await wallet.adjust(SUPERADMIN, command)
     await wallet.adjust(SUPERADMIN, command)
     assert (await wallet.balance(me)).balance_minor == 300
+
+
+async def test_each_paid_order_gets_one_numbered_invoice(built: Built) -> None:
+    services = built.services
+    _, me = await new_user(built.adapters.uow)
+    first = await services.orders.create_plan_order(me, CreateOrder("pro", "mock"))
+    second = await services.orders.create_topup(me, CreateTopup(500, "mock"))
+    for order in (first, second, first):
+        await _pay(built, order.id, order.amount)
+    page = await services.invoices.list(me, limit=10, offset=0)
+    assert [i.order_id for i in page.items] == [second.id, first.id]
+    newest, oldest = page.items
+    assert (oldest.number, newest.number) == ("KRP-2026-000001", "KRP-2026-000002")
+    assert oldest.total == Money(2900, "CNY") and oldest.buyer_email.endswith("@example.com")
+    assert oldest.lines[0].description == "Pro plan (monthly)"
+    assert newest.lines[0].description == "Wallet top-up 5.00 CNY"
+    _, other = await new_user(built.adapters.uow)
+    with pytest.raises(InvoiceNotFound):
+        await services.invoices.get(other, oldest.id)
+
+
+async def test_refunds_follow_the_rules(built: Built) -> None:
+    services = built.services
+    refunds = services.refunds
+    user_id, me = await new_user(built.adapters.uow)
+    pending = await services.orders.create_plan_order(me, CreateOrder("basic", "mock"))
+    with pytest.raises(OrderNotRefundable):
+        await refunds.refund(SUPERADMIN, RefundOrder(pending.id, "r"))
+    plan = await services.orders.create_plan_order(me, CreateOrder("pro", "mock"))
+    await _pay(built, plan.id, plan.amount)
+    with pytest.raises(InvalidInput):
+        await refunds.refund(SUPERADMIN, RefundOrder(plan.id, " "))
+    with pytest.raises(BillingAdminRequired):
+        await refunds.refund(me, RefundOrder(plan.id, "r"))
+    part = await refunds.refund(SUPERADMIN, RefundOrder(plan.id, "r", "partial", "10.00"))
+    assert part.order.status is OrderStatus.COMPLETED and part.order.refunded_minor == 1000
+    assert (await services.plans.my_plan(me))[1].id == "pro"
+    with pytest.raises(InvalidAmount):
+        await refunds.refund(SUPERADMIN, RefundOrder(plan.id, "r", "partial", "19.01"))
+    full = await refunds.refund(SUPERADMIN, RefundOrder(plan.id, "r"))
+    assert full.order.status is OrderStatus.REFUNDED and full.refund.amount_minor == 1900
+    assert (await services.plans.my_plan(me))[1].id == "free"
+    sub = await services.subscriptions.current(me)
+    assert sub is not None and not sub.live
+    # A top-up: the wallet gives back what it credited, unless it was spent.
+    topup = await services.orders.create_topup(me, CreateTopup(1000, "mock"))
+    await _pay(built, topup.id, topup.amount)
+    await services.wallet.adjust(SUPERADMIN, AdjustBalance(user_id, BalanceOperation.DEBIT, 600))
+    with pytest.raises(InsufficientBalance):
+        await refunds.refund(SUPERADMIN, RefundOrder(topup.id, "r"))
+    await refunds.refund(SUPERADMIN, RefundOrder(topup.id, "r", "partial", "4.00"))
+    assert (await services.wallet.balance(me)).balance_minor == 0
+    lines = await services.wallet.transactions(me, limit=10, offset=0)
+    assert (lines.items[0].kind, lines.items[0].amount_minor) == (EntryKind.REFUND, -400)
+    more = await services.orders.create_topup(me, CreateTopup(300, "mock"))
+    await _pay(built, more.id, more.amount)
+    again = await refunds.refund(SUPERADMIN, RefundOrder(more.id, "r", idempotency_key="k"))
+    replay = await refunds.refund(SUPERADMIN, RefundOrder(more.id, "r", idempotency_key="k"))
+    assert replay.refund == again.refund
+    assert (await services.wallet.balance(me)).balance_minor == 0

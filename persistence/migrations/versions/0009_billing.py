@@ -163,8 +163,57 @@ def upgrade() -> None:
         ["status", "current_period_end"],
     )
 
+    op.create_table(
+        "invoices",
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("id", sa.String(32), nullable=False),
+        sa.Column("user_id", sa.String(32), nullable=False),
+        sa.Column("order_id", sa.String(32), nullable=False),
+        sa.Column("buyer_email", sa.String(254), nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("total_minor", sa.BigInteger(), nullable=False),
+        sa.Column("lines", sa.JSON(), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("paid_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("payment_provider", sa.String(32), nullable=False),
+        sa.PrimaryKeyConstraint("seq", name=op.f("pk_invoices")),
+        _owner("invoices"),
+        sa.UniqueConstraint("id", name=op.f("uq_invoices_id")),
+        sa.UniqueConstraint("order_id", name=op.f("uq_invoices_order_id")),
+    )
+    op.create_index(op.f("ix_invoices_user_id_seq"), "invoices", ["user_id", "seq"])
+
+    op.create_table(
+        "refunds",
+        sa.Column("id", sa.String(32), nullable=False),
+        sa.Column("order_id", sa.String(32), nullable=False),
+        sa.Column("user_id", sa.String(32), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("refund_type", sa.String(16), nullable=False),
+        sa.Column("reason", sa.String(500), nullable=False),
+        sa.Column("idempotency_key", sa.String(160), nullable=False),
+        sa.Column("operator", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "refund_type IN ('full', 'partial')", name=op.f("ck_refunds_refund_type")
+        ),
+        sa.CheckConstraint("amount_minor > 0", name=op.f("ck_refunds_amount")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_refunds")),
+        _owner("refunds"),
+        sa.UniqueConstraint("order_id", "idempotency_key", name=op.f("uq_refunds_order_id_key")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("refunds")
+    op.drop_index(op.f("ix_invoices_user_id_seq"), table_name="invoices")
+    op.drop_table("invoices")
     op.drop_index(op.f("ix_subscriptions_status_current_period_end"), table_name="subscriptions")
     op.drop_table("subscriptions")
     op.drop_table("billing_settings")
