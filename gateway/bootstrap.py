@@ -36,6 +36,7 @@ from domain.billing.catalog import PlanService
 from domain.billing.invoices import InvoiceService
 from domain.billing.model import DEFAULT_CURRENCY
 from domain.billing.orders import OrderService
+from domain.billing.overage import OverageService
 from domain.billing.plan_changes import PlanChanges
 from domain.billing.ports import PaymentProvider
 from domain.billing.refunds import RefundService
@@ -111,9 +112,11 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         store=a.api_keys, owners=owners, hasher=hasher, clock=clock,
         cache_ttl=settings.api_key_cache_ttl.total_seconds(),
     )  # fmt: skip
+    # billing (issue 14): pays metered calls beyond a pay-as-you-go plan from the wallet
+    overage = OverageService(uow=a.uow, plans=a.plans, clock=clock, timezone=timezone)
     quota = QuotaService(
         a.quota_gate, a.plans, clock, timezone=timezone,
-        on_store_error=settings.quota_on_redis_error,
+        on_store_error=settings.quota_on_redis_error, overage=overage,
     )  # fmt: skip
     recorder = UsageRecorder(a.usage, clock, timezone=timezone)
     api_keys = ApiKeyService(
@@ -167,6 +170,7 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         plans=plans,
         orders=orders,
         subscriptions=subscriptions,
+        overage=overage,
         invoices=InvoiceService(uow=a.uow),
         refunds=RefundService(uow=a.uow, clock=clock, changes=plan_changes, audit=audit),
         wallet=wallet,

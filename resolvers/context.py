@@ -17,6 +17,7 @@ from domain.billing.admin_views import AdminUserViews
 from domain.billing.catalog import PlanService
 from domain.billing.invoices import InvoiceService
 from domain.billing.orders import OrderService
+from domain.billing.overage import OverageService
 from domain.billing.plan_changes import PlanChanges
 from domain.billing.refunds import RefundService
 from domain.billing.settings import CurrencyService
@@ -75,6 +76,7 @@ class Services:
     plans: PlanService
     orders: OrderService
     subscriptions: SubscriptionService
+    overage: OverageService
     invoices: InvoiceService
     refunds: RefundService
     wallet: WalletService

@@ -294,3 +294,41 @@ class Refund:
     idempotency_key: str
     operator: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraUsageSettings:
+    user_id: str
+    enabled: bool
+    monthly_cap_minor: int
+    """0 = no cap."""
+    notify_threshold_pct: int
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OverageMonth:
+    """A user's pay-as-you-go month so far: the units beyond the plan and what they cost."""
+
+    user_id: str
+    year_month: str
+    plan_id: str
+    count: int
+    units: int
+    amount_minor: int
+    currency: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OverageEvent:
+    id: str
+    user_id: str
+    year_month: str
+    operation: str
+    plan_id: str
+    units: int
+    price_minor: int
+    """What this call debited (the difference in the month's cost)."""
+    currency: str
+    occurred_at: datetime

@@ -13,7 +13,17 @@ from typing import Any, Protocol
 from domain import uow
 from domain.accounts.ports import UserRepository
 from domain.apikeys.ports import ApiKeyRepository
-from domain.billing.model import Invoice, LedgerEntry, Order, Refund, Subscription, Wallet
+from domain.billing.model import (
+    ExtraUsageSettings,
+    Invoice,
+    LedgerEntry,
+    Order,
+    OverageEvent,
+    OverageMonth,
+    Refund,
+    Subscription,
+    Wallet,
+)
 from domain.billing.money import Money
 from domain.paging import Page
 from domain.quota.plans import Plan
@@ -210,9 +220,32 @@ class RefundRepository(Protocol):
     async def list_for_order(self, order_id: str) -> list[Refund]: ...
 
 
+class OverageRepository(Protocol):
+    """Part of the unit of work (``uow.overage``): extra-usage settings and months."""
+
+    async def settings(self, user_id: str) -> ExtraUsageSettings | None: ...
+
+    async def save_settings(self, settings: ExtraUsageSettings) -> None: ...
+
+    async def month(self, user_id: str, year_month: str) -> OverageMonth | None: ...
+
+    async def save_month(self, month: OverageMonth) -> None: ...
+
+    async def add_event(self, event: OverageEvent) -> None: ...
+
+    async def months(self, user_id: str, limit: int) -> tuple[list[OverageMonth], int]:
+        """Newest first, and how many there are."""
+
+    async def events(self, user_id: str, limit: int) -> tuple[list[OverageEvent], int]:
+        """Newest first, and how many there are."""
+
+
 class UnitOfWork(uow.UnitOfWork, Protocol):
     @property
     def users(self) -> UserRepository: ...
+
+    @property
+    def overage(self) -> OverageRepository: ...
 
     @property
     def invoices(self) -> InvoiceRepository: ...

@@ -13,10 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from domain.billing.model import (
+    ExtraUsageSettings,
     Invoice,
     LedgerEntry,
     Order,
     OrderStatus,
+    OverageEvent,
+    OverageMonth,
     Refund,
     Subscription,
     Wallet,
@@ -36,12 +39,16 @@ class BillingTables:
     subscriptions: dict[str, Subscription] = dataclasses.field(default_factory=dict)
     invoices: list[Invoice] = dataclasses.field(default_factory=list)
     refunds: list[Refund] = dataclasses.field(default_factory=list)
+    extra_usage: dict[str, ExtraUsageSettings] = dataclasses.field(default_factory=dict)
+    overage_months: dict[tuple[str, str], OverageMonth] = dataclasses.field(default_factory=dict)
+    overage_events: list[OverageEvent] = dataclasses.field(default_factory=list)
 
     def copy(self) -> BillingTables:
         return BillingTables(
             dict(self.orders), dict(self.wallets), list(self.ledger),
             copy.deepcopy(self.settings), self.seq, dict(self.subscriptions),
-            list(self.invoices), list(self.refunds),
+            list(self.invoices), list(self.refunds), dict(self.extra_usage),
+            dict(self.overage_months), list(self.overage_events),
         )  # fmt: skip
 
     def take(self, other: BillingTables) -> None:
@@ -49,6 +56,8 @@ class BillingTables:
         self.settings, self.seq = other.settings, other.seq
         self.subscriptions = other.subscriptions
         self.invoices, self.refunds = other.invoices, other.refunds
+        self.extra_usage, self.overage_months = other.extra_usage, other.overage_months
+        self.overage_events = other.overage_events
 
 
 class BillingDraft:
@@ -247,6 +256,35 @@ class MemoryRefundRepository:
 
     async def list_for_order(self, order_id: str) -> list[Refund]:
         return [r for r in self._d.read.refunds if r.order_id == order_id]
+
+
+class MemoryOverageRepository:
+    def __init__(self, draft: BillingDraft) -> None:
+        self._d = draft
+
+    async def settings(self, user_id: str) -> ExtraUsageSettings | None:
+        return self._d.read.extra_usage.get(user_id)
+
+    async def save_settings(self, settings: ExtraUsageSettings) -> None:
+        self._d.write().extra_usage[settings.user_id] = settings
+
+    async def month(self, user_id: str, year_month: str) -> OverageMonth | None:
+        return self._d.read.overage_months.get((user_id, year_month))
+
+    async def save_month(self, month: OverageMonth) -> None:
+        self._d.write().overage_months[(month.user_id, month.year_month)] = month
+
+    async def add_event(self, event: OverageEvent) -> None:
+        self._d.write().overage_events.append(event)
+
+    async def months(self, user_id: str, limit: int) -> tuple[list[OverageMonth], int]:
+        mine = [m for (uid, _), m in self._d.read.overage_months.items() if uid == user_id]
+        mine.sort(key=lambda m: m.year_month, reverse=True)
+        return mine[:limit], len(mine)
+
+    async def events(self, user_id: str, limit: int) -> tuple[list[OverageEvent], int]:
+        mine = [e for e in reversed(self._d.read.overage_events) if e.user_id == user_id]
+        return mine[:limit], len(mine)
 
 
 class MemoryPlanStore:

@@ -29,6 +29,7 @@ from persistence.memory.billing import (
     MemoryInvoiceRepository,
     MemoryLedgerRepository,
     MemoryOrderRepository,
+    MemoryOverageRepository,
     MemoryRefundRepository,
     MemorySubscriptionRepository,
     MemoryWalletRepository,
@@ -115,6 +116,7 @@ class MemoryUnitOfWork:
         self.subscriptions = MemorySubscriptionRepository(self._billing)
         self.invoices = MemoryInvoiceRepository(self._billing)
         self.refunds = MemoryRefundRepository(self._billing)
+        self.overage = MemoryOverageRepository(self._billing)
 
     async def commit(self) -> None:
         self._billing.apply()

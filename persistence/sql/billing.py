@@ -20,12 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.billing.model import (
     EntryKind,
+    ExtraUsageSettings,
     Invoice,
     InvoiceLine,
     LedgerEntry,
     Order,
     OrderPurpose,
     OrderStatus,
+    OverageEvent,
+    OverageMonth,
     Refund,
     RefundType,
     Subscription,
@@ -40,8 +43,11 @@ from persistence.sql.engine import reader, writer
 from persistence.sql.tables import (
     billing_orders,
     billing_settings,
+    extra_usage_settings,
     invoices,
     ledger_entries,
+    overage_events,
+    overage_months,
     plans,
     refunds,
     subscriptions,
@@ -372,6 +378,75 @@ class SqlRefundRepository:
             values["refund_type"] = RefundType(values["refund_type"])
             found.append(Refund(**values))
         return found
+
+
+_SETTINGS_FIELDS = tuple(f.name for f in dataclasses.fields(ExtraUsageSettings))
+_MONTH_FIELDS = tuple(f.name for f in dataclasses.fields(OverageMonth))
+_EVENT_FIELDS = tuple(f.name for f in dataclasses.fields(OverageEvent))
+
+
+class SqlOverageRepository:
+    def __init__(self, tx: Transaction) -> None:
+        self._tx = tx
+
+    async def settings(self, user_id: str) -> ExtraUsageSettings | None:
+        query = select(extra_usage_settings).where(extra_usage_settings.c.user_id == user_id)
+        row = (await self._tx.conn.execute(query)).mappings().first()
+        return None if row is None else ExtraUsageSettings(**{n: row[n] for n in _SETTINGS_FIELDS})
+
+    async def save_settings(self, settings: ExtraUsageSettings) -> None:
+        await self._upsert(extra_usage_settings, settings, _SETTINGS_FIELDS, ["user_id"])
+
+    async def month(self, user_id: str, year_month: str) -> OverageMonth | None:
+        query = select(overage_months).where(
+            overage_months.c.user_id == user_id, overage_months.c.year_month == year_month
+        )
+        row = (await self._tx.conn.execute(query)).mappings().first()
+        return None if row is None else OverageMonth(**{n: row[n] for n in _MONTH_FIELDS})
+
+    async def save_month(self, month: OverageMonth) -> None:
+        await self._upsert(overage_months, month, _MONTH_FIELDS, ["user_id", "year_month"])
+
+    async def add_event(self, event: OverageEvent) -> None:
+        conn = await self._tx.for_write()
+        await conn.execute(
+            overage_events.insert().values(**{n: getattr(event, n) for n in _EVENT_FIELDS})
+        )
+
+    async def months(self, user_id: str, limit: int) -> tuple[list[OverageMonth], int]:
+        where = overage_months.c.user_id == user_id
+        query = select(overage_months).where(where).order_by(overage_months.c.year_month.desc())
+        conn = self._tx.conn
+        rows = (await conn.execute(query.limit(limit))).mappings().all()
+        total = (
+            await conn.execute(select(func.count()).select_from(overage_months).where(where))
+        ).scalar_one()
+        return [OverageMonth(**{n: r[n] for n in _MONTH_FIELDS}) for r in rows], int(total)
+
+    async def events(self, user_id: str, limit: int) -> tuple[list[OverageEvent], int]:
+        where = overage_events.c.user_id == user_id
+        query = (
+            select(overage_events)
+            .where(where)
+            .order_by(overage_events.c.occurred_at.desc(), overage_events.c.id.desc())
+        )
+        conn = self._tx.conn
+        rows = (await conn.execute(query.limit(limit))).mappings().all()
+        total = (
+            await conn.execute(select(func.count()).select_from(overage_events).where(where))
+        ).scalar_one()
+        return [OverageEvent(**{n: r[n] for n in _EVENT_FIELDS}) for r in rows], int(total)
+
+    async def _upsert(
+        self, table: Any, value: object, fields: tuple[str, ...], keys: list[str]
+    ) -> None:
+        conn = await self._tx.for_write()
+        insert = pg_insert if self._tx.is_postgres else sqlite_insert
+        statement = insert(table).values(**{n: getattr(value, n) for n in fields})
+        changed = {n: statement.excluded[n] for n in fields if n not in keys}
+        await conn.execute(
+            statement.on_conflict_do_update(index_elements=[table.c[k] for k in keys], set_=changed)
+        )
 
 
 class SqlPlanStore:

@@ -536,6 +536,47 @@ refunds = Table(
     UniqueConstraint("order_id", "idempotency_key", name="uq_refunds_order_id_key"),
 )
 
+extra_usage_settings = Table(
+    "extra_usage_settings",
+    metadata,
+    _owner_column(primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("monthly_cap_minor", BigInteger, nullable=False),
+    Column("notify_threshold_pct", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=True),
+    CheckConstraint("monthly_cap_minor >= 0", name="cap"),
+    CheckConstraint("notify_threshold_pct BETWEEN 0 AND 100", name="notify"),
+)
+
+overage_months = Table(
+    "overage_months",
+    metadata,
+    _owner_column(),
+    Column("year_month", String(7), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("count", BigInteger, nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("user_id", "year_month"),
+)
+
+overage_events = Table(
+    "overage_events",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    _owner_column(),
+    Column("year_month", String(7), nullable=False),
+    Column("operation", String(64), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("units", Integer, nullable=False),
+    Column("price_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Index("ix_overage_events_user_id_occurred_at", "user_id", "occurred_at"),
+)
+
 # == end of billing =======================================================================
 
 REFERENCE_TABLES = ("plans",)

@@ -22,6 +22,7 @@ from persistence.sql.billing import (
     SqlInvoiceRepository,
     SqlLedgerRepository,
     SqlOrderRepository,
+    SqlOverageRepository,
     SqlRefundRepository,
     SqlSubscriptionRepository,
     SqlWalletRepository,
@@ -107,6 +108,10 @@ class SqlUnitOfWork:
     @cached_property
     def refunds(self) -> SqlRefundRepository:
         return SqlRefundRepository(self._tx)
+
+    @cached_property
+    def overage(self) -> SqlOverageRepository:
+        return SqlOverageRepository(self._tx)
 
     # -- end of billing --
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
+from redis.asyncio import Redis
 
 from domain.billing.commands import AdjustBalance, BalanceOperation
 from domain.billing.errors import InsufficientBalance
@@ -28,14 +29,21 @@ from domain.billing.model import (
     SubscriptionSource,
     SubscriptionStatus,
 )
+from domain.billing.overage import ExtraUsageChanges
 from domain.billing.wallet import Posting, WalletService, post
 from domain.clock import SystemClock
 from domain.ids import new_id
-from domain.quota.plans import DEFAULT_PLANS
+from domain.quota.errors import QuotaExceeded
+from domain.quota.metering import Metered
+from domain.quota.plans import DEFAULT_PLANS, Plan
+from domain.quota.service import Caller
 from domain.security.audit import AuditLog
+from gateway.adapters import Adapters
+from gateway.bootstrap import build_services
 from persistence.sql.tables import plans
 from tests.contract.conftest import Backend
-from tests.support.billing import SUPERADMIN
+from tests.support.billing import SUPERADMIN, session_of
+from tests.support.services import offline, unit_settings
 
 pytestmark = pytest.mark.backends("memory", "sqlite", "postgres")
 
@@ -268,3 +276,47 @@ async def test_invoices_are_numbered_one_per_order_and_refunds_keyed(
         assert await work.refunds.by_key("o1", "k") == refund
         assert await work.refunds.by_key("o2", "k") is None
         assert await work.refunds.list_for_order("o1") == [refund]
+
+
+@pytest.mark.backends("postgres")
+async def test_a_hundred_concurrent_overage_calls_against_a_wallet_for_40_charge_40(
+    backend: Backend, alice: str, redis_client: Redis
+) -> None:
+    """Through the quota gate (Redis) and the wallet (PostgreSQL), as the server runs them."""
+    assert backend.engine is not None
+    adapters = Adapters.sql(backend.engine, redis_client, quota_redis=redis_client,
+                            clock=SystemClock(), outbound=offline())  # fmt: skip
+    services = build_services(adapters, unit_settings(), SystemClock())
+    metered = Plan("meter", "Meter", "", 100, "CNY", "monthly", 0, 0, 1, 80, True, 1000, 99)
+    await adapters.plan_store.save(metered, NOW)
+    try:
+        me = session_of(alice)
+        await services.subscriptions.grant(SUPERADMIN, alice, "meter")
+        await services.wallet.adjust(SUPERADMIN, AdjustBalance(alice, BalanceOperation.CREDIT, 40))
+        await services.overage.update(me, ExtraUsageChanges(enabled=True))
+        quota, caller = services.gate.quota, Caller(alice, "meter")
+        call = Metered("song.detail", 1)
+        await quota.admit(caller, [call])  # the plan's one unit
+
+        async def one() -> bool:
+            try:
+                admission = await quota.admit(caller, [call])
+            except QuotaExceeded as refused:
+                assert refused.data is not None
+                assert refused.data["extraUsage"]["reason"] == "insufficient_balance"
+                return False
+            assert admission.extra_usage is not None
+            return True
+
+        results = await asyncio.gather(*(one() for _ in range(100)))
+        assert sum(results) == 40
+        async with adapters.uow() as work:
+            wallet = await work.wallets.get(alice, "CNY")
+            assert wallet is not None and wallet.balance_minor == 0
+            assert await work.ledger.total(alice, "CNY") == 0
+            (month,) = (await work.overage.months(alice, 5))[0]
+            assert (month.count, month.units, month.amount_minor) == (40, 40, 40)
+    finally:
+        await adapters.plan_store.save(replace(metered, is_active=False), NOW)
+        async with backend.engine.begin() as conn:
+            await conn.execute(plans.delete().where(plans.c.id == "meter"))

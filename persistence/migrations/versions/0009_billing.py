@@ -209,8 +209,59 @@ def upgrade() -> None:
         sa.UniqueConstraint("order_id", "idempotency_key", name=op.f("uq_refunds_order_id_key")),
     )
 
+    op.create_table(
+        "extra_usage_settings",
+        sa.Column("user_id", sa.String(32), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("monthly_cap_minor", sa.BigInteger(), nullable=False),
+        sa.Column("notify_threshold_pct", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("monthly_cap_minor >= 0", name=op.f("ck_extra_usage_settings_cap")),
+        sa.CheckConstraint(
+            "notify_threshold_pct BETWEEN 0 AND 100", name=op.f("ck_extra_usage_settings_notify")
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_extra_usage_settings")),
+        _owner("extra_usage_settings"),
+    )
+    op.create_table(
+        "overage_months",
+        sa.Column("user_id", sa.String(32), nullable=False),
+        sa.Column("year_month", sa.String(7), nullable=False),
+        sa.Column("plan_id", sa.String(64), nullable=False),
+        sa.Column("count", sa.BigInteger(), nullable=False),
+        sa.Column("units", sa.BigInteger(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("user_id", "year_month", name=op.f("pk_overage_months")),
+        _owner("overage_months"),
+    )
+    op.create_table(
+        "overage_events",
+        sa.Column("id", sa.String(32), nullable=False),
+        sa.Column("user_id", sa.String(32), nullable=False),
+        sa.Column("year_month", sa.String(7), nullable=False),
+        sa.Column("operation", sa.String(64), nullable=False),
+        sa.Column("plan_id", sa.String(64), nullable=False),
+        sa.Column("units", sa.Integer(), nullable=False),
+        sa.Column("price_minor", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(3), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_overage_events")),
+        _owner("overage_events"),
+    )
+    op.create_index(
+        op.f("ix_overage_events_user_id_occurred_at"),
+        "overage_events",
+        ["user_id", "occurred_at"],
+    )
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_overage_events_user_id_occurred_at"), table_name="overage_events")
+    op.drop_table("overage_events")
+    op.drop_table("overage_months")
+    op.drop_table("extra_usage_settings")
     op.drop_table("refunds")
     op.drop_index(op.f("ix_invoices_user_id_seq"), table_name="invoices")
     op.drop_table("invoices")
