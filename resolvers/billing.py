@@ -24,13 +24,17 @@ from domain.billing.errors import InvalidAmount, MockPaymentsDisabled
 from domain.billing.idempotency import choose_key, normalise_key
 from domain.billing.model import (
     CurrencyConfig,
+    ExtraUsageSettings,
     Invoice,
     LedgerEntry,
     Order,
+    OverageEvent,
+    OverageMonth,
     Subscription,
     Wallet,
 )
 from domain.billing.orders import CallbackResult
+from domain.billing.overage import ExtraUsageChanges, ExtraUsageReport
 from domain.billing.refunds import RefundResult
 from domain.billing.subscriptions import PlanGrant
 from domain.billing.wallet import Movement
@@ -45,9 +49,11 @@ IDEMPOTENCY_HEADER = "idempotency-key"
 # API keys need the original's billing scopes (reference §2.2 step 9).
 for _field in ("billingPlans", "billingMyPlan", "orders", "order", "balance", "ledger"):
     declare_scope(_field, "billing:read")
-for _field in ("subscription", "invoices", "invoice"):
+for _field in ("subscription", "invoices", "invoice", "extraUsage", "extraUsageReport",
+               "extraUsageCharges", "extraUsageEvents"):  # fmt: skip
     declare_scope(_field, "billing:read")
-for _field in ("orderCreate", "topupCreate", "subscriptionCancel", "subscriptionAutoRenewSet"):
+for _field in ("orderCreate", "topupCreate", "subscriptionCancel", "subscriptionAutoRenewSet",
+               "extraUsageUpdate"):  # fmt: skip
     declare_scope(_field, "billing:write")
 for _field in ("billingPlanSave", "billingPlanDelete", "balanceAdjust", "orderRefund"):
     declare_scope(_field, "admin:write")
@@ -225,3 +231,27 @@ async def order_refund(ctx: Context, command: RefundOrder) -> RefundResult:
     raw = ids.from_global_id(command.order_id, "Order", field="orderId")
     command = replace(command, order_id=raw, idempotency_key=key)
     return await ctx.services.refunds.refund(ctx.principal, command)
+
+
+# -- pay-as-you-go -----------------------------------------------------------------------
+
+
+async def extra_usage(ctx: Context) -> ExtraUsageSettings:
+    return await ctx.services.overage.settings(ctx.principal)
+
+
+async def extra_usage_update(ctx: Context, changes: ExtraUsageChanges) -> ExtraUsageSettings:
+    check_key(ctx)
+    return await ctx.services.overage.update(ctx.principal, changes)
+
+
+async def extra_usage_report(ctx: Context, month: str | None = None) -> ExtraUsageReport:
+    return await ctx.services.overage.report(ctx.principal, month)
+
+
+async def extra_usage_charges(ctx: Context, limit: int = 12) -> tuple[list[OverageMonth], int]:
+    return await ctx.services.overage.charges(ctx.principal, limit)
+
+
+async def extra_usage_events(ctx: Context, limit: int = 100) -> tuple[list[OverageEvent], int]:
+    return await ctx.services.overage.events(ctx.principal, limit)

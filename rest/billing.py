@@ -22,14 +22,18 @@ from domain.billing.commands import (
 from domain.billing.errors import InvalidAmount, InvalidCurrencyConfig
 from domain.billing.model import (
     CurrencyConfig,
+    ExtraUsageSettings,
     Invoice,
     LedgerEntry,
     Order,
     OrderStatus,
+    OverageEvent,
+    OverageMonth,
     Subscription,
     Wallet,
 )
 from domain.billing.money import Money
+from domain.billing.overage import ExtraUsageChanges, ExtraUsageReport
 from domain.billing.wallet import Movement
 from domain.errors import InvalidInput
 from domain.quota.plans import Plan
@@ -465,3 +469,75 @@ async def order_refund(req: RestRequest) -> dict[str, Any]:
         "status": "completed", "orderStatus": result.order.status.value,
         "message": "refund recorded; return the money through the payment provider's console",
     }  # fmt: skip
+
+
+# -- pay-as-you-go -----------------------------------------------------------------------
+
+
+def extra_usage_view(settings: ExtraUsageSettings) -> dict[str, Any]:
+    return {
+        "userId": settings.user_id, "enabled": settings.enabled,
+        "monthlyCapCents": settings.monthly_cap_minor,
+        "notifyThresholdPct": settings.notify_threshold_pct,
+        "updatedAt": rfc3339(settings.updated_at),
+    }  # fmt: skip
+
+
+def report_view(report: ExtraUsageReport) -> dict[str, Any]:
+    return {
+        "userId": report.user_id, "yearMonth": report.year_month, "enabled": report.enabled,
+        "monthlyCapCents": report.monthly_cap_cents,
+        "notifyThresholdPct": report.notify_threshold_pct, "planId": report.plan_id,
+        "planName": report.plan_name, "overagePricePer_1k": report.overage_price_per_1k,
+        "baseMonthlyLimit": report.base_monthly_limit, "baseMonthlyUsed": 0,
+        "overageCount": report.overage_count, "overageWeight": report.overage_weight,
+        "overageCents": report.overage_cents, "remainingCapCents": report.remaining_cap_cents,
+        "usedCapPct": report.used_cap_pct, "nearLimit": report.near_limit,
+        "balanceCents": report.balance_cents, "balanceCurrency": report.balance_currency,
+        "updatedAt": rfc3339(report.updated_at),
+    }  # fmt: skip
+
+
+def charge_view(month: OverageMonth) -> dict[str, Any]:
+    return {
+        "userId": month.user_id, "yearMonth": month.year_month, "planId": month.plan_id,
+        "count": month.count, "weightSum": month.units, "amountCents": month.amount_minor,
+        "currency": month.currency, "updatedAt": rfc3339(month.updated_at),
+    }  # fmt: skip
+
+
+def event_view(event: OverageEvent) -> dict[str, Any]:
+    return {
+        "id": event.id, "userId": event.user_id, "endpoint": event.operation,
+        "planId": event.plan_id, "weight": event.units, "priceCents": event.price_minor,
+        "currency": event.currency, "ts": rfc3339(event.occurred_at),
+    }  # fmt: skip
+
+
+async def extra_usage_get(req: RestRequest) -> dict[str, Any]:
+    return extra_usage_view(await billing.extra_usage(req.ctx))
+
+
+async def extra_usage_put(req: RestRequest) -> dict[str, Any]:
+    enabled = req.body.get("enabled")
+    if enabled is not None and not isinstance(enabled, bool):
+        raise InvalidInput("enabled must be true or false", field="enabled")
+    changes = ExtraUsageChanges(
+        enabled=enabled, monthly_cap_cents=req.integer("monthlyCapCents"),
+        notify_threshold_pct=req.integer("notifyThresholdPct"),
+    )  # fmt: skip
+    return extra_usage_view(await billing.extra_usage_update(req.ctx, changes))
+
+
+async def extra_usage_report(req: RestRequest) -> dict[str, Any]:
+    return report_view(await billing.extra_usage_report(req.ctx, req.query("month")))
+
+
+async def extra_usage_charges(req: RestRequest) -> dict[str, Any]:
+    items, total = await billing.extra_usage_charges(req.ctx, req.query_int("limit", 12))
+    return {"items": [charge_view(m) for m in items], "total": total}
+
+
+async def extra_usage_events(req: RestRequest) -> dict[str, Any]:
+    items, total = await billing.extra_usage_events(req.ctx, req.query_int("limit", 100))
+    return {"items": [event_view(e) for e in items], "total": total}

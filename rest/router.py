@@ -263,6 +263,9 @@ class RouteEndpoint:
             response.raw_headers.extend(
                 limit_header_pairs(limit_states, clock.now().timestamp(), refused=refused)
             )
+        if admission is not None and admission.extra_usage is not None:
+            # billing (issue 14): the call was paid from the wallet (pay-as-you-go)
+            response.raw_headers.extend(admission.extra_usage.header_pairs())
         cookies.apply(response)
         await response(scope, receive, send)
 

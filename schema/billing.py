@@ -24,6 +24,14 @@ from schema.types.billing import (
     CurrencySettings,
     CurrencySettingsInput,
     CurrencySettingsPayload,
+    ExtraUsageCharge,
+    ExtraUsageChargeList,
+    ExtraUsageEvent,
+    ExtraUsageEventList,
+    ExtraUsagePayload,
+    ExtraUsageReport,
+    ExtraUsageSettings,
+    ExtraUsageUpdateInput,
     Invoice,
     InvoiceConnection,
     InvoiceEdge,
@@ -99,6 +107,28 @@ class BillingQueries:
     async def invoice(self, info: CtxInfo, id: strawberry.ID) -> Invoice:
         return Invoice.from_domain(await billing.invoice(info.context, id))
 
+    @strawberry.field(description="My pay-as-you-go settings.")
+    async def extra_usage(self, info: CtxInfo) -> ExtraUsageSettings:
+        return ExtraUsageSettings.from_domain(await billing.extra_usage(info.context))
+
+    @strawberry.field(description="My pay-as-you-go month (YYYY-MM; default this one).")
+    async def extra_usage_report(self, info: CtxInfo, month: str | None = None) -> ExtraUsageReport:
+        return ExtraUsageReport.from_domain(await billing.extra_usage_report(info.context, month))
+
+    @strawberry.field(description="My pay-as-you-go months, newest first.")
+    async def extra_usage_charges(self, info: CtxInfo, first: int = 12) -> ExtraUsageChargeList:
+        items, total = await billing.extra_usage_charges(info.context, first)
+        return ExtraUsageChargeList(
+            items=[ExtraUsageCharge.from_domain(m) for m in items], total_count=total
+        )
+
+    @strawberry.field(description="My pay-as-you-go calls, newest first.")
+    async def extra_usage_events(self, info: CtxInfo, first: int = 100) -> ExtraUsageEventList:
+        items, total = await billing.extra_usage_events(info.context, first)
+        return ExtraUsageEventList(
+            items=[ExtraUsageEvent.from_domain(e) for e in items], total_count=total
+        )
+
     @strawberry.field(description="A user's wallet (admin).")
     async def admin_user_balance(
         self, info: CtxInfo, user_id: strawberry.ID, currency: str | None = None
@@ -166,6 +196,14 @@ class BillingMutations:
         ctx = info.context
         call = billing.admin_user_balance_update(ctx, input.to_command())
         return await payload(BalanceMovementPayload, ctx, call)
+
+    @strawberry.mutation(description="Change my pay-as-you-go settings (fields given only).")
+    async def extra_usage_update(
+        self, info: CtxInfo, input: ExtraUsageUpdateInput
+    ) -> ExtraUsagePayload:
+        ctx = info.context
+        call = billing.extra_usage_update(ctx, input.to_command())
+        return await payload(ExtraUsagePayload, ctx, call)
 
     @strawberry.mutation(description="Record a refund of a completed order (admin).")
     async def order_refund(self, info: CtxInfo, input: OrderRefundInput) -> OrderRefundPayload:

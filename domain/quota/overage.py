@@ -35,3 +35,12 @@ class OverageVerdict:
             "chargedCents": self.charged_minor, "usedCents": self.used_minor,
             "capCents": self.cap_minor,
         }  # fmt: skip
+
+    def header_pairs(self) -> list[tuple[bytes, bytes]]:
+        """The original's response headers of a call paid as extra usage."""
+        return [
+            (b"x-extra-usage", b"1"),
+            (b"x-extra-usage-charged-cents", str(self.charged_minor).encode()),
+            (b"x-extra-usage-used-cents", str(self.used_minor).encode()),
+            (b"x-extra-usage-cap-cents", str(self.cap_minor).encode()),
+        ]

@@ -11,6 +11,7 @@ import strawberry
 
 from domain.billing import commands, model, refunds, subscriptions
 from domain.billing import money as money_model
+from domain.billing import overage as overage_model
 from domain.quota.plans import Plan
 from resolvers import ids
 from resolvers.context import Context
@@ -577,4 +578,123 @@ class OrderRefundInput:
 @strawberry.type
 class OrderRefundPayload:
     result: OrderRefundResult | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="My pay-as-you-go settings.")
+class ExtraUsageSettings:
+    user_id: strawberry.ID
+    enabled: bool
+    monthly_cap: Money = strawberry.field(description="0 = no cap.")
+    notify_threshold_pct: int
+    updated_at: datetime | None
+
+    @classmethod
+    def from_domain(
+        cls, s: model.ExtraUsageSettings, ctx: Context | None = None
+    ) -> ExtraUsageSettings:
+        return cls(
+            user_id=strawberry.ID(ids.to_global_id("User", s.user_id)), enabled=s.enabled,
+            monthly_cap=Money.from_domain(money_model.Money(s.monthly_cap_minor, "CNY")),
+            notify_threshold_pct=s.notify_threshold_pct, updated_at=s.updated_at,
+        )  # fmt: skip
+
+
+@strawberry.type(description="My pay-as-you-go month.")
+class ExtraUsageReport:
+    year_month: str
+    enabled: bool
+    monthly_cap: Money
+    notify_threshold_pct: int
+    plan_id: str
+    plan_name: str
+    overage_price_per_1k: Money
+    base_monthly_limit: BigInt  # type: ignore[valid-type]
+    overage_count: BigInt  # type: ignore[valid-type]
+    overage_units: BigInt  # type: ignore[valid-type]
+    overage: Money = strawberry.field(description="The month's overage cost so far.")
+    remaining_cap: Money
+    used_cap_pct: float = strawberry.field(description="A fraction of the cap (0.5 = half).")
+    near_limit: bool
+    balance: Money
+    updated_at: datetime | None
+
+    @classmethod
+    def from_domain(
+        cls, r: overage_model.ExtraUsageReport, ctx: Context | None = None
+    ) -> ExtraUsageReport:
+        def money(minor: int) -> Money:
+            return Money.from_domain(money_model.Money(minor, r.balance_currency))
+
+        return cls(
+            year_month=r.year_month, enabled=r.enabled, monthly_cap=money(r.monthly_cap_cents),
+            notify_threshold_pct=r.notify_threshold_pct, plan_id=r.plan_id,
+            plan_name=r.plan_name, overage_price_per_1k=money(r.overage_price_per_1k),
+            base_monthly_limit=r.base_monthly_limit, overage_count=r.overage_count,
+            overage_units=r.overage_weight, overage=money(r.overage_cents),
+            remaining_cap=money(r.remaining_cap_cents), used_cap_pct=r.used_cap_pct,
+            near_limit=r.near_limit, balance=money(r.balance_cents), updated_at=r.updated_at,
+        )  # fmt: skip
+
+
+@strawberry.type
+class ExtraUsageCharge:
+    year_month: str
+    plan_id: str
+    count: BigInt  # type: ignore[valid-type]
+    units: BigInt  # type: ignore[valid-type]
+    amount: Money
+
+    @classmethod
+    def from_domain(cls, m: model.OverageMonth, ctx: Context | None = None) -> ExtraUsageCharge:
+        amount = Money.from_domain(money_model.Money(m.amount_minor, m.currency))
+        return cls(year_month=m.year_month, plan_id=m.plan_id, count=m.count, units=m.units,
+                   amount=amount)  # fmt: skip
+
+
+@strawberry.type
+class ExtraUsageEvent:
+    id: strawberry.ID
+    operation: str
+    plan_id: str
+    units: int
+    price: Money = strawberry.field(description="What this call debited.")
+    occurred_at: datetime
+
+    @classmethod
+    def from_domain(cls, e: model.OverageEvent, ctx: Context | None = None) -> ExtraUsageEvent:
+        return cls(
+            id=strawberry.ID(e.id), operation=e.operation, plan_id=e.plan_id, units=e.units,
+            price=Money.from_domain(money_model.Money(e.price_minor, e.currency)),
+            occurred_at=e.occurred_at,
+        )  # fmt: skip
+
+
+@strawberry.type
+class ExtraUsageChargeList:
+    items: list[ExtraUsageCharge]
+    total_count: int
+
+
+@strawberry.type
+class ExtraUsageEventList:
+    items: list[ExtraUsageEvent]
+    total_count: int
+
+
+@strawberry.input
+class ExtraUsageUpdateInput:
+    enabled: bool | None = None
+    monthly_cap_cents: BigInt | None = None  # type: ignore[valid-type]
+    notify_threshold_pct: int | None = None
+
+    def to_command(self) -> overage_model.ExtraUsageChanges:
+        return overage_model.ExtraUsageChanges(
+            self.enabled, self.monthly_cap_cents, self.notify_threshold_pct
+        )
+
+
+@strawberry.type
+class ExtraUsagePayload:
+    settings: ExtraUsageSettings | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

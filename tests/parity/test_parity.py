@@ -1695,6 +1695,67 @@ BILLING_FLOWS.update({
     ("POST", "/v1/billing/orders/{id}/refund"): order_refund,
 })  # fmt: skip
 
+
+def same_extra_usage(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["userId"] == raw_id(gql["userId"])
+    assert (rest["enabled"], rest["monthlyCapCents"], rest["notifyThresholdPct"]) == (
+        gql["enabled"], gql["monthlyCap"]["amountMinor"], gql["notifyThresholdPct"],
+    )  # fmt: skip
+
+
+def same_report(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert (rest["yearMonth"], rest["planId"], rest["planName"], rest["enabled"]) == (
+        gql["yearMonth"], gql["planId"], gql["planName"], gql["enabled"],
+    )  # fmt: skip
+    assert (rest["overagePricePer_1k"], rest["baseMonthlyLimit"], rest["overageCents"]) == (
+        gql["overagePricePer1k"]["amountMinor"], gql["baseMonthlyLimit"],
+        gql["overage"]["amountMinor"],
+    )  # fmt: skip
+    assert (rest["nearLimit"], rest["usedCapPct"], rest["balanceCents"]) == (
+        gql["nearLimit"], gql["usedCapPct"], gql["balance"]["amountMinor"],
+    )  # fmt: skip
+
+
+def same_empty_list(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest == {"items": [], "total": 0}
+    assert gql == {"items": [], "totalCount": 0}
+
+
+async def extra_usage_update(api: Api) -> None:
+    browser, _ = await signed_in(api, "xu@example.com")
+    rest = gin(await browser.request("PUT", "/v1/billing/extra-usage",
+                                     json={"enabled": True, "monthlyCapCents": 500}))  # fmt: skip
+    data = await gql_data(browser, """mutation { extraUsageUpdate(input: {notifyThresholdPct:
+        60}) { settings { userId enabled monthlyCap { amountMinor } notifyThresholdPct }
+        errors { code } } }""")  # fmt: skip
+    got = data["extraUsageUpdate"]["settings"]
+    same_extra_usage({**rest, "notifyThresholdPct": 60}, got)
+    failed = await browser.request("PUT", "/v1/billing/extra-usage",
+                                   json={"notifyThresholdPct": 101})  # fmt: skip
+    data = await gql_data(browser, """mutation { extraUsageUpdate(input: {notifyThresholdPct:
+        101}) { errors { code message field } } }""")  # fmt: skip
+    same_error(failed, data["extraUsageUpdate"]["errors"])
+
+
+BILLING_READS.update({
+    ("GET", "/v1/billing/extra-usage"): Read(
+        "/v1/billing/extra-usage", """{ extraUsage { userId enabled monthlyCap { amountMinor }
+        notifyThresholdPct } }""", same_extra_usage, signed_in_as("xg@example.com"),
+        anonymous),
+    ("GET", "/v1/billing/extra-usage/report"): Read(
+        "/v1/billing/extra-usage/report?month=2026-01", """{ extraUsageReport(month: "2026-01")
+        { yearMonth planId planName enabled overagePricePer1k { amountMinor }
+        baseMonthlyLimit overage { amountMinor } nearLimit usedCapPct balance { amountMinor }
+        } }""", same_report, signed_in_as("xr@example.com"), anonymous),
+    ("GET", "/v1/billing/extra-usage/charges"): Read(
+        "/v1/billing/extra-usage/charges", """{ extraUsageCharges { items { yearMonth }
+        totalCount } }""", same_empty_list, signed_in_as("xc@example.com"), anonymous),
+    ("GET", "/v1/billing/extra-usage/events"): Read(
+        "/v1/billing/extra-usage/events", """{ extraUsageEvents { items { id } totalCount }
+        }""", same_empty_list, signed_in_as("xe@example.com"), anonymous),
+})  # fmt: skip
+BILLING_FLOWS[("PUT", "/v1/billing/extra-usage")] = extra_usage_update
+
 READS.update(BILLING_READS)
 FLOWS.update(BILLING_FLOWS)
 
