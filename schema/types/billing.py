@@ -13,9 +13,11 @@ from domain.billing import commands, model, refunds, subscriptions
 from domain.billing import money as money_model
 from domain.billing import overage as overage_model
 from domain.quota.plans import Plan
+from resolvers import billing as billing_resolvers
 from resolvers import ids
 from resolvers.context import Context
 from schema.errors import UserError
+from schema.pagination import connection, page_window
 from schema.types.node import Node, PageInfo
 
 BigInt = strawberry.scalar(
@@ -698,3 +700,80 @@ class ExtraUsageUpdateInput:
 class ExtraUsagePayload:
     settings: ExtraUsageSettings | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# -- the viewer's billing (fields of User, null unless the user is the viewer) ----------
+
+
+@strawberry.type
+class ViewerBilling:
+    """Billing fields of ``User``: the viewer's own plan, subscription, wallet, ledger,
+    orders, invoices and pay-as-you-go settings; null for any other user."""
+
+    raw_id: strawberry.Private[str]
+
+    @strawberry.field(description="My plan and its limits; null unless this is the viewer.")
+    async def plan(self, info: strawberry.Info) -> BillingPlan | None:
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        _, plan = await billing_resolvers.billing_my_plan(ctx)
+        return BillingPlan.from_domain(plan)
+
+    @strawberry.field(description="My subscription; null unless this is the viewer.")
+    async def subscription(self, info: strawberry.Info) -> BillingSubscription | None:
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        sub = await billing_resolvers.subscription(ctx)
+        return None if sub is None else BillingSubscription.from_domain(sub)
+
+    @strawberry.field(description="My wallet in a currency; null unless this is the viewer.")
+    async def balance(self, info: strawberry.Info, currency: str | None = None) -> Wallet | None:
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        return Wallet.from_domain(await billing_resolvers.balance(ctx, currency))
+
+    @strawberry.field(description="My wallet's ledger; null unless this is the viewer.")
+    async def ledger(
+        self, info: strawberry.Info, first: int = 50, after: str | None = None
+    ) -> LedgerEntryConnection | None:
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        offset = page_window(first, after)
+        page = await billing_resolvers.ledger(ctx, limit=first, offset=offset)
+        nodes = [LedgerEntry.from_domain(e) for e in page.items]
+        return connection(LedgerEntryConnection, LedgerEntryEdge, nodes, page, offset)
+
+    @strawberry.field(description="My orders; null unless this is the viewer.")
+    async def orders(
+        self, info: strawberry.Info, first: int = 50, after: str | None = None
+    ) -> OrderConnection | None:
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        offset = page_window(first, after)
+        page = await billing_resolvers.orders(ctx, limit=first, offset=offset)
+        nodes = [Order.from_domain(o) for o in page.items]
+        return connection(OrderConnection, OrderEdge, nodes, page, offset)
+
+    @strawberry.field(description="My invoices; null unless this is the viewer.")
+    async def invoices(
+        self, info: strawberry.Info, first: int = 50, after: str | None = None
+    ) -> InvoiceConnection | None:
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        offset = page_window(first, after)
+        page = await billing_resolvers.invoices(ctx, limit=first, offset=offset)
+        nodes = [Invoice.from_domain(i) for i in page.items]
+        return connection(InvoiceConnection, InvoiceEdge, nodes, page, offset)
+
+    @strawberry.field(description="My pay-as-you-go settings; null unless this is the viewer.")
+    async def extra_usage(self, info: strawberry.Info) -> ExtraUsageSettings | None:
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        return ExtraUsageSettings.from_domain(await billing_resolvers.extra_usage(ctx))

@@ -317,3 +317,29 @@ async def test_invoices_and_an_admins_refund(api: Api) -> None:
     assert limits((await browser.get(RATE_LIMIT)).json())["plan_daily"] == 100  # back to free
     again = await admin.post(url, {"reason": "twice"})
     assert again.status_code == 400
+
+
+async def test_the_viewer_shows_its_own_billing_only(api: Api) -> None:
+    browser, user_id = await signed_in(api, "viewer-billing@example.com")
+    made = data(await browser.post(
+        "/v1/billing/balance/topup", {"amountCents": 700, "paymentProvider": "mock"}
+    ))  # fmt: skip
+    assert await pay_on_the_mock_page(browser, made["payUrl"]) == "ok"
+    viewer = (await gql_data(browser, """{ viewer { plan { id } subscription { id }
+        balance(currency: "CNY") { balance { amountMinor currency formatted } }
+        ledger(first: 5) { totalCount nodes { kind amount { amountMinor } } }
+        orders(first: 5) { totalCount nodes { purpose status } }
+        invoices(first: 5) { totalCount nodes { number total { formatted } } }
+        extraUsage { enabled } } }"""))["viewer"]  # fmt: skip
+    assert viewer["plan"] == {"id": "free"} and viewer["subscription"] is None
+    assert viewer["balance"]["balance"] == {"amountMinor": 700, "currency": "CNY",
+                                            "formatted": "7.00"}  # fmt: skip
+    assert viewer["ledger"]["nodes"] == [{"kind": "TOPUP", "amount": {"amountMinor": 700}}]
+    assert viewer["orders"]["nodes"] == [{"purpose": "TOPUP", "status": "COMPLETED"}]
+    assert viewer["invoices"]["nodes"][0]["total"] == {"formatted": "7.00"}
+    assert viewer["extraUsage"] == {"enabled": False}
+    admin = api.fresh()
+    admin.http.headers.update(ADMIN)
+    other = (await gql_data(admin, """query($id: ID!) { adminUser(id: $id) { balance {
+        version } orders { totalCount } } }""", {"id": user_id}))["adminUser"]  # fmt: skip
+    assert other == {"balance": None, "orders": None}
