@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test check bench install schema clean
+.PHONY: run test check bench install schema clean demo
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -18,6 +18,9 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/karpov serve
+
+demo: $(STAMP)
+	$(BIN)/karpov catalog demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -35,6 +38,7 @@ schema: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.metered
+	$(BIN)/python -m bench.music
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 from redis.asyncio import Redis
@@ -39,24 +39,37 @@ from domain.billing.ports import PlanStore
 from domain.clock import Clock
 from domain.keyring_service import KeyVersionStore
 from domain.mail.ports import Mailer
+
+# -- music (issue 13) ----------------------------------------------------------------------
+from domain.music.ports import CatalogStore, MusicCache
 from domain.oauth import ports as oauth
 from domain.oauth.ports import OAuthProvider, OAuthStateStore
+from domain.pool import ports as pool
+from domain.pool.ports import CredentialLifecycle, LeaseRegistry, RefreshLock
 from domain.quota.ports import PlanCatalog, QuotaGate
 from domain.security.ports import AuditStore, ThrottleStore
 from domain.twofactor import ports as twofactor
 from domain.twofactor.ports import ChallengeStore, QrCodeRenderer
 from domain.usage.ports import UsageStore
 from gateway.settings import Settings
+
+# -- end of music --------------------------------------------------------------------------
 from integrations.hibp import HibpClient
 from integrations.mailer import LogMailer, SmtpMailer
+from integrations.netease import NeteaseConfig, build_netease
 from integrations.oauth.linuxdo import LinuxDoConfig, LinuxDoProvider
 from integrations.oauth.oidc import OidcConfig, OidcProvider
+from integrations.qqmusic import QQMusicUpstream
+from integrations.qqmusic.config import QQMusicConfig
 from integrations.qr import SegnoQrRenderer
 from persistence.memory.accounts import MemorySessionStore
 from persistence.memory.apikeys import MemoryApiKeyStore, MemoryPlanCatalog
 from persistence.memory.billing import MemoryPlanStore
+from persistence.memory.catalog import MemoryCatalogStore
 from persistence.memory.key_invalidations import MemoryKeyInvalidations
+from persistence.memory.music_cache import MemoryMusicCache
 from persistence.memory.oauth import MemoryOAuthStateStore
+from persistence.memory.pool import MemoryLeaseRegistry
 from persistence.memory.quota import MemoryQuotaGate
 from persistence.memory.security import (
     MemoryAuditStore,
@@ -70,12 +83,15 @@ from persistence.memory.usage import MemoryUsageStore
 from persistence.redis.challenges import RedisChallengeStore
 from persistence.redis.email_codes import RedisEmailCodeStore
 from persistence.redis.key_invalidations import RedisKeyInvalidations
+from persistence.redis.music_cache import RedisMusicCache
 from persistence.redis.oauth import RedisOAuthStateStore
+from persistence.redis.pool import RedisLeaseRegistry
 from persistence.redis.quota import RedisQuotaGate
 from persistence.redis.sessions import RedisSessionStore
 from persistence.redis.throttle import RedisThrottleStore
 from persistence.sql.apikeys import SqlApiKeyStore, SqlPlanCatalog
 from persistence.sql.billing import SqlPlanStore
+from persistence.sql.catalog import SqlCatalogStore
 from persistence.sql.challenges import SqlChallengeStore
 from persistence.sql.keyring import SqlKeyVersionStore
 from persistence.sql.oauth import SqlOAuthStateStore
@@ -94,6 +110,7 @@ class UnitOfWork(
     oauth.UnitOfWork,
     apikeys.UnitOfWork,
     billing.UnitOfWork,
+    pool.UnitOfWork,
     Protocol,
 ):
     """Every context's repositories: what the one unit of work of a backend carries."""
@@ -110,6 +127,9 @@ class Outbound:
     """``None``: this server cannot send mail (e-mail flows answer EMAIL_NOT_CONFIGURED)."""
     qr: QrCodeRenderer
     oauth_providers: tuple[OAuthProvider, ...] = ()
+    # -- credential pool (issue 13) --
+    credential_lifecycles: tuple[CredentialLifecycle, ...] = ()
+    """The providers whose pool credentials can be checked and refreshed."""
 
     @classmethod
     def from_settings(
@@ -129,6 +149,7 @@ class Outbound:
             mailer=mailer_from_settings(settings),
             qr=SegnoQrRenderer(),
             oauth_providers=tuple(oauth_providers_from_settings(settings, clock)),
+            credential_lifecycles=credential_lifecycles_from_settings(settings, clock),
         )
 
 
@@ -154,6 +175,14 @@ class Adapters:
     plan_store: PlanStore
     plan_changes: KeyInvalidations
     """Plan and users' plan changes, to every process (Redis) or this one."""
+    # -- music (issue 13) --
+    catalog: CatalogStore
+    music_cache: MusicCache
+    """Redis across processes; an in-process LRU otherwise."""
+    # -- credential pool (issue 13): one object is both (the lease script reads the lock) --
+    pool_leases: LeaseRegistry
+    """Across processes with Redis; in-process otherwise (a single process only)."""
+    pool_refresh: RefreshLock
 
     @classmethod
     def sql(
@@ -187,6 +216,9 @@ class Adapters:
                 outbound=outbound,
                 plan_store=SqlPlanStore(engine),
                 plan_changes=MemoryKeyInvalidations(),
+                catalog=SqlCatalogStore(engine),  # music
+                music_cache=MemoryMusicCache(clock),  # music
+                **memory_pool_registry(),
             )
         if quota_redis is None:
             raise ValueError("a Redis deployment needs the quota gate's own client")
@@ -208,6 +240,9 @@ class Adapters:
             outbound=outbound,
             plan_store=SqlPlanStore(engine),
             plan_changes=RedisKeyInvalidations(redis, PLAN_CHANGES_CHANNEL),
+            catalog=SqlCatalogStore(engine),  # music
+            music_cache=RedisMusicCache(redis, prefix=REDIS_PREFIX),  # music
+            **redis_pool_registry(redis),
         )
 
     @classmethod
@@ -233,7 +268,37 @@ class Adapters:
             outbound=outbound,
             plan_store=MemoryPlanStore(plans),
             plan_changes=MemoryKeyInvalidations(),
+            catalog=MemoryCatalogStore(),  # music
+            music_cache=MemoryMusicCache(clock),  # music
+            **memory_pool_registry(),
         )
+
+
+# -- credential pool (issue 13) ----------------------------------------------------------
+
+
+def memory_pool_registry() -> dict[str, Any]:
+    registry = MemoryLeaseRegistry()
+    return {"pool_leases": registry, "pool_refresh": registry}
+
+
+def redis_pool_registry(redis: Redis) -> dict[str, Any]:
+    registry = RedisLeaseRegistry(redis, prefix=REDIS_PREFIX)
+    return {"pool_leases": registry, "pool_refresh": registry}
+
+
+def credential_lifecycles_from_settings(
+    settings: Settings, clock: Clock
+) -> tuple[CredentialLifecycle, ...]:
+    """QQ Music's and NetEase's login rules, each on its own client (own connection pool,
+    pointed at ``KARPOV_QQMUSIC_API_URL`` / ``KARPOV_NETEASE_API_URL``)."""
+    qq = QQMusicUpstream(QQMusicConfig(api_url=settings.qqmusic_api_url), clock=clock)
+    netease_http = httpx.AsyncClient(timeout=settings.netease_timeout, follow_redirects=False)
+    netease = build_netease(netease_http, NeteaseConfig(api_url=settings.netease_api_url), clock)
+    return (qq.credentials, netease.credentials)
+
+
+# -- end of credential pool ----------------------------------------------------------------
 
 
 def mailer_from_settings(settings: Settings) -> Mailer | None:

@@ -85,7 +85,7 @@ def create_app(
     factory = container_factory or build_container
     schema = build_schema(
         introspection=settings.introspection, field_suggestions=settings.env != "prod",
-        query=query,
+        query=query, max_cost=settings.graphql_max_cost,
     )  # fmt: skip
     registry = CollectorRegistry()
     app: Starlette

@@ -14,6 +14,7 @@ add it to ``resolvers.context.Services``, and pass it what it needs, never a def
 
 from __future__ import annotations
 
+# -- music (issue 13) ----------------------------------------------------------------------
 from zoneinfo import ZoneInfo
 
 from domain.accounts.activation import Activation
@@ -46,8 +47,15 @@ from domain.billing.wallet import WalletService
 from domain.clock import Clock
 from domain.keyring import KeyEncryptionKey, derive_key
 from domain.keyring_service import KeyRingProvider, KeyRotation
+from domain.leases import CredentialLeaser
+from domain.music.catalog import LocalCatalogProvider, LocalMedia, StreamTokens
+from domain.music.model import ProviderName
+from domain.music.ports import Capability
+from domain.music.service import MusicService
 from domain.oauth.rotation import OAuthTokenHolder
 from domain.oauth.service import OAuthService
+from domain.pool.rotation import PoolPayloadHolder
+from domain.pool.service import PoolPolicy, PoolService
 from domain.quota.access import RequestGate
 from domain.quota.plans import FALLBACK_PLAN_ID
 from domain.quota.ports import PlanOfUser
@@ -62,6 +70,36 @@ from gateway.adapters import Adapters
 from gateway.settings import Settings
 from integrations.payments import MockConfig, MockProvider
 from resolvers.context import Services
+
+UNWIRED_PROVIDERS = {
+    ProviderName.QQMUSIC: "QQ Music is not connected on this server yet (its client exists "
+    "but is not connected to the music service)",
+    ProviderName.NETEASE: "NetEase Cloud Music is not connected on this server yet (its "
+    "client exists but is not connected to the music service)",
+}
+
+
+def music_services(
+    adapters: Adapters,
+    settings: Settings,
+    clock: Clock,
+    master_key: bytes,
+    *,
+    leaser: CredentialLeaser,
+) -> tuple[MusicService, LocalMedia]:
+    """The music service over its providers (the local catalog; QQ Music and NetEase
+    answer 503 until their clients are connected), borrowing upstream accounts from the
+    credential pool (``leaser``)."""
+    tokens = StreamTokens(derive_key(master_key, "karpov:local-stream:v1"), clock)
+    local = LocalCatalogProvider(adapters.catalog, tokens, base_url=settings.public_base_url)
+    music = MusicService(
+        {ProviderName.LOCAL: local}, leaser=leaser,
+        cache=adapters.music_cache, clock=clock, unavailable=UNWIRED_PROVIDERS,
+    )  # fmt: skip
+    return music, LocalMedia(adapters.catalog, tokens)
+
+
+# -- end of music --------------------------------------------------------------------------
 
 
 def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Services:
@@ -150,6 +188,15 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
     wallet = WalletService(uow=a.uow, clock=clock, audit=audit, default_currency=DEFAULT_CURRENCY)
     currency = CurrencyService(uow=a.uow, clock=clock, audit=audit)
     # -- end of billing --
+    # -- credential pool (issue 13) --
+    pool = PoolService(
+        uow=a.uow, leases=a.pool_leases, refresh_lock=a.pool_refresh, keys=keys, audit=audit,
+        clock=clock, providers=pool_providers(), lifecycles=out.credential_lifecycles,
+        policy=pool_policy(settings),
+    )  # fmt: skip
+    music, local_media = music_services(
+        a, settings, clock, master_key, leaser=pool
+    )  # music (issue 13)
     return Services(
         accounts=accounts,
         admin_users=admin_users,
@@ -163,7 +210,9 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         gate=RequestGate(quota, recorder, plan_of_user=plan_of(owners)),
         usage=UsageReports(a.usage, recorder, clock, timezone=timezone),
         usage_recorder=recorder,
-        key_rotation=KeyRotation(keys, [TotpSecretHolder(a.uow), OAuthTokenHolder(a.uow)]),
+        key_rotation=KeyRotation(
+            keys, [TotpSecretHolder(a.uow), OAuthTokenHolder(a.uow), PoolPayloadHolder(a.uow)]
+        ),
         runtime=runtime_config(settings, flows_policy),
         clock=clock,
         # -- billing (issue 14) --
@@ -178,6 +227,27 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         plan_changes=plan_changes,
         admin_user_views=AdminUserViews(uow=a.uow, clock=clock),
         mock_payments=settings.mock_payments_enabled,
+        music=music,  # music (issue 13)
+        local_media=local_media,  # music (issue 13)
+        pool=pool,
+    )
+
+
+# -- credential pool (issue 13) ----------------------------------------------------------
+
+
+def pool_providers() -> dict[str, frozenset[str]]:
+    """Every music provider, with every capability of the music port."""
+    capabilities = frozenset(c.value for c in Capability)
+    return {p.value: capabilities for p in ProviderName}
+
+
+def pool_policy(settings: Settings) -> PoolPolicy:
+    return PoolPolicy(
+        lease_ttl_seconds=settings.pool_lease_ttl,
+        refresh_lock_ttl_seconds=settings.pool_refresh_lock_ttl,
+        default_max_concurrency=settings.pool_max_concurrency,
+        default_requests_per_second=settings.pool_requests_per_second,
     )
 
 

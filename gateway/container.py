@@ -81,6 +81,11 @@ class Container:
             asyncio.create_task(_forever(services.plan_changes.follow, self.adapters.plan_changes)),
             asyncio.create_task(_billing_clock(services, BILLING_SWEEP_INTERVAL)),
         ]
+        if self.settings.pool_refresh_interval > 0:  # credential pool (issue 13)
+            interval = self.settings.pool_refresh_interval
+            self._tasks.append(
+                asyncio.create_task(services.pool.refresh_queued_periodically(interval))
+            )
 
     async def close(self) -> None:
         for task in self._tasks:

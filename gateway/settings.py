@@ -204,6 +204,31 @@ class Settings(BaseSettings):
         return self
 
     # -- end of billing --
+    # -- music (issue 13) ---------------------------------------------------------------
+    catalog_dir: Path = Path("var/music")
+    """Where the local catalog's audio lives: ``karpov catalog demo`` writes its files here
+    and ``karpov catalog import`` reads it when no directory is given. Imported files are
+    streamed from where they were imported (their absolute path is stored)."""
+    graphql_max_cost: int = Field(default=1000, ge=1)
+    """The most points a GraphQL document may cost (static upper bound, ``schema.cost``);
+    a costlier one is refused before execution."""
+    # -- end of music ----------------------------------------------------------------------
+    # -- credential pool (issue 13) --
+    pool_lease_ttl: float = Field(default=30.0, gt=0, le=600)
+    """Seconds a leased credential's slot is held at most; an unreleased lease frees it."""
+    pool_max_concurrency: int = Field(default=4, ge=1, le=64)
+    """Default calls in flight per credential (each credential may set its own)."""
+    pool_requests_per_second: int = Field(default=3, ge=1, le=1000)
+    """Default request rate per credential (each credential may set its own)."""
+    pool_refresh_lock_ttl: float = Field(default=60.0, gt=0, le=3600)
+    """Seconds a refresh holds a credential at most (a crashed refresh frees it then)."""
+    pool_refresh_interval: float = Field(default=300.0, ge=0)
+    """Seconds between runs of the refresh queue (credentials a call found dead); 0: off."""
+    qqmusic_api_url: str = "https://u.y.qq.com/cgi-bin/musicu.fcg"
+    """QQ Music's ``musicu.fcg`` endpoint (pool checks and refreshes use it)."""
+    netease_api_url: str = "https://music.163.com"
+    """NetEase's API origin (pool checks and refreshes use it)."""
+    netease_timeout: float = Field(default=10.0, gt=0, le=120)
 
     _split = field_validator(
         "admin_tokens", "trusted_proxies", "email_allowed_domains", "email_blocked_domains",
@@ -220,6 +245,7 @@ class Settings(BaseSettings):
     _urls = field_validator(
         "frontend_base_url", "oauth_linuxdo_authorize_url", "oauth_linuxdo_token_url",
         "oauth_linuxdo_userinfo_url", "oauth_linuxdo_redirect_url",
+        "qqmusic_api_url", "netease_api_url",
     )(_http_url)  # fmt: skip
 
     @field_validator("public_base_url")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from domain.accounts.activation import Activation
 from domain.accounts.admin import AdminUserService
@@ -25,9 +25,15 @@ from domain.billing.subscriptions import SubscriptionService
 from domain.billing.wallet import WalletService
 from domain.clock import Clock
 from domain.keyring_service import KeyRotation
+
+# -- music (issue 13) --
+from domain.music.catalog import LocalMedia
+from domain.music.service import MusicService
 from domain.oauth.service import OAuthService
+from domain.pool.service import PoolService
 from domain.principal import Principal
 from domain.quota.access import RequestGate
+from domain.quota.metering import Meter
 from domain.quota.service import Admission
 from domain.runtime import RuntimeConfig
 from domain.twofactor.service import TwoFactorService
@@ -85,6 +91,10 @@ class Services:
     admin_user_views: AdminUserViews
     mock_payments: bool
     """The development-only mock provider (its pay page) is on."""
+    # -- music (issue 13) --
+    music: MusicService
+    local_media: LocalMedia
+    pool: PoolService  # credential pool (issue 13)
 
 
 @dataclass(slots=True)
@@ -111,3 +121,9 @@ class Context:
             if key.lower() == wanted:
                 return value.decode("latin-1")
         return None
+
+    # -- music (issue 13) --
+    meter: Meter | None = None
+    """Metered resolutions of this request (set by the edge's gate when it reserved)."""
+    loaders: dict[str, Any] = field(default_factory=dict)
+    """Per-request DataLoaders, by name (GraphQL)."""

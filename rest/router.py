@@ -20,7 +20,7 @@ from domain.principal import AuthMethod
 from domain.quota.access import Operation
 from domain.quota.gate import LimitState
 from domain.quota.headers import limit_header_pairs
-from domain.quota.metering import metering_of
+from domain.quota.metering import Meter, metering_of
 from domain.quota.service import Admission
 from resolvers.context import Context
 from rest.envelope import Style, domain_failure, failure, success
@@ -228,10 +228,14 @@ class RouteEndpoint:
                 ctx.admission = admission
                 if admission is not None:
                     limit_states = admission.states
+                    if admission.metered:  # music (issue 13): the resolver claims it
+                        ctx.meter = Meter({self.operation.field: len(admission.metered)})
             reads_json = route.method in _BODY_METHODS and not route.raw_body
             body = await _read_body(request) if reads_json else {}
             data = await route.handler(RestRequest(ctx=ctx, request=request, body=body))
-            if isinstance(data, Redirect):
+            if isinstance(data, Response):  # a file (the local provider's stream)
+                response = data
+            elif isinstance(data, Redirect):
                 # The location may carry one-time values (state, a login challenge).
                 response = RedirectResponse(
                     data.location, status_code=302, headers={"Cache-Control": "no-store"}
@@ -256,7 +260,13 @@ class RouteEndpoint:
             log.exception("unexpected error in /v1 handler", extra={"route": route.path})
             response = failure(route.style, 500, 50000, 13, "internal error")
         if admission is not None and admission.metered:
-            await ctx.services.gate.finish(admission, [(m, ok) for m in admission.metered], started)
+            # What the resolver claimed (with its provider), else the route's operation;
+            # a route that answered an error is charged nothing.
+            claimed = ctx.meter.calls if ctx.meter is not None else []
+            outcomes = [(m, ok and done) for m, done in claimed] or [
+                (m, ok) for m in admission.metered
+            ]
+            await ctx.services.gate.finish(admission, outcomes, started)
         if limit_states:
             # Appended raw: setting them one by one through MutableHeaders rescans the
             # header list each time, a visible cost on every API-key request.

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from rest import accounts, admin, apikeys, billing, oauth, quota, runtime, twofactor, usage
+from rest import (
+    accounts,
+    admin,
+    apikeys,
+    billing,  # billing (issue 14)
+    music,  # music (issue 13)
+    oauth,
+    pool,
+    quota,
+    runtime,
+    twofactor,
+    usage,
+)
 from rest.envelope import Style
 from rest.router import Route
 
@@ -236,7 +248,63 @@ ROUTES: list[Route] = [
           auth="superadmin", twin="adminCurrencySettingsUpdate",
           request_fields=("defaultCurrency", "rates")),
     # -- end of billing --
+    # -- credential pool (issue 13; grpc-gateway in the original) -------------------------
+    Route("POST", "/v1/admin/pool/credentials", pool.add_credential, GRPC,
+          "Add an upstream account (payload: base64, sealed at rest, never returned)",
+          auth="admin", twin="adminPoolCredentialAdd", request_fields=pool.ADD_FIELDS),
+    Route("GET", "/v1/admin/pool/credentials", pool.list_credentials, GRPC,
+          "Pool credentials by id (provider, statusFilter; limit 100, at most 500; offset)",
+          auth="admin", twin="adminPoolCredentials",
+          query_fields=("provider", "statusFilter", "limit", "offset")),
+    Route("DELETE", "/v1/admin/pool/credentials/{id}", pool.remove_credential, GRPC,
+          "Remove a credential (hard delete)", auth="admin", twin="adminPoolCredentialRemove"),
+    Route("GET", "/v1/admin/pool/health/{provider}", pool.health, GRPC,
+          "Counts of a provider's credentials by status, in cooldown, and average health",
+          auth="admin", twin="adminPoolHealth"),
+    Route("PATCH", "/v1/admin/pool/credentials/{id}/status", pool.set_status, GRPC,
+          "Set a credential active (clears cooldown and failures) or disabled",
+          auth="admin", twin="adminPoolCredentialSetStatus", request_fields=("status",)),
+    Route("POST", "/v1/admin/pool/credentials/{id}/refresh", pool.refresh, GRPC,
+          "Renew the login through its provider (409 while another refresh runs; 503 when "
+          "the provider has no client here; 502 when the provider refuses)",
+          auth="admin", twin="adminPoolCredentialRefresh"),
+    Route("POST", "/v1/admin/pool/credentials/{id}/test", pool.test_credential, GRPC,
+          "Check the login with a call only a live one answers; the outcome is applied",
+          auth="admin", twin="adminPoolCredentialTest", request_fields=("capability",)),
     # -- configuration -------------------------------------------------------------------
     Route("GET", "/v1/config/runtime", runtime.runtime_config, GIN,
           "Public runtime configuration", twin="runtimeConfig"),
+    # -- music (issue 13; gin MusicHandler in the original) -------------------------------
+    # :provider is qqmusic, netease or local; ids are the provider's own. Metered as the
+    # twins: a play URL 3 units, everything else 1. API keys need music:read.
+    Route("GET", "/v1/{provider}/songs/{id}", music.get_song, GIN, "A song",
+          auth="session", twin="song"),
+    Route("GET", "/v1/{provider}/songs/{id}/url", music.get_song_url, GIN,
+          "A play URL at ?quality= (default MP3_128) or the next lower available one; 403 "
+          "with the reason when there is none", auth="session", twin="songUrl",
+          query_fields=("quality",)),
+    Route("GET", "/v1/{provider}/songs/{id}/lyric", music.get_song_lyric, GIN,
+          "A song's lyrics (lrc, word-level qrc, translation, romanisation)",
+          auth="session", twin="songLyrics"),
+    Route("GET", "/v1/{provider}/search/songs", music.search_songs, GIN,
+          "Search songs (q; page from 1; page_size 1-100, default 20)", auth="session",
+          twin="search", query_fields=("q", "page", "page_size")),
+    Route("GET", "/v1/{provider}/albums/{id}", music.get_album, GIN,
+          "An album with its songs", auth="session", twin="album"),
+    Route("GET", "/v1/{provider}/artists/{id}", music.get_artist, GIN,
+          "An artist with a page of songs and albums (page, page_size)", auth="session",
+          twin="artist", query_fields=("page", "page_size")),
+    Route("GET", "/v1/{provider}/playlists/{id}", music.get_playlist, GIN,
+          "A playlist with a page of its songs (page, page_size)", auth="session",
+          twin="playlist", query_fields=("page", "page_size")),
+    Route("GET", "/v1/{provider}/charts", music.list_charts, GIN, "The provider's charts",
+          auth="session", twin="charts"),
+    Route("GET", "/v1/{provider}/charts/{id}", music.get_chart, GIN,
+          "A chart with a page of its songs (page, page_size)", auth="session", twin="chart",
+          query_fields=("page", "page_size")),
+    Route("GET", "/v1/local/stream/{token}", music.stream, GIN,
+          "The local catalog's audio behind a play URL (the signed token is the "
+          "authorisation; Range answers 206). No GraphQL twin: it is a file"),
+    Route("GET", "/v1/local/covers/{id}", music.cover, GIN,
+          "A cover image of the local catalog. No GraphQL twin: it is a file"),
 ]  # fmt: skip

@@ -24,6 +24,7 @@ from schema.limits import DocumentLimits, make_limits_extension
 from schema.root import Mutation, Query
 from schema.types.accounts import Session, User
 from schema.types.admin import AuditEvent
+from schema.types.music import MUSIC_NODE_TYPES  # music (issue 13)
 from schema.types.oauth import OAuthIdentity
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
@@ -48,13 +49,14 @@ def build_schema(
     field_suggestions: bool = True,
     query: type | None = None,
     limits: DocumentLimits | None = None,
+    max_cost: int = 1000,
 ) -> KarpovSchema:
     """``query`` lets a test application add root fields (e.g. a metered test operation)."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=1024),
         # Limits, then validation (cached): a document too deep, wide or costly is refused
         # before graphql-core's validation (quadratic in repeated fields) sees it.
-        make_limits_extension(COST_RULES, limits or DocumentLimits()),
+        make_limits_extension(COST_RULES, limits or DocumentLimits(max_cost=max_cost)),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         DomainErrorExtension,
         RequestGateExtension,
@@ -64,7 +66,7 @@ def build_schema(
     return KarpovSchema(
         query=query or Query,
         mutation=Mutation,
-        types=[User, Session, AuditEvent, OAuthIdentity],
+        types=[User, Session, AuditEvent, OAuthIdentity, *MUSIC_NODE_TYPES],
         extensions=extensions,
         # sort_schema=True would rebuild the enum types without strawberry's serializer
         # (enum outputs then fail), so the SDL keeps the order of the code instead.

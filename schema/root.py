@@ -13,8 +13,10 @@ from schema.accounts import AccountMutations, AccountQueries
 from schema.admin import AdminMutations, AdminQueries
 from schema.apikeys import ApiKeyMutations, ApiKeyQueries
 from schema.billing import BillingMutations, BillingQueries
+from schema.music import MusicQueries  # music (issue 13)
 from schema.node import NodeQueries
 from schema.oauth import OAuthMutations, OAuthQueries
+from schema.pool import PoolMutations, PoolQueries  # credential pool (issue 13)
 from schema.quota import QuotaQueries
 from schema.runtime import RuntimeQueries
 from schema.twofactor import TwoFactorMutations, TwoFactorQueries
@@ -33,6 +35,8 @@ class Query(
     NodeQueries,
     AdminQueries,
     BillingQueries,  # billing (issue 14)
+    MusicQueries,  # music (issue 13)
+    PoolQueries,
 ):
     pass
 
@@ -45,5 +49,6 @@ class Mutation(
     AdminMutations,
     TwoFactorMutations,
     BillingMutations,  # billing (issue 14)
+    PoolMutations,
 ):
     pass

@@ -130,7 +130,7 @@ class QuotaService:
         self._clock = clock
         self._on_store_error = on_store_error
         self._plan_cache: dict[str, tuple[float, Plan]] = {}
-        self._limits_cache: dict[tuple[Caller, Plan | None, tuple[Metered, ...]],
+        self._limits_cache: dict[tuple[Caller, Plan | None, tuple[Metered, ...], int | None],
                                  tuple[float, float, list[Limit]]] = {}  # fmt: skip
         self._utc_day = _CalendarWindow(UTC, _next_day, "%Y%m%d")
         self._day_window = _CalendarWindow(timezone, _next_day, "%Y%m%d")
@@ -162,16 +162,22 @@ class QuotaService:
         self._limits_cache.clear()
 
     def limits(
-        self, caller: Caller, plan: Plan | None, metered: Sequence[Metered], now: datetime
+        self,
+        caller: Caller,
+        plan: Plan | None,
+        metered: Sequence[Metered],
+        now: datetime,
+        requests: int | None = None,
     ) -> list[Limit]:
         """The limits of one request. A caller's limits only change when a calendar bucket
-        ends (or the caller, plan or operations do), so they are memoised until then."""
-        key = (caller, plan, tuple(metered))
+        ends (or the caller, plan or operations do), so they are memoised until then.
+        ``requests``: what the plan's QPS counts (default: one per metered operation)."""
+        key = (caller, plan, tuple(metered), requests)
         at = now.timestamp()
         cached = self._limits_cache.get(key)
         if cached is not None and cached[0] <= at < cached[1]:
             return cached[2]
-        limits = self._build_limits(caller, plan, metered, now)
+        limits = self._build_limits(caller, plan, metered, now, requests)
         valid_until = min(
             (limit.resets_at for limit in limits if isinstance(limit, CounterLimit)),
             default=at + LIMITS_CACHE_SECONDS,
@@ -184,7 +190,12 @@ class QuotaService:
         return limits
 
     def _build_limits(
-        self, caller: Caller, plan: Plan | None, metered: Sequence[Metered], now: datetime
+        self,
+        caller: Caller,
+        plan: Plan | None,
+        metered: Sequence[Metered],
+        now: datetime,
+        requests: int | None = None,
     ) -> list[Limit]:
         limits: list[Limit] = []
         if caller.key_id is not None:
@@ -200,7 +211,13 @@ class QuotaService:
             user = f"user:{caller.user_id}"
             if plan.qps > 0:
                 limits.append(
-                    RateLimit(LimitKind.PLAN_QPS, subject, plan.qps, SECOND, cost=len(metered))
+                    RateLimit(
+                        LimitKind.PLAN_QPS,
+                        subject,
+                        plan.qps,
+                        SECOND,
+                        cost=len(metered) if requests is None else requests,
+                    )
                 )
             if plan.daily_limit > 0:
                 day, ends = self._local_day(now)
@@ -216,14 +233,18 @@ class QuotaService:
                 )
         return limits
 
-    async def admit(self, caller: Caller, metered: Sequence[Metered] = ()) -> Admission:
+    async def admit(
+        self, caller: Caller, metered: Sequence[Metered] = (), *, requests: int | None = None
+    ) -> Admission:
         """Reserve everything the request needs in one step, or refuse it whole.
+        ``requests``: what the plan's QPS counts (default: one per metered operation; a
+        GraphQL document reserving an upper bound counts its metered root fields).
 
         Raises ``RateLimited`` / ``QuotaExceeded`` (429) naming the refusing limit,
         or ``QuotaUnavailable`` when the store is down and the policy is to deny."""
         now = self._clock.now()
         plan = await self.plan(caller.plan_id) if metered else None
-        limits = self.limits(caller, plan, metered, now)
+        limits = self.limits(caller, plan, metered, now, requests)
         ops = tuple(metered)
         if not limits:
             return Admission(caller, plan, (), None, ops)
@@ -285,10 +306,15 @@ class QuotaService:
 
     async def refund(self, admission: Admission, failed: Metered) -> None:
         """Give back the plan units of one failed operation (its share of the request)."""
-        if admission.reservation is None:
+        await self.refund_units(admission, failed.weight, failed.operation)
+
+    async def refund_units(self, admission: Admission, units: int, what: str = "units") -> None:
+        """Give back ``units`` of the request's plan units (the unused part of a
+        reservation)."""
+        if admission.reservation is None or units <= 0:
             return
         counters = tuple(
-            _with_cost(limit, failed.weight)
+            _with_cost(limit, units)
             for limit in admission.reservation.limits
             if isinstance(limit, CounterLimit)
             and limit.kind in (LimitKind.PLAN_DAILY, LimitKind.PLAN_MONTHLY)
@@ -300,7 +326,7 @@ class QuotaService:
                 Reservation(counters, admission.reservation.at), self._clock.now().timestamp()
             )
         except QuotaStoreUnavailable:
-            log.error("quota store unreachable: refund of %s lost", failed.operation)
+            log.error("quota store unreachable: refund of %s lost", what)
 
     async def status(self, caller: Caller) -> QuotaStatus:
         """The caller's limits and what remains of them, charging nothing. A metered

@@ -45,6 +45,12 @@ class AuditAction(enum.StrEnum):
     BILLING_PLAN_GRANTED = "billing.plan_granted"
     BILLING_CURRENCY_UPDATED = "billing.currency_updated"
     BILLING_ORDER_REFUNDED = "billing.order_refunded"
+    # -- credential pool (issue 13) --
+    POOL_CREDENTIAL_ADDED = "pool.credential_added"
+    POOL_CREDENTIAL_REMOVED = "pool.credential_removed"
+    POOL_CREDENTIAL_STATUS_SET = "pool.credential_status_set"
+    POOL_CREDENTIAL_REFRESHED = "pool.credential_refreshed"
+    POOL_CREDENTIAL_TESTED = "pool.credential_tested"
 
     @classmethod
     def parse(cls, text: str, *, field: str = "action") -> AuditAction:

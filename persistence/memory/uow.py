@@ -19,6 +19,7 @@ from domain.accounts.ports import UserRepository
 from domain.apikeys.ports import ApiKeyRepository
 from domain.clock import Clock, SystemClock
 from domain.oauth.ports import OAuthIdentityRepository
+from domain.pool.ports import CredentialRepository
 from domain.twofactor.ports import TotpRepository
 from persistence.memory.accounts import MemoryUserRepository
 from persistence.memory.apikeys import ApiKeyStage, ApiKeyTables, MemoryApiKeyRepository
@@ -35,6 +36,7 @@ from persistence.memory.billing import (
     MemoryWalletRepository,
 )
 from persistence.memory.oauth import IdentityStage, IdentityTables, MemoryOAuthIdentityRepository
+from persistence.memory.pool import MemoryCredentialRepository, PoolStage, PoolTables
 from persistence.memory.twofactor import MemoryTotpRepository, TotpStage, TotpTables
 
 
@@ -50,6 +52,7 @@ class MemoryUnitOfWorkFactory:
         self._clock = clock or SystemClock()
         self._lock = asyncio.Lock()
         self.billing_tables = BillingTables()
+        self._pool = PoolTables()  # credential pool (issue 13)
 
     def __call__(self) -> AbstractAsyncContextManager[MemoryUnitOfWork]:
         return self._unit_of_work()
@@ -64,6 +67,7 @@ class MemoryUnitOfWorkFactory:
                 self._identities,
                 self.api_key_tables,
                 billing=self.billing_tables,
+                pool=self._pool,
             )
 
 
@@ -77,6 +81,7 @@ class MemoryUnitOfWork:
         api_keys: ApiKeyTables | None = None,
         *,
         billing: BillingTables | None = None,
+        pool: PoolTables | None = None,
     ) -> None:
         self._committed = committed
         self._staged: dict[str, User] = {}
@@ -118,8 +123,16 @@ class MemoryUnitOfWork:
         self.refunds = MemoryRefundRepository(self._billing)
         self.overage = MemoryOverageRepository(self._billing)
 
+        # -- credential pool (issue 13) --
+        self._pool_tables = pool if pool is not None else PoolTables()
+        self._pool_stage = PoolStage()
+        self.pool_credentials: CredentialRepository = MemoryCredentialRepository(
+            self._pool_tables, self._pool_stage
+        )
+
     async def commit(self) -> None:
         self._billing.apply()
+        self._pool_stage.apply_to(self._pool_tables)
         self._committed.update(self._staged)
         self._staged.clear()
         self._totp_stage.apply_to(self._totp_tables)

@@ -27,6 +27,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     UniqueConstraint,
     false,
     text,
@@ -578,6 +579,132 @@ overage_events = Table(
 )
 
 # == end of billing =======================================================================
+# == music: the local catalog (issue 13) ===================================================
+# Imported audio files, their artists, albums, covers and playlists. Full-text search:
+# SQLite's FTS5 table ``catalog_fts`` and PostgreSQL's GIN index over
+# ``to_tsvector('simple', search_text)`` are made by the migration (neither is a plain
+# table this metadata can describe).
+
+catalog_artists = Table(
+    "catalog_artists",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(512), nullable=False),
+    # lower-cased, whitespace collapsed: one row per artist however the tags spell it
+    Column("name_key", String(512), nullable=False, unique=True),
+)
+
+catalog_covers = Table(
+    "catalog_covers",
+    metadata,
+    Column("id", String(32), primary_key=True),  # SHA-256 of the image, hex
+    Column("mime", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+catalog_albums = Table(
+    "catalog_albums",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("title", String(512), nullable=False),
+    Column("artist_id", String(32), ForeignKey("catalog_artists.id"), nullable=True),
+    Column("album_key", String(1100), nullable=False, unique=True),
+    Column("year", Integer, nullable=True),
+    Column("cover_id", String(32), ForeignKey("catalog_covers.id"), nullable=True),
+)
+
+catalog_tracks = Table(
+    "catalog_tracks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("path", String(4096), nullable=False, unique=True),
+    Column("title", String(512), nullable=False),
+    Column("album_id", String(32), ForeignKey("catalog_albums.id"), nullable=True, index=True),
+    Column("track_number", Integer, nullable=True),
+    Column("year", Integer, nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("mime", String(64), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("bitrate_kbps", Integer, nullable=True),
+    Column("lrc", Text, nullable=False, default="", server_default=text("''")),
+    Column("cover_id", String(32), ForeignKey("catalog_covers.id"), nullable=True),
+    Column("isrc", String(32), nullable=True),
+    # "title artists album", what the full-text search reads
+    Column("search_text", Text, nullable=False),
+    Column("added_at", UTCDateTime, nullable=False, index=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+catalog_track_artists = Table(
+    "catalog_track_artists",
+    metadata,
+    Column(
+        "track_id", String(32), ForeignKey("catalog_tracks.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("position", Integer, nullable=False),
+    Column("artist_id", String(32), ForeignKey("catalog_artists.id"), nullable=False, index=True),
+    PrimaryKeyConstraint("track_id", "position"),
+)
+
+catalog_playlists = Table(
+    "catalog_playlists",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("path", String(4096), nullable=False, unique=True),
+    Column("title", String(512), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+)
+
+catalog_playlist_tracks = Table(
+    "catalog_playlist_tracks",
+    metadata,
+    Column(
+        "playlist_id",
+        String(32),
+        ForeignKey("catalog_playlists.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("position", Integer, nullable=False),
+    Column(
+        "track_id",
+        String(32),
+        ForeignKey("catalog_tracks.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    PrimaryKeyConstraint("playlist_id", "position"),
+)
+
+# == end of music =========================================================================
+# == credential pool (issue 13) ==========================================================
+# Upstream accounts; the payload is a key-ring blob (associated data pool:<id>), never
+# plaintext. ``refreshing`` is not a stored status (the refresh lock shows it).
+
+pool_credentials = Table(
+    "pool_credentials",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("provider", String(32), nullable=False, index=True),
+    Column("label", String(200), nullable=False),
+    Column("payload_enc", LargeBinary, nullable=False),
+    # The capabilities it may serve, as a JSON list; empty: every capability.
+    Column("capabilities", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("health_score", Float, nullable=False),
+    Column("fail_count", Integer, nullable=False),
+    Column("cooldown_until", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("last_failed_at", UTCDateTime, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("max_concurrency", Integer, nullable=False),
+    Column("requests_per_second", Integer, nullable=False),
+    Column("refresh_queued_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("status IN ('active', 'disabled', 'banned', 'expired')", name="status"),
+)
+
+# == end of credential pool ===============================================================
 
 REFERENCE_TABLES = ("plans",)
 """Tables whose rows the migrations seed (the plan catalog): not user data."""

@@ -14,6 +14,7 @@ from domain.accounts.ports import UserRepository
 from domain.apikeys.ports import ApiKeyRepository
 from domain.clock import Clock, SystemClock
 from domain.oauth.ports import OAuthIdentityRepository
+from domain.pool.ports import CredentialRepository
 from domain.twofactor.ports import TotpRepository
 from persistence.sql.accounts import SqlUserRepository
 from persistence.sql.apikeys import SqlApiKeyRepository
@@ -29,6 +30,7 @@ from persistence.sql.billing import (
 )
 from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
 from persistence.sql.oauth import SqlOAuthIdentityRepository
+from persistence.sql.pool import SqlCredentialRepository
 from persistence.sql.totp import SqlTotpRepository
 from persistence.sql.transaction import Transaction
 
@@ -114,6 +116,10 @@ class SqlUnitOfWork:
         return SqlOverageRepository(self._tx)
 
     # -- end of billing --
+    # -- credential pool (issue 13) --
+    @cached_property
+    def pool_credentials(self) -> CredentialRepository:
+        return SqlCredentialRepository(self._tx)
 
     async def commit(self) -> None:
         await self._tx.commit()

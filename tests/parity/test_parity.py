@@ -10,11 +10,15 @@ from __future__ import annotations
 import base64
 import logging
 import re
+
+# music (issue 13)
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,11 +26,16 @@ import httpx
 import pyotp
 import pytest
 
+from domain.clock import SystemClock
+from domain.music.catalog import CatalogImporter
+from integrations.audio.scanner import MutagenScanner
+from integrations.audio.synth import write_demo
 from rest.envelope import Style
 from rest.errors import ERROR_TABLE
 from rest.routes import ROUTES
 from tests.api.harness import ADMIN_TOKEN, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, Api
 from tests.api.oauth_flow import FRONTEND, OIDC_NAME, at_provider, land, sign_in, start
+from tests.parity.pool_fake import QQ
 
 ADMIN = {"X-Admin-Key": ADMIN_TOKEN}
 USER_FIELDS = "id email status role totpEnabled createdAt lastLoginAt planId"
@@ -1054,6 +1063,166 @@ _FEW_KEYS = ({"scopes": ["quota:read"]},
 _USAGE_FIELDS = """qpm qps avgLatencyMs maxLatencyMs minLatencyMs totalToday totalMonth
     successRate errorCount dayUsed dayLimit monthUsed monthLimit timestamp"""
 
+# -- credential pool (issue 13) -------------------------------------------------------------
+
+POOL = "/v1/admin/pool/credentials"
+POOL_FIELDS = """id provider label status capabilities healthScore failCount cooldownUntil
+    lastUsedAt lastFailedAt expiresAt createdAt maxConcurrency requestsPerSecond
+    refreshQueuedAt"""
+_POOL_ADD = f"""mutation($i: PoolCredentialAddInput!) {{ adminPoolCredentialAdd(input: $i) {{
+    credential {{ {POOL_FIELDS} }} errors {{ code message field }} }} }}"""
+
+
+def pool_payload(musicid: int | None = None) -> str:
+    """A NetEase cookie payload, or (with ``musicid``) a live QQ Music login of the fake."""
+    if musicid is None:
+        raw = b'{"cookie": "MUSIC_U=parity-cookie"}'
+    else:
+        raw = QQ.credential_payload(QQ.accounts.add(musicid))
+    return base64.b64encode(raw).decode()
+
+
+async def pool_added(api: Api, provider: str = "netease", musicid: int | None = None) -> str:
+    body = {"provider": provider, "label": "parity", "payload": pool_payload(musicid)}
+    response = await api.post(POOL, body, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+def same_credential(rest: dict[str, Any], gql: dict[str, Any], *, same_id: bool = True) -> None:
+    if same_id:
+        assert rest["id"] == raw_id(gql["id"])
+    assert rest["status"] == gql["status"].lower()
+    for key in ("provider", "label", "capabilities", "healthScore", "failCount",
+                "maxConcurrency", "requestsPerSecond"):  # fmt: skip
+        assert rest[key] == gql[key], key
+    for key in ("cooldownUntil", "lastUsedAt", "lastFailedAt", "expiresAt", "refreshQueuedAt"):
+        assert (rest[key] is None) == (gql[key] is None), key
+    assert "payload" not in rest and "payload" not in gql
+
+
+async def pool_credentials_listed(api: Api) -> tuple[Api, Values]:
+    for _ in range(3):
+        await pool_added(api)
+    await pool_added(api, "local")
+    return admin(api), {}
+
+
+def same_pool_page(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["total"] == gql["totalCount"] == 3
+    assert [c["id"] for c in rest["items"]] == [raw_id(n["id"]) for n in gql["nodes"]]
+    for item, node in zip(rest["items"], gql["nodes"], strict=True):
+        same_credential(item, node)
+
+
+async def pool_health_of_netease(api: Api) -> tuple[Api, Values]:
+    await pool_added(api)
+    disabled = await pool_added(api)
+    await api.patch(f"{POOL}/{disabled}/status", {"status": "disabled"}, headers=ADMIN)
+    return admin(api), {"provider": "netease"}
+
+
+def same_pool_health(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    [pool] = rest["pools"]
+    assert pool == gql
+    assert (pool["active"], pool["disabled"]) == (1, 1)
+
+
+async def an_unknown_provider(api: Api, caller: Api, values: Values) -> tuple[Api, Values]:
+    return caller, {"provider": "spotify"}
+
+
+async def pool_credential_add(api: Api) -> None:
+    rest = await api.post(POOL, {"provider": "netease", "label": "parity",
+                                 "payload": pool_payload(), "capabilities": ["song"]},
+                          headers=ADMIN)  # fmt: skip
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(api, _POOL_ADD, {"i": {"provider": "netease", "label": "parity",
+                          "payload": pool_payload(), "capabilities": ["song"]}},
+                          headers=ADMIN)  # fmt: skip
+    assert data["adminPoolCredentialAdd"]["errors"] == []
+    same_credential(rest.json(), data["adminPoolCredentialAdd"]["credential"], same_id=False)
+    for bad in ({"payload": "%%%"}, {"provider": "spotify"}, {"capabilities": ["teleport"]}):
+        body = {"provider": "netease", "label": "x", "payload": pool_payload(), **bad}
+        rest = await api.post(POOL, body, headers=ADMIN)
+        data = await gql_data(api, _POOL_ADD, {"i": body}, headers=ADMIN)
+        same_error(rest, data["adminPoolCredentialAdd"]["errors"])
+    user, _ = await signed_in(api, "pool-add@example.com")
+    body = {"provider": "netease", "label": "x", "payload": pool_payload()}
+    data = await gql_data(user, _POOL_ADD, {"i": body})
+    same_error(await user.post(POOL, body), data["adminPoolCredentialAdd"]["errors"])
+
+
+async def pool_credential_remove(api: Api) -> None:
+    ids = [await pool_added(api) for _ in range(2)]
+    rest = await api.delete(f"{POOL}/{ids[0]}", headers=ADMIN)
+    assert (rest.status_code, rest.json()) == (200, {})
+    mutation = """mutation($i: PoolCredentialIdInput!) { adminPoolCredentialRemove(input: $i) {
+        ok errors { code message } } }"""
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1]}}, headers=ADMIN)
+    assert data["adminPoolCredentialRemove"] == {"ok": True, "errors": []}
+    listed = (await api.get(POOL, headers=ADMIN)).json()
+    assert not {c["id"] for c in listed["items"]} & set(ids)
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[0]}}, headers=ADMIN)
+    same_error(await api.delete(f"{POOL}/{ids[0]}", headers=ADMIN),
+               data["adminPoolCredentialRemove"]["errors"])  # fmt: skip
+
+
+async def pool_credential_set_status(api: Api) -> None:
+    ids = [await pool_added(api) for _ in range(2)]
+    mutation = f"""mutation($i: PoolCredentialSetStatusInput!) {{
+        adminPoolCredentialSetStatus(input: $i) {{ credential {{ {POOL_FIELDS} }}
+        errors {{ code message field }} }} }}"""
+    rest = await api.patch(f"{POOL}/{ids[0]}/status", {"status": "disabled"}, headers=ADMIN)
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1], "status": "DISABLED"}},
+                          headers=ADMIN)  # fmt: skip
+    result = data["adminPoolCredentialSetStatus"]
+    assert result["errors"] == [] and result["credential"]["status"] == "DISABLED"
+    same_credential(rest.json(), result["credential"], same_id=False)
+    rest = await api.patch(f"{POOL}/{ids[0]}/status", {"status": "banned"}, headers=ADMIN)
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1], "status": "BANNED"}},
+                          headers=ADMIN)  # fmt: skip
+    same_error(rest, data["adminPoolCredentialSetStatus"]["errors"])
+
+
+async def pool_credential_refresh(api: Api) -> None:
+    ids = [await pool_added(api, "qqmusic", musicid) for musicid in (880001, 880002)]
+    mutation = f"""mutation($i: PoolCredentialIdInput!) {{ adminPoolCredentialRefresh(input: $i)
+        {{ credential {{ {POOL_FIELDS} }} errors {{ code message field }} }} }}"""
+    rest = await api.post(f"{POOL}/{ids[0]}/refresh", {}, headers=ADMIN)
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1]}}, headers=ADMIN)
+    assert data["adminPoolCredentialRefresh"]["errors"] == []
+    same_credential(rest.json(), data["adminPoolCredentialRefresh"]["credential"], same_id=False)
+    local = await pool_added(api, "local")
+    data = await gql_data(api, mutation, {"i": {"credentialId": local}}, headers=ADMIN)
+    same_error(await api.post(f"{POOL}/{local}/refresh", {}, headers=ADMIN),
+               data["adminPoolCredentialRefresh"]["errors"])  # fmt: skip
+
+
+async def pool_credential_test(api: Api) -> None:
+    ids = [await pool_added(api, "qqmusic", musicid) for musicid in (880003, 880004)]
+    mutation = """mutation($i: PoolCredentialTestInput!) { adminPoolCredentialTest(input: $i) {
+        result { success capability latencyMs error } errors { code message field } } }"""
+    rest = await api.post(f"{POOL}/{ids[0]}/test", {"capability": "play_url"}, headers=ADMIN)
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1], "capability": "play_url"}},
+                          headers=ADMIN)  # fmt: skip
+    result = data["adminPoolCredentialTest"]["result"]
+    body = rest.json()
+    outcome = (True, "play_url", None)
+    assert (body["success"], body["capability"], body["error"]) == outcome
+    assert (result["success"], result["capability"], result["error"]) == outcome
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1], "capability": "x"}},
+                          headers=ADMIN)  # fmt: skip
+    same_error(await api.post(f"{POOL}/{ids[0]}/test", {"capability": "x"}, headers=ADMIN),
+               data["adminPoolCredentialTest"]["errors"])  # fmt: skip
+
+
+# -- end of credential pool -------------------------------------------------------------------
+
+
 READS: dict[tuple[str, str], Read] = {
     ("GET", "/v1/auth/me"): Read(
         "/v1/auth/me", f"{{ viewer {{ {USER_FIELDS} }} }}", same_user,
@@ -1098,6 +1267,16 @@ READS: dict[tuple[str, str], Read] = {
         anyone),
     ("GET", "/v1/auth/oauth/identities"): Read(
         "/v1/auth/oauth/identities", IDENTITIES, same_identities, linked_twice, anonymous),
+    # -- credential pool (issue 13) --
+    ("GET", "/v1/admin/pool/credentials"): Read(
+        "/v1/admin/pool/credentials?provider=netease&limit=3", f"""{{ adminPoolCredentials(
+        first: 3, filter: {{provider: "netease"}}) {{ totalCount nodes {{ {POOL_FIELDS} }} }} }}""",
+        same_pool_page, pool_credentials_listed, someone_else("pool-list@example.com")),
+    ("GET", "/v1/admin/pool/health/{provider}"): Read(
+        "/v1/admin/pool/health/{provider}", """query($provider: String!) { adminPoolHealth(
+        provider: $provider) { provider total active disabled banned expired refreshing
+        inCooldown avgHealthScore } }""", same_pool_health, pool_health_of_netease,
+        an_unknown_provider),
 }  # fmt: skip
 
 
@@ -1157,6 +1336,12 @@ FLOWS: dict[tuple[str, str], Flow] = {
     ("GET", "/v1/auth/oauth/{provider}/callback"): oauth_callback,
     ("DELETE", "/v1/auth/oauth/identities/{provider}"): oauth_unlink,
     ("POST", "/v1/auth/password/set"): password_set,
+    # -- credential pool (issue 13) --
+    ("POST", "/v1/admin/pool/credentials"): pool_credential_add,
+    ("DELETE", "/v1/admin/pool/credentials/{id}"): pool_credential_remove,
+    ("PATCH", "/v1/admin/pool/credentials/{id}/status"): pool_credential_set_status,
+    ("POST", "/v1/admin/pool/credentials/{id}/refresh"): pool_credential_refresh,
+    ("POST", "/v1/admin/pool/credentials/{id}/test"): pool_credential_test,
 }
 
 
@@ -1761,12 +1946,171 @@ FLOWS.update(BILLING_FLOWS)
 
 # == end of billing ======================================================================
 
-PARITY: dict[tuple[str, str], Read | Flow] = {**READS, **FLOWS}
+# -- music (issue 13): the local catalog's routes against their twins -------------------
+
+_CATALOG: dict[str, Path] = {}
+
+
+async def with_catalog(api: Api) -> tuple[Api, dict[str, str]]:
+    """The demo catalog imported into the running app's database; a signed-in browser
+    and the raw ids of one song, its album, artist, the playlist and the chart."""
+    app = api.http._transport.app  # type: ignore[attr-defined]
+    if "dir" not in _CATALOG:
+        _CATALOG["dir"] = Path(tempfile.mkdtemp(prefix="karpov-parity-"))
+        write_demo(_CATALOG["dir"])
+    store = app.state.container.adapters.catalog
+    await CatalogImporter(store, MutagenScanner(), SystemClock()).import_directory(_CATALOG["dir"])
+    browser, _ = await signed_in(api, f"music{len(_CATALOG)}@example.com")
+    _CATALOG[f"user{len(_CATALOG)}"] = _CATALOG["dir"]
+    found = (await browser.get("/v1/local/search/songs?q=paper")).json()["data"]["items"][0]
+    lists = await gql_data(browser, """{ search(provider: "local", query: "demo",
+        type: PLAYLIST) { nodes { ... on Playlist { id } } } }""")  # fmt: skip
+    playlist = lists["search"]["nodes"][0]["id"].split(":")[2]
+    return browser, {"song": found["id"], "album": found["album"]["id"],
+                     "artist": found["artists"][0]["id"], "playlist": playlist,
+                     "chart": "recent"}  # fmt: skip
+
+
+def music_flow(path: str, query: str, same: Callable[[Any, Any], None], missing: str) -> Flow:
+    """A music route against its twin: equal answers; an unknown ``missing`` id (the
+    kind's key in the ids) is the same 404 on both; without a caller, the same 401."""
+
+    async def flow(api: Api) -> None:
+        browser, ids = await with_catalog(api)
+        rest = await browser.get(path.format(**ids))
+        assert rest.status_code == 200, rest.text
+        [gql] = (await gql_data(browser, query, {"id": f"local:{missing}:{ids[missing]}"}
+                                if "$id" in query else {})).values()  # fmt: skip
+        same(rest.json()["data"], gql)
+        if "{" + missing + "}" in path:
+            # Another user (the plan's 5 metered calls a second are per user).
+            other, _ = await signed_in(api, f"other-{missing}-{len(_CATALOG)}@example.com")
+            _CATALOG[f"other{len(_CATALOG)}"] = _CATALOG["dir"]
+            gone = {**ids, missing: "0" * 32}
+            result = await other.gql(query, {"id": f"local:{missing}:{'0' * 32}"})
+            same_error(await other.get(path.format(**gone)), result["errors"])
+        anonymous_caller = api.fresh()
+        result = await anonymous_caller.gql(query, {"id": f"local:{missing}:{ids[missing]}"})
+        same_error(await anonymous_caller.get(path.format(**ids)), result["errors"])
+
+    return flow
+
+
+def same_song(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert gql["id"] == f"local:song:{rest['id']}"
+    assert (rest["title"], rest["durationMs"]) == (gql["title"], gql["durationMs"])
+    assert rest["artist"] == " / ".join(a["name"] for a in gql["artists"])
+    assert rest["album"]["title"] == gql["album"]["title"]
+
+
+def same_url(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["audio"]["quality"] == gql["audio"]["quality"] == "FLAC"
+    assert rest["audio"]["format"] == gql["audio"]["format"]
+    assert (
+        rest["audio"]["url"].split("/v1/local/stream/")[0]
+        == (gql["audio"]["url"].split("/v1/local/stream/")[0])
+    )
+
+
+def same_lyrics(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["lyric"]["lrc"] == gql["lrc"] and "line 1" in gql["lrc"]
+
+
+def same_search(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["total"] == gql["totalCount"]
+    assert [s["title"] for s in rest["items"]] == [s["title"] for s in gql["nodes"]]
+
+
+def same_album(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["title"] == gql["title"] and rest["songCount"] == gql["songCount"]
+    assert [s["title"] for s in rest["songs"]] == [s["title"] for s in gql["songs"]["nodes"]]
+
+
+def same_artist(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["name"] == gql["name"]
+    assert rest["songs"]["total"] == gql["songs"]["totalCount"]
+
+
+def same_playlist(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert (rest["title"], rest["songCount"]) == (gql["title"], gql["songCount"])
+    assert [s["title"] for s in rest["songs"]] == [s["title"] for s in gql["songs"]["nodes"]]
+
+
+def same_charts(rest: dict[str, Any], gql: list[dict[str, Any]]) -> None:
+    assert [f"local:chart:{c['id']}" for c in rest["items"]] == [c["id"] for c in gql]
+
+
+def same_chart(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["title"] == gql["title"] and rest["total"] == gql["songs"]["totalCount"]
+    assert [s["title"] for s in rest["items"]] == [s["title"] for s in gql["songs"]["nodes"]]
+
+
+_SONG = "id title durationMs artists { name } album { title }"
+
+
+async def local_stream(api: Api) -> None:
+    """No twin (a file): a play URL's link streams, with Range; a forged one is refused."""
+    browser, ids = await with_catalog(api)
+    url = (await browser.get(f"/v1/local/songs/{ids['song']}/url?quality=FLAC")).json()
+    path = urlsplit(url["data"]["audio"]["url"]).path
+    part = await api.fresh().get(path, headers={"Range": "bytes=0-3"})
+    assert part.status_code == 206 and part.content == b"RIFF"
+    forged = await api.fresh().get(path[:-4] + "AAAA")
+    assert forged.status_code == 403 and forged.json()["code"] == 40300
+
+
+async def local_cover(api: Api) -> None:
+    """No twin (a file): a song's cover image, by the URL its answers carry."""
+    browser, ids = await with_catalog(api)
+    song = (await browser.get(f"/v1/local/songs/{ids['song']}")).json()["data"]
+    cover = await api.fresh().get(urlsplit(song["album"]["cover"]).path)
+    assert cover.status_code == 200 and cover.headers["content-type"] == "image/png"
+    assert (await api.fresh().get("/v1/local/covers/" + "0" * 32)).status_code == 404
+
+
+MUSIC_FLOWS: dict[tuple[str, str], Flow] = {
+    ("GET", "/v1/{provider}/songs/{id}"): music_flow(
+        "/v1/local/songs/{song}", f"query($id: ID!) {{ song(id: $id) {{ {_SONG} }} }}",
+        same_song, "song"),
+    ("GET", "/v1/{provider}/songs/{id}/url"): music_flow(
+        "/v1/local/songs/{song}/url?quality=FLAC", """query($id: ID!) { songUrl(id: $id,
+        quality: FLAC) { audio { url quality format } } }""", same_url, "song"),
+    ("GET", "/v1/{provider}/songs/{id}/lyric"): music_flow(
+        "/v1/local/songs/{song}/lyric", "query($id: ID!) { songLyrics(id: $id) { lrc } }",
+        same_lyrics, "song"),
+    ("GET", "/v1/{provider}/search/songs"): music_flow(
+        "/v1/local/search/songs?q=aurora&page=1&page_size=2", """{ search(provider: "local",
+        query: "aurora", first: 2) { totalCount nodes { ... on Song { title } } } }""",
+        same_search, "song"),
+    ("GET", "/v1/{provider}/albums/{id}"): music_flow(
+        "/v1/local/albums/{album}", """query($id: ID!) { album(id: $id) { title songCount
+        songs { nodes { title } } } }""", same_album, "album"),
+    ("GET", "/v1/{provider}/artists/{id}"): music_flow(
+        "/v1/local/artists/{artist}", """query($id: ID!) { artist(id: $id) { name
+        songs { totalCount } } }""", same_artist, "artist"),
+    ("GET", "/v1/{provider}/playlists/{id}"): music_flow(
+        "/v1/local/playlists/{playlist}?page=1&page_size=20", """query($id: ID!) {
+        playlist(id: $id) { title songCount songs { nodes { title } } } }""",
+        same_playlist, "playlist"),
+    ("GET", "/v1/{provider}/charts"): music_flow(
+        "/v1/local/charts", '{ charts(provider: "local") { id } }', same_charts, "chart"),
+    ("GET", "/v1/{provider}/charts/{id}"): music_flow(
+        "/v1/local/charts/{chart}", """query($id: ID!) { chart(id: $id) { title
+        songs { totalCount nodes { title } } } }""", same_chart, "chart"),
+    ("GET", "/v1/local/stream/{token}"): local_stream,
+    ("GET", "/v1/local/covers/{id}"): local_cover,
+}  # fmt: skip
+
+# -- end of music -------------------------------------------------------------------------
+
+
+PARITY: dict[tuple[str, str], Read | Flow] = {**READS, **FLOWS, **MUSIC_FLOWS}
 """Every /v1 route, once: a declarative read, or a flow."""
 
 
 def test_every_route_has_a_parity_case() -> None:
     assert not set(READS) & set(FLOWS)
+    assert not (set(READS) | set(FLOWS)) & set(MUSIC_FLOWS)
     assert set(PARITY) == {(r.method, r.path) for r in ROUTES}
 
 

@@ -1,7 +1,7 @@
 """Billing: orders, wallets with their append-only ledger, billing settings, subscriptions.
 
 Revision ID: 0009_billing
-Revises: 0006_oauth
+Revises: 0008_catalog
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009_billing"
-down_revision: str | Sequence[str] | None = "0006_oauth"
+down_revision: str | Sequence[str] | None = "0008_catalog"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
