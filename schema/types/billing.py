@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import NewType
+from typing import TYPE_CHECKING, NewType
 
 import strawberry
+from strawberry.types.scalar import ScalarDefinition
 
 from domain.billing import commands, model, refunds, subscriptions
 from domain.billing import money as money_model
@@ -20,13 +21,11 @@ from schema.errors import UserError
 from schema.pagination import connection, page_window
 from schema.types.node import Node, PageInfo
 
-BigInt = strawberry.scalar(
-    NewType("BigInt", int),
-    serialize=int,
-    parse_value=lambda value: _big_int(value),
-    description="An integer that may exceed 32 bits (minor units of money, large limits); "
-    "a JSON number.",
-)
+if TYPE_CHECKING:
+    BigInt = int
+else:
+    BigInt = NewType("BigInt", int)
+    """An integer that may exceed 32 bits; its scalar is in ``SCALAR_MAP``."""
 
 
 def _big_int(value: object) -> int:
@@ -35,10 +34,22 @@ def _big_int(value: object) -> int:
     return value
 
 
+SCALAR_MAP: dict[object, ScalarDefinition] = {
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        serialize=int,
+        parse_value=_big_int,
+        description="An integer that may exceed 32 bits (minor units of money, large limits); "
+        "a JSON number.",
+    )
+}
+"""The schema's custom scalars (``StrawberryConfig.scalar_map``)."""
+
+
 @strawberry.type(description="An amount of money: an integer count of the currency's minor "
                  "unit (fen for CNY), and the same in major units as text.")  # fmt: skip
 class Money:
-    amount_minor: BigInt  # type: ignore[valid-type]
+    amount_minor: BigInt
     currency: str
     formatted: str = strawberry.field(description='Major units, the currency\'s decimals: "13.89".')
 
@@ -56,8 +67,8 @@ class BillingPlan:
     price: Money
     period: str = strawberry.field(description="monthly, yearly or lifetime.")
     qps: int
-    daily_limit: BigInt = strawberry.field(description="Units per day; 0 = unlimited.")  # type: ignore[valid-type]
-    monthly_limit: BigInt = strawberry.field(description="Units per month; 0 = unlimited.")  # type: ignore[valid-type]
+    daily_limit: BigInt = strawberry.field(description="Units per day; 0 = unlimited.")
+    monthly_limit: BigInt = strawberry.field(description="Units per month; 0 = unlimited.")
     soft_limit_pct: int
     pay_as_you_go: bool
     overage_price_per_1k: Money = strawberry.field(
@@ -265,7 +276,7 @@ class OrderCreateInput:
 
 @strawberry.input
 class TopupCreateInput:
-    amount_cents: BigInt = strawberry.field(description="100 to 100,000,000 minor units.")  # type: ignore[valid-type]
+    amount_cents: BigInt = strawberry.field(description="100 to 100,000,000 minor units.")
     payment_provider: str
     success_url: str | None = None
     idempotency_key: str | None = None
@@ -283,15 +294,15 @@ class BillingPlanInput:
     id: str
     name: str
     description: str = ""
-    price_cents: BigInt = 0  # type: ignore[valid-type]
+    price_cents: BigInt = 0
     currency: str = "CNY"
     period: str = "monthly"
     qps: int = 0
-    daily_limit: BigInt = 0  # type: ignore[valid-type]
-    monthly_limit: BigInt = 0  # type: ignore[valid-type]
+    daily_limit: BigInt = 0
+    monthly_limit: BigInt = 0
     soft_limit_pct: int = 80
     pay_as_you_go: bool = False
-    overage_price_per_1k: BigInt = 0  # type: ignore[valid-type]
+    overage_price_per_1k: BigInt = 0
     sort_order: int = 0
 
     def to_command(self) -> commands.PlanChanges:
@@ -329,7 +340,7 @@ class CurrencySettingsInput:
 @strawberry.input
 class BalanceAdjustInput:
     user_id: strawberry.ID
-    amount_cents: BigInt = strawberry.field(description="Positive credits, negative debits.")  # type: ignore[valid-type]
+    amount_cents: BigInt = strawberry.field(description="Positive credits, negative debits.")
     description: str = ""
     idempotency_key: str | None = None
 
@@ -345,7 +356,7 @@ class BalanceOperation(Enum):
 class AdminUserBalanceUpdateInput:
     user_id: strawberry.ID
     operation: BalanceOperation
-    amount_cents: BigInt  # type: ignore[valid-type]
+    amount_cents: BigInt
     description: str = ""
     reference: str = ""
     currency: str | None = None
@@ -611,9 +622,9 @@ class ExtraUsageReport:
     plan_id: str
     plan_name: str
     overage_price_per_1k: Money
-    base_monthly_limit: BigInt  # type: ignore[valid-type]
-    overage_count: BigInt  # type: ignore[valid-type]
-    overage_units: BigInt  # type: ignore[valid-type]
+    base_monthly_limit: BigInt
+    overage_count: BigInt
+    overage_units: BigInt
     overage: Money = strawberry.field(description="The month's overage cost so far.")
     remaining_cap: Money
     used_cap_pct: float = strawberry.field(description="A fraction of the cap (0.5 = half).")
@@ -643,8 +654,8 @@ class ExtraUsageReport:
 class ExtraUsageCharge:
     year_month: str
     plan_id: str
-    count: BigInt  # type: ignore[valid-type]
-    units: BigInt  # type: ignore[valid-type]
+    count: BigInt
+    units: BigInt
     amount: Money
 
     @classmethod
@@ -687,7 +698,7 @@ class ExtraUsageEventList:
 @strawberry.input
 class ExtraUsageUpdateInput:
     enabled: bool | None = None
-    monthly_cap_cents: BigInt | None = None  # type: ignore[valid-type]
+    monthly_cap_cents: BigInt | None = None
     notify_threshold_pct: int | None = None
 
     def to_command(self) -> overage_model.ExtraUsageChanges:
