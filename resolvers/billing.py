@@ -46,16 +46,15 @@ from resolvers.context import Context
 
 IDEMPOTENCY_HEADER = "idempotency-key"
 
-# API keys need the original's billing scopes (reference §2.2 step 9).
-for _field in ("billingPlans", "billingMyPlan", "orders", "order", "balance", "ledger"):
+# API keys need the original's billing scopes (reference §2.2 step 9), operation by
+# operation as its path rules asked them (its rules name POST only: the PATCH, PUT and the
+# new GETs of subscriptions and extra usage need none, as there).
+for _field in ("billingPlans", "billingMyPlan", "orders", "order", "balance", "ledger",
+               "invoices", "invoice", "/v1/billing/invoices/{id}/html"):  # fmt: skip
     declare_scope(_field, "billing:read")
-for _field in ("subscription", "invoices", "invoice", "extraUsage", "extraUsageReport",
-               "extraUsageCharges", "extraUsageEvents"):  # fmt: skip
-    declare_scope(_field, "billing:read")
-for _field in ("orderCreate", "topupCreate", "subscriptionCancel", "subscriptionAutoRenewSet",
-               "extraUsageUpdate"):  # fmt: skip
+for _field in ("orderCreate", "topupCreate", "subscriptionCancel", "orderRefund"):
     declare_scope(_field, "billing:write")
-for _field in ("billingPlanSave", "billingPlanDelete", "balanceAdjust", "orderRefund"):
+for _field in ("billingPlanSave", "billingPlanDelete", "balanceAdjust"):
     declare_scope(_field, "admin:write")
 
 C = TypeVar("C", CreateOrder, CreateTopup, AdjustBalance)

@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
-from domain.billing.commands import AdjustBalance, BalanceOperation
+from domain.billing.commands import AdjustBalance, BalanceOperation, CreateTopup
 from domain.billing.errors import InsufficientBalance
 from domain.billing.model import (
     ORDER_TTL,
@@ -40,6 +40,7 @@ from domain.quota.service import Caller
 from domain.security.audit import AuditLog
 from gateway.adapters import Adapters
 from gateway.bootstrap import build_services
+from integrations.payments import MockProvider
 from persistence.sql.tables import plans
 from tests.contract.conftest import Backend
 from tests.support.billing import SUPERADMIN, session_of
@@ -320,3 +321,25 @@ async def test_a_hundred_concurrent_overage_calls_against_a_wallet_for_40_charge
         await adapters.plan_store.save(replace(metered, is_active=False), NOW)
         async with backend.engine.begin() as conn:
             await conn.execute(plans.delete().where(plans.c.id == "meter"))
+
+
+@pytest.mark.backends("postgres")
+async def test_concurrent_notifications_of_one_payment_credit_once(
+    backend: Backend, alice: str
+) -> None:
+    """The same callback, twenty times at once: one credit, one invoice, all acknowledged."""
+    clock = SystemClock()
+    services = build_services(backend.adapters, unit_settings(), clock)
+    me = session_of(alice)
+    order = await services.orders.create_topup(me, CreateTopup(1234, "mock"))
+    params = MockProvider.callback_params(order.id, order.amount)
+    results = await asyncio.gather(
+        *(services.orders.handle_callback("mock", params) for _ in range(20))
+    )
+    assert {r.acknowledgement.body for r in results} == {"ok"}
+    assert sum(r.changed for r in results) == 1
+    async with backend.adapters.uow() as work:
+        wallet = await work.wallets.get(alice, "CNY")
+        assert wallet is not None and wallet.balance_minor == 1234
+        assert await work.ledger.total(alice, "CNY") == 1234
+        assert (await work.invoices.list_for_user(alice, limit=5, offset=0)).total == 1

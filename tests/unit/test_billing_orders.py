@@ -41,6 +41,7 @@ from domain.clock import ManualClock
 from domain.errors import InvalidInput, Unauthenticated
 from domain.principal import anonymous
 from domain.security.model import AuditFilter
+from gateway.settings import ConfigError
 from integrations.payments import MockProvider
 from tests.support.billing import SUPERADMIN, ForeignProvider, new_user
 from tests.support.services import Built, build, unit_settings
@@ -305,3 +306,21 @@ async def test_refunds_follow_the_rules(built: Built) -> None:
     replay = await refunds.refund(SUPERADMIN, RefundOrder(more.id, "r", idempotency_key="k"))
     assert replay.refund == again.refund
     assert (await services.wallet.balance(me)).balance_minor == 0
+
+
+def test_the_mock_provider_is_dev_only() -> None:
+    assert unit_settings().mock_payments_enabled  # dev: on by default
+    assert not unit_settings(env="prod").mock_payments_enabled
+    assert not unit_settings(billing_mock_payments=False).mock_payments_enabled
+    with pytest.raises(ConfigError, match="KARPOV_BILLING_MOCK_PAYMENTS"):
+        unit_settings(env="prod", billing_mock_payments=True)
+
+
+async def test_without_the_mock_there_is_no_mock_order_nor_page(clock: ManualClock) -> None:
+    built = build(clock, settings=unit_settings(billing_mock_payments=False))
+    _, me = await new_user(built.adapters.uow)
+    with pytest.raises(UnknownPaymentProvider):
+        await built.services.orders.create_plan_order(me, CreateOrder("pro", "mock"))
+    with pytest.raises(UnknownPaymentProvider):
+        await built.services.orders.handle_callback("mock", {"order_id": "0" * 32})
+    assert built.services.mock_payments is False
