@@ -248,9 +248,13 @@ async def extra_usage_report(ctx: Context, month: str | None = None) -> ExtraUsa
     return await ctx.services.overage.report(ctx.principal, month)
 
 
-async def extra_usage_charges(ctx: Context, limit: int = 12) -> tuple[list[OverageMonth], int]:
-    return await ctx.services.overage.charges(ctx.principal, limit)
+async def extra_usage_charges(
+    ctx: Context, *, limit: int = 12, offset: int = 0
+) -> Page[OverageMonth]:
+    return await ctx.services.overage.charges(ctx.principal, limit=limit, offset=offset)
 
 
-async def extra_usage_events(ctx: Context, limit: int = 100) -> tuple[list[OverageEvent], int]:
-    return await ctx.services.overage.events(ctx.principal, limit)
+async def extra_usage_events(
+    ctx: Context, *, limit: int = 100, offset: int = 0
+) -> Page[OverageEvent]:
+    return await ctx.services.overage.events(ctx.principal, limit=limit, offset=offset)

@@ -534,10 +534,10 @@ async def extra_usage_report(req: RestRequest) -> dict[str, Any]:
 
 
 async def extra_usage_charges(req: RestRequest) -> dict[str, Any]:
-    items, total = await billing.extra_usage_charges(req.ctx, req.query_int("limit", 12))
-    return {"items": [charge_view(m) for m in items], "total": total}
+    page = await billing.extra_usage_charges(req.ctx, limit=req.query_int("limit", 12))
+    return {"items": [charge_view(m) for m in page.items], "total": page.total}
 
 
 async def extra_usage_events(req: RestRequest) -> dict[str, Any]:
-    items, total = await billing.extra_usage_events(req.ctx, req.query_int("limit", 100))
-    return {"items": [event_view(e) for e in items], "total": total}
+    page = await billing.extra_usage_events(req.ctx, limit=req.query_int("limit", 100))
+    return {"items": [event_view(e) for e in page.items], "total": page.total}

@@ -25,9 +25,11 @@ from schema.types.billing import (
     CurrencySettingsInput,
     CurrencySettingsPayload,
     ExtraUsageCharge,
-    ExtraUsageChargeList,
+    ExtraUsageChargeConnection,
+    ExtraUsageChargeEdge,
     ExtraUsageEvent,
-    ExtraUsageEventList,
+    ExtraUsageEventConnection,
+    ExtraUsageEventEdge,
     ExtraUsagePayload,
     ExtraUsageReport,
     ExtraUsageSettings,
@@ -116,18 +118,22 @@ class BillingQueries:
         return ExtraUsageReport.from_domain(await billing.extra_usage_report(info.context, month))
 
     @strawberry.field(description="My pay-as-you-go months, newest first.")
-    async def extra_usage_charges(self, info: CtxInfo, first: int = 12) -> ExtraUsageChargeList:
-        items, total = await billing.extra_usage_charges(info.context, first)
-        return ExtraUsageChargeList(
-            items=[ExtraUsageCharge.from_domain(m) for m in items], total_count=total
-        )
+    async def extra_usage_charges(
+        self, info: CtxInfo, first: int = 12, after: str | None = None
+    ) -> ExtraUsageChargeConnection:
+        offset = page_window(first, after)
+        page = await billing.extra_usage_charges(info.context, limit=first, offset=offset)
+        nodes = [ExtraUsageCharge.from_domain(m) for m in page.items]
+        return connection(ExtraUsageChargeConnection, ExtraUsageChargeEdge, nodes, page, offset)
 
     @strawberry.field(description="My pay-as-you-go calls, newest first.")
-    async def extra_usage_events(self, info: CtxInfo, first: int = 100) -> ExtraUsageEventList:
-        items, total = await billing.extra_usage_events(info.context, first)
-        return ExtraUsageEventList(
-            items=[ExtraUsageEvent.from_domain(e) for e in items], total_count=total
-        )
+    async def extra_usage_events(
+        self, info: CtxInfo, first: int = 100, after: str | None = None
+    ) -> ExtraUsageEventConnection:
+        offset = page_window(first, after)
+        page = await billing.extra_usage_events(info.context, limit=first, offset=offset)
+        nodes = [ExtraUsageEvent.from_domain(e) for e in page.items]
+        return connection(ExtraUsageEventConnection, ExtraUsageEventEdge, nodes, page, offset)
 
     @strawberry.field(description="A user's wallet (admin).")
     async def admin_user_balance(

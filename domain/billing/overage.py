@@ -29,6 +29,7 @@ from domain.billing.wallet import Posting, post
 from domain.clock import Clock
 from domain.errors import InvalidInput
 from domain.ids import new_id
+from domain.paging import MAX_OFFSET, Page
 from domain.principal import Principal
 from domain.quota.overage import OverageRefusal, OverageVerdict
 from domain.quota.plans import FALLBACK_PLAN_ID, Plan
@@ -235,19 +236,29 @@ class OverageService:
         )  # fmt: skip
 
     async def charges(
-        self, principal: Principal, limit: int = 12
-    ) -> tuple[list[OverageMonth], int]:
+        self, principal: Principal, *, limit: int = 12, offset: int = 0
+    ) -> Page[OverageMonth]:
         user_id = user_of(principal)
         async with self._uow() as uow:
-            return await uow.overage.months(user_id, _limit(limit, 12))
+            return await uow.overage.months(
+                user_id, limit=_limit(limit, 12), offset=_offset(offset)
+            )
 
     async def events(
-        self, principal: Principal, limit: int = 100
-    ) -> tuple[list[OverageEvent], int]:
+        self, principal: Principal, *, limit: int = 100, offset: int = 0
+    ) -> Page[OverageEvent]:
         user_id = user_of(principal)
         async with self._uow() as uow:
-            return await uow.overage.events(user_id, _limit(limit, 100))
+            return await uow.overage.events(
+                user_id, limit=_limit(limit, 100), offset=_offset(offset)
+            )
 
 
 def _limit(limit: int, default: int) -> int:
     return limit if 0 < limit <= MAX_LIST else default
+
+
+def _offset(offset: int) -> int:
+    if offset < 0 or offset > MAX_OFFSET:
+        raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}", field="offset")
+    return offset

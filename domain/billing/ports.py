@@ -233,11 +233,11 @@ class OverageRepository(Protocol):
 
     async def add_event(self, event: OverageEvent) -> None: ...
 
-    async def months(self, user_id: str, limit: int) -> tuple[list[OverageMonth], int]:
-        """Newest first, and how many there are."""
+    async def months(self, user_id: str, *, limit: int, offset: int) -> Page[OverageMonth]:
+        """Newest first."""
 
-    async def events(self, user_id: str, limit: int) -> tuple[list[OverageEvent], int]:
-        """Newest first, and how many there are."""
+    async def events(self, user_id: str, *, limit: int, offset: int) -> Page[OverageEvent]:
+        """Newest first."""
 
 
 class UnitOfWork(uow.UnitOfWork, Protocol):

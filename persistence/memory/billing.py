@@ -277,14 +277,14 @@ class MemoryOverageRepository:
     async def add_event(self, event: OverageEvent) -> None:
         self._d.write().overage_events.append(event)
 
-    async def months(self, user_id: str, limit: int) -> tuple[list[OverageMonth], int]:
+    async def months(self, user_id: str, *, limit: int, offset: int) -> Page[OverageMonth]:
         mine = [m for (uid, _), m in self._d.read.overage_months.items() if uid == user_id]
         mine.sort(key=lambda m: m.year_month, reverse=True)
-        return mine[:limit], len(mine)
+        return Page(mine[offset : offset + limit], len(mine), limit, offset)
 
-    async def events(self, user_id: str, limit: int) -> tuple[list[OverageEvent], int]:
+    async def events(self, user_id: str, *, limit: int, offset: int) -> Page[OverageEvent]:
         mine = [e for e in reversed(self._d.read.overage_events) if e.user_id == user_id]
-        return mine[:limit], len(mine)
+        return Page(mine[offset : offset + limit], len(mine), limit, offset)
 
 
 class MemoryPlanStore:

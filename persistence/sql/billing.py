@@ -413,17 +413,18 @@ class SqlOverageRepository:
             overage_events.insert().values(**{n: getattr(event, n) for n in _EVENT_FIELDS})
         )
 
-    async def months(self, user_id: str, limit: int) -> tuple[list[OverageMonth], int]:
+    async def months(self, user_id: str, *, limit: int, offset: int) -> Page[OverageMonth]:
         where = overage_months.c.user_id == user_id
         query = select(overage_months).where(where).order_by(overage_months.c.year_month.desc())
         conn = self._tx.conn
-        rows = (await conn.execute(query.limit(limit))).mappings().all()
+        rows = (await conn.execute(query.limit(limit).offset(offset))).mappings().all()
         total = (
             await conn.execute(select(func.count()).select_from(overage_months).where(where))
         ).scalar_one()
-        return [OverageMonth(**{n: r[n] for n in _MONTH_FIELDS}) for r in rows], int(total)
+        items = [OverageMonth(**{n: r[n] for n in _MONTH_FIELDS}) for r in rows]
+        return Page(items, int(total), limit, offset)
 
-    async def events(self, user_id: str, limit: int) -> tuple[list[OverageEvent], int]:
+    async def events(self, user_id: str, *, limit: int, offset: int) -> Page[OverageEvent]:
         where = overage_events.c.user_id == user_id
         query = (
             select(overage_events)
@@ -431,11 +432,12 @@ class SqlOverageRepository:
             .order_by(overage_events.c.occurred_at.desc(), overage_events.c.id.desc())
         )
         conn = self._tx.conn
-        rows = (await conn.execute(query.limit(limit))).mappings().all()
+        rows = (await conn.execute(query.limit(limit).offset(offset))).mappings().all()
         total = (
             await conn.execute(select(func.count()).select_from(overage_events).where(where))
         ).scalar_one()
-        return [OverageEvent(**{n: r[n] for n in _EVENT_FIELDS}) for r in rows], int(total)
+        items = [OverageEvent(**{n: r[n] for n in _EVENT_FIELDS}) for r in rows]
+        return Page(items, int(total), limit, offset)
 
     async def _upsert(
         self, table: Any, value: object, fields: tuple[str, ...], keys: list[str]

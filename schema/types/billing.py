@@ -684,14 +684,30 @@ class ExtraUsageEvent:
 
 
 @strawberry.type
-class ExtraUsageChargeList:
-    items: list[ExtraUsageCharge]
+class ExtraUsageChargeEdge:
+    cursor: str
+    node: ExtraUsageCharge
+
+
+@strawberry.type
+class ExtraUsageChargeConnection:
+    edges: list[ExtraUsageChargeEdge]
+    nodes: list[ExtraUsageCharge]
+    page_info: PageInfo
     total_count: int
 
 
 @strawberry.type
-class ExtraUsageEventList:
-    items: list[ExtraUsageEvent]
+class ExtraUsageEventEdge:
+    cursor: str
+    node: ExtraUsageEvent
+
+
+@strawberry.type
+class ExtraUsageEventConnection:
+    edges: list[ExtraUsageEventEdge]
+    nodes: list[ExtraUsageEvent]
+    page_info: PageInfo
     total_count: int
 
 

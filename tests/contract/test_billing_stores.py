@@ -315,7 +315,7 @@ async def test_a_hundred_concurrent_overage_calls_against_a_wallet_for_40_charge
             wallet = await work.wallets.get(alice, "CNY")
             assert wallet is not None and wallet.balance_minor == 0
             assert await work.ledger.total(alice, "CNY") == 0
-            (month,) = (await work.overage.months(alice, 5))[0]
+            [month] = (await work.overage.months(alice, limit=5, offset=0)).items
             assert (month.count, month.units, month.amount_minor) == (40, 40, 40)
     finally:
         await adapters.plan_store.save(replace(metered, is_active=False), NOW)

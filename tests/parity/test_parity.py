@@ -1903,7 +1903,7 @@ def same_report(rest: dict[str, Any], gql: dict[str, Any]) -> None:
 
 def same_empty_list(rest: dict[str, Any], gql: dict[str, Any]) -> None:
     assert rest == {"items": [], "total": 0}
-    assert gql == {"items": [], "totalCount": 0}
+    assert gql == {"nodes": [], "totalCount": 0}
 
 
 async def extra_usage_update(api: Api) -> None:
@@ -1933,10 +1933,10 @@ BILLING_READS.update({
         baseMonthlyLimit overage { amountMinor } nearLimit usedCapPct balance { amountMinor }
         } }""", same_report, signed_in_as("xr@example.com"), anonymous),
     ("GET", "/v1/billing/extra-usage/charges"): Read(
-        "/v1/billing/extra-usage/charges", """{ extraUsageCharges { items { yearMonth }
+        "/v1/billing/extra-usage/charges", """{ extraUsageCharges { nodes { yearMonth }
         totalCount } }""", same_empty_list, signed_in_as("xc@example.com"), anonymous),
     ("GET", "/v1/billing/extra-usage/events"): Read(
-        "/v1/billing/extra-usage/events", """{ extraUsageEvents { items { id } totalCount }
+        "/v1/billing/extra-usage/events", """{ extraUsageEvents { nodes { id } totalCount }
         }""", same_empty_list, signed_in_as("xe@example.com"), anonymous),
 })  # fmt: skip
 BILLING_FLOWS[("PUT", "/v1/billing/extra-usage")] = extra_usage_update
