@@ -239,7 +239,7 @@ async def test_unknown_and_unwired_providers_and_scopes(env: Env) -> None:
     unknown = await api.get("/v1/spotify/songs/1", headers=key)
     assert (unknown.status_code, unknown.json()["code"]) == (404, 40400)
     unwired = await api.get("/v1/qqmusic/songs/003OUlho2HcRHC", headers=key)
-    assert unwired.status_code == 503 and "QQ Music" in unwired.json()["message"]
+    assert unwired.status_code == 503 and "QQ Music is not enabled" in unwired.json()["message"]
     browser = await signed_in(env, "noscope@example.com")  # type: ignore[arg-type]
     _, other = await create_key(browser, scopes=["quota:read"])
     refused = await env.api.fresh().get("/v1/local/charts", headers=with_key(other))
