@@ -288,3 +288,34 @@ async def test_an_unavailable_play_url_is_answered_with_its_reason_and_not_charg
         "audio": None, "unavailableReason": "QUALITY_UNAVAILABLE",
     }  # fmt: skip
     assert result["extensions"]["cost"] == {"requested": 4, "actual": 1, "remaining": 98}
+
+
+async def test_fifty_concurrent_identical_searches_reach_the_database_once(env: Env) -> None:
+    """Through the running application's service (its Redis cache on PostgreSQL + Redis):
+    one full-text query for fifty concurrent identical searches, none for a later one."""
+    import asyncio
+
+    from domain.music.model import PageRequest, ProviderName, SearchType
+
+    container = env.app.state.container
+    searches: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "catalog_fts" in statement or "to_tsvector" in statement:
+            searches.append(statement)
+
+    sync_engine: Engine = container.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", count)
+    try:
+        music = container.services.music
+        page = PageRequest(offset=0, limit=7)
+        results = await asyncio.gather(
+            *(music.search(ProviderName.LOCAL, "aurora", SearchType.SONG, page) for _ in range(50))
+        )
+        assert all(r == results[0] for r in results) and results[0].total == 3
+        once = len(searches)
+        await music.search(ProviderName.LOCAL, "aurora", SearchType.SONG, page)
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", count)
+    assert once == 2  # the count and the page of one search
+    assert len(searches) == once  # the later one is a cache hit

@@ -69,9 +69,7 @@ async def test_qq_music_answers_through_the_service_and_the_pool(env: Env) -> No
     url = await api.get(f"/v1/qqmusic/songs/{VIP_SONG}/url?quality=FLAC", headers=keyed)
     audio = data(url)["audio"]
     assert audio["quality"] == "FLAC" and audio["url"].startswith("http")
-    listed = await env.api.fresh().get(
-        "/v1/admin/pool/credentials?provider=qqmusic", headers=ADMIN
-    )
+    listed = await env.api.fresh().get("/v1/admin/pool/credentials?provider=qqmusic", headers=ADMIN)
     [credential] = listed.json()["items"]
     assert credential["lastUsedAt"] is not None and credential["failCount"] == 0
 
