@@ -319,3 +319,26 @@ async def test_fifty_concurrent_identical_searches_reach_the_database_once(env: 
         event.remove(sync_engine, "before_cursor_execute", count)
     assert once == 2  # the count and the page of one search
     assert len(searches) == once  # the later one is a cache hit
+
+
+async def test_songs_in_one_batch_and_every_music_type_as_a_node(env: Env) -> None:
+    api, key = await keyed(env, "nodes@example.com")
+    found = data(await api.get("/v1/local/search/songs?q=aurora&page_size=3", headers=key))
+    ids = [f"local:song:{s['id']}" for s in found["items"]]
+    batch = await gql(api, "query($ids: [ID!]!) { songs(ids: $ids) { id title } }", key,
+                      ids=[*ids, "local:song:" + "0" * 32])  # fmt: skip
+    assert [s["id"] for s in batch["data"]["songs"][:3]] == ids
+    assert batch["data"]["songs"][3] is None
+    assert batch["extensions"]["cost"]["actual"] == 1
+    song = found["items"][0]
+    wanted = {
+        "Album": f"local:album:{song['album']['id']}",
+        "Artist": f"local:artist:{song['artists'][0]['id']}",
+        "Chart": "local:chart:recent", "Song": ids[0],
+    }  # fmt: skip
+    for type_name, id in wanted.items():
+        node = await gql(api, "query($id: ID!) { node(id: $id) { __typename id } }", key, id=id)
+        assert node["data"]["node"] == {"__typename": type_name, "id": id}
+    gone = await gql(api, "query($id: ID!) { node(id: $id) { id } }", key,
+                     id="local:album:" + "0" * 32)  # fmt: skip
+    assert gone["data"]["node"] is None
