@@ -34,6 +34,8 @@ from domain.accounts.ports import (
 )
 from domain.apikeys import ports as apikeys
 from domain.apikeys.ports import ApiKeyStore, KeyInvalidations
+from domain.billing import ports as billing
+from domain.billing.ports import PlanStore
 from domain.clock import Clock
 from domain.keyring_service import KeyVersionStore
 from domain.mail.ports import Mailer
@@ -62,6 +64,7 @@ from integrations.qqmusic.config import QQMusicConfig
 from integrations.qr import SegnoQrRenderer
 from persistence.memory.accounts import MemorySessionStore
 from persistence.memory.apikeys import MemoryApiKeyStore, MemoryPlanCatalog
+from persistence.memory.billing import MemoryPlanStore
 from persistence.memory.catalog import MemoryCatalogStore
 from persistence.memory.key_invalidations import MemoryKeyInvalidations
 from persistence.memory.music_cache import MemoryMusicCache
@@ -77,6 +80,7 @@ from persistence.memory.security import (
 from persistence.memory.twofactor import MemoryChallengeStore, MemoryKeyVersionStore
 from persistence.memory.uow import MemoryUnitOfWorkFactory
 from persistence.memory.usage import MemoryUsageStore
+from persistence.redis.cached_sessions import CachedSessionStore  # harden
 from persistence.redis.challenges import RedisChallengeStore
 from persistence.redis.email_codes import RedisEmailCodeStore
 from persistence.redis.key_invalidations import RedisKeyInvalidations
@@ -87,6 +91,7 @@ from persistence.redis.quota import RedisQuotaGate
 from persistence.redis.sessions import RedisSessionStore
 from persistence.redis.throttle import RedisThrottleStore
 from persistence.sql.apikeys import SqlApiKeyStore, SqlPlanCatalog
+from persistence.sql.billing import SqlPlanStore
 from persistence.sql.catalog import SqlCatalogStore
 from persistence.sql.challenges import SqlChallengeStore
 from persistence.sql.keyring import SqlKeyVersionStore
@@ -97,6 +102,7 @@ from persistence.sql.uow import SqlUnitOfWorkFactory
 from persistence.sql.usage import SqlUsageStore
 
 REDIS_PREFIX = "karpov:"
+PLAN_CHANGES_CHANNEL = "karpov:billing:plan-changes"
 
 
 class UnitOfWork(
@@ -104,6 +110,7 @@ class UnitOfWork(
     twofactor.UnitOfWork,
     oauth.UnitOfWork,
     apikeys.UnitOfWork,
+    billing.UnitOfWork,
     pool.UnitOfWork,
     Protocol,
 ):
@@ -171,6 +178,10 @@ class Adapters:
     plans: PlanCatalog
     usage: UsageStore
     outbound: Outbound
+    # -- billing (issue 14) --
+    plan_store: PlanStore
+    plan_changes: KeyInvalidations
+    """Plan and users' plan changes, to every process (Redis) or this one."""
     # -- music (issue 13) --
     catalog: CatalogStore
     music_cache: MusicCache
@@ -210,6 +221,8 @@ class Adapters:
                 plans=SqlPlanCatalog(engine),
                 usage=SqlUsageStore(engine),
                 outbound=outbound,
+                plan_store=SqlPlanStore(engine),
+                plan_changes=MemoryKeyInvalidations(),
                 catalog=SqlCatalogStore(engine),  # music
                 music_cache=MemoryMusicCache(clock),  # music
                 **memory_pool_registry(),
@@ -218,7 +231,10 @@ class Adapters:
             raise ValueError("a Redis deployment needs the quota gate's own client")
         return cls(
             uow=SqlUnitOfWorkFactory(engine, clock),
-            sessions=RedisSessionStore(redis, prefix=REDIS_PREFIX),
+            # harden: sessions durable in the database, Redis only their cache
+            sessions=CachedSessionStore(
+                SqlSessionStore(engine), RedisSessionStore(redis, prefix=REDIS_PREFIX)
+            ),
             throttle=RedisThrottleStore(redis, prefix=REDIS_PREFIX),
             audit=SqlAuditStore(engine),
             one_time_tokens=SqlOneTimeTokenStore(engine),
@@ -228,10 +244,12 @@ class Adapters:
             key_versions=SqlKeyVersionStore(engine, clock),
             api_keys=SqlApiKeyStore(engine),
             key_invalidations=RedisKeyInvalidations(redis),
-            quota_gate=RedisQuotaGate(quota_redis),
+            quota_gate=RedisQuotaGate(quota_redis, restorable=True),  # harden: restored
             plans=SqlPlanCatalog(engine),
             usage=SqlUsageStore(engine),
             outbound=outbound,
+            plan_store=SqlPlanStore(engine),
+            plan_changes=RedisKeyInvalidations(redis, PLAN_CHANGES_CHANNEL),
             catalog=SqlCatalogStore(engine),  # music
             music_cache=RedisMusicCache(redis, prefix=REDIS_PREFIX),  # music
             **redis_pool_registry(redis),
@@ -241,6 +259,7 @@ class Adapters:
     def memory(cls, clock: Clock, *, outbound: Outbound) -> Adapters:
         """Everything in this process: no database, no Redis, no network."""
         uow = MemoryUnitOfWorkFactory(clock)
+        plans = MemoryPlanCatalog()
         return cls(
             uow=uow,
             sessions=MemorySessionStore(),
@@ -254,9 +273,11 @@ class Adapters:
             api_keys=MemoryApiKeyStore(uow.api_key_tables),
             key_invalidations=MemoryKeyInvalidations(),
             quota_gate=MemoryQuotaGate(),
-            plans=MemoryPlanCatalog(),
+            plans=plans,
             usage=MemoryUsageStore(),
             outbound=outbound,
+            plan_store=MemoryPlanStore(plans),
+            plan_changes=MemoryKeyInvalidations(),
             catalog=MemoryCatalogStore(),  # music
             music_cache=MemoryMusicCache(clock),  # music
             **memory_pool_registry(),

@@ -186,6 +186,24 @@ class Settings(BaseSettings):
     oauth_oidc_providers: dict[str, OidcProviderSettings] = Field(default_factory=dict)
     """Filled by ``load_settings`` from ``KARPOV_OAUTH_<NAME>_*`` (see
     ``oidc_providers_from_environment``)."""
+    # -- billing (issue 14) --
+    billing_mock_payments: bool | None = None
+    """The development-only ``mock`` payment provider (a Karpov page with pay and fail
+    buttons): on by default in ``dev``, off in ``prod``, where turning it on is refused."""
+
+    @property
+    def mock_payments_enabled(self) -> bool:
+        if self.billing_mock_payments is None:
+            return self.env == "dev"
+        return self.billing_mock_payments
+
+    @model_validator(mode="after")
+    def _no_mock_payments_in_prod(self) -> Settings:
+        if self.env == "prod" and self.billing_mock_payments:
+            raise ValueError("KARPOV_BILLING_MOCK_PAYMENTS cannot be enabled in prod")
+        return self
+
+    # -- end of billing --
     # -- music (issue 13) ---------------------------------------------------------------
     catalog_dir: Path = Path("var/music")
     """Where the local catalog's audio lives: ``karpov catalog demo`` writes its files here
