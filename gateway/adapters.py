@@ -34,12 +34,14 @@ from domain.accounts.ports import (
 )
 from domain.apikeys import ports as apikeys
 from domain.apikeys.ports import ApiKeyStore, KeyInvalidations
+from domain.billing import ports as billing
+from domain.billing.ports import PlanStore
 from domain.clock import Clock
 from domain.keyring_service import KeyVersionStore
 from domain.mail.ports import Mailer
 
 # -- music (issue 13) ----------------------------------------------------------------------
-from domain.music.ports import CatalogStore, MusicCache
+from domain.music.ports import CatalogStore, MusicCache, MusicProvider
 from domain.oauth import ports as oauth
 from domain.oauth.ports import OAuthProvider, OAuthStateStore
 from domain.pool import ports as pool
@@ -62,6 +64,7 @@ from integrations.qqmusic.config import QQMusicConfig
 from integrations.qr import SegnoQrRenderer
 from persistence.memory.accounts import MemorySessionStore
 from persistence.memory.apikeys import MemoryApiKeyStore, MemoryPlanCatalog
+from persistence.memory.billing import MemoryPlanStore
 from persistence.memory.catalog import MemoryCatalogStore
 from persistence.memory.key_invalidations import MemoryKeyInvalidations
 from persistence.memory.music_cache import MemoryMusicCache
@@ -88,6 +91,7 @@ from persistence.redis.quota import RedisQuotaGate
 from persistence.redis.sessions import RedisSessionStore
 from persistence.redis.throttle import RedisThrottleStore
 from persistence.sql.apikeys import SqlApiKeyStore, SqlPlanCatalog
+from persistence.sql.billing import SqlPlanStore
 from persistence.sql.catalog import SqlCatalogStore
 from persistence.sql.challenges import SqlChallengeStore
 from persistence.sql.keyring import SqlKeyVersionStore
@@ -98,6 +102,7 @@ from persistence.sql.uow import SqlUnitOfWorkFactory
 from persistence.sql.usage import SqlUsageStore
 
 REDIS_PREFIX = "karpov:"
+PLAN_CHANGES_CHANNEL = "karpov:billing:plan-changes"
 
 
 class UnitOfWork(
@@ -105,6 +110,7 @@ class UnitOfWork(
     twofactor.UnitOfWork,
     oauth.UnitOfWork,
     apikeys.UnitOfWork,
+    billing.UnitOfWork,
     pool.UnitOfWork,
     Protocol,
 ):
@@ -125,6 +131,10 @@ class Outbound:
     # -- credential pool (issue 13) --
     credential_lifecycles: tuple[CredentialLifecycle, ...] = ()
     """The providers whose pool credentials can be checked and refreshed."""
+    # -- music (issue 13) --
+    music_providers: tuple[MusicProvider, ...] = ()
+    """Upstream music providers the music service answers from (``KARPOV_MUSIC_UPSTREAMS``),
+    beside the local catalog; the others answer 503."""
 
     @classmethod
     def from_settings(
@@ -135,6 +145,7 @@ class Outbound:
         clock: Clock,
         hasher: PasswordHasher | None = None,
     ) -> Outbound:
+        lifecycles, music_providers = upstreams_from_settings(settings, clock)
         return cls(
             hasher=hasher
             or Argon2PasswordHasher(
@@ -144,7 +155,8 @@ class Outbound:
             mailer=mailer_from_settings(settings),
             qr=SegnoQrRenderer(),
             oauth_providers=tuple(oauth_providers_from_settings(settings, clock)),
-            credential_lifecycles=credential_lifecycles_from_settings(settings, clock),
+            credential_lifecycles=lifecycles,
+            music_providers=music_providers,  # music (issue 13)
         )
 
 
@@ -166,6 +178,10 @@ class Adapters:
     plans: PlanCatalog
     usage: UsageStore
     outbound: Outbound
+    # -- billing (issue 14) --
+    plan_store: PlanStore
+    plan_changes: KeyInvalidations
+    """Plan and users' plan changes, to every process (Redis) or this one."""
     # -- music (issue 13) --
     catalog: CatalogStore
     music_cache: MusicCache
@@ -205,6 +221,8 @@ class Adapters:
                 plans=SqlPlanCatalog(engine),
                 usage=SqlUsageStore(engine),
                 outbound=outbound,
+                plan_store=SqlPlanStore(engine),
+                plan_changes=MemoryKeyInvalidations(),
                 catalog=SqlCatalogStore(engine),  # music
                 music_cache=MemoryMusicCache(clock),  # music
                 **memory_pool_registry(),
@@ -230,6 +248,8 @@ class Adapters:
             plans=SqlPlanCatalog(engine),
             usage=SqlUsageStore(engine),
             outbound=outbound,
+            plan_store=SqlPlanStore(engine),
+            plan_changes=RedisKeyInvalidations(redis, PLAN_CHANGES_CHANNEL),
             catalog=SqlCatalogStore(engine),  # music
             music_cache=RedisMusicCache(redis, prefix=REDIS_PREFIX),  # music
             **redis_pool_registry(redis),
@@ -239,6 +259,7 @@ class Adapters:
     def memory(cls, clock: Clock, *, outbound: Outbound) -> Adapters:
         """Everything in this process: no database, no Redis, no network."""
         uow = MemoryUnitOfWorkFactory(clock)
+        plans = MemoryPlanCatalog()
         return cls(
             uow=uow,
             sessions=MemorySessionStore(),
@@ -252,9 +273,11 @@ class Adapters:
             api_keys=MemoryApiKeyStore(uow.api_key_tables),
             key_invalidations=MemoryKeyInvalidations(),
             quota_gate=MemoryQuotaGate(),
-            plans=MemoryPlanCatalog(),
+            plans=plans,
             usage=MemoryUsageStore(),
             outbound=outbound,
+            plan_store=MemoryPlanStore(plans),
+            plan_changes=MemoryKeyInvalidations(),
             catalog=MemoryCatalogStore(),  # music
             music_cache=MemoryMusicCache(clock),  # music
             **memory_pool_registry(),
@@ -274,15 +297,20 @@ def redis_pool_registry(redis: Redis) -> dict[str, Any]:
     return {"pool_leases": registry, "pool_refresh": registry}
 
 
-def credential_lifecycles_from_settings(
+def upstreams_from_settings(
     settings: Settings, clock: Clock
-) -> tuple[CredentialLifecycle, ...]:
-    """QQ Music's and NetEase's login rules, each on its own client (own connection pool,
-    pointed at ``KARPOV_QQMUSIC_API_URL`` / ``KARPOV_NETEASE_API_URL``)."""
+) -> tuple[tuple[CredentialLifecycle, ...], tuple[MusicProvider, ...]]:
+    """QQ Music and NetEase, each on its own client (own connection pool, pointed at
+    ``KARPOV_QQMUSIC_API_URL`` / ``KARPOV_NETEASE_API_URL``): their login rules for the
+    pool, and (music, issue 13) their music providers named in ``KARPOV_MUSIC_UPSTREAMS``."""
     qq = QQMusicUpstream(QQMusicConfig(api_url=settings.qqmusic_api_url), clock=clock)
     netease_http = httpx.AsyncClient(timeout=settings.netease_timeout, follow_redirects=False)
     netease = build_netease(netease_http, NeteaseConfig(api_url=settings.netease_api_url), clock)
-    return (qq.credentials, netease.credentials)
+    providers: tuple[MusicProvider, ...] = (qq.provider, netease.provider)
+    wanted = set(settings.music_upstreams)
+    return (qq.credentials, netease.credentials), tuple(
+        p for p in providers if p.name.value in wanted
+    )
 
 
 # -- end of credential pool ----------------------------------------------------------------

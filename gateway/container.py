@@ -34,6 +34,7 @@ GATE_TIMEOUT = 0.25
 GATE_CONNECTIONS = 256
 READINESS_TIMEOUT = 0.8
 RESTORE_INTERVAL = 0.5
+BILLING_SWEEP_INTERVAL = 60.0
 
 
 @dataclass
@@ -84,6 +85,9 @@ class Container:
             asyncio.create_task(
                 services.usage_recorder.prune_periodically(self.settings.usage_event_retention)
             ),
+            # -- billing (issue 14): plan changes made by other processes --
+            asyncio.create_task(_forever(services.plan_changes.follow, self.adapters.plan_changes)),
+            asyncio.create_task(_billing_clock(services, BILLING_SWEEP_INTERVAL)),
         ]
         if self.settings.pool_refresh_interval > 0:  # credential pool (issue 13)
             interval = self.settings.pool_refresh_interval
@@ -178,6 +182,20 @@ def quota_gate_client(url: str, timeout: float = GATE_TIMEOUT) -> Redis:
         socket_timeout=timeout, socket_connect_timeout=timeout,
     )  # fmt: skip
     return Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0), retry_on_error=[])
+
+
+async def _billing_clock(services: Services, interval: float) -> None:
+    """Billing's clock-driven steps (issue 14): expire overdue orders, renew or end
+    subscriptions whose period is over. Idempotent, so several processes may run it."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await services.orders.expire_overdue()
+            await services.subscriptions.advance()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("billing sweep failed; retrying at the next interval")
 
 
 async def _forever(

@@ -186,11 +186,33 @@ class Settings(BaseSettings):
     oauth_oidc_providers: dict[str, OidcProviderSettings] = Field(default_factory=dict)
     """Filled by ``load_settings`` from ``KARPOV_OAUTH_<NAME>_*`` (see
     ``oidc_providers_from_environment``)."""
+    # -- billing (issue 14) --
+    billing_mock_payments: bool | None = None
+    """The development-only ``mock`` payment provider (a Karpov page with pay and fail
+    buttons): on by default in ``dev``, off in ``prod``, where turning it on is refused."""
+
+    @property
+    def mock_payments_enabled(self) -> bool:
+        if self.billing_mock_payments is None:
+            return self.env == "dev"
+        return self.billing_mock_payments
+
+    @model_validator(mode="after")
+    def _no_mock_payments_in_prod(self) -> Settings:
+        if self.env == "prod" and self.billing_mock_payments:
+            raise ValueError("KARPOV_BILLING_MOCK_PAYMENTS cannot be enabled in prod")
+        return self
+
+    # -- end of billing --
     # -- music (issue 13) ---------------------------------------------------------------
     catalog_dir: Path = Path("var/music")
     """Where the local catalog's audio lives: ``karpov catalog demo`` writes its files here
     and ``karpov catalog import`` reads it when no directory is given. Imported files are
     streamed from where they were imported (their absolute path is stored)."""
+    music_upstreams: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Upstream providers the music service answers from, beside the local catalog
+    (``qqmusic``, ``netease``; comma list). Unlisted ones answer 503; play URLs and VIP
+    content borrow accounts from the credential pool."""
     graphql_max_cost: int = Field(default=1000, ge=1)
     """The most points a GraphQL document may cost (static upper bound, ``schema.cost``);
     a costlier one is refused before execution."""
@@ -216,6 +238,15 @@ class Settings(BaseSettings):
         "admin_tokens", "trusted_proxies", "email_allowed_domains", "email_blocked_domains",
         "register_ip_allowlist", mode="before",
     )(_split_csv)  # fmt: skip
+    _split_music = field_validator("music_upstreams", mode="before")(_split_csv)  # music
+
+    @field_validator("music_upstreams")
+    @classmethod
+    def _known_upstreams(cls, value: list[str]) -> list[str]:  # music (issue 13)
+        unknown = set(value) - {"qqmusic", "netease"}
+        if unknown:
+            raise ValueError(f"unknown music upstream(s) {sorted(unknown)}: qqmusic, netease")
+        return value
 
     @field_validator("trusted_proxies", "register_ip_allowlist")
     @classmethod

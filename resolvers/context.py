@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -12,6 +13,16 @@ from domain.accounts.password_reset import PasswordReset
 from domain.accounts.service import AccountService
 from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, VerifiedKey
+from domain.billing.admin_views import AdminUserViews
+from domain.billing.catalog import PlanService
+from domain.billing.invoices import InvoiceService
+from domain.billing.orders import OrderService
+from domain.billing.overage import OverageService
+from domain.billing.plan_changes import PlanChanges
+from domain.billing.refunds import RefundService
+from domain.billing.settings import CurrencyService
+from domain.billing.subscriptions import SubscriptionService
+from domain.billing.wallet import WalletService
 from domain.clock import Clock
 from domain.keyring_service import KeyRotation
 
@@ -67,6 +78,19 @@ class Services:
     key_rotation: KeyRotation
     runtime: RuntimeConfig
     clock: Clock
+    # -- billing (issue 14) --
+    plans: PlanService
+    orders: OrderService
+    subscriptions: SubscriptionService
+    overage: OverageService
+    invoices: InvoiceService
+    refunds: RefundService
+    wallet: WalletService
+    currency: CurrencyService
+    plan_changes: PlanChanges
+    admin_user_views: AdminUserViews
+    mock_payments: bool
+    """The development-only mock provider (its pay page) is on."""
     # -- music (issue 13) --
     music: MusicService
     local_media: LocalMedia
@@ -87,6 +111,17 @@ class Context:
     """What the request gate admitted (limits' states for ``rateLimit`` and headers)."""
     response_headers: HeaderSink | None = None
     """Headers to add to the HTTP response (GraphQL: the rate-limit headers)."""
+    request_headers: Sequence[tuple[bytes, bytes]] = ()
+    """The request's raw headers (billing reads ``Idempotency-Key`` on both edges)."""
+
+    def header(self, name: str) -> str | None:
+        """A request header's value (``name`` in lower case), decoded as Latin-1."""
+        wanted = name.encode("latin-1")
+        for key, value in self.request_headers:
+            if key.lower() == wanted:
+                return value.decode("latin-1")
+        return None
+
     # -- music (issue 13) --
     meter: Meter | None = None
     """Metered resolutions of this request (set by the edge's gate when it reserved)."""

@@ -135,6 +135,16 @@ class Redirect:
     location: str
 
 
+@dataclass(frozen=True, slots=True)
+class RawReply:
+    """A handler's answer that is not JSON: a payment provider's acknowledgement (text),
+    the development cashier page (HTML)."""
+
+    body: str
+    media_type: str = "text/plain"
+    status: int = 200
+
+
 Handler = Callable[[RestRequest], Awaitable[Any]]
 ContextFactory = Callable[[Request, ResponseCookies], Context]
 
@@ -155,6 +165,8 @@ class Route:
     status: int = 200
     """The success status (302 for browser redirects: the handler returns ``Redirect``)."""
     query_fields: tuple[str, ...] = ()
+    raw_body: bool = False
+    """The handler reads the body itself (a provider's form-encoded callback)."""
 
 
 async def _read_body(request: Request) -> dict[str, Any]:
@@ -212,7 +224,8 @@ class RouteEndpoint:
                     limit_states = admission.states
                     if admission.metered:  # music (issue 13): the resolver claims it
                         ctx.meter = Meter({self.operation.field: len(admission.metered)})
-            body = await _read_body(request) if route.method in _BODY_METHODS else {}
+            reads_json = route.method in _BODY_METHODS and not route.raw_body
+            body = await _read_body(request) if reads_json else {}
             data = await route.handler(RestRequest(ctx=ctx, request=request, body=body))
             if isinstance(data, Response):  # a file (the local provider's stream)
                 response = data
@@ -221,6 +234,11 @@ class RouteEndpoint:
                 response = RedirectResponse(
                     data.location, status_code=302, headers={"Cache-Control": "no-store"}
                 )
+            elif isinstance(data, RawReply):
+                response = Response(
+                    data.body, status_code=data.status, media_type=data.media_type,
+                    headers={"Cache-Control": "no-store"},
+                )  # fmt: skip
             else:
                 response = success(route.style, data, route.status)
             ok = True
@@ -255,6 +273,9 @@ class RouteEndpoint:
             response.raw_headers.extend(
                 limit_header_pairs(limit_states, clock.now().timestamp(), refused=refused)
             )
+        if admission is not None and admission.extra_usage is not None:
+            # billing (issue 14): the call was paid from the wallet (pay-as-you-go)
+            response.raw_headers.extend(admission.extra_usage.header_pairs())
         cookies.apply(response)
         await response(scope, receive, send)
 

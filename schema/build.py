@@ -25,6 +25,7 @@ from schema.limits import DocumentLimits, make_limits_extension
 from schema.root import Mutation, Query
 from schema.types.accounts import Session, User
 from schema.types.admin import AuditEvent
+from schema.types.billing import SCALAR_MAP
 from schema.types.music import MUSIC_NODE_TYPES  # music (issue 13)
 from schema.types.oauth import OAuthIdentity
 
@@ -74,7 +75,10 @@ def build_schema(
         extensions=extensions,
         # sort_schema=True would rebuild the enum types without strawberry's serializer
         # (enum outputs then fail), so the SDL keeps the order of the code instead.
-        config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
+        config=StrawberryConfig(
+            disable_field_suggestions=not field_suggestions,
+            scalar_map=SCALAR_MAP,  # billing (issue 14): BigInt
+        ),
         scalar_overrides=SCALAR_OVERRIDES,  # harden: DateTime by the input boundary's rules
     )
 

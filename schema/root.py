@@ -12,6 +12,7 @@ import strawberry
 from schema.accounts import AccountMutations, AccountQueries
 from schema.admin import AdminMutations, AdminQueries
 from schema.apikeys import ApiKeyMutations, ApiKeyQueries
+from schema.billing import BillingMutations, BillingQueries
 from schema.music import MusicQueries  # music (issue 13)
 from schema.node import NodeQueries
 from schema.oauth import OAuthMutations, OAuthQueries
@@ -33,6 +34,7 @@ class Query(
     OAuthQueries,
     NodeQueries,
     AdminQueries,
+    BillingQueries,  # billing (issue 14)
     MusicQueries,  # music (issue 13)
     PoolQueries,
 ):
@@ -46,6 +48,7 @@ class Mutation(
     OAuthMutations,
     AdminMutations,
     TwoFactorMutations,
+    BillingMutations,  # billing (issue 14)
     PoolMutations,
 ):
     pass

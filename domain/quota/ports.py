@@ -11,6 +11,7 @@ from typing import Protocol
 
 from domain.quota.gate import CounterLimit, Decision, Limit, LimitState, Reservation
 from domain.quota.metering import Metered
+from domain.quota.overage import OverageVerdict
 from domain.quota.plans import Plan
 
 
@@ -53,6 +54,15 @@ class PlanCatalog(Protocol):
 
     async def list_active(self) -> list[Plan]:
         """Active plans by ``sort_order``."""
+
+
+class OveragePayer(Protocol):
+    """Pays for a metered call beyond a pay-as-you-go plan's monthly units (implemented by
+    billing's ``OverageService``; a port, so quota does not import billing)."""
+
+    async def charge(
+        self, user_id: str, plan: Plan, units: int, operations: Sequence[str]
+    ) -> OverageVerdict: ...
 
 
 PlanOfUser = Callable[[str], Awaitable[str]]

@@ -33,8 +33,9 @@ from domain.quota.gate import (
     Reservation,
 )
 from domain.quota.metering import Metered
+from domain.quota.overage import OverageRefusal, OverageVerdict
 from domain.quota.plans import FALLBACK_PLAN_ID, Plan
-from domain.quota.ports import PlanCatalog, QuotaGate, UsedUnits
+from domain.quota.ports import OveragePayer, PlanCatalog, QuotaGate, UsedUnits
 
 log = logging.getLogger("karpov.quota")
 
@@ -75,6 +76,9 @@ class Admission:
     metered: tuple[Metered, ...]
     degraded: bool = False
     """True when the store was unreachable and the policy let the request through."""
+    extra_usage: OverageVerdict | None = None
+    """Set when the plan's monthly units were used up and the call was paid from the
+    wallet (pay-as-you-go)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +123,9 @@ class QuotaService:
         timezone: ZoneInfo,
         used: UsedUnits,
         on_store_error: OnStoreError = OnStoreError.DENY,
+        overage: OveragePayer | None = None,
     ) -> None:
+        self._overage = overage
         self._gate = gate
         self._used = used
         self._timezone = timezone
@@ -148,6 +154,15 @@ class QuotaService:
                 raise LookupError(f"the fallback plan {FALLBACK_PLAN_ID!r} is missing")
         self._plan_cache[plan_id] = (now, plan)
         return plan
+
+    def forget_plan(self, plan_id: str | None = None) -> None:
+        """Drop a cached plan (``None``: every plan), so its next use reads the catalog:
+        billing calls this when a plan changes (in every process, through its broadcast)."""
+        if plan_id is None:
+            self._plan_cache.clear()
+        else:
+            self._plan_cache.pop(plan_id, None)
+        self._limits_cache.clear()
 
     def limits(
         self,
@@ -245,8 +260,52 @@ class QuotaService:
             log.error("quota store unreachable: refusing (policy deny)")
             raise QuotaUnavailable() from None
         if not decision.allowed:
+            denied = decision.denied
+            if (
+                denied is not None and denied.kind is LimitKind.PLAN_MONTHLY
+                and plan is not None and plan.pay_as_you_go and self._overage is not None
+            ):  # fmt: skip
+                return await self._pay_as_you_go(caller, plan, limits, ops, decision, now)
             raise _refusal(decision)
         return Admission(caller, plan, decision.states, decision.reservation, ops)
+
+    async def _pay_as_you_go(
+        self,
+        caller: Caller,
+        plan: Plan,
+        limits: list[Limit],
+        ops: tuple[Metered, ...],
+        refused: Decision,
+        now: datetime,
+    ) -> Admission:
+        """The monthly units are used up: reserve every other limit, then let the overage
+        payer charge the wallet; if it refuses, give the reservation back and refuse."""
+        assert self._overage is not None
+        others = [limit for limit in limits if limit.kind is not LimitKind.PLAN_MONTHLY]
+        try:
+            decision = await self._gate.reserve(others, now.timestamp())
+        except QuotaStoreUnavailable:
+            raise QuotaUnavailable() from None
+        if not decision.allowed:
+            raise _refusal(decision)
+        units = sum(m.weight for m in ops)
+        verdict = await self._overage.charge(
+            caller.user_id, plan, units, [m.operation for m in ops]
+        )
+        if verdict.allowed:
+            return Admission(
+                caller, plan, decision.states, decision.reservation, ops, extra_usage=verdict
+            )
+        if decision.reservation is not None:
+            try:
+                await self._gate.refund(decision.reservation, self._clock.now().timestamp())
+            except QuotaStoreUnavailable:
+                log.error("quota store unreachable: refund of a refused overage lost")
+        error = _refusal(refused)
+        reason = _OVERAGE_REFUSALS[verdict.reason or OverageRefusal.DISABLED]
+        data = {**(error.data or {}), "extraUsage": verdict.data()}
+        raise QuotaExceeded(reason, retry_after=error.retry_after, data=data,
+                            states=error.states)  # fmt: skip
 
     async def refund(self, admission: Admission, failed: Metered) -> None:
         """Give back the plan units of one failed operation (its share of the request)."""
@@ -318,6 +377,19 @@ class QuotaService:
 
     def _local_month(self, now: datetime) -> tuple[str, float]:
         return self._month_window.bucket(now)
+
+
+_OVERAGE_REFUSALS = {
+    OverageRefusal.DISABLED: "monthly quota exceeded; enable extra usage to continue",
+    OverageRefusal.NOT_PAY_AS_YOU_GO: (
+        "monthly quota exceeded; current plan does not support extra usage"
+    ),
+    OverageRefusal.CAP_EXCEEDED: "extra usage monthly cap reached",
+    OverageRefusal.INSUFFICIENT_BALANCE: (
+        "monthly quota exceeded; insufficient balance for extra usage"
+    ),
+}
+"""The original's reasons (reference §3.6)."""
 
 
 def _next_day(local: datetime, tz: tzinfo) -> datetime:

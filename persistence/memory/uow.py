@@ -23,6 +23,18 @@ from domain.pool.ports import CredentialRepository
 from domain.twofactor.ports import TotpRepository
 from persistence.memory.accounts import MemoryUserRepository
 from persistence.memory.apikeys import ApiKeyStage, ApiKeyTables, MemoryApiKeyRepository
+from persistence.memory.billing import (
+    BillingDraft,
+    BillingTables,
+    MemoryBillingSettingsRepository,
+    MemoryInvoiceRepository,
+    MemoryLedgerRepository,
+    MemoryOrderRepository,
+    MemoryOverageRepository,
+    MemoryRefundRepository,
+    MemorySubscriptionRepository,
+    MemoryWalletRepository,
+)
 from persistence.memory.oauth import IdentityStage, IdentityTables, MemoryOAuthIdentityRepository
 from persistence.memory.pool import MemoryCredentialRepository, PoolStage, PoolTables
 from persistence.memory.twofactor import MemoryTotpRepository, TotpStage, TotpTables
@@ -39,6 +51,7 @@ class MemoryUnitOfWorkFactory:
         """The committed keys: ``MemoryApiKeyStore`` (the verification lookup) reads them."""
         self._clock = clock or SystemClock()
         self._lock = asyncio.Lock()
+        self.billing_tables = BillingTables()
         self._pool = PoolTables()  # credential pool (issue 13)
 
     def __call__(self) -> AbstractAsyncContextManager[MemoryUnitOfWork]:
@@ -53,6 +66,7 @@ class MemoryUnitOfWorkFactory:
                 self._clock,
                 self._identities,
                 self.api_key_tables,
+                billing=self.billing_tables,
                 pool=self._pool,
             )
 
@@ -66,6 +80,7 @@ class MemoryUnitOfWork:
         identities: IdentityTables | None = None,
         api_keys: ApiKeyTables | None = None,
         *,
+        billing: BillingTables | None = None,
         pool: PoolTables | None = None,
     ) -> None:
         self._committed = committed
@@ -97,6 +112,17 @@ class MemoryUnitOfWork:
             stage=self._api_key_stage,
         )
 
+        # -- billing (issue 14) --
+        self._billing = BillingDraft(billing if billing is not None else BillingTables())
+        self.orders = MemoryOrderRepository(self._billing)
+        self.wallets = MemoryWalletRepository(self._billing)
+        self.ledger = MemoryLedgerRepository(self._billing)
+        self.billing_settings = MemoryBillingSettingsRepository(self._billing)
+        self.subscriptions = MemorySubscriptionRepository(self._billing)
+        self.invoices = MemoryInvoiceRepository(self._billing)
+        self.refunds = MemoryRefundRepository(self._billing)
+        self.overage = MemoryOverageRepository(self._billing)
+
         # -- credential pool (issue 13) --
         self._pool_tables = pool if pool is not None else PoolTables()
         self._pool_stage = PoolStage()
@@ -105,6 +131,7 @@ class MemoryUnitOfWork:
         )
 
     async def commit(self) -> None:
+        self._billing.apply()
         self._pool_stage.apply_to(self._pool_tables)
         self._committed.update(self._staged)
         self._staged.clear()

@@ -18,6 +18,16 @@ from domain.pool.ports import CredentialRepository
 from domain.twofactor.ports import TotpRepository
 from persistence.sql.accounts import SqlUserRepository
 from persistence.sql.apikeys import SqlApiKeyRepository
+from persistence.sql.billing import (
+    SqlBillingSettingsRepository,
+    SqlInvoiceRepository,
+    SqlLedgerRepository,
+    SqlOrderRepository,
+    SqlOverageRepository,
+    SqlRefundRepository,
+    SqlSubscriptionRepository,
+    SqlWalletRepository,
+)
 from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
 from persistence.sql.oauth import SqlOAuthIdentityRepository
 from persistence.sql.pool import SqlCredentialRepository
@@ -72,6 +82,40 @@ class SqlUnitOfWork:
     def api_keys(self) -> ApiKeyRepository:
         return SqlApiKeyRepository(self._tx)
 
+    # -- billing (issue 14) --
+    @cached_property
+    def orders(self) -> SqlOrderRepository:
+        return SqlOrderRepository(self._tx)
+
+    @cached_property
+    def wallets(self) -> SqlWalletRepository:
+        return SqlWalletRepository(self._tx)
+
+    @cached_property
+    def ledger(self) -> SqlLedgerRepository:
+        return SqlLedgerRepository(self._tx)
+
+    @cached_property
+    def billing_settings(self) -> SqlBillingSettingsRepository:
+        return SqlBillingSettingsRepository(self._tx)
+
+    @cached_property
+    def subscriptions(self) -> SqlSubscriptionRepository:
+        return SqlSubscriptionRepository(self._tx)
+
+    @cached_property
+    def invoices(self) -> SqlInvoiceRepository:
+        return SqlInvoiceRepository(self._tx)
+
+    @cached_property
+    def refunds(self) -> SqlRefundRepository:
+        return SqlRefundRepository(self._tx)
+
+    @cached_property
+    def overage(self) -> SqlOverageRepository:
+        return SqlOverageRepository(self._tx)
+
+    # -- end of billing --
     # -- credential pool (issue 13) --
     @cached_property
     def pool_credentials(self) -> CredentialRepository:

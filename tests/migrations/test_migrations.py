@@ -24,6 +24,7 @@ REVISIONS = [
     "0006_oauth",
     "0007_pool",
     "0008_catalog",  # music (issue 13)
+    "0009_billing",  # billing (issue 14)
 ]
 
 
@@ -108,8 +109,8 @@ async def assert_upgrades_from_empty_to_metadata(url: str) -> None:
     assert await pending_revisions(url) == []
 
 
-def test_head_is_the_catalog_revision() -> None:
-    assert head_revision() == "0008_catalog" == REVISIONS[-1]
+def test_head_is_the_billing_revision() -> None:
+    assert head_revision() == "0009_billing" == REVISIONS[-1]
 
 
 async def test_sqlite_upgrades_from_empty_and_matches_metadata(tmp_path: Path) -> None:
