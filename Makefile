@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test check bench install schema clean demo
+.PHONY: run test check bench install schema clean demo fuzz
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -39,6 +39,11 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.metered
 	$(BIN)/python -m bench.music
+
+# Schemathesis over /v1 (unauthenticated, session, API key, admin token) and /graphql
+# against a served instance: fails on any 5xx or a response slower than 5 s.
+fuzz: $(STAMP)
+	$(BIN)/python -m bench.fuzz
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

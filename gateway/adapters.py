@@ -80,6 +80,7 @@ from persistence.memory.security import (
 from persistence.memory.twofactor import MemoryChallengeStore, MemoryKeyVersionStore
 from persistence.memory.uow import MemoryUnitOfWorkFactory
 from persistence.memory.usage import MemoryUsageStore
+from persistence.redis.cached_sessions import CachedSessionStore  # harden
 from persistence.redis.challenges import RedisChallengeStore
 from persistence.redis.email_codes import RedisEmailCodeStore
 from persistence.redis.key_invalidations import RedisKeyInvalidations
@@ -224,7 +225,10 @@ class Adapters:
             raise ValueError("a Redis deployment needs the quota gate's own client")
         return cls(
             uow=SqlUnitOfWorkFactory(engine, clock),
-            sessions=RedisSessionStore(redis, prefix=REDIS_PREFIX),
+            # harden: sessions durable in the database, Redis only their cache
+            sessions=CachedSessionStore(
+                SqlSessionStore(engine), RedisSessionStore(redis, prefix=REDIS_PREFIX)
+            ),
             throttle=RedisThrottleStore(redis, prefix=REDIS_PREFIX),
             audit=SqlAuditStore(engine),
             one_time_tokens=SqlOneTimeTokenStore(engine),
@@ -234,7 +238,7 @@ class Adapters:
             key_versions=SqlKeyVersionStore(engine, clock),
             api_keys=SqlApiKeyStore(engine),
             key_invalidations=RedisKeyInvalidations(redis),
-            quota_gate=RedisQuotaGate(quota_redis),
+            quota_gate=RedisQuotaGate(quota_redis, restorable=True),  # harden: restored
             plans=SqlPlanCatalog(engine),
             usage=SqlUsageStore(engine),
             outbound=outbound,

@@ -155,6 +155,7 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
     quota = QuotaService(
         a.quota_gate, a.plans, clock, timezone=timezone,
         on_store_error=settings.quota_on_redis_error, overage=overage,
+        used=a.usage,  # harden: plan counters restored from the roll-ups
     )  # fmt: skip
     recorder = UsageRecorder(a.usage, clock, timezone=timezone)
     api_keys = ApiKeyService(

@@ -25,6 +25,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from persistence.migrate import pending_revisions, upgrade_to_head
 
     settings = _settings()
+    if args.workers > 1 and not settings.redis_url:
+        # harden: without Redis each process would keep its own limits, throttles and key
+        # cache, silently multiplying every limit by the number of workers.
+        print(
+            f"karpov: --workers {args.workers} needs KARPOV_REDIS_URL (limits, throttles "
+            "and key changes are shared through Redis); set it, or serve one worker",
+            file=sys.stderr,
+        )
+        return 2
     settings.master_key_bytes()  # create var/master.key once, before workers race for it
     if settings.is_sqlite:
         asyncio.run(upgrade_to_head(settings.database_url))

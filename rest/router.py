@@ -3,7 +3,6 @@ parse or validation on the REST path) and wraps the result in the original's env
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,7 +14,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
-from domain.errors import DomainError, InvalidInput, RateLimited
+from domain.boundary import check_int, decode_json, parse_instant
+from domain.errors import DomainError, InvalidInput, RateLimited, as_unavailable
 from domain.principal import AuthMethod
 from domain.quota.access import Operation
 from domain.quota.gate import LimitState
@@ -78,9 +78,10 @@ class RestRequest:
         if raw is None or raw == "":
             return default
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
             raise InvalidInput(f"{name} must be an integer", field=name) from None
+        return check_int(value, name)
 
     def text(self, name: str, *, required: bool = False) -> str | None:
         value = self.body.get(name)
@@ -103,7 +104,7 @@ class RestRequest:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             raise InvalidInput(f"{name} must be an integer", field=name)
-        return value
+        return check_int(value, name)
 
     def strings(self, name: str) -> list[str] | None:
         value = self.body.get(name)
@@ -118,22 +119,13 @@ class RestRequest:
         text = self.text(name)
         if text is None or text == "":
             return None
-        value = _rfc3339(text, name)
-        if value.tzinfo is None:
-            raise InvalidInput(f"{name} must carry a time zone", field=name)
-        return value
+        return parse_instant(text, name)
 
     def query_instant(self, name: str) -> datetime | None:
-        """An RFC 3339 time from the query string; empty or missing is ``None``."""
+        """An RFC 3339 time with its zone, from the query string; empty or missing is
+        ``None``."""
         raw = self.query(name)
-        return _rfc3339(raw, name) if raw else None
-
-
-def _rfc3339(text: str, name: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"{name} must be an RFC 3339 time", field=name) from None
+        return parse_instant(raw, name) if raw else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,13 +170,15 @@ class Route:
 
 
 async def _read_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
+    # The edge middleware decoded it already, by the input boundary's rules.
+    decoded = request.scope.get("state", {}).get(JSON_BODY, _MISSING)
+    if decoded is not _MISSING:
+        body = decoded
+    else:
+        raw = await request.body()
+        body = decode_json(raw) if raw.strip() else None
+    if body is None:
         return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise InvalidInput("request body must be a JSON object")
     return body
@@ -256,9 +250,15 @@ class RouteEndpoint:
             response = domain_failure(route.style, error)
         except ClientDisconnect:
             raise
-        except Exception:
-            log.exception("unexpected error in /v1 handler", extra={"route": route.path})
-            response = failure(route.style, 500, 50000, 13, "internal error")
+        except Exception as error:
+            unavailable = as_unavailable(error)
+            if unavailable is not None:
+                log.warning("dependency unavailable in /v1 handler (%r)", error,
+                            extra={"route": route.path})  # fmt: skip
+                response = domain_failure(route.style, unavailable)
+            else:
+                log.exception("unexpected error in /v1 handler", extra={"route": route.path})
+                response = failure(route.style, 500, 50000, 13, "internal error")
         if admission is not None and admission.metered:
             # What the resolver claimed (with its provider), else the route's operation;
             # a route that answered an error is charged nothing.
@@ -281,6 +281,9 @@ class RouteEndpoint:
 
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_MISSING = object()
+JSON_BODY = "json_body"
+"""The request state's key for the body the edge already decoded (``None``: empty)."""
 
 
 def build_routes(

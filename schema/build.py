@@ -17,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema.boundary import SCALAR_OVERRIDES, InputBoundaryExtension, NoSuggestionsExtension
 from schema.costs import COST_RULES
 from schema.extensions import MAX_TOKENS, DomainErrorExtension
 from schema.gate_extension import RequestGateExtension
@@ -55,6 +56,7 @@ def build_schema(
     """``query`` lets a test application add root fields (e.g. a metered test operation)."""
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=1024),
+        InputBoundaryExtension,  # harden: variables and literals are valid text, first
         # Limits, then validation (cached): a document too deep, wide or costly is refused
         # before graphql-core's validation (quadratic in repeated fields) sees it.
         make_limits_extension(COST_RULES, limits or DocumentLimits(max_cost=max_cost)),
@@ -64,6 +66,8 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
+    if not field_suggestions:
+        extensions.append(NoSuggestionsExtension)  # harden: none of any kind
     return KarpovSchema(
         query=query or Query,
         mutation=Mutation,
@@ -75,6 +79,7 @@ def build_schema(
             disable_field_suggestions=not field_suggestions,
             scalar_map=SCALAR_MAP,  # billing (issue 14): BigInt
         ),
+        scalar_overrides=SCALAR_OVERRIDES,  # harden: DateTime by the input boundary's rules
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from domain.errors import DomainError, RateLimited
+from domain.errors import DomainError, RateLimited, ServiceUnavailable, as_unavailable
 
 MAX_TOKENS = 5000
 
@@ -28,11 +28,17 @@ def map_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         return error
     if isinstance(original, GraphQLError):
         return error
+    if not isinstance(original, DomainError):
+        unavailable = as_unavailable(original)
+        if unavailable is not None:
+            log.warning("dependency unavailable in resolver (%r)", original,
+                        extra={"request_id": request_id, "path": error.path})  # fmt: skip
+            original = unavailable
     if isinstance(original, DomainError):
         extensions = {"code": original.code}
         if original.field:
             extensions["field"] = original.field
-        if isinstance(original, RateLimited):
+        if isinstance(original, RateLimited | ServiceUnavailable):
             extensions["retryAfter"] = original.retry_after
         return GraphQLError(
             original.message,

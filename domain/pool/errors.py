@@ -55,3 +55,10 @@ class PoolLifecycleUnavailable(ServiceUnavailable):
 class PoolRefreshFailed(UpstreamFailed):
     code = "POOL_REFRESH_FAILED"
     default_message = "the provider refused to renew this login"
+
+
+class PoolUnavailable(ServiceUnavailable):
+    """The lease registry (Redis) cannot be reached: no credential can be leased safely."""
+
+    code = "POOL_UNAVAILABLE"
+    default_message = "the credential pool is unavailable, try again later"

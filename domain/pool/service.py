@@ -50,6 +50,7 @@ from domain.pool.errors import (
     PoolLifecycleUnavailable,
     PoolRefreshFailed,
     PoolRefreshInProgress,
+    PoolUnavailable,
     PoolUnknownProvider,
 )
 from domain.pool.model import (
@@ -202,16 +203,20 @@ class PoolService:
             usable.remove(chosen)
             credential = chosen.credential
             lease_id = new_id()
-            verdict = await self._leases.take(
-                SlotRequest(
-                    credential_id=credential.id,
-                    lease_id=lease_id,
-                    max_concurrency=credential.max_concurrency,
-                    requests_per_second=credential.requests_per_second,
-                    ttl_seconds=self._policy.lease_ttl_seconds,
-                    now=now,
-                )
+            request = SlotRequest(
+                credential_id=credential.id,
+                lease_id=lease_id,
+                max_concurrency=credential.max_concurrency,
+                requests_per_second=credential.requests_per_second,
+                ttl_seconds=self._policy.lease_ttl_seconds,
+                now=now,
             )
+            try:
+                verdict = await self._leases.take(request)
+            except Exception:
+                # Without the registry no slot can be counted: refuse rather than overrun.
+                log.exception("the pool's lease registry failed")
+                raise PoolUnavailable() from None
             if verdict is not LeaseVerdict.GRANTED:
                 continue
             try:
@@ -229,7 +234,13 @@ class PoolService:
     async def release(self, lease: Lease, result: LeaseResult) -> None:
         credential_id = lease.secret.credential_id
         now = self._clock.now()
-        if not await self._leases.give_back(credential_id, lease.lease_id, now):
+        try:
+            held = await self._leases.give_back(credential_id, lease.lease_id, now)
+        except Exception:
+            # The slot expires by itself; the outcome is lost with the registry.
+            log.exception("the pool's lease registry failed", extra={"credential": credential_id})
+            return
+        if not held:
             return  # released already, or expired: its outcome was applied or is moot
         result = LeaseResult(result)
         changed = await self._apply(credential_id, result)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -35,7 +35,7 @@ from domain.quota.gate import (
 from domain.quota.metering import Metered
 from domain.quota.overage import OverageRefusal, OverageVerdict
 from domain.quota.plans import FALLBACK_PLAN_ID, Plan
-from domain.quota.ports import OveragePayer, PlanCatalog, QuotaGate
+from domain.quota.ports import OveragePayer, PlanCatalog, QuotaGate, UsedUnits
 
 log = logging.getLogger("karpov.quota")
 
@@ -121,11 +121,14 @@ class QuotaService:
         clock: Clock,
         *,
         timezone: ZoneInfo,
+        used: UsedUnits,
         on_store_error: OnStoreError = OnStoreError.DENY,
         overage: OveragePayer | None = None,
     ) -> None:
         self._overage = overage
         self._gate = gate
+        self._used = used
+        self._timezone = timezone
         self._plans = plans
         self._clock = clock
         self._on_store_error = on_store_error
@@ -346,6 +349,35 @@ class QuotaService:
         except QuotaStoreUnavailable:
             raise QuotaUnavailable() from None
         return QuotaStatus(plan.id, plan.name, tuple(LimitReport.of(s) for s in states))
+
+    async def restore_if_lost(self, settle: Callable[[], Awaitable[None]] | None = None) -> bool:
+        """harden (issue 12): when the gate's store lost its state (Redis restarted empty),
+        start the plan's day and month counters again from the usage roll-ups, so a restart
+        hands out no fresh quota; the gate refuses meanwhile. ``settle`` runs first (the
+        processes' unflushed usage reaching the roll-ups). ``True`` when it restored."""
+
+        async def load() -> list[CounterLimit]:
+            if settle is not None:
+                await settle()
+            now = self._clock.now()
+            day, day_ends = self._local_day(now)
+            month, month_ends = self._local_month(now)
+            on_day, in_month = await self._used.units_by_user(now.astimezone(self._timezone).date())
+            counters = [
+                CounterLimit(LimitKind.PLAN_DAILY, f"user:{user}", units, day, day_ends, units)
+                for user, units in on_day.items()
+            ]
+            counters += [
+                CounterLimit(LimitKind.PLAN_MONTHLY, f"user:{user}", units, month, month_ends,
+                             units)
+                for user, units in in_month.items()
+            ]  # fmt: skip
+            return counters
+
+        restored = await self._gate.restore(load, self._clock.now().timestamp())
+        if restored:
+            log.warning("quota gate state was lost; plan usage restored from the roll-ups")
+        return restored
 
     def _local_day(self, now: datetime) -> tuple[str, float]:
         return self._day_window.bucket(now)

@@ -194,6 +194,12 @@ async def test_only_admins_reach_the_pool(env: Env) -> None:
         assert (await who.patch(f"{path}/status", {"status": "active"})).status_code == status
         assert (await who.post(f"{path}/refresh", {})).status_code == status
         assert (await who.post(f"{path}/test", {})).status_code == status
+    # A signed-in admin (the role, not only the token) manages the pool.
+    me = (await user.get("/v1/auth/me")).json()
+    promoted = await env.api.patch(f"/v1/admin/users/{me['id']}", {"role": "admin"}, headers=ADMIN)
+    assert promoted.status_code == 200, promoted.text
+    listed = await user.get(CREDENTIALS)
+    assert listed.status_code == 200 and listed.json()["total"] == 1
 
 
 async def test_refresh_and_test_through_qq_music(env: Env) -> None:
@@ -402,3 +408,20 @@ async def test_graphql_errors_name_the_field(env: Env) -> None:
     user = await signed_in_user(env.api, "gql-pool-user@example.com")
     denied = await user.gql("{ adminPoolCredentials { totalCount } }")
     assert denied["errors"][0]["extensions"]["code"] == "POOL_ADMIN_REQUIRED"
+
+
+async def test_a_payload_copied_to_another_credential_does_not_open(env: Env) -> None:
+    """The associated data binds each blob to its credential id."""
+    source = await env.add(capabilities=["song"])
+    target = await env.add(capabilities=["play_url"], payload=b64('{"cookie": "MUSIC_U=other"}'))
+    async with env.engine.begin() as conn:
+        await conn.execute(
+            text(
+                "UPDATE pool_credentials SET payload_enc = "
+                "(SELECT payload_enc FROM pool_credentials WHERE id = :source) WHERE id = :target"
+            ),
+            {"source": source["id"], "target": target["id"]},
+        )
+    assert await env.pool.acquire("netease", "play_url") is None  # skipped, not handed out
+    lease = await env.pool.acquire("netease", "song")
+    assert lease is not None and lease.secret.credential_id == source["id"]
