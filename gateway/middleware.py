@@ -410,9 +410,12 @@ async def read_json_body(
             return {"type": "http.request", "body": raw, "more_body": False}
         return await exchange.receive()
 
-    # A form body (a payment provider's notification) is the handler's to parse; the
-    # boundary still requires UTF-8. A JSON route answers a form body 400 itself.
-    form = content_type.startswith("application/x-www-form-urlencoded")
+    # A form body (a payment provider's notification, whatever type its callback posts)
+    # is the handler's to parse; the boundary still requires UTF-8. A JSON route answers a
+    # form body 400 itself.
+    form = content_type.startswith("application/x-www-form-urlencoded") or (
+        path.startswith("/v1/billing/callback/") and "json" not in content_type
+    )
     if (graphql and "json" not in content_type) or (form and not graphql):
         try:
             raw.decode("utf-8")

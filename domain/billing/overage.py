@@ -171,6 +171,46 @@ class OverageService:
             await uow.commit()
         return OverageVerdict(True, None, delta, cost, cap, plan.currency)
 
+    async def refund(self, user_id: str, plan: Plan, units: int) -> None:
+        """A paid call failed: take its units off this month and credit back the
+        difference they made to the month's cost."""
+        now = self._clock.now()
+        year_month = self._year_month(now)
+        async with self._uow() as uow:
+            await uow.wallets.lock(user_id, plan.currency, now)
+            month = await uow.overage.month(user_id, year_month)
+            if month is None or month.units <= 0:
+                return
+            left = max(month.units - units, 0)
+            saved = month_cost(month.units, plan.overage_price_per_1k) - month_cost(
+                left, plan.overage_price_per_1k
+            )
+            back = min(max(saved, 0), month.amount_minor)
+            if back > 0:
+                await post(
+                    uow,
+                    Posting(
+                        user_id,
+                        plan.currency,
+                        back,
+                        EntryKind.OVERAGE,
+                        f"overage-refund:{new_id()}",
+                        reference=year_month,
+                        description="pay-as-you-go refund of a failed call",
+                    ),
+                    now,
+                )
+            await uow.overage.save_month(
+                replace(
+                    month,
+                    count=max(month.count - 1, 0),
+                    units=left,
+                    amount_minor=month.amount_minor - back,
+                    updated_at=now,
+                )
+            )
+            await uow.commit()
+
     # -- the user's settings and reports ------------------------------------------------
 
     async def settings(self, principal: Principal) -> ExtraUsageSettings:

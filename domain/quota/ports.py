@@ -64,6 +64,10 @@ class OveragePayer(Protocol):
         self, user_id: str, plan: Plan, units: int, operations: Sequence[str]
     ) -> OverageVerdict: ...
 
+    async def refund(self, user_id: str, plan: Plan, units: int) -> None:
+        """Give back what ``units`` of a failed paid call cost (the gate refunds a failed
+        operation's plan units the same way)."""
+
 
 PlanOfUser = Callable[[str], Awaitable[str]]
 """The plan id of a user (for a signed-in session's metered calls)."""

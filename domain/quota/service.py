@@ -308,7 +308,14 @@ class QuotaService:
                             states=error.states)  # fmt: skip
 
     async def refund(self, admission: Admission, failed: Metered) -> None:
-        """Give back the plan units of one failed operation (its share of the request)."""
+        """Give back the plan units of one failed operation (its share of the request);
+        for a call paid as extra usage, what its units cost."""
+        paid = admission.extra_usage
+        if paid is not None and paid.allowed and admission.plan is not None and self._overage:
+            try:
+                await self._overage.refund(admission.caller.user_id, admission.plan, failed.weight)
+            except Exception:
+                log.exception("overage refund of %s failed", failed.operation)
         await self.refund_units(admission, failed.weight, failed.operation)
 
     async def refund_units(self, admission: Admission, units: int, what: str = "units") -> None:

@@ -53,6 +53,9 @@ async def test_overage_is_paid_from_the_wallet_at_the_accumulated_price(metered_
     assert sum(charged) == 3 and paid.headers["x-extra-usage-used-cents"] == "3"
     balance = data(await browser.get("/v1/billing/balance"))
     assert balance["balanceCents"] == 97
+    failed = await browser.get("/v1/test/metered?fail=1")  # paid, then failed upstream
+    assert failed.status_code == 502 and failed.headers["x-extra-usage"] == "1"
+    assert data(await browser.get("/v1/billing/balance"))["balanceCents"] == 97
     report = data(await browser.get("/v1/billing/extra-usage/report"))
     assert (report["overageCount"], report["overageWeight"], report["overageCents"]) == (10, 30, 3)
     assert (report["planId"], report["overagePricePer_1k"], report["balanceCents"]) == (
@@ -61,7 +64,7 @@ async def test_overage_is_paid_from_the_wallet_at_the_accumulated_price(metered_
     charges = data(await browser.get("/v1/billing/extra-usage/charges"))
     assert charges["total"] == 1 and charges["items"][0]["amountCents"] == 3
     events = data(await browser.get("/v1/billing/extra-usage/events?limit=3"))
-    assert events["total"] == 10 and len(events["items"]) == 3
+    assert events["total"] == 11 and len(events["items"]) == 3  # the failed call too
     ledger = data(await browser.get("/v1/billing/balance/transactions"))
     assert sum(e["amountCents"] for e in ledger["items"]) == 97
     capped = data(await browser.request("PUT", "/v1/billing/extra-usage",

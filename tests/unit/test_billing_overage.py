@@ -122,3 +122,20 @@ async def test_settings_validation(built: Built) -> None:
         await overage.update(me, ExtraUsageChanges(notify_threshold_pct=101))
     with pytest.raises(InvalidInput):
         await overage.report(me, "2026-13")
+
+
+async def test_a_failed_paid_call_gets_its_money_back(built: Built) -> None:
+    services = built.services
+    user_id, caller = await on_metered_plan(built, price_per_1k=1000, credit=10)
+    me = session_of(user_id)
+    await services.overage.update(me, ExtraUsageChanges(enabled=True))
+    quota = services.gate.quota
+    await quota.admit(caller, [CALL])
+    paid = await quota.admit(caller, [CALL])
+    assert (await services.wallet.balance(me)).balance_minor == 9
+    await quota.refund(paid, CALL)
+    assert (await services.wallet.balance(me)).balance_minor == 10
+    report = await services.overage.report(me)
+    assert (report.overage_count, report.overage_weight, report.overage_cents) == (0, 0, 0)
+    lines = await services.wallet.transactions(me, limit=5, offset=0)
+    assert [e.amount_minor for e in lines.items][:2] == [1, -1]
