@@ -39,6 +39,7 @@ from domain.billing.model import DEFAULT_CURRENCY
 from domain.billing.orders import OrderService
 from domain.billing.overage import OverageService
 from domain.billing.plan_changes import PlanChanges
+from domain.billing.callbacks import CallbackService  # payments (issue 16)
 from domain.billing.ports import PaymentProvider
 from domain.billing.refunds import RefundService
 from domain.billing.settings import CurrencyService
@@ -231,6 +232,10 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         music=music,  # music (issue 13)
         local_media=local_media,  # music (issue 13)
         pool=pool,
+        # -- payments (issue 16) --
+        payment_callbacks=CallbackService(
+            orders=orders, store=a.payment_callbacks, clock=clock, audit=audit
+        ),
     )
 
 

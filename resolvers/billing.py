@@ -129,7 +129,9 @@ async def order(ctx: Context, order_id: str) -> Order:
 async def payment_callback(
     ctx: Context, provider: str, params: Mapping[str, str]
 ) -> CallbackResult:
-    return await ctx.services.orders.handle_callback(provider, params)
+    # -- payments (issue 16): stored with its verdict, the channel's allow list applied --
+    answer = await ctx.services.payment_callbacks.receive(provider, params, ctx.principal.client_ip)
+    return answer.result
 
 
 async def mock_pay_page_order(ctx: Context, order_id: str) -> Order:

@@ -14,6 +14,7 @@ from domain.accounts.service import AccountService
 from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, VerifiedKey
 from domain.billing.admin_views import AdminUserViews
+from domain.billing.callbacks import CallbackService  # payments (issue 16)
 from domain.billing.catalog import PlanService
 from domain.billing.invoices import InvoiceService
 from domain.billing.orders import OrderService
@@ -95,6 +96,8 @@ class Services:
     music: MusicService
     local_media: LocalMedia
     pool: PoolService  # credential pool (issue 13)
+    # -- payments (issue 16) --
+    payment_callbacks: CallbackService
 
 
 @dataclass(slots=True)

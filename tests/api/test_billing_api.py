@@ -65,7 +65,7 @@ async def pay_on_the_mock_page(browser: Api, pay_url: str, button: str = "Pay") 
     assert action is not None
     # A provider's server posts without the browser's CSRF token: the path is exempt.
     answer = await browser.http.post(action.group(1), data=fields)
-    assert answer.status_code == 200
+    assert answer.status_code == 200, answer.text
     return answer.text
 
 

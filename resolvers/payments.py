@@ -1,0 +1,43 @@
+"""Payment callbacks' admin views and reconciliation (issue 16), shared by both edges.
+The callback itself goes through ``resolvers.billing.payment_callback``."""
+
+from __future__ import annotations
+
+from domain.billing.callbacks import CallbackFilter, CallbackRecord
+from domain.billing.model import Order
+from domain.errors import InvalidInput
+from domain.paging import Page
+from resolvers import ids
+from resolvers.context import Context
+
+
+def _order_id(raw: str | None) -> str | None:
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    try:
+        return ids.from_global_id(text, "Order", field="orderId")
+    except InvalidInput:  # a callback may name an order id that is not ours: look it up as is
+        return text[:64]
+
+
+async def payment_callbacks(
+    ctx: Context,
+    *,
+    order_id: str | None = None,
+    provider: str | None = None,
+    refused_only: bool = False,
+    limit: int,
+    offset: int,
+) -> Page[CallbackRecord]:
+    flt = CallbackFilter(
+        order_id=_order_id(order_id),
+        provider=(provider or "").strip().lower() or None,
+        refused_only=refused_only,
+    )
+    return await ctx.services.payment_callbacks.list(ctx.principal, flt, limit=limit, offset=offset)
+
+
+async def order_reconcile(ctx: Context, order_id: str) -> Order:
+    raw = ids.from_global_id(order_id, "Order", field="orderId")
+    return await ctx.services.payment_callbacks.reconcile(ctx.principal, raw)
