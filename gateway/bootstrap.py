@@ -33,13 +33,13 @@ from domain.apikeys.ports import OwnerLookup
 from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, InvalidateHereFirst
 from domain.billing.admin_views import AdminUserViews
+from domain.billing.callbacks import CallbackService  # payments (issue 16)
 from domain.billing.catalog import PlanService
 from domain.billing.invoices import InvoiceService
 from domain.billing.model import DEFAULT_CURRENCY
 from domain.billing.orders import OrderService
 from domain.billing.overage import OverageService
 from domain.billing.plan_changes import PlanChanges
-from domain.billing.callbacks import CallbackService  # payments (issue 16)
 from domain.billing.ports import PaymentProvider
 from domain.billing.refunds import RefundService
 from domain.billing.settings import CurrencyService
