@@ -160,8 +160,8 @@ async def buyer(world: World, email: str) -> Api:
 
 
 async def topup(browser: Api, provider: str, cents: int = 1990) -> dict[str, Any]:
-    made = data(await browser.post("/v1/billing/balance/topup",
-                                   {"amountCents": cents, "paymentProvider": provider}))  # fmt: skip
+    body = {"amountCents": cents, "paymentProvider": provider}
+    made = data(await browser.post("/v1/billing/balance/topup", body))
     assert made["status"] == "paying" and made["payUrl"], made
     return made  # type: ignore[no-any-return]
 
