@@ -16,6 +16,7 @@ from domain.apikeys.verifier import ApiKeyVerifier, VerifiedKey
 from domain.billing.admin_views import AdminUserViews
 from domain.billing.callbacks import CallbackService  # payments (issue 16)
 from domain.billing.catalog import PlanService
+from domain.billing.channels import PaymentChannelService  # payments (issue 16)
 from domain.billing.invoices import InvoiceService
 from domain.billing.orders import OrderService
 from domain.billing.overage import OverageService
@@ -98,6 +99,7 @@ class Services:
     pool: PoolService  # credential pool (issue 13)
     # -- payments (issue 16) --
     payment_callbacks: CallbackService
+    payment_channels: PaymentChannelService
 
 
 @dataclass(slots=True)

@@ -3,7 +3,9 @@ The callback itself goes through ``resolvers.billing.payment_callback``."""
 
 from __future__ import annotations
 
+from domain.billing.access import user_of
 from domain.billing.callbacks import CallbackFilter, CallbackRecord
+from domain.billing.channels import ChannelChange, ChannelView, OfferedChannel
 from domain.billing.model import Order
 from domain.errors import InvalidInput
 from domain.paging import Page
@@ -41,3 +43,19 @@ async def payment_callbacks(
 async def order_reconcile(ctx: Context, order_id: str) -> Order:
     raw = ids.from_global_id(order_id, "Order", field="orderId")
     return await ctx.services.payment_callbacks.reconcile(ctx.principal, raw)
+
+
+# -- payment channel settings ----------------------------------------------------------------
+
+
+async def payment_settings(ctx: Context) -> list[ChannelView]:
+    return await ctx.services.payment_channels.get(ctx.principal)
+
+
+async def payment_settings_update(ctx: Context, changes: list[ChannelChange]) -> list[ChannelView]:
+    return await ctx.services.payment_channels.update(ctx.principal, changes)
+
+
+async def payment_channels(ctx: Context) -> list[OfferedChannel]:
+    user_of(ctx.principal)
+    return await ctx.services.payment_channels.offered()

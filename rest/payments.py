@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from domain.billing.callbacks import CallbackRecord
+from domain.billing.channels import ChannelChange, ChannelView
+from domain.errors import InvalidInput
 from resolvers import payments
 from rest.billing import order_view
 from rest.envelope import rfc3339
@@ -49,3 +51,56 @@ async def order_callbacks(req: RestRequest) -> dict[str, Any]:
 
 async def order_reconcile(req: RestRequest) -> dict[str, Any]:
     return order_view(await payments.order_reconcile(req.ctx, req.path("id")))
+
+
+# -- payment channel settings ----------------------------------------------------------------
+
+
+def channel_view(channel: ChannelView) -> dict[str, Any]:
+    return {"provider": channel.provider, "enabled": channel.enabled, **channel.fields,
+            "callbackNetworks": list(channel.callback_networks)}  # fmt: skip
+
+
+async def settings_get(req: RestRequest) -> dict[str, Any]:
+    return {"channels": [channel_view(c) for c in await payments.payment_settings(req.ctx)]}
+
+
+def _changes(body: dict[str, Any]) -> list[ChannelChange]:
+    channels = body.get("channels")
+    if not isinstance(channels, list) or not all(isinstance(c, dict) for c in channels):
+        raise InvalidInput("channels must be a list of channel settings", field="channels")
+    changes = []
+    for raw in channels:
+        enabled = raw.get("enabled", False)
+        if not isinstance(enabled, bool):
+            raise InvalidInput("enabled must be true or false", field="enabled")
+        networks = raw.get("callbackNetworks")
+        if networks is not None and (
+            not isinstance(networks, list) or not all(isinstance(n, str) for n in networks)
+        ):
+            raise InvalidInput("callbackNetworks must be a list of CIDRs", field="callbackNetworks")
+        fields = {k: v for k, v in raw.items()
+                  if k not in ("provider", "enabled", "callbackNetworks")}  # fmt: skip
+        for name, value in fields.items():
+            if value is not None and not isinstance(value, str):
+                raise InvalidInput(f"{name} must be text", field=name)
+        changes.append(ChannelChange(
+            provider=str(raw.get("provider") or ""), enabled=enabled, fields=fields,
+            callback_networks=networks,
+        ))  # fmt: skip
+    return changes
+
+
+async def settings_put(req: RestRequest) -> dict[str, Any]:
+    views = await payments.payment_settings_update(req.ctx, _changes(req.body))
+    return {"channels": [channel_view(c) for c in views]}
+
+
+async def payment_channels(req: RestRequest) -> dict[str, Any]:
+    return {
+        "channels": [
+            {"provider": c.provider, "displayName": c.display_name,
+             "description": c.description, "icon": c.icon}
+            for c in await payments.payment_channels(req.ctx)
+        ]
+    }  # fmt: skip

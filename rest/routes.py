@@ -320,4 +320,14 @@ ROUTES: list[Route] = [
     Route("POST", "/v1/admin/billing/orders/{id}/reconcile", payments.order_reconcile, GIN,
           "Ask the order's provider about it; a paid order is fulfilled through the "
           "callback path, once (admin)", auth="admin", twin="orderReconcile"),
+    Route("GET", "/v1/admin/settings/payment", payments.settings_get, GIN,
+          "Payment channel settings {channels:[…]} (admin; secrets masked ab****yz)",
+          auth="admin", twin="adminPaymentSettings"),
+    Route("PUT", "/v1/admin/settings/payment", payments.settings_put, GIN,
+          "Replace payment channel settings (superadmin; a masked secret keeps the stored "
+          "one); takes effect in every process", auth="superadmin",
+          twin="adminPaymentSettingsUpdate", request_fields=("channels",)),
+    Route("GET", "/v1/billing/payment-channels", payments.payment_channels, GIN,
+          "The payment channels I may pay with: display names and icons", auth="session",
+          twin="paymentChannels"),
 ]  # fmt: skip

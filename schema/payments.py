@@ -11,10 +11,14 @@ from schema.pagination import connection, page_window
 from schema.payloads import payload
 from schema.types.billing import OrderPayload
 from schema.types.payments import (
+    AdminPaymentSettingsUpdateInput,
     OrderReconcileInput,
     PaymentCallback,
     PaymentCallbackConnection,
     PaymentCallbackEdge,
+    PaymentChannel,
+    PaymentChannelSettings,
+    PaymentSettingsPayload,
 )
 
 
@@ -41,6 +45,17 @@ class PaymentQueries:
         nodes = [PaymentCallback.from_domain(r) for r in page.items]
         return connection(PaymentCallbackConnection, PaymentCallbackEdge, nodes, page, offset)
 
+    @strawberry.field(description="Payment channel settings (admin; secrets masked).")
+    async def admin_payment_settings(self, info: CtxInfo) -> list[PaymentChannelSettings]:
+        found = await payments.payment_settings(info.context)
+        return [PaymentChannelSettings.from_domain(c) for c in found]
+
+    @strawberry.field(description="The payment channels I may pay with.")
+    async def payment_channels(self, info: CtxInfo) -> list[PaymentChannel]:
+        return [
+            PaymentChannel.from_domain(c) for c in await payments.payment_channels(info.context)
+        ]
+
 
 @strawberry.type
 class PaymentMutations:
@@ -51,3 +66,15 @@ class PaymentMutations:
         ctx = info.context
         call = payments.order_reconcile(ctx, str(input.order_id))
         return await payload(OrderPayload, ctx, call)
+
+    @strawberry.mutation(
+        description="Replace payment channel settings (superadmin; a masked secret keeps "
+        "the stored one)."
+    )
+    async def admin_payment_settings_update(
+        self, info: CtxInfo, input: AdminPaymentSettingsUpdateInput
+    ) -> PaymentSettingsPayload:
+        ctx = info.context
+        changes = [c.to_change() for c in input.channels]
+        return await payload(PaymentSettingsPayload, ctx,
+                             payments.payment_settings_update(ctx, changes))  # fmt: skip

@@ -142,9 +142,7 @@ class OrderService:
         async with self._uow() as uow:
             return await uow.orders.get(order_id)
 
-    async def apply_verdict(
-        self, provider_name: str, verdict: CallbackVerdict
-    ) -> CallbackResult:
+    async def apply_verdict(self, provider_name: str, verdict: CallbackVerdict) -> CallbackResult:
         """The callback path after verification (reconciliation's answer from
         ``query_order`` takes it too): the same row lock, state change and fulfilment."""
         provider = self._providers.get(provider_name)

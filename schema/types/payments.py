@@ -9,9 +9,11 @@ from enum import Enum
 import strawberry
 
 from domain.billing import callbacks as model
+from domain.billing import channels
 from domain.billing.money import Money as DomainMoney
 from resolvers import ids
 from resolvers.context import Context
+from schema.errors import UserError
 from schema.types.billing import Money
 from schema.types.node import PageInfo
 
@@ -82,3 +84,77 @@ class PaymentCallbackConnection:
 @strawberry.input
 class OrderReconcileInput:
     order_id: strawberry.ID
+
+
+# -- payment channel settings ----------------------------------------------------------------
+
+
+@strawberry.type(description="A setting of a payment channel (secrets masked ab****yz).")
+class PaymentChannelField:
+    name: str
+    value: str
+
+
+@strawberry.type(description="One payment channel's settings (the original's field names).")
+class PaymentChannelSettings:
+    provider: str
+    enabled: bool
+    fields: list[PaymentChannelField]
+    callback_networks: list[str]
+
+    @classmethod
+    def from_domain(
+        cls, c: channels.ChannelView, ctx: Context | None = None
+    ) -> PaymentChannelSettings:
+        return cls(
+            provider=c.provider, enabled=c.enabled,
+            fields=[PaymentChannelField(name=k, value=v) for k, v in c.fields.items()],
+            callback_networks=list(c.callback_networks),
+        )  # fmt: skip
+
+
+@strawberry.type(description="A payment channel a buyer may choose.")
+class PaymentChannel:
+    provider: str
+    display_name: str
+    description: str
+    icon: str
+
+    @classmethod
+    def from_domain(cls, c: channels.OfferedChannel, ctx: Context | None = None) -> PaymentChannel:
+        return cls(provider=c.provider, display_name=c.display_name,
+                   description=c.description, icon=c.icon)  # fmt: skip
+
+
+@strawberry.input
+class PaymentChannelFieldInput:
+    name: str
+    value: str | None = strawberry.field(
+        default=None, description="Null: keep; a masked secret: keep the stored one."
+    )
+
+
+@strawberry.input
+class PaymentChannelInput:
+    provider: str
+    enabled: bool = False
+    fields: list[PaymentChannelFieldInput] = strawberry.field(default_factory=list)
+    callback_networks: list[str] | None = None
+
+    def to_change(self) -> channels.ChannelChange:
+        return channels.ChannelChange(
+            provider=self.provider, enabled=self.enabled,
+            fields={f.name: f.value for f in self.fields},
+            callback_networks=self.callback_networks,
+        )  # fmt: skip
+
+
+@strawberry.input
+class AdminPaymentSettingsUpdateInput:
+    channels: list[PaymentChannelInput]
+
+
+@strawberry.type
+class PaymentSettingsPayload:
+    channels: list[PaymentChannelSettings] | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)

@@ -17,18 +17,17 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain.billing.model import OrderStatus
 from integrations.payments import (
     HupijiaoConfig,
-    HupijiaoProvider,
     LdcConfig,
-    LdcProvider,
     YipayConfig,
-    YipayProvider,
 )
 from integrations.payments.config import ChannelConfig
+from integrations.payments.factory import ProviderFactory
 from tests.api.harness import ADMIN_TOKEN, STRONG_PASSWORD, Api, running_app
 from tests.fakes.payments.gateway import Delivery, FakeGateway
 from tests.fakes.payments.hupijiao_gateway import FakeHupijiaoGateway
@@ -93,12 +92,7 @@ def _channels(app: Any) -> dict[str, Channel]:
         client_id="ldc-client-42", client_secret=LDC_SECRET,
         merchant_public_key=LDC_MERCHANT.public_key(),
     )  # fmt: skip
-    from cryptography.hazmat.primitives import serialization
-
-    pem = LDC_MERCHANT.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()  # fmt: skip
+    pem = ldc_pem()
     configs: dict[str, tuple[FakeGateway, ChannelConfig]] = {
         "yipay": (yipay, YipayConfig(base_url="http://yipay.test", merchant_id="1001",
                                      key=YIPAY_KEY)),
@@ -116,23 +110,53 @@ def _channels(app: Any) -> dict[str, Channel]:
     return channels
 
 
-def _provider(channel: Channel) -> Any:
-    config: Any = channel.config
-    if channel.name == "yipay":
-        return YipayProvider(config, http=channel.http)
-    if channel.name == "hupijiao":
-        return HupijiaoProvider(config, http=channel.http)
-    return LdcProvider(config, http=channel.http)
+class HostRouter(httpx.AsyncBaseTransport):
+    """Our provider clients' requests, to the fake gateway of the URL's host."""
+
+    def __init__(self, fakes: dict[str, httpx.AsyncBaseTransport]) -> None:
+        self._fakes = fakes
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._fakes[request.url.host].handle_async_request(request)
+
+
+def channel_settings(pem: str) -> dict[str, Any]:
+    return {"channels": [
+        {"provider": "yipay", "enabled": True, "yipayBaseUrl": "http://yipay.test",
+         "yipayMerchantId": "1001", "yipayKey": YIPAY_KEY},
+        {"provider": "hupijiao", "enabled": True, "hupijiaoBaseUrl": "http://xunhu.test",
+         "hupijiaoAppId": "201906120001", "hupijiaoKey": XUNHU_SECRET},
+        {"provider": "ldcpay", "enabled": True, "ldcBaseUrl": "http://credit.test/epay",
+         "ldcClientId": "ldc-client-42", "ldcClientSecret": LDC_SECRET,
+         "ldcMerchantPrivateKey": pem},
+    ]}  # fmt: skip
+
+
+def ldc_pem() -> str:
+    return LDC_MERCHANT.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()  # fmt: skip
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def world(backend: tuple[str, str | None]) -> AsyncIterator[World]:
+    """The app with the three channels configured by a superadmin through
+    ``PUT /v1/admin/settings/payment``; their clients reach the fakes."""
     database_url, redis_url = backend
     async with running_app(database_url, redis_url=redis_url) as (api, app):
         channels = _channels(app)
-        for channel in channels.values():
-            app.state.container.services.orders.register(_provider(channel))
+        router = HostRouter({
+            "yipay.test": httpx.ASGITransport(app=channels["yipay"].fake.app),
+            "xunhu.test": httpx.ASGITransport(app=channels["hupijiao"].fake.app),
+            "credit.test": httpx.ASGITransport(app=channels["ldcpay"].fake.app),
+        })  # fmt: skip
+        http = httpx.AsyncClient(transport=router, timeout=10)
+        app.state.container.services.payment_channels.use_factory(ProviderFactory(http))
         admin = api.fresh()
+        answer = await admin.request("PUT", "/v1/admin/settings/payment",
+                                     json=channel_settings(ldc_pem()), headers=ADMIN)  # fmt: skip
+        assert answer.status_code == 200, answer.text
         rates = {"defaultCurrency": "CNY", "rates": [{"code": "LDC", "rate": "1"}]}
         answer = await admin.request("PUT", "/v1/admin/settings/currency", json=rates,
                                      headers=ADMIN)  # fmt: skip
@@ -140,6 +164,7 @@ async def world(backend: tuple[str, str | None]) -> AsyncIterator[World]:
         try:
             yield World(api, app, channels)
         finally:
+            await http.aclose()
             for channel in channels.values():
                 await channel.http.aclose()
 

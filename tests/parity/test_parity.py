@@ -2134,7 +2134,7 @@ async def a_paid_mock_order(api: Api, email: str) -> tuple[Api, str]:
 
 
 async def callbacks_list(api: Api) -> None:
-    browser, order_id = await a_paid_mock_order(api, "cbs@example.com")
+    browser, _ = await a_paid_mock_order(api, "cbs@example.com")
     boss = admin(api)
     rest = gin(await boss.get("/v1/admin/billing/callbacks?provider=mock"))
     data = await gql_data(boss, f"""{{ paymentCallbacks(provider: "mock") {{ totalCount
@@ -2160,7 +2160,7 @@ async def order_callbacks(api: Api) -> None:
 
 
 async def order_reconcile(api: Api) -> None:
-    browser, order_id = await a_paid_mock_order(api, "recon@example.com")
+    _, order_id = await a_paid_mock_order(api, "recon@example.com")
     boss = admin(api)
     rest = gin(await boss.post(f"/v1/admin/billing/orders/{order_id}/reconcile"))
     data = await gql_data(boss, """mutation($id: ID!) { orderReconcile(input: {orderId: $id})
