@@ -166,6 +166,6 @@ async def test_a_change_reaches_another_process_without_a_restart(
                                        json={"channels": [YIPAY]}, headers=ADMIN))  # fmt: skip
         after = data(await shopper.get("/v1/billing/payment-channels"))
         assert "yipay" in [c["provider"] for c in after["channels"]]
-        made = data(await shopper.post("/v1/billing/orders",
-                                       {"planId": "basic", "paymentProvider": "yipay"}))  # fmt: skip
+        order = {"planId": "basic", "paymentProvider": "yipay"}
+        made = data(await shopper.post("/v1/billing/orders", order))
         assert made["payUrl"].startswith("https://pay.example.com/")

@@ -2175,7 +2175,66 @@ async def order_reconcile(api: Api) -> None:
     same_error(failed, data["orderReconcile"]["errors"])
 
 
+YIPAY_CHANNEL = {"provider": "yipay", "enabled": True, "yipayBaseUrl": "https://pay.example.com",
+                 "yipayMerchantId": "1001", "yipayKey": "yipay-key-abcdefgh"}  # fmt: skip
+CHANNEL_SETTINGS_FIELDS = "provider enabled callbackNetworks fields { name value }"
+
+
+def same_channel_settings(rest: dict[str, Any], gql: list[dict[str, Any]]) -> None:
+    assert [c["provider"] for c in rest["channels"]] == [c["provider"] for c in gql]
+    for r, g in zip(rest["channels"], gql, strict=True):
+        assert r["enabled"] == g["enabled"] and r["callbackNetworks"] == g["callbackNetworks"]
+        assert {k: v for k, v in r.items() if k not in ("provider", "enabled",
+                "callbackNetworks")} == {f["name"]: f["value"] for f in g["fields"]}  # fmt: skip
+
+
+async def payment_settings_get(api: Api) -> None:
+    boss = admin(api)
+    gin(await boss.request("PUT", "/v1/admin/settings/payment",
+                           json={"channels": [YIPAY_CHANNEL]}))  # fmt: skip
+    rest = gin(await boss.get("/v1/admin/settings/payment"))
+    data = await gql_data(boss, f"{{ adminPaymentSettings {{ {CHANNEL_SETTINGS_FIELDS} }} }}")
+    same_channel_settings(rest, data["adminPaymentSettings"])
+    assert rest["channels"][0]["yipayKey"] == "yi****gh"
+    browser, _ = await signed_in(api, "paysettings@example.com")
+    failed = await browser.get("/v1/admin/settings/payment")
+    errors = (await browser.gql("{ adminPaymentSettings { provider } }"))["errors"]
+    same_error(failed, errors)
+
+
+async def payment_settings_put(api: Api) -> None:
+    boss = admin(api)
+    rest = gin(await boss.request("PUT", "/v1/admin/settings/payment",
+                                  json={"channels": [YIPAY_CHANNEL]}))  # fmt: skip
+    data = await gql_data(boss, f"""mutation {{ adminPaymentSettingsUpdate(input: {{channels: [
+        {{provider: "yipay", enabled: true, fields: [{{name: "yipayKey", value: "yi****gh"}}]}}
+        ]}}) {{ channels {{ {CHANNEL_SETTINGS_FIELDS} }} errors {{ code }} }} }}""")  # fmt: skip
+    same_channel_settings(rest, data["adminPaymentSettingsUpdate"]["channels"])
+    bad = {"channels": [{**YIPAY_CHANNEL, "yipayBaseUrl": "ftp://x"}]}
+    failed = await boss.request("PUT", "/v1/admin/settings/payment", json=bad)
+    data = await gql_data(boss, """mutation { adminPaymentSettingsUpdate(input: {channels: [
+        {provider: "yipay", enabled: true, fields: [{name: "yipayBaseUrl", value: "ftp://x"}]}
+        ]}) { errors { code message field } } }""")  # fmt: skip
+    same_error(failed, data["adminPaymentSettingsUpdate"]["errors"])
+
+
+async def payment_channels_list(api: Api) -> None:
+    gin(await admin(api).request("PUT", "/v1/admin/settings/payment",
+                                 json={"channels": [YIPAY_CHANNEL]}))  # fmt: skip
+    browser, _ = await signed_in(api, "channels@example.com")
+    rest = gin(await browser.get("/v1/billing/payment-channels"))
+    data = await gql_data(browser, "{ paymentChannels { provider displayName description icon } }")
+    assert rest["channels"] == data["paymentChannels"]
+    assert [c["provider"] for c in rest["channels"]] == ["mock", "yipay"]
+    failed = await api.fresh().get("/v1/billing/payment-channels")
+    errors = (await api.fresh().gql("{ paymentChannels { provider } }"))["errors"]
+    same_error(failed, errors)
+
+
 PAYMENT_FLOWS: dict[tuple[str, str], Flow] = {
+    ("GET", "/v1/admin/settings/payment"): payment_settings_get,
+    ("PUT", "/v1/admin/settings/payment"): payment_settings_put,
+    ("GET", "/v1/billing/payment-channels"): payment_channels_list,
     ("GET", "/v1/admin/billing/callbacks"): callbacks_list,
     ("GET", "/v1/admin/billing/orders/{id}/callbacks"): order_callbacks,
     ("POST", "/v1/admin/billing/orders/{id}/reconcile"): order_reconcile,
