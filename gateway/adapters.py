@@ -35,8 +35,10 @@ from domain.accounts.ports import (
 from domain.apikeys import ports as apikeys
 from domain.apikeys.ports import ApiKeyStore, KeyInvalidations
 from domain.billing import ports as billing
-from domain.billing.callbacks import CallbackStore  # payments (issue 16)
-from domain.billing.ports import PlanStore
+from domain.billing.ports import (
+    CallbackStore,  # payments (issue 16)
+    PlanStore,
+)
 from domain.clock import Clock
 from domain.keyring_service import KeyVersionStore
 from domain.mail.ports import Mailer

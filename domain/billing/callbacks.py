@@ -23,13 +23,18 @@ import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
 
 from domain.billing.access import require_admin
 from domain.billing.errors import OrderNotFound, UnknownPaymentProvider
 from domain.billing.model import Order, OrderStatus
 from domain.billing.orders import CallbackResult, OrderService
-from domain.billing.ports import CallbackOutcome, CallbackVerdict, InvalidCallback
+from domain.billing.ports import (
+    CallbackOutcome,
+    CallbackStore,
+    CallbackVerdict,
+    ChannelGuard,
+    InvalidCallback,
+)
 from domain.clock import Clock
 from domain.errors import InvalidInput
 from domain.ids import new_id
@@ -89,20 +94,6 @@ class CallbackFilter:
     refused_only: bool = False
 
 
-class CallbackStore(Protocol):
-    """Raw callbacks with their verdicts (``payment_callbacks``)."""
-
-    async def add(self, record: CallbackRecord) -> None: ...
-
-    async def update(self, record: CallbackRecord) -> None:
-        """Store the verdict fields of ``record`` (matched by id)."""
-
-    async def get(self, record_id: str) -> CallbackRecord | None: ...
-
-    async def list(self, flt: CallbackFilter, *, limit: int, offset: int) -> Page[CallbackRecord]:
-        """Newest first."""
-
-
 def redact(params: Mapping[str, str], secrets: Collection[str] = ()) -> dict[str, str]:
     """What is stored of a callback's parameters."""
     kept: dict[str, str] = {}
@@ -114,16 +105,6 @@ def redact(params: Mapping[str, str], secrets: Collection[str] = ()) -> dict[str
             text = REDACTED
         kept[str(name)[:128]] = text[:MAX_STORED_VALUE]
     return kept
-
-
-class ChannelGuard(Protocol):
-    """What the callback path needs to know of a configured channel."""
-
-    def allows(self, provider: str, ip: str | None) -> bool:
-        """May a callback of ``provider`` from ``ip`` be processed (its allow list)?"""
-
-    def secrets(self, provider: str) -> Collection[str]:
-        """The channel's configured secret values (to keep them out of stored bodies)."""
 
 
 class OpenChannels:

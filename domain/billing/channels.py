@@ -22,11 +22,11 @@ import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from domain.billing.access import require_admin, require_superadmin
 from domain.billing.orders import OrderService
-from domain.billing.ports import PaymentProvider, UnitOfWorkFactory
+from domain.billing.ports import BuiltChannel, ChannelFactory, UnitOfWorkFactory
 from domain.clock import Clock
 from domain.errors import InvalidInput
 from domain.keyring_service import KeyRingProvider, StoredSecret
@@ -98,21 +98,6 @@ class OfferedChannel:
     display_name: str
     description: str
     icon: str
-
-
-class BuiltChannel(Protocol):
-    provider: PaymentProvider
-
-    def allows(self, ip: str | None) -> bool: ...
-
-
-class ChannelFactory(Protocol):
-    """Builds a provider client from a channel's fields (``integrations.payments``);
-    raises ``InvalidInput`` naming the field that is missing or malformed."""
-
-    def build(self, channel: Channel) -> BuiltChannel: ...
-
-    def display(self, provider: str) -> OfferedChannel: ...
 
 
 class PaymentChannelService:

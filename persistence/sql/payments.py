@@ -11,12 +11,8 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.billing.callbacks import (
-    CallbackFilter,
-    CallbackRecord,
-    CallbackResultKind,
-    CallbackStore,
-)
+from domain.billing.callbacks import CallbackFilter, CallbackRecord, CallbackResultKind
+from domain.billing.ports import CallbackStore
 from domain.paging import Page
 from persistence.sql.engine import reader, writer
 from persistence.sql.tables import payment_callbacks

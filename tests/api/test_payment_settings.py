@@ -30,8 +30,9 @@ def data(response: httpx.Response) -> Any:
 
 
 def channel(body: dict[str, Any], provider: str) -> dict[str, Any]:
-    [found] = [c for c in body["channels"] if c["provider"] == provider]
-    return found
+    found: list[dict[str, Any]] = [c for c in body["channels"] if c["provider"] == provider]
+    [one] = found
+    return one
 
 
 async def stored_document(database_url: str) -> str:

@@ -29,7 +29,7 @@ from integrations.payments import (
 from integrations.payments.config import ChannelConfig
 from integrations.payments.factory import ProviderFactory
 from tests.api.harness import ADMIN_TOKEN, STRONG_PASSWORD, Api, running_app
-from tests.fakes.payments.gateway import Delivery, FakeGateway
+from tests.fakes.payments.gateway import Delivery
 from tests.fakes.payments.hupijiao_gateway import FakeHupijiaoGateway
 from tests.fakes.payments.ldc_gateway import FakeLdcGateway
 from tests.fakes.payments.signatures import epay_sign
@@ -48,7 +48,8 @@ PROVIDERS = ("yipay", "hupijiao", "ldcpay")
 @dataclass
 class Channel:
     name: str
-    fake: FakeGateway
+    fake: Any
+    """The provider's fake gateway (a ``FakeGateway`` with its ``app``)."""
     config: ChannelConfig
     http: httpx.AsyncClient
     """Our client to the fake (the provider's) and the buyer's browser."""
@@ -93,7 +94,7 @@ def _channels(app: Any) -> dict[str, Channel]:
         merchant_public_key=LDC_MERCHANT.public_key(),
     )  # fmt: skip
     pem = ldc_pem()
-    configs: dict[str, tuple[FakeGateway, ChannelConfig]] = {
+    configs: dict[str, tuple[Any, ChannelConfig]] = {
         "yipay": (yipay, YipayConfig(base_url="http://yipay.test", merchant_id="1001",
                                      key=YIPAY_KEY)),
         "hupijiao": (xunhu, HupijiaoConfig(app_id="201906120001", app_secret=XUNHU_SECRET,
