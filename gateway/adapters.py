@@ -44,7 +44,7 @@ from domain.keyring_service import KeyVersionStore
 from domain.mail.ports import Mailer
 
 # -- music (issue 13) ----------------------------------------------------------------------
-from domain.music.ports import CatalogStore, MusicCache
+from domain.music.ports import CatalogStore, MusicCache, MusicProvider
 from domain.oauth import ports as oauth
 from domain.oauth.ports import OAuthProvider, OAuthStateStore
 from domain.pool import ports as pool
@@ -136,6 +136,10 @@ class Outbound:
     # -- credential pool (issue 13) --
     credential_lifecycles: tuple[CredentialLifecycle, ...] = ()
     """The providers whose pool credentials can be checked and refreshed."""
+    # -- music (issue 13) --
+    music_providers: tuple[MusicProvider, ...] = ()
+    """Upstream music providers the music service answers from (``KARPOV_MUSIC_UPSTREAMS``),
+    beside the local catalog; the others answer 503."""
 
     @classmethod
     def from_settings(
@@ -146,6 +150,7 @@ class Outbound:
         clock: Clock,
         hasher: PasswordHasher | None = None,
     ) -> Outbound:
+        lifecycles, music_providers = upstreams_from_settings(settings, clock)
         return cls(
             hasher=hasher
             or Argon2PasswordHasher(
@@ -155,7 +160,8 @@ class Outbound:
             mailer=mailer_from_settings(settings),
             qr=SegnoQrRenderer(),
             oauth_providers=tuple(oauth_providers_from_settings(settings, clock)),
-            credential_lifecycles=credential_lifecycles_from_settings(settings, clock),
+            credential_lifecycles=lifecycles,
+            music_providers=music_providers,  # music (issue 13)
         )
 
 
@@ -301,15 +307,20 @@ def redis_pool_registry(redis: Redis) -> dict[str, Any]:
     return {"pool_leases": registry, "pool_refresh": registry}
 
 
-def credential_lifecycles_from_settings(
+def upstreams_from_settings(
     settings: Settings, clock: Clock
-) -> tuple[CredentialLifecycle, ...]:
-    """QQ Music's and NetEase's login rules, each on its own client (own connection pool,
-    pointed at ``KARPOV_QQMUSIC_API_URL`` / ``KARPOV_NETEASE_API_URL``)."""
+) -> tuple[tuple[CredentialLifecycle, ...], tuple[MusicProvider, ...]]:
+    """QQ Music and NetEase, each on its own client (own connection pool, pointed at
+    ``KARPOV_QQMUSIC_API_URL`` / ``KARPOV_NETEASE_API_URL``): their login rules for the
+    pool, and (music, issue 13) their music providers named in ``KARPOV_MUSIC_UPSTREAMS``."""
     qq = QQMusicUpstream(QQMusicConfig(api_url=settings.qqmusic_api_url), clock=clock)
     netease_http = httpx.AsyncClient(timeout=settings.netease_timeout, follow_redirects=False)
     netease = build_netease(netease_http, NeteaseConfig(api_url=settings.netease_api_url), clock)
-    return (qq.credentials, netease.credentials)
+    providers: tuple[MusicProvider, ...] = (qq.provider, netease.provider)
+    wanted = set(settings.music_upstreams)
+    return (qq.credentials, netease.credentials), tuple(
+        p for p in providers if p.name.value in wanted
+    )
 
 
 # -- end of credential pool ----------------------------------------------------------------

@@ -52,7 +52,7 @@ from domain.keyring_service import KeyRingProvider, KeyRotation
 from domain.leases import CredentialLeaser
 from domain.music.catalog import LocalCatalogProvider, LocalMedia, StreamTokens
 from domain.music.model import ProviderName
-from domain.music.ports import Capability
+from domain.music.ports import Capability, MusicProvider
 from domain.music.service import MusicService
 from domain.oauth.rotation import OAuthTokenHolder
 from domain.oauth.service import OAuthService
@@ -75,10 +75,9 @@ from integrations.payments.factory import ProviderFactory  # payments (issue 16)
 from resolvers.context import Services
 
 UNWIRED_PROVIDERS = {
-    ProviderName.QQMUSIC: "QQ Music is not connected on this server yet (its client exists "
-    "but is not connected to the music service)",
-    ProviderName.NETEASE: "NetEase Cloud Music is not connected on this server yet (its "
-    "client exists but is not connected to the music service)",
+    ProviderName.QQMUSIC: "QQ Music is not enabled on this server (KARPOV_MUSIC_UPSTREAMS)",
+    ProviderName.NETEASE: "NetEase Cloud Music is not enabled on this server "
+    "(KARPOV_MUSIC_UPSTREAMS)",
 }
 
 
@@ -90,14 +89,17 @@ def music_services(
     *,
     leaser: CredentialLeaser,
 ) -> tuple[MusicService, LocalMedia]:
-    """The music service over its providers (the local catalog; QQ Music and NetEase
-    answer 503 until their clients are connected), borrowing upstream accounts from the
+    """The music service over its providers (the local catalog, and the upstreams the
+    outbound bundle carries; the others answer 503), borrowing upstream accounts from the
     credential pool (``leaser``)."""
     tokens = StreamTokens(derive_key(master_key, "karpov:local-stream:v1"), clock)
     local = LocalCatalogProvider(adapters.catalog, tokens, base_url=settings.public_base_url)
+    providers: dict[ProviderName, MusicProvider] = {ProviderName.LOCAL: local}
+    providers.update((p.name, p) for p in adapters.outbound.music_providers)
+    unavailable = {k: v for k, v in UNWIRED_PROVIDERS.items() if k not in providers}
     music = MusicService(
-        {ProviderName.LOCAL: local}, leaser=leaser,
-        cache=adapters.music_cache, clock=clock, unavailable=UNWIRED_PROVIDERS,
+        providers, leaser=leaser,
+        cache=adapters.music_cache, clock=clock, unavailable=unavailable,
     )  # fmt: skip
     return music, LocalMedia(adapters.catalog, tokens)
 

@@ -209,6 +209,10 @@ class Settings(BaseSettings):
     """Where the local catalog's audio lives: ``karpov catalog demo`` writes its files here
     and ``karpov catalog import`` reads it when no directory is given. Imported files are
     streamed from where they were imported (their absolute path is stored)."""
+    music_upstreams: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Upstream providers the music service answers from, beside the local catalog
+    (``qqmusic``, ``netease``; comma list). Unlisted ones answer 503; play URLs and VIP
+    content borrow accounts from the credential pool."""
     graphql_max_cost: int = Field(default=1000, ge=1)
     """The most points a GraphQL document may cost (static upper bound, ``schema.cost``);
     a costlier one is refused before execution."""
@@ -234,6 +238,15 @@ class Settings(BaseSettings):
         "admin_tokens", "trusted_proxies", "email_allowed_domains", "email_blocked_domains",
         "register_ip_allowlist", mode="before",
     )(_split_csv)  # fmt: skip
+    _split_music = field_validator("music_upstreams", mode="before")(_split_csv)  # music
+
+    @field_validator("music_upstreams")
+    @classmethod
+    def _known_upstreams(cls, value: list[str]) -> list[str]:  # music (issue 13)
+        unknown = set(value) - {"qqmusic", "netease"}
+        if unknown:
+            raise ValueError(f"unknown music upstream(s) {sorted(unknown)}: qqmusic, netease")
+        return value
 
     @field_validator("trusted_proxies", "register_ip_allowlist")
     @classmethod

@@ -114,6 +114,9 @@ def domain_failure(style: Style, error: DomainError) -> JSONResponse:
         response.headers["WWW-Authenticate"] = "Bearer"
     if isinstance(error, RateLimited | ServiceUnavailable):
         response.headers["Retry-After"] = str(error.retry_after)
+    elif isinstance(getattr(error, "retry_after", None), int):
+        # An upstream's rate limit (503, music): when to try again, too.
+        response.headers["Retry-After"] = str(error.retry_after)  # type: ignore[attr-defined]
     return response
 
 

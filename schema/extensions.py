@@ -40,6 +40,8 @@ def map_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
             extensions["field"] = original.field
         if isinstance(original, RateLimited | ServiceUnavailable):
             extensions["retryAfter"] = original.retry_after
+        elif isinstance(getattr(original, "retry_after", None), int):
+            extensions["retryAfter"] = original.retry_after  # type: ignore[attr-defined]
         return GraphQLError(
             original.message,
             nodes=error.nodes,

@@ -239,7 +239,7 @@ async def test_unknown_and_unwired_providers_and_scopes(env: Env) -> None:
     unknown = await api.get("/v1/spotify/songs/1", headers=key)
     assert (unknown.status_code, unknown.json()["code"]) == (404, 40400)
     unwired = await api.get("/v1/qqmusic/songs/003OUlho2HcRHC", headers=key)
-    assert unwired.status_code == 503 and "QQ Music" in unwired.json()["message"]
+    assert unwired.status_code == 503 and "QQ Music is not enabled" in unwired.json()["message"]
     browser = await signed_in(env, "noscope@example.com")  # type: ignore[arg-type]
     _, other = await create_key(browser, scopes=["quota:read"])
     refused = await env.api.fresh().get("/v1/local/charts", headers=with_key(other))
@@ -288,3 +288,57 @@ async def test_an_unavailable_play_url_is_answered_with_its_reason_and_not_charg
         "audio": None, "unavailableReason": "QUALITY_UNAVAILABLE",
     }  # fmt: skip
     assert result["extensions"]["cost"] == {"requested": 4, "actual": 1, "remaining": 98}
+
+
+async def test_fifty_concurrent_identical_searches_reach_the_database_once(env: Env) -> None:
+    """Through the running application's service (its Redis cache on PostgreSQL + Redis):
+    one full-text query for fifty concurrent identical searches, none for a later one."""
+    import asyncio
+
+    from domain.music.model import PageRequest, ProviderName, SearchType
+
+    container = env.app.state.container
+    searches: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if "catalog_fts" in statement or "to_tsvector" in statement:
+            searches.append(statement)
+
+    sync_engine: Engine = container.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", count)
+    try:
+        music = container.services.music
+        page = PageRequest(offset=0, limit=7)
+        results = await asyncio.gather(
+            *(music.search(ProviderName.LOCAL, "aurora", SearchType.SONG, page) for _ in range(50))
+        )
+        assert all(r == results[0] for r in results) and results[0].total == 3
+        once = len(searches)
+        await music.search(ProviderName.LOCAL, "aurora", SearchType.SONG, page)
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", count)
+    assert once == 2  # the count and the page of one search
+    assert len(searches) == once  # the later one is a cache hit
+
+
+async def test_songs_in_one_batch_and_every_music_type_as_a_node(env: Env) -> None:
+    api, key = await keyed(env, "nodes@example.com")
+    found = data(await api.get("/v1/local/search/songs?q=aurora&page_size=3", headers=key))
+    ids = [f"local:song:{s['id']}" for s in found["items"]]
+    batch = await gql(api, "query($ids: [ID!]!) { songs(ids: $ids) { id title } }", key,
+                      ids=[*ids, "local:song:" + "0" * 32])  # fmt: skip
+    assert [s["id"] for s in batch["data"]["songs"][:3]] == ids
+    assert batch["data"]["songs"][3] is None
+    assert batch["extensions"]["cost"]["actual"] == 1
+    song = found["items"][0]
+    wanted = {
+        "Album": f"local:album:{song['album']['id']}",
+        "Artist": f"local:artist:{song['artists'][0]['id']}",
+        "Chart": "local:chart:recent", "Song": ids[0],
+    }  # fmt: skip
+    for type_name, id in wanted.items():
+        node = await gql(api, "query($id: ID!) { node(id: $id) { __typename id } }", key, id=id)
+        assert node["data"]["node"] == {"__typename": type_name, "id": id}
+    gone = await gql(api, "query($id: ID!) { node(id: $id) { id } }", key,
+                     id="local:album:" + "0" * 32)  # fmt: skip
+    assert gone["data"]["node"] is None

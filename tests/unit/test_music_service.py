@@ -430,3 +430,16 @@ async def test_the_memory_cache_is_bounded() -> None:
     for key in ("a", "b", "c"):
         await cache.set(key, key.encode(), 60)
     assert await cache.get("a") is None and await cache.get("c") == b"c"
+
+
+def test_an_upstream_rate_limit_tells_both_edges_when_to_retry() -> None:
+    from graphql import GraphQLError
+
+    from rest.envelope import Style, domain_failure
+    from schema.extensions import map_error
+
+    error = MusicUpstreamRateLimited(retry_after=42)
+    response = domain_failure(Style.GIN, error)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "42"
+    mapped = map_error(GraphQLError(error.message, original_error=error), "req-1")
+    assert mapped.extensions == {"code": "MUSIC_UPSTREAM_RATE_LIMITED", "retryAfter": 42}
