@@ -182,29 +182,28 @@ class PaymentChannelService:
     async def update(
         self, principal: Principal, changes: Sequence[ChannelChange]
     ) -> list[ChannelView]:
+        """Merge ``changes`` into the stored channels and save them. The merge reads the
+        stored document first; the write checks, under the document's lock, that nobody
+        saved in between (else it merges again), so a concurrent update or a key rotation
+        is never overwritten with stale secrets."""
         require_superadmin(principal)
-        stored = {c.provider: c for c in await self._load()}
-        seen: set[str] = set()
-        for change in changes:
-            name = (change.provider or "").strip().lower()
-            if name not in CHANNEL_FIELDS:
-                raise InvalidInput(f"unknown payment provider {change.provider!r}",
-                                   field="provider")  # fmt: skip
-            if name in seen:
-                raise InvalidInput(f"{name} is listed twice", field="provider")
-            seen.add(name)
-            channel = _merged(stored[name], change)
-            if channel.enabled:
-                self._factory.build(channel)  # every field checked, 400 naming the field
-            stored[name] = channel
-        channels = [stored[name] for name in CHANNEL_FIELDS]
-        async with self._uow() as uow:
-            doc = await uow.billing_settings.get(SETTINGS_KEY)
-            version = int((doc or {}).get("version", 0)) + 1
+        for _attempt in range(5):
+            async with self._uow() as uow:
+                doc = await uow.billing_settings.get(SETTINGS_KEY)
+            base = int((doc or {}).get("version", 0))
+            stored = {c.provider: c for c in await self._open(doc)}
+            channels = _apply_changes(stored, changes, self._factory)
             sealed = await self._seal(channels)
-            await uow.billing_settings.put(SETTINGS_KEY, {"version": version, "channels": sealed},
-                                           self._clock.now())  # fmt: skip
-            await uow.commit()
+            async with self._uow() as uow:
+                current = await uow.billing_settings.get_for_update(SETTINGS_KEY)
+                if current != doc:
+                    continue  # saved (or re-encrypted) meanwhile: merge again
+                value = {"version": base + 1, "channels": sealed}
+                await uow.billing_settings.put(SETTINGS_KEY, value, self._clock.now())
+                await uow.commit()
+            break
+        else:
+            raise InvalidInput("the payment settings keep changing; try again", field="channels")
         await self._audit.record(
             AuditAction.BILLING_PAYMENT_CHANNELS_UPDATED, principal,
             enabled=",".join(c.provider for c in channels if c.enabled) or "-",
@@ -258,6 +257,24 @@ class PaymentChannelService:
         return ChannelView(channel.provider, channel.enabled, fields, channel.callback_networks)
 
 
+def _apply_changes(
+    stored: dict[str, Channel], changes: Sequence[ChannelChange], factory: ChannelFactory
+) -> list[Channel]:
+    seen: set[str] = set()
+    for change in changes:
+        name = (change.provider or "").strip().lower()
+        if name not in CHANNEL_FIELDS:
+            raise InvalidInput(f"unknown payment provider {change.provider!r}", field="provider")
+        if name in seen:
+            raise InvalidInput(f"{name} is listed twice", field="provider")
+        seen.add(name)
+        channel = _merged(stored[name], change)
+        if channel.enabled:
+            factory.build(channel)  # every field checked, 400 naming the field
+        stored[name] = channel
+    return [stored[name] for name in CHANNEL_FIELDS]
+
+
 def _merged(stored: Channel, change: ChannelChange) -> Channel:
     fields = dict(stored.fields)
     allowed = CHANNEL_FIELDS[stored.provider]
@@ -301,7 +318,7 @@ class ChannelSecretHolder:
     async def replace_encrypted(self, secret: StoredSecret, new_blob: bytes) -> bool:
         provider, _, name = secret.owner.partition(":")
         async with self._uow() as uow:
-            doc = await uow.billing_settings.get(SETTINGS_KEY)
+            doc = await uow.billing_settings.get_for_update(SETTINGS_KEY)
             for c in (doc or {}).get("channels", []):
                 sealed = c.get("sealed") or {}
                 if c.get("provider") == provider and name in sealed:

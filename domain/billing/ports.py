@@ -183,6 +183,10 @@ class BillingSettingsRepository(Protocol):
 
     async def get(self, key: str) -> dict[str, Any] | None: ...
 
+    async def get_for_update(self, key: str) -> dict[str, Any] | None:
+        """-- payments (issue 16) -- ``get``, locking the document until the unit of work
+        ends (a read-modify-write of the payment channels)."""
+
     async def put(self, key: str, value: dict[str, Any], now: datetime) -> None: ...
 
 

@@ -5,6 +5,7 @@ ordered from; the buyer's list of channels; a change reaching another process at
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -170,3 +171,29 @@ async def test_a_change_reaches_another_process_without_a_restart(
         order = {"planId": "basic", "paymentProvider": "yipay"}
         made = data(await shopper.post("/v1/billing/orders", order))
         assert made["payUrl"].startswith("https://pay.example.com/")
+
+
+async def test_concurrent_updates_and_a_rotation_lose_nothing(
+    backend: tuple[str, str | None],
+) -> None:
+    database_url, redis_url = backend
+    xunhu = {"provider": "hupijiao", "enabled": True, "hupijiaoAppId": "2019",
+             "hupijiaoKey": XUNHU}  # fmt: skip
+    async with running_app(database_url, redis_url=redis_url) as (api, app):
+        boss = api.fresh()
+        data(await boss.request("PUT", "/v1/admin/settings/payment",
+                                json={"channels": [{**YIPAY, "enabled": False}]},
+                                headers=ADMIN))  # fmt: skip
+
+        async def put(channel: dict[str, Any]) -> None:
+            data(await boss.request("PUT", "/v1/admin/settings/payment",
+                                    json={"channels": [channel]}, headers=ADMIN))  # fmt: skip
+
+        rotation = app.state.container.services.key_rotation
+        await asyncio.gather(put(YIPAY), put(xunhu), rotation.rotate())
+        read = data(await boss.get("/v1/admin/settings/payment", headers=ADMIN))
+        assert channel(read, "yipay")["enabled"] and channel(read, "hupijiao")["enabled"]
+        orders = app.state.container.services.orders
+        await app.state.container.services.payment_channels.refresh()
+        assert orders.provider("yipay").config.key == KEY
+        assert orders.provider("hupijiao").config.app_secret == XUNHU
