@@ -9,8 +9,15 @@ from domain.billing.channels import ChannelChange, ChannelView, OfferedChannel
 from domain.billing.model import Order
 from domain.errors import InvalidInput
 from domain.paging import Page
+from domain.quota.access import declare_scope
 from resolvers import ids
 from resolvers.context import Context
+
+# API keys need the original's path-rule scopes: /v1/admin/ GET admin:read, other methods
+# admin:write; GET /v1/billing/payment-channels billing:read.
+declare_scope("paymentCallbacks", "admin:read")
+declare_scope("orderReconcile", "admin:write")
+declare_scope("paymentChannels", "billing:read")
 
 
 def _order_id(raw: str | None) -> str | None:
