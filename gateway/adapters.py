@@ -35,7 +35,10 @@ from domain.accounts.ports import (
 from domain.apikeys import ports as apikeys
 from domain.apikeys.ports import ApiKeyStore, KeyInvalidations
 from domain.billing import ports as billing
-from domain.billing.ports import PlanStore
+from domain.billing.ports import (
+    CallbackStore,  # payments (issue 16)
+    PlanStore,
+)
 from domain.clock import Clock
 from domain.keyring_service import KeyVersionStore
 from domain.mail.ports import Mailer
@@ -69,6 +72,7 @@ from persistence.memory.catalog import MemoryCatalogStore
 from persistence.memory.key_invalidations import MemoryKeyInvalidations
 from persistence.memory.music_cache import MemoryMusicCache
 from persistence.memory.oauth import MemoryOAuthStateStore
+from persistence.memory.payments import MemoryCallbackStore  # payments (issue 16)
 from persistence.memory.pool import MemoryLeaseRegistry
 from persistence.memory.quota import MemoryQuotaGate
 from persistence.memory.security import (
@@ -96,6 +100,7 @@ from persistence.sql.catalog import SqlCatalogStore
 from persistence.sql.challenges import SqlChallengeStore
 from persistence.sql.keyring import SqlKeyVersionStore
 from persistence.sql.oauth import SqlOAuthStateStore
+from persistence.sql.payments import SqlCallbackStore  # payments (issue 16)
 from persistence.sql.security import SqlAuditStore, SqlEmailCodeStore, SqlOneTimeTokenStore
 from persistence.sql.sessions import SqlSessionStore
 from persistence.sql.uow import SqlUnitOfWorkFactory
@@ -190,6 +195,8 @@ class Adapters:
     pool_leases: LeaseRegistry
     """Across processes with Redis; in-process otherwise (a single process only)."""
     pool_refresh: RefreshLock
+    # -- payments (issue 16) --
+    payment_callbacks: CallbackStore
 
     @classmethod
     def sql(
@@ -226,6 +233,7 @@ class Adapters:
                 catalog=SqlCatalogStore(engine),  # music
                 music_cache=MemoryMusicCache(clock),  # music
                 **memory_pool_registry(),
+                payment_callbacks=SqlCallbackStore(engine),  # payments (issue 16)
             )
         if quota_redis is None:
             raise ValueError("a Redis deployment needs the quota gate's own client")
@@ -253,6 +261,7 @@ class Adapters:
             catalog=SqlCatalogStore(engine),  # music
             music_cache=RedisMusicCache(redis, prefix=REDIS_PREFIX),  # music
             **redis_pool_registry(redis),
+            payment_callbacks=SqlCallbackStore(engine),  # payments (issue 16)
         )
 
     @classmethod
@@ -281,6 +290,7 @@ class Adapters:
             catalog=MemoryCatalogStore(),  # music
             music_cache=MemoryMusicCache(clock),  # music
             **memory_pool_registry(),
+            payment_callbacks=MemoryCallbackStore(),  # payments (issue 16)
         )
 
 

@@ -33,7 +33,9 @@ from domain.apikeys.ports import OwnerLookup
 from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, InvalidateHereFirst
 from domain.billing.admin_views import AdminUserViews
+from domain.billing.callbacks import CallbackService  # payments (issue 16)
 from domain.billing.catalog import PlanService
+from domain.billing.channels import ChannelSecretHolder, PaymentChannelService  # payments
 from domain.billing.invoices import InvoiceService
 from domain.billing.model import DEFAULT_CURRENCY
 from domain.billing.orders import OrderService
@@ -69,6 +71,7 @@ from domain.usage.service import UsageRecorder, UsageReports
 from gateway.adapters import Adapters
 from gateway.settings import Settings
 from integrations.payments import MockConfig, MockProvider
+from integrations.payments.factory import ProviderFactory  # payments (issue 16)
 from resolvers.context import Services
 
 UNWIRED_PROVIDERS = {
@@ -191,6 +194,11 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
     wallet = WalletService(uow=a.uow, clock=clock, audit=audit, default_currency=DEFAULT_CURRENCY)
     currency = CurrencyService(uow=a.uow, clock=clock, audit=audit)
     # -- end of billing --
+    # -- payments (issue 16) --
+    channels = PaymentChannelService(
+        uow=a.uow, keys=keys, factory=ProviderFactory(), orders=orders, clock=clock,
+        audit=audit, mock_offered=settings.mock_payments_enabled,
+    )  # fmt: skip
     # -- credential pool (issue 13) --
     pool = PoolService(
         uow=a.uow, leases=a.pool_leases, refresh_lock=a.pool_refresh, keys=keys, audit=audit,
@@ -214,7 +222,13 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         usage=UsageReports(a.usage, recorder, clock, timezone=timezone),
         usage_recorder=recorder,
         key_rotation=KeyRotation(
-            keys, [TotpSecretHolder(a.uow), OAuthTokenHolder(a.uow), PoolPayloadHolder(a.uow)]
+            keys,
+            [
+                TotpSecretHolder(a.uow),
+                OAuthTokenHolder(a.uow),
+                PoolPayloadHolder(a.uow),
+                ChannelSecretHolder(a.uow),  # payments (issue 16)
+            ],
         ),
         runtime=runtime_config(settings, flows_policy),
         clock=clock,
@@ -233,6 +247,11 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         music=music,  # music (issue 13)
         local_media=local_media,  # music (issue 13)
         pool=pool,
+        # -- payments (issue 16) --
+        payment_callbacks=CallbackService(
+            orders=orders, store=a.payment_callbacks, clock=clock, audit=audit, guard=channels
+        ),
+        payment_channels=channels,
     )
 
 

@@ -42,6 +42,7 @@ from rest.router import JSON_BODY
 log = logging.getLogger("karpov.gateway")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PAYMENT_CALLBACK_PREFIX = "/v1/billing/callback/"  # payments (issue 16)
 CSRF_COOKIE = "csrf_token"
 CSRF_HEADER = b"x-csrf-token"
 CSRF_MAX_AGE = 7 * 24 * 3600
@@ -599,8 +600,11 @@ class EdgeMiddleware:
                              error.code, extra)  # fmt: skip
                 return
             app_receive: Receive = exchange.receive
-            if scope["method"] in _BODY_CHECKED_METHODS and (
-                scope["path"] == "/graphql" or scope["path"].startswith("/v1/")
+            if (
+                scope["method"] in _BODY_CHECKED_METHODS
+                and (scope["path"] == "/graphql" or scope["path"].startswith("/v1/"))
+                # -- payments (issue 16): providers post forms, not JSON, to their callbacks
+                and not scope["path"].startswith(PAYMENT_CALLBACK_PREFIX)
             ):  # harden: the input boundary (JSON bodies)
                 invalid, replay = await read_json_body(scope, exchange)
                 if invalid is not None:

@@ -110,10 +110,12 @@ async def currency_settings_update(ctx: Context, command: CurrencySettings) -> C
 
 
 async def order_create(ctx: Context, command: CreateOrder) -> Order:
+    await ctx.services.payment_channels.refresh()  # -- payments (issue 16) --
     return await ctx.services.orders.create_plan_order(ctx.principal, with_key(ctx, command))
 
 
 async def topup_create(ctx: Context, command: CreateTopup) -> Order:
+    await ctx.services.payment_channels.refresh()  # -- payments (issue 16) --
     return await ctx.services.orders.create_topup(ctx.principal, with_key(ctx, command))
 
 
@@ -129,7 +131,10 @@ async def order(ctx: Context, order_id: str) -> Order:
 async def payment_callback(
     ctx: Context, provider: str, params: Mapping[str, str]
 ) -> CallbackResult:
-    return await ctx.services.orders.handle_callback(provider, params)
+    # -- payments (issue 16): stored with its verdict, the channel's allow list applied --
+    await ctx.services.payment_channels.refresh()
+    answer = await ctx.services.payment_callbacks.receive(provider, params, ctx.principal.client_ip)
+    return answer.result
 
 
 async def mock_pay_page_order(ctx: Context, order_id: str) -> Order:

@@ -14,7 +14,9 @@ from domain.accounts.service import AccountService
 from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, VerifiedKey
 from domain.billing.admin_views import AdminUserViews
+from domain.billing.callbacks import CallbackService  # payments (issue 16)
 from domain.billing.catalog import PlanService
+from domain.billing.channels import PaymentChannelService  # payments (issue 16)
 from domain.billing.invoices import InvoiceService
 from domain.billing.orders import OrderService
 from domain.billing.overage import OverageService
@@ -95,6 +97,9 @@ class Services:
     music: MusicService
     local_media: LocalMedia
     pool: PoolService  # credential pool (issue 13)
+    # -- payments (issue 16) --
+    payment_callbacks: CallbackService
+    payment_channels: PaymentChannelService
 
 
 @dataclass(slots=True)

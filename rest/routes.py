@@ -9,6 +9,7 @@ from rest import (
     billing,  # billing (issue 14)
     music,  # music (issue 13)
     oauth,
+    payments,  # payments (issue 16)
     pool,
     quota,
     runtime,
@@ -307,4 +308,26 @@ ROUTES: list[Route] = [
           "authorisation; Range answers 206). No GraphQL twin: it is a file"),
     Route("GET", "/v1/local/covers/{id}", music.cover, GIN,
           "A cover image of the local catalog. No GraphQL twin: it is a file"),
+    # -- payments (issue 16; gin) ---------------------------------------------------------
+    Route("GET", "/v1/admin/billing/callbacks", payments.callbacks, GIN,
+          "Payment callbacks as received, with their verdicts, newest first (admin; "
+          "orderId, provider, refused=true for the refused or unprocessed; limit, offset)",
+          auth="admin", twin="paymentCallbacks",
+          query_fields=("orderId", "provider", "refused", "limit", "offset")),
+    Route("GET", "/v1/admin/billing/orders/{id}/callbacks", payments.order_callbacks, GIN,
+          "One order's payment callbacks and their verdicts, newest first (admin)",
+          auth="admin", twin="paymentCallbacks"),
+    Route("POST", "/v1/admin/billing/orders/{id}/reconcile", payments.order_reconcile, GIN,
+          "Ask the order's provider about it; a paid order is fulfilled through the "
+          "callback path, once (admin)", auth="admin", twin="orderReconcile"),
+    Route("GET", "/v1/admin/settings/payment", payments.settings_get, GIN,
+          "Payment channel settings {channels:[…]} (admin; secrets masked ab****yz)",
+          auth="admin", twin="adminPaymentSettings"),
+    Route("PUT", "/v1/admin/settings/payment", payments.settings_put, GIN,
+          "Replace payment channel settings (superadmin; a masked secret keeps the stored "
+          "one); takes effect in every process", auth="superadmin",
+          twin="adminPaymentSettingsUpdate", request_fields=("channels",)),
+    Route("GET", "/v1/billing/payment-channels", payments.payment_channels, GIN,
+          "The payment channels I may pay with: display names and icons", auth="session",
+          twin="paymentChannels"),
 ]  # fmt: skip

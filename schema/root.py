@@ -16,6 +16,7 @@ from schema.billing import BillingMutations, BillingQueries
 from schema.music import MusicQueries  # music (issue 13)
 from schema.node import NodeQueries
 from schema.oauth import OAuthMutations, OAuthQueries
+from schema.payments import PaymentMutations, PaymentQueries  # payments (issue 16)
 from schema.pool import PoolMutations, PoolQueries  # credential pool (issue 13)
 from schema.quota import QuotaQueries
 from schema.runtime import RuntimeQueries
@@ -37,6 +38,7 @@ class Query(
     BillingQueries,  # billing (issue 14)
     MusicQueries,  # music (issue 13)
     PoolQueries,
+    PaymentQueries,  # payments (issue 16)
 ):
     pass
 
@@ -50,5 +52,6 @@ class Mutation(
     TwoFactorMutations,
     BillingMutations,  # billing (issue 14)
     PoolMutations,
+    PaymentMutations,  # payments (issue 16)
 ):
     pass

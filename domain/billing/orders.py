@@ -108,20 +108,52 @@ class OrderService:
         self._base = public_base_url.rstrip("/")
         self._user_plan_changed = user_plan_changed
         self._fulfil_plan = fulfil_plan
+        self._withdrawn: set[str] = set()  # -- payments (issue 16) --
 
     def register(self, provider: PaymentProvider) -> None:
         """Offer ``provider`` from now on (a channel an admin configured and enabled)."""
         self._providers[provider.name] = provider
+        self._withdrawn.discard(provider.name)  # -- payments (issue 16) --
 
     @property
     def provider_names(self) -> list[str]:
-        return sorted(self._providers)
+        return sorted(set(self._providers) - self._withdrawn)  # -- payments (issue 16) --
 
     def provider(self, name: str) -> PaymentProvider:
         provider = self._providers.get((name or "").strip().lower())
-        if provider is None:
+        if provider is None or provider.name in self._withdrawn:  # -- payments (issue 16) --
             raise UnknownPaymentProvider(field="paymentProvider")
         return provider
+
+    # -- payments (issue 16) --
+    def withdraw(self, name: str) -> None:
+        """Stop offering ``name`` for new orders. Its callbacks are still verified and
+        applied: an order made while the channel was on may still be paid."""
+        if name in self._providers:
+            self._withdrawn.add(name)
+
+    def callback_provider(self, name: str) -> PaymentProvider | None:
+        """The provider whose callbacks ``/v1/billing/callback/<name>`` takes (offered or
+        withdrawn)."""
+        return self._providers.get(name)
+
+    async def order_for_callback(self, order_id: str) -> Order | None:
+        """Any user's order as stored (the callback record and admin views)."""
+        async with self._uow() as uow:
+            return await uow.orders.get(order_id)
+
+    async def apply_verdict(self, provider_name: str, verdict: CallbackVerdict) -> CallbackResult:
+        """The callback path after verification (reconciliation's answer from
+        ``query_order`` takes it too): the same row lock, state change and fulfilment."""
+        provider = self._providers.get(provider_name)
+        if provider is None:
+            raise UnknownPaymentProvider()
+        accepted, order, changed = await self._apply(provider, verdict)
+        if changed and order is not None and order.purpose is OrderPurpose.SUBSCRIPTION:
+            await self._user_plan_changed(order.user_id)
+        return CallbackResult(provider.acknowledgement(accepted), order, changed)
+
+    # -- end of payments --
 
     # -- making orders ---------------------------------------------------------------
 

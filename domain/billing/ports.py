@@ -5,10 +5,10 @@ mock)."""
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from domain import uow
 from domain.accounts.ports import UserRepository
@@ -27,6 +27,10 @@ from domain.billing.model import (
 from domain.billing.money import Money
 from domain.paging import Page
 from domain.quota.plans import Plan
+
+if TYPE_CHECKING:  # -- payments (issue 16) --
+    from domain.billing.callbacks import CallbackFilter, CallbackRecord
+    from domain.billing.channels import Channel, OfferedChannel
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +183,10 @@ class BillingSettingsRepository(Protocol):
 
     async def get(self, key: str) -> dict[str, Any] | None: ...
 
+    async def get_for_update(self, key: str) -> dict[str, Any] | None:
+        """-- payments (issue 16) -- ``get``, locking the document until the unit of work
+        ends (a read-modify-write of the payment channels)."""
+
     async def put(self, key: str, value: dict[str, Any], now: datetime) -> None: ...
 
 
@@ -311,3 +319,46 @@ class Broadcast(Protocol):
 
 class Subscribable(Protocol):
     def subscribe(self) -> AsyncIterator[str]: ...
+
+
+# -- payments (issue 16) -------------------------------------------------------------------
+
+
+class CallbackStore(Protocol):
+    """Raw callbacks with their verdicts (``payment_callbacks``)."""
+
+    async def add(self, record: CallbackRecord) -> None: ...
+
+    async def update(self, record: CallbackRecord) -> None:
+        """Store the verdict fields of ``record`` (matched by id)."""
+
+    async def get(self, record_id: str) -> CallbackRecord | None: ...
+
+    async def list(self, flt: CallbackFilter, *, limit: int, offset: int) -> Page[CallbackRecord]:
+        """Newest first."""
+
+
+class ChannelGuard(Protocol):
+    """What the callback path needs to know of a configured channel."""
+
+    def allows(self, provider: str, ip: str | None) -> bool:
+        """May a callback of ``provider`` from ``ip`` be processed (its allow list)?"""
+
+    def secrets(self, provider: str) -> Collection[str]:
+        """The channel's configured secret values (to keep them out of stored bodies)."""
+
+
+class BuiltChannel(Protocol):
+    @property
+    def provider(self) -> PaymentProvider: ...
+
+    def allows(self, ip: str | None) -> bool: ...
+
+
+class ChannelFactory(Protocol):
+    """Builds a provider client from a channel's fields (``integrations.payments``);
+    raises ``InvalidInput`` naming the field that is missing or malformed."""
+
+    def build(self, channel: Channel) -> BuiltChannel: ...
+
+    def display(self, provider: str) -> OfferedChannel: ...

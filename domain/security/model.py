@@ -45,6 +45,10 @@ class AuditAction(enum.StrEnum):
     BILLING_PLAN_GRANTED = "billing.plan_granted"
     BILLING_CURRENCY_UPDATED = "billing.currency_updated"
     BILLING_ORDER_REFUNDED = "billing.order_refunded"
+    # -- payments (issue 16) --
+    BILLING_LATE_PAYMENT_HONOURED = "billing.late_payment_honoured"
+    BILLING_PAYMENT_CHANNELS_UPDATED = "billing.payment_channels_updated"
+    BILLING_ORDER_RECONCILED = "billing.order_reconciled"
     # -- credential pool (issue 13) --
     POOL_CREDENTIAL_ADDED = "pool.credential_added"
     POOL_CREDENTIAL_REMOVED = "pool.credential_removed"

@@ -189,6 +189,10 @@ class MemoryBillingSettingsRepository:
         found = self._d.read.settings.get(key)
         return None if found is None else copy.deepcopy(found)
 
+    async def get_for_update(self, key: str) -> dict[str, Any] | None:
+        """-- payments (issue 16) -- units of work are serialised: ``get`` is locked."""
+        return await self.get(key)
+
     async def put(self, key: str, value: dict[str, Any], now: datetime) -> None:
         self._d.write().settings[key] = copy.deepcopy(value)
 

@@ -252,6 +252,15 @@ class SqlBillingSettingsRepository:
         row = (await self._tx.conn.execute(query)).first()
         return None if row is None else dict(row[0])
 
+    # -- payments (issue 16) --
+    async def get_for_update(self, key: str) -> dict[str, Any] | None:
+        conn = await self._tx.for_write()
+        query = select(billing_settings.c.value).where(billing_settings.c.key == key)
+        if self._tx.is_postgres:
+            query = query.with_for_update()
+        row = (await conn.execute(query)).first()
+        return None if row is None else dict(row[0])
+
     async def put(self, key: str, value: dict[str, Any], now: datetime) -> None:
         conn = await self._tx.for_write()
         insert = pg_insert if self._tx.is_postgres else sqlite_insert

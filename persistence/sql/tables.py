@@ -706,6 +706,36 @@ pool_credentials = Table(
 
 # == end of credential pool ===============================================================
 
+# == Payments (issue 16) ===================================================================
+# Every payment callback as received (secrets redacted) with its verdict.
+
+CALLBACK_RESULTS = ("received", "fulfilled", "failed", "duplicate", "pending", "refused")
+
+payment_callbacks = Table(
+    "payment_callbacks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("provider", String(32), nullable=False),
+    Column("params", JSON, nullable=False),
+    Column("client_ip", String(64), nullable=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("signature_ok", Boolean, nullable=False),
+    Column("processed", Boolean, nullable=False),
+    Column("result", String(16), nullable=False),
+    Column("error", String(500), nullable=True),
+    # Not a foreign key: a callback for an unknown order is kept too.
+    Column("order_id", String(64), nullable=True),
+    Column("provider_txn_id", String(128), nullable=True),
+    Column("amount_minor", BigInteger, nullable=True),
+    Column("currency", String(8), nullable=True),
+    Column("late", Boolean, nullable=False),
+    CheckConstraint(_one_of("result", CALLBACK_RESULTS), name="result"),
+    Index("ix_payment_callbacks_order_id_received_at", "order_id", "received_at"),
+    Index("ix_payment_callbacks_received_at", "received_at"),
+)
+
+# == end of payments ======================================================================
+
 REFERENCE_TABLES = ("plans",)
 """Tables whose rows the migrations seed (the plan catalog): not user data."""
 

@@ -25,6 +25,7 @@ REVISIONS = [
     "0007_pool",
     "0008_catalog",  # music (issue 13)
     "0009_billing",  # billing (issue 14)
+    "0012_payments",  # payments (issue 16)
 ]
 
 
@@ -109,8 +110,8 @@ async def assert_upgrades_from_empty_to_metadata(url: str) -> None:
     assert await pending_revisions(url) == []
 
 
-def test_head_is_the_billing_revision() -> None:
-    assert head_revision() == "0009_billing" == REVISIONS[-1]
+def test_head_is_the_payments_revision() -> None:
+    assert head_revision() == "0012_payments" == REVISIONS[-1]  # payments (issue 16)
 
 
 async def test_sqlite_upgrades_from_empty_and_matches_metadata(tmp_path: Path) -> None:

@@ -2104,13 +2104,154 @@ MUSIC_FLOWS: dict[tuple[str, str], Flow] = {
 # -- end of music -------------------------------------------------------------------------
 
 
+# -- payments (issue 16) ----------------------------------------------------------------
+
+CALLBACK_FIELDS = (
+    "id provider signatureOk processed result error orderId late amount { amountMinor }"
+)
+
+
+def same_callbacks(rest: list[dict[str, Any]], gql: dict[str, Any]) -> None:
+    nodes = gql["nodes"]
+    assert [r["id"] for r in rest] == [raw_id(n["id"]) for n in nodes]
+    for r, n in zip(rest, nodes, strict=True):
+        assert (r["provider"], r["signatureOk"], r["processed"], r["error"], r["late"]) == (
+            n["provider"], n["signatureOk"], n["processed"], n["error"], n["late"],
+        )  # fmt: skip
+        assert r["result"] == n["result"].lower()
+        assert r["orderId"] == (raw_id(n["orderId"]) if n["orderId"] else None)
+        assert r["amountMinor"] == (n["amount"]["amountMinor"] if n["amount"] else None)
+
+
+async def a_paid_mock_order(api: Api, email: str) -> tuple[Api, str]:
+    browser, _ = await signed_in(api, email)
+    order = gin(await browser.post("/v1/billing/orders",
+                                   {"planId": "pro", "paymentProvider": "mock"}))  # fmt: skip
+    fields = {"order_id": order["orderId"], "amount": "29.00"}
+    assert (await browser.http.post("/v1/billing/callback/mock", data=fields)).text == "ok"
+    assert (await browser.http.get("/v1/billing/callback/mock", params=fields)).text == "ok"
+    return browser, order["orderId"]
+
+
+async def callbacks_list(api: Api) -> None:
+    browser, _ = await a_paid_mock_order(api, "cbs@example.com")
+    boss = admin(api)
+    rest = gin(await boss.get("/v1/admin/billing/callbacks?provider=mock"))
+    data = await gql_data(boss, f"""{{ paymentCallbacks(provider: "mock") {{ totalCount
+        nodes {{ {CALLBACK_FIELDS} }} }} }}""")  # fmt: skip
+    assert rest["total"] == data["paymentCallbacks"]["totalCount"] >= 2
+    same_callbacks(rest["items"], data["paymentCallbacks"])
+    failed = await browser.get("/v1/admin/billing/callbacks")
+    errors = (await browser.gql("{ paymentCallbacks { totalCount } }"))["errors"]
+    same_error(failed, errors)
+
+
+async def order_callbacks(api: Api) -> None:
+    browser, order_id = await a_paid_mock_order(api, "ocbs@example.com")
+    boss = admin(api)
+    rest = gin(await boss.get(f"/v1/admin/billing/orders/{order_id}/callbacks"))
+    data = await gql_data(boss, f"""query($id: ID!) {{ paymentCallbacks(orderId: $id) {{
+        totalCount nodes {{ {CALLBACK_FIELDS} }} }} }}""", {"id": order_id})  # fmt: skip
+    assert [r["result"] for r in rest["items"]] == ["duplicate", "fulfilled"]
+    same_callbacks(rest["items"], data["paymentCallbacks"])
+    failed = await browser.get(f"/v1/admin/billing/orders/{order_id}/callbacks")
+    errors = (await browser.gql("{ paymentCallbacks { totalCount } }"))["errors"]
+    same_error(failed, errors)
+
+
+async def order_reconcile(api: Api) -> None:
+    _, order_id = await a_paid_mock_order(api, "recon@example.com")
+    boss = admin(api)
+    rest = gin(await boss.post(f"/v1/admin/billing/orders/{order_id}/reconcile"))
+    data = await gql_data(boss, """mutation($id: ID!) { orderReconcile(input: {orderId: $id})
+        { order { id status } errors { code } } }""", {"id": order_id})  # fmt: skip
+    order = data["orderReconcile"]["order"]
+    assert rest["id"] == raw_id(order["id"]) and rest["status"] == order["status"].lower()
+    assert rest["status"] == "completed"
+    missing = "0" * 32
+    failed = await boss.post(f"/v1/admin/billing/orders/{missing}/reconcile")
+    data = await gql_data(boss, """mutation($id: ID!) { orderReconcile(input: {orderId: $id})
+        { errors { code message field } } }""", {"id": missing})  # fmt: skip
+    same_error(failed, data["orderReconcile"]["errors"])
+
+
+YIPAY_CHANNEL = {"provider": "yipay", "enabled": True, "yipayBaseUrl": "https://pay.example.com",
+                 "yipayMerchantId": "1001", "yipayKey": "yipay-key-abcdefgh"}  # fmt: skip
+CHANNEL_SETTINGS_FIELDS = "provider enabled callbackNetworks fields { name value }"
+
+
+def same_channel_settings(rest: dict[str, Any], gql: list[dict[str, Any]]) -> None:
+    assert [c["provider"] for c in rest["channels"]] == [c["provider"] for c in gql]
+    for r, g in zip(rest["channels"], gql, strict=True):
+        assert r["enabled"] == g["enabled"] and r["callbackNetworks"] == g["callbackNetworks"]
+        assert {k: v for k, v in r.items() if k not in ("provider", "enabled",
+                "callbackNetworks")} == {f["name"]: f["value"] for f in g["fields"]}  # fmt: skip
+
+
+async def payment_settings_get(api: Api) -> None:
+    boss = admin(api)
+    gin(await boss.request("PUT", "/v1/admin/settings/payment",
+                           json={"channels": [YIPAY_CHANNEL]}))  # fmt: skip
+    rest = gin(await boss.get("/v1/admin/settings/payment"))
+    data = await gql_data(boss, f"{{ adminPaymentSettings {{ {CHANNEL_SETTINGS_FIELDS} }} }}")
+    same_channel_settings(rest, data["adminPaymentSettings"])
+    assert rest["channels"][0]["yipayKey"] == "yi****gh"
+    browser, _ = await signed_in(api, "paysettings@example.com")
+    failed = await browser.get("/v1/admin/settings/payment")
+    errors = (await browser.gql("{ adminPaymentSettings { provider } }"))["errors"]
+    same_error(failed, errors)
+
+
+async def payment_settings_put(api: Api) -> None:
+    boss = admin(api)
+    rest = gin(await boss.request("PUT", "/v1/admin/settings/payment",
+                                  json={"channels": [YIPAY_CHANNEL]}))  # fmt: skip
+    data = await gql_data(boss, f"""mutation {{ adminPaymentSettingsUpdate(input: {{channels: [
+        {{provider: "yipay", enabled: true, fields: [{{name: "yipayKey", value: "yi****gh"}}]}}
+        ]}}) {{ channels {{ {CHANNEL_SETTINGS_FIELDS} }} errors {{ code }} }} }}""")  # fmt: skip
+    same_channel_settings(rest, data["adminPaymentSettingsUpdate"]["channels"])
+    bad = {"channels": [{**YIPAY_CHANNEL, "yipayBaseUrl": "ftp://x"}]}
+    failed = await boss.request("PUT", "/v1/admin/settings/payment", json=bad)
+    data = await gql_data(boss, """mutation { adminPaymentSettingsUpdate(input: {channels: [
+        {provider: "yipay", enabled: true, fields: [{name: "yipayBaseUrl", value: "ftp://x"}]}
+        ]}) { errors { code message field } } }""")  # fmt: skip
+    same_error(failed, data["adminPaymentSettingsUpdate"]["errors"])
+
+
+async def payment_channels_list(api: Api) -> None:
+    gin(await admin(api).request("PUT", "/v1/admin/settings/payment",
+                                 json={"channels": [YIPAY_CHANNEL]}))  # fmt: skip
+    browser, _ = await signed_in(api, "channels@example.com")
+    rest = gin(await browser.get("/v1/billing/payment-channels"))
+    data = await gql_data(browser, "{ paymentChannels { provider displayName description icon } }")
+    assert rest["channels"] == data["paymentChannels"]
+    assert [c["provider"] for c in rest["channels"]] == ["mock", "yipay"]
+    failed = await api.fresh().get("/v1/billing/payment-channels")
+    errors = (await api.fresh().gql("{ paymentChannels { provider } }"))["errors"]
+    same_error(failed, errors)
+
+
+PAYMENT_FLOWS: dict[tuple[str, str], Flow] = {
+    ("GET", "/v1/admin/settings/payment"): payment_settings_get,
+    ("PUT", "/v1/admin/settings/payment"): payment_settings_put,
+    ("GET", "/v1/billing/payment-channels"): payment_channels_list,
+    ("GET", "/v1/admin/billing/callbacks"): callbacks_list,
+    ("GET", "/v1/admin/billing/orders/{id}/callbacks"): order_callbacks,
+    ("POST", "/v1/admin/billing/orders/{id}/reconcile"): order_reconcile,
+}
+
+# -- end of payments ----------------------------------------------------------------------
+
+
 PARITY: dict[tuple[str, str], Read | Flow] = {**READS, **FLOWS, **MUSIC_FLOWS}
 """Every /v1 route, once: a declarative read, or a flow."""
+PARITY.update(PAYMENT_FLOWS)  # payments (issue 16)
 
 
 def test_every_route_has_a_parity_case() -> None:
     assert not set(READS) & set(FLOWS)
     assert not (set(READS) | set(FLOWS)) & set(MUSIC_FLOWS)
+    assert not (set(READS) | set(FLOWS) | set(MUSIC_FLOWS)) & set(PAYMENT_FLOWS)  # payments
     assert set(PARITY) == {(r.method, r.path) for r in ROUTES}
 
 
