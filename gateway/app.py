@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import BaseRoute, Mount, Route
 
 from gateway.container import Container, build_container
+from gateway.cors import CorsPolicy
 from gateway.graphiql import static_files_app
 from gateway.graphql_view import KarpovGraphQL
 from gateway.metrics import HttpMetricsRecorder, metrics_endpoint
@@ -31,7 +32,9 @@ from rest.routes import ROUTES
 from schema.build import build_schema
 
 ContainerFactory = Callable[[Settings], Awaitable[Container]]
-CSRF_EXEMPT = ("/healthz", "/readyz")
+GRAPHQL_PATHS = ("/graphql",)
+"""Not under the double-submit cookie: their CSRF rule is ``graphql_csrf_passes``."""
+CSRF_EXEMPT = ("/healthz", "/readyz", *GRAPHQL_PATHS)
 
 
 def _container(request_app: Any) -> Container:
@@ -119,7 +122,7 @@ def create_app(
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_endpoint(registry), methods=["GET"]),
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", graphql),  # every method: the view answers 405 as GraphQL
         Mount("/static/graphiql", app=static_files_app(), name="graphiql-static"),
         Route("/v1/docs/openapi.json", openapi_json, methods=["GET"]),
         Route("/v1/docs/openapi.yaml", openapi_yaml, methods=["GET"]),
@@ -164,5 +167,8 @@ def create_app(
             client_ips=ClientIpResolver(settings.trusted_proxies),
         ),
         direct=router.direct_endpoint,
+        # issue 11: CORS for /graphql and /v1; /graphql's own CSRF rule (Apollo's)
+        cors=CorsPolicy(settings.cors_origins),
+        graphql_paths=GRAPHQL_PATHS,
     )
     return app

@@ -186,6 +186,33 @@ class Settings(BaseSettings):
     oauth_oidc_providers: dict[str, OidcProviderSettings] = Field(default_factory=dict)
     """Filled by ``load_settings`` from ``KARPOV_OAUTH_<NAME>_*`` (see
     ``oidc_providers_from_environment``)."""
+    # -- GraphQL and HTTP for stock clients and frontends (issue 11) --
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Exact origins (``https://app.example.com``, comma-separated) whose pages may call
+    ``/graphql`` and ``/v1`` with cookies; empty: same-origin only."""
+    graphql_trusted_documents: Path | None = None
+    """A JSON file of trusted documents (``{"<sha256 hex>": "<query>", ...}``, or a list
+    of queries): when set, only these documents execute, by hash or by text."""
+    graphql_apq_ttl: timedelta = timedelta(days=7)
+    """How long an automatically persisted query stays registered in Redis."""
+
+    _split_cors = field_validator("cors_origins", mode="before")(_split_csv)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _valid_origins(cls, value: list[str]) -> list[str]:
+        from gateway.cors import normalise_origin
+
+        return [normalise_origin(origin) for origin in value]
+
+    @field_validator("graphql_apq_ttl", mode="before")
+    @classmethod
+    def _apq_ttl_seconds(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+        return value
+
+    # -- end of issue 11 --
 
     _split = field_validator(
         "admin_tokens", "trusted_proxies", "email_allowed_domains", "email_blocked_domains",
