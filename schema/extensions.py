@@ -4,6 +4,7 @@ fan-out, cost) live in ``schema.limits``."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,16 +18,35 @@ MAX_TOKENS = 5000
 log = logging.getLogger("karpov.graphql")
 
 
+_COERCION = re.compile(
+    r"^Variable '\$[^']+' (?:has invalid value|got invalid value|of non-null type .* must not "
+    r"be null|of required type .* was not provided)"
+)
+
+
+def request_error_code(error: GraphQLError) -> str:
+    """The code of an error raised before execution (issue 11): ``GRAPHQL_PARSE_FAILED``
+    for a document that does not parse, ``BAD_USER_INPUT`` for a variable that does not
+    coerce, else ``GRAPHQL_VALIDATION_FAILED``."""
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if _COERCION.match(error.message):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
+
+
 def map_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     """Domain errors keep their message and get ``extensions.code``; unexpected exceptions
     are logged with the request id and masked; syntax/validation errors pass through."""
     original = error.original_error
     if original is None:
-        extensions: dict[str, Any] = {"code": "GRAPHQL_VALIDATION_FAILED"}
+        extensions: dict[str, Any] = {"code": request_error_code(error)}
         extensions.update(error.extensions or {})
         error.extensions = extensions
         return error
     if isinstance(original, GraphQLError):
+        if not error.path and not (error.extensions or {}).get("code"):
+            error.extensions = {**(error.extensions or {}), "code": request_error_code(error)}
         return error
     if isinstance(original, DomainError):
         extensions = {"code": original.code}

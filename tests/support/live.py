@@ -36,9 +36,14 @@ def free_socket() -> socket.socket:
 
 
 @contextmanager
-def serve(app: ASGIApp, *, lifespan: Literal["auto", "on", "off"] = "on") -> Iterator[str]:
-    """``app`` on ``http://127.0.0.1:<free port>`` until the block ends."""
-    sock = free_socket()
+def serve(
+    app: ASGIApp,
+    *,
+    lifespan: Literal["auto", "on", "off"] = "on",
+    sock: socket.socket | None = None,
+) -> Iterator[str]:
+    """``app`` on ``http://127.0.0.1:<free port>`` (or on ``sock``) until the block ends."""
+    sock = sock or free_socket()
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan=lifespan, loop="asyncio")
     server = uvicorn.Server(config)
