@@ -15,7 +15,7 @@ store: a field here, one line in ``sql`` and one in ``memory``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import httpx
@@ -35,6 +35,7 @@ from domain.accounts.ports import (
 from domain.apikeys import ports as apikeys
 from domain.apikeys.ports import ApiKeyStore, KeyInvalidations
 from domain.clock import Clock
+from domain.documents.ports import PersistedQueryStore
 from domain.keyring_service import KeyVersionStore
 from domain.mail.ports import Mailer
 from domain.oauth import ports as oauth
@@ -52,6 +53,7 @@ from integrations.oauth.oidc import OidcConfig, OidcProvider
 from integrations.qr import SegnoQrRenderer
 from persistence.memory.accounts import MemorySessionStore
 from persistence.memory.apikeys import MemoryApiKeyStore, MemoryPlanCatalog
+from persistence.memory.documents import LruPersistedQueryStore
 from persistence.memory.key_invalidations import MemoryKeyInvalidations
 from persistence.memory.oauth import MemoryOAuthStateStore
 from persistence.memory.quota import MemoryQuotaGate
@@ -65,6 +67,7 @@ from persistence.memory.twofactor import MemoryChallengeStore, MemoryKeyVersionS
 from persistence.memory.uow import MemoryUnitOfWorkFactory
 from persistence.memory.usage import MemoryUsageStore
 from persistence.redis.challenges import RedisChallengeStore
+from persistence.redis.documents import RedisPersistedQueryStore
 from persistence.redis.email_codes import RedisEmailCodeStore
 from persistence.redis.key_invalidations import RedisKeyInvalidations
 from persistence.redis.oauth import RedisOAuthStateStore
@@ -140,6 +143,8 @@ class Adapters:
     plans: PlanCatalog
     usage: UsageStore
     outbound: Outbound
+    # issue 11: automatic persisted queries (Redis when given, else this process's LRU)
+    persisted_queries: PersistedQueryStore = field(default_factory=LruPersistedQueryStore)
 
     @classmethod
     def sql(
@@ -190,6 +195,7 @@ class Adapters:
             plans=SqlPlanCatalog(engine),
             usage=SqlUsageStore(engine),
             outbound=outbound,
+            persisted_queries=RedisPersistedQueryStore(redis, prefix=REDIS_PREFIX),  # issue 11
         )
 
     @classmethod

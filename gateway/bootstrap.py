@@ -32,6 +32,7 @@ from domain.apikeys.ports import OwnerLookup
 from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, InvalidateHereFirst
 from domain.clock import Clock
+from domain.documents.service import PersistedDocuments
 from domain.keyring import KeyEncryptionKey, derive_key
 from domain.keyring_service import KeyRingProvider, KeyRotation
 from domain.oauth.rotation import OAuthTokenHolder
@@ -133,6 +134,7 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         key_rotation=KeyRotation(keys, [TotpSecretHolder(a.uow), OAuthTokenHolder(a.uow)]),
         runtime=runtime_config(settings, flows_policy),
         clock=clock,
+        documents=PersistedDocuments(a.persisted_queries, trusted=settings.trusted_documents),
     )
 
 

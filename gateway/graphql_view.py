@@ -17,11 +17,11 @@ from strawberry.exceptions import MissingQueryError
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from domain.errors import DomainError
 from gateway.graphiql import GRAPHIQL_CSP, graphiql_html
 from gateway.graphql_http import (
     ALLOWED_METHODS,
     GRAPHQL_RESPONSE_JSON,
-    GraphQLParams,
     TransportError,
     bad_request,
     is_request_error,
@@ -117,7 +117,13 @@ class KarpovGraphQL(GraphQL[Context, None]):
             params = params_from_query_string(request.query_params.multi_items())
         else:
             params = params_from_body(request.headers.get("content-type"), await request.body())
-        query = await self.document_of(params)
+        try:
+            resolved = await self._services().documents.resolve(params.query, params.extensions)
+        except DomainError as error:
+            return self.document_refused(error, media)
+        if resolved.document is None:
+            raise bad_request(NO_QUERY)
+        query = resolved.document
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, sub_response)
         allowed = GET_OPERATIONS if method == "GET" else POST_OPERATIONS
@@ -145,9 +151,12 @@ class KarpovGraphQL(GraphQL[Context, None]):
             raise bad_request(NO_QUERY) from None
         data: dict[str, Any] = dict(await self.process_result(request, result))
         status = 200
-        if media == GRAPHQL_RESPONSE_JSON and is_request_error(result.data, result.errors):
+        refused = is_request_error(result.data, result.errors)
+        if media == GRAPHQL_RESPONSE_JSON and refused:
             data.pop("data", None)
             status = request_error_status(data.get("errors") or [])
+        if resolved.register_as is not None and not _invalid_document(data, refused):
+            await self._services().documents.register(resolved.register_as, query)
         response = Response(self.encode_json(data), status, media_type=media)
         response.headers.raw.extend(sub_response.headers.raw)
         if sub_response.background:
@@ -156,11 +165,17 @@ class KarpovGraphQL(GraphQL[Context, None]):
             response.status_code = sub_response.status_code
         return response
 
-    async def document_of(self, params: GraphQLParams) -> str:
-        """The document to run: the query given (persisted queries come in here)."""
-        if params.query is None:
-            raise bad_request(NO_QUERY)
-        return params.query
+    @staticmethod
+    def document_refused(error: DomainError, media: str) -> Response:
+        """A persisted or trusted document that cannot run: a GraphQL request error
+        (200 as ``application/json``, which APQ clients read, else the error's status),
+        never cached (the client registers the document and asks again)."""
+        body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
+        status = 200 if media != GRAPHQL_RESPONSE_JSON else ERROR_TABLE[error.code].status
+        return Response(
+            json.dumps(body).encode(), status, media_type=media,
+            headers={"Cache-Control": "private, no-store"},
+        )  # fmt: skip
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -183,3 +198,18 @@ def request_error_status(errors: list[Any]) -> int:
         if found is not None:
             return found.status
     return 400
+
+
+_INVALID_DOCUMENT = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})
+
+
+def _invalid_document(data: dict[str, Any], refused: bool) -> bool:
+    """Whether the document itself is bad (it did not parse or validate, or broke a
+    document limit): such a document is never registered as a persisted query."""
+    if not refused:
+        return False
+    for error in data.get("errors") or []:
+        extensions = error.get("extensions") or {} if isinstance(error, dict) else {}
+        if extensions.get("code") in _INVALID_DOCUMENT or "limit" in extensions:
+            return True
+    return False

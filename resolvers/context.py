@@ -13,6 +13,7 @@ from domain.accounts.service import AccountService
 from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, VerifiedKey
 from domain.clock import Clock
+from domain.documents.service import PersistedDocuments
 from domain.keyring_service import KeyRotation
 from domain.oauth.service import OAuthService
 from domain.principal import Principal
@@ -61,6 +62,8 @@ class Services:
     key_rotation: KeyRotation
     runtime: RuntimeConfig
     clock: Clock
+    documents: PersistedDocuments
+    """issue 11: persisted queries and trusted documents (the GraphQL transport's)."""
 
 
 @dataclass(slots=True)

@@ -94,8 +94,12 @@ async function withApolloPersistedQueries() {
   const { PersistedQueryLink } = await import("@apollo/client/link/persisted-queries");
   const sha256 = (text) => createHash("sha256").update(text).digest("hex");
   const out = {};
-  const query = gql`query RuntimeTimezone { runtimeConfig { timezone } }`;
+  const queries = {
+    post: gql`query TimezoneByPost { runtimeConfig { timezone } }`,
+    get: gql`query TimezoneByGet { runtimeConfig { timezone } }`,
+  };
   for (const [name, useGET] of [["post", false], ["get", true]]) {
+    const query = queries[name];
     const link = new PersistedQueryLink({ sha256, useGETForHashedQueries: useGET });
     const client = await apolloClient([link]);
     const start = exchanges.length;

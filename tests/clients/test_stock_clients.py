@@ -106,3 +106,25 @@ async def test_gql_works_with_introspection_sign_in_and_a_token(
     async with Client(transport=make(bearer)) as session:
         viewer = await session.execute(GraphQLRequest(VIEWER))
         assert viewer == {"viewer": {"email": email}}
+
+
+def test_apollo_clients_persisted_query_link_registers_on_the_retry_and_then_sends_hashes(
+    server: str,
+) -> None:
+    report = node_json("stock_clients.mjs", "apollo-apq", server)
+
+    def steps(name: str) -> list[tuple[str, bool, int, list[str]]]:
+        seen = report["result"][name]
+        assert seen["first"] == seen["second"] == "UTC"
+        return [(e["method"], e["sentQuery"], e["status"], e["codes"]) for e in seen["exchanges"]]
+
+    # The hash alone, unknown: PERSISTED_QUERY_NOT_FOUND; the link retries with the query
+    # (which registers it); the next request sends the hash alone and runs.
+    not_found = ["PERSISTED_QUERY_NOT_FOUND"]
+    assert steps("post") == [
+        ("POST", False, 404, not_found), ("POST", True, 200, []), ("POST", False, 200, []),
+    ]  # fmt: skip
+    # useGETForHashedQueries: the hash in a GET URL (cacheable), the retry as a POST.
+    assert steps("get") == [
+        ("GET", False, 404, not_found), ("POST", True, 200, []), ("GET", False, 200, []),
+    ]  # fmt: skip
