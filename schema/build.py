@@ -18,7 +18,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.costs import COST_RULES
-from schema.extensions import MAX_TOKENS, DomainErrorExtension, request_error_code
+from schema.extensions import MAX_TOKENS, DomainErrorExtension, name_request_error
 from schema.gate_extension import RequestGateExtension
 from schema.limits import DocumentLimits, make_limits_extension
 from schema.root import Mutation, Query
@@ -39,10 +39,8 @@ class KarpovSchema(strawberry.Schema):
         # seen here, so they get their code here.
         for error in errors:
             original = error.original_error
-            if (original is None or isinstance(original, GraphQLError)) and not (
-                error.extensions or {}
-            ).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": request_error_code(error)}
+            if original is None or (isinstance(original, GraphQLError) and not error.path):
+                name_request_error(error)
 
 
 def build_schema(

@@ -24,6 +24,9 @@ _COERCION = re.compile(
 )
 
 
+_TOKEN_LIMIT = "Syntax Error: Document contains more than"
+
+
 def request_error_code(error: GraphQLError) -> str:
     """The code of an error raised before execution (issue 11): ``GRAPHQL_PARSE_FAILED``
     for a document that does not parse, ``BAD_USER_INPUT`` for a variable that does not
@@ -35,15 +38,27 @@ def request_error_code(error: GraphQLError) -> str:
     return "GRAPHQL_VALIDATION_FAILED"
 
 
+def name_request_error(error: GraphQLError) -> GraphQLError:
+    """Give an error raised before execution its code (unless it has one) and, for the
+    token limit, a message and extensions that name the limit."""
+    extensions: dict[str, Any] = {"code": request_error_code(error)}
+    extensions.update(error.extensions or {})
+    if error.message.startswith(_TOKEN_LIMIT):  # MaxTokensLimiter's refusal
+        error.message = (
+            f"the document has more than {MAX_TOKENS} tokens; at most {MAX_TOKENS} are "
+            "allowed (send a smaller document)"
+        )
+        extensions.update(limit="tokens", maximum=MAX_TOKENS)
+    error.extensions = extensions
+    return error
+
+
 def map_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
     """Domain errors keep their message and get ``extensions.code``; unexpected exceptions
     are logged with the request id and masked; syntax/validation errors pass through."""
     original = error.original_error
     if original is None:
-        extensions: dict[str, Any] = {"code": request_error_code(error)}
-        extensions.update(error.extensions or {})
-        error.extensions = extensions
-        return error
+        return name_request_error(error)
     if isinstance(original, GraphQLError):
         if not error.path and not (error.extensions or {}).get("code"):
             error.extensions = {**(error.extensions or {}), "code": request_error_code(error)}

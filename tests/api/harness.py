@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from domain.accounts.passwords import Argon2PasswordHasher
+from domain.accounts.ports import PasswordHasher
 from domain.clock import Clock
 from gateway.app import create_app
 from gateway.container import build_container
@@ -87,6 +88,7 @@ async def running_app(
     clock: Clock | None = None,
     query: type | None = None,
     extra_routes: Sequence[Route] = (),
+    hasher: PasswordHasher | None = None,
     **overrides: Any,
 ) -> AsyncIterator[tuple[Api, Any]]:
     overrides.setdefault("admin_tokens", ADMIN_TOKEN)
@@ -96,7 +98,7 @@ async def running_app(
     settings: Settings = load_settings(database_url=database_url, redis_url=redis_url, **overrides)
     fake = hibp or FakeHibpServer({})
     hibp_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.app))
-    cheap = Argon2PasswordHasher(time_cost=1, memory_cost_kib=64)
+    cheap = hasher or Argon2PasswordHasher(time_cost=1, memory_cost_kib=64)
 
     async def factory(s: Settings) -> Any:
         return await build_container(s, clock=clock, http=hibp_http, hasher=cheap)
