@@ -64,7 +64,7 @@ def map_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
             error.extensions = {**(error.extensions or {}), "code": request_error_code(error)}
         return error
     if isinstance(original, DomainError):
-        extensions = {"code": original.code}
+        extensions: dict[str, Any] = {"code": original.code}
         if original.field:
             extensions["field"] = original.field
         if isinstance(original, RateLimited):
