@@ -40,7 +40,9 @@ from schema.types.accounts import (
 
 @strawberry.type
 class AccountQueries:
-    @strawberry.field(description="The signed-in user; null (with an UNAUTHENTICATED error) when signed out.")
+    @strawberry.field(
+        description="The signed-in user; null (with an UNAUTHENTICATED error) when signed out."
+    )
     async def viewer(self, info: CtxInfo) -> User | None:
         return User.from_domain(await accounts.viewer(info.context))
 
