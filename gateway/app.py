@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -62,6 +63,25 @@ async def readyz(request: Request) -> Response:
     return PlainTextResponse("ready")
 
 
+LANDING_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{name}</title></head>
+<body>
+<h1>{name}</h1>
+<p>A GraphQL-first API. Where to go:</p>
+<ul>
+<li><a href="/graphql">GraphiQL</a>: explore and run the GraphQL API in this browser
+(<code>POST /graphql</code> for clients)</li>
+<li><a href="/v1/docs">/v1 reference</a> (<a href="/v1/docs/openapi.json">OpenAPI JSON</a>,
+<a href="/v1/docs/openapi.yaml">YAML</a>): the REST compatibility API</li>
+<li><a href="/healthz">/healthz</a> and <a href="/readyz">/readyz</a>: liveness and readiness</li>
+</ul>
+<p>Sign in with the <code>accountLogin</code> mutation (or <code>POST /v1/auth/login</code>),
+then send <code>Authorization: Bearer &lt;sid&gt;</code> or an API key in
+<code>X-API-Key</code>.</p>
+</body></html>
+"""
+
+
 async def not_found(request: Request, exc: Exception) -> Response:
     status = exc.status_code if isinstance(exc, HTTPException) else 404
     if status == 405:
@@ -118,7 +138,13 @@ def create_app(
     async def docs(request: Request) -> Response:
         return HTMLResponse(docs_html(document))
 
+    landing_page = LANDING_PAGE.format(name=html.escape(settings.app_name))
+
+    async def landing(request: Request) -> Response:  # issue 11: the newcomer's first page
+        return HTMLResponse(landing_page)
+
     routes: list[BaseRoute] = [
+        Route("/", landing, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_endpoint(registry), methods=["GET"]),
