@@ -9,7 +9,10 @@ import itertools
 import httpx
 import pytest
 
+from schema.errors import ErrorCode
 from tests.api.harness import Api
+
+ERROR_CODES = {member.value for member in ErrorCode}
 
 QUERY = b'{"query": "{ __typename }"}'
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -157,6 +160,7 @@ async def test_request_errors_are_200_as_json_and_400_as_graphql_response_withou
     assert modern.headers["content-type"] == GRAPHQL_RESPONSE
     assert "data" not in modern.json()
     assert modern.json()["errors"][0]["extensions"]["code"] == code
+    assert code in ERROR_CODES
 
 
 async def test_a_field_error_is_200_with_data_in_both_media_types(sqlite_api: Api) -> None:
@@ -203,6 +207,7 @@ async def test_every_transport_error_is_json_with_a_code(
     assert response.headers["content-type"].startswith("application/json")
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == code
+    assert code in ERROR_CODES  # every code a client can see is in the schema's ErrorCode
     assert error["message"]
     if status == 405:
         assert response.headers["allow"] == "GET, POST, OPTIONS"
