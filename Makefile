@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test check bench install schema clean
+.PHONY: run test check bench install schema clean demo fuzz
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -18,6 +18,9 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/karpov serve
+
+demo: $(STAMP)
+	$(BIN)/karpov catalog demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -35,6 +38,12 @@ schema: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.metered
+	$(BIN)/python -m bench.music
+
+# Schemathesis over /v1 (unauthenticated, session, API key, admin token) and /graphql
+# against a served instance: fails on any 5xx or a response slower than 5 s.
+fuzz: $(STAMP)
+	$(BIN)/python -m bench.fuzz
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache

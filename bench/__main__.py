@@ -148,11 +148,12 @@ def wait_healthy(client: httpx.Client, server: subprocess.Popen[bytes]) -> None:
 
 
 def sign_in(client: httpx.Client) -> str:
-    """Register and log in; any ``X-Session-Id`` header exempts the POSTs from CSRF."""
+    """Register and log in, as a browser would (the CSRF double submit)."""
     body = {"email": EMAIL, "password": PASSWORD}
-    no_csrf = {"X-Session-Id": "bench"}
+    client.get("/v1/config/runtime")  # sets the csrf_token cookie
+    csrf = {"X-CSRF-Token": client.cookies["csrf_token"]}
     for path in ("/v1/auth/register", "/v1/auth/login"):
-        response = client.post(path, json=body, headers=no_csrf)
+        response = client.post(path, json=body, headers=csrf)
         if response.status_code >= 300:
             raise RuntimeError(f"{path}: {response.status_code} {response.text}")
     return str(response.json()["sid"])

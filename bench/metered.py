@@ -97,9 +97,10 @@ def _start(port: int, database_url: str, redis_url: str | None, cpu: int | None,
 
 def _api_key(client: httpx.Client) -> str:
     body = {"email": EMAIL, "password": PASSWORD}
-    no_csrf = {"X-Session-Id": "bench"}  # any header credential exempts a POST from CSRF
+    client.get("/v1/config/runtime")  # sets the csrf_token cookie (the double submit)
+    csrf = {"X-CSRF-Token": client.cookies["csrf_token"]}
     for path in ("/v1/auth/register", "/v1/auth/login"):
-        response = client.post(path, json=body, headers=no_csrf)
+        response = client.post(path, json=body, headers=csrf)
         if response.status_code >= 300:
             raise RuntimeError(f"{path}: {response.status_code} {response.text}")
     sid = response.json()["sid"]

@@ -32,6 +32,15 @@ from rest.router import RestRequest, Route
 
 METERED_PATH = "/v1/bench/metered"
 BARE_PATH = "/__bare/metered"
+BARE_SONG_PATH = "/__bare/song"  # music (issue 13): the baseline of `python -m bench.music`
+BARE_SONG = {
+    "id": "0" * 32, "provider": "local", "title": "Morning Light", "artist": "Aurora Lane",
+    "artists": [{"id": "1" * 32, "name": "Aurora Lane"}], "durationSeconds": 2,
+    "durationMs": 2000, "isVipOnly": False, "playable": True, "publishDate": "2024-01-01",
+    "album": {"id": "2" * 32, "title": "First Rays",
+              "cover": "http://localhost:8080/v1/local/covers/" + "3" * 32},
+    "availableQualities": ["FLAC"], "isrc": "KRPV26000001",
+}  # fmt: skip
 BENCH_OPERATION = metered("benchMetered", "bench.noop", 1)
 
 
@@ -54,10 +63,16 @@ def build_app() -> ASGIApp:
         return JSONResponse({"code": 200, "message": "success", "data": {"ok": True}})
 
     # The baseline is a bare Starlette route rendering the same JSON, as in `make bench`.
-    bare = Starlette(routes=[StarletteRoute(BARE_PATH, bare_metered, methods=["GET"])])
+    async def bare_song(request: Request) -> Response:
+        return JSONResponse({"code": 200, "message": "success", "data": BARE_SONG})
+
+    bare = Starlette(routes=[
+        StarletteRoute(BARE_PATH, bare_metered, methods=["GET"]),
+        StarletteRoute(BARE_SONG_PATH, bare_song, methods=["GET"]),
+    ])  # fmt: skip
 
     async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == BARE_PATH:
+        if scope["type"] == "http" and scope["path"] in (BARE_PATH, BARE_SONG_PATH):
             await bare(scope, receive, send)
             return
         await karpov(scope, receive, send)

@@ -58,8 +58,10 @@ async def _traced_patch(directory: Path) -> set[str]:
         transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             credentials = {"email": "path@example.com", "password": PASSWORD}
-            await client.post("/v1/auth/register", json=credentials, headers=_bearer(""))
-            login = await client.post("/v1/auth/login", json=credentials, headers=_bearer(""))
+            await client.get("/v1/config/runtime")  # the csrf_token cookie
+            csrf = {"X-CSRF-Token": client.cookies["csrf_token"]}
+            await client.post("/v1/auth/register", json=credentials, headers=csrf)
+            login = await client.post("/v1/auth/login", json=credentials, headers=csrf)
             headers = _bearer(login.json()["sid"])
             created = await client.post("/v1/auth/api-keys", json={"name": "ci"}, headers=headers)
             key_id = created.json()["id"]
@@ -80,7 +82,7 @@ async def _traced_patch(directory: Path) -> set[str]:
 
 def _bearer(token: str) -> dict[str, str]:
     # A header credential: no CSRF token needed, as for any API client.
-    return {"Authorization": f"Bearer {token}"} if token else {"X-Session-Id": "-"}
+    return {"Authorization": f"Bearer {token}"}
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -74,6 +75,22 @@ class ServiceUnavailable(DomainError):
     code = "SERVICE_UNAVAILABLE"
     default_message = "a dependency is unavailable, try again later"
     http_status = 503
+    retry_after: int = 1
+    """Seconds the client should wait (the ``Retry-After`` of the answer)."""
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached, or did not answer in time."""
+
+    code = "DATABASE_UNAVAILABLE"
+    default_message = "the database is unavailable, try again later"
+
+
+class RedisUnavailable(ServiceUnavailable):
+    """Redis cannot be reached, or did not answer in time."""
+
+    code = "REDIS_UNAVAILABLE"
+    default_message = "the session and throttle store is unavailable, try again later"
 
 
 class UpstreamFailed(DomainError):
@@ -106,6 +123,35 @@ class RateLimited(DomainError):
         """The original's envelope ``data`` (quota refusals), if any."""
         self.states = states
         """The quota gate's limit states, for the rate-limit headers."""
+
+
+_UNAVAILABLE: list[tuple[Callable[[BaseException], bool], type[ServiceUnavailable]]] = []
+
+
+def register_unavailable(
+    test: Callable[[BaseException], bool], error: type[ServiceUnavailable]
+) -> None:
+    """Declare that an exception ``test`` accepts (an adapter's connection error or
+    timeout) means ``error``: the edges answer it (503 with ``Retry-After``) instead of a
+    500. Adapters register their libraries' errors; the domain never imports them."""
+    if (test, error) not in _UNAVAILABLE:
+        _UNAVAILABLE.append((test, error))
+
+
+def as_unavailable(exc: BaseException) -> ServiceUnavailable | None:
+    """The ``ServiceUnavailable`` an unexpected exception stands for (it, or what caused
+    it, is a registered dependency failure), else ``None``."""
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 8:
+        if isinstance(current, ServiceUnavailable):
+            return current
+        for test, error in _UNAVAILABLE:
+            if test(current):
+                return error()
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None
 
 
 def all_error_classes() -> list[type[DomainError]]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 from redis.asyncio import Redis
@@ -34,28 +34,44 @@ from domain.accounts.ports import (
 )
 from domain.apikeys import ports as apikeys
 from domain.apikeys.ports import ApiKeyStore, KeyInvalidations
+from domain.billing import ports as billing
+from domain.billing.ports import PlanStore
 from domain.clock import Clock
 from domain.documents.ports import PersistedQueryStore
 from domain.keyring_service import KeyVersionStore
 from domain.mail.ports import Mailer
+
+# -- music (issue 13) ----------------------------------------------------------------------
+from domain.music.ports import CatalogStore, MusicCache, MusicProvider
 from domain.oauth import ports as oauth
 from domain.oauth.ports import OAuthProvider, OAuthStateStore
+from domain.pool import ports as pool
+from domain.pool.ports import CredentialLifecycle, LeaseRegistry, RefreshLock
 from domain.quota.ports import PlanCatalog, QuotaGate
 from domain.security.ports import AuditStore, ThrottleStore
 from domain.twofactor import ports as twofactor
 from domain.twofactor.ports import ChallengeStore, QrCodeRenderer
 from domain.usage.ports import UsageStore
 from gateway.settings import Settings
+
+# -- end of music --------------------------------------------------------------------------
 from integrations.hibp import HibpClient
 from integrations.mailer import LogMailer, SmtpMailer
+from integrations.netease import NeteaseConfig, build_netease
 from integrations.oauth.linuxdo import LinuxDoConfig, LinuxDoProvider
 from integrations.oauth.oidc import OidcConfig, OidcProvider
+from integrations.qqmusic import QQMusicUpstream
+from integrations.qqmusic.config import QQMusicConfig
 from integrations.qr import SegnoQrRenderer
 from persistence.memory.accounts import MemorySessionStore
 from persistence.memory.apikeys import MemoryApiKeyStore, MemoryPlanCatalog
+from persistence.memory.billing import MemoryPlanStore
+from persistence.memory.catalog import MemoryCatalogStore
 from persistence.memory.documents import LruPersistedQueryStore
 from persistence.memory.key_invalidations import MemoryKeyInvalidations
+from persistence.memory.music_cache import MemoryMusicCache
 from persistence.memory.oauth import MemoryOAuthStateStore
+from persistence.memory.pool import MemoryLeaseRegistry
 from persistence.memory.quota import MemoryQuotaGate
 from persistence.memory.security import (
     MemoryAuditStore,
@@ -66,15 +82,20 @@ from persistence.memory.security import (
 from persistence.memory.twofactor import MemoryChallengeStore, MemoryKeyVersionStore
 from persistence.memory.uow import MemoryUnitOfWorkFactory
 from persistence.memory.usage import MemoryUsageStore
+from persistence.redis.cached_sessions import CachedSessionStore  # harden
 from persistence.redis.challenges import RedisChallengeStore
 from persistence.redis.documents import RedisPersistedQueryStore
 from persistence.redis.email_codes import RedisEmailCodeStore
 from persistence.redis.key_invalidations import RedisKeyInvalidations
+from persistence.redis.music_cache import RedisMusicCache
 from persistence.redis.oauth import RedisOAuthStateStore
+from persistence.redis.pool import RedisLeaseRegistry
 from persistence.redis.quota import RedisQuotaGate
 from persistence.redis.sessions import RedisSessionStore
 from persistence.redis.throttle import RedisThrottleStore
 from persistence.sql.apikeys import SqlApiKeyStore, SqlPlanCatalog
+from persistence.sql.billing import SqlPlanStore
+from persistence.sql.catalog import SqlCatalogStore
 from persistence.sql.challenges import SqlChallengeStore
 from persistence.sql.keyring import SqlKeyVersionStore
 from persistence.sql.oauth import SqlOAuthStateStore
@@ -84,10 +105,17 @@ from persistence.sql.uow import SqlUnitOfWorkFactory
 from persistence.sql.usage import SqlUsageStore
 
 REDIS_PREFIX = "karpov:"
+PLAN_CHANGES_CHANNEL = "karpov:billing:plan-changes"
 
 
 class UnitOfWork(
-    accounts.UnitOfWork, twofactor.UnitOfWork, oauth.UnitOfWork, apikeys.UnitOfWork, Protocol
+    accounts.UnitOfWork,
+    twofactor.UnitOfWork,
+    oauth.UnitOfWork,
+    apikeys.UnitOfWork,
+    billing.UnitOfWork,
+    pool.UnitOfWork,
+    Protocol,
 ):
     """Every context's repositories: what the one unit of work of a backend carries."""
 
@@ -103,6 +131,13 @@ class Outbound:
     """``None``: this server cannot send mail (e-mail flows answer EMAIL_NOT_CONFIGURED)."""
     qr: QrCodeRenderer
     oauth_providers: tuple[OAuthProvider, ...] = ()
+    # -- credential pool (issue 13) --
+    credential_lifecycles: tuple[CredentialLifecycle, ...] = ()
+    """The providers whose pool credentials can be checked and refreshed."""
+    # -- music (issue 13) --
+    music_providers: tuple[MusicProvider, ...] = ()
+    """Upstream music providers the music service answers from (``KARPOV_MUSIC_UPSTREAMS``),
+    beside the local catalog; the others answer 503."""
 
     @classmethod
     def from_settings(
@@ -113,6 +148,7 @@ class Outbound:
         clock: Clock,
         hasher: PasswordHasher | None = None,
     ) -> Outbound:
+        lifecycles, music_providers = upstreams_from_settings(settings, clock)
         return cls(
             hasher=hasher
             or Argon2PasswordHasher(
@@ -122,6 +158,8 @@ class Outbound:
             mailer=mailer_from_settings(settings),
             qr=SegnoQrRenderer(),
             oauth_providers=tuple(oauth_providers_from_settings(settings, clock)),
+            credential_lifecycles=lifecycles,
+            music_providers=music_providers,  # music (issue 13)
         )
 
 
@@ -145,6 +183,18 @@ class Adapters:
     outbound: Outbound
     # issue 11: automatic persisted queries (Redis when given, else this process's LRU)
     persisted_queries: PersistedQueryStore = field(default_factory=LruPersistedQueryStore)
+    # -- billing (issue 14) --
+    plan_store: PlanStore
+    plan_changes: KeyInvalidations
+    """Plan and users' plan changes, to every process (Redis) or this one."""
+    # -- music (issue 13) --
+    catalog: CatalogStore
+    music_cache: MusicCache
+    """Redis across processes; an in-process LRU otherwise."""
+    # -- credential pool (issue 13): one object is both (the lease script reads the lock) --
+    pool_leases: LeaseRegistry
+    """Across processes with Redis; in-process otherwise (a single process only)."""
+    pool_refresh: RefreshLock
 
     @classmethod
     def sql(
@@ -176,12 +226,20 @@ class Adapters:
                 plans=SqlPlanCatalog(engine),
                 usage=SqlUsageStore(engine),
                 outbound=outbound,
+                plan_store=SqlPlanStore(engine),
+                plan_changes=MemoryKeyInvalidations(),
+                catalog=SqlCatalogStore(engine),  # music
+                music_cache=MemoryMusicCache(clock),  # music
+                **memory_pool_registry(),
             )
         if quota_redis is None:
             raise ValueError("a Redis deployment needs the quota gate's own client")
         return cls(
             uow=SqlUnitOfWorkFactory(engine, clock),
-            sessions=RedisSessionStore(redis, prefix=REDIS_PREFIX),
+            # harden: sessions durable in the database, Redis only their cache
+            sessions=CachedSessionStore(
+                SqlSessionStore(engine), RedisSessionStore(redis, prefix=REDIS_PREFIX)
+            ),
             throttle=RedisThrottleStore(redis, prefix=REDIS_PREFIX),
             audit=SqlAuditStore(engine),
             one_time_tokens=SqlOneTimeTokenStore(engine),
@@ -191,17 +249,23 @@ class Adapters:
             key_versions=SqlKeyVersionStore(engine, clock),
             api_keys=SqlApiKeyStore(engine),
             key_invalidations=RedisKeyInvalidations(redis),
-            quota_gate=RedisQuotaGate(quota_redis),
+            quota_gate=RedisQuotaGate(quota_redis, restorable=True),  # harden: restored
             plans=SqlPlanCatalog(engine),
             usage=SqlUsageStore(engine),
             outbound=outbound,
             persisted_queries=RedisPersistedQueryStore(redis, prefix=REDIS_PREFIX),  # issue 11
+            plan_store=SqlPlanStore(engine),
+            plan_changes=RedisKeyInvalidations(redis, PLAN_CHANGES_CHANNEL),
+            catalog=SqlCatalogStore(engine),  # music
+            music_cache=RedisMusicCache(redis, prefix=REDIS_PREFIX),  # music
+            **redis_pool_registry(redis),
         )
 
     @classmethod
     def memory(cls, clock: Clock, *, outbound: Outbound) -> Adapters:
         """Everything in this process: no database, no Redis, no network."""
         uow = MemoryUnitOfWorkFactory(clock)
+        plans = MemoryPlanCatalog()
         return cls(
             uow=uow,
             sessions=MemorySessionStore(),
@@ -215,10 +279,47 @@ class Adapters:
             api_keys=MemoryApiKeyStore(uow.api_key_tables),
             key_invalidations=MemoryKeyInvalidations(),
             quota_gate=MemoryQuotaGate(),
-            plans=MemoryPlanCatalog(),
+            plans=plans,
             usage=MemoryUsageStore(),
             outbound=outbound,
+            plan_store=MemoryPlanStore(plans),
+            plan_changes=MemoryKeyInvalidations(),
+            catalog=MemoryCatalogStore(),  # music
+            music_cache=MemoryMusicCache(clock),  # music
+            **memory_pool_registry(),
         )
+
+
+# -- credential pool (issue 13) ----------------------------------------------------------
+
+
+def memory_pool_registry() -> dict[str, Any]:
+    registry = MemoryLeaseRegistry()
+    return {"pool_leases": registry, "pool_refresh": registry}
+
+
+def redis_pool_registry(redis: Redis) -> dict[str, Any]:
+    registry = RedisLeaseRegistry(redis, prefix=REDIS_PREFIX)
+    return {"pool_leases": registry, "pool_refresh": registry}
+
+
+def upstreams_from_settings(
+    settings: Settings, clock: Clock
+) -> tuple[tuple[CredentialLifecycle, ...], tuple[MusicProvider, ...]]:
+    """QQ Music and NetEase, each on its own client (own connection pool, pointed at
+    ``KARPOV_QQMUSIC_API_URL`` / ``KARPOV_NETEASE_API_URL``): their login rules for the
+    pool, and (music, issue 13) their music providers named in ``KARPOV_MUSIC_UPSTREAMS``."""
+    qq = QQMusicUpstream(QQMusicConfig(api_url=settings.qqmusic_api_url), clock=clock)
+    netease_http = httpx.AsyncClient(timeout=settings.netease_timeout, follow_redirects=False)
+    netease = build_netease(netease_http, NeteaseConfig(api_url=settings.netease_api_url), clock)
+    providers: tuple[MusicProvider, ...] = (qq.provider, netease.provider)
+    wanted = set(settings.music_upstreams)
+    return (qq.credentials, netease.credentials), tuple(
+        p for p in providers if p.name.value in wanted
+    )
+
+
+# -- end of credential pool ----------------------------------------------------------------
 
 
 def mailer_from_settings(settings: Settings) -> Mailer | None:

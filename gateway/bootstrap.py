@@ -14,6 +14,7 @@ add it to ``resolvers.context.Services``, and pass it what it needs, never a def
 
 from __future__ import annotations
 
+# -- music (issue 13) ----------------------------------------------------------------------
 from zoneinfo import ZoneInfo
 
 from domain.accounts.activation import Activation
@@ -31,12 +32,31 @@ from domain.apikeys.format import KeyHasher, api_key_hmac_secret
 from domain.apikeys.ports import OwnerLookup
 from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, InvalidateHereFirst
+from domain.billing.admin_views import AdminUserViews
+from domain.billing.catalog import PlanService
+from domain.billing.invoices import InvoiceService
+from domain.billing.model import DEFAULT_CURRENCY
+from domain.billing.orders import OrderService
+from domain.billing.overage import OverageService
+from domain.billing.plan_changes import PlanChanges
+from domain.billing.ports import PaymentProvider
+from domain.billing.refunds import RefundService
+from domain.billing.settings import CurrencyService
+from domain.billing.subscriptions import SubscriptionService
+from domain.billing.wallet import WalletService
 from domain.clock import Clock
 from domain.documents.service import PersistedDocuments
 from domain.keyring import KeyEncryptionKey, derive_key
 from domain.keyring_service import KeyRingProvider, KeyRotation
+from domain.leases import CredentialLeaser
+from domain.music.catalog import LocalCatalogProvider, LocalMedia, StreamTokens
+from domain.music.model import ProviderName
+from domain.music.ports import Capability, MusicProvider
+from domain.music.service import MusicService
 from domain.oauth.rotation import OAuthTokenHolder
 from domain.oauth.service import OAuthService
+from domain.pool.rotation import PoolPayloadHolder
+from domain.pool.service import PoolPolicy, PoolService
 from domain.quota.access import RequestGate
 from domain.quota.plans import FALLBACK_PLAN_ID
 from domain.quota.ports import PlanOfUser
@@ -49,7 +69,40 @@ from domain.twofactor.service import TwoFactorService
 from domain.usage.service import UsageRecorder, UsageReports
 from gateway.adapters import Adapters
 from gateway.settings import Settings
+from integrations.payments import MockConfig, MockProvider
 from resolvers.context import Services
+
+UNWIRED_PROVIDERS = {
+    ProviderName.QQMUSIC: "QQ Music is not enabled on this server (KARPOV_MUSIC_UPSTREAMS)",
+    ProviderName.NETEASE: "NetEase Cloud Music is not enabled on this server "
+    "(KARPOV_MUSIC_UPSTREAMS)",
+}
+
+
+def music_services(
+    adapters: Adapters,
+    settings: Settings,
+    clock: Clock,
+    master_key: bytes,
+    *,
+    leaser: CredentialLeaser,
+) -> tuple[MusicService, LocalMedia]:
+    """The music service over its providers (the local catalog, and the upstreams the
+    outbound bundle carries; the others answer 503), borrowing upstream accounts from the
+    credential pool (``leaser``)."""
+    tokens = StreamTokens(derive_key(master_key, "karpov:local-stream:v1"), clock)
+    local = LocalCatalogProvider(adapters.catalog, tokens, base_url=settings.public_base_url)
+    providers: dict[ProviderName, MusicProvider] = {ProviderName.LOCAL: local}
+    providers.update((p.name, p) for p in adapters.outbound.music_providers)
+    unavailable = {k: v for k, v in UNWIRED_PROVIDERS.items() if k not in providers}
+    music = MusicService(
+        providers, leaser=leaser,
+        cache=adapters.music_cache, clock=clock, unavailable=unavailable,
+    )  # fmt: skip
+    return music, LocalMedia(adapters.catalog, tokens)
+
+
+# -- end of music --------------------------------------------------------------------------
 
 
 def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Services:
@@ -100,9 +153,12 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         store=a.api_keys, owners=owners, hasher=hasher, clock=clock,
         cache_ttl=settings.api_key_cache_ttl.total_seconds(),
     )  # fmt: skip
+    # billing (issue 14): pays metered calls beyond a pay-as-you-go plan from the wallet
+    overage = OverageService(uow=a.uow, plans=a.plans, clock=clock, timezone=timezone)
     quota = QuotaService(
         a.quota_gate, a.plans, clock, timezone=timezone,
-        on_store_error=settings.quota_on_redis_error,
+        on_store_error=settings.quota_on_redis_error, overage=overage,
+        used=a.usage,  # harden: plan counters restored from the roll-ups
     )  # fmt: skip
     recorder = UsageRecorder(a.usage, clock, timezone=timezone)
     api_keys = ApiKeyService(
@@ -118,6 +174,33 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         rules=rules, throttle=a.throttle, mailer=out.mailer, policy=flows_policy, clock=clock,
         audit=audit, cache=cache,
     )  # fmt: skip
+    # -- billing (issue 14) --
+    plan_changes = PlanChanges(
+        forget_user=cache.forget_user, forget_plan=quota.forget_plan, broadcast=a.plan_changes
+    )
+    subscriptions = SubscriptionService(
+        uow=a.uow, plans=a.plans, clock=clock, changes=plan_changes, audit=audit
+    )
+    orders = OrderService(
+        uow=a.uow, plans=a.plans, providers=payment_providers(settings), clock=clock,
+        public_base_url=settings.public_base_url, user_plan_changed=plan_changes.user_changed,
+        fulfil_plan=subscriptions.fulfil,
+    )  # fmt: skip
+    plans = PlanService(
+        store=a.plan_store, uow=a.uow, clock=clock, changes=plan_changes, audit=audit
+    )
+    wallet = WalletService(uow=a.uow, clock=clock, audit=audit, default_currency=DEFAULT_CURRENCY)
+    currency = CurrencyService(uow=a.uow, clock=clock, audit=audit)
+    # -- end of billing --
+    # -- credential pool (issue 13) --
+    pool = PoolService(
+        uow=a.uow, leases=a.pool_leases, refresh_lock=a.pool_refresh, keys=keys, audit=audit,
+        clock=clock, providers=pool_providers(), lifecycles=out.credential_lifecycles,
+        policy=pool_policy(settings),
+    )  # fmt: skip
+    music, local_media = music_services(
+        a, settings, clock, master_key, leaser=pool
+    )  # music (issue 13)
     return Services(
         accounts=accounts,
         admin_users=admin_users,
@@ -131,11 +214,55 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         gate=RequestGate(quota, recorder, plan_of_user=plan_of(owners)),
         usage=UsageReports(a.usage, recorder, clock, timezone=timezone),
         usage_recorder=recorder,
-        key_rotation=KeyRotation(keys, [TotpSecretHolder(a.uow), OAuthTokenHolder(a.uow)]),
+        key_rotation=KeyRotation(
+            keys, [TotpSecretHolder(a.uow), OAuthTokenHolder(a.uow), PoolPayloadHolder(a.uow)]
+        ),
         runtime=runtime_config(settings, flows_policy),
         clock=clock,
         documents=PersistedDocuments(a.persisted_queries, trusted=settings.trusted_documents),
+        # -- billing (issue 14) --
+        plans=plans,
+        orders=orders,
+        subscriptions=subscriptions,
+        overage=overage,
+        invoices=InvoiceService(uow=a.uow),
+        refunds=RefundService(uow=a.uow, clock=clock, changes=plan_changes, audit=audit),
+        wallet=wallet,
+        currency=currency,
+        plan_changes=plan_changes,
+        admin_user_views=AdminUserViews(uow=a.uow, clock=clock),
+        mock_payments=settings.mock_payments_enabled,
+        music=music,  # music (issue 13)
+        local_media=local_media,  # music (issue 13)
+        pool=pool,
     )
+
+
+# -- credential pool (issue 13) ----------------------------------------------------------
+
+
+def pool_providers() -> dict[str, frozenset[str]]:
+    """Every music provider, with every capability of the music port."""
+    capabilities = frozenset(c.value for c in Capability)
+    return {p.value: capabilities for p in ProviderName}
+
+
+def pool_policy(settings: Settings) -> PoolPolicy:
+    return PoolPolicy(
+        lease_ttl_seconds=settings.pool_lease_ttl,
+        refresh_lock_ttl_seconds=settings.pool_refresh_lock_ttl,
+        default_max_concurrency=settings.pool_max_concurrency,
+        default_requests_per_second=settings.pool_requests_per_second,
+    )
+
+
+def payment_providers(settings: Settings) -> dict[str, PaymentProvider]:
+    """The providers orders may use. The real providers' wiring is issue 16's; here only
+    the development-only mock, when enabled (never in prod)."""
+    providers: dict[str, PaymentProvider] = {}
+    if settings.mock_payments_enabled:
+        providers["mock"] = MockProvider(MockConfig(base_url=settings.public_base_url))
+    return providers
 
 
 def cached_owners(cache: AuthenticationCache, uow: UnitOfWorkFactory) -> OwnerLookup:

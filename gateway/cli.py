@@ -1,4 +1,4 @@
-"""The ``karpov`` command: serve, migrate, bootstrap-admin, export-schema, openapi."""
+"""The ``karpov`` command: serve, migrate, bootstrap-admin, export-schema, openapi, catalog."""
 
 from __future__ import annotations
 
@@ -56,6 +56,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from persistence.migrate import pending_revisions, upgrade_to_head
 
     settings = _settings()
+    if args.workers > 1 and not settings.redis_url:
+        # harden: without Redis each process would keep its own limits, throttles and key
+        # cache, silently multiplying every limit by the number of workers.
+        print(
+            f"karpov: --workers {args.workers} needs KARPOV_REDIS_URL (limits, throttles "
+            "and key changes are shared through Redis); set it, or serve one worker",
+            file=sys.stderr,
+        )
+        return 2
     settings.master_key_bytes()  # create var/master.key once, before workers race for it
     try:
         if settings.is_sqlite:
@@ -199,6 +208,56 @@ def _version() -> str:
         return "unknown"
 
 
+# -- music (issue 13): the local catalog ----------------------------------------------------
+
+
+async def import_catalog(settings: Settings, directory: Path) -> int:
+    """Import ``directory`` into the catalog of ``settings``' database (migrated first on
+    SQLite, as ``serve`` does); prints what changed."""
+    from domain.clock import SystemClock
+    from domain.music.catalog import CatalogImporter
+    from integrations.audio.scanner import MutagenScanner
+    from persistence.migrate import upgrade_to_head
+    from persistence.sql.catalog import SqlCatalogStore
+    from persistence.sql.engine import create_engine
+
+    if settings.is_sqlite:
+        await upgrade_to_head(settings.database_url)
+    engine = create_engine(settings.database_url)
+    try:
+        importer = CatalogImporter(SqlCatalogStore(engine), MutagenScanner(), SystemClock())
+        report = await importer.import_directory(directory)
+    finally:
+        await engine.dispose()
+    print(
+        f"karpov: imported {directory}: {report.added} new, {report.updated} updated, "
+        f"{report.playlists} playlist(s), {len(report.skipped)} skipped"
+    )
+    for line in report.skipped:
+        print(f"  skipped {line}", file=sys.stderr)
+    return 0
+
+
+def cmd_catalog_import(args: argparse.Namespace) -> int:
+    settings = _settings()
+    directory = Path(args.directory) if args.directory else settings.catalog_dir
+    try:
+        return asyncio.run(import_catalog(settings, directory))
+    except FileNotFoundError as error:
+        print(f"karpov: {error}", file=sys.stderr)
+        return 2
+
+
+def cmd_catalog_demo(args: argparse.Namespace) -> int:
+    from integrations.audio.synth import write_demo
+
+    settings = _settings()
+    directory = Path(args.directory) if args.directory else settings.catalog_dir / "demo"
+    written = write_demo(directory)
+    print(f"karpov: wrote {len(written)} demo songs (with covers and lyrics) to {directory}")
+    return asyncio.run(import_catalog(settings, directory))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="karpov", description="Karpov API platform (settings: KARPOV_* variables)"
@@ -245,6 +304,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     openapi.add_argument("--output", help="write it to this file instead of stdout")
     openapi.set_defaults(func=cmd_openapi)
+
+    # music (issue 13)
+    catalog = sub.add_parser("catalog", help="the local music catalog")
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
+    imports = catalog_sub.add_parser(
+        "import", help="import a directory of MP3/FLAC/OGG/M4A/WAV files (re-import updates)"
+    )
+    imports.add_argument("directory", nargs="?", help="default: KARPOV_CATALOG_DIR")
+    imports.set_defaults(func=cmd_catalog_import)
+    demo = catalog_sub.add_parser("demo", help="write a few short demo songs and import them")
+    demo.add_argument("--directory", help="default: KARPOV_CATALOG_DIR/demo")
+    demo.set_defaults(func=cmd_catalog_demo)
     return parser
 
 

@@ -23,6 +23,7 @@ from domain.clock import Clock, SystemClock
 from gateway.adapters import Adapters, Outbound
 from gateway.bootstrap import build_services
 from gateway.settings import Settings
+from persistence.redis.client import redis_client
 from persistence.sql.engine import create_engine, ping
 from resolvers.context import Services
 
@@ -31,6 +32,9 @@ log = logging.getLogger("karpov.container")
 FLUSH_INTERVAL = 1.0
 GATE_TIMEOUT = 0.25
 GATE_CONNECTIONS = 256
+READINESS_TIMEOUT = 0.8
+RESTORE_INTERVAL = 0.5
+BILLING_SWEEP_INTERVAL = 60.0
 
 
 @dataclass
@@ -46,18 +50,23 @@ class Container:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def readiness(self) -> dict[str, bool]:
-        """Which dependencies answer right now."""
-        checks = {"database": True}
-        try:
-            await ping(self.engine)
-        except Exception:
-            checks["database"] = False
-        if self.redis is not None:
+        """Which dependencies answer right now: each is asked at once, and one that does
+        not answer within ``READINESS_TIMEOUT`` is down (so /readyz answers within 1 s)."""
+
+        async def answers(check: Awaitable[object]) -> bool:
             try:
-                checks["redis"] = bool(await self.redis.ping())
+                async with asyncio.timeout(READINESS_TIMEOUT):
+                    await check
             except Exception:
-                checks["redis"] = False
-        return checks
+                return False
+            return True
+
+        names = ["database"]
+        checks: list[Awaitable[bool]] = [answers(ping(self.engine))]
+        if self.redis is not None:
+            names.append("redis")
+            checks.append(answers(self.redis.ping()))
+        return dict(zip(names, await asyncio.gather(*checks), strict=True))
 
     @property
     def api_key_verifier(self) -> ApiKeyVerifier:
@@ -76,7 +85,40 @@ class Container:
             asyncio.create_task(
                 services.usage_recorder.prune_periodically(self.settings.usage_event_retention)
             ),
+            # -- billing (issue 14): plan changes made by other processes --
+            asyncio.create_task(_forever(services.plan_changes.follow, self.adapters.plan_changes)),
+            asyncio.create_task(_billing_clock(services, BILLING_SWEEP_INTERVAL)),
         ]
+        if self.settings.pool_refresh_interval > 0:  # credential pool (issue 13)
+            interval = self.settings.pool_refresh_interval
+            self._tasks.append(
+                asyncio.create_task(services.pool.refresh_queued_periodically(interval))
+            )
+        if self.redis is not None:  # harden: plan counters restored when Redis lost them
+            self._tasks.append(asyncio.create_task(self.restore_quota_forever()))
+
+    async def restore_quota(self, *, wait_for_others: bool) -> None:
+        """Restore the quota gate's plan counters from the usage roll-ups if Redis lost
+        them (``QuotaService.restore_if_lost``). Usage not yet flushed is flushed first;
+        ``wait_for_others`` also waits for the other processes' periodic flush."""
+        recorder = self.services.usage_recorder
+
+        async def settle() -> None:
+            await recorder.flush()
+            if wait_for_others:
+                await asyncio.sleep(FLUSH_INTERVAL * 1.5)
+
+        await self.services.gate.quota.restore_if_lost(settle)
+
+    async def restore_quota_forever(self) -> None:
+        while True:
+            await asyncio.sleep(RESTORE_INTERVAL)
+            try:
+                await self.restore_quota(wait_for_others=True)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # Redis or the database down: the next round retries
+                log.debug("quota restore not possible yet (%r)", exc)
 
     async def close(self) -> None:
         for task in self._tasks:
@@ -108,7 +150,7 @@ async def build_container(
     redis: Redis | None = None
     quota_redis: Redis | None = None
     if settings.redis_url:
-        redis = Redis.from_url(settings.redis_url, decode_responses=False)
+        redis = redis_client(settings.redis_url)  # harden: bounded timeouts (~1 s)
         closers.append(redis.aclose)
         quota_redis = quota_gate_client(settings.redis_url, settings.quota_gate_timeout)
         closers.append(quota_redis.aclose)
@@ -121,6 +163,11 @@ async def build_container(
         settings=settings, engine=engine, redis=redis, http=http, adapters=adapters,
         services=build_services(adapters, settings, clock), clock=clock, _closers=closers,
     )  # fmt: skip
+    if redis is not None:
+        try:  # harden: a fresh or emptied Redis starts from the roll-ups
+            await container.restore_quota(wait_for_others=False)
+        except Exception as exc:
+            log.warning("quota restore at start failed (%r); retrying in the background", exc)
     container.start()
     return container
 
@@ -135,6 +182,20 @@ def quota_gate_client(url: str, timeout: float = GATE_TIMEOUT) -> Redis:
         socket_timeout=timeout, socket_connect_timeout=timeout,
     )  # fmt: skip
     return Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0), retry_on_error=[])
+
+
+async def _billing_clock(services: Services, interval: float) -> None:
+    """Billing's clock-driven steps (issue 14): expire overdue orders, renew or end
+    subscriptions whose period is over. Idempotent, so several processes may run it."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await services.orders.expire_overdue()
+            await services.subscriptions.advance()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("billing sweep failed; retrying at the next interval")
 
 
 async def _forever(

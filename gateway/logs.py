@@ -61,3 +61,11 @@ def configure_logging(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # harden: even at debug, these libraries never log below INFO: their debug output is
+    # result rows (password hashes, sealed secrets), request headers (tokens, signatures)
+    # and the SMTP conversation (AUTH). SQL parameters are hidden by the engine itself.
+    for name in QUIET_BELOW_INFO:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))
+
+
+QUIET_BELOW_INFO = ("sqlalchemy", "httpx", "httpcore", "aiosmtplib", "asyncpg", "aiosqlite")

@@ -24,12 +24,21 @@ from domain.accounts.model import Role
 from domain.accounts.service import AccountService
 from domain.apikeys.format import looks_like_key
 from domain.apikeys.verifier import VerifiedKey
-from domain.errors import DomainError, Forbidden, ServiceUnavailable
+from domain.boundary import NOT_JSON, decode_json, text_problem
+from domain.errors import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    ServiceUnavailable,
+    Unauthenticated,
+    as_unavailable,
+)
 from domain.principal import AuthMethod, Principal, anonymous
 from gateway.cors import CorsPolicy, is_cors_path
 from gateway.logs import request_id_var
 from gateway.metrics import HttpMetricsRecorder
 from rest.errors import http_error
+from rest.router import JSON_BODY
 
 log = logging.getLogger("karpov.gateway")
 
@@ -38,6 +47,9 @@ CSRF_COOKIE = "csrf_token"
 CSRF_HEADER = b"x-csrf-token"
 CSRF_MAX_AGE = 7 * 24 * 3600
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+CREDENTIAL_SOURCE = "credential_source"
+"""Request state: ``"header"`` when the principal was resolved from a header credential."""
+_CSRF_DEFERRED = "_csrf_deferred"
 
 
 def state(scope: Scope) -> dict[str, Any]:
@@ -59,6 +71,10 @@ def cookies(scope: Scope) -> dict[str, str]:
     if parsed is None:
         raw = header(scope, b"cookie")
         parsed = cookie_parser(raw) if raw else {}
+        # Our cookies are ASCII; a non-ASCII value (latin-1 decoded bytes) is not one of
+        # ours: ignored, as a malformed pair is (a fresh csrf_token replaces it).
+        if raw and not raw.isascii():
+            parsed = {k: v for k, v in parsed.items() if v.isascii() and k.isascii()}
         st["_cookies"] = parsed
     return parsed
 
@@ -77,6 +93,8 @@ async def reject(
         payload: dict[str, Any] = {"errors": [{"message": message, "extensions": {"code": code}}]}
     else:
         payload = {"code": biz, "message": message}
+        if status == 503:  # harden: which dependency is down, by its stable code
+            payload["reason"] = code
     body = json.dumps(payload).encode()
     headers = [
         (b"content-type", b"application/json"),
@@ -230,6 +248,17 @@ def graphql_csrf_passes(scope: Scope) -> bool:
 
 
 # -- end of GraphQL CSRF prevention --------------------------------------------------------
+def _double_submit_ok(scope: Scope, cookie: str | None) -> bool:
+    """``X-CSRF-Token`` equals the ``csrf_token`` cookie (compared as bytes: either may
+    hold any byte a client sends)."""
+    given = header(scope, CSRF_HEADER)
+    if not cookie or not given:
+        return False
+    return hmac.compare_digest(cookie.encode("latin-1", "replace"), given.encode("latin-1"))
+
+
+class _CsrfFailed(Exception):
+    pass
 
 
 class ApiKeyAuthenticator(Protocol):
@@ -298,21 +327,27 @@ class PrincipalResolver:
         if api_key is not None:
             principal = await self._api_key(st, api_key, ip, ua)
         elif (admin_key := _text(found_headers.get(b"x-admin-key"))) is not None:
-            principal = self._admin(admin_key, ip, ua)
+            principal = self._admin(st, admin_key, ip, ua)
         else:
-            token = (
-                (cookies(scope).get("sid") if b"cookie" in found_headers else None)
-                or _text(found_headers.get(b"x-session-id"))
-                or bearer
-            )
+            # A session by header wins over the cookie, and then the cookie is not read:
+            # CSRF is skipped only for a header credential that authenticates.
+            token = _text(found_headers.get(b"x-session-id")) or bearer
+            if token:
+                st[CREDENTIAL_SOURCE] = "header"
+            elif b"cookie" in found_headers:
+                token = cookies(scope).get("sid")
             principal = None
             if token:
                 st["session_token"] = token
                 try:
                     found = await self.accounts().authenticate(token)
-                except Exception:
-                    log.exception("session lookup failed")
-                    raise ServiceUnavailable("session store unavailable") from None
+                except DomainError:
+                    raise
+                except Exception as exc:
+                    log.warning("session lookup failed (%r)", exc)
+                    raise as_unavailable(exc) or ServiceUnavailable(
+                        "session store unavailable"
+                    ) from None
                 if found is not None:
                     principal = found.principal(ip, ua)
         st["principal"] = principal = principal if principal is not None else anonymous(ip, ua)
@@ -325,18 +360,114 @@ class PrincipalResolver:
             verified = await self.api_keys().verify(presented, ip)
         except DomainError:
             raise
-        except Exception:
-            log.exception("api key lookup failed")
-            raise ServiceUnavailable("api key store unavailable") from None
+        except Exception as exc:
+            log.warning("api key lookup failed (%r)", exc)
+            raise as_unavailable(exc) or ServiceUnavailable("api key store unavailable") from None
         st["api_key"] = verified
+        st[CREDENTIAL_SOURCE] = "header"
         return verified.principal(ip, ua)
 
-    def _admin(self, presented: str, ip: str | None, ua: str | None) -> Principal:
+    def _admin(
+        self, st: dict[str, Any], presented: str, ip: str | None, ua: str | None
+    ) -> Principal:
         if not self.admin_tokens.tokens:
             raise Forbidden("admin disabled")
         if not self.admin_tokens.matches(presented):
             raise Forbidden("admin token invalid")
+        st[CREDENTIAL_SOURCE] = "header"
         return Principal(AuthMethod.ADMIN_TOKEN, role=Role.SUPERADMIN, client_ip=ip, user_agent=ua)
+
+
+# -- harden (issue 12): the input boundary's edge steps -----------------------------------
+
+MAX_HEADER_BYTES = 32 * 1024
+"""All request header names and values together; past it the answer is 431."""
+_ASCII_HEADERS = {
+    b"x-csrf-token": "X-CSRF-Token", b"x-session-id": "X-Session-Id",
+    b"x-api-key": "X-API-Key", b"x-admin-key": "X-Admin-Key",
+    b"authorization": "Authorization",
+}  # fmt: skip
+_BODY_CHECKED_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+class HeadersTooLarge(Exception):
+    """The request's headers are over ``MAX_HEADER_BYTES`` (431)."""
+
+
+def request_refusal(scope: Scope) -> InvalidInput | HeadersTooLarge | None:
+    """The input boundary for what arrives before the body: headers (size, NUL, ASCII
+    credentials), the path and the query parameters (NUL). One pass over the headers."""
+    total = 0
+    for key, value in scope["headers"]:
+        total += len(key) + len(value)
+        if b"\x00" in value:
+            return InvalidInput(f"header {key.decode('latin-1')} must not contain NUL")
+        name = _ASCII_HEADERS.get(key)
+        if name is not None and not value.isascii():
+            return InvalidInput(f"header {name} must be ASCII", field=name)
+    if total > MAX_HEADER_BYTES:
+        return HeadersTooLarge()
+    if "\x00" in scope["path"]:
+        return InvalidInput("the path must not contain NUL", field="path")
+    query: bytes = scope.get("query_string", b"")
+    if query and (b"%00" in query or b"\x00" in query):
+        from urllib.parse import parse_qsl
+
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+            for part, what in ((name, "a query parameter name"), (value, name)):
+                problem = text_problem(part)
+                if problem is not None:
+                    return InvalidInput(f"{what} {problem}", field=what)
+    return None
+
+
+async def read_json_body(
+    scope: Scope, exchange: Exchange
+) -> tuple[InvalidInput | None, Receive | None]:
+    """The input boundary for JSON bodies on both edges (/v1 and /graphql): UTF-8, at most
+    ``MAX_JSON_DEPTH`` levels, every string valid text. Reads the body once (the size
+    limit still applies) and returns a ``receive`` that replays it, or ``None`` when the
+    client went away or the limit answered. /v1 gets the decoded body in the request state;
+    a GraphQL body that is not JSON at all is left to the GraphQL view to answer."""
+    path = scope["path"]
+    graphql = path == "/graphql"
+    content_type = (header(scope, b"content-type") or "").lower()
+    if graphql and "multipart/" in content_type:
+        return None, exchange.receive
+    chunks: list[bytes] = []
+    while True:
+        message = await exchange.receive()
+        if message["type"] != "http.request":
+            return None, None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    raw = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": raw, "more_body": False}
+        return await exchange.receive()
+
+    # A form body (a payment provider's notification) is the handler's to parse; the
+    # boundary still requires UTF-8. A JSON route answers a form body 400 itself.
+    form = content_type.startswith("application/x-www-form-urlencoded")
+    if (graphql and "json" not in content_type) or (form and not graphql):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return InvalidInput("request body is not valid UTF-8"), replay
+        return None, replay
+    try:
+        value = decode_json(raw, lenient=graphql) if raw.strip() else None
+    except InvalidInput as error:
+        return error, replay
+    if not graphql and value is not NOT_JSON:
+        state(scope)[JSON_BODY] = value
+    return None, replay
 
 
 def body_too_large(scope: Scope, max_bytes: int) -> bool:
@@ -484,7 +615,16 @@ class EdgeMiddleware:
                 await reject(scope, exchange.send_bare, 413, 41300, "request body too large",
                              "PAYLOAD_TOO_LARGE")  # fmt: skip
                 return
-            if await self.cors_answered(scope, exchange):
+            if await self.cors_answered(scope, exchange):  # issue 11: CORS preflights
+                return
+            refusal = request_refusal(scope)  # harden: the input boundary (headers, query)
+            if isinstance(refusal, HeadersTooLarge):
+                await reject(scope, exchange.send_bare, 431, 43100,
+                             "request header fields too large", "HEADERS_TOO_LARGE")  # fmt: skip
+                return
+            if refusal is not None:
+                await reject(scope, exchange.send_bare, 400, 40000, refusal.message,
+                             refusal.code)  # fmt: skip
                 return
             if not self.csrf_passes(scope, exchange):
                 await reject(scope, exchange.send, 403, 40301, "csrf token mismatch",
@@ -495,14 +635,33 @@ class EdgeMiddleware:
                              "CSRF_FAILED")  # fmt: skip
                 return
             try:
-                await self.principals.resolve(scope)
+                principal = await self.principals.resolve(scope)
+                self.csrf_after_principal(scope, principal)  # harden: header credentials
+            except _CsrfFailed:
+                await reject(scope, exchange.send, 403, 40301, "csrf token mismatch",
+                             "CSRF_FAILED")  # fmt: skip
+                return
             except DomainError as error:
                 mapped = http_error(error)
+                retry = getattr(error, "retry_after", None)  # harden: 503s say when to retry
+                extra = [(b"retry-after", str(retry).encode())] if retry else []
                 await reject(scope, exchange.send, mapped.status, mapped.biz, error.message,
-                             error.code)  # fmt: skip
+                             error.code, extra)  # fmt: skip
                 return
+            app_receive: Receive = exchange.receive
+            if scope["method"] in _BODY_CHECKED_METHODS and (
+                scope["path"] == "/graphql" or scope["path"].startswith("/v1/")
+            ):  # harden: the input boundary (JSON bodies)
+                invalid, replay = await read_json_body(scope, exchange)
+                if invalid is not None:
+                    await reject(scope, exchange.send, 400, 40000, invalid.message,
+                                 invalid.code)  # fmt: skip
+                    return
+                if replay is None:
+                    return
+                app_receive = replay
             endpoint = self.direct(scope) if self.direct is not None else None
-            await (endpoint or self.app)(scope, exchange.receive, exchange.send)
+            await (endpoint or self.app)(scope, app_receive, exchange.send)
         except Exception:
             if not exchange.rejected:
                 raise
@@ -522,10 +681,28 @@ class EdgeMiddleware:
             exchange.set_cookie.append(
                 (b"set-cookie", self._cookie_header(_random.token_urlsafe(32)))
             )
-        if scope["method"] in SAFE_METHODS or _has_header_credentials(scope):
+        if scope["method"] in SAFE_METHODS:
             return True
-        given = header(scope, CSRF_HEADER)
-        return bool(cookie and given and hmac.compare_digest(cookie, given))
+        if _has_header_credentials(scope):
+            # Decided once the principal is known (csrf_after_principal): only a header
+            # credential that authenticates skips the check.
+            state(scope)[_CSRF_DEFERRED] = True
+            return True
+        return _double_submit_ok(scope, cookie)
+
+    def csrf_after_principal(self, scope: Scope, principal: Principal) -> None:
+        """For an unsafe request that presented a header credential: skipped when that
+        credential authenticated (the cookie was not read); else the double-submit check
+        applies, and a credential that did not authenticate is answered 401."""
+        st = state(scope)
+        if not st.get(_CSRF_DEFERRED):
+            return
+        if st.get(CREDENTIAL_SOURCE) == "header" and principal.method is not AuthMethod.ANONYMOUS:
+            return
+        if not _double_submit_ok(scope, cookies(scope).get(CSRF_COOKIE)):
+            if st.get(CREDENTIAL_SOURCE) == "header":
+                raise Unauthenticated("invalid or expired session")
+            raise _CsrfFailed
 
     async def cors_answered(self, scope: Scope, exchange: Exchange) -> bool:
         """CORS (issue 11): answers a preflight on /graphql or /v1 (True), else adds the

@@ -27,4 +27,5 @@ def request_context(
         session_token=state.get("session_token"),
         api_key=state.get("api_key"),
         response_headers=response_headers,
+        request_headers=scope.get("headers", ()),
     )

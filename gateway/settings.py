@@ -225,11 +225,67 @@ class Settings(BaseSettings):
         return read_trusted_documents(self.graphql_trusted_documents)
 
     # -- end of issue 11 --
+    # -- billing (issue 14) --
+    billing_mock_payments: bool | None = None
+    """The development-only ``mock`` payment provider (a Karpov page with pay and fail
+    buttons): on by default in ``dev``, off in ``prod``, where turning it on is refused."""
+
+    @property
+    def mock_payments_enabled(self) -> bool:
+        if self.billing_mock_payments is None:
+            return self.env == "dev"
+        return self.billing_mock_payments
+
+    @model_validator(mode="after")
+    def _no_mock_payments_in_prod(self) -> Settings:
+        if self.env == "prod" and self.billing_mock_payments:
+            raise ValueError("KARPOV_BILLING_MOCK_PAYMENTS cannot be enabled in prod")
+        return self
+
+    # -- end of billing --
+    # -- music (issue 13) ---------------------------------------------------------------
+    catalog_dir: Path = Path("var/music")
+    """Where the local catalog's audio lives: ``karpov catalog demo`` writes its files here
+    and ``karpov catalog import`` reads it when no directory is given. Imported files are
+    streamed from where they were imported (their absolute path is stored)."""
+    music_upstreams: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Upstream providers the music service answers from, beside the local catalog
+    (``qqmusic``, ``netease``; comma list). Unlisted ones answer 503; play URLs and VIP
+    content borrow accounts from the credential pool."""
+    graphql_max_cost: int = Field(default=1000, ge=1)
+    """The most points a GraphQL document may cost (static upper bound, ``schema.cost``);
+    a costlier one is refused before execution."""
+    # -- end of music ----------------------------------------------------------------------
+    # -- credential pool (issue 13) --
+    pool_lease_ttl: float = Field(default=30.0, gt=0, le=600)
+    """Seconds a leased credential's slot is held at most; an unreleased lease frees it."""
+    pool_max_concurrency: int = Field(default=4, ge=1, le=64)
+    """Default calls in flight per credential (each credential may set its own)."""
+    pool_requests_per_second: int = Field(default=3, ge=1, le=1000)
+    """Default request rate per credential (each credential may set its own)."""
+    pool_refresh_lock_ttl: float = Field(default=60.0, gt=0, le=3600)
+    """Seconds a refresh holds a credential at most (a crashed refresh frees it then)."""
+    pool_refresh_interval: float = Field(default=300.0, ge=0)
+    """Seconds between runs of the refresh queue (credentials a call found dead); 0: off."""
+    qqmusic_api_url: str = "https://u.y.qq.com/cgi-bin/musicu.fcg"
+    """QQ Music's ``musicu.fcg`` endpoint (pool checks and refreshes use it)."""
+    netease_api_url: str = "https://music.163.com"
+    """NetEase's API origin (pool checks and refreshes use it)."""
+    netease_timeout: float = Field(default=10.0, gt=0, le=120)
 
     _split = field_validator(
         "admin_tokens", "trusted_proxies", "email_allowed_domains", "email_blocked_domains",
         "register_ip_allowlist", mode="before",
     )(_split_csv)  # fmt: skip
+    _split_music = field_validator("music_upstreams", mode="before")(_split_csv)  # music
+
+    @field_validator("music_upstreams")
+    @classmethod
+    def _known_upstreams(cls, value: list[str]) -> list[str]:  # music (issue 13)
+        unknown = set(value) - {"qqmusic", "netease"}
+        if unknown:
+            raise ValueError(f"unknown music upstream(s) {sorted(unknown)}: qqmusic, netease")
+        return value
 
     @field_validator("trusted_proxies", "register_ip_allowlist")
     @classmethod
@@ -241,6 +297,7 @@ class Settings(BaseSettings):
     _urls = field_validator(
         "frontend_base_url", "oauth_linuxdo_authorize_url", "oauth_linuxdo_token_url",
         "oauth_linuxdo_userinfo_url", "oauth_linuxdo_redirect_url",
+        "qqmusic_api_url", "netease_api_url",
     )(_http_url)  # fmt: skip
 
     @field_validator("public_base_url")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from domain.accounts.activation import Activation
 from domain.accounts.admin import AdminUserService
@@ -12,12 +13,28 @@ from domain.accounts.password_reset import PasswordReset
 from domain.accounts.service import AccountService
 from domain.apikeys.service import ApiKeyService
 from domain.apikeys.verifier import ApiKeyVerifier, VerifiedKey
+from domain.billing.admin_views import AdminUserViews
+from domain.billing.catalog import PlanService
+from domain.billing.invoices import InvoiceService
+from domain.billing.orders import OrderService
+from domain.billing.overage import OverageService
+from domain.billing.plan_changes import PlanChanges
+from domain.billing.refunds import RefundService
+from domain.billing.settings import CurrencyService
+from domain.billing.subscriptions import SubscriptionService
+from domain.billing.wallet import WalletService
 from domain.clock import Clock
 from domain.documents.service import PersistedDocuments
 from domain.keyring_service import KeyRotation
+
+# -- music (issue 13) --
+from domain.music.catalog import LocalMedia
+from domain.music.service import MusicService
 from domain.oauth.service import OAuthService
+from domain.pool.service import PoolService
 from domain.principal import Principal
 from domain.quota.access import RequestGate
+from domain.quota.metering import Meter
 from domain.quota.service import Admission
 from domain.runtime import RuntimeConfig
 from domain.twofactor.service import TwoFactorService
@@ -64,6 +81,23 @@ class Services:
     clock: Clock
     documents: PersistedDocuments
     """issue 11: persisted queries and trusted documents (the GraphQL transport's)."""
+    # -- billing (issue 14) --
+    plans: PlanService
+    orders: OrderService
+    subscriptions: SubscriptionService
+    overage: OverageService
+    invoices: InvoiceService
+    refunds: RefundService
+    wallet: WalletService
+    currency: CurrencyService
+    plan_changes: PlanChanges
+    admin_user_views: AdminUserViews
+    mock_payments: bool
+    """The development-only mock provider (its pay page) is on."""
+    # -- music (issue 13) --
+    music: MusicService
+    local_media: LocalMedia
+    pool: PoolService  # credential pool (issue 13)
 
 
 @dataclass(slots=True)
@@ -80,3 +114,19 @@ class Context:
     """What the request gate admitted (limits' states for ``rateLimit`` and headers)."""
     response_headers: HeaderSink | None = None
     """Headers to add to the HTTP response (GraphQL: the rate-limit headers)."""
+    request_headers: Sequence[tuple[bytes, bytes]] = ()
+    """The request's raw headers (billing reads ``Idempotency-Key`` on both edges)."""
+
+    def header(self, name: str) -> str | None:
+        """A request header's value (``name`` in lower case), decoded as Latin-1."""
+        wanted = name.encode("latin-1")
+        for key, value in self.request_headers:
+            if key.lower() == wanted:
+                return value.decode("latin-1")
+        return None
+
+    # -- music (issue 13) --
+    meter: Meter | None = None
+    """Metered resolutions of this request (set by the edge's gate when it reserved)."""
+    loaders: dict[str, Any] = field(default_factory=dict)
+    """Per-request DataLoaders, by name (GraphQL)."""

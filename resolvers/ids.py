@@ -40,3 +40,7 @@ def session_id(value: str) -> str:
 
 def api_key_id(value: str) -> str:
     return from_global_id(value, "ApiKey", field="apiKeyId")
+
+
+def pool_credential_id(value: str, field: str = "id") -> str:
+    return from_global_id(value, "PoolCredential", field=field)

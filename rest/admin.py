@@ -3,13 +3,16 @@ original's query parameters and shapes."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from domain.accounts.admin import parse_role, parse_status
 from domain.accounts.commands import SetUserPassword, UpdateUser
 from domain.accounts.model import UserFilter
+from domain.apikeys.model import ApiKey
 from domain.security.model import AuditAction, AuditFilter
-from resolvers import admin
+from resolvers import admin, billing
+from rest.billing import balance_view
 from rest.envelope import rfc3339
 from rest.router import RestRequest
 from rest.views import admin_user_item
@@ -36,9 +39,33 @@ async def list_users(req: RestRequest) -> dict[str, Any]:
 
 
 async def get_user(req: RestRequest) -> dict[str, Any]:
-    user = await admin.admin_user(req.ctx, req.path("id"))
-    # API keys, balances and plan counts join this view as their issues land.
-    return {"user": admin_user_item(user), "apiKeys": [], "planCounts": {}}
+    # -- billing (issue 14): every key with its status, plan counts, the balance --
+    view = await billing.admin_user_view(req.ctx, req.path("id"))
+    now = req.ctx.services.clock.now()
+    answer: dict[str, Any] = {
+        "user": admin_user_item(view.user),
+        "apiKeys": [admin_key_item(k, view.user.plan_id, now) for k in view.api_keys],
+        "planCounts": view.plan_counts,
+    }
+    if view.balance is not None:
+        answer["balance"] = balance_view(view.balance)
+    return answer
+
+
+def admin_key_item(key: ApiKey, plan_id: str, now: datetime) -> dict[str, Any]:
+    """A key as the original's admin view listed it."""
+    return {
+        "id": key.id, "name": key.name, "prefix": key.prefix, "planId": plan_id,
+        "status": key.status(now).value, "createdAt": rfc3339(key.created_at),
+        "expiresAt": rfc3339(key.expires_at), "lastUsedAt": rfc3339(key.last_used_at),
+    }  # fmt: skip
+
+
+async def user_keys(req: RestRequest) -> dict[str, Any]:
+    view = await billing.admin_user_view(req.ctx, req.path("id"))
+    now = req.ctx.services.clock.now()
+    items = [admin_key_item(k, view.user.plan_id, now) for k in view.api_keys]
+    return {"items": items, "total": len(items)}
 
 
 async def update_user(req: RestRequest) -> dict[str, Any]:

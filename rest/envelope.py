@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from domain.errors import DomainError, RateLimited
+from domain.errors import DomainError, RateLimited, ServiceUnavailable
 from rest.errors import http_error
 
 
@@ -106,10 +106,26 @@ def domain_failure(style: Style, error: DomainError) -> JSONResponse:
         response = JsonReply(
             {"code": mapped.biz, "message": error.message, "data": error.data}, mapped.status
         )
+    elif isinstance(error, ServiceUnavailable):
+        response = JsonReply(unavailable_body(style, mapped.biz, mapped.grpc, error), 503)
     else:
         response = failure(style, mapped.status, mapped.biz, mapped.grpc, error.message)
     if mapped.status == 401:
         response.headers["WWW-Authenticate"] = "Bearer"
-    if isinstance(error, RateLimited):
+    if isinstance(error, RateLimited | ServiceUnavailable):
         response.headers["Retry-After"] = str(error.retry_after)
+    elif isinstance(getattr(error, "retry_after", None), int):
+        # An upstream's rate limit (503, music): when to try again, too.
+        response.headers["Retry-After"] = str(error.retry_after)  # type: ignore[attr-defined]
     return response
+
+
+def unavailable_body(style: Style, biz: int, grpc: int, error: DomainError) -> dict[str, Any]:
+    """A 503 says which dependency is down with its stable code (``DATABASE_UNAVAILABLE``,
+    ``REDIS_UNAVAILABLE``, ``QUOTA_UNAVAILABLE``…): ``reason`` in the gin envelope, a
+    ``google.rpc.ErrorInfo`` detail in the grpc-gateway one (where gRPC puts it)."""
+    if style is Style.GIN:
+        return {"code": biz, "message": error.message, "reason": error.code}
+    info = {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": error.code,
+            "domain": "karpov"}  # fmt: skip
+    return {"code": grpc, "message": error.message, "details": [info]}

@@ -3,7 +3,6 @@ parse or validation on the REST path) and wraps the result in the original's env
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -15,12 +14,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
-from domain.errors import DomainError, InvalidInput, RateLimited
+from domain.boundary import check_int, decode_json, parse_instant
+from domain.errors import DomainError, InvalidInput, RateLimited, as_unavailable
 from domain.principal import AuthMethod
 from domain.quota.access import Operation
 from domain.quota.gate import LimitState
 from domain.quota.headers import limit_header_pairs
-from domain.quota.metering import metering_of
+from domain.quota.metering import Meter, metering_of
 from domain.quota.service import Admission
 from resolvers.context import Context
 from rest.envelope import Style, domain_failure, failure, success
@@ -78,9 +78,10 @@ class RestRequest:
         if raw is None or raw == "":
             return default
         try:
-            return int(raw)
+            value = int(raw)
         except ValueError:
             raise InvalidInput(f"{name} must be an integer", field=name) from None
+        return check_int(value, name)
 
     def text(self, name: str, *, required: bool = False) -> str | None:
         value = self.body.get(name)
@@ -103,7 +104,7 @@ class RestRequest:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             raise InvalidInput(f"{name} must be an integer", field=name)
-        return value
+        return check_int(value, name)
 
     def strings(self, name: str) -> list[str] | None:
         value = self.body.get(name)
@@ -118,22 +119,13 @@ class RestRequest:
         text = self.text(name)
         if text is None or text == "":
             return None
-        value = _rfc3339(text, name)
-        if value.tzinfo is None:
-            raise InvalidInput(f"{name} must carry a time zone", field=name)
-        return value
+        return parse_instant(text, name)
 
     def query_instant(self, name: str) -> datetime | None:
-        """An RFC 3339 time from the query string; empty or missing is ``None``."""
+        """An RFC 3339 time with its zone, from the query string; empty or missing is
+        ``None``."""
         raw = self.query(name)
-        return _rfc3339(raw, name) if raw else None
-
-
-def _rfc3339(text: str, name: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(f"{name} must be an RFC 3339 time", field=name) from None
+        return parse_instant(raw, name) if raw else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +133,16 @@ class Redirect:
     """A handler's answer that sends the browser elsewhere (302) instead of JSON."""
 
     location: str
+
+
+@dataclass(frozen=True, slots=True)
+class RawReply:
+    """A handler's answer that is not JSON: a payment provider's acknowledgement (text),
+    the development cashier page (HTML)."""
+
+    body: str
+    media_type: str = "text/plain"
+    status: int = 200
 
 
 Handler = Callable[[RestRequest], Awaitable[Any]]
@@ -163,16 +165,20 @@ class Route:
     status: int = 200
     """The success status (302 for browser redirects: the handler returns ``Redirect``)."""
     query_fields: tuple[str, ...] = ()
+    raw_body: bool = False
+    """The handler reads the body itself (a provider's form-encoded callback)."""
 
 
 async def _read_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
+    # The edge middleware decoded it already, by the input boundary's rules.
+    decoded = request.scope.get("state", {}).get(JSON_BODY, _MISSING)
+    if decoded is not _MISSING:
+        body = decoded
+    else:
+        raw = await request.body()
+        body = decode_json(raw) if raw.strip() else None
+    if body is None:
         return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise InvalidInput("request body must be a JSON object")
     return body
@@ -216,13 +222,23 @@ class RouteEndpoint:
                 ctx.admission = admission
                 if admission is not None:
                     limit_states = admission.states
-            body = await _read_body(request) if route.method in _BODY_METHODS else {}
+                    if admission.metered:  # music (issue 13): the resolver claims it
+                        ctx.meter = Meter({self.operation.field: len(admission.metered)})
+            reads_json = route.method in _BODY_METHODS and not route.raw_body
+            body = await _read_body(request) if reads_json else {}
             data = await route.handler(RestRequest(ctx=ctx, request=request, body=body))
-            if isinstance(data, Redirect):
+            if isinstance(data, Response):  # a file (the local provider's stream)
+                response = data
+            elif isinstance(data, Redirect):
                 # The location may carry one-time values (state, a login challenge).
                 response = RedirectResponse(
                     data.location, status_code=302, headers={"Cache-Control": "no-store"}
                 )
+            elif isinstance(data, RawReply):
+                response = Response(
+                    data.body, status_code=data.status, media_type=data.media_type,
+                    headers={"Cache-Control": "no-store"},
+                )  # fmt: skip
             else:
                 response = success(route.style, data, route.status)
             ok = True
@@ -234,22 +250,40 @@ class RouteEndpoint:
             response = domain_failure(route.style, error)
         except ClientDisconnect:
             raise
-        except Exception:
-            log.exception("unexpected error in /v1 handler", extra={"route": route.path})
-            response = failure(route.style, 500, 50000, 13, "internal error")
+        except Exception as error:
+            unavailable = as_unavailable(error)
+            if unavailable is not None:
+                log.warning("dependency unavailable in /v1 handler (%r)", error,
+                            extra={"route": route.path})  # fmt: skip
+                response = domain_failure(route.style, unavailable)
+            else:
+                log.exception("unexpected error in /v1 handler", extra={"route": route.path})
+                response = failure(route.style, 500, 50000, 13, "internal error")
         if admission is not None and admission.metered:
-            await ctx.services.gate.finish(admission, [(m, ok) for m in admission.metered], started)
+            # What the resolver claimed (with its provider), else the route's operation;
+            # a route that answered an error is charged nothing.
+            claimed = ctx.meter.calls if ctx.meter is not None else []
+            outcomes = [(m, ok and done) for m, done in claimed] or [
+                (m, ok) for m in admission.metered
+            ]
+            await ctx.services.gate.finish(admission, outcomes, started)
         if limit_states:
             # Appended raw: setting them one by one through MutableHeaders rescans the
             # header list each time, a visible cost on every API-key request.
             response.raw_headers.extend(
                 limit_header_pairs(limit_states, clock.now().timestamp(), refused=refused)
             )
+        if admission is not None and admission.extra_usage is not None:
+            # billing (issue 14): the call was paid from the wallet (pay-as-you-go)
+            response.raw_headers.extend(admission.extra_usage.header_pairs())
         cookies.apply(response)
         await response(scope, receive, send)
 
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_MISSING = object()
+JSON_BODY = "json_body"
+"""The request state's key for the body the edge already decoded (``None``: empty)."""
 
 
 def build_routes(

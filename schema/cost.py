@@ -162,9 +162,12 @@ class _Analyser:
         self.fragments: dict[str, FragmentDefinitionNode] = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
-        self._done: dict[str, Summary] = {}
+        self._done: dict[tuple[str, int | None], Summary] = {}
         self._active: set[str] = set()
         self._variable_defaults: dict[str, Any] = {}
+        self._connection_page: int | None = None
+        """The page size of the connection being analysed (``search(first: 20)``): its
+        list fields (``edges``, ``nodes``) are that long."""
 
     # -- selections ---------------------------------------------------------------------
 
@@ -186,7 +189,9 @@ class _Analyser:
         return total
 
     def fragment(self, name: str) -> Summary:
-        done = self._done.get(name)
+        # A fragment on a connection depends on the connection's page size.
+        key = (name, self._connection_page)
+        done = self._done.get(key)
         if done is not None:
             return done
         definition = self.fragments.get(name)
@@ -198,7 +203,7 @@ class _Analyser:
         parent = self.schema.get_type(definition.type_condition.name.value)
         summary = self.selection_set(definition.selection_set, parent)
         self._active.discard(name)
-        self._done[name] = summary
+        self._done[key] = summary
         return summary
 
     def field(self, node: FieldNode, parent: GraphQLNamedType | None) -> Summary:
@@ -208,9 +213,15 @@ class _Analyser:
         definition = _field_of(parent, name)
         declared = self.rules.of(parent.name, name) if parent is not None else None
         inner_type = _named(definition.type) if definition is not None else None
-        child = self.selection_set(node.selection_set, inner_type)
         is_list = definition is not None and _is_list(definition.type)
-        multiplier = self._multiplier(node, declared) if is_list else 1
+        multiplier = self._multiplier(node, declared, definition) if is_list else 1
+        inherited = self._connection_page
+        # A connection (an object with a page argument) passes its page size to its lists.
+        self._connection_page = (
+            None if is_list or definition is None else self._page_argument(node, definition)
+        )
+        child = self.selection_set(node.selection_set, inner_type)
+        self._connection_page = inherited
         own_cost = (
             declared.cost
             if declared is not None and declared.cost
@@ -238,7 +249,9 @@ class _Analyser:
 
     # -- list sizes -----------------------------------------------------------------------
 
-    def _multiplier(self, node: FieldNode, declared: FieldCost | None) -> int:
+    def _multiplier(
+        self, node: FieldNode, declared: FieldCost | None, definition: GraphQLField | None = None
+    ) -> int:
         cap = self.rules.max_list_size
         for argument in node.arguments or ():
             name = argument.name.value
@@ -247,9 +260,31 @@ class _Analyser:
                 return max(0, min(value, cap))
             if isinstance(value, list) and argument.name.value in ("ids", "keys"):
                 return max(0, min(len(value), cap))
+        page = self._page_argument(node, definition) if definition is not None else None
+        if page is not None:
+            return page
+        if self._connection_page is not None:
+            return min(self._connection_page, cap)
         if declared is not None and declared.max_items is not None:
             return min(declared.max_items, cap)
         return min(self.rules.default_list_size, cap)
+
+    def _page_argument(self, node: FieldNode, definition: GraphQLField) -> int | None:
+        """The page size a field is asked for: its page argument in the document, else
+        that argument's default in the schema; ``None`` when it has none."""
+        cap = self.rules.max_list_size
+        given = {a.name.value: a for a in node.arguments or ()}
+        for name in PAGE_ARGUMENTS:
+            if name in given:
+                value = self._value(given[name].value)
+                if isinstance(value, int) and not isinstance(value, bool):
+                    return max(0, min(value, cap))
+                if name in definition.args:
+                    return cap  # a variable without a value: the most it could be
+            argument = definition.args.get(name)
+            if argument is not None and isinstance(argument.default_value, int):
+                return max(0, min(argument.default_value, cap))
+        return None
 
     def _value(self, value: Any) -> Any:
         if isinstance(value, IntValueNode):

@@ -11,7 +11,7 @@ from typing import Any
 from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from domain.errors import DomainError, RateLimited
+from domain.errors import DomainError, RateLimited, ServiceUnavailable, as_unavailable
 
 MAX_TOKENS = 5000
 
@@ -63,12 +63,20 @@ def map_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         if not error.path and not (error.extensions or {}).get("code"):
             error.extensions = {**(error.extensions or {}), "code": request_error_code(error)}
         return error
+    if not isinstance(original, DomainError):
+        unavailable = as_unavailable(original)
+        if unavailable is not None:
+            log.warning("dependency unavailable in resolver (%r)", original,
+                        extra={"request_id": request_id, "path": error.path})  # fmt: skip
+            original = unavailable
     if isinstance(original, DomainError):
         extensions: dict[str, Any] = {"code": original.code}
         if original.field:
             extensions["field"] = original.field
-        if isinstance(original, RateLimited):
+        if isinstance(original, RateLimited | ServiceUnavailable):
             extensions["retryAfter"] = original.retry_after
+        elif isinstance(getattr(original, "retry_after", None), int):
+            extensions["retryAfter"] = original.retry_after  # type: ignore[attr-defined]
         return GraphQLError(
             original.message,
             nodes=error.nodes,

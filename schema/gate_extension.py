@@ -5,6 +5,7 @@ in one reservation; afterwards each metered field that failed gets its units bac
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from graphql import (
     ExecutionResult,
@@ -22,10 +23,13 @@ from strawberry.extensions import SchemaExtension
 from domain.errors import DomainError, RateLimited
 from domain.principal import AuthMethod
 from domain.quota.access import Operation
-from domain.quota.gate import LimitState
+from domain.quota.gate import LimitKind, LimitState
 from domain.quota.headers import limit_headers
-from domain.quota.metering import metering_of
+from domain.quota.metering import Meter, metering_of
 from resolvers.context import Context
+from schema.cost import FieldCost
+from schema.costs import COST_RULES
+from schema.limits import operation_cost
 
 
 def _root_fields(
@@ -53,6 +57,12 @@ def _set_headers(ctx: Context, states: tuple[LimitState, ...], retry_after: int 
 
 
 class RequestGateExtension(SchemaExtension):
+    """Reserves the document's upper bound of metered units before execution, refunds
+    what did not resolve after, and reports ``extensions.cost {requested, actual,
+    remaining}``."""
+
+    _cost: dict[str, int | None] | None = None
+
     async def on_execute(self) -> AsyncIterator[None]:
         execution = self.execution_context
         ctx = execution.context
@@ -79,15 +89,40 @@ class RequestGateExtension(SchemaExtension):
             for f in _root_fields(operation.selection_set, fragments)
             if not f.name.value.startswith("__")
         ]
-        if ctx.principal.method is not AuthMethod.API_KEY and not any(
-            metering_of(op.field) for _, op in fields
-        ):
+        # What the document can resolve of each metered coordinate, at most (the static
+        # analysis, list sizes from first/page sizes) ...
+        analysis = operation_cost(execution)
+        root_type = "Mutation" if mutation else "Query"
+        bound = {
+            coordinate: count
+            for coordinate, count in (analysis.metered.items() if analysis else ())
+            if count > 0 and metering_of(coordinate) is not None
+        }
+        # ... and root fields metered by name without a cost rule: one each, charged
+        # unless the field failed.
+        by_name = [
+            (key, metered)
+            for key, op in fields
+            if (metered := metering_of(op.field)) is not None
+            and (COST_RULES.of(root_type, op.field) or _NO_RULE).metered is None
+        ]
+        reserved = [m for _, m in by_name] + [
+            m for coordinate, count in bound.items()
+            for m in [metering_of(coordinate)] * count if m is not None
+        ]  # fmt: skip
+        if ctx.principal.method is not AuthMethod.API_KEY and not reserved:
             yield
             return
+        requests = len(by_name) + sum(
+            1 for _, op in fields if (COST_RULES.of(root_type, op.field) or _NO_RULE).metered
+        )
         started = ctx.services.clock.now()  # the recorder's clock (latency)
         gate = ctx.services.gate
         try:
-            admission = await gate.enter(ctx.principal, ctx.api_key, [op for _, op in fields])
+            admission = await gate.enter(
+                ctx.principal, ctx.api_key, [op for _, op in fields],
+                metered=reserved, requests=max(1, requests) if reserved else 0,
+            )  # fmt: skip
         except DomainError as error:
             if isinstance(error, RateLimited):
                 _set_headers(ctx, error.states, error.retry_after)
@@ -99,14 +134,36 @@ class RequestGateExtension(SchemaExtension):
         ctx.admission = admission
         if admission is not None:
             _set_headers(ctx, admission.states, None)
+            if admission.metered:
+                ctx.meter = Meter(bound)
         yield
         if admission is None or not admission.metered:
             return
         result = execution.result
         failed = {error.path[0] for error in (getattr(result, "errors", None) or []) if error.path}
-        outcomes = [
-            (metered, key not in failed)
-            for key, op in fields
-            if (metered := metering_of(op.field)) is not None
-        ]
-        await gate.finish(admission, outcomes, started)
+        outcomes = [(metered, key not in failed) for key, metered in by_name]
+        if ctx.meter is not None:
+            outcomes += ctx.meter.calls
+        requested = sum(m.weight for m in reserved)
+        actual = await gate.settle(admission, outcomes, started, requested)
+        self._cost = {
+            "requested": requested, "actual": actual,
+            "remaining": _units_left(admission.states, requested - actual),
+        }  # fmt: skip
+
+    def get_results(self) -> dict[str, Any]:
+        return {"cost": self._cost} if self._cost is not None else {}
+
+
+_NO_RULE = FieldCost()
+
+
+def _units_left(states: tuple[LimitState, ...], refunded: int) -> int | None:
+    """The plan units left after this request (the tighter of the day and the month);
+    ``None`` on a plan without unit limits."""
+    left = [
+        s.remaining + refunded
+        for s in states
+        if s.limit.kind in (LimitKind.PLAN_DAILY, LimitKind.PLAN_MONTHLY)
+    ]
+    return min(left) if left else None

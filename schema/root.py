@@ -12,8 +12,11 @@ import strawberry
 from schema.accounts import AccountMutations, AccountQueries
 from schema.admin import AdminMutations, AdminQueries
 from schema.apikeys import ApiKeyMutations, ApiKeyQueries
+from schema.billing import BillingMutations, BillingQueries
+from schema.music import MusicQueries  # music (issue 13)
 from schema.node import NodeQueries
 from schema.oauth import OAuthMutations, OAuthQueries
+from schema.pool import PoolMutations, PoolQueries  # credential pool (issue 13)
 from schema.quota import QuotaQueries
 from schema.runtime import RuntimeQueries
 from schema.twofactor import TwoFactorMutations, TwoFactorQueries
@@ -31,6 +34,9 @@ class Query(
     OAuthQueries,
     NodeQueries,
     AdminQueries,
+    BillingQueries,  # billing (issue 14)
+    MusicQueries,  # music (issue 13)
+    PoolQueries,
 ):
     pass
 
@@ -42,5 +48,7 @@ class Mutation(
     OAuthMutations,
     AdminMutations,
     TwoFactorMutations,
+    BillingMutations,  # billing (issue 14)
+    PoolMutations,
 ):
     pass

@@ -5,11 +5,28 @@ mock)."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
+from domain import uow
+from domain.accounts.ports import UserRepository
+from domain.apikeys.ports import ApiKeyRepository
+from domain.billing.model import (
+    ExtraUsageSettings,
+    Invoice,
+    LedgerEntry,
+    Order,
+    OverageEvent,
+    OverageMonth,
+    Refund,
+    Subscription,
+    Wallet,
+)
 from domain.billing.money import Money
+from domain.paging import Page
+from domain.quota.plans import Plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +114,200 @@ class PaymentProvider(Protocol):
 
     async def query_order(self, order_id: str) -> ProviderOrderStatus:
         """Ask the provider about one of our orders; raises ``PaymentProviderFailed``."""
+
+
+# -- billing's stores ---------------------------------------------------------------------
+
+
+class OrderRepository(Protocol):
+    """Part of the unit of work (``uow.orders``)."""
+
+    async def add(self, order: Order) -> bool:
+        """Insert; ``False`` (and nothing written) when the user already has an order with
+        this idempotency key."""
+
+    async def get(self, order_id: str) -> Order | None: ...
+
+    async def get_for_update(self, order_id: str) -> Order | None:
+        """Like ``get``, locking the order until the unit of work ends."""
+
+    async def by_idempotency_key(self, user_id: str, key: str) -> Order | None: ...
+
+    async def update(self, order: Order) -> None: ...
+
+    async def list_for_user(self, user_id: str, *, limit: int, offset: int) -> Page[Order]:
+        """Newest first."""
+
+    async def overdue(self, now: datetime, limit: int) -> list[str]:
+        """Ids of pending or paying orders whose ``expires_at`` has passed."""
+
+
+class WalletRepository(Protocol):
+    """Part of the unit of work (``uow.wallets``): balances, one per user and currency."""
+
+    async def get(self, user_id: str, currency: str) -> Wallet | None: ...
+
+    async def lock(self, user_id: str, currency: str, now: datetime) -> Wallet:
+        """The wallet, created at zero when missing, locked until the unit of work ends:
+        every change of a balance reads it through here."""
+
+    async def save(self, wallet: Wallet) -> None:
+        """Store the new balance (never negative: the store refuses it too)."""
+
+    async def list_for_user(self, user_id: str) -> list[Wallet]: ...
+
+
+class LedgerRepository(Protocol):
+    """Part of the unit of work (``uow.ledger``): append-only."""
+
+    async def append(self, entry: LedgerEntry) -> LedgerEntry:
+        """Add the line; returns it with its ``seq``."""
+
+    async def by_idempotency_key(self, key: str) -> LedgerEntry | None: ...
+
+    async def list_for_user(
+        self, user_id: str, currency: str | None, *, limit: int, offset: int
+    ) -> Page[LedgerEntry]:
+        """Newest first."""
+
+    async def total(self, user_id: str, currency: str) -> int:
+        """The sum of the user's lines in ``currency`` (equals the balance)."""
+
+
+class BillingSettingsRepository(Protocol):
+    """Part of the unit of work (``uow.billing_settings``): JSON documents by key."""
+
+    async def get(self, key: str) -> dict[str, Any] | None: ...
+
+    async def put(self, key: str, value: dict[str, Any], now: datetime) -> None: ...
+
+
+class SubscriptionRepository(Protocol):
+    """Part of the unit of work (``uow.subscriptions``): one current subscription per user."""
+
+    async def get(self, user_id: str) -> Subscription | None: ...
+
+    async def get_for_update(self, user_id: str) -> Subscription | None: ...
+
+    async def save(self, subscription: Subscription) -> None:
+        """Insert or replace the user's subscription."""
+
+    async def due(self, now: datetime, limit: int) -> list[str]:
+        """Users whose live subscription's period (or grace) has ended by ``now``."""
+
+
+class InvoiceRepository(Protocol):
+    """Part of the unit of work (``uow.invoices``)."""
+
+    async def add(self, invoice: Invoice) -> Invoice:
+        """Insert; returns it with its ``seq`` (its number)."""
+
+    async def get(self, invoice_id: str) -> Invoice | None: ...
+
+    async def by_order(self, order_id: str) -> Invoice | None: ...
+
+    async def list_for_user(self, user_id: str, *, limit: int, offset: int) -> Page[Invoice]:
+        """Newest first."""
+
+
+class RefundRepository(Protocol):
+    """Part of the unit of work (``uow.refunds``)."""
+
+    async def add(self, refund: Refund) -> None: ...
+
+    async def by_key(self, order_id: str, key: str) -> Refund | None: ...
+
+    async def list_for_order(self, order_id: str) -> list[Refund]: ...
+
+
+class OverageRepository(Protocol):
+    """Part of the unit of work (``uow.overage``): extra-usage settings and months."""
+
+    async def settings(self, user_id: str) -> ExtraUsageSettings | None: ...
+
+    async def save_settings(self, settings: ExtraUsageSettings) -> None: ...
+
+    async def month(self, user_id: str, year_month: str) -> OverageMonth | None: ...
+
+    async def save_month(self, month: OverageMonth) -> None: ...
+
+    async def add_event(self, event: OverageEvent) -> None: ...
+
+    async def months(self, user_id: str, *, limit: int, offset: int) -> Page[OverageMonth]:
+        """Newest first."""
+
+    async def events(self, user_id: str, *, limit: int, offset: int) -> Page[OverageEvent]:
+        """Newest first."""
+
+
+class UnitOfWork(uow.UnitOfWork, Protocol):
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def overage(self) -> OverageRepository: ...
+
+    @property
+    def invoices(self) -> InvoiceRepository: ...
+
+    @property
+    def refunds(self) -> RefundRepository: ...
+
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
+
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def wallets(self) -> WalletRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
+
+    @property
+    def billing_settings(self) -> BillingSettingsRepository: ...
+
+
+UnitOfWorkFactory = uow.UnitOfWorkFactory[UnitOfWork]
+
+
+class AdminViewUnitOfWork(uow.UnitOfWork, Protocol):
+    """What an admin's view of a user reads: the user, their keys, their wallets."""
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+
+    @property
+    def wallets(self) -> WalletRepository: ...
+
+
+AdminViewUnitOfWorkFactory = uow.UnitOfWorkFactory[AdminViewUnitOfWork]
+
+
+class PlanStore(Protocol):
+    """The plan catalog's writes (the quota gate reads it through ``PlanCatalog``)."""
+
+    async def get(self, plan_id: str) -> Plan | None: ...
+
+    async def list_all(self) -> list[Plan]:
+        """Every plan, deleted (inactive) ones included, by ``sort_order``."""
+
+    async def save(self, plan: Plan, now: datetime) -> None:
+        """Insert or replace the plan."""
+
+
+class Broadcast(Protocol):
+    """Tells every process that something changed (Redis pub/sub, or this process)."""
+
+    async def publish(self, item: str) -> None: ...
+
+
+class Subscribable(Protocol):
+    def subscribe(self) -> AsyncIterator[str]: ...

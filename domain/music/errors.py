@@ -140,11 +140,14 @@ __all__ = [
     "InvalidMusicId",
     "MusicNoRights",
     "MusicNotFound",
+    "MusicOperationUnsupported",
     "MusicProviderUnavailable",
+    "MusicQueryTooLong",
     "MusicUpstreamFailed",
     "MusicUpstreamRateLimited",
     "NoUsableCredential",
     "ProviderFailure",
+    "StreamLinkInvalid",
     "UnknownMusicProvider",
     "UpstreamAuthFailed",
     "UpstreamBadAnswer",
@@ -153,3 +156,20 @@ __all__ = [
     "UpstreamRateLimit",
     "UpstreamUnreachable",
 ]
+
+
+class MusicOperationUnsupported(NotFound):
+    """The provider exists but has no such operation (a local catalog has no VIP)."""
+
+    code = "MUSIC_OPERATION_UNSUPPORTED"
+    default_message = "this music provider does not offer this operation"
+
+
+class MusicQueryTooLong(InvalidInput):
+    code = "MUSIC_QUERY_INVALID"
+    default_message = "the search query must be 1 to 200 characters"
+
+
+class StreamLinkInvalid(Forbidden):
+    code = "MUSIC_STREAM_LINK_INVALID"
+    default_message = "this stream link is invalid or has expired; ask for a new play URL"

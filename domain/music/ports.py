@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from domain.music.model import (
     Album,
@@ -31,6 +33,16 @@ from domain.music.model import (
     SearchType,
     Song,
 )
+
+if TYPE_CHECKING:
+    from domain.music.catalog import (
+        CatalogAlbum,
+        CatalogArtist,
+        CatalogPlaylist,
+        CatalogTrack,
+        Cover,
+        ScannedTrack,
+    )
 
 
 class Capability(enum.StrEnum):
@@ -110,3 +122,83 @@ class MusicProvider(Protocol):
     async def chart(
         self, provider_id: str, page: PageRequest, credential: CredentialSecret | None
     ) -> Chart: ...
+
+
+class MusicCache(Protocol):
+    """Where the music service keeps answers (Redis across processes; an in-process LRU
+    without Redis). Values are the service's own encoding (``domain.music.codec``); keys
+    name the provider, the operation and its arguments, never a credential."""
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
+        """Keep ``value`` for ``ttl_seconds`` (> 0)."""
+
+
+class AudioScanner(Protocol):
+    """Reads one audio file's tags, duration and cover (mutagen, ``integrations.audio``)."""
+
+    def scan(self, path: Path) -> ScannedTrack:
+        """Raises ``ValueError`` for a file it cannot read."""
+
+
+class CatalogStore(Protocol):
+    """The local catalog's tables (SQLite or PostgreSQL, with their full-text search; an
+    in-process implementation for unit tests). Lists are ``(items, total)``."""
+
+    async def upsert_track(self, track: ScannedTrack, now: datetime) -> tuple[str, bool]:
+        """Insert or update the track stored for ``track.path`` (its artists, album and
+        cover with it); returns its id and whether it is new."""
+
+    async def upsert_playlist(
+        self, path: str, title: str, track_paths: Sequence[str], now: datetime
+    ) -> str:
+        """Insert or replace the playlist stored for ``path``; entries naming no imported
+        track are left out."""
+
+    async def tracks(self, ids: Sequence[str]) -> list[CatalogTrack]:
+        """The tracks found, in the order asked (unknown ids left out); one query."""
+
+    async def search_tracks(
+        self, query: str, offset: int, limit: int
+    ) -> tuple[list[CatalogTrack], int]:
+        """Full-text search over title, artists and album; best matches first."""
+
+    async def search_albums(
+        self, query: str, offset: int, limit: int
+    ) -> tuple[list[CatalogAlbum], int]: ...
+
+    async def search_artists(
+        self, query: str, offset: int, limit: int
+    ) -> tuple[list[CatalogArtist], int]: ...
+
+    async def search_playlists(
+        self, query: str, offset: int, limit: int
+    ) -> tuple[list[CatalogPlaylist], int]: ...
+
+    async def album(self, id: str) -> CatalogAlbum | None: ...
+
+    async def album_tracks(self, id: str) -> list[CatalogTrack]:
+        """By track number, then title."""
+
+    async def artist(self, id: str) -> CatalogArtist | None: ...
+
+    async def artist_tracks(
+        self, id: str, offset: int, limit: int
+    ) -> tuple[list[CatalogTrack], int]: ...
+
+    async def artist_albums(
+        self, id: str, offset: int, limit: int
+    ) -> tuple[list[CatalogAlbum], int]: ...
+
+    async def playlist(self, id: str) -> CatalogPlaylist | None: ...
+
+    async def playlist_tracks(
+        self, id: str, offset: int, limit: int
+    ) -> tuple[list[CatalogTrack], int]:
+        """In playlist order."""
+
+    async def recent_tracks(self, offset: int, limit: int) -> tuple[list[CatalogTrack], int]:
+        """Newest first."""
+
+    async def cover(self, id: str) -> Cover | None: ...

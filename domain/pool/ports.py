@@ -1,12 +1,20 @@
-"""What the pool needs from each upstream provider: the credential lifecycle."""
+"""Every port of the credential pool: its repository in the unit of work, the lease
+registry and refresh lock (across processes with Redis), and what the pool needs from
+each upstream provider (the credential lifecycle)."""
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from domain import uow
+from domain.keyring_service import StoredSecret
 from domain.leases import CredentialSecret
+from domain.paging import Page
+from domain.pool.model import Credential, CredentialFilter
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +41,111 @@ class CredentialLifecycle(Protocol):
 
     async def refresh(self, secret: CredentialSecret) -> RefreshedPayload:
         """Renew the login (new cookies/keys), or raise ``UpstreamAuthFailed``."""
+
+
+@dataclass(frozen=True, slots=True)
+class SealedCredential:
+    """A credential with its payload as stored: a key-ring blob (associated data
+    ``pool:<id>``), never plaintext."""
+
+    credential: Credential
+    payload_enc: bytes = field(repr=False)
+
+
+class CredentialRepository(Protocol):
+    """``uow.pool_credentials``: the pool's credentials, in the unit of work."""
+
+    async def add(self, credential: Credential, payload_enc: bytes) -> None: ...
+
+    async def get(self, credential_id: str) -> Credential | None: ...
+
+    async def get_for_update(self, credential_id: str) -> Credential | None:
+        """The credential, locked until the unit of work ends (releases and admin changes
+        of one credential are serialised, so no outcome is lost)."""
+
+    async def sealed(self, credential_id: str) -> SealedCredential | None: ...
+
+    async def leasable(self, provider: str) -> list[SealedCredential]:
+        """The provider's credentials whose stored status is ``active`` (cooldown and
+        capability are the service's to check), with their sealed payloads."""
+
+    async def update(self, credential: Credential) -> None:
+        """Store every field but the payload and ``created_at``."""
+
+    async def replace_payload(
+        self, credential_id: str, payload_enc: bytes, expires_at: datetime | None
+    ) -> None: ...
+
+    async def delete(self, credential_id: str) -> bool: ...
+
+    async def page(self, flt: CredentialFilter, *, limit: int, offset: int) -> Page[Credential]:
+        """Ordered by id (the original's order)."""
+
+    async def of_provider(self, provider: str) -> list[Credential]: ...
+
+    async def refresh_queue(self, *, limit: int) -> list[Credential]:
+        """Credentials with ``refresh_queued_at`` set, oldest first."""
+
+    async def list_encrypted(self) -> list[StoredSecret]: ...
+
+    async def replace_encrypted(self, secret: StoredSecret, new_blob: bytes) -> bool: ...
+
+
+class UnitOfWork(uow.UnitOfWork, Protocol):
+    @property
+    def pool_credentials(self) -> CredentialRepository: ...
+
+
+UnitOfWorkFactory = uow.UnitOfWorkFactory[UnitOfWork]
+
+
+class LeaseVerdict(enum.StrEnum):
+    GRANTED = "granted"
+    BUSY = "busy"
+    """Every concurrency slot of the credential is held."""
+    RATE = "rate"
+    """The credential's request budget for this second is spent."""
+    REFRESHING = "refreshing"
+    """A refresh holds the credential."""
+
+
+@dataclass(frozen=True, slots=True)
+class SlotRequest:
+    credential_id: str
+    lease_id: str
+    max_concurrency: int
+    requests_per_second: int
+    ttl_seconds: float
+    now: datetime
+    """The pool's clock: slots and budgets are measured in its time, so tests drive them."""
+
+
+class LeaseRegistry(Protocol):
+    """Held slots of credentials, exclusive up to each one's ``max_concurrency`` and
+    within its request rate, across every process sharing the registry. A slot not given
+    back within its TTL is free again."""
+
+    async def take(self, request: SlotRequest) -> LeaseVerdict:
+        """Atomically: refuse a credential under refresh, drop expired slots, check the
+        concurrency and the rate budget, then hold a slot and spend one request."""
+
+    async def give_back(self, credential_id: str, lease_id: str, now: datetime) -> bool:
+        """Free the slot; ``False`` when it was not held (released twice, or expired)."""
+
+    async def held(self, credential_id: str, now: datetime) -> int:
+        """Slots of the credential held now."""
+
+
+class RefreshLock(Protocol):
+    """One refresh of a credential at a time, across processes; the lock expires by
+    itself (``ttl_seconds``), so a process that dies mid-refresh frees it."""
+
+    async def hold(
+        self, credential_id: str, token: str, *, ttl_seconds: float, now: datetime
+    ) -> bool: ...
+
+    async def let_go(self, credential_id: str, token: str) -> None:
+        """Free the lock if ``token`` still holds it."""
+
+    async def refreshing(self, credential_ids: Collection[str], now: datetime) -> set[str]:
+        """Those of ``credential_ids`` whose lock is held now."""

@@ -71,20 +71,28 @@ class RequestGate:
         principal: Principal,
         api_key: VerifiedKey | None,
         operations: Sequence[Operation],
+        *,
+        metered: Sequence[Metered] | None = None,
+        requests: int | None = None,
     ) -> Admission | None:
         """Check scopes and admit the request, or raise (403 ``MissingScope``, 429
         ``RateLimited``/``QuotaExceeded``, 503 ``QuotaUnavailable``). ``None``
-        when nothing applies (anonymous, admin token, unmetered session request)."""
-        metered = [m for op in operations if (m := metering_of(op.field)) is not None]
+        when nothing applies (anonymous, admin token, unmetered session request).
+        ``metered`` overrides what the operations' metering reserves (a GraphQL
+        document's upper bound); ``requests`` is what the plan's QPS counts."""
+        if metered is None:
+            metered = [m for op in operations if (m := metering_of(op.field)) is not None]
         if principal.method is AuthMethod.API_KEY and api_key is not None:
             for operation in operations:
                 scope = scope_for(operation)
                 if scope is not None and not scope_allows(api_key.key.scopes, scope):
                     raise MissingScope(scope)
-            return await self.quota.admit(key_caller(api_key), metered)
+            return await self.quota.admit(key_caller(api_key), metered, requests=requests)
         if metered and principal.method is AuthMethod.SESSION and principal.user_id:
             plan_id = await self._plan_of_user(principal.user_id)
-            return await self.quota.admit(Caller(principal.user_id, plan_id), metered)
+            return await self.quota.admit(
+                Caller(principal.user_id, plan_id), metered, requests=requests
+            )
         return None
 
     async def finish(
@@ -99,3 +107,24 @@ class RequestGate:
             )  # fmt: skip
             if not ok:
                 await self.quota.refund(admission, metered)
+
+    async def settle(
+        self,
+        admission: Admission,
+        outcomes: Sequence[tuple[Metered, bool]],
+        started: datetime,
+        reserved_units: int,
+    ) -> int:
+        """Record one usage event per metered resolution and give back every reserved
+        unit that did not resolve successfully; returns the units charged."""
+        caller = admission.caller
+        charged = 0
+        for metered, ok in outcomes:
+            self._usage.record(
+                user_id=caller.user_id, key_id=caller.key_id, metered=metered, ok=ok,
+                started=started,
+            )  # fmt: skip
+            if ok:
+                charged += metered.weight
+        await self.quota.refund_units(admission, reserved_units - charged, "the unused reservation")
+        return charged

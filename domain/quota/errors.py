@@ -28,3 +28,11 @@ class MissingScope(Forbidden):
     def __init__(self, scope: str) -> None:
         super().__init__(f"api key missing required scope: {scope}")
         self.scope = scope
+
+
+class ReservationExceeded(Forbidden):
+    """A metered field resolved more often than the request's reservation allowed (the
+    static bound of the document was wrong): refused rather than charged unreserved."""
+
+    code = "COST_RESERVATION_EXCEEDED"
+    default_message = "this request resolved more metered fields than it reserved"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.quota.errors import ReservationExceeded
+
 
 @dataclass(frozen=True, slots=True)
 class Metered:
@@ -42,3 +44,39 @@ def metered(field: str, operation: str, weight: int = 1) -> Metered:
 
 def metering_of(field: str) -> Metered | None:
     return _METERED.get(field)
+
+
+# -- music (issue 13): what one request actually resolved ----------------------------------
+
+
+class Meter:
+    """The metered resolutions of one request, against what its gate reserved.
+
+    The edge's gate reserves an upper bound (GraphQL: per metering coordinate, from the
+    static analysis of the document; /v1: its one operation) and hands the request a
+    meter; each metered resolver ``claim``s one resolution of its coordinate before it
+    calls the provider and ``settle``s it after. A claim beyond the reservation is
+    refused, so no request runs past what it was admitted for. ``provider`` prefixes the
+    recorded operation (``local.song.url``), so usage reports show who answered."""
+
+    def __init__(self, reserved: dict[str, int]) -> None:
+        self._left = dict(reserved)
+        self.calls: list[tuple[Metered, bool]] = []
+
+    def claim(self, coordinate: str, provider: str) -> Metered:
+        declared = metering_of(coordinate)
+        if declared is None:
+            raise KeyError(f"{coordinate} is not metered")
+        left = self._left.get(coordinate, 0)
+        if left <= 0:
+            raise ReservationExceeded()
+        self._left[coordinate] = left - 1
+        return Metered(f"{provider}.{declared.operation}", declared.weight)
+
+    def settle(self, metered: Metered, ok: bool) -> None:
+        self.calls.append((metered, ok))
+
+    @property
+    def charged(self) -> int:
+        """Units of the resolutions that succeeded."""
+        return sum(m.weight for m, ok in self.calls if ok)

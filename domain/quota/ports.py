@@ -6,11 +6,12 @@ implementation."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
-from domain.quota.gate import Decision, Limit, LimitState, Reservation
+from domain.quota.gate import CounterLimit, Decision, Limit, LimitState, Reservation
 from domain.quota.metering import Metered
+from domain.quota.overage import OverageVerdict
 from domain.quota.plans import Plan
 
 
@@ -30,12 +31,38 @@ class QuotaGate(Protocol):
         """The current state of each limit, charging nothing (``cost`` is ignored:
         ``remaining`` is whole units left)."""
 
+    async def restore(
+        self, load: Callable[[], Awaitable[Sequence[CounterLimit]]], now: float
+    ) -> bool:
+        """If the store lost its state (a Redis restarted without persistence) or never had
+        it: ``load`` the counters to start from (each one's ``cost`` is the units already
+        used), write them and mark the state whole, once across processes; until then
+        ``reserve`` and ``peek`` raise ``QuotaStoreUnavailable`` (no request gets fresh
+        quota). ``False``, without calling ``load``, when the state is whole; a store that
+        cannot lose its state always answers ``False``."""
+
+
+class UsedUnits(Protocol):
+    """Units used so far, from the durable usage roll-ups (the usage store implements it)."""
+
+    async def units_by_user(self, day: date) -> tuple[dict[str, int], dict[str, int]]:
+        """Per user: the units used on ``day`` and in its month (local calendar)."""
+
 
 class PlanCatalog(Protocol):
     async def get(self, plan_id: str) -> Plan | None: ...
 
     async def list_active(self) -> list[Plan]:
         """Active plans by ``sort_order``."""
+
+
+class OveragePayer(Protocol):
+    """Pays for a metered call beyond a pay-as-you-go plan's monthly units (implemented by
+    billing's ``OverageService``; a port, so quota does not import billing)."""
+
+    async def charge(
+        self, user_id: str, plan: Plan, units: int, operations: Sequence[str]
+    ) -> OverageVerdict: ...
 
 
 PlanOfUser = Callable[[str], Awaitable[str]]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import StrEnum
@@ -33,8 +33,9 @@ from domain.quota.gate import (
     Reservation,
 )
 from domain.quota.metering import Metered
+from domain.quota.overage import OverageRefusal, OverageVerdict
 from domain.quota.plans import FALLBACK_PLAN_ID, Plan
-from domain.quota.ports import PlanCatalog, QuotaGate
+from domain.quota.ports import OveragePayer, PlanCatalog, QuotaGate, UsedUnits
 
 log = logging.getLogger("karpov.quota")
 
@@ -75,6 +76,9 @@ class Admission:
     metered: tuple[Metered, ...]
     degraded: bool = False
     """True when the store was unreachable and the policy let the request through."""
+    extra_usage: OverageVerdict | None = None
+    """Set when the plan's monthly units were used up and the call was paid from the
+    wallet (pay-as-you-go)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +121,19 @@ class QuotaService:
         clock: Clock,
         *,
         timezone: ZoneInfo,
+        used: UsedUnits,
         on_store_error: OnStoreError = OnStoreError.DENY,
+        overage: OveragePayer | None = None,
     ) -> None:
+        self._overage = overage
         self._gate = gate
+        self._used = used
+        self._timezone = timezone
         self._plans = plans
         self._clock = clock
         self._on_store_error = on_store_error
         self._plan_cache: dict[str, tuple[float, Plan]] = {}
-        self._limits_cache: dict[tuple[Caller, Plan | None, tuple[Metered, ...]],
+        self._limits_cache: dict[tuple[Caller, Plan | None, tuple[Metered, ...], int | None],
                                  tuple[float, float, list[Limit]]] = {}  # fmt: skip
         self._utc_day = _CalendarWindow(UTC, _next_day, "%Y%m%d")
         self._day_window = _CalendarWindow(timezone, _next_day, "%Y%m%d")
@@ -146,17 +155,32 @@ class QuotaService:
         self._plan_cache[plan_id] = (now, plan)
         return plan
 
+    def forget_plan(self, plan_id: str | None = None) -> None:
+        """Drop a cached plan (``None``: every plan), so its next use reads the catalog:
+        billing calls this when a plan changes (in every process, through its broadcast)."""
+        if plan_id is None:
+            self._plan_cache.clear()
+        else:
+            self._plan_cache.pop(plan_id, None)
+        self._limits_cache.clear()
+
     def limits(
-        self, caller: Caller, plan: Plan | None, metered: Sequence[Metered], now: datetime
+        self,
+        caller: Caller,
+        plan: Plan | None,
+        metered: Sequence[Metered],
+        now: datetime,
+        requests: int | None = None,
     ) -> list[Limit]:
         """The limits of one request. A caller's limits only change when a calendar bucket
-        ends (or the caller, plan or operations do), so they are memoised until then."""
-        key = (caller, plan, tuple(metered))
+        ends (or the caller, plan or operations do), so they are memoised until then.
+        ``requests``: what the plan's QPS counts (default: one per metered operation)."""
+        key = (caller, plan, tuple(metered), requests)
         at = now.timestamp()
         cached = self._limits_cache.get(key)
         if cached is not None and cached[0] <= at < cached[1]:
             return cached[2]
-        limits = self._build_limits(caller, plan, metered, now)
+        limits = self._build_limits(caller, plan, metered, now, requests)
         valid_until = min(
             (limit.resets_at for limit in limits if isinstance(limit, CounterLimit)),
             default=at + LIMITS_CACHE_SECONDS,
@@ -169,7 +193,12 @@ class QuotaService:
         return limits
 
     def _build_limits(
-        self, caller: Caller, plan: Plan | None, metered: Sequence[Metered], now: datetime
+        self,
+        caller: Caller,
+        plan: Plan | None,
+        metered: Sequence[Metered],
+        now: datetime,
+        requests: int | None = None,
     ) -> list[Limit]:
         limits: list[Limit] = []
         if caller.key_id is not None:
@@ -185,7 +214,13 @@ class QuotaService:
             user = f"user:{caller.user_id}"
             if plan.qps > 0:
                 limits.append(
-                    RateLimit(LimitKind.PLAN_QPS, subject, plan.qps, SECOND, cost=len(metered))
+                    RateLimit(
+                        LimitKind.PLAN_QPS,
+                        subject,
+                        plan.qps,
+                        SECOND,
+                        cost=len(metered) if requests is None else requests,
+                    )
                 )
             if plan.daily_limit > 0:
                 day, ends = self._local_day(now)
@@ -201,14 +236,18 @@ class QuotaService:
                 )
         return limits
 
-    async def admit(self, caller: Caller, metered: Sequence[Metered] = ()) -> Admission:
+    async def admit(
+        self, caller: Caller, metered: Sequence[Metered] = (), *, requests: int | None = None
+    ) -> Admission:
         """Reserve everything the request needs in one step, or refuse it whole.
+        ``requests``: what the plan's QPS counts (default: one per metered operation; a
+        GraphQL document reserving an upper bound counts its metered root fields).
 
         Raises ``RateLimited`` / ``QuotaExceeded`` (429) naming the refusing limit,
         or ``QuotaUnavailable`` when the store is down and the policy is to deny."""
         now = self._clock.now()
         plan = await self.plan(caller.plan_id) if metered else None
-        limits = self.limits(caller, plan, metered, now)
+        limits = self.limits(caller, plan, metered, now, requests)
         ops = tuple(metered)
         if not limits:
             return Admission(caller, plan, (), None, ops)
@@ -221,15 +260,64 @@ class QuotaService:
             log.error("quota store unreachable: refusing (policy deny)")
             raise QuotaUnavailable() from None
         if not decision.allowed:
+            denied = decision.denied
+            if (
+                denied is not None and denied.kind is LimitKind.PLAN_MONTHLY
+                and plan is not None and plan.pay_as_you_go and self._overage is not None
+            ):  # fmt: skip
+                return await self._pay_as_you_go(caller, plan, limits, ops, decision, now)
             raise _refusal(decision)
         return Admission(caller, plan, decision.states, decision.reservation, ops)
 
+    async def _pay_as_you_go(
+        self,
+        caller: Caller,
+        plan: Plan,
+        limits: list[Limit],
+        ops: tuple[Metered, ...],
+        refused: Decision,
+        now: datetime,
+    ) -> Admission:
+        """The monthly units are used up: reserve every other limit, then let the overage
+        payer charge the wallet; if it refuses, give the reservation back and refuse."""
+        assert self._overage is not None
+        others = [limit for limit in limits if limit.kind is not LimitKind.PLAN_MONTHLY]
+        try:
+            decision = await self._gate.reserve(others, now.timestamp())
+        except QuotaStoreUnavailable:
+            raise QuotaUnavailable() from None
+        if not decision.allowed:
+            raise _refusal(decision)
+        units = sum(m.weight for m in ops)
+        verdict = await self._overage.charge(
+            caller.user_id, plan, units, [m.operation for m in ops]
+        )
+        if verdict.allowed:
+            return Admission(
+                caller, plan, decision.states, decision.reservation, ops, extra_usage=verdict
+            )
+        if decision.reservation is not None:
+            try:
+                await self._gate.refund(decision.reservation, self._clock.now().timestamp())
+            except QuotaStoreUnavailable:
+                log.error("quota store unreachable: refund of a refused overage lost")
+        error = _refusal(refused)
+        reason = _OVERAGE_REFUSALS[verdict.reason or OverageRefusal.DISABLED]
+        data = {**(error.data or {}), "extraUsage": verdict.data()}
+        raise QuotaExceeded(reason, retry_after=error.retry_after, data=data,
+                            states=error.states)  # fmt: skip
+
     async def refund(self, admission: Admission, failed: Metered) -> None:
         """Give back the plan units of one failed operation (its share of the request)."""
-        if admission.reservation is None:
+        await self.refund_units(admission, failed.weight, failed.operation)
+
+    async def refund_units(self, admission: Admission, units: int, what: str = "units") -> None:
+        """Give back ``units`` of the request's plan units (the unused part of a
+        reservation)."""
+        if admission.reservation is None or units <= 0:
             return
         counters = tuple(
-            _with_cost(limit, failed.weight)
+            _with_cost(limit, units)
             for limit in admission.reservation.limits
             if isinstance(limit, CounterLimit)
             and limit.kind in (LimitKind.PLAN_DAILY, LimitKind.PLAN_MONTHLY)
@@ -241,7 +329,7 @@ class QuotaService:
                 Reservation(counters, admission.reservation.at), self._clock.now().timestamp()
             )
         except QuotaStoreUnavailable:
-            log.error("quota store unreachable: refund of %s lost", failed.operation)
+            log.error("quota store unreachable: refund of %s lost", what)
 
     async def status(self, caller: Caller) -> QuotaStatus:
         """The caller's limits and what remains of them, charging nothing. A metered
@@ -255,11 +343,53 @@ class QuotaService:
             raise QuotaUnavailable() from None
         return QuotaStatus(plan.id, plan.name, tuple(LimitReport.of(s) for s in states))
 
+    async def restore_if_lost(self, settle: Callable[[], Awaitable[None]] | None = None) -> bool:
+        """harden (issue 12): when the gate's store lost its state (Redis restarted empty),
+        start the plan's day and month counters again from the usage roll-ups, so a restart
+        hands out no fresh quota; the gate refuses meanwhile. ``settle`` runs first (the
+        processes' unflushed usage reaching the roll-ups). ``True`` when it restored."""
+
+        async def load() -> list[CounterLimit]:
+            if settle is not None:
+                await settle()
+            now = self._clock.now()
+            day, day_ends = self._local_day(now)
+            month, month_ends = self._local_month(now)
+            on_day, in_month = await self._used.units_by_user(now.astimezone(self._timezone).date())
+            counters = [
+                CounterLimit(LimitKind.PLAN_DAILY, f"user:{user}", units, day, day_ends, units)
+                for user, units in on_day.items()
+            ]
+            counters += [
+                CounterLimit(LimitKind.PLAN_MONTHLY, f"user:{user}", units, month, month_ends,
+                             units)
+                for user, units in in_month.items()
+            ]  # fmt: skip
+            return counters
+
+        restored = await self._gate.restore(load, self._clock.now().timestamp())
+        if restored:
+            log.warning("quota gate state was lost; plan usage restored from the roll-ups")
+        return restored
+
     def _local_day(self, now: datetime) -> tuple[str, float]:
         return self._day_window.bucket(now)
 
     def _local_month(self, now: datetime) -> tuple[str, float]:
         return self._month_window.bucket(now)
+
+
+_OVERAGE_REFUSALS = {
+    OverageRefusal.DISABLED: "monthly quota exceeded; enable extra usage to continue",
+    OverageRefusal.NOT_PAY_AS_YOU_GO: (
+        "monthly quota exceeded; current plan does not support extra usage"
+    ),
+    OverageRefusal.CAP_EXCEEDED: "extra usage monthly cap reached",
+    OverageRefusal.INSUFFICIENT_BALANCE: (
+        "monthly quota exceeded; insufficient balance for extra usage"
+    ),
+}
+"""The original's reasons (reference §3.6)."""
 
 
 def _next_day(local: datetime, tz: tzinfo) -> datetime:

@@ -38,6 +38,19 @@ class AuditAction(enum.StrEnum):
     OAUTH_LOGIN_REFUSED = "oauth.login_refused"
     OAUTH_LINKED = "oauth.linked"
     OAUTH_UNLINKED = "oauth.unlinked"
+    # -- billing (issue 14): every money movement or catalog change an admin makes --
+    BILLING_BALANCE_ADJUSTED = "billing.balance_adjusted"
+    BILLING_PLAN_SAVED = "billing.plan_saved"
+    BILLING_PLAN_DELETED = "billing.plan_deleted"
+    BILLING_PLAN_GRANTED = "billing.plan_granted"
+    BILLING_CURRENCY_UPDATED = "billing.currency_updated"
+    BILLING_ORDER_REFUNDED = "billing.order_refunded"
+    # -- credential pool (issue 13) --
+    POOL_CREDENTIAL_ADDED = "pool.credential_added"
+    POOL_CREDENTIAL_REMOVED = "pool.credential_removed"
+    POOL_CREDENTIAL_STATUS_SET = "pool.credential_status_set"
+    POOL_CREDENTIAL_REFRESHED = "pool.credential_refreshed"
+    POOL_CREDENTIAL_TESTED = "pool.credential_tested"
 
     @classmethod
     def parse(cls, text: str, *, field: str = "action") -> AuditAction:

@@ -20,6 +20,10 @@ class UsageStore(Protocol):
         """Counts and units on ``day`` and in its month (local calendar), for one user or
         (``None``) for everyone."""
 
+    async def units_by_user(self, day: date) -> tuple[dict[str, int], dict[str, int]]:
+        """Per user: the units used on ``day`` and in its month (the roll-ups); the quota
+        gate starts its plan counters from these when Redis lost them."""
+
     async def history(self, user_id: str | None, since: date) -> list[DailyUsage]:
         """Per local day and operation from ``since`` on, newest day first; a day on
         which an operation only failed is left out."""

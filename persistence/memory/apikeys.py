@@ -170,11 +170,12 @@ def _utc_fields(key: ApiKey) -> ApiKey:
 
 class MemoryPlanCatalog:
     def __init__(self, plans: Iterable[Plan] = DEFAULT_PLANS) -> None:
-        self._plans = {plan.id: plan for plan in plans}
+        self.plans = {plan.id: plan for plan in plans}
+        """By id; billing's ``MemoryPlanStore`` writes here."""
 
     async def get(self, plan_id: str) -> Plan | None:
-        return self._plans.get(plan_id)
+        return self.plans.get(plan_id)
 
     async def list_active(self) -> list[Plan]:
-        active = [plan for plan in self._plans.values() if plan.is_active]
+        active = [plan for plan in self.plans.values() if plan.is_active]
         return sorted(active, key=lambda plan: (plan.sort_order, plan.id))

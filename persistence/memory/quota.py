@@ -38,7 +38,7 @@ requests cannot slip past a limit.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from domain.quota.gate import (
@@ -155,6 +155,12 @@ class _Bucket:
 
 
 class MemoryQuotaGate:
+    async def restore(
+        self, load: Callable[[], Awaitable[Sequence[CounterLimit]]], now: float
+    ) -> bool:
+        """The process's memory is never lost while the process runs."""
+        return False
+
     def __init__(self) -> None:
         self._tats: dict[str, int] = {}
         """Rate limits' TATs (µs) by state name."""

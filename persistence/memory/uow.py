@@ -19,10 +19,24 @@ from domain.accounts.ports import UserRepository
 from domain.apikeys.ports import ApiKeyRepository
 from domain.clock import Clock, SystemClock
 from domain.oauth.ports import OAuthIdentityRepository
+from domain.pool.ports import CredentialRepository
 from domain.twofactor.ports import TotpRepository
 from persistence.memory.accounts import MemoryUserRepository
 from persistence.memory.apikeys import ApiKeyStage, ApiKeyTables, MemoryApiKeyRepository
+from persistence.memory.billing import (
+    BillingDraft,
+    BillingTables,
+    MemoryBillingSettingsRepository,
+    MemoryInvoiceRepository,
+    MemoryLedgerRepository,
+    MemoryOrderRepository,
+    MemoryOverageRepository,
+    MemoryRefundRepository,
+    MemorySubscriptionRepository,
+    MemoryWalletRepository,
+)
 from persistence.memory.oauth import IdentityStage, IdentityTables, MemoryOAuthIdentityRepository
+from persistence.memory.pool import MemoryCredentialRepository, PoolStage, PoolTables
 from persistence.memory.twofactor import MemoryTotpRepository, TotpStage, TotpTables
 
 
@@ -37,6 +51,8 @@ class MemoryUnitOfWorkFactory:
         """The committed keys: ``MemoryApiKeyStore`` (the verification lookup) reads them."""
         self._clock = clock or SystemClock()
         self._lock = asyncio.Lock()
+        self.billing_tables = BillingTables()
+        self._pool = PoolTables()  # credential pool (issue 13)
 
     def __call__(self) -> AbstractAsyncContextManager[MemoryUnitOfWork]:
         return self._unit_of_work()
@@ -45,7 +61,13 @@ class MemoryUnitOfWorkFactory:
     async def _unit_of_work(self) -> AsyncIterator[MemoryUnitOfWork]:
         async with self._lock:
             yield MemoryUnitOfWork(
-                self._users, self._totp, self._clock, self._identities, self.api_key_tables
+                self._users,
+                self._totp,
+                self._clock,
+                self._identities,
+                self.api_key_tables,
+                billing=self.billing_tables,
+                pool=self._pool,
             )
 
 
@@ -57,6 +79,9 @@ class MemoryUnitOfWork:
         clock: Clock | None = None,
         identities: IdentityTables | None = None,
         api_keys: ApiKeyTables | None = None,
+        *,
+        billing: BillingTables | None = None,
+        pool: PoolTables | None = None,
     ) -> None:
         self._committed = committed
         self._staged: dict[str, User] = {}
@@ -87,7 +112,27 @@ class MemoryUnitOfWork:
             stage=self._api_key_stage,
         )
 
+        # -- billing (issue 14) --
+        self._billing = BillingDraft(billing if billing is not None else BillingTables())
+        self.orders = MemoryOrderRepository(self._billing)
+        self.wallets = MemoryWalletRepository(self._billing)
+        self.ledger = MemoryLedgerRepository(self._billing)
+        self.billing_settings = MemoryBillingSettingsRepository(self._billing)
+        self.subscriptions = MemorySubscriptionRepository(self._billing)
+        self.invoices = MemoryInvoiceRepository(self._billing)
+        self.refunds = MemoryRefundRepository(self._billing)
+        self.overage = MemoryOverageRepository(self._billing)
+
+        # -- credential pool (issue 13) --
+        self._pool_tables = pool if pool is not None else PoolTables()
+        self._pool_stage = PoolStage()
+        self.pool_credentials: CredentialRepository = MemoryCredentialRepository(
+            self._pool_tables, self._pool_stage
+        )
+
     async def commit(self) -> None:
+        self._billing.apply()
+        self._pool_stage.apply_to(self._pool_tables)
         self._committed.update(self._staged)
         self._staged.clear()
         self._totp_stage.apply_to(self._totp_tables)

@@ -66,6 +66,19 @@ class MemoryUsageStore:
             month_units=sum(c.units for c in in_month),
         )
 
+    async def units_by_user(self, day: date) -> tuple[dict[str, int], dict[str, int]]:
+        """harden: units used per user on ``day`` and in its month."""
+        month = f"{day.year:04d}-{day.month:02d}"
+        on_day: dict[str, int] = {}
+        in_month: dict[str, int] = {}
+        for (user, d, _), counters in self._daily.items():
+            if d == day and counters.units:
+                on_day[user] = on_day.get(user, 0) + counters.units
+        for (user, m, _), counters in self._monthly.items():
+            if m == month and counters.units:
+                in_month[user] = in_month.get(user, 0) + counters.units
+        return on_day, in_month
+
     async def history(self, user_id: str | None, since: date) -> list[DailyUsage]:
         merged: dict[tuple[date, str], _Counters] = {}
         for (owner, day, operation), counters in self._daily.items():

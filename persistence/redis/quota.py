@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -81,6 +81,8 @@ local RATE_SLACK_MS = 1000      -- see 'Expiries' in the module docstring
 local COUNTER_SLACK_MS = 60000
 local max, floor, ceil, format = math.max, math.floor, math.ceil, string.format
 
+-- harden: a state Redis lost (restart without persistence) is refused until restored.
+if ARGV[2] and redis.call('EXISTS', ARGV[2]) == 0 then return 'NOTREADY' end
 local spec = {struct.unpack('<' .. string.rep('d', #ARGV[1] / 8), ARGV[1])}
 local charging, now = spec[1] == 1, spec[2]
 local stored = redis.call('MGET', unpack(KEYS))  -- false where a key is missing
@@ -163,6 +165,19 @@ end
 return 0
 """
 
+# harden: KEYS: counter keys; ARGV[1]: the "whole" marker; ARGV[1 + i]: the units of
+# KEYS[i], ARGV[1 + n + i]: its PX. Writes them and the marker, unless the marker is back
+# (another process restored first: its counters may already have been charged).
+_RESTORE = """
+if redis.call('EXISTS', ARGV[1]) == 1 then return 0 end
+local n = #KEYS
+for i, key in ipairs(KEYS) do
+  redis.call('SET', key, ARGV[1 + i], 'PX', ARGV[1 + n + i])
+end
+redis.call('SET', ARGV[1], '1')
+return 1
+"""
+
 _RAW = {NEVER_DECODE: True}
 """The replies are packed bytes: never decoded, even by a client made with
 ``decode_responses=True``."""
@@ -180,12 +195,42 @@ class _Script:
 
 _GATE_SCRIPT = _Script(_GATE)
 _REFUND_SCRIPT = _Script(_REFUND)
+_RESTORE_SCRIPT = _Script(_RESTORE)
+_NOT_READY = b"NOTREADY"
+COUNTER_SLACK_MS = 60000
 
 
 class RedisQuotaGate:
-    def __init__(self, redis: Redis, *, namespace: str = "karpov:quota") -> None:
+    def __init__(
+        self, redis: Redis, *, namespace: str = "karpov:quota", restorable: bool = False
+    ) -> None:
+        """``restorable``: refuse while the state is lost, until ``restore`` ran (a
+        deployment's gate; a bare gate in a test may skip it)."""
         self._redis = redis
         self._prefix = f"{namespace}:"
+        self._whole = f"{namespace}:whole"
+        self._guard: tuple[str, ...] = (self._whole,) if restorable else ()
+
+    async def restore(
+        self, load: Callable[[], Awaitable[Sequence[CounterLimit]]], now: float
+    ) -> bool:
+        try:
+            if not self._guard or await self._redis.exists(self._whole):
+                return False
+        except _STORE_DOWN as exc:
+            raise QuotaStoreUnavailable(f"quota store unreachable: {exc!r}") from exc
+        counters = await load()
+        now_us = micros(now)
+        keys: list[str] = []
+        values: list[int] = []
+        expiries: list[int] = []
+        for limit in counters:
+            if limit.cost > 0 and now_us < micros(limit.resets_at):
+                keys.append(state_name(limit, self._prefix))
+                values.append(limit.cost)
+                expiries.append((micros(limit.resets_at) - now_us) // 1000 + COUNTER_SLACK_MS)
+        restored = await self._run(_RESTORE_SCRIPT, keys, self._whole.encode(), *values, *expiries)
+        return bool(restored)
 
     async def reserve(self, limits: Sequence[Limit], now: float) -> Decision:
         if not limits:
@@ -193,7 +238,9 @@ class RedisQuotaGate:
         now_us = micros(now)
         keys, spec = encode_limits(limits, now_us, charging=True, prefix=self._prefix)
         request = struct.pack(f"<{len(spec) + 2}d", 1, now_us, *spec)
-        reply = await self._run(_GATE_SCRIPT, keys, request)
+        reply = await self._run(_GATE_SCRIPT, keys, request, *self._guard)
+        if reply == _NOT_READY:
+            raise QuotaStoreUnavailable("the quota state is being restored")
         return build_decision(limits, now, struct.unpack(f"<{len(reply) // 8}d", reply))
 
     async def refund(self, reservation: Reservation, now: float) -> None:
@@ -214,10 +261,12 @@ class RedisQuotaGate:
         now_us = micros(now)
         keys, spec = encode_limits(limits, now_us, charging=False, prefix=self._prefix)
         request = struct.pack(f"<{len(spec) + 2}d", 0, now_us, *spec)
-        reply = await self._run(_GATE_SCRIPT, keys, request)
+        reply = await self._run(_GATE_SCRIPT, keys, request, *self._guard)
+        if reply == _NOT_READY:
+            raise QuotaStoreUnavailable("the quota state is being restored")
         return build_states(limits, struct.unpack(f"<{len(reply) // 8}d", reply))
 
-    async def _run(self, script: _Script, keys: list[str], *args: bytes | int) -> Any:
+    async def _run(self, script: _Script, keys: list[str], *args: bytes | int | str) -> Any:
         try:
             try:
                 return await self._redis.execute_command(  # type: ignore[no-untyped-call]

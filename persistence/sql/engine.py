@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from domain.errors import DatabaseUnavailable, register_unavailable
 
 SQLITE_BEGIN = "karpov_sqlite_begin"
 """Execution option read when SQLAlchemy begins a transaction on a SQLite connection:
@@ -33,14 +36,22 @@ _SQLITE_PRAGMAS = (
 )
 
 _PG_POOL = {"pool_size": 10, "max_overflow": 10, "pool_recycle": 1800, "pool_pre_ping": False}
+# harden: bounded waits for a connection (to open one, and for a free one in the pool).
+_PG_CONNECT_TIMEOUT = 5.0
+_PG_POOL_TIMEOUT = 5.0
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An engine for ``sqlite+aiosqlite://`` or ``postgresql+asyncpg://`` URLs."""
+    """An engine for ``sqlite+aiosqlite://`` or ``postgresql+asyncpg://`` URLs. Statement
+    parameters (password hashes, sealed secrets) are never logged, at any level, nor put
+    in exception messages (``hide_parameters``)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _create_sqlite_engine(parsed)
-    return create_async_engine(parsed, **_PG_POOL)
+    return create_async_engine(
+        parsed, pool_timeout=_PG_POOL_TIMEOUT, hide_parameters=True,
+        connect_args={"timeout": _PG_CONNECT_TIMEOUT}, **_PG_POOL,
+    )  # fmt: skip
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:
@@ -76,7 +87,7 @@ def _create_sqlite_engine(url: URL) -> AsyncEngine:
         # database file's mode.
         if not path.exists():
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
     return engine
@@ -100,3 +111,29 @@ def _on_sqlite_begin(conn: Connection) -> None:
     if mode not in _SQLITE_BEGIN_MODES:
         raise ValueError(f"{SQLITE_BEGIN} must be one of {sorted(_SQLITE_BEGIN_MODES)}")
     conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+# -- harden (issue 12): what a database failure is --------------------------------------
+
+
+def _is_database_failure(exc: BaseException) -> bool:
+    """A lost or refused connection, a pool or connect timeout, or SQLite's lock wait
+    running out: the database is unavailable (not a bug). A raw ``OSError`` or timeout
+    counts only when it was raised inside SQLAlchemy or a database driver."""
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        return "database is locked" in str(exc.orig)
+    if isinstance(exc, sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, OSError | TimeoutError):
+        tb = exc.__traceback__
+        while tb is not None:
+            module = str(tb.tb_frame.f_globals.get("__name__", ""))
+            if module.startswith(("sqlalchemy", "asyncpg", "aiosqlite")):
+                return True
+            tb = tb.tb_next
+    return False
+
+
+register_unavailable(_is_database_failure, DatabaseUnavailable)

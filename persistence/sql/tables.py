@@ -27,6 +27,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     UniqueConstraint,
     false,
     text,
@@ -380,6 +381,330 @@ oauth_states = Table(
 )
 
 # == end of OAuth login ===================================================================
+
+# == Billing (issue 14) ===================================================================
+# Orders, wallets with their append-only ledger, and billing's settings documents.
+
+ORDER_STATUSES = ("pending", "paying", "paid", "completed", "failed", "expired", "canceled",
+                  "refunded")  # fmt: skip
+ORDER_PURPOSES = ("subscription", "topup")
+LEDGER_KINDS = ("topup", "subscription", "overage", "refund", "adjust")
+
+billing_orders = Table(
+    "billing_orders",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    _owner_column(),
+    Column("purpose", String(16), nullable=False),
+    # Not a foreign key: a deleted (inactive) plan stays; plans are never removed.
+    Column("plan_id", String(64), nullable=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("payment_provider", String(32), nullable=False),
+    Column("idempotency_key", String(160), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("paid_at", UTCDateTime, nullable=True),
+    Column("completed_at", UTCDateTime, nullable=True),
+    Column("pay_url", String(2048), nullable=False, default="", server_default=text("''")),
+    Column("success_url", String(2048), nullable=False, default="", server_default=text("''")),
+    Column("provider_order_id", String(128), nullable=True),
+    Column("provider_txn_id", String(128), nullable=True),
+    Column("original_amount_minor", BigInteger, nullable=True),
+    Column("original_currency", String(3), nullable=True),
+    # A decimal as text: SQLite has no exact numeric type.
+    Column("fx_rate", String(64), nullable=True),
+    Column("refunded_minor", BigInteger, nullable=False, default=0, server_default=text("0")),
+    CheckConstraint(_one_of("status", ORDER_STATUSES), name="status"),
+    CheckConstraint(_one_of("purpose", ORDER_PURPOSES), name="purpose"),
+    CheckConstraint("amount_minor > 0", name="amount"),
+    # A key is the user's own; the unique constraint decides concurrent retries.
+    UniqueConstraint("user_id", "idempotency_key", name="uq_billing_orders_user_id_key"),
+    # A provider transaction completes one order at most.
+    UniqueConstraint("payment_provider", "provider_txn_id", name="uq_billing_orders_txn"),
+    Index("ix_billing_orders_user_id_created_at", "user_id", "created_at"),
+    Index("ix_billing_orders_status_expires_at", "status", "expires_at"),
+)
+
+wallets = Table(
+    "wallets",
+    metadata,
+    _owner_column(),
+    Column("currency", String(3), nullable=False),
+    Column("balance_minor", BigInteger, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("user_id", "currency"),
+    CheckConstraint("balance_minor >= 0", name="balance"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("id", String(32), nullable=False, unique=True),
+    _owner_column(),
+    Column("currency", String(3), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("balance_after_minor", BigInteger, nullable=False),
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("order_id", String(32), nullable=True, index=True),
+    Column("reference", String(200), nullable=False, default="", server_default=text("''")),
+    Column("description", String(500), nullable=False, default="", server_default=text("''")),
+    Column("actor", String(64), nullable=True),
+    CheckConstraint(_one_of("kind", LEDGER_KINDS), name="kind"),
+    CheckConstraint("balance_after_minor >= 0", name="balance_after"),
+    Index("ix_ledger_entries_user_id_seq", "user_id", "seq"),
+)
+
+billing_settings = Table(
+    "billing_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+SUBSCRIPTION_STATUSES = ("active", "canceled", "expired", "past_due")
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    # One current subscription per user.
+    _owner_column(primary_key=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("plan_id", String(64), nullable=False),
+    Column("period", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("current_period_start", UTCDateTime, nullable=False),
+    Column("current_period_end", UTCDateTime, nullable=True),
+    Column("anchor_day", Integer, nullable=False),
+    Column("cancel_at_period_end", Boolean, nullable=False),
+    Column("auto_renew", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("grace_until", UTCDateTime, nullable=True),
+    Column("last_order_id", String(32), nullable=True),
+    CheckConstraint(_one_of("status", SUBSCRIPTION_STATUSES), name="status"),
+    CheckConstraint(_one_of("period", PLAN_PERIODS), name="period"),
+    CheckConstraint("source IN ('purchase', 'grant')", name="source"),
+    # The clock-driven sweep: live subscriptions whose period has ended.
+    Index("ix_subscriptions_status_current_period_end", "status", "current_period_end"),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("id", String(32), nullable=False, unique=True),
+    _owner_column(),
+    # One invoice per paid order.
+    Column("order_id", String(32), nullable=False, unique=True),
+    Column("buyer_email", String(254), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("lines", JSON, nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("paid_at", UTCDateTime, nullable=False),
+    Column("payment_provider", String(32), nullable=False),
+    Index("ix_invoices_user_id_seq", "user_id", "seq"),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("order_id", String(32), nullable=False),
+    _owner_column(),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("refund_type", String(16), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("idempotency_key", String(160), nullable=False),
+    Column("operator", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("refund_type IN ('full', 'partial')", name="refund_type"),
+    CheckConstraint("amount_minor > 0", name="amount"),
+    UniqueConstraint("order_id", "idempotency_key", name="uq_refunds_order_id_key"),
+)
+
+extra_usage_settings = Table(
+    "extra_usage_settings",
+    metadata,
+    _owner_column(primary_key=True),
+    Column("enabled", Boolean, nullable=False),
+    Column("monthly_cap_minor", BigInteger, nullable=False),
+    Column("notify_threshold_pct", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=True),
+    CheckConstraint("monthly_cap_minor >= 0", name="cap"),
+    CheckConstraint("notify_threshold_pct BETWEEN 0 AND 100", name="notify"),
+)
+
+overage_months = Table(
+    "overage_months",
+    metadata,
+    _owner_column(),
+    Column("year_month", String(7), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("count", BigInteger, nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("user_id", "year_month"),
+)
+
+overage_events = Table(
+    "overage_events",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    _owner_column(),
+    Column("year_month", String(7), nullable=False),
+    Column("operation", String(64), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("units", Integer, nullable=False),
+    Column("price_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Index("ix_overage_events_user_id_occurred_at", "user_id", "occurred_at"),
+)
+
+# == end of billing =======================================================================
+# == music: the local catalog (issue 13) ===================================================
+# Imported audio files, their artists, albums, covers and playlists. Full-text search:
+# SQLite's FTS5 table ``catalog_fts`` and PostgreSQL's GIN index over
+# ``to_tsvector('simple', search_text)`` are made by the migration (neither is a plain
+# table this metadata can describe).
+
+catalog_artists = Table(
+    "catalog_artists",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(512), nullable=False),
+    # lower-cased, whitespace collapsed: one row per artist however the tags spell it
+    Column("name_key", String(512), nullable=False, unique=True),
+)
+
+catalog_covers = Table(
+    "catalog_covers",
+    metadata,
+    Column("id", String(32), primary_key=True),  # SHA-256 of the image, hex
+    Column("mime", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+
+catalog_albums = Table(
+    "catalog_albums",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("title", String(512), nullable=False),
+    Column("artist_id", String(32), ForeignKey("catalog_artists.id"), nullable=True),
+    Column("album_key", String(1100), nullable=False, unique=True),
+    Column("year", Integer, nullable=True),
+    Column("cover_id", String(32), ForeignKey("catalog_covers.id"), nullable=True),
+)
+
+catalog_tracks = Table(
+    "catalog_tracks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("path", String(4096), nullable=False, unique=True),
+    Column("title", String(512), nullable=False),
+    Column("album_id", String(32), ForeignKey("catalog_albums.id"), nullable=True, index=True),
+    Column("track_number", Integer, nullable=True),
+    Column("year", Integer, nullable=True),
+    Column("duration_ms", Integer, nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("mime", String(64), nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("bitrate_kbps", Integer, nullable=True),
+    Column("lrc", Text, nullable=False, default="", server_default=text("''")),
+    Column("cover_id", String(32), ForeignKey("catalog_covers.id"), nullable=True),
+    Column("isrc", String(32), nullable=True),
+    # "title artists album", what the full-text search reads
+    Column("search_text", Text, nullable=False),
+    Column("added_at", UTCDateTime, nullable=False, index=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+catalog_track_artists = Table(
+    "catalog_track_artists",
+    metadata,
+    Column(
+        "track_id", String(32), ForeignKey("catalog_tracks.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("position", Integer, nullable=False),
+    Column("artist_id", String(32), ForeignKey("catalog_artists.id"), nullable=False, index=True),
+    PrimaryKeyConstraint("track_id", "position"),
+)
+
+catalog_playlists = Table(
+    "catalog_playlists",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("path", String(4096), nullable=False, unique=True),
+    Column("title", String(512), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+)
+
+catalog_playlist_tracks = Table(
+    "catalog_playlist_tracks",
+    metadata,
+    Column(
+        "playlist_id",
+        String(32),
+        ForeignKey("catalog_playlists.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("position", Integer, nullable=False),
+    Column(
+        "track_id",
+        String(32),
+        ForeignKey("catalog_tracks.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    PrimaryKeyConstraint("playlist_id", "position"),
+)
+
+# == end of music =========================================================================
+# == credential pool (issue 13) ==========================================================
+# Upstream accounts; the payload is a key-ring blob (associated data pool:<id>), never
+# plaintext. ``refreshing`` is not a stored status (the refresh lock shows it).
+
+pool_credentials = Table(
+    "pool_credentials",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("provider", String(32), nullable=False, index=True),
+    Column("label", String(200), nullable=False),
+    Column("payload_enc", LargeBinary, nullable=False),
+    # The capabilities it may serve, as a JSON list; empty: every capability.
+    Column("capabilities", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("health_score", Float, nullable=False),
+    Column("fail_count", Integer, nullable=False),
+    Column("cooldown_until", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    Column("last_failed_at", UTCDateTime, nullable=True),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("max_concurrency", Integer, nullable=False),
+    Column("requests_per_second", Integer, nullable=False),
+    Column("refresh_queued_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("status IN ('active', 'disabled', 'banned', 'expired')", name="status"),
+)
+
+# == end of credential pool ===============================================================
 
 REFERENCE_TABLES = ("plans",)
 """Tables whose rows the migrations seed (the plan catalog): not user data."""

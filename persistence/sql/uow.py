@@ -14,11 +14,23 @@ from domain.accounts.ports import UserRepository
 from domain.apikeys.ports import ApiKeyRepository
 from domain.clock import Clock, SystemClock
 from domain.oauth.ports import OAuthIdentityRepository
+from domain.pool.ports import CredentialRepository
 from domain.twofactor.ports import TotpRepository
 from persistence.sql.accounts import SqlUserRepository
 from persistence.sql.apikeys import SqlApiKeyRepository
+from persistence.sql.billing import (
+    SqlBillingSettingsRepository,
+    SqlInvoiceRepository,
+    SqlLedgerRepository,
+    SqlOrderRepository,
+    SqlOverageRepository,
+    SqlRefundRepository,
+    SqlSubscriptionRepository,
+    SqlWalletRepository,
+)
 from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
 from persistence.sql.oauth import SqlOAuthIdentityRepository
+from persistence.sql.pool import SqlCredentialRepository
 from persistence.sql.totp import SqlTotpRepository
 from persistence.sql.transaction import Transaction
 
@@ -69,6 +81,45 @@ class SqlUnitOfWork:
     @cached_property
     def api_keys(self) -> ApiKeyRepository:
         return SqlApiKeyRepository(self._tx)
+
+    # -- billing (issue 14) --
+    @cached_property
+    def orders(self) -> SqlOrderRepository:
+        return SqlOrderRepository(self._tx)
+
+    @cached_property
+    def wallets(self) -> SqlWalletRepository:
+        return SqlWalletRepository(self._tx)
+
+    @cached_property
+    def ledger(self) -> SqlLedgerRepository:
+        return SqlLedgerRepository(self._tx)
+
+    @cached_property
+    def billing_settings(self) -> SqlBillingSettingsRepository:
+        return SqlBillingSettingsRepository(self._tx)
+
+    @cached_property
+    def subscriptions(self) -> SqlSubscriptionRepository:
+        return SqlSubscriptionRepository(self._tx)
+
+    @cached_property
+    def invoices(self) -> SqlInvoiceRepository:
+        return SqlInvoiceRepository(self._tx)
+
+    @cached_property
+    def refunds(self) -> SqlRefundRepository:
+        return SqlRefundRepository(self._tx)
+
+    @cached_property
+    def overage(self) -> SqlOverageRepository:
+        return SqlOverageRepository(self._tx)
+
+    # -- end of billing --
+    # -- credential pool (issue 13) --
+    @cached_property
+    def pool_credentials(self) -> CredentialRepository:
+        return SqlCredentialRepository(self._tx)
 
     async def commit(self) -> None:
         await self._tx.commit()

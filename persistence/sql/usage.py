@@ -96,6 +96,24 @@ class SqlUsageStore:
             month_units=month_units,
         )
 
+    async def units_by_user(self, day: date) -> tuple[dict[str, int], dict[str, int]]:
+        """harden: units used per user on ``day`` and in its month (the quota gate rebuilds
+        plan counters from these when Redis lost them)."""
+        daily = (
+            select(usage_daily.c.user_id, func.sum(usage_daily.c.units))
+            .where(usage_daily.c.day == day)
+            .group_by(usage_daily.c.user_id)
+        )
+        monthly = (
+            select(usage_monthly.c.user_id, func.sum(usage_monthly.c.units))
+            .where(usage_monthly.c.month == month_of(day))
+            .group_by(usage_monthly.c.user_id)
+        )
+        async with self._reader.connect() as conn:
+            on_day = {str(u): int(n) for u, n in (await conn.execute(daily)).all() if u and n}
+            in_month = {str(u): int(n) for u, n in (await conn.execute(monthly)).all() if u and n}
+        return on_day, in_month
+
     async def history(self, user_id: str | None, since: date) -> list[DailyUsage]:
         d = usage_daily.c
         count = func.sum(d["count"])

@@ -11,6 +11,7 @@ from domain.accounts import commands, model
 from resolvers import ids
 from resolvers.context import Context
 from schema.errors import UserError
+from schema.types.billing import ViewerBilling
 from schema.types.node import Node
 
 
@@ -31,7 +32,7 @@ class UserStatus(enum.Enum):
 
 
 @strawberry.type
-class User(Node):
+class User(ViewerBilling, Node):  # ViewerBilling: billing's fields of the viewer (issue 14)
     raw_id: strawberry.Private[str]
     email: str
     status: UserStatus

@@ -17,7 +17,8 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def quick_start_script() -> str:
     text = README.read_text()
-    section = text[text.index("## Quick start") : text.index("## Command line")]
+    start = text.index("## Quick start")
+    section = text[start : text.index("\n#", start + 1)]
     blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
     assert len(blocks) == 2, "the quick start has a /v1 and a GraphQL block"
     return "set -euo pipefail\n" + "\n".join(blocks)

@@ -75,6 +75,7 @@ def backend(request: pytest.FixtureRequest, clock: Clock) -> Backend:
         return Backend(kind, Adapters.memory(clock, outbound=outbound))
     if kind == "redis":
         redis: Redis = request.getfixturevalue("redis_client")
+        request.getfixturevalue("quota_state_whole")
         engine: AsyncEngine = request.getfixturevalue("sqlite_engine")
         adapters = Adapters.sql(engine, redis, quota_redis=redis, clock=clock, outbound=outbound)
         return Backend(kind, adapters, engine, redis)
@@ -83,6 +84,13 @@ def backend(request: pytest.FixtureRequest, clock: Clock) -> Backend:
     url: str = request.getfixturevalue("sqlite_url" if sqlite else "pg_url")
     adapters = Adapters.sql(engine, None, quota_redis=None, clock=clock, outbound=outbound)
     return Backend(kind, adapters, engine, None, url)
+
+
+@pytest.fixture
+async def quota_state_whole(redis_client: Redis) -> None:
+    """The deployment's quota gate refuses until its state is restored (``restore``); a
+    contract test starts from a whole, empty state."""
+    await redis_client.set("karpov:quota:whole", "1")
 
 
 @pytest.fixture

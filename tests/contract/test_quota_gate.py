@@ -637,3 +637,40 @@ async def test_memory_forgets_state_that_ran_out() -> None:
     # Only the last few seconds' state can still matter; the rest was swept out.
     assert len(gate._tats) < 1100
     assert len(gate._buckets) < 1100
+
+
+# -- harden (issue 12, item 4): a lost state is restored, never handed out fresh ---------------
+
+
+@pytest.mark.backends("memory")
+async def test_an_in_process_gate_never_needs_restoring(gate: QuotaGate) -> None:
+    async def load() -> list[CounterLimit]:
+        raise AssertionError("not called")
+
+    assert await gate.restore(load, NOW) is False
+
+
+@pytest.mark.backends("redis")
+async def test_a_lost_state_refuses_until_restored_from_the_used_units(
+    backend: Backend, gate: QuotaGate
+) -> None:
+    assert backend.redis is not None
+    await backend.redis.flushdb()  # Redis restarted without persistence
+    limit = counter(10, kind=LimitKind.PLAN_DAILY, subject="user:u1")
+    with pytest.raises(QuotaStoreUnavailable):
+        await gate.reserve([limit], NOW)
+    with pytest.raises(QuotaStoreUnavailable):
+        await gate.peek([limit], NOW)
+    loads = 0
+
+    async def load() -> list[CounterLimit]:
+        nonlocal loads
+        loads += 1
+        return [counter(7, cost=7, kind=LimitKind.PLAN_DAILY, subject="user:u1")]
+
+    assert await gate.restore(load, NOW) is True
+    assert await gate.restore(load, NOW) is False  # whole again: not loaded twice
+    assert loads == 1
+    [state] = await gate.peek([limit], NOW)
+    assert state.remaining == 3
+    assert await admitted(gate, [limit], 5) == 3

@@ -267,3 +267,62 @@ async def test_redis_keys_use_the_prefix(redis_client: Redis) -> None:
     )
     await store.delete_for_user(session.user_id)
     assert await redis_client.keys("*") == []
+
+
+# -- harden (issue 12, item 4): the database holds sessions, Redis only caches them ----------
+
+
+@pytest.mark.backends("redis")
+async def test_a_redis_that_lost_everything_still_finds_the_session(
+    backend: Backend, alice: str
+) -> None:
+    store = backend.adapters.sessions
+    session = make_session(alice)
+    await store.add(session)
+    assert backend.redis is not None
+    await backend.redis.flushdb()  # a restart without persistence
+    found = await store.get_by_token_hash(session.token_hash)
+    assert found is not None and found.id == session.id
+    assert [s.id for s in await store.list_for_user(alice)] == [session.id]
+    # The lookup filled the cache again.
+    assert await backend.redis.dbsize() > 0
+
+
+@pytest.mark.backends("redis")
+async def test_a_revoked_session_is_not_served_from_the_cache(backend: Backend, alice: str) -> None:
+    store = backend.adapters.sessions
+    one, two = make_session(alice), make_session(alice)
+    for session in (one, two):
+        await store.add(session)
+        assert await store.get_by_token_hash(session.token_hash) is not None  # cached
+    assert await store.delete(alice, one.id)
+    assert await store.get_by_token_hash(one.token_hash) is None
+    assert await store.delete_for_user(alice) == 1
+    assert await store.get_by_token_hash(two.token_hash) is None
+
+
+@pytest.mark.backends("redis")
+async def test_with_redis_down_sessions_are_read_and_written_in_the_database(
+    backend: Backend, alice: str
+) -> None:
+    from domain.errors import as_unavailable
+    from persistence.redis.cached_sessions import CachedSessionStore
+    from persistence.redis.client import redis_client
+    from persistence.sql.sessions import SqlSessionStore
+
+    assert backend.engine is not None
+    dead = redis_client("redis://127.0.0.1:1/0", timeout=0.2)
+    store = CachedSessionStore(SqlSessionStore(backend.engine), RedisSessionStore(dead))
+    try:
+        session = make_session(alice)
+        await store.add(session)
+        found = await store.get_by_token_hash(session.token_hash)
+        assert found is not None and found.id == session.id
+        await store.touch(session, datetime.now(UTC))
+        # A revocation that cannot reach the cache is refused, and changes nothing.
+        with pytest.raises(Exception) as raised:
+            await store.delete(alice, session.id)
+        assert as_unavailable(raised.value) is not None
+        assert await store.get_by_token_hash(session.token_hash) is not None
+    finally:
+        await dead.aclose()

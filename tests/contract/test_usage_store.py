@@ -435,3 +435,24 @@ async def test_a_deleted_users_usage_goes_with_them(backend: Backend, store: Usa
     assert await store.totals(alice, DAY) == NOTHING
     assert await store.totals(None, DAY) == totals(1, 3, 1, 3)
     assert (await store.recent(None, T0)).count == 1
+
+
+# -- harden (issue 12, item 4): what the quota gate restores its plan counters from -----------
+
+
+async def test_units_by_user_sum_the_days_and_months_ok_units(
+    store: UsageStore, alice: str, bob: str
+) -> None:
+    earlier = DAY - timedelta(days=1) if DAY.day > 1 else DAY + timedelta(days=1)
+    await store.record(
+        [
+            event(alice, weight=3),
+            event(alice, weight=2, operation="SongUrl"),
+            event(alice, weight=5, status=ERROR),  # failures are not usage
+            event(bob, weight=4, at=T0 - timedelta(days=1), day=earlier),
+        ]
+    )
+    on_day, in_month = await store.units_by_user(DAY)
+    assert on_day == {alice: 5}
+    same_month = earlier.month == DAY.month
+    assert in_month == ({alice: 5, bob: 4} if same_month else {alice: 5})

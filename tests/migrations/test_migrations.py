@@ -22,9 +22,26 @@ REVISIONS = [
     "0004_api_keys",
     "0005_usage",
     "0006_oauth",
+    "0007_pool",
+    "0008_catalog",  # music (issue 13)
+    "0009_billing",  # billing (issue 14)
 ]
 
-COMPARE_OPTIONS = {"compare_type": True, "compare_server_default": True}
+
+def _described_by_metadata(name: str | None, type_: str, parent_names: Any) -> bool:
+    """The catalog's full-text search (the SQLite FTS5 table and its shadow tables, the
+    PostgreSQL expression index) is made by the migration; the metadata cannot describe
+    it."""
+    if type_ == "table" and name is not None and name.startswith("catalog_fts"):
+        return False
+    return not (type_ == "index" and name == "ix_catalog_tracks_search")
+
+
+COMPARE_OPTIONS = {
+    "compare_type": True,
+    "compare_server_default": True,
+    "include_name": _described_by_metadata,
+}
 
 
 def _diff(connection: Connection) -> list[Any]:
@@ -92,8 +109,8 @@ async def assert_upgrades_from_empty_to_metadata(url: str) -> None:
     assert await pending_revisions(url) == []
 
 
-def test_head_is_the_oauth_revision() -> None:
-    assert head_revision() == "0006_oauth" == REVISIONS[-1]
+def test_head_is_the_billing_revision() -> None:
+    assert head_revision() == "0009_billing" == REVISIONS[-1]
 
 
 async def test_sqlite_upgrades_from_empty_and_matches_metadata(tmp_path: Path) -> None:

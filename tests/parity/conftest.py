@@ -18,6 +18,8 @@ from tests.api.oauth_flow import (  # noqa: F401  (shared fixtures)
 )
 from tests.fakes.hibp_server import FakeHibpServer
 from tests.fakes.oauth_server import FakeOAuthServer
+from tests.parity.pool_fake import QQ
+from tests.support.pool_upstreams import pool_upstreams
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -29,8 +31,10 @@ async def api(
 ) -> AsyncIterator[Api]:
     database_url, redis_url = backend
     settings = oauth_settings(linuxdo, oidc)
-    async with running_app(database_url, redis_url=redis_url, hibp=hibp, **settings) as (
-        client,
-        _,
-    ):
-        yield client
+    with pool_upstreams(QQ) as (_, pool_settings):  # credential pool (issue 13)
+        settings = {**settings, **pool_settings}
+        async with running_app(database_url, redis_url=redis_url, hibp=hibp, **settings) as (
+            client,
+            _,
+        ):
+            yield client

@@ -10,11 +10,15 @@ from __future__ import annotations
 import base64
 import logging
 import re
+
+# music (issue 13)
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,11 +26,16 @@ import httpx
 import pyotp
 import pytest
 
+from domain.clock import SystemClock
+from domain.music.catalog import CatalogImporter
+from integrations.audio.scanner import MutagenScanner
+from integrations.audio.synth import write_demo
 from rest.envelope import Style
 from rest.errors import ERROR_TABLE
 from rest.routes import ROUTES
 from tests.api.harness import ADMIN_TOKEN, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, Api
 from tests.api.oauth_flow import FRONTEND, OIDC_NAME, at_provider, land, sign_in, start
+from tests.parity.pool_fake import QQ
 
 ADMIN = {"X-Admin-Key": ADMIN_TOKEN}
 USER_FIELDS = "id email status role totpEnabled createdAt lastLoginAt planId"
@@ -1054,6 +1063,166 @@ _FEW_KEYS = ({"scopes": ["quota:read"]},
 _USAGE_FIELDS = """qpm qps avgLatencyMs maxLatencyMs minLatencyMs totalToday totalMonth
     successRate errorCount dayUsed dayLimit monthUsed monthLimit timestamp"""
 
+# -- credential pool (issue 13) -------------------------------------------------------------
+
+POOL = "/v1/admin/pool/credentials"
+POOL_FIELDS = """id provider label status capabilities healthScore failCount cooldownUntil
+    lastUsedAt lastFailedAt expiresAt createdAt maxConcurrency requestsPerSecond
+    refreshQueuedAt"""
+_POOL_ADD = f"""mutation($i: PoolCredentialAddInput!) {{ adminPoolCredentialAdd(input: $i) {{
+    credential {{ {POOL_FIELDS} }} errors {{ code message field }} }} }}"""
+
+
+def pool_payload(musicid: int | None = None) -> str:
+    """A NetEase cookie payload, or (with ``musicid``) a live QQ Music login of the fake."""
+    if musicid is None:
+        raw = b'{"cookie": "MUSIC_U=parity-cookie"}'
+    else:
+        raw = QQ.credential_payload(QQ.accounts.add(musicid))
+    return base64.b64encode(raw).decode()
+
+
+async def pool_added(api: Api, provider: str = "netease", musicid: int | None = None) -> str:
+    body = {"provider": provider, "label": "parity", "payload": pool_payload(musicid)}
+    response = await api.post(POOL, body, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+def same_credential(rest: dict[str, Any], gql: dict[str, Any], *, same_id: bool = True) -> None:
+    if same_id:
+        assert rest["id"] == raw_id(gql["id"])
+    assert rest["status"] == gql["status"].lower()
+    for key in ("provider", "label", "capabilities", "healthScore", "failCount",
+                "maxConcurrency", "requestsPerSecond"):  # fmt: skip
+        assert rest[key] == gql[key], key
+    for key in ("cooldownUntil", "lastUsedAt", "lastFailedAt", "expiresAt", "refreshQueuedAt"):
+        assert (rest[key] is None) == (gql[key] is None), key
+    assert "payload" not in rest and "payload" not in gql
+
+
+async def pool_credentials_listed(api: Api) -> tuple[Api, Values]:
+    for _ in range(3):
+        await pool_added(api)
+    await pool_added(api, "local")
+    return admin(api), {}
+
+
+def same_pool_page(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["total"] == gql["totalCount"] == 3
+    assert [c["id"] for c in rest["items"]] == [raw_id(n["id"]) for n in gql["nodes"]]
+    for item, node in zip(rest["items"], gql["nodes"], strict=True):
+        same_credential(item, node)
+
+
+async def pool_health_of_netease(api: Api) -> tuple[Api, Values]:
+    await pool_added(api)
+    disabled = await pool_added(api)
+    await api.patch(f"{POOL}/{disabled}/status", {"status": "disabled"}, headers=ADMIN)
+    return admin(api), {"provider": "netease"}
+
+
+def same_pool_health(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    [pool] = rest["pools"]
+    assert pool == gql
+    assert (pool["active"], pool["disabled"]) == (1, 1)
+
+
+async def an_unknown_provider(api: Api, caller: Api, values: Values) -> tuple[Api, Values]:
+    return caller, {"provider": "spotify"}
+
+
+async def pool_credential_add(api: Api) -> None:
+    rest = await api.post(POOL, {"provider": "netease", "label": "parity",
+                                 "payload": pool_payload(), "capabilities": ["song"]},
+                          headers=ADMIN)  # fmt: skip
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(api, _POOL_ADD, {"i": {"provider": "netease", "label": "parity",
+                          "payload": pool_payload(), "capabilities": ["song"]}},
+                          headers=ADMIN)  # fmt: skip
+    assert data["adminPoolCredentialAdd"]["errors"] == []
+    same_credential(rest.json(), data["adminPoolCredentialAdd"]["credential"], same_id=False)
+    for bad in ({"payload": "%%%"}, {"provider": "spotify"}, {"capabilities": ["teleport"]}):
+        body = {"provider": "netease", "label": "x", "payload": pool_payload(), **bad}
+        rest = await api.post(POOL, body, headers=ADMIN)
+        data = await gql_data(api, _POOL_ADD, {"i": body}, headers=ADMIN)
+        same_error(rest, data["adminPoolCredentialAdd"]["errors"])
+    user, _ = await signed_in(api, "pool-add@example.com")
+    body = {"provider": "netease", "label": "x", "payload": pool_payload()}
+    data = await gql_data(user, _POOL_ADD, {"i": body})
+    same_error(await user.post(POOL, body), data["adminPoolCredentialAdd"]["errors"])
+
+
+async def pool_credential_remove(api: Api) -> None:
+    ids = [await pool_added(api) for _ in range(2)]
+    rest = await api.delete(f"{POOL}/{ids[0]}", headers=ADMIN)
+    assert (rest.status_code, rest.json()) == (200, {})
+    mutation = """mutation($i: PoolCredentialIdInput!) { adminPoolCredentialRemove(input: $i) {
+        ok errors { code message } } }"""
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1]}}, headers=ADMIN)
+    assert data["adminPoolCredentialRemove"] == {"ok": True, "errors": []}
+    listed = (await api.get(POOL, headers=ADMIN)).json()
+    assert not {c["id"] for c in listed["items"]} & set(ids)
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[0]}}, headers=ADMIN)
+    same_error(await api.delete(f"{POOL}/{ids[0]}", headers=ADMIN),
+               data["adminPoolCredentialRemove"]["errors"])  # fmt: skip
+
+
+async def pool_credential_set_status(api: Api) -> None:
+    ids = [await pool_added(api) for _ in range(2)]
+    mutation = f"""mutation($i: PoolCredentialSetStatusInput!) {{
+        adminPoolCredentialSetStatus(input: $i) {{ credential {{ {POOL_FIELDS} }}
+        errors {{ code message field }} }} }}"""
+    rest = await api.patch(f"{POOL}/{ids[0]}/status", {"status": "disabled"}, headers=ADMIN)
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1], "status": "DISABLED"}},
+                          headers=ADMIN)  # fmt: skip
+    result = data["adminPoolCredentialSetStatus"]
+    assert result["errors"] == [] and result["credential"]["status"] == "DISABLED"
+    same_credential(rest.json(), result["credential"], same_id=False)
+    rest = await api.patch(f"{POOL}/{ids[0]}/status", {"status": "banned"}, headers=ADMIN)
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1], "status": "BANNED"}},
+                          headers=ADMIN)  # fmt: skip
+    same_error(rest, data["adminPoolCredentialSetStatus"]["errors"])
+
+
+async def pool_credential_refresh(api: Api) -> None:
+    ids = [await pool_added(api, "qqmusic", musicid) for musicid in (880001, 880002)]
+    mutation = f"""mutation($i: PoolCredentialIdInput!) {{ adminPoolCredentialRefresh(input: $i)
+        {{ credential {{ {POOL_FIELDS} }} errors {{ code message field }} }} }}"""
+    rest = await api.post(f"{POOL}/{ids[0]}/refresh", {}, headers=ADMIN)
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1]}}, headers=ADMIN)
+    assert data["adminPoolCredentialRefresh"]["errors"] == []
+    same_credential(rest.json(), data["adminPoolCredentialRefresh"]["credential"], same_id=False)
+    local = await pool_added(api, "local")
+    data = await gql_data(api, mutation, {"i": {"credentialId": local}}, headers=ADMIN)
+    same_error(await api.post(f"{POOL}/{local}/refresh", {}, headers=ADMIN),
+               data["adminPoolCredentialRefresh"]["errors"])  # fmt: skip
+
+
+async def pool_credential_test(api: Api) -> None:
+    ids = [await pool_added(api, "qqmusic", musicid) for musicid in (880003, 880004)]
+    mutation = """mutation($i: PoolCredentialTestInput!) { adminPoolCredentialTest(input: $i) {
+        result { success capability latencyMs error } errors { code message field } } }"""
+    rest = await api.post(f"{POOL}/{ids[0]}/test", {"capability": "play_url"}, headers=ADMIN)
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1], "capability": "play_url"}},
+                          headers=ADMIN)  # fmt: skip
+    result = data["adminPoolCredentialTest"]["result"]
+    body = rest.json()
+    outcome = (True, "play_url", None)
+    assert (body["success"], body["capability"], body["error"]) == outcome
+    assert (result["success"], result["capability"], result["error"]) == outcome
+    data = await gql_data(api, mutation, {"i": {"credentialId": ids[1], "capability": "x"}},
+                          headers=ADMIN)  # fmt: skip
+    same_error(await api.post(f"{POOL}/{ids[0]}/test", {"capability": "x"}, headers=ADMIN),
+               data["adminPoolCredentialTest"]["errors"])  # fmt: skip
+
+
+# -- end of credential pool -------------------------------------------------------------------
+
+
 READS: dict[tuple[str, str], Read] = {
     ("GET", "/v1/auth/me"): Read(
         "/v1/auth/me", f"{{ viewer {{ {USER_FIELDS} }} }}", same_user,
@@ -1098,6 +1267,16 @@ READS: dict[tuple[str, str], Read] = {
         anyone),
     ("GET", "/v1/auth/oauth/identities"): Read(
         "/v1/auth/oauth/identities", IDENTITIES, same_identities, linked_twice, anonymous),
+    # -- credential pool (issue 13) --
+    ("GET", "/v1/admin/pool/credentials"): Read(
+        "/v1/admin/pool/credentials?provider=netease&limit=3", f"""{{ adminPoolCredentials(
+        first: 3, filter: {{provider: "netease"}}) {{ totalCount nodes {{ {POOL_FIELDS} }} }} }}""",
+        same_pool_page, pool_credentials_listed, someone_else("pool-list@example.com")),
+    ("GET", "/v1/admin/pool/health/{provider}"): Read(
+        "/v1/admin/pool/health/{provider}", """query($provider: String!) { adminPoolHealth(
+        provider: $provider) { provider total active disabled banned expired refreshing
+        inCooldown avgHealthScore } }""", same_pool_health, pool_health_of_netease,
+        an_unknown_provider),
 }  # fmt: skip
 
 
@@ -1157,15 +1336,781 @@ FLOWS: dict[tuple[str, str], Flow] = {
     ("GET", "/v1/auth/oauth/{provider}/callback"): oauth_callback,
     ("DELETE", "/v1/auth/oauth/identities/{provider}"): oauth_unlink,
     ("POST", "/v1/auth/password/set"): password_set,
+    # -- credential pool (issue 13) --
+    ("POST", "/v1/admin/pool/credentials"): pool_credential_add,
+    ("DELETE", "/v1/admin/pool/credentials/{id}"): pool_credential_remove,
+    ("PATCH", "/v1/admin/pool/credentials/{id}/status"): pool_credential_set_status,
+    ("POST", "/v1/admin/pool/credentials/{id}/refresh"): pool_credential_refresh,
+    ("POST", "/v1/admin/pool/credentials/{id}/test"): pool_credential_test,
 }
 
 
-PARITY: dict[tuple[str, str], Read | Flow] = {**READS, **FLOWS}
+# == billing (issue 14) ==================================================================
+# Reads compare /v1's views with their twins; flows drive the mutations on both edges.
+
+ORDER_FIELDS = """id planId purpose status paymentProvider payUrl amount { amountMinor
+    currency formatted } createdAt expiresAt paidAt completedAt"""
+WALLET_FIELDS = "userId version balance { amountMinor currency formatted }"
+LEDGER_FIELDS = """totalCount nodes { id kind reference description orderId
+    amount { amountMinor currency } balanceAfter { amountMinor } }"""
+PLAN_FIELDS = """id name description period qps dailyLimit monthlyLimit softLimitPct
+    payAsYouGo sortOrder isActive price { amountMinor currency }
+    overagePricePer1k { amountMinor }"""
+MOVEMENT = """wallet { balance { amountMinor currency } } entry { kind amount { amountMinor } }
+    errors { code message field }"""
+BASIC_PLAN = {"name": "Basic", "description": "For small projects", "priceCents": 900,
+              "qps": 20, "dailyLimit": 1000, "monthlyLimit": 10000, "softLimitPct": 80,
+              "payAsYouGo": True, "overagePricePer_1k": 100, "sortOrder": 1}  # fmt: skip
+
+
+def gin(response: httpx.Response) -> Any:
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def same_plan(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["id"] == gql["id"] and rest["name"] == gql["name"]
+    assert (rest["priceCents"], rest["currency"]) == (
+        gql["price"]["amountMinor"], gql["price"]["currency"],
+    )  # fmt: skip
+    for field in ("description", "period", "qps", "dailyLimit", "monthlyLimit",
+                  "softLimitPct", "payAsYouGo", "sortOrder", "isActive"):  # fmt: skip
+        assert rest[field] == gql[field], field
+    assert rest["overagePricePer_1k"] == gql["overagePricePer1k"]["amountMinor"]
+
+
+def same_plans(rest: dict[str, Any], gql: list[dict[str, Any]]) -> None:
+    assert len(rest["plans"]) == len(gql) == 4
+    for r, g in zip(rest["plans"], gql, strict=True):
+        same_plan(r, g)
+
+
+def same_my_plan(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["userId"] == raw_id(gql["userId"])
+    assert (rest["planId"], rest["planName"]) == (gql["plan"]["id"], gql["plan"]["name"])
+    assert rest["dailyLimit"] == gql["plan"]["dailyLimit"]
+
+
+def same_order(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["id"] == raw_id(gql["id"])
+    assert (rest["planId"], rest["purpose"], rest["paymentProvider"], rest["payUrl"]) == (
+        gql["planId"], gql["purpose"].lower(), gql["paymentProvider"], gql["payUrl"],
+    )  # fmt: skip
+    assert rest["status"] == gql["status"].lower()
+    assert (rest["amount"], rest["amountMinor"], rest["currency"]) == (
+        gql["amount"]["formatted"], gql["amount"]["amountMinor"], gql["amount"]["currency"],
+    )  # fmt: skip
+    for field in ("createdAt", "expiresAt", "paidAt", "completedAt"):
+        assert instant(rest.get(field)) == instant(gql[field]), field
+
+
+def same_orders(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["total"] == gql["totalCount"] == 2
+    for r, g in zip(rest["items"], gql["nodes"], strict=True):
+        same_order(r, g)
+
+
+def same_wallet(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["userId"] == raw_id(gql["userId"])
+    assert (rest["balanceCents"], rest["currency"], rest["version"]) == (
+        gql["balance"]["amountMinor"], gql["balance"]["currency"], gql["version"],
+    )  # fmt: skip
+    assert rest["balanceCents"] == 700
+
+
+def same_ledger(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["total"] == gql["totalCount"] == 2
+    for r, g in zip(rest["items"], gql["nodes"], strict=True):
+        assert r["id"] == g["id"] and r["kind"] == g["kind"].lower()
+        assert (r["amountCents"], r["balanceAfterCents"]) == (
+            g["amount"]["amountMinor"], g["balanceAfter"]["amountMinor"],
+        )  # fmt: skip
+        assert (r["reference"], r["description"], r["orderId"]) == (
+            g["reference"], g["description"], g["orderId"],
+        )  # fmt: skip
+
+
+def same_currency(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    config = rest["config"]
+    assert config["defaultCurrency"] == gql["defaultCurrency"] == "CNY"
+    assert config["rates"] == gql["rates"]
+    assert instant(config["updatedAt"]) == instant(gql["updatedAt"])
+
+
+def a_buyer_with_orders(count: int) -> Prepare:
+    async def prepare(api: Api) -> tuple[Api, Values]:
+        browser, _ = await signed_in(api, f"orders{count}@example.com")
+        made = [
+            gin(await browser.post("/v1/billing/orders",
+                                   {"planId": plan, "paymentProvider": "mock"}))
+            for plan in ("pro", "basic")[:count]
+        ]  # fmt: skip
+        return browser, {"id": made[0]["orderId"]}
+
+    return prepare
+
+
+async def a_funded_wallet(api: Api) -> tuple[Api, Values]:
+    browser, _ = await signed_in(api, "funded@example.com")
+    user_id = (await browser.get("/v1/auth/me")).json()["id"]
+    admin_browser = admin(api)
+    for operation, cents in (("credit", 1000), ("debit", 300)):
+        gin(await admin_browser.post(f"/v1/admin/users/{user_id}/balance",
+                                     {"operation": operation, "amountCents": cents,
+                                      "description": operation, "reference": "r"}))  # fmt: skip
+    return browser, {"id": user_id}
+
+
+async def an_admin_on_a_funded_wallet(api: Api) -> tuple[Api, Values]:
+    _, values = await a_funded_wallet(api)
+    return admin(api), values
+
+
+async def set_currency(api: Api) -> tuple[Api, Values]:
+    gin(await admin(api).request("PUT", "/v1/admin/settings/currency",
+                                 json={"defaultCurrency": "CNY",
+                                       "rates": [{"code": "USD", "rate": "7.25"}]}))  # fmt: skip
+    return admin(api), {}
+
+
+async def mock_pay_page(api: Api) -> None:
+    """No twin: the page shows the order GraphQL shows, and its buttons are the callback."""
+    browser, values = await a_buyer_with_orders(1)(api)
+    page = await browser.get(f"/v1/billing/mock/pay/{values['id']}")
+    assert page.status_code == 200, page.text
+    order = (await gql_data(browser, f"query($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}",
+                            values))["order"]  # fmt: skip
+    assert f"<strong>{order['amount']['formatted']} CNY</strong>" in page.text
+    assert 'action="/v1/billing/callback/mock"' in page.text
+    missing = await browser.get(f"/v1/billing/mock/pay/{'0' * 32}")
+    result = await browser.gql("query($id: ID!) { order(id: $id) { id } }", {"id": "0" * 32})
+    same_error(missing, result["errors"])
+
+
+async def _callback(api: Api, method: str) -> None:
+    """No twin: a provider calls it; the order GraphQL shows is what the callback did."""
+    browser, values = await a_buyer_with_orders(1)(api)
+    fields = {"order_id": values["id"], "amount": "29.00"}
+    wrong = {**fields, "amount": "28.99"}
+
+    async def send(form: dict[str, str]) -> httpx.Response:
+        if method == "POST":
+            return await browser.http.post("/v1/billing/callback/mock", data=form)
+        return await browser.http.get("/v1/billing/callback/mock", params=form)
+
+    assert (await send(wrong)).text == "fail"
+    assert (await send(fields)).text == "ok"
+    rest = gin(await browser.get(f"/v1/billing/orders/{values['id']}"))
+    order = (await gql_data(browser, f"query($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}",
+                            values))["order"]  # fmt: skip
+    same_order(rest, order)
+    assert order["status"] == "COMPLETED"
+
+
+async def callback_get(api: Api) -> None:
+    await _callback(api, "GET")
+
+
+async def callback_post(api: Api) -> None:
+    await _callback(api, "POST")
+
+
+async def order_create(api: Api) -> None:
+    browser, _ = await signed_in(api, "oc@example.com")
+    body = {"planId": "pro", "paymentProvider": "mock", "idempotencyKey": "same"}
+    rest = gin(await browser.post("/v1/billing/orders", body))
+    data = await gql_data(browser, f"""mutation {{ orderCreate(input: {{planId: "pro",
+        paymentProvider: "mock", idempotencyKey: "same"}}) {{ order {{ {ORDER_FIELDS} }}
+        errors {{ code message field }} }} }}""")  # fmt: skip
+    order = data["orderCreate"]["order"]
+    assert rest["orderId"] == raw_id(order["id"])
+    assert (rest["amount"], rest["currency"], rest["status"], rest["payUrl"]) == (
+        order["amount"]["formatted"], order["amount"]["currency"], order["status"].lower(),
+        order["payUrl"],
+    )  # fmt: skip
+    for body in ({"planId": "free", "paymentProvider": "mock"},
+                 {"planId": "pro", "paymentProvider": "paypal"}):  # fmt: skip
+        failed = await browser.post("/v1/billing/orders", body)
+        data = await gql_data(browser, """mutation($i: OrderCreateInput!) { orderCreate(input:
+            $i) { errors { code message field } } }""", {"i": body})  # fmt: skip
+        same_error(failed, data["orderCreate"]["errors"])
+
+
+async def topup_create(api: Api) -> None:
+    browser, _ = await signed_in(api, "tc@example.com")
+    rest = gin(await browser.post("/v1/billing/balance/topup",
+                                  {"amountCents": 1234, "paymentProvider": "mock"}))  # fmt: skip
+    data = await gql_data(
+        browser,
+        f"""mutation {{ topupCreate(input: {{amountCents: 1234,
+        paymentProvider: "mock"}}) {{ order {{ {ORDER_FIELDS} }} errors {{ code }} }} }}""",
+    )
+    order = data["topupCreate"]["order"]
+    assert (rest["amount"], rest["amountCents"], rest["purpose"], rest["status"]) == (
+        order["amount"]["formatted"], order["amount"]["amountMinor"],
+        order["purpose"].lower(), order["status"].lower(),
+    )  # fmt: skip
+    failed = await browser.post("/v1/billing/balance/topup",
+                                {"amountCents": 99, "paymentProvider": "mock"})  # fmt: skip
+    data = await gql_data(browser, """mutation { topupCreate(input: {amountCents: 99,
+        paymentProvider: "mock"}) { errors { code message field } } }""")  # fmt: skip
+    same_error(failed, data["topupCreate"]["errors"])
+
+
+async def balance_adjust(api: Api) -> None:
+    user_id = await registered(api, "ba@example.com")
+    boss = admin(api)
+    rest = gin(await boss.post("/v1/billing/balance/adjust",
+                               {"userId": user_id, "amountCents": 500}))  # fmt: skip
+    data = await gql_data(boss, f"""mutation($u: ID!) {{ balanceAdjust(input: {{userId: $u,
+        amountCents: 500}}) {{ {MOVEMENT} }} }}""", {"u": user_id})  # fmt: skip
+    moved = data["balanceAdjust"]
+    assert rest["balanceCents"] + 500 == moved["wallet"]["balance"]["amountMinor"] == 1000
+    assert moved["entry"] == {"kind": "ADJUST", "amount": {"amountMinor": 500}}
+    failed = await boss.post("/v1/billing/balance/adjust", {"userId": user_id,
+                                                            "amountCents": -5000})  # fmt: skip
+    data = await gql_data(boss, f"""mutation($u: ID!) {{ balanceAdjust(input: {{userId: $u,
+        amountCents: -5000}}) {{ {MOVEMENT} }} }}""", {"u": user_id})  # fmt: skip
+    same_error(failed, data["balanceAdjust"]["errors"])
+
+
+async def admin_balance_update(api: Api) -> None:
+    user_id = await registered(api, "abu@example.com")
+    boss = admin(api)
+    rest = gin(await boss.post(f"/v1/admin/users/{user_id}/balance",
+                               {"operation": "set", "amountCents": 400}))  # fmt: skip
+    data = await gql_data(boss, f"""mutation($u: ID!) {{ adminUserBalanceUpdate(input:
+        {{userId: $u, operation: SET, amountCents: 250}}) {{ {MOVEMENT} }} }}""",
+        {"u": user_id})  # fmt: skip
+    moved = data["adminUserBalanceUpdate"]
+    assert rest["transaction"]["amountCents"] == 400
+    assert moved["entry"]["amount"]["amountMinor"] == -150
+    assert moved["wallet"]["balance"]["amountMinor"] == 250
+    failed = await boss.post(f"/v1/admin/users/{user_id}/balance",
+                             {"operation": "debit", "amountCents": 251})  # fmt: skip
+    data = await gql_data(boss, f"""mutation($u: ID!) {{ adminUserBalanceUpdate(input:
+        {{userId: $u, operation: DEBIT, amountCents: 251}}) {{ {MOVEMENT} }} }}""",
+        {"u": user_id})  # fmt: skip
+    same_error(failed, data["adminUserBalanceUpdate"]["errors"])
+
+
+async def plan_save(api: Api) -> None:
+    boss = admin(api)
+    rest = gin(await boss.request("PUT", "/v1/billing/plans/team",
+                                  json={**BASIC_PLAN, "name": "Team", "sortOrder": 9}))  # fmt: skip
+    data = await gql_data(boss, f"""mutation {{ billingPlanSave(input: {{id: "team2",
+        name: "Team", description: "For small projects", priceCents: 900, qps: 20,
+        dailyLimit: 1000, monthlyLimit: 10000, payAsYouGo: true, overagePricePer1k: 100,
+        sortOrder: 9}}) {{ plan {{ {PLAN_FIELDS} }} errors {{ code }} }} }}""")  # fmt: skip
+    same_plan({**rest, "id": "team2"}, data["billingPlanSave"]["plan"])
+    for plan_id in ("team", "team2"):  # retire them again (reference data)
+        assert (await boss.request("DELETE", f"/v1/billing/plans/{plan_id}")).status_code == 200
+    failed = await boss.request("PUT", "/v1/billing/plans/x", json={"name": ""})
+    data = await gql_data(boss, """mutation { billingPlanSave(input: {id: "x", name: ""}) {
+        errors { code message field } } }""")  # fmt: skip
+    same_error(failed, data["billingPlanSave"]["errors"])
+
+
+async def plan_delete(api: Api) -> None:
+    boss = admin(api)
+    assert gin(await boss.request("DELETE", "/v1/billing/plans/basic")) is None
+    data = await gql_data(boss, """mutation { billingPlanDelete(input: {id: "basic"}) {
+        plan { id isActive } errors { code } } }""")  # fmt: skip
+    assert data["billingPlanDelete"]["plan"] == {"id": "basic", "isActive": False}
+    gin(await boss.request("PUT", "/v1/billing/plans/basic", json=BASIC_PLAN))  # offer it again
+    failed = await boss.request("DELETE", "/v1/billing/plans/free")
+    data = await gql_data(boss, """mutation { billingPlanDelete(input: {id: "free"}) {
+        errors { code message field } } }""")  # fmt: skip
+    same_error(failed, data["billingPlanDelete"]["errors"])
+
+
+async def currency_update(api: Api) -> None:
+    boss = admin(api)
+    body = {"defaultCurrency": "CNY", "rates": [{"code": "LDC", "rate": "7.2"}]}
+    rest = gin(await boss.request("PUT", "/v1/admin/settings/currency", json=body))
+    data = await gql_data(boss, """mutation { adminCurrencySettingsUpdate(input:
+        {defaultCurrency: "CNY", rates: [{code: "LDC", rate: "7.2"}]}) { settings {
+        defaultCurrency rates { code rate } updatedAt } errors { code } } }""")  # fmt: skip
+    settings = data["adminCurrencySettingsUpdate"]["settings"]
+    assert rest["config"]["rates"] == settings["rates"] == [{"code": "LDC", "rate": "7.2"}]
+    bad = {"defaultCurrency": "CNY", "rates": [{"code": "CNY", "rate": "1"}]}
+    failed = await boss.request("PUT", "/v1/admin/settings/currency", json=bad)
+    data = await gql_data(boss, """mutation { adminCurrencySettingsUpdate(input:
+        {defaultCurrency: "CNY", rates: [{code: "CNY", rate: "1"}]}) {
+        errors { code message field } } }""")  # fmt: skip
+    same_error(failed, data["adminCurrencySettingsUpdate"]["errors"])
+
+
+async def a_user_with_keys(api: Api) -> tuple[Api, Values]:
+    browser, _ = await signed_in(api, "keyed@example.com")
+    await new_key(browser, scopes=["quota:read"])
+    made, _ = await new_key(browser)
+    assert (await browser.delete(f"/v1/auth/api-keys/{made}")).status_code == 200
+    user_id = (await browser.get("/v1/auth/me")).json()["id"]
+    return admin(api), {"id": user_id}
+
+
+def same_admin_keys(rest: dict[str, Any], gql: list[dict[str, Any]]) -> None:
+    assert rest["total"] == len(gql) == 2
+    for r, g in zip(rest["items"], gql, strict=True):
+        assert (r["id"], r["prefix"], r["name"]) == (raw_id(g["id"]), g["prefix"], g["name"])
+        assert r["status"] == g["status"].lower()
+        assert r["planId"] == "free"
+    assert [r["status"] for r in rest["items"]] == ["revoked", "active"]
+
+
+BILLING_READS: dict[tuple[str, str], Read] = {
+    ("GET", "/v1/admin/users/{id}/keys"): Read(
+        "/v1/admin/users/{id}/keys",
+        "query($id: ID!) { adminUserApiKeys(userId: $id) { id prefix name status } }",
+        same_admin_keys, a_user_with_keys, someone_else("keysnoop@example.com")),
+    ("GET", "/v1/billing/plans"): Read(
+        "/v1/billing/plans", f"{{ billingPlans {{ {PLAN_FIELDS} }} }}", same_plans,
+        signed_in_as("bp@example.com"), anonymous),
+    ("GET", "/v1/billing/me/plan"): Read(
+        "/v1/billing/me/plan", """{ billingMyPlan { userId plan { id name dailyLimit } } }""",
+        same_my_plan, signed_in_as("mp@example.com"), anonymous),
+    ("GET", "/v1/billing/orders"): Read(
+        "/v1/billing/orders", f"{{ orders {{ totalCount nodes {{ {ORDER_FIELDS} }} }} }}",
+        same_orders, a_buyer_with_orders(2), anonymous),
+    ("GET", "/v1/billing/orders/{id}"): Read(
+        "/v1/billing/orders/{id}", f"query($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}",
+        same_order, a_buyer_with_orders(1), someone_else("snoop@example.com")),
+    ("GET", "/v1/billing/balance"): Read(
+        "/v1/billing/balance", f"{{ balance {{ {WALLET_FIELDS} }} }}", same_wallet,
+        a_funded_wallet, anonymous),
+    ("GET", "/v1/billing/balance/transactions"): Read(
+        "/v1/billing/balance/transactions", f"{{ ledger {{ {LEDGER_FIELDS} }} }}", same_ledger,
+        a_funded_wallet, anonymous),
+    ("GET", "/v1/admin/users/{id}/balance"): Read(
+        "/v1/admin/users/{id}/balance",
+        f"query($id: ID!) {{ adminUserBalance(userId: $id) {{ {WALLET_FIELDS} }} }}",
+        same_wallet, an_admin_on_a_funded_wallet, someone_else("nosy@example.com")),
+    ("GET", "/v1/admin/users/{id}/balance/transactions"): Read(
+        "/v1/admin/users/{id}/balance/transactions",
+        f"query($id: ID!) {{ adminUserLedger(userId: $id) {{ {LEDGER_FIELDS} }} }}",
+        same_ledger, an_admin_on_a_funded_wallet, an_unknown_user),
+    ("GET", "/v1/admin/settings/currency"): Read(
+        "/v1/admin/settings/currency",
+        "{ adminCurrencySettings { defaultCurrency rates { code rate } updatedAt } }",
+        same_currency, set_currency, someone_else("cur@example.com")),
+}  # fmt: skip
+
+BILLING_FLOWS: dict[tuple[str, str], Flow] = {
+    ("PUT", "/v1/billing/plans/{id}"): plan_save,
+    ("DELETE", "/v1/billing/plans/{id}"): plan_delete,
+    ("POST", "/v1/billing/orders"): order_create,
+    ("GET", "/v1/billing/callback/{provider}"): callback_get,
+    ("POST", "/v1/billing/callback/{provider}"): callback_post,
+    ("GET", "/v1/billing/mock/pay/{id}"): mock_pay_page,
+    ("POST", "/v1/billing/balance/topup"): topup_create,
+    ("POST", "/v1/billing/balance/adjust"): balance_adjust,
+    ("POST", "/v1/admin/users/{id}/balance"): admin_balance_update,
+    ("PUT", "/v1/admin/settings/currency"): currency_update,
+}
+SUBSCRIPTION_FIELDS = """id planId period status source currentPeriodStart currentPeriodEnd
+    cancelAtPeriodEnd autoRenew graceUntil"""
+
+
+def same_subscription(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["id"] == raw_id(gql["id"])
+    assert (rest["planId"], rest["period"], rest["cancelAtPeriodEnd"], rest["autoRenew"]) == (
+        gql["planId"], gql["period"], gql["cancelAtPeriodEnd"], gql["autoRenew"],
+    )  # fmt: skip
+    assert (rest["status"], rest["source"]) == (gql["status"].lower(), gql["source"].lower())
+    for field in ("currentPeriodStart", "currentPeriodEnd", "graceUntil"):
+        assert instant(rest[field]) == instant(gql[field]), field
+
+
+async def a_subscriber(api: Api, email: str = "sub@example.com") -> tuple[Api, Values]:
+    browser, _ = await signed_in(api, email)
+    body = {"planId": "pro", "paymentProvider": "mock"}
+    order = gin(await browser.post("/v1/billing/orders", body))
+    paid = await browser.http.post(
+        "/v1/billing/callback/mock", data={"order_id": order["orderId"], "amount": "29.00"}
+    )
+    assert paid.text == "ok"
+    return browser, {}
+
+
+async def subscription_cancel(api: Api) -> None:
+    browser, _ = await a_subscriber(api, "cancel1@example.com")
+    rest = (await browser.post("/v1/billing/subscription/cancel")).json()
+    data = await gql_data(browser, f"""mutation {{ subscriptionCancel {{ subscription {{
+        {SUBSCRIPTION_FIELDS} }} errors {{ code }} }} }}""")  # fmt: skip
+    same_subscription(rest, data["subscriptionCancel"]["subscription"])
+    assert rest["cancelAtPeriodEnd"] is True
+    nobody, _ = await signed_in(api, "cancel2@example.com")
+    failed = await nobody.post("/v1/billing/subscription/cancel")
+    data = await gql_data(nobody, """mutation { subscriptionCancel {
+        errors { code message field } } }""")  # fmt: skip
+    same_error(failed, data["subscriptionCancel"]["errors"])
+
+
+async def subscription_auto_renew(api: Api) -> None:
+    browser, _ = await a_subscriber(api, "renew1@example.com")
+    rest = gin(await browser.patch("/v1/billing/subscription", {"autoRenew": False}))
+    data = await gql_data(browser, f"""mutation {{ subscriptionAutoRenewSet(input:
+        {{autoRenew: false}}) {{ subscription {{ {SUBSCRIPTION_FIELDS} }} errors {{ code }} }}
+        }}""")  # fmt: skip
+    same_subscription(rest, data["subscriptionAutoRenewSet"]["subscription"])
+    assert rest["autoRenew"] is False
+    nobody, _ = await signed_in(api, "renew2@example.com")
+    failed = await nobody.patch("/v1/billing/subscription", {"autoRenew": True})
+    data = await gql_data(nobody, """mutation { subscriptionAutoRenewSet(input:
+        {autoRenew: true}) { errors { code message field } } }""")  # fmt: skip
+    same_error(failed, data["subscriptionAutoRenewSet"]["errors"])
+
+
+async def subscribe(api: Api) -> None:
+    browser, _ = await signed_in(api, "subscribe@example.com")
+    body = {"planCode": "pro", "paymentProvider": "mock"}
+    rest = (await browser.post("/v1/billing/subscribe", body)).json()
+    order = gin(await browser.get(f"/v1/billing/orders/{rest['orderId']}"))
+    data = await gql_data(browser, f"""query($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }}
+        }}""", {"id": rest["orderId"]})  # fmt: skip
+    same_order(order, data["order"])
+    assert rest["redirectUrl"] == data["order"]["payUrl"]
+    assert order["userId"] == (await browser.get("/v1/auth/me")).json()["id"]  # not anonymous
+    failed = await browser.post("/v1/billing/subscribe", {**body, "planCode": "nope"})
+    data = await gql_data(browser, """mutation { orderCreate(input: {planId: "nope",
+        paymentProvider: "mock"}) { errors { code message field } } }""")  # fmt: skip
+    same_error(failed, data["orderCreate"]["errors"])
+
+
+async def admin_plan_grant(api: Api) -> None:
+    user_id = await registered(api, "granted@example.com")
+    boss = admin(api)
+    rest = gin(await boss.post(f"/v1/admin/users/{user_id}/plan", {"planId": "enterprise"}))
+    data = await gql_data(boss, """mutation($u: ID!) { adminUserPlanGrant(input: {userId: $u,
+        planId: "pro"}) { grant { planId updatedKeys totalKeys } errors { code } } }""",
+        {"u": user_id})  # fmt: skip
+    assert rest == {"planId": "enterprise", "updatedKeys": 0, "totalKeys": 0}
+    assert data["adminUserPlanGrant"]["grant"] == {"planId": "pro", "updatedKeys": 0,
+                                                   "totalKeys": 0}  # fmt: skip
+    failed = await boss.post(f"/v1/admin/users/{user_id}/plan", {"planId": "nope"})
+    data = await gql_data(boss, """mutation($u: ID!) { adminUserPlanGrant(input: {userId: $u,
+        planId: "nope"}) { errors { code message field } } }""", {"u": user_id})  # fmt: skip
+    same_error(failed, data["adminUserPlanGrant"]["errors"])
+
+
+async def a_subscribed_browser(api: Api) -> tuple[Api, Values]:
+    return await a_subscriber(api)
+
+
+BILLING_READS[("GET", "/v1/billing/subscription")] = Read(
+    "/v1/billing/subscription",
+    f"{{ subscription {{ {SUBSCRIPTION_FIELDS} }} }}",
+    same_subscription,
+    a_subscribed_browser,
+    anonymous,
+)
+BILLING_FLOWS.update({
+    ("PATCH", "/v1/billing/subscription"): subscription_auto_renew,
+    ("POST", "/v1/billing/subscription/cancel"): subscription_cancel,
+    ("POST", "/v1/billing/subscribe"): subscribe,
+    ("POST", "/v1/admin/users/{id}/plan"): admin_plan_grant,
+})  # fmt: skip
+
+INVOICE_FIELDS = """id number orderId buyerEmail total { amountMinor currency formatted }
+    lines { description quantity amount { formatted } } issuedAt paidAt paymentProvider
+    htmlUrl"""
+
+
+def same_invoices(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["total"] == gql["totalCount"] == 1
+    [r], [g] = rest["items"], gql["nodes"]
+    assert (r["id"], r["number"], r["orderId"], r["buyerEmail"], r["htmlUrl"]) == (
+        raw_id(g["id"]), g["number"], g["orderId"], g["buyerEmail"], g["htmlUrl"],
+    )  # fmt: skip
+    assert (r["total"], r["totalMinor"]) == (g["total"]["formatted"], g["total"]["amountMinor"])
+    assert [(x["description"], x["amount"]) for x in r["lines"]] == [
+        (x["description"], x["amount"]["formatted"]) for x in g["lines"]
+    ]
+    assert instant(r["issuedAt"]) == instant(g["issuedAt"])
+
+
+async def a_paying_customer(api: Api) -> tuple[Api, Values]:
+    return await a_subscriber(api, "invoices@example.com")
+
+
+async def invoice_page(api: Api) -> None:
+    """No twin (a printable page): it shows what GraphQL's ``invoice`` shows."""
+    browser, _ = await a_subscriber(api, "page@example.com")
+    [node] = (await gql_data(browser, f"{{ invoices {{ nodes {{ {INVOICE_FIELDS} }} }} }}"))[
+        "invoices"]["nodes"]  # fmt: skip
+    page = await browser.get(node["htmlUrl"])
+    assert page.status_code == 200
+    assert node["number"] in page.text and f"{node['total']['formatted']} CNY" in page.text
+    missing = await browser.get("/v1/billing/invoices/" + "0" * 32 + "/html")
+    result = await browser.gql("query($id: ID!) { invoice(id: $id) { id } }", {"id": "0" * 32})
+    same_error(missing, result["errors"])
+
+
+async def order_refund(api: Api) -> None:
+    boss = admin(api)
+    orders = []
+    for email in ("refund1@example.com", "refund2@example.com"):
+        browser, _ = await a_subscriber(api, email)
+        orders.append(gin(await browser.get("/v1/billing/orders"))["items"][0]["id"])
+    rest = gin(await boss.post(f"/v1/billing/orders/{orders[0]}/refund", {"reason": "r"}))
+    data = await gql_data(boss, """mutation($o: ID!) { orderRefund(input: {orderId: $o,
+        reason: "r"}) { result { order { status } refund { refundType amount { formatted } } }
+        errors { code } } }""", {"o": orders[1]})  # fmt: skip
+    result = data["orderRefund"]["result"]
+    assert (rest["orderStatus"], rest["refundType"], rest["refundAmount"]) == (
+        result["order"]["status"].lower(), result["refund"]["refundType"],
+        result["refund"]["amount"]["formatted"],
+    )  # fmt: skip
+    failed = await boss.post(f"/v1/billing/orders/{orders[0]}/refund", {"reason": "again"})
+    data = await gql_data(boss, """mutation($o: ID!) { orderRefund(input: {orderId: $o,
+        reason: "again"}) { errors { code message field } } }""", {"o": orders[1]})  # fmt: skip
+    same_error(failed, data["orderRefund"]["errors"])
+
+
+BILLING_READS[("GET", "/v1/billing/invoices")] = Read(
+    "/v1/billing/invoices",
+    f"{{ invoices {{ totalCount nodes {{ {INVOICE_FIELDS} }} }} }}",
+    same_invoices,
+    a_paying_customer,
+    anonymous,
+)
+BILLING_FLOWS.update({
+    ("GET", "/v1/billing/invoices/{id}/html"): invoice_page,
+    ("POST", "/v1/billing/orders/{id}/refund"): order_refund,
+})  # fmt: skip
+
+
+def same_extra_usage(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["userId"] == raw_id(gql["userId"])
+    assert (rest["enabled"], rest["monthlyCapCents"], rest["notifyThresholdPct"]) == (
+        gql["enabled"], gql["monthlyCap"]["amountMinor"], gql["notifyThresholdPct"],
+    )  # fmt: skip
+
+
+def same_report(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert (rest["yearMonth"], rest["planId"], rest["planName"], rest["enabled"]) == (
+        gql["yearMonth"], gql["planId"], gql["planName"], gql["enabled"],
+    )  # fmt: skip
+    assert (rest["overagePricePer_1k"], rest["baseMonthlyLimit"], rest["overageCents"]) == (
+        gql["overagePricePer1k"]["amountMinor"], gql["baseMonthlyLimit"],
+        gql["overage"]["amountMinor"],
+    )  # fmt: skip
+    assert (rest["nearLimit"], rest["usedCapPct"], rest["balanceCents"]) == (
+        gql["nearLimit"], gql["usedCapPct"], gql["balance"]["amountMinor"],
+    )  # fmt: skip
+
+
+def same_empty_list(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest == {"items": [], "total": 0}
+    assert gql == {"nodes": [], "totalCount": 0}
+
+
+async def extra_usage_update(api: Api) -> None:
+    browser, _ = await signed_in(api, "xu@example.com")
+    rest = gin(await browser.request("PUT", "/v1/billing/extra-usage",
+                                     json={"enabled": True, "monthlyCapCents": 500}))  # fmt: skip
+    data = await gql_data(browser, """mutation { extraUsageUpdate(input: {notifyThresholdPct:
+        60}) { settings { userId enabled monthlyCap { amountMinor } notifyThresholdPct }
+        errors { code } } }""")  # fmt: skip
+    got = data["extraUsageUpdate"]["settings"]
+    same_extra_usage({**rest, "notifyThresholdPct": 60}, got)
+    failed = await browser.request("PUT", "/v1/billing/extra-usage",
+                                   json={"notifyThresholdPct": 101})  # fmt: skip
+    data = await gql_data(browser, """mutation { extraUsageUpdate(input: {notifyThresholdPct:
+        101}) { errors { code message field } } }""")  # fmt: skip
+    same_error(failed, data["extraUsageUpdate"]["errors"])
+
+
+BILLING_READS.update({
+    ("GET", "/v1/billing/extra-usage"): Read(
+        "/v1/billing/extra-usage", """{ extraUsage { userId enabled monthlyCap { amountMinor }
+        notifyThresholdPct } }""", same_extra_usage, signed_in_as("xg@example.com"),
+        anonymous),
+    ("GET", "/v1/billing/extra-usage/report"): Read(
+        "/v1/billing/extra-usage/report?month=2026-01", """{ extraUsageReport(month: "2026-01")
+        { yearMonth planId planName enabled overagePricePer1k { amountMinor }
+        baseMonthlyLimit overage { amountMinor } nearLimit usedCapPct balance { amountMinor }
+        } }""", same_report, signed_in_as("xr@example.com"), anonymous),
+    ("GET", "/v1/billing/extra-usage/charges"): Read(
+        "/v1/billing/extra-usage/charges", """{ extraUsageCharges { nodes { yearMonth }
+        totalCount } }""", same_empty_list, signed_in_as("xc@example.com"), anonymous),
+    ("GET", "/v1/billing/extra-usage/events"): Read(
+        "/v1/billing/extra-usage/events", """{ extraUsageEvents { nodes { id } totalCount }
+        }""", same_empty_list, signed_in_as("xe@example.com"), anonymous),
+})  # fmt: skip
+BILLING_FLOWS[("PUT", "/v1/billing/extra-usage")] = extra_usage_update
+
+READS.update(BILLING_READS)
+FLOWS.update(BILLING_FLOWS)
+
+# == end of billing ======================================================================
+
+# -- music (issue 13): the local catalog's routes against their twins -------------------
+
+_CATALOG: dict[str, Path] = {}
+
+
+async def with_catalog(api: Api) -> tuple[Api, dict[str, str]]:
+    """The demo catalog imported into the running app's database; a signed-in browser
+    and the raw ids of one song, its album, artist, the playlist and the chart."""
+    app = api.http._transport.app  # type: ignore[attr-defined]
+    if "dir" not in _CATALOG:
+        _CATALOG["dir"] = Path(tempfile.mkdtemp(prefix="karpov-parity-"))
+        write_demo(_CATALOG["dir"])
+    store = app.state.container.adapters.catalog
+    await CatalogImporter(store, MutagenScanner(), SystemClock()).import_directory(_CATALOG["dir"])
+    browser, _ = await signed_in(api, f"music{len(_CATALOG)}@example.com")
+    _CATALOG[f"user{len(_CATALOG)}"] = _CATALOG["dir"]
+    found = (await browser.get("/v1/local/search/songs?q=paper")).json()["data"]["items"][0]
+    lists = await gql_data(browser, """{ search(provider: "local", query: "demo",
+        type: PLAYLIST) { nodes { ... on Playlist { id } } } }""")  # fmt: skip
+    playlist = lists["search"]["nodes"][0]["id"].split(":")[2]
+    return browser, {"song": found["id"], "album": found["album"]["id"],
+                     "artist": found["artists"][0]["id"], "playlist": playlist,
+                     "chart": "recent"}  # fmt: skip
+
+
+def music_flow(path: str, query: str, same: Callable[[Any, Any], None], missing: str) -> Flow:
+    """A music route against its twin: equal answers; an unknown ``missing`` id (the
+    kind's key in the ids) is the same 404 on both; without a caller, the same 401."""
+
+    async def flow(api: Api) -> None:
+        browser, ids = await with_catalog(api)
+        rest = await browser.get(path.format(**ids))
+        assert rest.status_code == 200, rest.text
+        [gql] = (await gql_data(browser, query, {"id": f"local:{missing}:{ids[missing]}"}
+                                if "$id" in query else {})).values()  # fmt: skip
+        same(rest.json()["data"], gql)
+        if "{" + missing + "}" in path:
+            # Another user (the plan's 5 metered calls a second are per user).
+            other, _ = await signed_in(api, f"other-{missing}-{len(_CATALOG)}@example.com")
+            _CATALOG[f"other{len(_CATALOG)}"] = _CATALOG["dir"]
+            gone = {**ids, missing: "0" * 32}
+            result = await other.gql(query, {"id": f"local:{missing}:{'0' * 32}"})
+            same_error(await other.get(path.format(**gone)), result["errors"])
+        anonymous_caller = api.fresh()
+        result = await anonymous_caller.gql(query, {"id": f"local:{missing}:{ids[missing]}"})
+        same_error(await anonymous_caller.get(path.format(**ids)), result["errors"])
+
+    return flow
+
+
+def same_song(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert gql["id"] == f"local:song:{rest['id']}"
+    assert (rest["title"], rest["durationMs"]) == (gql["title"], gql["durationMs"])
+    assert rest["artist"] == " / ".join(a["name"] for a in gql["artists"])
+    assert rest["album"]["title"] == gql["album"]["title"]
+
+
+def same_url(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["audio"]["quality"] == gql["audio"]["quality"] == "FLAC"
+    assert rest["audio"]["format"] == gql["audio"]["format"]
+    assert (
+        rest["audio"]["url"].split("/v1/local/stream/")[0]
+        == (gql["audio"]["url"].split("/v1/local/stream/")[0])
+    )
+
+
+def same_lyrics(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["lyric"]["lrc"] == gql["lrc"] and "line 1" in gql["lrc"]
+
+
+def same_search(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["total"] == gql["totalCount"]
+    assert [s["title"] for s in rest["items"]] == [s["title"] for s in gql["nodes"]]
+
+
+def same_album(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["title"] == gql["title"] and rest["songCount"] == gql["songCount"]
+    assert [s["title"] for s in rest["songs"]] == [s["title"] for s in gql["songs"]["nodes"]]
+
+
+def same_artist(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["name"] == gql["name"]
+    assert rest["songs"]["total"] == gql["songs"]["totalCount"]
+
+
+def same_playlist(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert (rest["title"], rest["songCount"]) == (gql["title"], gql["songCount"])
+    assert [s["title"] for s in rest["songs"]] == [s["title"] for s in gql["songs"]["nodes"]]
+
+
+def same_charts(rest: dict[str, Any], gql: list[dict[str, Any]]) -> None:
+    assert [f"local:chart:{c['id']}" for c in rest["items"]] == [c["id"] for c in gql]
+
+
+def same_chart(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["title"] == gql["title"] and rest["total"] == gql["songs"]["totalCount"]
+    assert [s["title"] for s in rest["items"]] == [s["title"] for s in gql["songs"]["nodes"]]
+
+
+_SONG = "id title durationMs artists { name } album { title }"
+
+
+async def local_stream(api: Api) -> None:
+    """No twin (a file): a play URL's link streams, with Range; a forged one is refused."""
+    browser, ids = await with_catalog(api)
+    url = (await browser.get(f"/v1/local/songs/{ids['song']}/url?quality=FLAC")).json()
+    path = urlsplit(url["data"]["audio"]["url"]).path
+    part = await api.fresh().get(path, headers={"Range": "bytes=0-3"})
+    assert part.status_code == 206 and part.content == b"RIFF"
+    forged = await api.fresh().get(path[:-4] + "AAAA")
+    assert forged.status_code == 403 and forged.json()["code"] == 40300
+
+
+async def local_cover(api: Api) -> None:
+    """No twin (a file): a song's cover image, by the URL its answers carry."""
+    browser, ids = await with_catalog(api)
+    song = (await browser.get(f"/v1/local/songs/{ids['song']}")).json()["data"]
+    cover = await api.fresh().get(urlsplit(song["album"]["cover"]).path)
+    assert cover.status_code == 200 and cover.headers["content-type"] == "image/png"
+    assert (await api.fresh().get("/v1/local/covers/" + "0" * 32)).status_code == 404
+
+
+MUSIC_FLOWS: dict[tuple[str, str], Flow] = {
+    ("GET", "/v1/{provider}/songs/{id}"): music_flow(
+        "/v1/local/songs/{song}", f"query($id: ID!) {{ song(id: $id) {{ {_SONG} }} }}",
+        same_song, "song"),
+    ("GET", "/v1/{provider}/songs/{id}/url"): music_flow(
+        "/v1/local/songs/{song}/url?quality=FLAC", """query($id: ID!) { songUrl(id: $id,
+        quality: FLAC) { audio { url quality format } } }""", same_url, "song"),
+    ("GET", "/v1/{provider}/songs/{id}/lyric"): music_flow(
+        "/v1/local/songs/{song}/lyric", "query($id: ID!) { songLyrics(id: $id) { lrc } }",
+        same_lyrics, "song"),
+    ("GET", "/v1/{provider}/search/songs"): music_flow(
+        "/v1/local/search/songs?q=aurora&page=1&page_size=2", """{ search(provider: "local",
+        query: "aurora", first: 2) { totalCount nodes { ... on Song { title } } } }""",
+        same_search, "song"),
+    ("GET", "/v1/{provider}/albums/{id}"): music_flow(
+        "/v1/local/albums/{album}", """query($id: ID!) { album(id: $id) { title songCount
+        songs { nodes { title } } } }""", same_album, "album"),
+    ("GET", "/v1/{provider}/artists/{id}"): music_flow(
+        "/v1/local/artists/{artist}", """query($id: ID!) { artist(id: $id) { name
+        songs { totalCount } } }""", same_artist, "artist"),
+    ("GET", "/v1/{provider}/playlists/{id}"): music_flow(
+        "/v1/local/playlists/{playlist}?page=1&page_size=20", """query($id: ID!) {
+        playlist(id: $id) { title songCount songs { nodes { title } } } }""",
+        same_playlist, "playlist"),
+    ("GET", "/v1/{provider}/charts"): music_flow(
+        "/v1/local/charts", '{ charts(provider: "local") { id } }', same_charts, "chart"),
+    ("GET", "/v1/{provider}/charts/{id}"): music_flow(
+        "/v1/local/charts/{chart}", """query($id: ID!) { chart(id: $id) { title
+        songs { totalCount nodes { title } } } }""", same_chart, "chart"),
+    ("GET", "/v1/local/stream/{token}"): local_stream,
+    ("GET", "/v1/local/covers/{id}"): local_cover,
+}  # fmt: skip
+
+# -- end of music -------------------------------------------------------------------------
+
+
+PARITY: dict[tuple[str, str], Read | Flow] = {**READS, **FLOWS, **MUSIC_FLOWS}
 """Every /v1 route, once: a declarative read, or a flow."""
 
 
 def test_every_route_has_a_parity_case() -> None:
     assert not set(READS) & set(FLOWS)
+    assert not (set(READS) | set(FLOWS)) & set(MUSIC_FLOWS)
     assert set(PARITY) == {(r.method, r.path) for r in ROUTES}
 
 

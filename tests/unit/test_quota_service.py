@@ -5,7 +5,7 @@ shows the Redis gate behaves the same)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -53,6 +53,11 @@ class DownGate:
         raise QuotaStoreUnavailable()
 
     async def peek(self, limits: Sequence[Limit], now: float) -> tuple[LimitState, ...]:
+        raise QuotaStoreUnavailable()
+
+    async def restore(
+        self, load: Callable[[], Awaitable[Sequence[CounterLimit]]], now: float
+    ) -> bool:
         raise QuotaStoreUnavailable()
 
 

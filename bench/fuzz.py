@@ -1,0 +1,179 @@
+"""Fuzz every edge of a real server (issue 12, item 7): ``make fuzz``.
+
+Starts ``karpov serve`` on a free port (a fresh SQLite database; Redis too when
+``KARPOV_FUZZ_REDIS_URL`` is set, as CI does), signs in, makes an API key, and runs
+schemathesis:
+
+* over the served OpenAPI document (``/v1/docs/openapi.json``) four times: unauthenticated
+  (with a CSRF double submit, as a browser), with a session, with an API key and with an
+  admin token;
+* over ``/graphql`` (schemathesis' GraphQL mode: queries and mutations generated from the
+  introspected schema), unauthenticated and with a session.
+
+A run fails on any 5xx (``not_a_server_error``) or any response slower than 5 s
+(``--max-response-time``). ``FUZZ_EXAMPLES`` (default 20) bounds the cases per operation,
+so the whole run takes a few minutes on two cores. Exit status: 0 when every run passed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+ADMIN_TOKEN = "fuzz-admin-token-0123456789abcdef"
+MASTER_KEY = "ef" * 32
+EMAIL = "fuzz@example.com"
+PASSWORD = "Fuzzing-Horse-42-Battery"
+CSRF = "fuzz-csrf-token"
+MAX_RESPONSE_TIME = 5.0
+CHECKS = "not_a_server_error"
+"""The failures the issue names: a 5xx (the time limit is ``--max-response-time``). The
+conformance checks (documented statuses, schemas) are for the OpenAPI document's own
+test, not for a fuzz run that must stay green."""
+GRAPHQL_CHECKS = "no_internal_error"
+"""GraphQL: a 5xx or an error masked as ``INTERNAL`` (``bench/fuzz_hooks.py``)."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def serve(directory: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KARPOV_")}
+    env.update(
+        KARPOV_DATABASE_URL=f"sqlite+aiosqlite:///{directory / 'fuzz.db'}",
+        KARPOV_MASTER_KEY=MASTER_KEY,
+        KARPOV_ADMIN_TOKENS=ADMIN_TOKEN,
+        KARPOV_HIBP_MODE="off",
+        KARPOV_ARGON2_TIME_COST="1",
+        KARPOV_ARGON2_MEMORY_KIB="1024",
+        KARPOV_LOG_LEVEL="warning",
+        PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+    )
+    redis_url = os.environ.get("KARPOV_FUZZ_REDIS_URL")
+    if redis_url:
+        env["KARPOV_REDIS_URL"] = redis_url
+    log = (directory / "server.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)],
+        cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+
+
+def wait_healthy(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"fuzz: the server exited ({server.returncode})")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("fuzz: the server did not become healthy within 60 s")
+
+
+def session(base: str, *, register: bool = False) -> str:
+    """A fresh session of the fuzzing user (a run may sign its session out)."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        client.get("/v1/config/runtime")
+        csrf = {"X-CSRF-Token": client.cookies["csrf_token"]}
+        body = {"email": EMAIL, "password": PASSWORD}
+        for path in ("/v1/auth/register", "/v1/auth/login") if register else ("/v1/auth/login",):
+            response = client.post(path, json=body, headers=csrf)
+            if response.status_code != 200:
+                raise SystemExit(f"fuzz: {path}: {response.status_code} {response.text}")
+        return str(response.json()["sid"])
+
+
+def api_key(base: str, sid: str) -> str:
+    with httpx.Client(base_url=base, timeout=30) as client:
+        created = client.post(
+            "/v1/auth/api-keys",
+            json={"name": "fuzz", "rateLimitRpm": 100000, "rateLimitDaily": 10000000},
+            headers={"X-Session-Id": sid},
+        )
+        if created.status_code != 200:
+            raise SystemExit(f"fuzz: create key: {created.status_code} {created.text}")
+        return str(created.json()["plaintext"])
+
+
+def schemathesis(
+    location: str, label: str, headers: dict[str, str], examples: int, cwd: Path
+) -> bool:
+    graphql = location.endswith("/graphql")
+    checks = GRAPHQL_CHECKS if graphql else CHECKS
+    command = [
+        str(Path(sys.executable).with_name("schemathesis")), "run", location,
+        "--checks", checks, "--max-response-time", str(MAX_RESPONSE_TIME),
+        "--max-examples", str(examples), "--request-timeout", str(MAX_RESPONSE_TIME * 2),
+        "--workers", "1", "--seed", os.environ.get("FUZZ_SEED", "12"), "--no-shrink",
+        "--suppress-health-check", "all", "--warnings", "off",
+    ]  # fmt: skip
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    started = time.monotonic()
+    print(f"fuzz: {label}: {location}", flush=True)
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("fuzz_hooks.py"))}
+    result = subprocess.run(command, check=False, env=env, cwd=cwd)
+    print(f"fuzz: {label}: exit {result.returncode} in {time.monotonic() - started:.0f} s")
+    return result.returncode == 0
+
+
+def main() -> int:
+    examples = int(os.environ.get("FUZZ_EXAMPLES", "20"))
+    directory = Path(tempfile.mkdtemp(prefix="karpov-fuzz-"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = serve(directory, port)
+    started = time.monotonic()
+    try:
+        wait_healthy(base, server)
+        key = api_key(base, session(base, register=True))
+        browser = {"Cookie": f"csrf_token={CSRF}", "X-CSRF-Token": CSRF}
+        openapi = f"{base}/v1/docs/openapi.json"
+        graphql = f"{base}/graphql"
+        # Each run that signs in gets a session of its own, made just before it (the one
+        # before may have signed itself out); the admin run comes last (it may lock the
+        # user out).
+        runs: list[tuple[str, str, Callable[[], dict[str, str]]]] = [
+            (openapi, "/v1 unauthenticated", lambda: browser),
+            (graphql, "/graphql unauthenticated", lambda: browser),
+            (graphql, "/graphql session", lambda: {"X-Session-Id": session(base)}),
+            (openapi, "/v1 api key", lambda: {"X-API-Key": key}),
+            (openapi, "/v1 session", lambda: {"X-Session-Id": session(base)}),
+            (openapi, "/v1 admin token", lambda: {"X-Admin-Key": ADMIN_TOKEN}),
+        ]
+        results = [
+            schemathesis(url, label, headers(), examples, directory) for url, label, headers in runs
+        ]
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    log = (directory / "server.log").read_text(errors="replace")
+    unexpected = [line for line in log.splitlines() if "unexpected error" in line]
+    print(f"fuzz: {sum(results)}/{len(results)} runs passed in {time.monotonic() - started:.0f} s;"
+          f" {len(unexpected)} unexpected errors in the server log")  # fmt: skip
+    for line in unexpected[:20]:
+        print(f"fuzz: server: {line[:400]}")
+    shutil.rmtree(directory, ignore_errors=True)
+    return 0 if all(results) and not unexpected else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Audio files: reading tags with mutagen (``scanner``) and making small ones (``synth``)."""

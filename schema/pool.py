@@ -1,0 +1,100 @@
+"""GraphQL fields of the credential pool's administration (admins), twins of
+``/v1/admin/pool/*``."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import pool
+from schema.info import CtxInfo
+from schema.pagination import connection, page_window
+from schema.payloads import payload
+from schema.types.pool import (
+    PoolCredential,
+    PoolCredentialAddInput,
+    PoolCredentialConnection,
+    PoolCredentialEdge,
+    PoolCredentialFilter,
+    PoolCredentialIdInput,
+    PoolCredentialPayload,
+    PoolCredentialRemovePayload,
+    PoolCredentialSetStatusInput,
+    PoolCredentialTestInput,
+    PoolCredentialTestPayload,
+    PoolHealth,
+)
+
+
+@strawberry.type
+class PoolQueries:
+    @strawberry.field(description="Pool credentials in id order (admin).")
+    async def admin_pool_credentials(
+        self,
+        info: CtxInfo,
+        filter: PoolCredentialFilter | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> PoolCredentialConnection:
+        offset = page_window(first, after)
+        flt = filter or PoolCredentialFilter()
+        page = await pool.pool_credentials(
+            info.context,
+            provider=flt.provider,
+            status=flt.status.value if flt.status else None,
+            limit=first,
+            offset=offset,
+        )
+        nodes = [PoolCredential.from_domain(c) for c in page.items]
+        return connection(PoolCredentialConnection, PoolCredentialEdge, nodes, page, offset)
+
+    @strawberry.field(description="One pool credential (admin).")
+    async def admin_pool_credential(self, info: CtxInfo, id: strawberry.ID) -> PoolCredential:
+        return PoolCredential.from_domain(await pool.pool_credential(info.context, id))
+
+    @strawberry.field(description="Every count of a provider's pool credentials (admin).")
+    async def admin_pool_health(self, info: CtxInfo, provider: str) -> PoolHealth:
+        return PoolHealth.from_domain(await pool.pool_health(info.context, provider))
+
+
+@strawberry.type
+class PoolMutations:
+    @strawberry.mutation(description="Add an upstream account to the pool (admin).")
+    async def admin_pool_credential_add(
+        self, info: CtxInfo, input: PoolCredentialAddInput
+    ) -> PoolCredentialPayload:
+        ctx = info.context
+        return await payload(
+            PoolCredentialPayload, ctx, pool.pool_credential_add(ctx, input.to_command())
+        )
+
+    @strawberry.mutation(description="Remove a pool credential (admin).")
+    async def admin_pool_credential_remove(
+        self, info: CtxInfo, input: PoolCredentialIdInput
+    ) -> PoolCredentialRemovePayload:
+        ctx = info.context
+        call = pool.pool_credential_remove(ctx, input.credential_id)
+        return await payload(PoolCredentialRemovePayload, ctx, call)
+
+    @strawberry.mutation(description="Set a pool credential ACTIVE or DISABLED (admin).")
+    async def admin_pool_credential_set_status(
+        self, info: CtxInfo, input: PoolCredentialSetStatusInput
+    ) -> PoolCredentialPayload:
+        ctx = info.context
+        call = pool.pool_credential_set_status(ctx, input.to_command())
+        return await payload(PoolCredentialPayload, ctx, call)
+
+    @strawberry.mutation(description="Renew a pool credential's login (admin).")
+    async def admin_pool_credential_refresh(
+        self, info: CtxInfo, input: PoolCredentialIdInput
+    ) -> PoolCredentialPayload:
+        ctx = info.context
+        call = pool.pool_credential_refresh(ctx, input.credential_id)
+        return await payload(PoolCredentialPayload, ctx, call)
+
+    @strawberry.mutation(description="Check a pool credential's login upstream (admin).")
+    async def admin_pool_credential_test(
+        self, info: CtxInfo, input: PoolCredentialTestInput
+    ) -> PoolCredentialTestPayload:
+        ctx = info.context
+        call = pool.pool_credential_test(ctx, input.to_command())
+        return await payload(PoolCredentialTestPayload, ctx, call)

@@ -1,0 +1,806 @@
+"""GraphQL types of billing: every amount is ``Money {amountMinor, currency, formatted}``
+(integer minor units, never a float); lists are connections."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, NewType
+
+import strawberry
+from strawberry.types.scalar import ScalarDefinition
+
+from domain.billing import commands, model, refunds, subscriptions
+from domain.billing import money as money_model
+from domain.billing import overage as overage_model
+from domain.quota.plans import Plan
+from resolvers import billing as billing_resolvers
+from resolvers import ids
+from resolvers.context import Context
+from schema.errors import UserError
+from schema.pagination import connection, page_window
+from schema.types.node import Node, PageInfo
+
+if TYPE_CHECKING:
+    BigInt = int
+else:
+    BigInt = NewType("BigInt", int)
+    """An integer that may exceed 32 bits; its scalar is in ``SCALAR_MAP``."""
+
+
+def _big_int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("BigInt must be an integer")
+    return value
+
+
+SCALAR_MAP: dict[object, ScalarDefinition] = {
+    BigInt: strawberry.scalar(
+        name="BigInt",
+        serialize=int,
+        parse_value=_big_int,
+        description="An integer that may exceed 32 bits (minor units of money, large limits); "
+        "a JSON number.",
+    )
+}
+"""The schema's custom scalars (``StrawberryConfig.scalar_map``)."""
+
+
+@strawberry.type(description="An amount of money: an integer count of the currency's minor "
+                 "unit (fen for CNY), and the same in major units as text.")  # fmt: skip
+class Money:
+    amount_minor: BigInt
+    currency: str
+    formatted: str = strawberry.field(description='Major units, the currency\'s decimals: "13.89".')
+
+    @classmethod
+    def from_domain(cls, amount: money_model.Money, ctx: Context | None = None) -> Money:
+        return cls(amount_minor=amount.amount_minor, currency=amount.currency,
+                   formatted=amount.formatted())  # fmt: skip
+
+
+@strawberry.type(description="A plan: its price and the limits it gives every key of its users.")
+class BillingPlan:
+    id: str
+    name: str
+    description: str
+    price: Money
+    period: str = strawberry.field(description="monthly, yearly or lifetime.")
+    qps: int
+    daily_limit: BigInt = strawberry.field(description="Units per day; 0 = unlimited.")
+    monthly_limit: BigInt = strawberry.field(description="Units per month; 0 = unlimited.")
+    soft_limit_pct: int
+    pay_as_you_go: bool
+    overage_price_per_1k: Money = strawberry.field(
+        description="The price of 1,000 units beyond the monthly limit (pay-as-you-go plans)."
+    )
+    sort_order: int
+    is_active: bool
+
+    @classmethod
+    def from_domain(cls, plan: Plan, ctx: Context | None = None) -> BillingPlan:
+        return cls(
+            id=plan.id, name=plan.name, description=plan.description,
+            price=Money.from_domain(money_model.Money(plan.price_cents, plan.currency)),
+            period=plan.period, qps=plan.qps, daily_limit=plan.daily_limit,
+            monthly_limit=plan.monthly_limit, soft_limit_pct=plan.soft_limit_pct,
+            pay_as_you_go=plan.pay_as_you_go,
+            overage_price_per_1k=Money.from_domain(
+                money_model.Money(plan.overage_price_per_1k, plan.currency)
+            ),
+            sort_order=plan.sort_order, is_active=plan.is_active,
+        )  # fmt: skip
+
+
+@strawberry.enum
+class OrderStatus(Enum):
+    PENDING = "pending"
+    PAYING = "paying"
+    PAID = "paid"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELED = "canceled"
+    REFUNDED = "refunded"
+
+
+@strawberry.enum
+class OrderPurpose(Enum):
+    SUBSCRIPTION = "subscription"
+    TOPUP = "topup"
+
+
+@strawberry.type(description="An order: a plan or a top-up bought through a payment provider.")
+class Order(Node):
+    raw_id: strawberry.Private[str]
+    plan_id: str | None
+    purpose: OrderPurpose
+    amount: Money = strawberry.field(description="What the provider charges.")
+    original_amount: Money | None = strawberry.field(
+        description="Before conversion to the provider's currency (FX orders)."
+    )
+    fx_rate: str | None = strawberry.field(description="Provider currency per original unit.")
+    status: OrderStatus
+    payment_provider: str
+    pay_url: str = strawberry.field(description="Where to send the buyer to pay.")
+    created_at: datetime
+    expires_at: datetime
+    paid_at: datetime | None
+    completed_at: datetime | None
+
+    @classmethod
+    def from_domain(cls, order: model.Order, ctx: Context | None = None) -> Order:
+        original = order.credited if order.original_amount_minor is not None else None
+        return cls(
+            id=strawberry.ID(ids.to_global_id("Order", order.id)), raw_id=order.id,
+            plan_id=order.plan_id, purpose=OrderPurpose(order.purpose.value),
+            amount=Money.from_domain(order.amount),
+            original_amount=Money.from_domain(original) if original is not None else None,
+            fx_rate=order.fx_rate, status=OrderStatus(order.status.value),
+            payment_provider=order.payment_provider, pay_url=order.pay_url,
+            created_at=order.created_at, expires_at=order.expires_at, paid_at=order.paid_at,
+            completed_at=order.completed_at,
+        )  # fmt: skip
+
+
+@strawberry.type
+class OrderEdge:
+    cursor: str
+    node: Order
+
+
+@strawberry.type
+class OrderConnection:
+    edges: list[OrderEdge]
+    nodes: list[Order]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="A wallet: one balance per user and currency.")
+class Wallet:
+    user_id: strawberry.ID
+    balance: Money
+    version: int
+    updated_at: datetime
+
+    @classmethod
+    def from_domain(cls, wallet: model.Wallet, ctx: Context | None = None) -> Wallet:
+        return cls(
+            user_id=strawberry.ID(ids.to_global_id("User", wallet.user_id)),
+            balance=Money.from_domain(wallet.balance), version=wallet.version,
+            updated_at=wallet.updated_at,
+        )  # fmt: skip
+
+
+@strawberry.enum
+class LedgerEntryKind(Enum):
+    TOPUP = "topup"
+    SUBSCRIPTION = "subscription"
+    OVERAGE = "overage"
+    REFUND = "refund"
+    ADJUST = "adjust"
+
+
+@strawberry.type(description="One line of a wallet's append-only ledger.")
+class LedgerEntry:
+    id: strawberry.ID
+    kind: LedgerEntryKind
+    amount: Money = strawberry.field(description="Signed: credits positive, debits negative.")
+    balance_after: Money
+    order_id: str | None
+    reference: str
+    description: str
+    created_at: datetime
+
+    @classmethod
+    def from_domain(cls, entry: model.LedgerEntry, ctx: Context | None = None) -> LedgerEntry:
+        return cls(
+            id=strawberry.ID(entry.id), kind=LedgerEntryKind(entry.kind.value),
+            amount=Money.from_domain(entry.amount),
+            balance_after=Money.from_domain(
+                money_model.Money(entry.balance_after_minor, entry.currency)
+            ),
+            order_id=entry.order_id, reference=entry.reference, description=entry.description,
+            created_at=entry.created_at,
+        )  # fmt: skip
+
+
+@strawberry.type
+class LedgerEntryEdge:
+    cursor: str
+    node: LedgerEntry
+
+
+@strawberry.type
+class LedgerEntryConnection:
+    edges: list[LedgerEntryEdge]
+    nodes: list[LedgerEntry]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class ExchangeRate:
+    code: str
+    rate: str = strawberry.field(description="1 unit of code = rate units of the default.")
+
+
+@strawberry.type(description="The default currency and the exchange rates.")
+class CurrencySettings:
+    default_currency: str
+    rates: list[ExchangeRate]
+    updated_at: datetime | None
+
+    @classmethod
+    def from_domain(
+        cls, config: model.CurrencyConfig, ctx: Context | None = None
+    ) -> CurrencySettings:
+        return cls(
+            default_currency=config.default_currency,
+            rates=[ExchangeRate(code=r.code, rate=str(r.rate)) for r in config.rates],
+            updated_at=config.updated_at,
+        )
+
+
+@strawberry.type
+class MyPlan:
+    user_id: strawberry.ID
+    plan: BillingPlan
+
+    @classmethod
+    def from_domain(cls, value: tuple[str, Plan], ctx: Context | None = None) -> MyPlan:
+        user_id, plan = value
+        return cls(
+            user_id=strawberry.ID(ids.to_global_id("User", user_id)),
+            plan=BillingPlan.from_domain(plan),
+        )
+
+
+# -- inputs ----------------------------------------------------------------------------
+
+
+@strawberry.input
+class OrderCreateInput:
+    plan_id: str
+    payment_provider: str
+    success_url: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Or the Idempotency-Key header (which wins)."
+    )
+
+    def to_command(self) -> commands.CreateOrder:
+        return commands.CreateOrder(self.plan_id, self.payment_provider, self.success_url,
+                                    self.idempotency_key)  # fmt: skip
+
+
+@strawberry.input
+class TopupCreateInput:
+    amount_cents: BigInt = strawberry.field(description="100 to 100,000,000 minor units.")
+    payment_provider: str
+    success_url: str | None = None
+    idempotency_key: str | None = None
+    currency: str | None = None
+
+    def to_command(self) -> commands.CreateTopup:
+        return commands.CreateTopup(
+            self.amount_cents, self.payment_provider, self.success_url, self.idempotency_key,
+            self.currency,
+        )  # fmt: skip
+
+
+@strawberry.input
+class BillingPlanInput:
+    id: str
+    name: str
+    description: str = ""
+    price_cents: BigInt = 0
+    currency: str = "CNY"
+    period: str = "monthly"
+    qps: int = 0
+    daily_limit: BigInt = 0
+    monthly_limit: BigInt = 0
+    soft_limit_pct: int = 80
+    pay_as_you_go: bool = False
+    overage_price_per_1k: BigInt = 0
+    sort_order: int = 0
+
+    def to_command(self) -> commands.PlanChanges:
+        return commands.PlanChanges(
+            plan_id=self.id, name=self.name, description=self.description,
+            price_cents=self.price_cents, currency=self.currency, period=self.period,
+            qps=self.qps, daily_limit=self.daily_limit, monthly_limit=self.monthly_limit,
+            soft_limit_pct=self.soft_limit_pct, pay_as_you_go=self.pay_as_you_go,
+            overage_price_per_1k=self.overage_price_per_1k, sort_order=self.sort_order,
+        )  # fmt: skip
+
+
+@strawberry.input
+class BillingPlanDeleteInput:
+    id: str
+
+
+@strawberry.input
+class ExchangeRateInput:
+    code: str
+    rate: str
+
+
+@strawberry.input
+class CurrencySettingsInput:
+    default_currency: str
+    rates: list[ExchangeRateInput] = strawberry.field(default_factory=list)
+
+    def to_command(self) -> commands.CurrencySettings:
+        return commands.CurrencySettings(
+            self.default_currency, tuple((r.code, r.rate) for r in self.rates)
+        )
+
+
+@strawberry.input
+class BalanceAdjustInput:
+    user_id: strawberry.ID
+    amount_cents: BigInt = strawberry.field(description="Positive credits, negative debits.")
+    description: str = ""
+    idempotency_key: str | None = None
+
+
+@strawberry.enum
+class BalanceOperation(Enum):
+    CREDIT = "credit"
+    DEBIT = "debit"
+    SET = "set"
+
+
+@strawberry.input
+class AdminUserBalanceUpdateInput:
+    user_id: strawberry.ID
+    operation: BalanceOperation
+    amount_cents: BigInt
+    description: str = ""
+    reference: str = ""
+    currency: str | None = None
+    idempotency_key: str | None = None
+
+    def to_command(self) -> commands.AdjustBalance:
+        return commands.AdjustBalance(
+            user_id=str(self.user_id),
+            operation=commands.BalanceOperation(self.operation.value),
+            amount_cents=self.amount_cents, description=self.description,
+            reference=self.reference, currency=self.currency,
+            idempotency_key=self.idempotency_key,
+        )  # fmt: skip
+
+
+# -- payloads --------------------------------------------------------------------------
+
+
+@strawberry.type
+class OrderPayload:
+    order: Order | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class BillingPlanPayload:
+    plan: BillingPlan | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CurrencySettingsPayload:
+    settings: CurrencySettings | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class BalanceMovementPayload:
+    wallet: Wallet | None = None
+    entry: LedgerEntry | None = strawberry.field(
+        default=None, description="The ledger line posted (none for a set to the same value)."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.enum
+class SubscriptionStatus(Enum):
+    ACTIVE = "active"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    PAST_DUE = "past_due"
+
+
+@strawberry.enum
+class SubscriptionSource(Enum):
+    PURCHASE = "purchase"
+    GRANT = "grant"
+
+
+@strawberry.type(description="My subscription: the plan I pay for, and its current period.")
+class BillingSubscription(Node):
+    raw_id: strawberry.Private[str]
+    plan_id: str
+    period: str
+    status: SubscriptionStatus
+    source: SubscriptionSource
+    current_period_start: datetime
+    current_period_end: datetime | None = strawberry.field(
+        description="Null: it never ends (lifetime plans, admin grants)."
+    )
+    cancel_at_period_end: bool
+    auto_renew: bool = strawberry.field(description="Renew from the wallet at the period end.")
+    grace_until: datetime | None = strawberry.field(
+        description="While past due: when it expires unless a renewal succeeds."
+    )
+
+    @classmethod
+    def from_domain(
+        cls, sub: model.Subscription, ctx: Context | None = None
+    ) -> BillingSubscription:
+        return cls(
+            id=strawberry.ID(ids.to_global_id("Subscription", sub.id)), raw_id=sub.id,
+            plan_id=sub.plan_id, period=sub.period, status=SubscriptionStatus(sub.status.value),
+            source=SubscriptionSource(sub.source.value),
+            current_period_start=sub.current_period_start,
+            current_period_end=sub.current_period_end,
+            cancel_at_period_end=sub.cancel_at_period_end, auto_renew=sub.auto_renew,
+            grace_until=sub.grace_until,
+        )  # fmt: skip
+
+
+@strawberry.type
+class PlanGrant:
+    plan_id: str
+    updated_keys: int = strawberry.field(description="Keys that follow the plan (not revoked).")
+    total_keys: int
+
+    @classmethod
+    def from_domain(cls, grant: subscriptions.PlanGrant, ctx: Context | None = None) -> PlanGrant:
+        return cls(plan_id=grant.plan_id, updated_keys=grant.updated_keys,
+                   total_keys=grant.total_keys)  # fmt: skip
+
+
+@strawberry.input
+class SubscriptionAutoRenewSetInput:
+    auto_renew: bool
+
+
+@strawberry.input
+class AdminUserPlanGrantInput:
+    user_id: strawberry.ID
+    plan_id: str
+
+
+@strawberry.type
+class SubscriptionPayload:
+    subscription: BillingSubscription | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class AdminUserPlanGrantPayload:
+    grant: PlanGrant | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class InvoiceLine:
+    description: str
+    quantity: int
+    unit_amount: Money
+    amount: Money
+
+
+@strawberry.type(description="An invoice: one per paid order, numbered.")
+class Invoice(Node):
+    raw_id: strawberry.Private[str]
+    number: str
+    order_id: str
+    buyer_email: str
+    total: Money
+    lines: list[InvoiceLine]
+    issued_at: datetime
+    paid_at: datetime
+    payment_provider: str
+    html_url: str = strawberry.field(description="The printable page.")
+
+    @classmethod
+    def from_domain(cls, invoice: model.Invoice, ctx: Context | None = None) -> Invoice:
+        def money(minor: int) -> Money:
+            return Money.from_domain(money_model.Money(minor, invoice.currency))
+
+        return cls(
+            id=strawberry.ID(ids.to_global_id("Invoice", invoice.id)), raw_id=invoice.id,
+            number=invoice.number, order_id=invoice.order_id, buyer_email=invoice.buyer_email,
+            total=money(invoice.total_minor),
+            lines=[
+                InvoiceLine(description=line.description, quantity=line.quantity,
+                            unit_amount=money(line.unit_amount_minor),
+                            amount=money(line.amount_minor))
+                for line in invoice.lines
+            ],
+            issued_at=invoice.issued_at, paid_at=invoice.paid_at,
+            payment_provider=invoice.payment_provider,
+            html_url=f"/v1/billing/invoices/{invoice.id}/html",
+        )  # fmt: skip
+
+
+@strawberry.type
+class InvoiceEdge:
+    cursor: str
+    node: Invoice
+
+
+@strawberry.type
+class InvoiceConnection:
+    edges: list[InvoiceEdge]
+    nodes: list[Invoice]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="A refund Karpov recorded (the money itself goes back through "
+                 "the payment provider's console).")  # fmt: skip
+class OrderRefund:
+    id: strawberry.ID
+    refund_type: str
+    amount: Money
+    reason: str
+    created_at: datetime
+
+
+@strawberry.type
+class OrderRefundResult:
+    order: Order
+    refund: OrderRefund
+
+    @classmethod
+    def from_domain(
+        cls, result: refunds.RefundResult, ctx: Context | None = None
+    ) -> OrderRefundResult:
+        r = result.refund
+        return cls(
+            order=Order.from_domain(result.order),
+            refund=OrderRefund(
+                id=strawberry.ID(r.id),
+                refund_type=r.refund_type.value,
+                amount=Money.from_domain(money_model.Money(r.amount_minor, r.currency)),
+                reason=r.reason,
+                created_at=r.created_at,
+            ),
+        )
+
+
+@strawberry.input
+class OrderRefundInput:
+    order_id: strawberry.ID
+    reason: str
+    refund_type: str = "full"
+    amount: str | None = strawberry.field(
+        default=None, description='Partial refunds: major units, e.g. "10.00".'
+    )
+    idempotency_key: str | None = None
+
+    def to_command(self) -> commands.RefundOrder:
+        return commands.RefundOrder(
+            order_id=str(self.order_id), reason=self.reason, refund_type=self.refund_type,
+            amount=self.amount, idempotency_key=self.idempotency_key,
+        )  # fmt: skip
+
+
+@strawberry.type
+class OrderRefundPayload:
+    result: OrderRefundResult | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="My pay-as-you-go settings.")
+class ExtraUsageSettings:
+    user_id: strawberry.ID
+    enabled: bool
+    monthly_cap: Money = strawberry.field(description="0 = no cap.")
+    notify_threshold_pct: int
+    updated_at: datetime | None
+
+    @classmethod
+    def from_domain(
+        cls, s: model.ExtraUsageSettings, ctx: Context | None = None
+    ) -> ExtraUsageSettings:
+        return cls(
+            user_id=strawberry.ID(ids.to_global_id("User", s.user_id)), enabled=s.enabled,
+            monthly_cap=Money.from_domain(money_model.Money(s.monthly_cap_minor, "CNY")),
+            notify_threshold_pct=s.notify_threshold_pct, updated_at=s.updated_at,
+        )  # fmt: skip
+
+
+@strawberry.type(description="My pay-as-you-go month.")
+class ExtraUsageReport:
+    year_month: str
+    enabled: bool
+    monthly_cap: Money
+    notify_threshold_pct: int
+    plan_id: str
+    plan_name: str
+    overage_price_per_1k: Money
+    base_monthly_limit: BigInt
+    overage_count: BigInt
+    overage_units: BigInt
+    overage: Money = strawberry.field(description="The month's overage cost so far.")
+    remaining_cap: Money
+    used_cap_pct: float = strawberry.field(description="A fraction of the cap (0.5 = half).")
+    near_limit: bool
+    balance: Money
+    updated_at: datetime | None
+
+    @classmethod
+    def from_domain(
+        cls, r: overage_model.ExtraUsageReport, ctx: Context | None = None
+    ) -> ExtraUsageReport:
+        def money(minor: int) -> Money:
+            return Money.from_domain(money_model.Money(minor, r.balance_currency))
+
+        return cls(
+            year_month=r.year_month, enabled=r.enabled, monthly_cap=money(r.monthly_cap_cents),
+            notify_threshold_pct=r.notify_threshold_pct, plan_id=r.plan_id,
+            plan_name=r.plan_name, overage_price_per_1k=money(r.overage_price_per_1k),
+            base_monthly_limit=r.base_monthly_limit, overage_count=r.overage_count,
+            overage_units=r.overage_weight, overage=money(r.overage_cents),
+            remaining_cap=money(r.remaining_cap_cents), used_cap_pct=r.used_cap_pct,
+            near_limit=r.near_limit, balance=money(r.balance_cents), updated_at=r.updated_at,
+        )  # fmt: skip
+
+
+@strawberry.type
+class ExtraUsageCharge:
+    year_month: str
+    plan_id: str
+    count: BigInt
+    units: BigInt
+    amount: Money
+
+    @classmethod
+    def from_domain(cls, m: model.OverageMonth, ctx: Context | None = None) -> ExtraUsageCharge:
+        amount = Money.from_domain(money_model.Money(m.amount_minor, m.currency))
+        return cls(year_month=m.year_month, plan_id=m.plan_id, count=m.count, units=m.units,
+                   amount=amount)  # fmt: skip
+
+
+@strawberry.type
+class ExtraUsageEvent:
+    id: strawberry.ID
+    operation: str
+    plan_id: str
+    units: int
+    price: Money = strawberry.field(description="What this call debited.")
+    occurred_at: datetime
+
+    @classmethod
+    def from_domain(cls, e: model.OverageEvent, ctx: Context | None = None) -> ExtraUsageEvent:
+        return cls(
+            id=strawberry.ID(e.id), operation=e.operation, plan_id=e.plan_id, units=e.units,
+            price=Money.from_domain(money_model.Money(e.price_minor, e.currency)),
+            occurred_at=e.occurred_at,
+        )  # fmt: skip
+
+
+@strawberry.type
+class ExtraUsageChargeEdge:
+    cursor: str
+    node: ExtraUsageCharge
+
+
+@strawberry.type
+class ExtraUsageChargeConnection:
+    edges: list[ExtraUsageChargeEdge]
+    nodes: list[ExtraUsageCharge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class ExtraUsageEventEdge:
+    cursor: str
+    node: ExtraUsageEvent
+
+
+@strawberry.type
+class ExtraUsageEventConnection:
+    edges: list[ExtraUsageEventEdge]
+    nodes: list[ExtraUsageEvent]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.input
+class ExtraUsageUpdateInput:
+    enabled: bool | None = None
+    monthly_cap_cents: BigInt | None = None
+    notify_threshold_pct: int | None = None
+
+    def to_command(self) -> overage_model.ExtraUsageChanges:
+        return overage_model.ExtraUsageChanges(
+            self.enabled, self.monthly_cap_cents, self.notify_threshold_pct
+        )
+
+
+@strawberry.type
+class ExtraUsagePayload:
+    settings: ExtraUsageSettings | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# -- the viewer's billing (fields of User, null unless the user is the viewer) ----------
+
+
+@strawberry.type
+class ViewerBilling:
+    """Billing fields of ``User``: the viewer's own plan, subscription, wallet, ledger,
+    orders, invoices and pay-as-you-go settings; null for any other user."""
+
+    raw_id: strawberry.Private[str]
+
+    @strawberry.field(description="My plan and its limits; null unless this is the viewer.")
+    async def plan(self, info: strawberry.Info) -> BillingPlan | None:
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        _, plan = await billing_resolvers.billing_my_plan(ctx)
+        return BillingPlan.from_domain(plan)
+
+    @strawberry.field(description="My subscription; null unless this is the viewer.")
+    async def subscription(self, info: strawberry.Info) -> BillingSubscription | None:
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        sub = await billing_resolvers.subscription(ctx)
+        return None if sub is None else BillingSubscription.from_domain(sub)
+
+    @strawberry.field(description="My wallet in a currency; null unless this is the viewer.")
+    async def balance(self, info: strawberry.Info, currency: str | None = None) -> Wallet | None:
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        return Wallet.from_domain(await billing_resolvers.balance(ctx, currency))
+
+    @strawberry.field(description="My wallet's ledger; null unless this is the viewer.")
+    async def ledger(
+        self, info: strawberry.Info, first: int = 50, after: str | None = None
+    ) -> LedgerEntryConnection | None:
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        offset = page_window(first, after)
+        page = await billing_resolvers.ledger(ctx, limit=first, offset=offset)
+        nodes = [LedgerEntry.from_domain(e) for e in page.items]
+        return connection(LedgerEntryConnection, LedgerEntryEdge, nodes, page, offset)
+
+    @strawberry.field(description="My orders; null unless this is the viewer.")
+    async def orders(
+        self, info: strawberry.Info, first: int = 50, after: str | None = None
+    ) -> OrderConnection | None:
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        offset = page_window(first, after)
+        page = await billing_resolvers.orders(ctx, limit=first, offset=offset)
+        nodes = [Order.from_domain(o) for o in page.items]
+        return connection(OrderConnection, OrderEdge, nodes, page, offset)
+
+    @strawberry.field(description="My invoices; null unless this is the viewer.")
+    async def invoices(
+        self, info: strawberry.Info, first: int = 50, after: str | None = None
+    ) -> InvoiceConnection | None:
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        offset = page_window(first, after)
+        page = await billing_resolvers.invoices(ctx, limit=first, offset=offset)
+        nodes = [Invoice.from_domain(i) for i in page.items]
+        return connection(InvoiceConnection, InvoiceEdge, nodes, page, offset)
+
+    @strawberry.field(description="My pay-as-you-go settings; null unless this is the viewer.")
+    async def extra_usage(self, info: strawberry.Info) -> ExtraUsageSettings | None:
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        return ExtraUsageSettings.from_domain(await billing_resolvers.extra_usage(ctx))
