@@ -18,7 +18,9 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def quick_start_script() -> str:
     text = README.read_text()
     start = text.index("## Quick start")
-    section = text[start : text.index("\n#", start + 1)]
+    end = re.compile(r"^#{2,3} ", re.M).search(text, start + 1)
+    assert end is not None
+    section = text[start : end.start()]
     blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
     assert len(blocks) == 2, "the quick start has a /v1 and a GraphQL block"
     return "set -euo pipefail\n" + "\n".join(blocks)
