@@ -33,7 +33,7 @@ check: $(STAMP)
 	$(BIN)/python -m pytest tests/api/test_schema_snapshot.py tests/unit/test_domain_structure.py
 
 schema: $(STAMP)
-	$(BIN)/karpov export-schema
+	$(BIN)/karpov export-schema --output schema/schema.graphql
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -15,7 +15,7 @@ store: a field here, one line in ``sql`` and one in ``memory``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
@@ -40,6 +40,7 @@ from domain.billing.ports import (
     PlanStore,
 )
 from domain.clock import Clock
+from domain.documents.ports import PersistedQueryStore
 from domain.keyring_service import KeyVersionStore
 from domain.mail.ports import Mailer
 
@@ -69,6 +70,7 @@ from persistence.memory.accounts import MemorySessionStore
 from persistence.memory.apikeys import MemoryApiKeyStore, MemoryPlanCatalog
 from persistence.memory.billing import MemoryPlanStore
 from persistence.memory.catalog import MemoryCatalogStore
+from persistence.memory.documents import LruPersistedQueryStore
 from persistence.memory.key_invalidations import MemoryKeyInvalidations
 from persistence.memory.music_cache import MemoryMusicCache
 from persistence.memory.oauth import MemoryOAuthStateStore
@@ -86,6 +88,7 @@ from persistence.memory.uow import MemoryUnitOfWorkFactory
 from persistence.memory.usage import MemoryUsageStore
 from persistence.redis.cached_sessions import CachedSessionStore  # harden
 from persistence.redis.challenges import RedisChallengeStore
+from persistence.redis.documents import RedisPersistedQueryStore
 from persistence.redis.email_codes import RedisEmailCodeStore
 from persistence.redis.key_invalidations import RedisKeyInvalidations
 from persistence.redis.music_cache import RedisMusicCache
@@ -183,6 +186,8 @@ class Adapters:
     plans: PlanCatalog
     usage: UsageStore
     outbound: Outbound
+    # issue 11: automatic persisted queries (Redis when given, else this process's LRU)
+    persisted_queries: PersistedQueryStore = field(default_factory=LruPersistedQueryStore)
     # -- billing (issue 14) --
     plan_store: PlanStore
     plan_changes: KeyInvalidations
@@ -256,6 +261,7 @@ class Adapters:
             plans=SqlPlanCatalog(engine),
             usage=SqlUsageStore(engine),
             outbound=outbound,
+            persisted_queries=RedisPersistedQueryStore(redis, prefix=REDIS_PREFIX),  # issue 11
             plan_store=SqlPlanStore(engine),
             plan_changes=RedisKeyInvalidations(redis, PLAN_CHANGES_CHANNEL),
             catalog=SqlCatalogStore(engine),  # music

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import BaseRoute, Mount, Route
 
 from gateway.container import Container, build_container
+from gateway.cors import CorsPolicy
 from gateway.graphiql import static_files_app
 from gateway.graphql_view import KarpovGraphQL
 from gateway.metrics import HttpMetricsRecorder, metrics_endpoint
@@ -31,12 +33,15 @@ from rest.routes import ROUTES
 from schema.build import build_schema
 
 ContainerFactory = Callable[[Settings], Awaitable[Container]]
+GRAPHQL_PATHS = ("/graphql",)
+"""Not under the double-submit cookie: their CSRF rule is ``graphql_csrf_passes``."""
 CSRF_EXEMPT = (
     "/healthz",
     "/readyz",
     # -- billing (issue 14): providers post their notifications server to server (the
     # original's CSRF check refused them, its bug §6.10); they are signed instead.
     *(f"/v1/billing/callback/{name}" for name in ("yipay", "hupijiao", "ldcpay", "mock")),
+    *GRAPHQL_PATHS,  # issue 11
 )
 
 
@@ -63,6 +68,25 @@ async def readyz(request: Request) -> Response:
             text += f" (quota gate: {policy})"
         return PlainTextResponse(text, 503)
     return PlainTextResponse("ready")
+
+
+LANDING_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{name}</title></head>
+<body>
+<h1>{name}</h1>
+<p>A GraphQL-first API. Where to go:</p>
+<ul>
+<li><a href="/graphql">GraphiQL</a>: explore and run the GraphQL API in this browser
+(<code>POST /graphql</code> for clients)</li>
+<li><a href="/v1/docs">/v1 reference</a> (<a href="/v1/docs/openapi.json">OpenAPI JSON</a>,
+<a href="/v1/docs/openapi.yaml">YAML</a>): the REST compatibility API</li>
+<li><a href="/healthz">/healthz</a> and <a href="/readyz">/readyz</a>: liveness and readiness</li>
+</ul>
+<p>Sign in with the <code>accountLogin</code> mutation (or <code>POST /v1/auth/login</code>),
+then send <code>Authorization: Bearer &lt;sid&gt;</code> or an API key in
+<code>X-API-Key</code>.</p>
+</body></html>
+"""
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -121,11 +145,17 @@ def create_app(
     async def docs(request: Request) -> Response:
         return HTMLResponse(docs_html(document))
 
+    landing_page = LANDING_PAGE.format(name=html.escape(settings.app_name))
+
+    async def landing(request: Request) -> Response:  # issue 11: the newcomer's first page
+        return HTMLResponse(landing_page)
+
     routes: list[BaseRoute] = [
+        Route("/", landing, methods=["GET", "HEAD"]),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/readyz", readyz, methods=["GET", "HEAD"]),
         Route("/metrics", metrics_endpoint(registry), methods=["GET"]),
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/graphql", graphql),  # every method: the view answers 405 as GraphQL
         Mount("/static/graphiql", app=static_files_app(), name="graphiql-static"),
         Route("/v1/docs/openapi.json", openapi_json, methods=["GET"]),
         Route("/v1/docs/openapi.yaml", openapi_yaml, methods=["GET"]),
@@ -170,5 +200,8 @@ def create_app(
             client_ips=ClientIpResolver(settings.trusted_proxies),
         ),
         direct=router.direct_endpoint,
+        # issue 11: CORS for /graphql and /v1; /graphql's own CSRF rule (Apollo's)
+        cors=CorsPolicy(settings.cors_origins),
+        graphql_paths=GRAPHQL_PATHS,
     )
     return app

@@ -47,6 +47,7 @@ from domain.billing.settings import CurrencyService
 from domain.billing.subscriptions import SubscriptionService
 from domain.billing.wallet import WalletService
 from domain.clock import Clock
+from domain.documents.service import PersistedDocuments
 from domain.keyring import KeyEncryptionKey, derive_key
 from domain.keyring_service import KeyRingProvider, KeyRotation
 from domain.leases import CredentialLeaser
@@ -232,6 +233,7 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         ),
         runtime=runtime_config(settings, flows_policy),
         clock=clock,
+        documents=PersistedDocuments(a.persisted_queries, trusted=settings.trusted_documents),
         # -- billing (issue 14) --
         plans=plans,
         orders=orders,

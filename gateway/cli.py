@@ -19,6 +19,37 @@ def _settings() -> Settings:
         raise SystemExit(2) from None
 
 
+def _database_url(settings: Settings) -> str:
+    from sqlalchemy import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+def _unreachable(settings: Settings, error: BaseException) -> int:
+    """An unusable database is one line naming it and why, not a traceback (issue 11)."""
+    reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    print(
+        f"karpov: cannot use the database {_database_url(settings)} (KARPOV_DATABASE_URL): "
+        f"{reason}",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def where_to_go(host: str, port: int, settings: Settings) -> str:
+    """What ``serve`` prints before it starts (issue 11)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 (only printed)
+    base = f"http://{shown}:{port}"
+    lines = [
+        f"karpov: serving on {base}",
+        f"  start here:      {base}/",
+        f"  GraphiQL:        {base}/graphql" + ("" if settings.graphiql else " (disabled)"),
+        f"  /v1 reference:   {base}/v1/docs",
+        f"  health:          {base}/healthz",
+    ]
+    return "\n".join(lines)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -35,17 +66,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
         return 2
     settings.master_key_bytes()  # create var/master.key once, before workers race for it
-    if settings.is_sqlite:
-        asyncio.run(upgrade_to_head(settings.database_url))
-    else:
-        pending = asyncio.run(pending_revisions(settings.database_url))
-        if pending:
-            print(
-                f"karpov: the database has {len(pending)} pending migration(s); "
-                "run `karpov migrate` first",
-                file=sys.stderr,
-            )
-            return 2
+    try:
+        if settings.is_sqlite:
+            asyncio.run(upgrade_to_head(settings.database_url))
+            pending = []
+        else:
+            pending = asyncio.run(pending_revisions(settings.database_url))
+    except Exception as error:  # the driver's own exceptions: unreachable, refused, no db
+        return _unreachable(settings, error)
+    if pending:
+        print(
+            f"karpov: the database has {len(pending)} pending migration(s); "
+            "run `karpov migrate` first",
+            file=sys.stderr,
+        )
+        return 2
+    print(where_to_go(args.host, args.port, settings), file=sys.stderr, flush=True)
     uvicorn.run(
         "gateway.asgi:app_from_env",
         factory=True,
@@ -63,7 +99,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from persistence.migrate import upgrade_to_head
 
     settings = _settings()
-    asyncio.run(upgrade_to_head(settings.database_url))
+    try:
+        asyncio.run(upgrade_to_head(settings.database_url))
+    except Exception as error:
+        return _unreachable(settings, error)
     print("karpov: database is at the latest revision")
     return 0
 
@@ -129,12 +168,15 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_export_schema(args: argparse.Namespace) -> int:
-    from schema.build import SDL_PATH, export_sdl
+    from schema.build import export_sdl
 
     _settings()  # like every command: refuse to run on a bad configuration
-    output = Path(args.output) if args.output else SDL_PATH
+    if not args.output or args.output == "-":
+        sys.stdout.write(export_sdl())
+        return 0
+    output = Path(args.output)
     output.write_text(export_sdl())
-    print(f"karpov: wrote {output}")
+    print(f"karpov: wrote {output}", file=sys.stderr)
     return 0
 
 
@@ -155,6 +197,15 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("karpov")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "unknown"
 
 
 # -- music (issue 13): the local catalog ----------------------------------------------------
@@ -208,13 +259,22 @@ def cmd_catalog_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="karpov", description="Karpov API platform")
+    parser = argparse.ArgumentParser(
+        prog="karpov", description="Karpov API platform (settings: KARPOV_* variables)"
+    )
+    parser.add_argument("--version", action="version", version=f"karpov {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="serve HTTP (applies migrations on SQLite)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default %(default)s)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8080, help="port to listen on (default %(default)s)"
+    )
+    serve.add_argument(
+        "--workers", type=int, default=1, help="worker processes (default %(default)s)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="apply pending database migrations").set_defaults(
@@ -222,7 +282,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     boot = sub.add_parser("bootstrap-admin", help="create a superadmin (idempotent)")
-    boot.add_argument("--email", default="admin@example.com")
+    boot.add_argument(
+        "--email", default="admin@example.com",
+        help="the superadmin's e-mail (default %(default)s); the password is printed once",
+    )  # fmt: skip
     boot.set_defaults(func=cmd_bootstrap_admin)
 
     keys = sub.add_parser("keys", help="manage the key ring of secrets at rest")
@@ -231,13 +294,15 @@ def build_parser() -> argparse.ArgumentParser:
         "rotate", help="add a key version and re-encrypt every stored secret under it"
     ).set_defaults(func=cmd_keys_rotate)
 
-    export = sub.add_parser("export-schema", help="write schema/schema.graphql")
-    export.add_argument("--output")
+    export = sub.add_parser("export-schema", help="print the GraphQL schema (SDL)")
+    export.add_argument("--output", help="write it to this file instead of stdout")
     export.set_defaults(func=cmd_export_schema)
 
     openapi = sub.add_parser("openapi", help="print the /v1 OpenAPI document")
-    openapi.add_argument("--format", choices=["json", "yaml"], default="json")
-    openapi.add_argument("--output")
+    openapi.add_argument(
+        "--format", choices=["json", "yaml"], default="json", help="default %(default)s"
+    )
+    openapi.add_argument("--output", help="write it to this file instead of stdout")
     openapi.set_defaults(func=cmd_openapi)
 
     # music (issue 13)

@@ -1,18 +1,44 @@
-"""The strawberry ASGI view, wired to our context and our offline GraphiQL page."""
+"""The strawberry ASGI view, wired to our context and our offline GraphiQL page, with
+our own GraphQL-over-HTTP transport (``gateway.graphql_http``): strawberry's answers its
+transport errors in plain text and ignores ``application/graphql-response+json``."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 
+from domain.errors import DomainError
 from gateway.graphiql import GRAPHIQL_CSP, graphiql_html
+from gateway.graphql_http import (
+    ALLOWED_METHODS,
+    GRAPHQL_RESPONSE_JSON,
+    TransportError,
+    bad_request,
+    is_request_error,
+    negotiate,
+    params_from_body,
+    params_from_query_string,
+)
 from gateway.request_context import request_context
 from resolvers.context import Context, Services
+from rest.errors import ERROR_TABLE
+
+GET_OPERATIONS = frozenset({OperationType.QUERY})
+POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+NO_QUERY = (
+    'no GraphQL query in the request: send {"query": "..."} (or a persisted query\'s '
+    "hash in extensions.persistedQuery)"
+)
 
 
 class SubResponseCookies:
@@ -48,6 +74,109 @@ class KarpovGraphQL(GraphQL[Context, None]):
         self._secure = secure_cookies
         self._page = graphiql_html() if graphiql else ""
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.answer(request)
+        except TransportError as error:
+            response = self.error_response(error)
+        await response(scope, receive, send)
+
+    @staticmethod
+    def error_response(error: TransportError) -> Response:
+        body = json.dumps(error.body()).encode()
+        return Response(body, error.status, headers=error.headers, media_type="application/json")
+
+    def wants_ide(self, request: Request) -> bool:
+        if request.method != "GET" or "query" in request.query_params:
+            return False
+        if "extensions" in request.query_params:
+            return False
+        accept = request.headers.get("accept", "")
+        return "text/html" in accept
+
+    async def answer(self, request: Request) -> Response:
+        """One GraphQL-over-HTTP exchange (see ``gateway.graphql_http``)."""
+        method = request.method
+        if method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": ALLOWED_METHODS})
+        if method not in ("GET", "POST"):
+            raise TransportError(
+                405, "METHOD_NOT_ALLOWED", f"{method} is not supported: use GET or POST",
+                {"Allow": ALLOWED_METHODS},
+            )  # fmt: skip
+        if self.wants_ide(request):
+            if self._page:
+                return await self.render_graphql_ide(request)
+            raise TransportError(404, "NOT_FOUND", "GraphiQL is disabled (KARPOV_GRAPHIQL)")
+        media = negotiate(request.headers.get("accept"))
+        if method == "GET":
+            params = params_from_query_string(request.query_params.multi_items())
+        else:
+            params = params_from_body(request.headers.get("content-type"), await request.body())
+        try:
+            resolved = await self._services().documents.resolve(params.query, params.extensions)
+        except DomainError as error:
+            return self.document_refused(error, media)
+        if resolved.document is None:
+            raise bad_request(NO_QUERY)
+        query = resolved.document
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, sub_response)
+        allowed = GET_OPERATIONS if method == "GET" else POST_OPERATIONS
+        try:
+            result = await self.schema.execute(
+                query, variable_values=params.variables, context_value=context,
+                operation_name=params.operation_name, allowed_operation_types=allowed,
+                operation_extensions=params.extensions,
+            )  # fmt: skip
+        except InvalidOperationTypeError as error:
+            if method == "GET":
+                raise TransportError(
+                    405, "METHOD_NOT_ALLOWED",
+                    f"{error.operation_type.value}s are not allowed over GET: send a POST",
+                    {"Allow": "POST"},
+                ) from None  # fmt: skip
+            raise bad_request(
+                f"{error.operation_type.value}s are not supported over HTTP"
+            ) from None
+        except CannotGetOperationTypeError as error:
+            raise TransportError(
+                400, "GRAPHQL_VALIDATION_FAILED", error.as_http_error_reason()
+            ) from None
+        except MissingQueryError:
+            raise bad_request(NO_QUERY) from None
+        data: dict[str, Any] = dict(await self.process_result(request, result))
+        status = 200
+        refused = is_request_error(result.data, result.errors)
+        if media == GRAPHQL_RESPONSE_JSON and refused:
+            data.pop("data", None)
+            status = request_error_status(data.get("errors") or [])
+        if resolved.register_as is not None and not _invalid_document(data, refused):
+            await self._services().documents.register(resolved.register_as, query)
+        response = Response(self.encode_json(data), status, media_type=media)
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
+
+    @staticmethod
+    def document_refused(error: DomainError, media: str) -> Response:
+        """A persisted or trusted document that cannot run: a GraphQL request error
+        (200 as ``application/json``, which APQ clients read, else the error's status),
+        never cached (the client registers the document and asks again)."""
+        body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
+        status = 200 if media != GRAPHQL_RESPONSE_JSON else ERROR_TABLE[error.code].status
+        return Response(
+            json.dumps(body).encode(), status, media_type=media,
+            headers={"Cache-Control": "private, no-store"},
+        )  # fmt: skip
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
@@ -58,3 +187,29 @@ class KarpovGraphQL(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         # GraphiQL's CSS embeds its fonts and icons as data: URLs; allow those here only.
         return HTMLResponse(self._page, headers={"Content-Security-Policy": GRAPHIQL_CSP})
+
+
+def request_error_status(errors: list[Any]) -> int:
+    """The status of an operation refused before it ran: a domain error's own (429 over
+    quota, 401, 403, 503), else 400 (parse, validation, variable coercion, limits)."""
+    for error in errors:
+        code = (error.get("extensions") or {}).get("code") if isinstance(error, dict) else None
+        found = ERROR_TABLE.get(code) if isinstance(code, str) else None
+        if found is not None:
+            return found.status
+    return 400
+
+
+_INVALID_DOCUMENT = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})
+
+
+def _invalid_document(data: dict[str, Any], refused: bool) -> bool:
+    """Whether the document itself is bad (it did not parse or validate, or broke a
+    document limit): such a document is never registered as a persisted query."""
+    if not refused:
+        return False
+    for error in data.get("errors") or []:
+        extensions = error.get("extensions") or {} if isinstance(error, dict) else {}
+        if extensions.get("code") in _INVALID_DOCUMENT or "limit" in extensions:
+            return True
+    return False

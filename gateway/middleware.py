@@ -34,6 +34,7 @@ from domain.errors import (
     as_unavailable,
 )
 from domain.principal import AuthMethod, Principal, anonymous
+from gateway.cors import CorsPolicy, is_cors_path
 from gateway.logs import request_id_var
 from gateway.metrics import HttpMetricsRecorder
 from rest.errors import http_error
@@ -207,6 +208,47 @@ def _has_header_credentials(scope: Scope) -> bool:
     return False
 
 
+# -- GraphQL CSRF prevention, as Apollo Server's csrfPrevention (issue 11) ---------------
+# /graphql does not use the double-submit cookie: a POST passes when a browser could not
+# have sent it cross-site without a preflight (which CORS refuses for unlisted origins).
+
+SIMPLE_CONTENT_TYPES = frozenset(
+    {b"text/plain", b"application/x-www-form-urlencoded", b"multipart/form-data"}
+)
+"""What a cross-site form or ``fetch(..., {mode: "no-cors"})`` may send without a preflight."""
+PREFLIGHT_HEADERS = frozenset({
+    b"x-csrf-token", b"apollo-require-preflight", b"graphql-preflight",
+    b"x-apollo-operation-name", b"authorization", b"x-api-key", b"x-admin-key",
+    b"x-session-id",
+})  # fmt: skip
+"""Headers a simple request cannot carry: any one of them (non-empty) forces a preflight."""
+GRAPHQL_CSRF_MESSAGE = (
+    "this request has been blocked as a possible cross-site request forgery: send it with "
+    "Content-Type: application/json (or application/graphql-response+json), or add a "
+    "non-empty Apollo-Require-Preflight, GraphQL-Preflight or X-CSRF-Token header"
+)
+
+
+def graphql_csrf_passes(scope: Scope) -> bool:
+    """Only a POST can be sent cross-site without a preflight (a GET never runs a
+    mutation: the view refuses it; other methods always need a preflight). A POST passes
+    with a Content-Type that is not a simple one, or with a header only a preflighted
+    request can carry."""
+    if scope["method"] != "POST":
+        return True
+    content_type: bytes | None = None
+    for key, value in scope["headers"]:
+        if key in PREFLIGHT_HEADERS and value.strip():
+            return True
+        if key == b"content-type":
+            content_type = value
+    if content_type is None:
+        return False
+    mime = content_type.split(b";", 1)[0].strip().lower()
+    return bool(mime) and mime not in SIMPLE_CONTENT_TYPES
+
+
+# -- end of GraphQL CSRF prevention --------------------------------------------------------
 def _double_submit_ok(scope: Scope, cookie: str | None) -> bool:
     """``X-CSRF-Token`` equals the ``csrf_token`` cookie (compared as bytes: either may
     hold any byte a client sends)."""
@@ -545,6 +587,8 @@ class EdgeMiddleware:
         csrf_exempt_paths: Iterable[str],
         principals: PrincipalResolver,
         direct: Callable[[Scope], ASGIApp | None] | None = None,
+        cors: CorsPolicy | None = None,
+        graphql_paths: Iterable[str] = (),
     ) -> None:
         self.app = app
         self.recorder = recorder
@@ -553,6 +597,9 @@ class EdgeMiddleware:
         self.exempt_paths = frozenset(csrf_exempt_paths)
         self.principals = principals
         self.direct = direct
+        # issue 11: CORS and the GraphQL CSRF rule
+        self.cors = cors
+        self.graphql_paths = frozenset(graphql_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -572,6 +619,8 @@ class EdgeMiddleware:
                 await reject(scope, exchange.send_bare, 413, 41300, "request body too large",
                              "PAYLOAD_TOO_LARGE")  # fmt: skip
                 return
+            if await self.cors_answered(scope, exchange):  # issue 11: CORS preflights
+                return
             refusal = request_refusal(scope)  # harden: the input boundary (headers, query)
             if isinstance(refusal, HeadersTooLarge):
                 await reject(scope, exchange.send_bare, 431, 43100,
@@ -583,6 +632,10 @@ class EdgeMiddleware:
                 return
             if not self.csrf_passes(scope, exchange):
                 await reject(scope, exchange.send, 403, 40301, "csrf token mismatch",
+                             "CSRF_FAILED")  # fmt: skip
+                return
+            if scope["path"] in self.graphql_paths and not graphql_csrf_passes(scope):
+                await reject(scope, exchange.send, 400, 40000, GRAPHQL_CSRF_MESSAGE,
                              "CSRF_FAILED")  # fmt: skip
                 return
             try:
@@ -657,6 +710,25 @@ class EdgeMiddleware:
             if st.get(CREDENTIAL_SOURCE) == "header":
                 raise Unauthenticated("invalid or expired session")
             raise _CsrfFailed
+
+    async def cors_answered(self, scope: Scope, exchange: Exchange) -> bool:
+        """CORS (issue 11): answers a preflight on /graphql or /v1 (True), else adds the
+        answer's CORS headers (carried with the cookie headers: ``Exchange.set_cookie``)."""
+        if self.cors is None or not is_cors_path(scope["path"]):
+            return False
+        if self.cors.is_preflight(scope):
+            status, headers = self.cors.preflight(scope)
+            if status == 204:
+                await exchange.send({"type": "http.response.start", "status": 204,
+                                     "headers": headers})  # fmt: skip
+                await exchange.send({"type": "http.response.body", "body": b""})
+            else:
+                await reject(scope, exchange.send, status, 40300,
+                             "this origin may not call the API (see KARPOV_CORS_ORIGINS)",
+                             "CORS_ORIGIN_REFUSED", headers)  # fmt: skip
+            return True
+        exchange.set_cookie.extend(self.cors.response_headers(scope))
+        return False
 
     def _cookie_header(self, token: str) -> bytes:
         value = f"{CSRF_COOKIE}={token}; Max-Age={CSRF_MAX_AGE}; Path=/; SameSite=Lax"

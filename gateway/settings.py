@@ -6,7 +6,9 @@ Bad configuration stops start-up with one clear line naming the setting
 
 from __future__ import annotations
 
+import functools
 import ipaddress
+import json
 import os
 import re
 import secrets
@@ -186,6 +188,43 @@ class Settings(BaseSettings):
     oauth_oidc_providers: dict[str, OidcProviderSettings] = Field(default_factory=dict)
     """Filled by ``load_settings`` from ``KARPOV_OAUTH_<NAME>_*`` (see
     ``oidc_providers_from_environment``)."""
+    # -- GraphQL and HTTP for stock clients and frontends (issue 11) --
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Exact origins (``https://app.example.com``, comma-separated) whose pages may call
+    ``/graphql`` and ``/v1`` with cookies; empty: same-origin only."""
+    graphql_trusted_documents: Path | None = None
+    """A JSON file of the only documents that may run (``{"<sha256 hex>": "<document>"}``,
+    Apollo's persisted query manifest, or a list of documents); unset: any document."""
+
+    _split_cors = field_validator("cors_origins", mode="before")(_split_csv)
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _valid_origins(cls, value: list[str]) -> list[str]:
+        from gateway.cors import normalise_origin
+
+        return [normalise_origin(origin) for origin in value]
+
+    @field_validator("graphql_trusted_documents", mode="before")
+    @classmethod
+    def _no_empty_path(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("graphql_trusted_documents")
+    @classmethod
+    def _readable_documents(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            read_trusted_documents(value)  # a bad file stops start-up, naming the setting
+        return value
+
+    @property
+    def trusted_documents(self) -> dict[str, str] | None:
+        """The trusted documents by hash (the file is read once per process)."""
+        if self.graphql_trusted_documents is None:
+            return None
+        return read_trusted_documents(self.graphql_trusted_documents)
+
+    # -- end of issue 11 --
     # -- billing (issue 14) --
     billing_mock_payments: bool | None = None
     """The development-only ``mock`` payment provider (a Karpov page with pay and fail
@@ -399,6 +438,23 @@ class Settings(BaseSettings):
         if self.master_key:
             return bytes.fromhex(self.master_key)
         return load_or_create_master_key(MASTER_KEY_FILE)
+
+
+@functools.lru_cache(maxsize=4)
+def read_trusted_documents(path: Path) -> dict[str, str]:
+    """``KARPOV_GRAPHQL_TRUSTED_DOCUMENTS`` (issue 11), read and checked once."""
+    from domain.documents.service import load_trusted_documents
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror}") from None
+    except ValueError:
+        raise ValueError(f"{path} is not valid JSON") from None
+    try:
+        return load_trusted_documents(data)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from None
 
 
 def load_or_create_master_key(path: Path) -> bytes:

@@ -26,6 +26,7 @@ from domain.billing.settings import CurrencyService
 from domain.billing.subscriptions import SubscriptionService
 from domain.billing.wallet import WalletService
 from domain.clock import Clock
+from domain.documents.service import PersistedDocuments
 from domain.keyring_service import KeyRotation
 
 # -- music (issue 13) --
@@ -80,6 +81,8 @@ class Services:
     key_rotation: KeyRotation
     runtime: RuntimeConfig
     clock: Clock
+    documents: PersistedDocuments
+    """issue 11: persisted queries and trusted documents (the GraphQL transport's)."""
     # -- billing (issue 14) --
     plans: PlanService
     orders: OrderService

@@ -40,12 +40,14 @@ from schema.types.accounts import (
 
 @strawberry.type
 class AccountQueries:
-    @strawberry.field(description="The signed-in user. Fails with UNAUTHENTICATED if none.")
-    async def viewer(self, info: CtxInfo) -> User:
+    @strawberry.field(
+        description="The signed-in user; null (with an UNAUTHENTICATED error) when signed out."
+    )
+    async def viewer(self, info: CtxInfo) -> User | None:
         return User.from_domain(await accounts.viewer(info.context))
 
     @strawberry.field(description="The signed-in user's active sessions, newest first.")
-    async def sessions(self, info: CtxInfo) -> list[Session]:
+    async def sessions(self, info: CtxInfo) -> list[Session] | None:
         ctx = info.context
         return [Session.from_domain(s, ctx) for s in await accounts.sessions(ctx)]
 

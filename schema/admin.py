@@ -36,7 +36,7 @@ class AdminQueries:
         filter: AdminUserFilter | None = None,
         first: int = 50,
         after: str | None = None,
-    ) -> UserConnection:
+    ) -> UserConnection | None:
         offset = page_window(first, after)
         flt = (filter or AdminUserFilter()).to_filter()
         page = await admin.admin_users(info.context, flt, limit=first, offset=offset)
@@ -50,7 +50,7 @@ class AdminQueries:
         filter: AuditEventFilter | None = None,
         first: int = 50,
         after: str | None = None,
-    ) -> AuditEventConnection:
+    ) -> AuditEventConnection | None:
         offset = page_window(first, after)
         flt = (filter or AuditEventFilter()).to_filter()
         page = await admin.admin_audit_events(info.context, flt, limit=first, offset=offset)
@@ -58,7 +58,7 @@ class AdminQueries:
         return connection(AuditEventConnection, AuditEventEdge, nodes, page, offset)
 
     @strawberry.field(description="One user by id (admin).")
-    async def admin_user(self, info: CtxInfo, id: strawberry.ID) -> User:
+    async def admin_user(self, info: CtxInfo, id: strawberry.ID) -> User | None:
         return User.from_domain(await admin.admin_user(info.context, id))
 
 

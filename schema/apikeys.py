@@ -22,12 +22,12 @@ from schema.types.apikeys import (
 @strawberry.type
 class ApiKeyQueries:
     @strawberry.field(description="My API keys, newest first (revoked ones included).")
-    async def api_keys(self, info: CtxInfo) -> list[ApiKey]:
+    async def api_keys(self, info: CtxInfo) -> list[ApiKey] | None:
         ctx = info.context
         return [ApiKey.from_domain(k, ctx) for k in await apikeys.api_keys(ctx)]
 
     @strawberry.field(description="One of my API keys.")
-    async def api_key(self, info: CtxInfo, id: strawberry.ID) -> ApiKey:
+    async def api_key(self, info: CtxInfo, id: strawberry.ID) -> ApiKey | None:
         ctx = info.context
         return ApiKey.from_domain(await apikeys.api_key(ctx, id), ctx)
 

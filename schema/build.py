@@ -19,7 +19,7 @@ from strawberry.types import ExecutionContext
 
 from schema.boundary import SCALAR_OVERRIDES, InputBoundaryExtension, NoSuggestionsExtension
 from schema.costs import COST_RULES
-from schema.extensions import MAX_TOKENS, DomainErrorExtension
+from schema.extensions import MAX_TOKENS, DomainErrorExtension, name_request_error
 from schema.gate_extension import RequestGateExtension
 from schema.limits import DocumentLimits, make_limits_extension
 from schema.root import Mutation, Query
@@ -41,8 +41,9 @@ class KarpovSchema(strawberry.Schema):
         # errors (syntax, token limit) bypass the extension's operation hook and are only
         # seen here, so they get their code here.
         for error in errors:
-            if error.original_error is None and not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+            original = error.original_error
+            if original is None or (isinstance(original, GraphQLError) and not error.path):
+                name_request_error(error)
 
 
 def build_schema(

@@ -14,7 +14,16 @@ import strawberry
 
 from domain.errors import DomainError, RateLimited, all_error_classes
 
-_CODES = {cls.code for cls in all_error_classes()}
+REQUEST_CODES = (
+    "BAD_REQUEST", "BATCHING_NOT_SUPPORTED", "METHOD_NOT_ALLOWED", "NOT_ACCEPTABLE",
+    "UNSUPPORTED_MEDIA_TYPE", "CSRF_FAILED", "CORS_ORIGIN_REFUSED", "PAYLOAD_TOO_LARGE",
+    "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT",
+    "QUERY_TOO_COMPLEX",
+)  # fmt: skip
+"""issue 11: the codes of ``errors[].extensions.code`` that no domain error class has:
+refusals by the HTTP transport and the edge, and GraphQL's own request errors."""
+
+_CODES = {cls.code for cls in all_error_classes()} | set(REQUEST_CODES)
 
 
 if TYPE_CHECKING:

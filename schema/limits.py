@@ -115,6 +115,26 @@ def _sizing(variables: Mapping[str, Any] | None) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(sizes))
 
 
+MAX_VALIDATION_ERRORS = 100
+"""graphql-core's ``validate`` stops after this many errors."""
+
+
+def name_the_error_limit(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """graphql-core ends a long list of validation errors with "Too many validation
+    errors, error limit reached. Validation aborted.": say which limit instead."""
+    if not errors or not errors[-1].message.startswith("Too many validation errors"):
+        return errors
+    named = GraphQLError(
+        f"the document has more than {MAX_VALIDATION_ERRORS} validation errors; the first "
+        f"{MAX_VALIDATION_ERRORS} are listed (fix them and send it again)",
+        extensions={
+            "code": "GRAPHQL_VALIDATION_FAILED", "limit": "validationErrors",
+            "maximum": MAX_VALIDATION_ERRORS,
+        },
+    )  # fmt: skip
+    return [*errors[:-1], named]
+
+
 def operation_cost(execution_context: ExecutionContext) -> OperationCost | None:
     """The analysis of the operation being executed (set by ``DocumentLimitsExtension``)."""
     found: OperationCost | None = getattr(execution_context, _COST_ATTRIBUTE, None)
@@ -158,8 +178,8 @@ def make_limits_extension(rules: CostRules, limits: DocumentLimits) -> type[Sche
                         execution.pre_execution_errors = [refused.error]
                     else:
                         setattr(execution, _COST_ATTRIBUTE, found)
-                        execution.pre_execution_errors = validate(
-                            execution.schema._schema, document, execution.validation_rules
+                        execution.pre_execution_errors = name_the_error_limit(
+                            validate(execution.schema._schema, document, execution.validation_rules)
                         )
             yield
 

@@ -11,6 +11,8 @@ from schema.types.oauth import (
     OAuthIdentity,
     OAuthIntent,
     OAuthProvider,
+    OAuthStartInput,
+    OAuthStartPayload,
     OAuthUnlinkInput,
     OAuthUnlinkPayload,
 )
@@ -26,7 +28,9 @@ class OAuthQueries:
         description="Start a provider sign-in: returns the provider URL to open in this "
         "browser, and sets the cookie that binds the flow to it (so call it with "
         "credentials). `bind` links the provider to the signed-in viewer; `next` is a "
-        "same-site path or a URL on the frontend origin."
+        "same-site path or a URL on the frontend origin.",
+        deprecation_reason="Use the oauthStart mutation: starting a sign-in stores the "
+        "flow's state, and side effects belong in mutations.",
     )
     async def oauth_start_url(
         self,
@@ -34,17 +38,27 @@ class OAuthQueries:
         provider: str,
         intent: OAuthIntent = OAuthIntent.LOGIN,
         next: str | None = None,
-    ) -> str:
+    ) -> str | None:
         return await oauth.oauth_start_url(info.context, provider, intent.value, next)
 
     @strawberry.field(description="The viewer's linked provider accounts (never their tokens).")
-    async def oauth_identities(self, info: CtxInfo) -> list[OAuthIdentity]:
+    async def oauth_identities(self, info: CtxInfo) -> list[OAuthIdentity] | None:
         identities = await oauth.oauth_identities(info.context)
         return [OAuthIdentity.from_domain(i) for i in identities]
 
 
 @strawberry.type
 class OAuthMutations:
+    @strawberry.mutation(
+        description="Start a provider sign-in: returns the provider URL to open in this "
+        "browser, and sets the cookie that binds the flow to it (so call it with "
+        "credentials)."
+    )
+    async def oauth_start(self, info: CtxInfo, input: OAuthStartInput) -> OAuthStartPayload:
+        ctx = info.context
+        call = oauth.oauth_start_url(ctx, input.provider, input.intent.value, input.next)
+        return await payload(OAuthStartPayload, ctx, call)
+
     @strawberry.mutation(
         description="Unlink a provider; refused while it is the only way to sign in."
     )

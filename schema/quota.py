@@ -13,5 +13,5 @@ from schema.types.quota import RateLimitStatus
 class QuotaQueries:
     @strawberry.field(description="The limits this caller is measured against, and what "
                       "remains of them (nothing is charged for asking).")  # fmt: skip
-    async def rate_limit(self, info: CtxInfo) -> RateLimitStatus:
+    async def rate_limit(self, info: CtxInfo) -> RateLimitStatus | None:
         return RateLimitStatus.from_domain(await quota.rate_limit(info.context))

@@ -22,7 +22,7 @@ from schema.types.twofactor import (
 @strawberry.type
 class TwoFactorQueries:
     @strawberry.field(description="The viewer's two-factor status.")
-    async def totp_status(self, info: CtxInfo) -> TotpStatus:
+    async def totp_status(self, info: CtxInfo) -> TotpStatus | None:
         return TotpStatus.from_domain(await twofactor.totp_status(info.context))
 
 

@@ -10,6 +10,7 @@ write lock up front) or for no ``BEGIN`` at all (see ``SQLITE_BEGIN``).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,13 @@ async def ping(engine: AsyncEngine) -> None:
 def _create_sqlite_engine(url: URL) -> AsyncEngine:
     database = url.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(database).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # issue 11: the database holds every account; create it readable by its owner only
+        # (SQLite would create it with the umask's 0644). WAL and journal files follow the
+        # database file's mode.
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
     engine = create_async_engine(url, hide_parameters=True)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)

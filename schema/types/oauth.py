@@ -71,3 +71,30 @@ class OAuthUnlinkInput:
 class OAuthUnlinkPayload:
     ok: bool = False
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# -- issue 11: starting a sign-in is a mutation (it stores the flow's state) --
+
+
+@strawberry.input(description="Which provider sign-in to start.")
+class OAuthStartInput:
+    provider: str = strawberry.field(description="The provider's name (see `oauthProviders`).")
+    intent: OAuthIntent = strawberry.field(
+        default=OAuthIntent.LOGIN,
+        description="LOGIN signs in (or registers); BIND links the provider to the viewer.",
+    )
+    next: str | None = strawberry.field(
+        default=None,
+        description="Where to send the browser afterwards: a same-site path or a URL on the "
+        "frontend origin.",
+    )
+
+
+@strawberry.type(description="The result of `oauthStart`.")
+class OAuthStartPayload:
+    url: str | None = strawberry.field(
+        default=None, description="The provider URL to open in this browser."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the sign-in could not start."
+    )

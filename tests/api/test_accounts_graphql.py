@@ -89,10 +89,11 @@ async def signed_in(api: Api, email: str) -> tuple[Api, str, str]:
 
 async def viewer_email(api: Api, headers: dict[str, str] | None = None) -> str | None:
     result = await api.gql("{ viewer { email } }", headers=headers)
-    if result.get("data") is None:
+    viewer = (result.get("data") or {}).get("viewer")
+    if viewer is None:  # nullable: a signed-out viewer is null with UNAUTHENTICATED
         assert result["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", result
         return None
-    return result["data"]["viewer"]["email"]  # type: ignore[no-any-return]
+    return viewer["email"]  # type: ignore[no-any-return]
 
 
 # -- accountRegister --------------------------------------------------------------------

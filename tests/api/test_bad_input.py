@@ -199,6 +199,11 @@ async def test_non_ascii_csrf_header_and_cookie(signed: Signed, path: str) -> No
         headers=[(b"content-type", b"application/json"), (b"x-csrf-token", b"abc"),
                  (b"cookie", "csrf_token=ü€".encode())],
     )  # fmt: skip
+    if path == "/graphql":
+        # issue 11: /graphql has no double-submit cookie (Apollo's csrfPrevention): a JSON
+        # POST with a preflight-only header passes, and the odd cookie changes nothing.
+        assert response.status_code == 200, response.text
+        return
     assert_clear(response, 403, "csrf")
     assert "csrf_token=" in response.headers.get("set-cookie", "")
     # Both non-ASCII and equal: still no 500.

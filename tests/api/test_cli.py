@@ -249,3 +249,62 @@ def test_serve_answers_health_readiness_and_graphiql(served: tuple[str, Path]) -
     key_file = cwd / "var" / "master.key"
     assert key_file.is_file()
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+# -- issue 11: the newcomer path -----------------------------------------------------------
+
+
+def test_serve_says_where_to_go_and_the_landing_page_links_there(
+    served: tuple[str, Path],
+) -> None:
+    base, cwd = served
+    printed = (cwd / "serve.log").read_text()
+    for where in ("/graphql", "/v1/docs", "/healthz"):
+        assert f"{base}{where}" in printed, printed
+    landing = httpx.get(f"{base}/", timeout=5)
+    assert landing.status_code == 200
+    assert landing.headers["content-type"].startswith("text/html")
+    for link in ('href="/graphql"', 'href="/v1/docs"', 'href="/healthz"'):
+        assert link in landing.text
+    # The SQLite file (every account) is readable by its owner only.
+    database = cwd / "var" / "serve.db"
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+
+
+def test_version_and_help_on_every_option(tmp_path: Path) -> None:
+    from gateway.cli import build_parser
+
+    version = karpov("--version", cwd=tmp_path)
+    assert version.returncode == 0
+    assert re.fullmatch(r"karpov \S+\n", version.stdout), version.stdout
+    parser = build_parser()
+    parsers = [parser]
+    while parsers:
+        current = parsers.pop()
+        for action in current._actions:
+            if action.choices and isinstance(action.choices, dict):
+                parsers.extend(action.choices.values())  # subcommands
+            elif action.option_strings:
+                assert action.help, (current.prog, action.option_strings)
+
+
+def test_export_schema_prints_to_stdout_and_writes_nothing(tmp_path: Path) -> None:
+    before = SDL_PATH.stat().st_mtime_ns
+    result = karpov("export-schema", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == SDL_PATH.read_text()
+    assert SDL_PATH.stat().st_mtime_ns == before
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["migrate"], ["serve", "--port", "1"]], ids=lambda c: c[0])
+def test_an_unreachable_database_is_one_clear_line(tmp_path: Path, command: list[str]) -> None:
+    url = "postgresql+asyncpg://karpov:secret@127.0.0.1:1/karpov"
+    result = karpov(*command, cwd=tmp_path, KARPOV_DATABASE_URL=url, KARPOV_MASTER_KEY=MASTER_KEY)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "cannot use the database" in lines[0]
+    assert "127.0.0.1:1" in lines[0]
+    assert "secret" not in lines[0]  # the password is hidden
+    assert "Traceback" not in result.stderr

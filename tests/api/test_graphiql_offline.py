@@ -306,6 +306,8 @@ def test_graphiql_renders_in_headless_chromium_with_no_network(
         f"stderr tail:\n{result.stderr[-3000:]}\nDOM head:\n{dom[:2000]}"
     )
     assert "GraphiQL assets failed to load" not in dom
+    # issue 11: a newcomer starts from an example query that says how to sign in.
+    assert "Welcome to Karpov" in dom
     # The explorer plugin's UMD build loaded against graphiql 3.8.3 and registered itself.
     assert 'aria-label="Show GraphiQL Explorer"' in dom
     # The fetcher ran (schema introspection) with the session cookie and the CSRF header.

@@ -816,6 +816,45 @@ async def test_graphql_start_url_binds_the_same_browser(env: Env) -> None:
     assert landing.sets_session()
 
 
+async def test_graphql_start_is_a_mutation_with_the_query_kept_as_a_deprecated_alias(
+    env: Env,
+) -> None:
+    browser = env.browser()
+    result = await browser.gql(
+        """mutation { oauthStart(input: {provider: "linuxdo", next: "/from-mutation"}) {
+            url errors { code } } }"""
+    )
+    started = result["data"]["oauthStart"]
+    assert started["errors"] == []
+    assert started["url"].startswith(env.linuxdo.authorize_url)
+    assert state_cookie("linuxdo") in browser.http.cookies
+    landing = await land(browser, await at_provider(started["url"]))
+    assert landing.url == f"{FRONTEND}/from-mutation"
+    assert landing.sets_session()
+    unknown = await browser.gql(
+        'mutation { oauthStart(input: {provider: "nope"}) { url errors { code } } }'
+    )
+    assert unknown["data"]["oauthStart"]["url"] is None
+    assert unknown["data"]["oauthStart"]["errors"][0]["code"]
+    deprecated = await browser.gql(
+        '{ __type(name: "Query") { fields(includeDeprecated: true) { name isDeprecated '
+        "deprecationReason } } }"
+    )
+    fields = {f["name"]: f for f in deprecated["data"]["__type"]["fields"]}
+    assert fields["oauthStartUrl"]["isDeprecated"] is True
+    assert "oauthStart mutation" in fields["oauthStartUrl"]["deprecationReason"]
+
+
+async def test_node_resolves_a_linked_identity(env: Env) -> None:
+    browser = await signed_in_with(env)
+    listed = await browser.gql("{ oauthIdentities { id provider } }")
+    [identity] = listed["data"]["oauthIdentities"]
+    found = await browser.gql(
+        "query($id: ID!) { node(id: $id) { __typename id } }", {"id": identity["id"]}
+    )
+    assert found["data"]["node"] == {"__typename": "OAuthIdentity", "id": identity["id"]}
+
+
 # -- tokens at rest ----------------------------------------------------------------------
 
 

@@ -78,9 +78,42 @@
     }
   }
 
+  // What a newcomer sees first (only while nothing is stored from an earlier visit).
+  var defaultQuery = [
+    "# Welcome to Karpov's GraphQL API.",
+    '#',
+    '# Sign in with the accountLogin mutation (in this browser its session cookie is',
+    '# used from then on), or put a token in the Headers tab below, for example',
+    '#   {"Authorization": "Bearer <the sid accountLogin returned>"}',
+    '#   {"X-API-Key": "mk_..."}',
+    '#',
+    '# Run a query with the play button (or Ctrl-Enter).',
+    'query Start {',
+    '  runtimeConfig {',
+    '    timezone',
+    '  }',
+    '  viewer {',
+    '    email',
+    '    role',
+    '  }',
+    '}',
+    '',
+    'mutation SignIn {',
+    '  accountLogin(input: {email: "you@example.com", password: "your password"}) {',
+    '    result { sid user { email } }',
+    '    errors { code message }',
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+  var defaultHeaders = '{\n  "Authorization": "Bearer paste-a-session-token-or-an-mk_-api-key"\n}\n';
+
   var element = window.React.createElement(window.GraphiQL, {
     fetcher: fetcher,
     shouldPersistHeaders: true,
+    defaultQuery: defaultQuery,
+    defaultHeaders: defaultHeaders,
+    defaultEditorToolsVisibility: 'headers',
     plugins: plugins,
   });
   window.ReactDOM.createRoot(root).render(element);
