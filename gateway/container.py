@@ -5,7 +5,6 @@ client (the I/O), builds the services once with ``bootstrap.build_services`` ove
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from resolvers.context import Services
 log = logging.getLogger("karpov.container")
 
 FLUSH_INTERVAL = 1.0
+TASK_STOP_TIMEOUT = 2.0
 GATE_TIMEOUT = 0.25
 GATE_CONNECTIONS = 256
 READINESS_TIMEOUT = 0.8
@@ -123,9 +123,16 @@ class Container:
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._tasks:
+            # Bounded: a background task that ignores its cancellation (a library awaiting
+            # a dead socket) must not hold the shutdown; it is abandoned with a warning.
+            _, stuck = await asyncio.wait(self._tasks, timeout=TASK_STOP_TIMEOUT)
+            for task in stuck:
+                log.warning(
+                    "background task %s did not stop within %.1fs",
+                    task.get_name(),
+                    TASK_STOP_TIMEOUT,
+                )
         self._tasks = []
         # Nothing counted is lost at shutdown.
         await self.services.api_key_verifier.flush_usage()

@@ -37,6 +37,10 @@ DEFAULT_CHANNEL = "karpov:apikeys:invalidate"
 _log = logging.getLogger(__name__)
 
 
+CLOSE_TIMEOUT = 1.0
+"""Seconds a subscription may take to close before it is abandoned."""
+
+
 class _LinkLost(Exception):
     """The subscription may have missed messages; start a fresh one."""
 
@@ -82,8 +86,10 @@ class _Link:
         if self._connection is not None:
             self._connection.deregister_connect_callback(self._on_connect)  # type: ignore[no-untyped-call]
         # A connection that is already gone has nothing left to release cleanly.
-        with suppress(RedisConnectionError, RedisTimeoutError, OSError):
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        # Bounded: closing runs while the subscriber is being cancelled (shutdown), and a
+        # pub/sub whose read was cancelled mid-reply can wait on its connection forever.
+        with suppress(RedisConnectionError, RedisTimeoutError, OSError, TimeoutError):
+            await asyncio.wait_for(self._pubsub.aclose(), CLOSE_TIMEOUT)  # type: ignore[no-untyped-call]
 
 
 class RedisKeyInvalidations:
