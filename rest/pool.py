@@ -83,3 +83,24 @@ async def refresh(req: RestRequest) -> dict[str, Any]:
 async def test_credential(req: RestRequest) -> dict[str, Any]:
     command = CheckCredential(req.path("id"), req.text("capability"))
     return camel(await pool.pool_credential_test(req.ctx, command))
+
+
+# -- upstreams (issue 15): admin QR logins (gin, raw JSON in the original) --------------------
+
+
+async def qr_login_start(req: RestRequest) -> dict[str, Any]:
+    started = await pool.qr_login_start(
+        req.ctx, req.required_text("platform"), label=req.text("label")
+    )
+    return {"session_id": started.session_id, "image": started.image,
+            "expires_in_sec": started.expires_in_sec, "platform": started.platform}  # fmt: skip
+
+
+async def qr_login_poll(req: RestRequest) -> dict[str, Any]:
+    status = await pool.qr_login_poll(req.ctx, req.path("session"), label=req.query("label"))
+    answer: dict[str, Any] = {"event": status.event}
+    if status.credential is not None:
+        answer["credential"] = credential_view(status.credential)
+    if status.error is not None:
+        answer["error"] = status.error
+    return answer

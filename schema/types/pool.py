@@ -7,8 +7,13 @@ import enum
 from datetime import datetime
 
 import strawberry
+from strawberry.scalars import JSON  # upstreams (issue 15)
 
-from domain.pool import commands, model
+from domain.pool import (
+    commands,
+    model,
+    ports,  # upstreams (issue 15)
+)
 from resolvers import ids
 from schema.errors import UserError
 from schema.mirror import Mirrored, mirror
@@ -169,4 +174,96 @@ class PoolCredentialRemovePayload:
 @strawberry.type
 class PoolCredentialTestPayload:
     result: PoolCredentialTestResult | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# -- upstreams (issue 15): admin QR logins --------------------------------------------------
+
+
+@strawberry.input
+class QrLoginStartInput:
+    platform: str = strawberry.field(description="qq or wx (mobile is not supported).")
+    label: str | None = strawberry.field(
+        default=None, description="The pool credential's label (default: the platform's)."
+    )
+
+
+@strawberry.input
+class QrLoginPollInput:
+    session_id: strawberry.ID
+    label: str | None = strawberry.field(
+        default=None, description="Overrides the label given at the start."
+    )
+
+
+@strawberry.type
+class QrLoginStartPayload:
+    session_id: str | None = strawberry.field(
+        default=None, description="64 hex characters; poll with it (any process answers)."
+    )
+    image: str | None = strawberry.field(default=None, description="The QR code, a data URL.")
+    expires_in_sec: int | None = None
+    platform: str | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class QrLoginPollPayload:
+    event: str | None = strawberry.field(
+        default=None,
+        description="init, waiting, scanned, done, timeout, refuse or other.",
+    )
+    credential: PoolCredential | None = strawberry.field(
+        default=None, description="On done: the pool credential the login became."
+    )
+    error: str | None = strawberry.field(
+        default=None, description="Why the check failed (event other)."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# -- upstreams (issue 15): NetEase logins for admins ----------------------------------------
+
+NeteaseLoginOperation = strawberry.enum(
+    ports.NeteaseLoginOperation,
+    name="NeteaseLoginOperation",
+    description="The /v1/netease/auth/* operations.",
+)
+
+
+@strawberry.input(description="The original's request fields; each operation reads its own.")
+class NeteaseLoginInput:
+    operation: NeteaseLoginOperation  # type: ignore[valid-type]
+    phone: str | None = None
+    password: str | None = None
+    md5_password: str | None = None
+    captcha: str | None = None
+    country_code: str | None = None
+    ctcode: str | None = None
+    email: str | None = None
+    key: str | None = None
+    qrimg: bool | None = None
+    cookie: str | None = strawberry.field(default=None, description="An existing login.")
+    store: bool = strawberry.field(
+        default=False, description="Put the login this answer carries into the pool."
+    )
+    label: str | None = None
+
+    def fields(self) -> dict[str, str | None]:
+        return {
+            "phone": self.phone, "password": self.password, "md5Password": self.md5_password,
+            "captcha": self.captcha, "countryCode": self.country_code, "ctcode": self.ctcode,
+            "email": self.email, "key": self.key, "cookie": self.cookie,
+            "qrimg": None if self.qrimg is None else str(self.qrimg).lower(),
+        }  # fmt: skip
+
+
+@strawberry.type
+class NeteaseLoginPayload:
+    answer: JSON | None = strawberry.field(
+        default=None, description="NetEase's answer as the /v1 route gives it."
+    )
+    credential: PoolCredential | None = strawberry.field(
+        default=None, description="With store: the pool credential the login became."
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)
