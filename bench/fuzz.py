@@ -5,8 +5,9 @@ Starts ``karpov serve`` on a free port (a fresh SQLite database; Redis too when
 the local fakes the tests use (``tests/support/upstreams.py``: a ``musicu.fcg`` dispatcher,
 ptlogin2 and WeChat QR pages, a NetEase that decrypts weapi/eapi; on loopback, threads of
 this process), so the music, QR-login and NetEase-login routes are fuzzed for real and
-never reach the internet. It signs in, makes an API key, puts a few of the fakes' accounts
-(QQ Music VIP and NetEase) into the credential pool, and runs schemathesis:
+never reach the internet. It lifts the free plan's limits, signs in, makes
+an API key, puts a few of the fakes' accounts (QQ Music VIP and NetEase) into the
+credential pool, and runs schemathesis:
 
 * over the served OpenAPI document (``/v1/docs/openapi.json``) four times: unauthenticated
   (with a CSRF double submit, as a browser), with a session, with an API key and with an
@@ -21,6 +22,7 @@ so the whole run takes a few minutes on two cores. Exit status: 0 when every run
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -141,6 +143,30 @@ def api_key(base: str, sid: str) -> str:
         return str(created.json()["plaintext"])
 
 
+def known_ids(fakes: Fakes) -> list[str]:
+    """The ids of everything the fakes' catalogues hold (``bench/fuzz_hooks.py`` draws path
+    ``id``s from them): QQ Music's song, album and artist mids, playlist and chart ids, and
+    NetEase's song, album, artist and playlist ids."""
+    qq, netease = fakes.qq.catalogue, fakes.netease.catalogue
+    ids = [*qq.songs, *qq.albums, *qq.artists, *map(str, qq.playlists), *map(str, qq.charts)]
+    ids += map(str, [*netease.songs, *netease.albums, *netease.artists, *netease.playlists])
+    return sorted(set(ids))
+
+
+def unmetered_free_plan(base: str) -> None:
+    """The free plan (every new user's, and where a fuzzed cancel or downgrade lands) at
+    200 calls a second and no unit limits, saved as a superadmin does: at its real 5 a
+    second and 100 units a day nearly every music call of a run would be a 429 before it
+    reached an upstream fake."""
+    body = {"name": "Free", "description": "For fuzzing", "priceCents": 0, "currency": "CNY",
+            "period": "monthly", "qps": 200, "dailyLimit": 0, "monthlyLimit": 0,
+            "softLimitPct": 80, "payAsYouGo": False, "sortOrder": 0}  # fmt: skip
+    with httpx.Client(base_url=base, timeout=30, headers={"X-Admin-Key": ADMIN_TOKEN}) as client:
+        saved = client.put("/v1/billing/plans/free", json=body)
+        if saved.status_code != 200:
+            raise SystemExit(f"fuzz: free plan: {saved.status_code} {saved.text}")
+
+
 def pool_accounts(base: str, fakes: Fakes) -> None:
     """A few live accounts of each fake upstream in the pool (added as an admin does), so
     the music routes that lease one (play URLs, VIP songs, full playlists) answer from the
@@ -157,7 +183,7 @@ def pool_accounts(base: str, fakes: Fakes) -> None:
 
 
 def schemathesis(
-    location: str, label: str, headers: dict[str, str], examples: int, cwd: Path
+    location: str, label: str, headers: dict[str, str], examples: int, cwd: Path, ids: list[str]
 ) -> bool:
     graphql = location.endswith("/graphql")
     checks = GRAPHQL_CHECKS if graphql else CHECKS
@@ -172,7 +198,8 @@ def schemathesis(
         command += ["-H", f"{name}: {value}"]
     started = time.monotonic()
     print(f"fuzz: {label}: {location}", flush=True)
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("fuzz_hooks.py"))}
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("fuzz_hooks.py")),
+           "KARPOV_FUZZ_UPSTREAM_IDS": json.dumps(ids)}  # fmt: skip
     result = subprocess.run(command, check=False, env=env, cwd=cwd)
     print(f"fuzz: {label}: exit {result.returncode} in {time.monotonic() - started:.0f} s")
     return result.returncode == 0
@@ -189,6 +216,7 @@ def main() -> int:
     started = time.monotonic()
     try:
         wait_healthy(base, server)
+        unmetered_free_plan(base)
         key = api_key(base, session(base, register=True))
         pool_accounts(base, fakes)
         browser = {"Cookie": f"csrf_token={CSRF}", "X-CSRF-Token": CSRF}
@@ -206,7 +234,8 @@ def main() -> int:
             (openapi, "/v1 admin token", lambda: {"X-Admin-Key": ADMIN_TOKEN}),
         ]
         results = [
-            schemathesis(url, label, headers(), examples, directory) for url, label, headers in runs
+            schemathesis(url, label, headers(), examples, directory, known_ids(fakes))
+            for url, label, headers in runs
         ]
     finally:
         server.terminate()

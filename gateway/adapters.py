@@ -390,6 +390,8 @@ def qqmusic_config(settings: Settings) -> QQMusicConfig:
         wechat_open_url=settings.wechat_open_url,
         wechat_long_poll_url=settings.wechat_long_poll_url,
         stream_url=settings.qqmusic_stream_url,
+        image_url=settings.qqmusic_image_url,
+        sign_requests=settings.qqmusic_sign,
         timeout_s=settings.qqmusic_timeout,
         login_timeout_s=settings.qqmusic_login_timeout,
         max_concurrency=settings.qqmusic_max_concurrency,

@@ -286,6 +286,10 @@ class Settings(BaseSettings):
     """Origin of WeChat's scan-status long poll."""
     qqmusic_stream_url: str = "https://ws.stream.qqmusic.qq.com/"
     """The audio host of QQ play URLs when the upstream offers none but ``dl.stream``."""
+    qqmusic_image_url: str = "https://y.gtimg.cn/music/photo_new/"
+    """Where QQ Music's album covers and artist photos are served (the URLs answers carry)."""
+    qqmusic_sign: bool = False
+    """Add the ``sign=`` query signature to every ``musicu.fcg`` call (off, as the original)."""
     qqmusic_timeout: float = Field(default=10.0, gt=0, le=120)
     """Seconds one ``musicu.fcg`` call may take."""
     qqmusic_login_timeout: float = Field(default=15.0, gt=0, le=120)
@@ -349,7 +353,7 @@ class Settings(BaseSettings):
         "oauth_linuxdo_userinfo_url", "oauth_linuxdo_redirect_url",
         "qqmusic_api_url", "netease_api_url",
         "qqmusic_ptlogin_url", "qqmusic_graph_url", "wechat_open_url", "wechat_long_poll_url",
-        "qqmusic_stream_url",  # upstreams (issue 15)
+        "qqmusic_stream_url", "qqmusic_image_url",  # upstreams (issue 15)
     )(_http_url)  # fmt: skip
 
     @field_validator("public_base_url")

@@ -26,7 +26,7 @@ from persistence.sql.tables import APP_TABLES
 # starts) may reach them on the internet, so their origins default to a dead loopback port.
 for _setting in (
     "QQMUSIC_API_URL", "QQMUSIC_PTLOGIN_URL", "QQMUSIC_GRAPH_URL", "WECHAT_OPEN_URL",
-    "WECHAT_LONG_POLL_URL", "QQMUSIC_STREAM_URL", "NETEASE_API_URL",
+    "WECHAT_LONG_POLL_URL", "NETEASE_API_URL",
 ):  # fmt: skip
     os.environ.setdefault(f"KARPOV_{_setting}", f"http://127.0.0.1:9/{_setting.lower()}")
 

@@ -24,7 +24,7 @@ STRONG_PASSWORD = "Correct-Horse-42-Battery"
 OTHER_STRONG_PASSWORD = "Another#Strong#Pass99"
 NO_INTERNET = (
     "qqmusic_api_url", "qqmusic_ptlogin_url", "qqmusic_graph_url", "wechat_open_url",
-    "wechat_long_poll_url", "qqmusic_stream_url", "netease_api_url",
+    "wechat_long_poll_url", "netease_api_url",
 )  # fmt: skip
 """upstreams (issue 15): the upstream origins a test app gets unless it aims them at its
 fakes, a loopback port where nothing listens (QQ Music and NetEase are on by default)."""

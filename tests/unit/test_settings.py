@@ -404,3 +404,36 @@ def test_bad_upstream_settings_name_the_setting(
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=rf"^{name}: "):
         load_settings()
+
+
+def test_the_upstream_settings_reach_the_clients_configs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway.adapters import netease_config, qqmusic_config
+
+    for name, value in {
+        "KARPOV_QQMUSIC_API_URL": "http://qq.mirror/cgi-bin/musicu.fcg",
+        "KARPOV_QQMUSIC_PTLOGIN_URL": "http://ptlogin.mirror",
+        "KARPOV_QQMUSIC_GRAPH_URL": "http://graph.mirror",
+        "KARPOV_WECHAT_OPEN_URL": "http://open.mirror",
+        "KARPOV_QQMUSIC_STREAM_URL": "http://stream.mirror/",
+        "KARPOV_QQMUSIC_IMAGE_URL": "http://img.mirror/",
+        "KARPOV_QQMUSIC_SIGN": "true",
+        "KARPOV_QQMUSIC_TIMEOUT": "3",
+        "KARPOV_QQMUSIC_MAX_CONCURRENCY": "4",
+        "KARPOV_NETEASE_API_URL": "http://netease.mirror",
+        "KARPOV_NETEASE_TIMEOUT": "7",
+        "KARPOV_NETEASE_WEAPI_KEY": "c5:3",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    qq = qqmusic_config(settings)
+    assert (qq.api_url, qq.ptlogin_url, qq.graph_url, qq.wechat_open_url) == (
+        "http://qq.mirror/cgi-bin/musicu.fcg", "http://ptlogin.mirror", "http://graph.mirror",
+        "http://open.mirror",
+    )  # fmt: skip
+    assert (qq.stream_url, qq.image_url, qq.sign_requests) == (
+        "http://stream.mirror/", "http://img.mirror/", True,
+    )  # fmt: skip
+    assert (qq.timeout_s, qq.max_concurrency) == (3.0, 4)
+    netease = netease_config(settings)
+    assert (netease.api_url, netease.timeout) == ("http://netease.mirror", 7.0)
+    assert (netease.weapi_key.modulus, netease.weapi_key.exponent) == (0xC5, 3)
