@@ -14,6 +14,8 @@ add it to ``resolvers.context.Services``, and pass it what it needs, never a def
 
 from __future__ import annotations
 
+import asyncio
+
 # -- music (issue 13) ----------------------------------------------------------------------
 from zoneinfo import ZoneInfo
 
@@ -54,7 +56,7 @@ from domain.leases import CredentialLeaser
 from domain.music.catalog import LocalCatalogProvider, LocalMedia, StreamTokens
 from domain.music.model import ProviderName
 from domain.music.ports import Capability, MusicProvider
-from domain.music.service import MusicService
+from domain.music.service import LOCAL_TTL, MusicService
 from domain.oauth.rotation import OAuthTokenHolder
 from domain.oauth.service import OAuthService
 from domain.pool.rotation import PoolPayloadHolder
@@ -101,6 +103,7 @@ def music_services(
     music = MusicService(
         providers, leaser=leaser,
         cache=adapters.music_cache, clock=clock, unavailable=unavailable,
+        local_ttl=LOCAL_TTL,  # perf (issue 18): decoded answers kept in-process briefly
     )  # fmt: skip
     return music, LocalMedia(adapters.catalog, tokens)
 
@@ -288,15 +291,33 @@ def cached_owners(cache: AuthenticationCache, uow: UnitOfWorkFactory) -> OwnerLo
     """The owner of a key or of a metered session call, through the sessions' 1 s memo
     (which this process's own changes to the user clear at once)."""
 
-    async def owner(user_id: str) -> User | None:
-        found = cache.user(user_id)
-        if found is not None:
-            return found
+    async def read(user_id: str) -> User | None:
         async with uow() as work:
             found = await work.users.get(user_id)
         if found is not None:
             cache.remember_user(found)
         return found
+
+    # perf (issue 18): concurrent misses for one user share one read. Without it every
+    # request in flight when the memo lapses reads the same row (a stampede per second
+    # under load, each read a database round trip).
+    reading: dict[str, asyncio.Future[User | None]] = {}
+
+    def done(user_id: str, future: asyncio.Future[User | None]) -> None:
+        if reading.get(user_id) is future:
+            del reading[user_id]
+        if not future.cancelled():
+            future.exception()  # retrieved: every waiter may have gone
+
+    async def owner(user_id: str) -> User | None:
+        found = cache.user(user_id)
+        if found is not None:
+            return found
+        future = reading.get(user_id)
+        if future is None:
+            future = reading[user_id] = asyncio.ensure_future(read(user_id))
+            future.add_done_callback(lambda f: done(user_id, f))
+        return await asyncio.shield(future)
 
     return owner
 

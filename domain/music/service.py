@@ -70,6 +70,9 @@ PLAY_URL_MAX_TTL = 600.0
 MAX_ATTEMPTS = 3
 MAX_QUERY = 200
 CACHE_VERSION = "v1"
+LOCAL_TTL = 2.0
+"""perf (issue 18): what ``bootstrap`` keeps decoded answers for in each process."""
+LOCAL_MAX_ENTRIES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +121,12 @@ class MusicService:
         clock: Clock,
         unavailable: Mapping[ProviderName, str],
         max_attempts: int = MAX_ATTEMPTS,
+        local_ttl: float = 0.0,
     ) -> None:
         """``unavailable``: providers without a client on this server, and the message
-        their callers get (503)."""
+        their callers get (503). ``local_ttl`` (perf, issue 18): seconds a decoded answer
+        with a fixed lifetime (metadata, searches; never a play URL) is also kept in this
+        process, in front of the shared cache; 0 keeps none."""
         self._providers = dict(providers)
         self._leaser = leaser
         self._cache = cache
@@ -128,6 +134,8 @@ class MusicService:
         self._unavailable = dict(unavailable)
         self._max_attempts = max_attempts
         self._flights = SingleFlight()
+        self._local_ttl = local_ttl
+        self._local: dict[str, tuple[float, Any]] = {}
 
     # -- providers ------------------------------------------------------------------------
 
@@ -309,8 +317,16 @@ class MusicService:
     async def _cached(
         self, key: str, ttl: float | Callable[[Any], float], load: Callable[[], Awaitable[T]]
     ) -> T:
+        local = self._local_ttl > 0 and not callable(ttl)
+        now = self._clock.now().timestamp() if local else 0.0
+        if local:
+            hit = self._local.get(key)
+            if hit is not None and now < hit[0]:
+                return cast(T, hit[1])
         cached = await self._cache_get(key)
         if cached is not None:
+            if local:
+                self._keep_locally(key, cached, now)
             return cast(T, cached)
 
         async def load_and_keep() -> T:
@@ -318,9 +334,21 @@ class MusicService:
             seconds = ttl(value) if callable(ttl) else ttl
             if seconds > 0:
                 await self._cache_set(key, value, seconds)
+                if local:
+                    self._keep_locally(key, value, self._clock.now().timestamp())
             return value
 
         return await self._flights.run(key, load_and_keep)
+
+    def _keep_locally(self, key: str, value: Any, now: float) -> None:
+        """The decoded answer, for ``local_ttl`` seconds: a metered call's cache hit then
+        costs neither a shared-cache round trip nor a decode. Answers never change under a
+        key within their lifetime (only an expiry replaces them), so this process serves
+        at most ``local_ttl`` seconds past the shared entry's end what the shared cache
+        served until then."""
+        if len(self._local) >= LOCAL_MAX_ENTRIES:
+            self._local.clear()
+        self._local[key] = (now + self._local_ttl, value)
 
     async def _cache_get(self, key: str) -> Any:
         try:
