@@ -1,6 +1,6 @@
 """``python -m bench.profile``: where the server's CPU goes per request, without HTTP.
 
-The real application (``bench.metered_server``'s, with its bare routes) is driven in this
+The real application (``bench.server``'s, with its bare routes) is driven in this
 process through ASGI calls, ``--concurrency`` requests at a time, so the figures are the
 application's own CPU per request: no socket, no HTTP parser, no load generator. With
 ``--cprofile`` the hottest functions are printed (cumulative and own time).
