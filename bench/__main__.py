@@ -331,9 +331,10 @@ def report(
         ratio = rps / bare if bare else 0.0
         merged = figures.merged(name)
         label = "(d′)" if name == "d2" else f"({name})"
+        p50, p99 = merged.percentile(50) * 1e3, merged.percentile(99) * 1e3
         print(f"{label:<5} {rps:>8.0f} {bare:>9.0f} {ratio:>6.2f} {case.target:>7.2f}  "
-              f"{verdict(ratio >= case.target):<7}  {merged.percentile(50) * 1e3:>6.2f} "
-              f"{merged.percentile(99) * 1e3:>6.2f}  {sizes.get(name, 0):>4}  {case.title}")  # fmt: skip
+              f"{verdict(ratio >= case.target):<7}  {p50:>6.2f} {p99:>6.2f}  "
+              f"{sizes.get(name, 0):>4}  {case.title}")  # fmt: skip
     if exact is not None:
         one, two = figures.rps("a, 1 proc"), figures.rps("a, 2 procs")
         ratio = two / one if one else 0.0

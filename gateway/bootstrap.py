@@ -14,8 +14,6 @@ add it to ``resolvers.context.Services``, and pass it what it needs, never a def
 
 from __future__ import annotations
 
-import asyncio
-
 # -- music (issue 13) ----------------------------------------------------------------------
 from zoneinfo import ZoneInfo
 
@@ -67,6 +65,7 @@ from domain.quota.ports import PlanOfUser
 from domain.quota.service import QuotaService
 from domain.runtime import AccountActivationConfig, EmailVerificationConfig, RuntimeConfig
 from domain.security.audit import AuditLog
+from domain.singleflight import SingleFlight
 from domain.twofactor.codes import RecoveryCodeHasher
 from domain.twofactor.rotation import TotpSecretHolder
 from domain.twofactor.service import TwoFactorService
@@ -301,23 +300,13 @@ def cached_owners(cache: AuthenticationCache, uow: UnitOfWorkFactory) -> OwnerLo
     # perf (issue 18): concurrent misses for one user share one read. Without it every
     # request in flight when the memo lapses reads the same row (a stampede per second
     # under load, each read a database round trip).
-    reading: dict[str, asyncio.Future[User | None]] = {}
-
-    def done(user_id: str, future: asyncio.Future[User | None]) -> None:
-        if reading.get(user_id) is future:
-            del reading[user_id]
-        if not future.cancelled():
-            future.exception()  # retrieved: every waiter may have gone
+    reads = SingleFlight()
 
     async def owner(user_id: str) -> User | None:
         found = cache.user(user_id)
         if found is not None:
             return found
-        future = reading.get(user_id)
-        if future is None:
-            future = reading[user_id] = asyncio.ensure_future(read(user_id))
-            future.add_done_callback(lambda f: done(user_id, f))
-        return await asyncio.shield(future)
+        return await reads.run(user_id, lambda: read(user_id))
 
     return owner
 

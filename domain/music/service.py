@@ -59,6 +59,7 @@ from domain.music.model import (
     fallback_chain,
 )
 from domain.music.ports import Capability, CredentialNeed, MusicCache, MusicProvider
+from domain.singleflight import SingleFlight
 
 log = logging.getLogger("karpov.music")
 
@@ -84,31 +85,6 @@ class ProviderInfo:
     """What the provider can answer (empty when it is not available here)."""
     message: str | None = None
     """Why it is not available, when it is not."""
-
-
-class SingleFlight:
-    """Concurrent calls with one key share one execution. The shared call runs as its own
-    task, so one caller giving up does not cancel it for the others."""
-
-    def __init__(self) -> None:
-        self._calls: dict[str, asyncio.Task[Any]] = {}
-
-    async def run(self, key: str, call: Callable[[], Awaitable[T]]) -> T:
-        task = self._calls.get(key)
-        if task is None:
-            task = asyncio.ensure_future(call())
-            self._calls[key] = task
-            task.add_done_callback(lambda done: self._forget(key, done))
-        return cast(T, await asyncio.shield(task))
-
-    def _forget(self, key: str, done: asyncio.Task[Any]) -> None:
-        if self._calls.get(key) is done:
-            del self._calls[key]
-        if not done.cancelled():
-            done.exception()  # retrieved: nobody may be left to await it
-
-    def __len__(self) -> int:
-        return len(self._calls)
 
 
 class MusicService:
