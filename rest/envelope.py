@@ -43,14 +43,25 @@ _encode = json.JSONEncoder(
 _JSON = (b"content-type", b"application/json")
 
 
+_STRICT = (
+    orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)  # fmt: skip
+
+
 def _to_bytes(data: Any) -> bytes:
-    """perf (issue 18): ``orjson`` (the same bytes as ``_encode``: compact, UTF-8 as is),
-    falling back to ``_encode`` for what it does not take (integers past 64 bits,
-    non-string keys, subclasses it refuses)."""
+    """perf (issue 18): ``orjson`` where it gives ``_encode``'s bytes (compact, UTF-8 as
+    is), else ``_encode`` itself: for what orjson does not take (integers past 64 bits,
+    non-string keys, subclasses, dates, dataclasses: passed through to refuse) and for any
+    body with a ``null`` (orjson writes NaN and infinities as null where ``_encode``
+    refuses them)."""
     try:
-        return orjson.dumps(data)
+        body = orjson.dumps(data, option=_STRICT)
     except (TypeError, orjson.JSONEncodeError):
         return _encode(data).encode("utf-8")
+    if b"null" not in body:
+        return body
+    return _encode(data).encode("utf-8")
 
 
 @dataclass(frozen=True, slots=True)

@@ -299,11 +299,15 @@ class MusicService:
             hit = self._local.get(key)
             if hit is not None and now < hit[0]:
                 return cast(T, hit[1])
-        cached = await self._cache_get(key)
-        if cached is not None:
-            if local:
-                self._keep_locally(key, cached, now)
-            return cast(T, cached)
+        if local:
+            fresh = await self._cache_get_fresh(key)
+            if fresh is not None:
+                self._keep_locally(key, fresh[0], now, fresh[1])
+                return cast(T, fresh[0])
+        else:
+            cached = await self._cache_get(key)
+            if cached is not None:
+                return cast(T, cached)
 
         async def load_and_keep() -> T:
             value = await load()
@@ -311,20 +315,26 @@ class MusicService:
             if seconds > 0:
                 await self._cache_set(key, value, seconds)
                 if local:
-                    self._keep_locally(key, value, self._clock.now().timestamp())
+                    self._keep_locally(key, value, self._clock.now().timestamp(), seconds)
             return value
 
         return await self._flights.run(key, load_and_keep)
 
-    def _keep_locally(self, key: str, value: Any, now: float) -> None:
-        """The decoded answer, for ``local_ttl`` seconds: a metered call's cache hit then
-        costs neither a shared-cache round trip nor a decode. Answers never change under a
-        key within their lifetime (only an expiry replaces them), so this process serves
-        at most ``local_ttl`` seconds past the shared entry's end what the shared cache
-        served until then."""
+    def _keep_locally(self, key: str, value: Any, now: float, left: float) -> None:
+        """The decoded answer, for ``local_ttl`` seconds and never past the shared entry's
+        own end (``left`` seconds): a metered call's cache hit then costs neither a
+        shared-cache round trip nor a decode, and serves what the shared cache would."""
         if len(self._local) >= LOCAL_MAX_ENTRIES:
             self._local.clear()
-        self._local[key] = (now + self._local_ttl, value)
+        self._local[key] = (now + min(self._local_ttl, left), value)
+
+    async def _cache_get_fresh(self, key: str) -> tuple[Any, float] | None:
+        try:
+            found = await self._cache.get_with_ttl(key)
+            return None if found is None else (codec.decode(found[0]), found[1])
+        except Exception:
+            log.warning("music cache read failed", exc_info=True, extra={"key": key})
+            return None
 
     async def _cache_get(self, key: str) -> Any:
         try:
