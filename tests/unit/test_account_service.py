@@ -348,7 +348,7 @@ async def test_concurrent_lookups_of_one_session_share_one_read(world: World) ->
         await asyncio.sleep(0)  # a store round trip: the others arrive meanwhile
         return await get(hashed)
 
-    world.sessions.get_by_token_hash = counted  # type: ignore[method-assign]
+    world.sessions.get_by_token_hash = counted  # type: ignore[method-assign,assignment]
     found = await asyncio.gather(*(world.accounts.authenticate(token) for _ in range(20)))
     assert reads == 1
     assert {f.user.id for f in found if f is not None} == {user.id} and None not in found
