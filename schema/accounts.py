@@ -21,17 +21,19 @@ from schema.types.accounts import (
     AccountPasswordSetPayload,
     AccountRegisterInput,
     AccountRegisterPayload,
+    EmailActivationResendInput,
     EmailActivationResendPayload,
     EmailCodeSendInput,
     EmailCodeSendPayload,
-    EmailInput,
     EmailVerifyInput,
     EmailVerifyPayload,
     PasswordResetInput,
     PasswordResetPayload,
+    PasswordResetRequestInput,
     PasswordResetRequestPayload,
     Session,
     SessionRevokeInput,
+    SessionRevokeOthersInput,
     SessionRevokeOthersPayload,
     SessionRevokePayload,
     User,
@@ -103,9 +105,13 @@ class AccountMutations:
         return await payload(SessionRevokePayload, ctx, call)
 
     @strawberry.mutation(description="End every session of the viewer except this one.")
-    async def session_revoke_others(self, info: CtxInfo) -> SessionRevokeOthersPayload:
+    async def session_revoke_others(
+        self, info: CtxInfo, input: SessionRevokeOthersInput | None = None
+    ) -> SessionRevokeOthersPayload:
         ctx = info.context
-        return await payload(SessionRevokeOthersPayload, ctx, accounts.session_revoke_others(ctx))
+        done = await payload(SessionRevokeOthersPayload, ctx, accounts.session_revoke_others(ctx))
+        done.client_mutation_id = input.client_mutation_id if input else None
+        return done
 
     @strawberry.mutation(description="Mail a registration code to an address.")
     async def email_code_send(
@@ -122,7 +128,7 @@ class AccountMutations:
 
     @strawberry.mutation(description="Mail a new activation link.")
     async def email_activation_resend(
-        self, info: CtxInfo, input: EmailInput
+        self, info: CtxInfo, input: EmailActivationResendInput
     ) -> EmailActivationResendPayload:
         ctx = info.context
         call = accounts.email_activation_resend(ctx, input.email)
@@ -130,7 +136,7 @@ class AccountMutations:
 
     @strawberry.mutation(description="Mail a password reset link (same answer for any address).")
     async def password_reset_request(
-        self, info: CtxInfo, input: EmailInput
+        self, info: CtxInfo, input: PasswordResetRequestInput
     ) -> PasswordResetRequestPayload:
         ctx = info.context
         call = accounts.password_reset_request(ctx, input.email)

@@ -9,7 +9,7 @@ from resolvers import payments
 from schema.info import CtxInfo
 from schema.pagination import connection, page_window
 from schema.payloads import payload
-from schema.types.billing import OrderPayload
+from schema.types.billing import OrderReconcilePayload
 from schema.types.payments import (
     AdminPaymentSettingsUpdateInput,
     OrderReconcileInput,
@@ -36,7 +36,7 @@ class PaymentQueries:
         refused_only: bool = False,
         first: int = 50,
         after: str | None = None,
-    ) -> PaymentCallbackConnection:
+    ) -> PaymentCallbackConnection | None:
         offset = page_window(first, after)
         page = await payments.payment_callbacks(
             info.context, order_id=order_id, provider=provider, refused_only=refused_only,
@@ -46,7 +46,7 @@ class PaymentQueries:
         return connection(PaymentCallbackConnection, PaymentCallbackEdge, nodes, page, offset)
 
     @strawberry.field(description="Payment channel settings (admin; secrets masked).")
-    async def admin_payment_settings(self, info: CtxInfo) -> list[PaymentChannelSettings]:
+    async def admin_payment_settings(self, info: CtxInfo) -> list[PaymentChannelSettings] | None:
         found = await payments.payment_settings(info.context)
         return [PaymentChannelSettings.from_domain(c) for c in found]
 
@@ -62,10 +62,12 @@ class PaymentMutations:
     @strawberry.mutation(
         description="Ask the order's provider about it; a paid order is fulfilled once (admin)."
     )
-    async def order_reconcile(self, info: CtxInfo, input: OrderReconcileInput) -> OrderPayload:
+    async def order_reconcile(
+        self, info: CtxInfo, input: OrderReconcileInput
+    ) -> OrderReconcilePayload:
         ctx = info.context
         call = payments.order_reconcile(ctx, str(input.order_id))
-        return await payload(OrderPayload, ctx, call)
+        return await payload(OrderReconcilePayload, ctx, call)
 
     @strawberry.mutation(
         description="Replace payment channel settings (superadmin; a masked secret keeps "

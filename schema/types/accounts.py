@@ -216,10 +216,22 @@ class SessionRevokePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@strawberry.input(description="The input of `sessionRevokeOthers` (it needs no arguments).")
+class SessionRevokeOthersInput:
+    client_mutation_id: str | None = strawberry.field(
+        default=None,
+        description="Any string of the client's choosing, echoed in the payload (as GitHub's "
+        "clientMutationId) to match answers with requests.",
+    )
+
+
 @strawberry.type
 class SessionRevokeOthersPayload:
     revoked_count: int | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+    client_mutation_id: str | None = strawberry.field(
+        default=None, description="The input's clientMutationId, as the client sent it."
+    )
 
 
 @strawberry.input
@@ -239,6 +251,17 @@ class EmailVerifyInput:
 @strawberry.input
 class EmailInput:
     email: str
+
+
+# issue 11: one input per mutation; EmailInput was shared by two mutations.
+@strawberry.input(description="The input of `emailActivationResend`.")
+class EmailActivationResendInput(EmailInput):
+    pass
+
+
+@strawberry.input(description="The input of `passwordResetRequest`.")
+class PasswordResetRequestInput(EmailInput):
+    pass
 
 
 @strawberry.input

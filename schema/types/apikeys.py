@@ -133,7 +133,34 @@ class ApiKeyIssuePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+# issue 11: one payload type per mutation; ApiKeyIssuePayload was shared.
+@strawberry.type(description="The result of `apiKeyCreate`.")
+class ApiKeyCreatePayload(ApiKeyIssuePayload):
+    pass
+
+
+@strawberry.type(description="The result of `apiKeyRotate`.")
+class ApiKeyRotatePayload(ApiKeyIssuePayload):
+    pass
+
+
 @strawberry.type
 class ApiKeyPayload:
     api_key: ApiKey | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# issue 11: one payload type per mutation; ApiKeyPayload was shared.
+@strawberry.type(description="The result of `apiKeyUpdate`.")
+class ApiKeyUpdatePayload(ApiKeyPayload):
+    pass
+
+
+@strawberry.type(description="The result of `apiKeySetEnabled`.")
+class ApiKeySetEnabledPayload(ApiKeyPayload):
+    pass
+
+
+@strawberry.type(description="The result of `apiKeyRevoke`.")
+class ApiKeyRevokePayload(ApiKeyPayload):
+    pass

@@ -381,10 +381,37 @@ class OrderPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+# issue 11: one payload type per mutation; OrderPayload was shared.
+@strawberry.type(description="The result of `orderCreate`.")
+class OrderCreatePayload(OrderPayload):
+    pass
+
+
+@strawberry.type(description="The result of `topupCreate`.")
+class TopupCreatePayload(OrderPayload):
+    pass
+
+
+@strawberry.type(description="The result of `orderReconcile`.")
+class OrderReconcilePayload(OrderPayload):
+    pass
+
+
 @strawberry.type
 class BillingPlanPayload:
     plan: BillingPlan | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# issue 11: one payload type per mutation; BillingPlanPayload was shared.
+@strawberry.type(description="The result of `billingPlanSave`.")
+class BillingPlanSavePayload(BillingPlanPayload):
+    pass
+
+
+@strawberry.type(description="The result of `billingPlanDelete`.")
+class BillingPlanDeletePayload(BillingPlanPayload):
+    pass
 
 
 @strawberry.type
@@ -400,6 +427,17 @@ class BalanceMovementPayload:
         default=None, description="The ledger line posted (none for a set to the same value)."
     )
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# issue 11: one payload type per mutation; BalanceMovementPayload was shared.
+@strawberry.type(description="The result of `balanceAdjust`.")
+class BalanceAdjustPayload(BalanceMovementPayload):
+    pass
+
+
+@strawberry.type(description="The result of `adminUserBalanceUpdate`.")
+class AdminUserBalanceUpdatePayload(BalanceMovementPayload):
+    pass
 
 
 @strawberry.enum
@@ -460,6 +498,15 @@ class PlanGrant:
                    total_keys=grant.total_keys)  # fmt: skip
 
 
+@strawberry.input(description="The input of `subscriptionCancel` (it needs no arguments).")
+class SubscriptionCancelInput:
+    client_mutation_id: str | None = strawberry.field(
+        default=None,
+        description="Any string of the client's choosing, echoed in the payload (as GitHub's "
+        "clientMutationId) to match answers with requests.",
+    )
+
+
 @strawberry.input
 class SubscriptionAutoRenewSetInput:
     auto_renew: bool
@@ -475,6 +522,19 @@ class AdminUserPlanGrantInput:
 class SubscriptionPayload:
     subscription: BillingSubscription | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# issue 11: one payload type per mutation; SubscriptionPayload was shared.
+@strawberry.type(description="The result of `subscriptionCancel`.")
+class SubscriptionCancelPayload(SubscriptionPayload):
+    client_mutation_id: str | None = strawberry.field(
+        default=None, description="The input's clientMutationId, as the client sent it."
+    )
+
+
+@strawberry.type(description="The result of `subscriptionAutoRenewSet`.")
+class SubscriptionAutoRenewSetPayload(SubscriptionPayload):
+    pass
 
 
 @strawberry.type

@@ -134,6 +134,17 @@ class PoolCredentialIdInput:
     credential_id: strawberry.ID
 
 
+# issue 11: one input type per mutation; PoolCredentialIdInput was shared.
+@strawberry.input(description="The input of `adminPoolCredentialRemove`.")
+class PoolCredentialRemoveInput(PoolCredentialIdInput):
+    pass
+
+
+@strawberry.input(description="The input of `adminPoolCredentialRefresh`.")
+class PoolCredentialRefreshInput(PoolCredentialIdInput):
+    pass
+
+
 @strawberry.input
 class PoolCredentialSetStatusInput:
     credential_id: strawberry.ID
@@ -158,6 +169,22 @@ class PoolCredentialTestInput:
 class PoolCredentialPayload:
     credential: PoolCredential | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# issue 11: one payload type per mutation; PoolCredentialPayload was shared.
+@strawberry.type(description="The result of `adminPoolCredentialAdd`.")
+class PoolCredentialAddPayload(PoolCredentialPayload):
+    pass
+
+
+@strawberry.type(description="The result of `adminPoolCredentialSetStatus`.")
+class PoolCredentialSetStatusPayload(PoolCredentialPayload):
+    pass
+
+
+@strawberry.type(description="The result of `adminPoolCredentialRefresh`.")
+class PoolCredentialRefreshPayload(PoolCredentialPayload):
+    pass
 
 
 @strawberry.type

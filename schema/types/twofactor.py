@@ -31,6 +31,31 @@ class TotpCodeInput:
     code: str = strawberry.field(description="A current TOTP code, or a recovery code.")
 
 
+# issue 11: one input per mutation; TotpCodeInput was shared by three mutations.
+@strawberry.input(description="The input of `totpEnableConfirm`.")
+class TotpEnableConfirmInput(TotpCodeInput):
+    pass
+
+
+@strawberry.input(description="The input of `totpDisable`.")
+class TotpDisableInput(TotpCodeInput):
+    pass
+
+
+@strawberry.input(description="The input of `totpRecoveryCodesRegenerate`.")
+class TotpRecoveryCodesRegenerateInput(TotpCodeInput):
+    pass
+
+
+@strawberry.input(description="The input of `totpEnable` (it needs no arguments).")
+class TotpEnableInput:
+    client_mutation_id: str | None = strawberry.field(
+        default=None,
+        description="Any string of the client's choosing, echoed in the payload (as GitHub's "
+        "clientMutationId) to match answers with requests.",
+    )
+
+
 @strawberry.input
 class TotpVerifyInput:
     challenge_id: str
@@ -44,6 +69,9 @@ class TotpVerifyInput:
 class TotpEnablePayload:
     enrolment: TotpEnrolment | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+    client_mutation_id: str | None = strawberry.field(
+        default=None, description="The input's clientMutationId, as the client sent it."
+    )
 
 
 @strawberry.type
