@@ -48,7 +48,10 @@ class AccountQueries:
     async def viewer(self, info: CtxInfo) -> User | None:
         return User.from_domain(await accounts.viewer(info.context))
 
-    @strawberry.field(description="The signed-in user's active sessions, newest first.")
+    @strawberry.field(
+        description="The signed-in user's active sessions, newest first.",
+        deprecation_reason="Use `viewer { sessions(first: …) }`: a connection with cursors.",
+    )
     async def sessions(self, info: CtxInfo) -> list[Session] | None:
         ctx = info.context
         return [Session.from_domain(s, ctx) for s in await accounts.sessions(ctx)]

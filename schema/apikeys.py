@@ -24,7 +24,10 @@ from schema.types.apikeys import (
 
 @strawberry.type
 class ApiKeyQueries:
-    @strawberry.field(description="My API keys, newest first (revoked ones included).")
+    @strawberry.field(
+        description="My API keys, newest first (revoked ones included).",
+        deprecation_reason="Use `viewer { apiKeys(first: …) }`: a connection with cursors.",
+    )
     async def api_keys(self, info: CtxInfo) -> list[ApiKey] | None:
         ctx = info.context
         return [ApiKey.from_domain(k, ctx) for k in await apikeys.api_keys(ctx)]

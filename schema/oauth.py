@@ -41,7 +41,10 @@ class OAuthQueries:
     ) -> str | None:
         return await oauth.oauth_start_url(info.context, provider, intent.value, next)
 
-    @strawberry.field(description="The viewer's linked provider accounts (never their tokens).")
+    @strawberry.field(
+        description="The viewer's linked provider accounts (never their tokens).",
+        deprecation_reason="Use `viewer { oauthIdentities(first: …) }`: a connection with cursors.",
+    )
     async def oauth_identities(self, info: CtxInfo) -> list[OAuthIdentity] | None:
         identities = await oauth.oauth_identities(info.context)
         return [OAuthIdentity.from_domain(i) for i in identities]

@@ -8,11 +8,17 @@ from datetime import datetime
 import strawberry
 
 from domain.accounts import commands, model
+from resolvers import accounts as account_resolvers
+from resolvers import apikeys as apikey_resolvers
 from resolvers import ids
+from resolvers import oauth as oauth_resolvers
 from resolvers.context import Context
 from schema.errors import UserError
+from schema.pagination import After, Before, First, Last, keyset_connection, sort_key
+from schema.types.apikeys import ApiKey, ApiKeyConnection, ApiKeyEdge
 from schema.types.billing import ViewerBilling
-from schema.types.node import Node
+from schema.types.node import Node, PageInfo
+from schema.types.oauth import OAuthIdentity, OAuthIdentityConnection, OAuthIdentityEdge
 
 
 @strawberry.enum
@@ -32,7 +38,66 @@ class UserStatus(enum.Enum):
 
 
 @strawberry.type
-class User(ViewerBilling, Node):  # ViewerBilling: billing's fields of the viewer (issue 14)
+class ViewerLists:
+    """The viewer's own lists as connections (issue 11: every list is a connection, with
+    keyset cursors); null for any other user. The root lists are their deprecated twins."""
+
+    raw_id: strawberry.Private[str]
+
+    @strawberry.field(description="My API keys, newest first (revoked ones included); "
+                      "null unless this is the viewer.")  # fmt: skip
+    async def api_keys(
+        self, info: strawberry.Info, first: First = None, after: After = None,
+        last: Last = None, before: Before = None,
+    ) -> ApiKeyConnection | None:  # fmt: skip
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        return keyset_connection(
+            ApiKeyConnection, ApiKeyEdge, await apikey_resolvers.api_keys(ctx),
+            key=lambda k: sort_key(k.created_at, k.id), descending=(True, True),
+            node=lambda k: ApiKey.from_domain(k, ctx),
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip
+
+    @strawberry.field(description="My signed-in sessions, newest first; null unless this "
+                      "is the viewer.")  # fmt: skip
+    async def sessions(
+        self, info: strawberry.Info, first: First = None, after: After = None,
+        last: Last = None, before: Before = None,
+    ) -> SessionConnection | None:  # fmt: skip
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        return keyset_connection(
+            SessionConnection, SessionEdge, await account_resolvers.sessions(ctx),
+            key=lambda s: sort_key(s.created_at, s.id), descending=(True, True),
+            node=lambda s: Session.from_domain(s, ctx),
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip
+
+    @strawberry.field(description="My linked provider accounts, in the order they were "
+                      "linked (never their tokens); null unless this is the viewer.")  # fmt: skip
+    async def oauth_identities(
+        self, info: strawberry.Info, first: First = None, after: After = None,
+        last: Last = None, before: Before = None,
+    ) -> OAuthIdentityConnection | None:  # fmt: skip
+        ctx = info.context
+        if ctx.principal.user_id != self.raw_id:
+            return None
+        return keyset_connection(
+            OAuthIdentityConnection, OAuthIdentityEdge,
+            await oauth_resolvers.oauth_identities(ctx),
+            key=lambda o: sort_key(o.created_at, o.id), descending=(False, False),
+            node=OAuthIdentity.from_domain,
+            first=first, after=after, last=last, before=before,
+        )  # fmt: skip
+
+
+@strawberry.type
+class User(
+    ViewerBilling, ViewerLists, Node
+):  # ViewerBilling: billing's fields of the viewer (issue 14)
     raw_id: strawberry.Private[str]
     email: str
     status: UserStatus
@@ -95,6 +160,20 @@ class Session(Node):
             user_agent=session.user_agent,
             current=session.id == current_id,
         )
+
+
+@strawberry.type
+class SessionEdge:
+    cursor: str
+    node: Session
+
+
+@strawberry.type
+class SessionConnection:
+    edges: list[SessionEdge]
+    nodes: list[Session]
+    page_info: PageInfo
+    total_count: int
 
 
 @strawberry.input

@@ -13,7 +13,7 @@ from resolvers import ids
 from resolvers.context import Context
 from schema.errors import UserError
 from schema.inputs import given_fields
-from schema.types.node import Node
+from schema.types.node import Node, PageInfo
 
 
 @strawberry.enum
@@ -164,3 +164,17 @@ class ApiKeySetEnabledPayload(ApiKeyPayload):
 @strawberry.type(description="The result of `apiKeyRevoke`.")
 class ApiKeyRevokePayload(ApiKeyPayload):
     pass
+
+
+@strawberry.type
+class ApiKeyEdge:
+    cursor: str
+    node: ApiKey
+
+
+@strawberry.type
+class ApiKeyConnection:
+    edges: list[ApiKeyEdge]
+    nodes: list[ApiKey]
+    page_info: PageInfo
+    total_count: int

@@ -8,6 +8,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, NewType
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.types.scalar import ScalarDefinition
 
 from domain.billing import commands, model, refunds, subscriptions
@@ -92,6 +93,36 @@ class BillingPlan:
         )  # fmt: skip
 
 
+# -- plan references (issue 11): a `plan` object beside each `planId` string ------------
+
+PLAN_ID_DEPRECATED = "Use `plan` (the BillingPlan itself) instead of its id."
+
+
+def plan_loader(ctx: Context) -> DataLoader[str, Plan | None]:
+    """Plans reached through other objects, each read once per request."""
+    found = ctx.loaders.get("plans")
+    if found is None:
+
+        async def load(plan_ids: list[str]) -> list[Plan | None]:
+            return [await billing_resolvers.billing_plan(ctx, p) for p in plan_ids]
+
+        found = ctx.loaders["plans"] = DataLoader(load_fn=load)
+    return found
+
+
+@strawberry.type
+class PlanRef:
+    """The ``plan`` field of a type that names a plan by ``plan_id``."""
+
+    @strawberry.field(description="The plan (null when its id names no plan any more).")
+    async def plan(self, info: strawberry.Info) -> BillingPlan | None:
+        plan_id: str | None = getattr(self, "plan_id", None)
+        if plan_id is None:
+            return None
+        found = await plan_loader(info.context).load(plan_id)
+        return None if found is None else BillingPlan.from_domain(found)
+
+
 @strawberry.enum
 class OrderStatus(Enum):
     PENDING = "pending"
@@ -111,9 +142,11 @@ class OrderPurpose(Enum):
 
 
 @strawberry.type(description="An order: a plan or a top-up bought through a payment provider.")
-class Order(Node):
+class Order(PlanRef, Node):
     raw_id: strawberry.Private[str]
-    plan_id: str | None
+    plan_id: str | None = strawberry.field(
+        description="The plan bought (null for a top-up).", deprecation_reason=PLAN_ID_DEPRECATED
+    )
     purpose: OrderPurpose
     amount: Money = strawberry.field(description="What the provider charges.")
     original_amount: Money | None = strawberry.field(
@@ -455,9 +488,11 @@ class SubscriptionSource(Enum):
 
 
 @strawberry.type(description="My subscription: the plan I pay for, and its current period.")
-class BillingSubscription(Node):
+class BillingSubscription(PlanRef, Node):
     raw_id: strawberry.Private[str]
-    plan_id: str
+    plan_id: str = strawberry.field(
+        description="The plan subscribed to.", deprecation_reason=PLAN_ID_DEPRECATED
+    )
     period: str
     status: SubscriptionStatus
     source: SubscriptionSource
@@ -487,8 +522,10 @@ class BillingSubscription(Node):
 
 
 @strawberry.type
-class PlanGrant:
-    plan_id: str
+class PlanGrant(PlanRef):
+    plan_id: str = strawberry.field(
+        description="The plan granted.", deprecation_reason=PLAN_ID_DEPRECATED
+    )
     updated_keys: int = strawberry.field(description="Keys that follow the plan (not revoked).")
     total_keys: int
 
@@ -674,13 +711,17 @@ class ExtraUsageSettings:
 
 
 @strawberry.type(description="My pay-as-you-go month.")
-class ExtraUsageReport:
+class ExtraUsageReport(PlanRef):
     year_month: str
     enabled: bool
     monthly_cap: Money
     notify_threshold_pct: int
-    plan_id: str
-    plan_name: str
+    plan_id: str = strawberry.field(
+        description="The plan of the month.", deprecation_reason=PLAN_ID_DEPRECATED
+    )
+    plan_name: str = strawberry.field(
+        description="The plan's name.", deprecation_reason="Use `plan { name }`."
+    )
     overage_price_per_1k: Money
     base_monthly_limit: BigInt
     overage_count: BigInt
@@ -711,9 +752,11 @@ class ExtraUsageReport:
 
 
 @strawberry.type
-class ExtraUsageCharge:
+class ExtraUsageCharge(PlanRef):
     year_month: str
-    plan_id: str
+    plan_id: str = strawberry.field(
+        description="The plan whose overage price applied.", deprecation_reason=PLAN_ID_DEPRECATED
+    )
     count: BigInt
     units: BigInt
     amount: Money
@@ -726,10 +769,12 @@ class ExtraUsageCharge:
 
 
 @strawberry.type
-class ExtraUsageEvent:
+class ExtraUsageEvent(PlanRef):
     id: strawberry.ID
     operation: str
-    plan_id: str
+    plan_id: str = strawberry.field(
+        description="The plan whose overage price applied.", deprecation_reason=PLAN_ID_DEPRECATED
+    )
     units: int
     price: Money = strawberry.field(description="What this call debited.")
     occurred_at: datetime

@@ -11,7 +11,7 @@ from domain.oauth import model
 from resolvers.ids import to_global_id
 from schema.errors import UserError
 from schema.mirror import Mirrored, mirror
-from schema.types.node import Node
+from schema.types.node import Node, PageInfo
 
 
 @strawberry.enum(description="Why a provider flow is started.")
@@ -98,3 +98,17 @@ class OAuthStartPayload:
     errors: list[UserError] = strawberry.field(
         default_factory=list, description="Why the sign-in could not start."
     )
+
+
+@strawberry.type
+class OAuthIdentityEdge:
+    cursor: str
+    node: OAuthIdentity
+
+
+@strawberry.type
+class OAuthIdentityConnection:
+    edges: list[OAuthIdentityEdge]
+    nodes: list[OAuthIdentity]
+    page_info: PageInfo
+    total_count: int

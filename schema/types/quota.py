@@ -9,6 +9,7 @@ import strawberry
 from domain.quota.gate import LimitKind
 from domain.quota.service import LimitReport, QuotaStatus
 from schema.mirror import Mirrored, mirror, mirror_enum
+from schema.types.billing import PLAN_ID_DEPRECATED, PlanRef
 
 
 @strawberry.enum
@@ -37,6 +38,16 @@ class LimitStatus(Mirrored):
     pass
 
 
-@mirror(QuotaStatus, name="RateLimitStatus")
-class RateLimitStatus(Mirrored):
+@mirror(
+    QuotaStatus,
+    name="RateLimitStatus",
+    description="The limits the caller is measured against now, and what remains of them.",
+    descriptions={
+        "plan_id": "The caller's plan.",
+        "plan_name": "The caller's plan's name.",
+        "limits": "Each limit that applies, with what remains of it.",
+    },
+    deprecations={"plan_id": PLAN_ID_DEPRECATED, "plan_name": "Use `plan { name }`."},
+)
+class RateLimitStatus(PlanRef, Mirrored):
     pass

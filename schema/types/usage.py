@@ -8,6 +8,8 @@ import strawberry
 
 from domain.usage import service as usage
 from schema.mirror import Mirrored, mirror
+from schema.pagination import After, Before, First, Last, keyset_connection, sort_key
+from schema.types.node import PageInfo
 
 
 @mirror(
@@ -21,18 +23,46 @@ class UsageSummary(Mirrored):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="The calls of one operation on one day.")
 class UsageDay:
-    date: date
-    operation: str
-    count: int
-    units: int
+    date: date = strawberry.field(description="The day (the server's timezone).")
+    operation: str = strawberry.field(description="The operation called (e.g. `song.url`).")
+    count: int = strawberry.field(description="How many calls.")
+    units: int = strawberry.field(description="How many quota units they used.")
 
 
 @strawberry.type
+class UsageDayEdge:
+    cursor: str
+    node: UsageDay
+
+
+@strawberry.type
+class UsageDayConnection:
+    edges: list[UsageDayEdge]
+    nodes: list[UsageDay]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="Usage per day and operation over a number of days.")
 class UsageHistory:
-    days: list[UsageDay]
-    total: int
+    days: list[UsageDay] = strawberry.field(
+        description="Every day and operation, newest day first.",
+        deprecation_reason="Use `entries`, a connection with cursors.",
+    )
+    total: int = strawberry.field(description="Units used over the whole span.")
+
+    @strawberry.field(description="The days and operations, newest day first (then by "
+                      "operation), as a connection with keyset cursors.")  # fmt: skip
+    def entries(
+        self, first: First = None, after: After = None, last: Last = None, before: Before = None
+    ) -> UsageDayConnection:
+        return keyset_connection(
+            UsageDayConnection, UsageDayEdge, self.days,
+            key=lambda d: sort_key(d.date, d.operation), descending=(True, False),
+            node=lambda d: d, first=first, after=after, last=last, before=before,
+        )  # fmt: skip
 
     @classmethod
     def from_domain(cls, history: usage.UsageHistory, ctx: object = None) -> UsageHistory:
