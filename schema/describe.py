@@ -57,6 +57,8 @@ def describe_conventional(schema: GraphQLSchema) -> None:
                 )
                 inputs.setdefault(get_named_type(argument.type).name, []).append(name)
     for type_name, graphql_type in schema.type_map.items():
+        if isinstance(graphql_type, GraphQLObjectType | GraphQLInterfaceType):
+            _describe_arguments(graphql_type)
         if isinstance(graphql_type, GraphQLObjectType):
             if type_name in payloads:
                 _describe_payload(graphql_type, payloads[type_name])
@@ -69,6 +71,25 @@ def describe_conventional(schema: GraphQLSchema) -> None:
             _describe_payload(graphql_type, [])
         elif isinstance(graphql_type, GraphQLInputObjectType) and type_name in inputs:
             _default(graphql_type, f"The input of {_names(inputs[type_name])}.")
+
+
+_PAGING = {
+    "first": "How many to return, from the start or from `after` (1-100).",
+    "after": "Return what comes after this cursor (an edge's `cursor`, or `endCursor`).",
+    "last": "How many to return, from the end or from `before` (1-100).",
+    "before": "Return what comes before this cursor (an edge's `cursor`, or `startCursor`).",
+}
+
+
+def _describe_arguments(owner: GraphQLObjectType | GraphQLInterfaceType) -> None:
+    """A connection's paging arguments, and the ``id`` of a field that fetches one object."""
+    for field in owner.fields.values():
+        returned = get_named_type(field.type).name
+        for name, argument in field.args.items():
+            if name in _PAGING and returned.endswith("Connection"):
+                _default(argument, _PAGING[name])
+            elif name == "id":
+                _default(argument, f"The id of the `{returned}` (its `id` field).")
 
 
 def _names(mutations: list[str]) -> str:

@@ -13,6 +13,7 @@ from resolvers import apikeys as apikey_resolvers
 from resolvers import ids
 from resolvers import oauth as oauth_resolvers
 from resolvers.context import Context
+from schema.describe import describe_values
 from schema.errors import UserError
 from schema.pagination import After, Before, First, Last, keyset_connection, sort_key
 from schema.types.apikeys import ApiKey, ApiKeyConnection, ApiKeyEdge
@@ -21,20 +22,42 @@ from schema.types.node import Node, PageInfo
 from schema.types.oauth import OAuthIdentity, OAuthIdentityConnection, OAuthIdentityEdge
 
 
-@strawberry.enum
+@strawberry.enum(description="What an account may administer.")
 class Role(enum.Enum):
     USER = "user"
     ADMIN = "admin"
     SUPERADMIN = "superadmin"
 
 
-@strawberry.enum
+describe_values(
+    Role,
+    {
+        "USER": "An ordinary account.",
+        "ADMIN": "May read and manage users, the audit log, orders and the pool.",
+        "SUPERADMIN": "An admin that may also change plans, money and settings.",
+    },
+)
+
+
+@strawberry.enum(description="Whether an account may sign in.")
 class UserStatus(enum.Enum):
     ACTIVE = "active"
     PENDING_EMAIL = "pending_email"
     LOCKED = "locked"
     DISABLED = "disabled"
     BANNED = "banned"
+
+
+describe_values(
+    UserStatus,
+    {
+        "ACTIVE": "May sign in.",
+        "PENDING_EMAIL": "Registered, waiting for its e-mail address to be verified.",
+        "LOCKED": "Locked by an admin or by too many failed sign-ins.",
+        "DISABLED": "Turned off by an admin.",
+        "BANNED": "Banned by an admin for good.",
+    },
+)
 
 
 @strawberry.type
@@ -94,22 +117,31 @@ class ViewerLists:
         )  # fmt: skip
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "An account. Fields about money, keys and sessions are shown to the account itself only."
+    )
+)
 class User(
     ViewerBilling, ViewerLists, Node
 ):  # ViewerBilling: billing's fields of the viewer (issue 14)
+    id: strawberry.ID = strawberry.field(description="The user's global id.")
     raw_id: strawberry.Private[str]
-    email: str
-    status: UserStatus
-    role: Role
-    plan_id: str
-    totp_enabled: bool
+    email: str = strawberry.field(description="The sign-in e-mail address.")
+    status: UserStatus = strawberry.field(description="Whether the account may sign in.")
+    role: Role = strawberry.field(description="What the account may administer.")
+    plan_id: str = strawberry.field(
+        description="The id of the account's plan (the viewer reads it whole as `plan`)."
+    )
+    totp_enabled: bool = strawberry.field(description="Whether sign-in needs a second factor.")
     has_password: bool = strawberry.field(
         description="False for an account created by a provider sign-in until it sets one."
     )
-    created_at: datetime
-    updated_at: datetime
-    last_login_at: datetime | None
+    created_at: datetime = strawberry.field(description="When the account was registered.")
+    updated_at: datetime = strawberry.field(description="When the account last changed.")
+    last_login_at: datetime | None = strawberry.field(
+        description="When the account last signed in; null if never."
+    )
 
     @strawberry.field(description="Unused recovery codes; null unless this is the viewer.")
     async def recovery_codes_remaining(self, info: strawberry.Info) -> int | None:
@@ -139,12 +171,15 @@ class User(
 
 @strawberry.type(description="A signed-in browser or client of the viewer.")
 class Session(Node):
+    id: strawberry.ID = strawberry.field(description="The session's global id.")
     raw_id: strawberry.Private[str]
-    created_at: datetime
-    last_seen_at: datetime
-    expires_at: datetime
-    ip: str | None
-    user_agent: str | None
+    created_at: datetime = strawberry.field(description="When the session signed in.")
+    last_seen_at: datetime = strawberry.field(description="When the session was last used.")
+    expires_at: datetime = strawberry.field(description="When the session ends unless used again.")
+    ip: str | None = strawberry.field(description="The client address that signed in, when known.")
+    user_agent: str | None = strawberry.field(
+        description="The client's User-Agent at sign-in, when known."
+    )
     current: bool = strawberry.field(description="Whether this request uses this session.")
 
     @classmethod
@@ -178,9 +213,14 @@ class SessionConnection:
 
 @strawberry.input
 class AccountRegisterInput:
-    email: str
-    password: str
-    verification_code: str | None = None
+    email: str = strawberry.field(description="The e-mail address to sign in with.")
+    password: str = strawberry.field(
+        description="The password (checked for strength and known breaches)."
+    )
+    verification_code: str | None = strawberry.field(
+        default=None,
+        description="The code mailed by `emailCodeSend`, when the server requires one.",
+    )
 
     def to_command(self) -> commands.RegisterAccount:
         return commands.RegisterAccount(self.email, self.password, self.verification_code)
@@ -188,9 +228,12 @@ class AccountRegisterInput:
 
 @strawberry.input
 class AccountLoginInput:
-    email: str
-    password: str
-    totp_code: str | None = None
+    email: str = strawberry.field(description="The account's e-mail address.")
+    password: str = strawberry.field(description="The account's password.")
+    totp_code: str | None = strawberry.field(
+        default=None,
+        description="A TOTP or recovery code, to sign in with a second factor in one step.",
+    )
 
     def to_command(self) -> commands.SignIn:
         return commands.SignIn(self.email, self.password, self.totp_code)
@@ -205,8 +248,8 @@ class AccountLogoutInput:
 
 @strawberry.input
 class AccountPasswordChangeInput:
-    old_password: str
-    new_password: str
+    old_password: str = strawberry.field(description="The current password.")
+    new_password: str = strawberry.field(description="The new password.")
 
     def to_command(self) -> commands.ChangePassword:
         return commands.ChangePassword(self.old_password, self.new_password)
@@ -214,19 +257,25 @@ class AccountPasswordChangeInput:
 
 @strawberry.input
 class AccountPasswordSetInput:
-    new_password: str
+    new_password: str = strawberry.field(
+        description="The password to set (for an account that has none)."
+    )
 
 
 @strawberry.input
 class SessionRevokeInput:
-    session_id: strawberry.ID
+    session_id: strawberry.ID = strawberry.field(description="The session's id (`Session.id`).")
 
 
-@strawberry.type
+@strawberry.type(description="A new account, and whether it must verify its e-mail address first.")
 class RegisterResult:
-    user: User
-    email_verification_required: bool
-    activation_email_sent: bool
+    user: User = strawberry.field(description="The account just registered.")
+    email_verification_required: bool = strawberry.field(
+        description="Whether the account must follow the activation link before signing in."
+    )
+    activation_email_sent: bool = strawberry.field(
+        description="Whether an activation e-mail was sent."
+    )
 
     @classmethod
     def from_domain(cls, result: model.RegisterResult, ctx: object = None) -> RegisterResult:
@@ -237,13 +286,21 @@ class RegisterResult:
         )
 
 
-@strawberry.type
+@strawberry.type(description="A signed-in session, or the challenge a second factor must answer.")
 class LoginResult:
     sid: str | None = strawberry.field(description="The session token (also set as cookie).")
-    expires_at: datetime | None
-    user: User | None
-    totp_required: bool
-    challenge_id: str | None
+    expires_at: datetime | None = strawberry.field(
+        description=("When the session ends unless used; null while a second factor is pending.")
+    )
+    user: User | None = strawberry.field(
+        description="The signed-in user; null while a second factor is pending."
+    )
+    totp_required: bool = strawberry.field(
+        description="Whether `totpVerify` must complete the sign-in (with `challengeId`)."
+    )
+    challenge_id: str | None = strawberry.field(
+        description="The pending second-factor challenge, for `totpVerify`."
+    )
 
     @classmethod
     def from_domain(cls, result: model.LoginResult, ctx: object = None) -> LoginResult:
@@ -315,8 +372,11 @@ class SessionRevokeOthersPayload:
 
 @strawberry.input
 class EmailCodeSendInput:
-    email: str
-    purpose: str | None = "register"
+    email: str = strawberry.field(description="The address to send the code to.")
+    purpose: str | None = strawberry.field(
+        default="register",
+        description="What the code is for; `register` (the default) is the one purpose today.",
+    )
 
     def to_command(self) -> commands.SendEmailCode:
         return commands.SendEmailCode(self.email, self.purpose)
@@ -324,7 +384,7 @@ class EmailCodeSendInput:
 
 @strawberry.input
 class EmailVerifyInput:
-    token: str
+    token: str = strawberry.field(description="The token from the activation link.")
 
 
 @strawberry.input
@@ -335,18 +395,18 @@ class EmailInput:
 # issue 11: one input per mutation; EmailInput was shared by two mutations.
 @strawberry.input(description="The input of `emailActivationResend`.")
 class EmailActivationResendInput(EmailInput):
-    pass
+    email: str = strawberry.field(description="The address of the account to activate.")
 
 
 @strawberry.input(description="The input of `passwordResetRequest`.")
 class PasswordResetRequestInput(EmailInput):
-    pass
+    email: str = strawberry.field(description="The address of the account whose password to reset.")
 
 
 @strawberry.input
 class PasswordResetInput:
-    token: str
-    new_password: str
+    token: str = strawberry.field(description="The token from the reset link.")
+    new_password: str = strawberry.field(description="The new password.")
 
     def to_command(self) -> commands.ResetPassword:
         return commands.ResetPassword(self.token, self.new_password)

@@ -31,11 +31,13 @@ class UserConnection:
     total_count: int
 
 
-@strawberry.input
+@strawberry.input(description="Which users to list (every given condition must hold).")
 class AdminUserFilter:
     email: str | None = strawberry.field(default=None, description="Substring of the e-mail.")
-    role: Role | None = None
-    status: UserStatus | None = None
+    role: Role | None = strawberry.field(default=None, description="Only users with this role.")
+    status: UserStatus | None = strawberry.field(
+        default=None, description="Only users with this status."
+    )
 
     def to_filter(self) -> model.UserFilter:
         return model.UserFilter(
@@ -47,9 +49,13 @@ class AdminUserFilter:
 
 @strawberry.input
 class AdminUserUpdateInput:
-    user_id: strawberry.ID
-    status: UserStatus | None = None
-    role: Role | None = None
+    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    status: UserStatus | None = strawberry.field(
+        default=None, description="The new status; unchanged when null."
+    )
+    role: Role | None = strawberry.field(
+        default=None, description="The new role (superadmin only); unchanged when null."
+    )
 
     def to_command(self) -> commands.UpdateUser:
         return commands.UpdateUser(
@@ -61,8 +67,8 @@ class AdminUserUpdateInput:
 
 @strawberry.input
 class AdminUserPasswordSetInput:
-    user_id: strawberry.ID
-    new_password: str
+    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    new_password: str = strawberry.field(description="The password to set.")
 
     def to_command(self) -> commands.SetUserPassword:
         return commands.SetUserPassword(self.user_id, self.new_password)
@@ -70,7 +76,9 @@ class AdminUserPasswordSetInput:
 
 @strawberry.input
 class AdminUserUnlockInput:
-    user_id: strawberry.ID
+    user_id: strawberry.ID = strawberry.field(
+        description="The user whose sign-in throttling to clear."
+    )
 
 
 @strawberry.type
@@ -152,12 +160,18 @@ class AuditEvent:
         description="What happened, as the action's string (`login.succeeded`).",
         deprecation_reason="Use `actionKind`, an enum.",
     )
-    created_at: datetime
-    actor: str | None
-    subject_user_id: str | None
-    client_ip: str | None
-    user_agent: str | None
-    details: JSON
+    created_at: datetime = strawberry.field(description="When it happened.")
+    actor: str | None = strawberry.field(
+        description="Who did it: `user:<id>`, `admin-token`, or null (anonymous)."
+    )
+    subject_user_id: str | None = strawberry.field(
+        description="The account it concerns, when there is one."
+    )
+    client_ip: str | None = strawberry.field(description="The client address of the request.")
+    user_agent: str | None = strawberry.field(description="The client's User-Agent.")
+    details: JSON = strawberry.field(
+        description="What else was recorded (an object of strings; never a secret)."
+    )
 
     @classmethod
     def from_domain(cls, event: audit.AuditEvent, ctx: object = None) -> AuditEvent:
@@ -188,7 +202,7 @@ class AuditEventConnection:
     total_count: int
 
 
-@strawberry.input
+@strawberry.input(description="Which audit events to list (every given condition must hold).")
 class AuditEventFilter:
     action_kind: AuditAction | None = strawberry.field(  # type: ignore[valid-type]
         default=None, description="Only events of this action."
@@ -199,9 +213,15 @@ class AuditEventFilter:
         deprecation_reason="Use `actionKind`, an enum.",
     )
     user_id: str | None = strawberry.field(default=None, description="The subject user.")
-    actor: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    actor: str | None = strawberry.field(
+        default=None, description="Only events by this actor (`user:<id>` or `admin-token`)."
+    )
+    since: datetime | None = strawberry.field(
+        default=None, description="Only events at or after this time."
+    )
+    until: datetime | None = strawberry.field(
+        default=None, description="Only events before this time."
+    )
 
     def to_filter(self) -> audit.AuditFilter:
         return audit.AuditFilter(

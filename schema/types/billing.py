@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, NewType
+from typing import TYPE_CHECKING, Annotated, NewType
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -861,7 +861,16 @@ class ViewerBilling:
         return None if sub is None else BillingSubscription.from_domain(sub)
 
     @strawberry.field(description="My wallet in a currency; null unless this is the viewer.")
-    async def balance(self, info: strawberry.Info, currency: str | None = None) -> Wallet | None:
+    async def balance(
+        self,
+        info: strawberry.Info,
+        currency: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A currency code (ISO 4217, e.g. `CNY`); default: the default currency."
+            ),
+        ] = None,
+    ) -> Wallet | None:
         ctx = info.context
         if ctx.principal.user_id != self.raw_id:
             return None
@@ -869,7 +878,14 @@ class ViewerBilling:
 
     @strawberry.field(description="My wallet's ledger; null unless this is the viewer.")
     async def ledger(
-        self, info: strawberry.Info, first: int = 50, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: Annotated[
+            int, strawberry.argument(description="How many entries to return (1-100).")
+        ] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="Return the entries after this cursor.")
+        ] = None,
     ) -> LedgerEntryConnection | None:
         ctx = info.context
         if ctx.principal.user_id != self.raw_id:
@@ -881,7 +897,14 @@ class ViewerBilling:
 
     @strawberry.field(description="My orders; null unless this is the viewer.")
     async def orders(
-        self, info: strawberry.Info, first: int = 50, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: Annotated[
+            int, strawberry.argument(description="How many orders to return (1-100).")
+        ] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="Return the orders after this cursor.")
+        ] = None,
     ) -> OrderConnection | None:
         ctx = info.context
         if ctx.principal.user_id != self.raw_id:
@@ -893,7 +916,14 @@ class ViewerBilling:
 
     @strawberry.field(description="My invoices; null unless this is the viewer.")
     async def invoices(
-        self, info: strawberry.Info, first: int = 50, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: Annotated[
+            int, strawberry.argument(description="How many invoices to return (1-100).")
+        ] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="Return the invoices after this cursor.")
+        ] = None,
     ) -> InvoiceConnection | None:
         ctx = info.context
         if ctx.principal.user_id != self.raw_id:

@@ -15,13 +15,24 @@ from schema.types.accounts import LoginResult, User
     model.Enrolment,
     name="TotpEnrolment",
     description="A pending authenticator enrolment: show it once, then confirm.",
-    descriptions={"qr_code_svg": "A QR code of otpauthUrl (SVG data URI)."},
+    descriptions={
+        "qr_code_svg": "A QR code of otpauthUrl (SVG data URI).",
+        "secret_base32": "The shared secret, for typing into an authenticator.",
+        "otpauth_url": "The `otpauth://` URL an authenticator app reads.",
+    },
 )
 class TotpEnrolment(Mirrored):
     pass
 
 
-@mirror(model.TotpStatus)
+@mirror(
+    model.TotpStatus,
+    descriptions={
+        "enabled": "Whether two-factor authentication is on.",
+        "recovery_codes_remaining": "Unused recovery codes.",
+    },
+    description="Whether the viewer's sign-in needs a second factor.",
+)
 class TotpStatus(Mirrored):
     pass
 
@@ -58,7 +69,9 @@ class TotpEnableInput:
 
 @strawberry.input
 class TotpVerifyInput:
-    challenge_id: str
+    challenge_id: str = strawberry.field(
+        description="The `challengeId` of the login that needs a second factor."
+    )
     code: str = strawberry.field(description="A current TOTP code, or a recovery code.")
 
     def to_command(self) -> CompleteChallenge:

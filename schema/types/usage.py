@@ -17,7 +17,12 @@ from schema.types.node import PageInfo
     descriptions={
         "day_used": "Units used today (local calendar).",
         "day_limit": "0 = unlimited (or everyone's totals).",
+        "month_used": "Units used this month (local calendar).",
+        "month_limit": "0 = unlimited (or everyone's totals).",
+        "date": "Today, on the server's calendar.",
+        "month": "This month (YYYY-MM).",
     },
+    description="Units used today and this month against the plan's limits.",
 )
 class UsageSummary(Mirrored):
     pass
@@ -71,6 +76,25 @@ class UsageHistory:
         return cls(days=days, total=history.total)
 
 
-@mirror(usage.UsageRealtime)
+@mirror(
+    usage.UsageRealtime,
+    descriptions={
+        "qpm": "Calls in the last minute.",
+        "qps": "Calls in the last second.",
+        "avg_latency_ms": "The last minute's mean latency (ms).",
+        "max_latency_ms": "The last minute's slowest call (ms).",
+        "min_latency_ms": "The last minute's fastest call (ms).",
+        "total_today": "Calls today.",
+        "total_month": "Calls this month.",
+        "success_rate": "The share of the last minute's calls that succeeded (1.0 when none).",
+        "error_count": "Failed calls in the last minute.",
+        "day_used": "Units used today.",
+        "day_limit": "The plan's units per day; 0 = unlimited.",
+        "month_used": "Units used this month.",
+        "month_limit": "The plan's units per month; 0 = unlimited.",
+        "timestamp": "When this was measured.",
+    },
+    description="The last minute of calls, across every server process.",
+)
 class UsageRealtime(Mirrored):
     pass
