@@ -18,6 +18,7 @@ from domain.quota.plans import Plan
 from resolvers import billing as billing_resolvers
 from resolvers import ids
 from resolvers.context import Context
+from schema.describe import describe_values
 from schema.errors import UserError
 from schema.pagination import connection, page_window
 from schema.types.node import Node, PageInfo
@@ -50,8 +51,10 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
 @strawberry.type(description="An amount of money: an integer count of the currency's minor "
                  "unit (fen for CNY), and the same in major units as text.")  # fmt: skip
 class Money:
-    amount_minor: BigInt
-    currency: str
+    amount_minor: BigInt = strawberry.field(
+        description="The amount in the currency's minor units (cents, fen)."
+    )
+    currency: str = strawberry.field(description="The ISO 4217 currency code (e.g. `CNY`).")
     formatted: str = strawberry.field(description='Major units, the currency\'s decimals: "13.89".')
 
     @classmethod
@@ -62,21 +65,27 @@ class Money:
 
 @strawberry.type(description="A plan: its price and the limits it gives every key of its users.")
 class BillingPlan:
-    id: str
-    name: str
-    description: str
-    price: Money
+    id: str = strawberry.field(description="The plan's id (e.g. `free`, `pro`).")
+    name: str = strawberry.field(description="The plan's name for people.")
+    description: str = strawberry.field(description="What the plan is, for people.")
+    price: Money = strawberry.field(description="What one period costs.")
     period: str = strawberry.field(description="monthly, yearly or lifetime.")
-    qps: int
+    qps: int = strawberry.field(description="Requests per second for each key; 0 = unlimited.")
     daily_limit: BigInt = strawberry.field(description="Units per day; 0 = unlimited.")
     monthly_limit: BigInt = strawberry.field(description="Units per month; 0 = unlimited.")
-    soft_limit_pct: int
-    pay_as_you_go: bool
+    soft_limit_pct: int = strawberry.field(
+        description="The share of a limit (percent) past which the user is warned."
+    )
+    pay_as_you_go: bool = strawberry.field(
+        description=(
+            "Whether calls past the monthly limit are charged to the wallet instead of refused."
+        )
+    )
     overage_price_per_1k: Money = strawberry.field(
         description="The price of 1,000 units beyond the monthly limit (pay-as-you-go plans)."
     )
-    sort_order: int
-    is_active: bool
+    sort_order: int = strawberry.field(description="Where the plan is listed (lowest first).")
+    is_active: bool = strawberry.field(description="Whether the plan is still offered.")
 
     @classmethod
     def from_domain(cls, plan: Plan, ctx: Context | None = None) -> BillingPlan:
@@ -123,7 +132,7 @@ class PlanRef:
         return None if found is None else BillingPlan.from_domain(found)
 
 
-@strawberry.enum
+@strawberry.enum(description="Where an order is in its life.")
 class OrderStatus(Enum):
     PENDING = "pending"
     PAYING = "paying"
@@ -135,10 +144,34 @@ class OrderStatus(Enum):
     REFUNDED = "refunded"
 
 
-@strawberry.enum
+describe_values(
+    OrderStatus,
+    {
+        "PENDING": "Created, not yet sent to the provider.",
+        "PAYING": "Waiting for the buyer to pay.",
+        "PAID": "Paid; delivery is under way.",
+        "COMPLETED": "Paid and delivered.",
+        "FAILED": "The payment failed.",
+        "EXPIRED": "Not paid in time.",
+        "CANCELED": "Canceled before payment.",
+        "REFUNDED": "Refunded after completion.",
+    },
+)
+
+
+@strawberry.enum(description="What an order buys.")
 class OrderPurpose(Enum):
     SUBSCRIPTION = "subscription"
     TOPUP = "topup"
+
+
+describe_values(
+    OrderPurpose,
+    {
+        "SUBSCRIPTION": "A plan.",
+        "TOPUP": "Money for the wallet.",
+    },
+)
 
 
 @strawberry.type(description="An order: a plan or a top-up bought through a payment provider.")
@@ -147,19 +180,21 @@ class Order(PlanRef, Node):
     plan_id: str | None = strawberry.field(
         description="The plan bought (null for a top-up).", deprecation_reason=PLAN_ID_DEPRECATED
     )
-    purpose: OrderPurpose
+    purpose: OrderPurpose = strawberry.field(description="What the order buys.")
     amount: Money = strawberry.field(description="What the provider charges.")
     original_amount: Money | None = strawberry.field(
         description="Before conversion to the provider's currency (FX orders)."
     )
     fx_rate: str | None = strawberry.field(description="Provider currency per original unit.")
-    status: OrderStatus
-    payment_provider: str
+    status: OrderStatus = strawberry.field(description="Where the order is in its life.")
+    payment_provider: str = strawberry.field(description="The payment provider it is paid through.")
     pay_url: str = strawberry.field(description="Where to send the buyer to pay.")
-    created_at: datetime
-    expires_at: datetime
-    paid_at: datetime | None
-    completed_at: datetime | None
+    created_at: datetime = strawberry.field(description="When it was created.")
+    expires_at: datetime = strawberry.field(description="When an unpaid order expires.")
+    paid_at: datetime | None = strawberry.field(description="When the provider reported it paid.")
+    completed_at: datetime | None = strawberry.field(
+        description="When what it bought was delivered."
+    )
 
     @classmethod
     def from_domain(cls, order: model.Order, ctx: Context | None = None) -> Order:
@@ -192,10 +227,12 @@ class OrderConnection:
 
 @strawberry.type(description="A wallet: one balance per user and currency.")
 class Wallet:
-    user_id: strawberry.ID
-    balance: Money
-    version: int
-    updated_at: datetime
+    user_id: strawberry.ID = strawberry.field(description="The wallet's owner.")
+    balance: Money = strawberry.field(description="What is in it.")
+    version: int = strawberry.field(
+        description="Bumped on every movement (for optimistic concurrency)."
+    )
+    updated_at: datetime = strawberry.field(description="When it last moved.")
 
     @classmethod
     def from_domain(cls, wallet: model.Wallet, ctx: Context | None = None) -> Wallet:
@@ -206,7 +243,7 @@ class Wallet:
         )  # fmt: skip
 
 
-@strawberry.enum
+@strawberry.enum(description="What moved money in a wallet.")
 class LedgerEntryKind(Enum):
     TOPUP = "topup"
     SUBSCRIPTION = "subscription"
@@ -215,16 +252,32 @@ class LedgerEntryKind(Enum):
     ADJUST = "adjust"
 
 
+describe_values(
+    LedgerEntryKind,
+    {
+        "TOPUP": "A paid top-up.",
+        "SUBSCRIPTION": "A plan paid from the wallet.",
+        "OVERAGE": "Pay-as-you-go calls past the monthly limit.",
+        "REFUND": "A refund.",
+        "ADJUST": "An admin's adjustment.",
+    },
+)
+
+
 @strawberry.type(description="One line of a wallet's append-only ledger.")
 class LedgerEntry:
-    id: strawberry.ID
-    kind: LedgerEntryKind
+    id: strawberry.ID = strawberry.field(description="The entry's id.")
+    kind: LedgerEntryKind = strawberry.field(description="What moved the money.")
     amount: Money = strawberry.field(description="Signed: credits positive, debits negative.")
-    balance_after: Money
-    order_id: str | None
-    reference: str
-    description: str
-    created_at: datetime
+    balance_after: Money = strawberry.field(description="The balance just after it.")
+    order_id: str | None = strawberry.field(
+        description="The order it belongs to, when there is one."
+    )
+    reference: str = strawberry.field(
+        description="An outside reference (e.g. a provider transaction)."
+    )
+    description: str = strawberry.field(description="What it was, for people.")
+    created_at: datetime = strawberry.field(description="When it was posted.")
 
     @classmethod
     def from_domain(cls, entry: model.LedgerEntry, ctx: Context | None = None) -> LedgerEntry:
@@ -253,17 +306,21 @@ class LedgerEntryConnection:
     total_count: int
 
 
-@strawberry.type
+@strawberry.type(description="How much of a currency one unit of the default currency buys.")
 class ExchangeRate:
-    code: str
+    code: str = strawberry.field(description="The currency (ISO 4217).")
     rate: str = strawberry.field(description="1 unit of code = rate units of the default.")
 
 
 @strawberry.type(description="The default currency and the exchange rates.")
 class CurrencySettings:
-    default_currency: str
-    rates: list[ExchangeRate]
-    updated_at: datetime | None
+    default_currency: str = strawberry.field(
+        description="The currency prices are in and wallets default to."
+    )
+    rates: list[ExchangeRate] = strawberry.field(
+        description="Exchange rates to the default currency."
+    )
+    updated_at: datetime | None = strawberry.field(description="When they last changed.")
 
     @classmethod
     def from_domain(
@@ -276,10 +333,10 @@ class CurrencySettings:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The viewer's plan.")
 class MyPlan:
-    user_id: strawberry.ID
-    plan: BillingPlan
+    user_id: strawberry.ID = strawberry.field(description="The viewer.")
+    plan: BillingPlan = strawberry.field(description="The plan (the free plan when none is set).")
 
     @classmethod
     def from_domain(cls, value: tuple[str, Plan], ctx: Context | None = None) -> MyPlan:
@@ -295,9 +352,13 @@ class MyPlan:
 
 @strawberry.input
 class OrderCreateInput:
-    plan_id: str
-    payment_provider: str
-    success_url: str | None = None
+    plan_id: str = strawberry.field(description="The plan to buy (`BillingPlan.id`).")
+    payment_provider: str = strawberry.field(
+        description="The payment provider (see `paymentChannels`)."
+    )
+    success_url: str | None = strawberry.field(
+        default=None, description="Where the provider sends the buyer after paying."
+    )
     idempotency_key: str | None = strawberry.field(
         default=None, description="Or the Idempotency-Key header (which wins)."
     )
@@ -310,10 +371,18 @@ class OrderCreateInput:
 @strawberry.input
 class TopupCreateInput:
     amount_cents: BigInt = strawberry.field(description="100 to 100,000,000 minor units.")
-    payment_provider: str
-    success_url: str | None = None
-    idempotency_key: str | None = None
-    currency: str | None = None
+    payment_provider: str = strawberry.field(
+        description="The payment provider (see `paymentChannels`)."
+    )
+    success_url: str | None = strawberry.field(
+        default=None, description="Where the provider sends the buyer after paying."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key returns the same order instead of a second one."
+    )
+    currency: str | None = strawberry.field(
+        default=None, description="The currency of the amount; default: the default currency."
+    )
 
     def to_command(self) -> commands.CreateTopup:
         return commands.CreateTopup(
@@ -324,19 +393,34 @@ class TopupCreateInput:
 
 @strawberry.input
 class BillingPlanInput:
-    id: str
-    name: str
-    description: str = ""
-    price_cents: BigInt = 0
-    currency: str = "CNY"
-    period: str = "monthly"
-    qps: int = 0
-    daily_limit: BigInt = 0
-    monthly_limit: BigInt = 0
-    soft_limit_pct: int = 80
-    pay_as_you_go: bool = False
-    overage_price_per_1k: BigInt = 0
-    sort_order: int = 0
+    id: str = strawberry.field(description="The plan's id; an existing id replaces that plan.")
+    name: str = strawberry.field(description="The plan's name for people.")
+    description: str = strawberry.field(default="", description="What the plan is.")
+    price_cents: BigInt = strawberry.field(
+        default=0, description="The price of one period in minor units."
+    )
+    currency: str = strawberry.field(default="CNY", description="The price's currency (ISO 4217).")
+    period: str = strawberry.field(default="monthly", description="monthly, yearly or lifetime.")
+    qps: int = strawberry.field(
+        default=0, description="Requests per second for each key; 0 = unlimited."
+    )
+    daily_limit: BigInt = strawberry.field(default=0, description="Units per day; 0 = unlimited.")
+    monthly_limit: BigInt = strawberry.field(
+        default=0, description="Units per month; 0 = unlimited."
+    )
+    soft_limit_pct: int = strawberry.field(
+        default=80, description="The share of a limit (percent) past which to warn."
+    )
+    pay_as_you_go: bool = strawberry.field(
+        default=False,
+        description="Whether calls past the monthly limit are charged instead of refused.",
+    )
+    overage_price_per_1k: BigInt = strawberry.field(
+        default=0, description="The price of 1,000 units past the monthly limit, in minor units."
+    )
+    sort_order: int = strawberry.field(
+        default=0, description="Where the plan is listed (lowest first)."
+    )
 
     def to_command(self) -> commands.PlanChanges:
         return commands.PlanChanges(
@@ -350,19 +434,21 @@ class BillingPlanInput:
 
 @strawberry.input
 class BillingPlanDeleteInput:
-    id: str
+    id: str = strawberry.field(description="The plan's id.")
 
 
-@strawberry.input
+@strawberry.input(description="How much of a currency one unit of the default currency buys.")
 class ExchangeRateInput:
-    code: str
-    rate: str
+    code: str = strawberry.field(description="The currency (ISO 4217).")
+    rate: str = strawberry.field(description="The rate, as a decimal string (e.g. `0.1389`).")
 
 
 @strawberry.input
 class CurrencySettingsInput:
-    default_currency: str
-    rates: list[ExchangeRateInput] = strawberry.field(default_factory=list)
+    default_currency: str = strawberry.field(description="The currency prices are in (ISO 4217).")
+    rates: list[ExchangeRateInput] = strawberry.field(
+        default_factory=list, description="Every exchange rate (replaces them all)."
+    )
 
     def to_command(self) -> commands.CurrencySettings:
         return commands.CurrencySettings(
@@ -372,28 +458,48 @@ class CurrencySettingsInput:
 
 @strawberry.input
 class BalanceAdjustInput:
-    user_id: strawberry.ID
+    user_id: strawberry.ID = strawberry.field(description="Whose wallet.")
     amount_cents: BigInt = strawberry.field(description="Positive credits, negative debits.")
-    description: str = ""
-    idempotency_key: str | None = None
+    description: str = strawberry.field(default="", description="Why, for the ledger.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key does the adjustment once."
+    )
 
 
-@strawberry.enum
+@strawberry.enum(description="How an admin changes a wallet.")
 class BalanceOperation(Enum):
     CREDIT = "credit"
     DEBIT = "debit"
     SET = "set"
 
 
+describe_values(
+    BalanceOperation,
+    {
+        "CREDIT": "Add the amount.",
+        "DEBIT": "Take the amount away.",
+        "SET": "Make the balance the amount.",
+    },
+)
+
+
 @strawberry.input
 class AdminUserBalanceUpdateInput:
-    user_id: strawberry.ID
-    operation: BalanceOperation
-    amount_cents: BigInt
-    description: str = ""
-    reference: str = ""
-    currency: str | None = None
-    idempotency_key: str | None = None
+    user_id: strawberry.ID = strawberry.field(description="Whose wallet.")
+    operation: BalanceOperation = strawberry.field(description="Credit, debit or set.")
+    amount_cents: BigInt = strawberry.field(
+        description="The amount in minor units (the new balance for SET)."
+    )
+    description: str = strawberry.field(default="", description="Why, for the ledger.")
+    reference: str = strawberry.field(
+        default="", description="An outside reference, for the ledger."
+    )
+    currency: str | None = strawberry.field(
+        default=None, description="The wallet's currency; default: the default currency."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key does the update once."
+    )
 
     def to_command(self) -> commands.AdjustBalance:
         return commands.AdjustBalance(
@@ -473,7 +579,7 @@ class AdminUserBalanceUpdatePayload(BalanceMovementPayload):
     pass
 
 
-@strawberry.enum
+@strawberry.enum(description="Whether a subscription is in force.")
 class SubscriptionStatus(Enum):
     ACTIVE = "active"
     CANCELED = "canceled"
@@ -481,10 +587,30 @@ class SubscriptionStatus(Enum):
     PAST_DUE = "past_due"
 
 
-@strawberry.enum
+describe_values(
+    SubscriptionStatus,
+    {
+        "ACTIVE": "In force.",
+        "CANCELED": "Canceled: in force until its period ends.",
+        "EXPIRED": "Ended.",
+        "PAST_DUE": "A renewal failed: in force until its grace period ends.",
+    },
+)
+
+
+@strawberry.enum(description="How a subscription came about.")
 class SubscriptionSource(Enum):
     PURCHASE = "purchase"
     GRANT = "grant"
+
+
+describe_values(
+    SubscriptionSource,
+    {
+        "PURCHASE": "A paid order.",
+        "GRANT": "An admin's grant.",
+    },
+)
 
 
 @strawberry.type(description="My subscription: the plan I pay for, and its current period.")
@@ -493,14 +619,18 @@ class BillingSubscription(PlanRef, Node):
     plan_id: str = strawberry.field(
         description="The plan subscribed to.", deprecation_reason=PLAN_ID_DEPRECATED
     )
-    period: str
-    status: SubscriptionStatus
-    source: SubscriptionSource
-    current_period_start: datetime
+    period: str = strawberry.field(description="The billing period: monthly, yearly or lifetime.")
+    status: SubscriptionStatus = strawberry.field(
+        description="Whether the subscription is in force."
+    )
+    source: SubscriptionSource = strawberry.field(description="How it came about.")
+    current_period_start: datetime = strawberry.field(description="When the current period began.")
     current_period_end: datetime | None = strawberry.field(
         description="Null: it never ends (lifetime plans, admin grants)."
     )
-    cancel_at_period_end: bool
+    cancel_at_period_end: bool = strawberry.field(
+        description="Whether it ends at the period end instead of renewing."
+    )
     auto_renew: bool = strawberry.field(description="Renew from the wallet at the period end.")
     grace_until: datetime | None = strawberry.field(
         description="While past due: when it expires unless a renewal succeeds."
@@ -521,13 +651,13 @@ class BillingSubscription(PlanRef, Node):
         )  # fmt: skip
 
 
-@strawberry.type
+@strawberry.type(description="A plan an admin put a user on.")
 class PlanGrant(PlanRef):
     plan_id: str = strawberry.field(
         description="The plan granted.", deprecation_reason=PLAN_ID_DEPRECATED
     )
     updated_keys: int = strawberry.field(description="Keys that follow the plan (not revoked).")
-    total_keys: int
+    total_keys: int = strawberry.field(description="The user's keys.")
 
     @classmethod
     def from_domain(cls, grant: subscriptions.PlanGrant, ctx: Context | None = None) -> PlanGrant:
@@ -546,13 +676,15 @@ class SubscriptionCancelInput:
 
 @strawberry.input
 class SubscriptionAutoRenewSetInput:
-    auto_renew: bool
+    auto_renew: bool = strawberry.field(
+        description="True to renew from the wallet at the period end."
+    )
 
 
 @strawberry.input
 class AdminUserPlanGrantInput:
-    user_id: strawberry.ID
-    plan_id: str
+    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    plan_id: str = strawberry.field(description="The plan's id (`BillingPlan.id`).")
 
 
 @strawberry.type
@@ -580,25 +712,29 @@ class AdminUserPlanGrantPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@strawberry.type(description="One line of an invoice.")
 class InvoiceLine:
-    description: str
-    quantity: int
-    unit_amount: Money
-    amount: Money
+    description: str = strawberry.field(description="What it is.")
+    quantity: int = strawberry.field(description="How many.")
+    unit_amount: Money = strawberry.field(description="The price of one.")
+    amount: Money = strawberry.field(description="The line's total.")
 
 
 @strawberry.type(description="An invoice: one per paid order, numbered.")
 class Invoice(Node):
     raw_id: strawberry.Private[str]
-    number: str
-    order_id: str
-    buyer_email: str
-    total: Money
-    lines: list[InvoiceLine]
-    issued_at: datetime
-    paid_at: datetime
-    payment_provider: str
+    number: str = strawberry.field(description="The invoice number (unique, sequential).")
+    order_id: str = strawberry.field(description="The order it bills.")
+    buyer_email: str = strawberry.field(
+        description="The buyer's e-mail address when it was issued."
+    )
+    total: Money = strawberry.field(description="What was paid.")
+    lines: list[InvoiceLine] = strawberry.field(description="What was bought.")
+    issued_at: datetime = strawberry.field(description="When it was issued.")
+    paid_at: datetime = strawberry.field(description="When the order was paid.")
+    payment_provider: str = strawberry.field(
+        description="The payment provider it was paid through."
+    )
     html_url: str = strawberry.field(description="The printable page.")
 
     @classmethod
@@ -639,17 +775,17 @@ class InvoiceConnection:
 @strawberry.type(description="A refund Karpov recorded (the money itself goes back through "
                  "the payment provider's console).")  # fmt: skip
 class OrderRefund:
-    id: strawberry.ID
-    refund_type: str
-    amount: Money
-    reason: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The refund's id.")
+    refund_type: str = strawberry.field(description="`full` or `partial`.")
+    amount: Money = strawberry.field(description="What was refunded.")
+    reason: str = strawberry.field(description="Why.")
+    created_at: datetime = strawberry.field(description="When it was recorded.")
 
 
-@strawberry.type
+@strawberry.type(description="A refunded order and its refund.")
 class OrderRefundResult:
-    order: Order
-    refund: OrderRefund
+    order: Order = strawberry.field(description="The order, now refunded.")
+    refund: OrderRefund = strawberry.field(description="The refund recorded.")
 
     @classmethod
     def from_domain(
@@ -670,13 +806,17 @@ class OrderRefundResult:
 
 @strawberry.input
 class OrderRefundInput:
-    order_id: strawberry.ID
-    reason: str
-    refund_type: str = "full"
+    order_id: strawberry.ID = strawberry.field(description="The order's id.")
+    reason: str = strawberry.field(description="Why, for the record.")
+    refund_type: str = strawberry.field(
+        default="full", description="`full` (the default) or `partial`."
+    )
     amount: str | None = strawberry.field(
         default=None, description='Partial refunds: major units, e.g. "10.00".'
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key records the refund once."
+    )
 
     def to_command(self) -> commands.RefundOrder:
         return commands.RefundOrder(
@@ -693,11 +833,15 @@ class OrderRefundPayload:
 
 @strawberry.type(description="My pay-as-you-go settings.")
 class ExtraUsageSettings:
-    user_id: strawberry.ID
-    enabled: bool
+    user_id: strawberry.ID = strawberry.field(description="Whose settings these are.")
+    enabled: bool = strawberry.field(
+        description="Whether calls past the monthly limit are paid from the wallet."
+    )
     monthly_cap: Money = strawberry.field(description="0 = no cap.")
-    notify_threshold_pct: int
-    updated_at: datetime | None
+    notify_threshold_pct: int = strawberry.field(
+        description="The share of the cap (percent) at which to warn."
+    )
+    updated_at: datetime | None = strawberry.field(description="When they last changed.")
 
     @classmethod
     def from_domain(
@@ -712,26 +856,36 @@ class ExtraUsageSettings:
 
 @strawberry.type(description="My pay-as-you-go month.")
 class ExtraUsageReport(PlanRef):
-    year_month: str
-    enabled: bool
-    monthly_cap: Money
-    notify_threshold_pct: int
+    year_month: str = strawberry.field(description="The month (YYYY-MM).")
+    enabled: bool = strawberry.field(description="Whether pay-as-you-go is on.")
+    monthly_cap: Money = strawberry.field(description="The most the month may cost.")
+    notify_threshold_pct: int = strawberry.field(
+        description="The share of the cap (percent) at which to warn."
+    )
     plan_id: str = strawberry.field(
         description="The plan of the month.", deprecation_reason=PLAN_ID_DEPRECATED
     )
     plan_name: str = strawberry.field(
         description="The plan's name.", deprecation_reason="Use `plan { name }`."
     )
-    overage_price_per_1k: Money
-    base_monthly_limit: BigInt
-    overage_count: BigInt
-    overage_units: BigInt
+    overage_price_per_1k: Money = strawberry.field(
+        description="The price of 1,000 units past the monthly limit."
+    )
+    base_monthly_limit: BigInt = strawberry.field(
+        description="The plan's units per month before overage."
+    )
+    overage_count: BigInt = strawberry.field(description="Calls past the limit.")
+    overage_units: BigInt = strawberry.field(description="Units past the limit.")
     overage: Money = strawberry.field(description="The month's overage cost so far.")
-    remaining_cap: Money
+    remaining_cap: Money = strawberry.field(description="What is left of the cap.")
     used_cap_pct: float = strawberry.field(description="A fraction of the cap (0.5 = half).")
-    near_limit: bool
-    balance: Money
-    updated_at: datetime | None
+    near_limit: bool = strawberry.field(
+        description="Whether the cost passed the warning threshold."
+    )
+    balance: Money = strawberry.field(description="The wallet's balance now.")
+    updated_at: datetime | None = strawberry.field(
+        description="When the month's figures last changed."
+    )
 
     @classmethod
     def from_domain(
@@ -751,15 +905,15 @@ class ExtraUsageReport(PlanRef):
         )  # fmt: skip
 
 
-@strawberry.type
+@strawberry.type(description="What pay-as-you-go cost in one month.")
 class ExtraUsageCharge(PlanRef):
-    year_month: str
+    year_month: str = strawberry.field(description="The month (YYYY-MM).")
     plan_id: str = strawberry.field(
         description="The plan whose overage price applied.", deprecation_reason=PLAN_ID_DEPRECATED
     )
-    count: BigInt
-    units: BigInt
-    amount: Money
+    count: BigInt = strawberry.field(description="Calls past the limit.")
+    units: BigInt = strawberry.field(description="Units past the limit.")
+    amount: Money = strawberry.field(description="What they cost.")
 
     @classmethod
     def from_domain(cls, m: model.OverageMonth, ctx: Context | None = None) -> ExtraUsageCharge:
@@ -768,16 +922,16 @@ class ExtraUsageCharge(PlanRef):
                    amount=amount)  # fmt: skip
 
 
-@strawberry.type
+@strawberry.type(description="One call paid by pay-as-you-go.")
 class ExtraUsageEvent(PlanRef):
-    id: strawberry.ID
-    operation: str
+    id: strawberry.ID = strawberry.field(description="The event's id.")
+    operation: str = strawberry.field(description="The operation called.")
     plan_id: str = strawberry.field(
         description="The plan whose overage price applied.", deprecation_reason=PLAN_ID_DEPRECATED
     )
-    units: int
+    units: int = strawberry.field(description="The units it used.")
     price: Money = strawberry.field(description="What this call debited.")
-    occurred_at: datetime
+    occurred_at: datetime = strawberry.field(description="When it was called.")
 
     @classmethod
     def from_domain(cls, e: model.OverageEvent, ctx: Context | None = None) -> ExtraUsageEvent:
@@ -818,9 +972,15 @@ class ExtraUsageEventConnection:
 
 @strawberry.input
 class ExtraUsageUpdateInput:
-    enabled: bool | None = None
-    monthly_cap_cents: BigInt | None = None
-    notify_threshold_pct: int | None = None
+    enabled: bool | None = strawberry.field(
+        default=None, description="Turn pay-as-you-go on or off."
+    )
+    monthly_cap_cents: BigInt | None = strawberry.field(
+        default=None, description="The most a month may cost, in minor units."
+    )
+    notify_threshold_pct: int | None = strawberry.field(
+        default=None, description="The share of the cap (percent) at which to warn."
+    )
 
     def to_command(self) -> overage_model.ExtraUsageChanges:
         return overage_model.ExtraUsageChanges(
