@@ -59,7 +59,7 @@ class AccountQueries:
 
 @strawberry.type
 class AccountMutations:
-    @strawberry.mutation
+    @strawberry.mutation(description="Register an account with an e-mail address and a password.")
     async def account_register(
         self, info: CtxInfo, input: AccountRegisterInput
     ) -> AccountRegisterPayload:
@@ -73,7 +73,7 @@ class AccountMutations:
         call = accounts.account_login(ctx, input.to_command())
         return await payload(AccountLoginPayload, ctx, call)
 
-    @strawberry.mutation
+    @strawberry.mutation(description="End a session (this request's by default).")
     async def account_logout(
         self, info: CtxInfo, input: AccountLogoutInput | None = None
     ) -> AccountLogoutPayload:
@@ -99,7 +99,7 @@ class AccountMutations:
         call = accounts.account_password_set(ctx, input.new_password)
         return await payload(AccountPasswordSetPayload, ctx, call)
 
-    @strawberry.mutation
+    @strawberry.mutation(description="End one of my sessions.")
     async def session_revoke(
         self, info: CtxInfo, input: SessionRevokeInput
     ) -> SessionRevokePayload:

@@ -3,6 +3,8 @@ the /v1 billing routes' twins."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import billing
@@ -84,7 +86,16 @@ class BillingQueries:
         return Order.from_domain(await billing.order(info.context, id))
 
     @strawberry.field(description="My wallet in a currency (default: the default currency).")
-    async def balance(self, info: CtxInfo, currency: str | None = None) -> Wallet | None:
+    async def balance(
+        self,
+        info: CtxInfo,
+        currency: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A currency code (ISO 4217); default: the default currency."
+            ),
+        ] = None,
+    ) -> Wallet | None:
         return Wallet.from_domain(await billing.balance(info.context, currency))
 
     @strawberry.field(description="My wallet's ledger, newest first.")
@@ -120,7 +131,11 @@ class BillingQueries:
 
     @strawberry.field(description="My pay-as-you-go month (YYYY-MM; default this one).")
     async def extra_usage_report(
-        self, info: CtxInfo, month: str | None = None
+        self,
+        info: CtxInfo,
+        month: Annotated[
+            str | None, strawberry.argument(description="The month (YYYY-MM); default: this one.")
+        ] = None,
     ) -> ExtraUsageReport | None:
         return ExtraUsageReport.from_domain(await billing.extra_usage_report(info.context, month))
 
@@ -144,13 +159,25 @@ class BillingQueries:
 
     @strawberry.field(description="A user's wallet (admin).")
     async def admin_user_balance(
-        self, info: CtxInfo, user_id: strawberry.ID, currency: str | None = None
+        self,
+        info: CtxInfo,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The user's id.")],
+        currency: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A currency code (ISO 4217); default: the default currency."
+            ),
+        ] = None,
     ) -> Wallet | None:
         return Wallet.from_domain(await billing.admin_user_balance(info.context, user_id, currency))
 
     @strawberry.field(description="A user's wallet ledger, newest first (admin).")
     async def admin_user_ledger(
-        self, info: CtxInfo, user_id: strawberry.ID, first: int = 50, after: str | None = None
+        self,
+        info: CtxInfo,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The user's id.")],
+        first: int = 50,
+        after: str | None = None,
     ) -> LedgerEntryConnection | None:
         offset = page_window(first, after)
         page = await billing.admin_user_ledger(info.context, user_id, limit=first, offset=offset)
@@ -159,7 +186,9 @@ class BillingQueries:
 
     @strawberry.field(description="Every API key of a user, with its status (admin).")
     async def admin_user_api_keys(
-        self, info: CtxInfo, user_id: strawberry.ID
+        self,
+        info: CtxInfo,
+        user_id: Annotated[strawberry.ID, strawberry.argument(description="The user's id.")],
     ) -> list[ApiKey] | None:
         ctx = info.context
         return [ApiKey.from_domain(k, ctx) for k in await billing.admin_user_keys(ctx, user_id)]

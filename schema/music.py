@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from domain.music.model import Kind, Quality
@@ -39,7 +41,14 @@ class MusicQueries:
 
     @strawberry.field(description="Songs by id, in the order asked (null for unknown ids); "
                       "at most 100. 1 unit.")  # fmt: skip
-    async def songs(self, info: CtxInfo, ids: list[strawberry.ID]) -> list[Song | None] | None:
+    async def songs(
+        self,
+        info: CtxInfo,
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description="Song ids (provider:song:id), at most 100."),
+        ],
+    ) -> list[Song | None] | None:
         wanted = [music.music_id(i, Kind.SONG, field="ids") for i in ids]
         found = await music.songs(info.context, wanted)
         return [Song.from_domain(s) if s else None for s in found]
@@ -49,9 +58,15 @@ class MusicQueries:
     async def search(
         self,
         info: CtxInfo,
-        provider: str,
-        query: str,
-        type: SearchType = SearchType.SONG,  # type: ignore[valid-type]
+        provider: Annotated[
+            str, strawberry.argument(description="The provider to search (see `musicProviders`).")
+        ],
+        query: Annotated[
+            str, strawberry.argument(description="What to look for (1 to 200 characters).")
+        ],
+        type: Annotated[
+            SearchType, strawberry.argument(description="What kind of item to find.")  # type: ignore[valid-type]
+        ] = SearchType.SONG,
         first: int = 20,
         after: str | None = None,
     ) -> MusicSearchConnection | None:
@@ -67,7 +82,12 @@ class MusicQueries:
         self,
         info: CtxInfo,
         id: strawberry.ID,
-        quality: MusicQuality = Quality.MP3_128,  # type: ignore[valid-type]
+        quality: Annotated[
+            MusicQuality,  # type: ignore[valid-type]
+            strawberry.argument(
+                description="The quality wanted (a lower one is given when it is not offered)."
+            ),
+        ] = Quality.MP3_128,
     ) -> PlayUrl | None:
         _, url = await music.song_url(info.context, music.music_id(id, Kind.SONG), quality)
         return PlayUrl.from_domain(url)
@@ -96,7 +116,13 @@ class MusicQueries:
         return Playlist.from_domain(found)
 
     @strawberry.field(description="A provider's charts. 1 unit.")
-    async def charts(self, info: CtxInfo, provider: str) -> list[Chart] | None:
+    async def charts(
+        self,
+        info: CtxInfo,
+        provider: Annotated[
+            str, strawberry.argument(description="The provider (see `musicProviders`).")
+        ],
+    ) -> list[Chart] | None:
         return [Chart.from_domain(c) for c in await music.charts(info.context, provider)]
 
     @strawberry.field(description="A chart; its songs are a connection. 1 unit.")

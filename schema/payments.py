@@ -3,6 +3,8 @@ reconciliation's twins."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import payments
@@ -31,9 +33,15 @@ class PaymentQueries:
     async def payment_callbacks(
         self,
         info: CtxInfo,
-        order_id: strawberry.ID | None = None,
-        provider: str | None = None,
-        refused_only: bool = False,
+        order_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this order's callbacks.")
+        ] = None,
+        provider: Annotated[
+            str | None, strawberry.argument(description="Only this provider's callbacks.")
+        ] = None,
+        refused_only: Annotated[
+            bool, strawberry.argument(description="Only refused callbacks.")
+        ] = False,
         first: int = 50,
         after: str | None = None,
     ) -> PaymentCallbackConnection | None:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import pool
@@ -34,7 +36,10 @@ class PoolQueries:
     async def admin_pool_credentials(
         self,
         info: CtxInfo,
-        filter: PoolCredentialFilter | None = None,
+        filter: Annotated[
+            PoolCredentialFilter | None,
+            strawberry.argument(description="Which credentials; every one when null."),
+        ] = None,
         first: int = 50,
         after: str | None = None,
     ) -> PoolCredentialConnection | None:
@@ -57,7 +62,11 @@ class PoolQueries:
         return PoolCredential.from_domain(await pool.pool_credential(info.context, id))
 
     @strawberry.field(description="Every count of a provider's pool credentials (admin).")
-    async def admin_pool_health(self, info: CtxInfo, provider: str) -> PoolHealth | None:
+    async def admin_pool_health(
+        self,
+        info: CtxInfo,
+        provider: Annotated[str, strawberry.argument(description="The provider.")],
+    ) -> PoolHealth | None:
         return PoolHealth.from_domain(await pool.pool_health(info.context, provider))
 
 
