@@ -118,7 +118,7 @@ def test_every_mutation_has_one_input_and_one_payload_of_its_own() -> None:
         payload = get_named_type(field.type).name
         input_type = get_named_type(field.args["input"].type).name
         assert payload.endswith("Payload") and input_type.endswith("Input"), name
-        assert "errors" in get_named_type(field.type).fields, name  # type: ignore[union-attr]
+        assert "errors" in get_named_type(field.type).fields, name
         assert payloads.setdefault(payload, name) == name, f"{payload}: {name}, {payloads[payload]}"
         assert inputs.setdefault(input_type, name) == name, f"{input_type}: {name}"
 
