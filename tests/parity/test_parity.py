@@ -382,8 +382,8 @@ async def totp_disable(api: Api) -> None:
 async def totp_recovery_codes(api: Api) -> None:
     rest_browser, rest_secret, rest_codes = await totp_user(api, "trc@example.com")
     gql_browser, gql_secret, gql_codes = await totp_user(api, "trcg@example.com")
-    mutation = """mutation($i: TotpRecoveryCodesRegenerateInput!) { totpRecoveryCodesRegenerate(input: $i) {
-        recoveryCodes errors { code message } } }"""
+    mutation = """mutation($i: TotpRecoveryCodesRegenerateInput!) {
+        totpRecoveryCodesRegenerate(input: $i) { recoveryCodes errors { code message } } }"""
     rest = await rest_browser.post("/v1/auth/totp/recovery-codes", {"code": rest_codes[0]})
     data = await gql_data(gql_browser, mutation, {"i": {"code": gql_codes[0]}})
     assert data["totpRecoveryCodesRegenerate"]["recoveryCodes"] is None
@@ -1188,7 +1188,8 @@ async def pool_credential_set_status(api: Api) -> None:
 
 async def pool_credential_refresh(api: Api) -> None:
     ids = [await pool_added(api, "qqmusic", musicid) for musicid in (880001, 880002)]
-    mutation = f"""mutation($i: PoolCredentialRefreshInput!) {{ adminPoolCredentialRefresh(input: $i)
+    mutation = f"""mutation($i: PoolCredentialRefreshInput!) {{
+        adminPoolCredentialRefresh(input: $i)
         {{ credential {{ {POOL_FIELDS} }} errors {{ code message field }} }} }}"""
     rest = await api.post(f"{POOL}/{ids[0]}/refresh", {}, headers=ADMIN)
     assert rest.status_code == 200, rest.text
