@@ -168,7 +168,12 @@ class ApiKeyRotateInput:
         return commands.RotateApiKey(self.api_key_id, grace)
 
 
-@strawberry.type
+@strawberry.interface(
+    description="What "
+    "`apiKeyCreate`, `apiKeyRotate` "
+    "answer: each has a payload type of its own that implements this one, so "
+    "fragments on it keep matching."
+)
 class ApiKeyIssuePayload:
     issued: IssuedApiKey | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
@@ -185,7 +190,12 @@ class ApiKeyRotatePayload(ApiKeyIssuePayload):
     pass
 
 
-@strawberry.type
+@strawberry.interface(
+    description="What "
+    "`apiKeyUpdate`, `apiKeySetEnabled`, `apiKeyRevoke` "
+    "answer: each has a payload type of its own that implements this one, so "
+    "fragments on it keep matching."
+)
 class ApiKeyPayload:
     api_key: ApiKey | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

@@ -514,7 +514,12 @@ class AdminUserBalanceUpdateInput:
 # -- payloads --------------------------------------------------------------------------
 
 
-@strawberry.type
+@strawberry.interface(
+    description="What "
+    "`orderCreate`, `topupCreate`, `orderReconcile` "
+    "answer: each has a payload type of its own that implements this one, so "
+    "fragments on it keep matching."
+)
 class OrderPayload:
     order: Order | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
@@ -536,7 +541,12 @@ class OrderReconcilePayload(OrderPayload):
     pass
 
 
-@strawberry.type
+@strawberry.interface(
+    description="What "
+    "`billingPlanSave`, `billingPlanDelete` "
+    "answer: each has a payload type of its own that implements this one, so "
+    "fragments on it keep matching."
+)
 class BillingPlanPayload:
     plan: BillingPlan | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
@@ -559,7 +569,12 @@ class CurrencySettingsPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@strawberry.interface(
+    description="What "
+    "`balanceAdjust`, `adminUserBalanceUpdate` "
+    "answer: each has a payload type of its own that implements this one, so "
+    "fragments on it keep matching."
+)
 class BalanceMovementPayload:
     wallet: Wallet | None = None
     entry: LedgerEntry | None = strawberry.field(
@@ -687,7 +702,12 @@ class AdminUserPlanGrantInput:
     plan_id: str = strawberry.field(description="The plan's id (`BillingPlan.id`).")
 
 
-@strawberry.type
+@strawberry.interface(
+    description="What "
+    "`subscriptionCancel`, `subscriptionAutoRenewSet` "
+    "answer: each has a payload type of its own that implements this one, so "
+    "fragments on it keep matching."
+)
 class SubscriptionPayload:
     subscription: BillingSubscription | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

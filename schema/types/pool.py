@@ -209,7 +209,12 @@ class PoolCredentialTestInput:
         return commands.CheckCredential(self.credential_id, self.capability)
 
 
-@strawberry.type
+@strawberry.interface(
+    description="What "
+    "`adminPoolCredentialAdd`, `adminPoolCredentialSetStatus`, `adminPoolCredentialRefresh` "
+    "answer: each has a payload type of its own that implements this one, so "
+    "fragments on it keep matching."
+)
 class PoolCredentialPayload:
     credential: PoolCredential | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)

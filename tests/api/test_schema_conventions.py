@@ -225,10 +225,16 @@ async def test_the_viewers_api_keys_page_with_keyset_cursors(sqlite_api: Api) ->
     assert back["pageInfo"]["hasNextPage"] and not back["pageInfo"]["hasPreviousPage"]
     # A keyset cursor is a position, not an offset: it holds when the key it names is gone.
     gone = one["edges"][0]["node"]["id"]
-    await data_of(
-        browser, "mutation($i: ApiKeyIdInput!) { apiKeyRevoke(input: $i) { errors { code } } }",
+    # A fragment on the payload type the mutation shared before (now an interface) matches.
+    revoked = await data_of(
+        browser, "mutation($i: ApiKeyIdInput!) { apiKeyRevoke(input: $i) { __typename "
+        "... on ApiKeyPayload { apiKey { id status } errors { code } } } }",
         {"i": {"apiKeyId": gone}},
     )  # fmt: skip
+    assert revoked["apiKeyRevoke"] == {
+        "__typename": "ApiKeyRevokePayload", "apiKey": {"id": gone, "status": "REVOKED"},
+        "errors": [],
+    }  # fmt: skip
     later = await page(first=5, after=one["pageInfo"]["endCursor"])
     assert [n["name"] for n in later["nodes"]] == newest_first[1:]
     # Bad paging is an input error naming the argument.
