@@ -24,7 +24,11 @@ from schema.twofactor import TwoFactorMutations, TwoFactorQueries
 from schema.usage import UsageQueries
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "Every read: the viewer and their keys, usage, billing and music, and the admin views."
+    )
+)
 class Query(
     ApiKeyQueries,
     QuotaQueries,
@@ -43,7 +47,12 @@ class Query(
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "Every change; each takes one `input` and answers a payload whose "
+        "`errors` say what went wrong."
+    )
+)
 class Mutation(
     ApiKeyMutations,
     AccountMutations,
