@@ -226,3 +226,36 @@ def metrics_endpoint(registry: CollectorRegistry) -> Callable[[Request], Awaitab
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return metrics
+
+
+# -- worker (issue 17): the scheduled jobs ---------------------------------------------------
+
+JOB_RUNS_TOTAL = "karpov_job_runs_total"
+JOB_FAILURES_TOTAL = "karpov_job_failures_total"
+JOB_DURATION = "karpov_job_duration_seconds"
+
+
+@dataclass(frozen=True)
+class JobMetrics:
+    runs: Counter
+    failures: Counter
+    duration: Histogram
+
+    def observe(self, run: Any) -> None:
+        """A finished ``domain.jobs.model.JobRun``."""
+        self.runs.labels(run.name, run.outcome.value).inc()
+        if run.outcome.value != "ok":
+            self.failures.labels(run.name).inc()
+        self.duration.labels(run.name).observe(run.duration_ms / 1000)
+
+
+def job_metrics(registry: CollectorRegistry) -> JobMetrics:
+    return JobMetrics(
+        runs=Counter(JOB_RUNS_TOTAL, "Scheduled job runs, by job and outcome.",
+                     ("job", "outcome"), registry=registry),
+        failures=Counter(JOB_FAILURES_TOTAL, "Scheduled job runs that failed on their last "
+                         "try, by job.", ("job",), registry=registry),
+        duration=Histogram(JOB_DURATION, "Scheduled job run duration in seconds (retries "
+                           "included), by job.", ("job",), buckets=DURATION_BUCKETS,
+                           registry=registry),
+    )  # fmt: skip

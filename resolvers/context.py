@@ -27,7 +27,9 @@ from domain.billing.subscriptions import SubscriptionService
 from domain.billing.wallet import WalletService
 from domain.clock import Clock
 from domain.documents.service import PersistedDocuments
+from domain.jobs.service import JobRunner
 from domain.keyring_service import KeyRotation
+from domain.mail.outbox import MailOutbox
 
 # -- music (issue 13) --
 from domain.music.catalog import LocalMedia
@@ -103,6 +105,9 @@ class Services:
     # -- payments (issue 16) --
     payment_callbacks: CallbackService
     payment_channels: PaymentChannelService
+    # -- worker (issue 17) --
+    jobs: JobRunner
+    mail_outbox: MailOutbox
 
 
 @dataclass(slots=True)

@@ -20,7 +20,7 @@ TIMEOUT = 1.0
 def redis_client(url: str, *, timeout: float = TIMEOUT) -> Redis:
     """One retry, at once, after a connection error (a pooled connection that a Redis
     restart closed); none after a timeout (it would double the wait)."""
-    return Redis.from_url(
+    client: Redis = Redis.from_url(  # a plain Redis under redis-py 5 (arq's pin) and 8
         url,
         decode_responses=False,
         socket_timeout=timeout,
@@ -28,6 +28,7 @@ def redis_client(url: str, *, timeout: float = TIMEOUT) -> Redis:
         retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
         retry_on_timeout=False,
     )
+    return client
 
 
 def _is_redis_failure(exc: BaseException) -> bool:

@@ -1,0 +1,257 @@
+"""The job topology with real processes (issue 17):
+
+* two ``karpov worker`` processes on one PostgreSQL and our own Redis run each tick of a
+  job exactly once (arq's unique cron ids plus the Redis tick claim), and stop on SIGTERM;
+* ``karpov serve`` without Redis runs the same jobs on its in-process scheduler (what
+  ``make run`` does), visible at ``GET /v1/admin/jobs``, and stops cleanly on SIGTERM;
+* SIGTERM under load: requests already admitted finish (and their effects are in the
+  database); the process exits 0."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis import Redis
+from sqlalchemy import text
+
+from persistence.sql.engine import create_engine
+from tests.support.processes import Karpov, OwnRedis, free_port, wait_for_port
+from tests.support.services import MASTER_KEY
+
+ADMIN_TOKEN = "worker-topology-admin-token"
+
+
+def stopped_cleanly(code: int, server: Karpov) -> bool:
+    """uvicorn re-raises SIGTERM after its graceful shutdown (exit by the signal), once
+    the lifespan closed the container."""
+    return code in (0, -signal.SIGTERM) and "Application shutdown complete" in server.output()
+
+
+async def job_state(url: str, name: str) -> dict[str, Any]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(text("SELECT * FROM job_states WHERE name = :n"), {"n": name})
+            ).mappings().first()  # fmt: skip
+        return dict(row) if row is not None else {}
+    finally:
+        await engine.dispose()
+
+
+async def count_users(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(text("SELECT count(*) FROM users"))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Any:
+    server = OwnRedis(tmp_path)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_two_workers_run_each_tick_of_a_job_once(
+    pg_engine: object, pg_url: str, own_redis: OwnRedis, tmp_path: Path
+) -> None:
+    env = {
+        "KARPOV_DATABASE_URL": pg_url, "KARPOV_REDIS_URL": own_redis.url,
+        "KARPOV_MASTER_KEY": MASTER_KEY, "KARPOV_JOB_JITTER": "0.2",
+        "KARPOV_JOB_INTERVALS": json.dumps({"purge_expired": 1}), "KARPOV_LOG_LEVEL": "info",
+    }  # fmt: skip
+    workers = [Karpov(["worker"], env, tmp_path / f"worker{i}.log") for i in range(2)]
+    redis = Redis.from_url(own_redis.url)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # both workers are up and running their crons
+            if any(w.process.poll() is not None for w in workers):
+                break
+            if all("karpov worker started" in w.output() for w in workers):
+                break
+            time.sleep(0.2)
+        assert all("karpov worker started" in w.output() for w in workers)
+        time.sleep(6)  # both workers see about six ticks of purge_expired
+    finally:
+        codes = [w.terminate() for w in workers]
+    assert codes == [0, 0], "\n".join(w.output() for w in workers)
+    keys: list[bytes] = list(redis.scan_iter("karpov:jobs:tick:purge_expired:*"))
+    ticks = {int(k.rsplit(b":", 1)[1]) for k in keys}
+    redis.close()
+    state = asyncio.run(job_state(pg_url, "purge_expired"))
+    assert len(ticks) >= 4, [w.output() for w in workers]
+    # Every claimed tick ran once: as many runs as ticks, never one per worker.
+    assert state["runs"] == len(ticks) and state["failures"] == 0
+    assert max(ticks) - min(ticks) + 1 >= len(ticks)
+
+
+def serve(url: str, port: int, tmp_path: Path, name: str, **more: str) -> Karpov:
+    env = {
+        "KARPOV_DATABASE_URL": url, "KARPOV_MASTER_KEY": MASTER_KEY,
+        "KARPOV_ADMIN_TOKENS": ADMIN_TOKEN, "KARPOV_HIBP_MODE": "off",
+        "KARPOV_JOB_INTERVALS": json.dumps({"purge_expired": 1, "mail_outbox": 2}),
+        "KARPOV_JOB_JITTER": "0", **more,
+    }  # fmt: skip
+    server = Karpov(["serve", "--port", str(port)], env, tmp_path / f"{name}.log")
+    try:
+        wait_for_port(port, 60)
+    except RuntimeError:
+        server.terminate()
+        raise AssertionError(server.output()) from None
+    return server
+
+
+def test_serve_without_redis_runs_the_jobs_in_process(sqlite_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    server = serve(sqlite_url, port, tmp_path, "serve")
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline, jobs = time.monotonic() + 30, {}
+        while time.monotonic() < deadline:
+            answer = httpx.get(f"{base}/v1/admin/jobs", headers={"X-Admin-Key": ADMIN_TOKEN})
+            assert answer.status_code == 200, answer.text
+            body = answer.json()["data"]
+            jobs = {j["name"]: j for j in body["jobs"]}
+            if jobs["purge_expired"]["runs"] >= 2 and jobs["mail_outbox"]["runs"] >= 1:
+                break
+            time.sleep(0.3)
+        assert body["runner"] == "in-process"
+        assert jobs["purge_expired"]["lastOutcome"] == "ok", jobs
+        assert jobs["purge_expired"]["runs"] >= 2 and jobs["mail_outbox"]["runs"] >= 1
+        assert jobs["pool_health"]["everySeconds"] == 300 and jobs["pool_health"]["runs"] == 0
+        anonymous = httpx.get(f"{base}/v1/admin/jobs")
+        assert anonymous.status_code in (401, 403)
+        metrics = httpx.get(f"{base}/metrics").text
+        assert 'karpov_job_runs_total{job="purge_expired",outcome="ok"}' in metrics
+        assert 'karpov_job_duration_seconds_count{job="purge_expired"}' in metrics
+    finally:
+        code = server.terminate()
+    assert stopped_cleanly(code, server), server.output()
+
+
+def test_sigterm_under_load_finishes_admitted_requests(sqlite_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    server = serve(sqlite_url, port, tmp_path, "load", KARPOV_REGISTER_PER_IP_PER_HOUR="0")
+    base = f"http://127.0.0.1:{port}"
+    results: list[int | str] = []
+    finished: list[float] = []
+    lock = threading.Lock()
+    csrf = httpx.get(f"{base}/v1/config/runtime").cookies["csrf_token"]
+
+    def register(i: int) -> None:
+        body = {"email": f"load{i}@example.com", "password": "a long and unusual passphrase 9"}
+        try:
+            answer = httpx.post(
+                f"{base}/v1/auth/register", json=body, timeout=30,
+                headers={"X-CSRF-Token": csrf}, cookies={"csrf_token": csrf},
+            )  # fmt: skip
+            status: int | str = answer.status_code
+        except httpx.HTTPError as error:
+            status = type(error).__name__
+        with lock:
+            results.append(status)
+            if status == 200:
+                finished.append(time.monotonic())
+
+    threads = [threading.Thread(target=register, args=(i,)) for i in range(24)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.3)  # requests are in flight (argon2 hashing)
+    sigterm_at = time.monotonic()
+    code = server.terminate()
+    for thread in threads:
+        thread.join(30)
+    assert stopped_cleanly(code, server), server.output()
+    ok = [r for r in results if r == 200]
+    assert ok, results
+    assert any(t > sigterm_at for t in finished), results  # in flight at SIGTERM, finished
+    assert all(r == 200 or isinstance(r, str) for r in results), results  # no 5xx
+    assert asyncio.run(count_users(sqlite_url)) == len(ok)  # every answered call is stored
+
+
+def test_two_api_processes_and_one_worker_expire_an_order_once(
+    pg_engine: object, pg_url: str, own_redis: OwnRedis, tmp_path: Path
+) -> None:
+    """The deployment topology: an order made on one API process, overdue, is expired by
+    the worker's ``order_expiry`` job (each tick once) and reads expired on the other."""
+    shared = {
+        "KARPOV_REDIS_URL": own_redis.url, "KARPOV_BILLING_MOCK_PAYMENTS": "true",
+        "KARPOV_JOB_INTERVALS": json.dumps({"order_expiry": 1}),
+    }  # fmt: skip
+    ports = [free_port(), free_port()]
+    servers = [serve(pg_url, port, tmp_path, f"api{i}", **shared) for i, port in enumerate(ports)]
+    worker_env = {
+        "KARPOV_DATABASE_URL": pg_url, "KARPOV_MASTER_KEY": MASTER_KEY, "KARPOV_JOB_JITTER": "0",
+        **shared,
+    }  # fmt: skip
+    worker = Karpov(["worker"], worker_env, tmp_path / "worker.log")
+    try:
+        a, b = (httpx.Client(base_url=f"http://127.0.0.1:{port}") for port in ports)
+        csrf = a.get("/v1/config/runtime").cookies["csrf_token"]
+        headers = {"X-CSRF-Token": csrf}
+        body = {"email": "topology@example.com", "password": "a long and unusual passphrase 9"}
+        assert a.post("/v1/auth/register", json=body, headers=headers).status_code == 200
+        login = a.post("/v1/auth/login", json=body, headers=headers)
+        assert login.status_code == 200, login.text
+        order = a.post(
+            "/v1/billing/orders", json={"planId": "pro", "paymentProvider": "mock"},
+            headers=headers,
+        )  # fmt: skip
+        assert order.status_code == 200, order.text
+        order_id = order.json()["data"]["orderId"]
+        asyncio.run(make_overdue(pg_url, order_id))  # as if its 30 minutes had passed
+        deadline, status = time.monotonic() + 90, ""
+        while time.monotonic() < deadline and status != "expired":
+            status = asyncio.run(order_status(pg_url, order_id))
+            time.sleep(0.3)
+        assert status == "expired", worker.output()
+        jobs = b.get("/v1/admin/jobs", headers={"X-Admin-Key": ADMIN_TOKEN}).json()["data"]
+        assert jobs["runner"] == "worker"
+        expiry = {j["name"]: j for j in jobs["jobs"]}["order_expiry"]
+        assert expiry["lastOutcome"] == "ok" and expiry["runs"] >= 1
+    finally:
+        codes = [worker.terminate(), *(s.terminate() for s in servers)]
+    assert codes[0] == 0, worker.output()
+    assert all(stopped_cleanly(c, s) for c, s in zip(codes[1:], servers, strict=True))
+    redis = Redis.from_url(own_redis.url)
+    keys: list[bytes] = list(redis.scan_iter("karpov:jobs:tick:order_expiry:*"))
+    redis.close()
+    state = asyncio.run(job_state(pg_url, "order_expiry"))
+    assert state["runs"] == len(keys) and state["failures"] == 0  # each tick ran once
+
+
+async def make_overdue(url: str, order_id: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE billing_orders SET expires_at = now() - interval '1 second' "
+                     "WHERE id = :id"), {"id": order_id},
+            )  # fmt: skip
+    finally:
+        await engine.dispose()
+
+
+async def order_status(url: str, order_id: str) -> str:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.execute(
+                text("SELECT status FROM billing_orders WHERE id = :id"), {"id": order_id}
+            )
+            return str(found.scalar_one())
+    finally:
+        await engine.dispose()
