@@ -216,11 +216,14 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         clock=clock, providers=pool_providers(), lifecycles=out.credential_lifecycles,
         policy=pool_policy(settings),
     )  # fmt: skip
+    callbacks = CallbackService(  # payments (issue 16)
+        orders=orders, store=a.payment_callbacks, clock=clock, audit=audit, guard=channels
+    )
     jobs = job_runner(  # worker (issue 17)
         a, settings, clock,
         JobDependencies(
             pool=pool, outbox=outbox, usage=recorder, expired=a.expired, clock=clock,
-            orders=orders, subscriptions=subscriptions,
+            orders=orders, subscriptions=subscriptions, callbacks=callbacks, channels=channels,
         ),
     )  # fmt: skip
     music, local_media = music_services(
@@ -267,9 +270,7 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         local_media=local_media,  # music (issue 13)
         pool=pool,
         # -- payments (issue 16) --
-        payment_callbacks=CallbackService(
-            orders=orders, store=a.payment_callbacks, clock=clock, audit=audit, guard=channels
-        ),
+        payment_callbacks=callbacks,
         payment_channels=channels,
         jobs=jobs,  # worker (issue 17)
         mail_outbox=outbox,  # worker (issue 17)

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from domain.billing.callbacks import RECONCILE_AFTER, CallbackService
+from domain.billing.channels import PaymentChannelService
 from domain.billing.orders import OrderService
 from domain.billing.subscriptions import SubscriptionService
 from domain.clock import Clock
@@ -34,6 +36,8 @@ class JobDependencies:
     clock: Clock
     orders: OrderService
     subscriptions: SubscriptionService
+    callbacks: CallbackService  # payments (issue 16): reconciliation
+    channels: PaymentChannelService
 
 
 def _job(call: Callable[[], Awaitable[object]]) -> Job:
@@ -74,6 +78,12 @@ SCHEDULE: dict[str, tuple[float, str]] = {
         "renew, mark past due or end subscriptions whose period or grace is over "
         "(SubscriptionService.advance)",
     ),
+    # payments (issue 16): reconciliation
+    "payment_reconciliation": (
+        60,
+        "ask the provider about orders paying for over 5 min; a paid one is fulfilled "
+        "through the callback path (CallbackService.reconcile_paying)",
+    ),
 }
 """Every scheduled job: its default tick (seconds) and what it does."""
 
@@ -97,14 +107,19 @@ def job_schedules(settings: Settings) -> dict[str, JobSchedule]:
 
 
 def billing_jobs(deps: JobDependencies) -> dict[str, Job]:
-    """Billing's clock-driven operations (issue 14), scheduled as they are: order expiry
-    and subscription renewal / past_due / expiry, every minute. Payment reconciliation
-    (query the provider for orders ``paying`` over 5 min) has no billing operation yet
-    (``ProviderOrderStatus`` is declared, nothing calls a provider's status query): its
-    job goes here, with a ``SCHEDULE`` line, when billing adds the operation."""
+    """Billing's clock-driven operations (issues 14 and 16), scheduled as they are: order
+    expiry and subscription renewal / past_due / expiry, every minute; and payment
+    reconciliation: the providers are asked about orders ``paying`` over 5 min, and a paid
+    one is fulfilled through the callback path (the same row lock and idempotence)."""
+
+    async def reconcile() -> str:
+        await deps.channels.refresh()  # the channels an admin configured, in this process too
+        return str(await deps.callbacks.reconcile_paying(older_than=RECONCILE_AFTER))
+
     return {
         "order_expiry": _job(deps.orders.expire_overdue),
         "subscription_advance": _job(deps.subscriptions.advance),
+        "payment_reconciliation": reconcile,
     }
 
 

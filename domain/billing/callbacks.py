@@ -22,7 +22,7 @@ import enum
 import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.billing.access import require_admin
 from domain.billing.errors import OrderNotFound, UnknownPaymentProvider
@@ -51,6 +51,8 @@ SECRET_PARAMETER_HINTS = ("key", "secret", "password", "token", "private")
 and ``hash`` are signatures, not secrets: they are kept, to check the verdict later)."""
 MAX_STORED_VALUE = 2048
 MAX_STORED_PARAMETERS = 64
+RECONCILE_AFTER = timedelta(minutes=5)
+"""Orders ``paying`` this long after they were made are asked about (worker, issue 17)."""
 
 
 class CallbackResultKind(enum.StrEnum):
@@ -115,6 +117,24 @@ class OpenChannels:
 
     def secrets(self, provider: str) -> Collection[str]:
         return ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileSweep:  # worker (issue 17)
+    checked: int
+    fulfilled: int
+    errors: int
+
+    def __str__(self) -> str:
+        return f"checked={self.checked} fulfilled={self.fulfilled} errors={self.errors}"
+
+
+class ReconciliationFailed(Exception):  # worker (issue 17)
+    """Every provider query of a sweep failed (the job's run is recorded as failed)."""
+
+    def __init__(self, sweep: ReconcileSweep) -> None:
+        super().__init__(f"every provider query failed ({sweep})")
+        self.sweep = sweep
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,14 +227,48 @@ class CallbackService:
         order = await self._orders.order_for_callback(order_id)
         if order is None:
             raise OrderNotFound()
+        return await self._reconcile(order, principal.client_ip, record_unpaid=True)
+
+    # -- worker (issue 17): the scheduled reconciliation --
+    async def reconcile_paying(self, *, older_than: timedelta = RECONCILE_AFTER) -> ReconcileSweep:
+        """Ask the providers about every order still ``paying`` ``older_than`` after it
+        was made; a paid one is fulfilled through the callback path (recorded as a callback
+        from ``reconciliation``), an unpaid one is left to expire (and not recorded: it is
+        asked again next time). One provider failing does not stop the others; the sweep
+        fails only when every query did."""
+        checked = fulfilled = errors = 0
+        for order in await self._orders.paying_longer_than(older_than):
+            checked += 1
+            try:
+                after = await self._reconcile(order, None, record_unpaid=False)
+            except Exception as failure:
+                errors += 1
+                log.warning(
+                    "payment reconciliation failed for an order: %s",
+                    type(failure).__name__,
+                    extra={"provider": order.payment_provider, "order_id": order.id},
+                )
+                continue
+            if after.status is not OrderStatus.PAYING and after.paid_at is not None:
+                fulfilled += 1
+        sweep = ReconcileSweep(checked=checked, fulfilled=fulfilled, errors=errors)
+        if errors and errors == checked:
+            raise ReconciliationFailed(sweep)
+        return sweep
+
+    async def _reconcile(
+        self, order: Order, client_ip: str | None, *, record_unpaid: bool
+    ) -> Order:
         provider = self._orders.callback_provider(order.payment_provider)
         if provider is None:
             raise UnknownPaymentProvider(field="paymentProvider")
         status = await provider.query_order(order.id)
+        if status.outcome is not CallbackOutcome.PAID and not record_unpaid:
+            return order
         record = CallbackRecord(
             id=new_id(), provider=order.payment_provider,
             params={"source": "reconciliation", "outcome": status.outcome.value},
-            client_ip=principal.client_ip, received_at=self._clock.now(), signature_ok=True,
+            client_ip=client_ip, received_at=self._clock.now(), signature_ok=True,
             order_id=order.id, provider_txn_id=status.provider_txn_id,
             amount_minor=status.amount.amount_minor if status.amount else None,
             currency=status.amount.currency if status.amount else None,

@@ -12,8 +12,12 @@ from typing import Any
 
 import pytest
 
+from domain.billing.callbacks import CallbackFilter
 from domain.billing.commands import CreateOrder
+from domain.billing.errors import PaymentProviderFailed
 from domain.billing.model import OrderStatus
+from domain.billing.money import Money
+from domain.billing.ports import CallbackOutcome, ProviderOrderStatus
 from domain.clock import ManualClock
 from domain.jobs.errors import JobsAdminRequired
 from domain.jobs.model import JobOutcome, JobSchedule
@@ -24,6 +28,7 @@ from domain.pool.model import CredentialStatus
 from domain.principal import AuthMethod, Principal, Role
 from domain.quota.metering import Metered
 from gateway.jobs import SCHEDULE, job_schedules
+from integrations.payments import MockProvider
 from persistence.memory.jobs import MemoryJobStore
 from tests.fakes.pool_lifecycle import RENEWED_EXPIRY, ScriptedLifecycle
 from tests.support.billing import new_user
@@ -149,9 +154,10 @@ def test_every_job_has_a_schedule_and_intervals_are_settable() -> None:
     schedules = job_schedules(unit_settings(job_intervals={"pool_health": 60}))
     assert set(schedules) == set(SCHEDULE) == {
         "mail_outbox", "pool_health", "pool_refresh", "purge_expired", "usage_retention",
-        "order_expiry", "subscription_advance", "usage_rollup_repair",
+        "order_expiry", "subscription_advance", "usage_rollup_repair", "payment_reconciliation",
     }  # fmt: skip
     assert schedules["order_expiry"].every == timedelta(minutes=1)
+    assert schedules["payment_reconciliation"].every == timedelta(minutes=1)
     assert schedules["subscription_advance"].every == timedelta(minutes=1)
     assert schedules["pool_health"].every == timedelta(seconds=60)
     assert schedules["pool_refresh"].every == timedelta(minutes=30)
@@ -168,13 +174,96 @@ async def test_the_order_expiry_job_expires_overdue_orders(clock: ManualClock) -
     assert (await built.services.orders.get(me, order.id)).status is OrderStatus.EXPIRED
     assert (await built.services.jobs.run("order_expiry")).detail == "0"  # idempotent
     assert (await built.services.jobs.run("subscription_advance")).outcome is JobOutcome.OK
-    assert set(billing_jobs_of(built)) == {"order_expiry", "subscription_advance"}
+    assert set(billing_jobs_of(built)) == {
+        "order_expiry", "subscription_advance", "payment_reconciliation",
+    }  # fmt: skip
 
 
 def billing_jobs_of(built: Built) -> list[str]:
-    return [
-        n for n in built.services.jobs.schedules if n in ("order_expiry", "subscription_advance")
+    billing = ("order_expiry", "subscription_advance", "payment_reconciliation")
+    return [n for n in built.services.jobs.schedules if n in billing]
+
+
+class QueriedMock(MockProvider):
+    """The mock channel, whose order query answers what the test says (the provider took
+    the money but its notify never arrived; still pending; the provider is down)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paid: set[str] = set()
+        self.down: set[str] = set()
+        self.queries: list[str] = []
+        self.amounts: dict[str, Money] = {}
+
+    async def query_order(self, order_id: str) -> ProviderOrderStatus:
+        self.queries.append(order_id)
+        if order_id in self.down:
+            raise PaymentProviderFailed()
+        if order_id in self.paid:
+            return ProviderOrderStatus(
+                CallbackOutcome.PAID, f"txn-{order_id}", self.amounts[order_id]
+            )
+        return ProviderOrderStatus(CallbackOutcome.PENDING)
+
+
+async def test_the_reconciliation_job_fulfils_orders_paying_over_five_minutes_once(
+    clock: ManualClock,
+) -> None:
+    built = build(clock, settings=unit_settings(billing_mock_payments=True))
+    provider = QueriedMock()
+    built.services.orders.register(provider)
+    users = [await new_user(built.adapters.uow) for _ in range(3)]
+    paid, pending, down = [
+        await built.services.orders.create_plan_order(me, CreateOrder("pro", "mock"))
+        for _, me in users
     ]
+    assert paid.status is OrderStatus.PAYING
+    provider.amounts = {o.id: o.amount for o in (paid, pending, down)}
+    provider.paid.add(paid.id)
+    provider.down.add(down.id)
+    jobs = built.services.jobs
+
+    clock.advance(timedelta(minutes=4))  # too fresh: the notify may still be on its way
+    young = await jobs.run("payment_reconciliation")
+    assert (young.outcome, young.detail, provider.queries) == (
+        JobOutcome.OK,
+        "checked=0 fulfilled=0 errors=0",
+        [],
+    )
+    clock.advance(timedelta(minutes=2))
+    run = await jobs.run("payment_reconciliation")
+    assert (run.outcome, run.detail) == (JobOutcome.OK, "checked=3 fulfilled=1 errors=1")
+    assert (await built.services.orders.get(users[0][1], paid.id)).status is OrderStatus.COMPLETED
+    assert (await built.services.orders.get(users[1][1], pending.id)).status is OrderStatus.PAYING
+    assert (await built.services.orders.get(users[2][1], down.id)).status is OrderStatus.PAYING
+    async with built.adapters.uow() as uow:
+        assert (await uow.users.get(users[0][0])).plan_id == "pro"
+        assert (await uow.users.get(users[1][0])).plan_id != "pro"
+        assert len((await uow.invoices.list_for_user(users[0][0], limit=10, offset=0)).items) == 1
+
+    # the provider's late notify takes the same idempotent path: acknowledged, nothing new
+    late = await built.services.payment_callbacks.receive(
+        "mock", MockProvider.callback_params(paid.id, paid.amount), None
+    )
+    assert late.record.result.value == "duplicate"
+    records = await built.services.payment_callbacks.list(
+        ADMIN, CallbackFilter(order_id=paid.id), limit=10, offset=0
+    )
+    assert sorted((r.params.get("source", "provider"), r.result.value) for r in records.items) == [
+        ("provider", "duplicate"), ("reconciliation", "fulfilled"),
+    ]  # fmt: skip
+    assert (await built.services.payment_callbacks.list(
+        ADMIN, CallbackFilter(order_id=pending.id), limit=10, offset=0)).total == 0  # fmt: skip
+
+    again = await jobs.run("payment_reconciliation")  # the completed order is not asked again
+    assert again.detail == "checked=2 fulfilled=0 errors=1"
+    provider.down.add(pending.id)  # every query fails: the run fails, visible to admins
+    failed = await jobs.run("payment_reconciliation")
+    assert failed.outcome is JobOutcome.FAILED and "every provider query failed" in (
+        failed.error or ""
+    )
+    overview = await jobs.overview(ADMIN)
+    assert [f.name for f in overview.failures] == ["payment_reconciliation"]
 
 
 # -- the jobs' domain operations ------------------------------------------------------------
