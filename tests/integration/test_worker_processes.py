@@ -14,6 +14,7 @@ import json
 import signal
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -182,14 +183,95 @@ def test_sigterm_under_load_finishes_admitted_requests(sqlite_url: str, tmp_path
     assert asyncio.run(count_users(sqlite_url)) == len(ok)  # every answered call is stored
 
 
-def test_two_api_processes_and_one_worker_expire_an_order_once(
+def test_sigterm_under_load_keeps_the_usage_event_of_every_admitted_metered_call(
     pg_engine: object, pg_url: str, own_redis: OwnRedis, tmp_path: Path
 ) -> None:
-    """The deployment topology: an order made on one API process, overdue, is expired by
-    the worker's ``order_expiry`` job (each tick once) and reads expired on the other."""
+    """Metered API-key calls (``GET /v1/local/search/songs``) from eight clients at once;
+    SIGTERM while they run: the server finishes what it admitted, flushes its buffered
+    usage events at shutdown, and the database holds exactly one event per answered call
+    (nothing lost, nothing invented)."""
+    asyncio.run(unlimited_free_plan(pg_url))  # every call admitted: only SIGTERM stops them
+    port = free_port()
+    server = serve(pg_url, port, tmp_path, "metered", KARPOV_REDIS_URL=own_redis.url)
+    base = f"http://127.0.0.1:{port}"
+    browser = httpx.Client(base_url=base)
+    csrf = browser.get("/v1/config/runtime").cookies["csrf_token"]
+    headers = {"X-CSRF-Token": csrf}
+    body = {"email": "metered@example.com", "password": "a long and unusual passphrase 9"}
+    assert browser.post("/v1/auth/register", json=body, headers=headers).status_code == 200
+    assert browser.post("/v1/auth/login", json=body, headers=headers).status_code == 200
+    made = browser.post("/v1/auth/api-keys", json={"name": "load"}, headers=headers)
+    assert made.status_code == 200, made.text
+    key = made.json()["plaintext"]  # the grpc-gateway shape: the message itself
+    answered: list[int] = []
+    refused: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def call() -> None:
+        with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30) as client:
+            while not stop.is_set():
+                try:
+                    status = client.get("/v1/local/search/songs", params={"q": "dawn"}).status_code
+                except httpx.HTTPError as error:  # the server stopped accepting
+                    with lock:
+                        refused.append(type(error).__name__)
+                    return
+                with lock:
+                    answered.append(status)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while len(answered) < 100 and time.monotonic() < deadline:  # under load
+        time.sleep(0.05)
+    code = server.terminate()
+    stop.set()
+    for thread in threads:
+        thread.join(30)
+    assert stopped_cleanly(code, server), server.output()
+    ok = answered.count(200)
+    assert ok >= 100 and set(answered) == {200}, (set(answered), server.output())  # no 5xx
+    assert asyncio.run(count_usage_events(pg_url)) == ok
+
+
+async def unlimited_free_plan(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE plans SET qps = :q, daily_limit = :d, monthly_limit = :m "
+                     "WHERE id = 'free'"), {"q": 10**9, "d": 10**9, "m": 10**9},
+            )  # fmt: skip
+    finally:
+        await engine.dispose()
+
+
+async def count_usage_events(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.execute(
+                text("SELECT count(*) FROM usage_events WHERE operation = 'local.search'")
+            )
+            return int(found.scalar_one())
+    finally:
+        await engine.dispose()
+
+
+def test_two_api_processes_and_one_worker_expire_an_order_and_renew_a_subscription_once(
+    pg_engine: object, pg_url: str, own_redis: OwnRedis, tmp_path: Path
+) -> None:
+    """The deployment topology: two API processes and one worker on one PostgreSQL and
+    Redis. An order made on one API process, overdue, is expired by the worker's
+    ``order_expiry`` job and reads expired on the other; a subscription bought through
+    them (paid by callbacks to the other process), at the end of its period, is renewed
+    by the worker's ``subscription_advance`` job from the wallet, once; every tick of each
+    job ran once (as many runs as claimed ticks)."""
     shared = {
         "KARPOV_REDIS_URL": own_redis.url, "KARPOV_BILLING_MOCK_PAYMENTS": "true",
-        "KARPOV_JOB_INTERVALS": json.dumps({"order_expiry": 1}),
+        "KARPOV_JOB_INTERVALS": json.dumps({"order_expiry": 1, "subscription_advance": 1}),
     }  # fmt: skip
     ports = [free_port(), free_port()]
     servers = [serve(pg_url, port, tmp_path, f"api{i}", **shared) for i, port in enumerate(ports)]
@@ -212,25 +294,84 @@ def test_two_api_processes_and_one_worker_expire_an_order_once(
         )  # fmt: skip
         assert order.status_code == 200, order.text
         order_id = order.json()["data"]["orderId"]
+
+        # -- a subscription, paid by callbacks that reach the other API process --
+        topup = a.post("/v1/billing/balance/topup", headers=headers,
+                       json={"amountCents": 100_000, "paymentProvider": "mock"})  # fmt: skip
+        assert topup.status_code == 200, topup.text
+        pay_on(b, topup.json()["data"]["orderId"], 100_000)
+        bought = a.post(
+            "/v1/billing/orders", json={"planId": "pro", "paymentProvider": "mock"},
+            headers={**headers, "Idempotency-Key": "buy-pro-once"},
+        )  # fmt: skip
+        assert bought.status_code == 200, bought.text
+        bought_id = bought.json()["data"]["orderId"]
+        price = a.get(f"/v1/billing/orders/{bought_id}").json()["data"]["amountMinor"]
+        pay_on(b, bought_id, price)
+        subscription = a.get("/v1/billing/subscription").json()["data"]
+        assert subscription["status"] == "active" and subscription["autoRenew"], subscription
+
         asyncio.run(make_overdue(pg_url, order_id))  # as if its 30 minutes had passed
-        deadline, status = time.monotonic() + 90, ""
-        while time.monotonic() < deadline and status != "expired":
+        asyncio.run(end_period(pg_url, subscription["id"]))  # as if its month had passed
+        deadline, status, renewed = time.monotonic() + 90, "", False
+        while time.monotonic() < deadline and not (status == "expired" and renewed):
             status = asyncio.run(order_status(pg_url, order_id))
+            now = a.get("/v1/billing/subscription").json()["data"]
+            renewed = now["currentPeriodStart"] != subscription["currentPeriodStart"]
             time.sleep(0.3)
         assert status == "expired", worker.output()
+        assert renewed, worker.output()
+        time.sleep(2.5)  # a few more ticks of both jobs: nothing renews twice
+        same_user_on_b = httpx.Client(base_url=f"http://127.0.0.1:{ports[1]}", cookies=a.cookies)
+        seen = same_user_on_b.get(f"/v1/billing/orders/{order_id}")
+        assert seen.status_code == 200 and seen.json()["data"]["status"] == "expired", seen.text
+        now = a.get("/v1/billing/subscription").json()["data"]
+        assert now["status"] == "active" and now["id"] == subscription["id"], now
+        start, end = (
+            datetime.fromisoformat(now[k]) for k in ("currentPeriodStart", "currentPeriodEnd")
+        )
+        assert start != datetime.fromisoformat(subscription["currentPeriodStart"])  # a new period
+        assert end - start >= timedelta(days=28) and end > datetime.now(UTC), now
+        ledger = a.get("/v1/billing/balance/transactions").json()["data"]["items"]
+        renewals = [e for e in ledger if e["kind"] == "subscription"]
+        assert [e["amountCents"] for e in renewals] == [-price], ledger
+        balance = a.get("/v1/billing/balance").json()["data"]["balanceCents"]
+        assert int(balance) == 100_000 - price
         jobs = b.get("/v1/admin/jobs", headers={"X-Admin-Key": ADMIN_TOKEN}).json()["data"]
         assert jobs["runner"] == "worker"
-        expiry = {j["name"]: j for j in jobs["jobs"]}["order_expiry"]
-        assert expiry["lastOutcome"] == "ok" and expiry["runs"] >= 1
+        by_name = {j["name"]: j for j in jobs["jobs"]}
+        for name in ("order_expiry", "subscription_advance"):
+            assert by_name[name]["lastOutcome"] == "ok" and by_name[name]["runs"] >= 1
     finally:
         codes = [worker.terminate(), *(s.terminate() for s in servers)]
     assert codes[0] == 0, worker.output()
     assert all(stopped_cleanly(c, s) for c, s in zip(codes[1:], servers, strict=True))
     redis = Redis.from_url(own_redis.url)
-    keys: list[bytes] = list(redis.scan_iter("karpov:jobs:tick:order_expiry:*"))
+    for name in ("order_expiry", "subscription_advance"):
+        keys: list[bytes] = list(redis.scan_iter(f"karpov:jobs:tick:{name}:*"))
+        state = asyncio.run(job_state(pg_url, name))
+        assert state["runs"] == len(keys) >= 3 and state["failures"] == 0  # each tick once
     redis.close()
-    state = asyncio.run(job_state(pg_url, "order_expiry"))
-    assert state["runs"] == len(keys) and state["failures"] == 0  # each tick ran once
+
+
+def pay_on(api: httpx.Client, order_id: str, amount_minor: int) -> None:
+    """The mock provider's notify, to ``api`` (another process than the one that made the
+    order)."""
+    amount = f"{amount_minor // 100}.{amount_minor % 100:02d}"
+    answer = api.post("/v1/billing/callback/mock", data={"order_id": order_id, "amount": amount})
+    assert answer.status_code == 200 and answer.text.strip('"') == "ok", answer.text
+
+
+async def end_period(url: str, subscription_id: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE subscriptions SET current_period_end = now() - interval '1 second'"
+                     " WHERE id = :id"), {"id": subscription_id},
+            )  # fmt: skip
+    finally:
+        await engine.dispose()
 
 
 async def make_overdue(url: str, order_id: str) -> None:
