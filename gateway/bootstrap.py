@@ -60,6 +60,7 @@ from domain.music.ports import Capability, MusicProvider
 from domain.music.service import MusicService
 from domain.oauth.rotation import OAuthTokenHolder
 from domain.oauth.service import OAuthService
+from domain.observations import Observations
 from domain.pool.rotation import PoolPayloadHolder
 from domain.pool.service import PoolPolicy, PoolService
 from domain.quota.access import RequestGate
@@ -93,6 +94,7 @@ def music_services(
     master_key: bytes,
     *,
     leaser: CredentialLeaser,
+    observations: Observations | None = None,  # worker (issue 17): upstream call metrics
 ) -> tuple[MusicService, LocalMedia]:
     """The music service over its providers (the local catalog, and the upstreams the
     outbound bundle carries; the others answer 503), borrowing upstream accounts from the
@@ -105,6 +107,7 @@ def music_services(
     music = MusicService(
         providers, leaser=leaser,
         cache=adapters.music_cache, clock=clock, unavailable=unavailable,
+        observations=observations,
     )  # fmt: skip
     return music, LocalMedia(adapters.catalog, tokens)
 
@@ -129,6 +132,7 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
     )
     registration = RegistrationRules(flows_policy, uow=a.uow, clock=clock, throttle=a.throttle)
 
+    observations = Observations()  # worker (issue 17): the edge adds its metrics
     # -- worker (issue 17): mails go through the outbox --
     outbox = MailOutbox(
         uow=a.uow, store=a.mail_outbox, mailer=out.mailer, keys=keys, clock=clock,
@@ -214,10 +218,15 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
     pool = PoolService(
         uow=a.uow, leases=a.pool_leases, refresh_lock=a.pool_refresh, keys=keys, audit=audit,
         clock=clock, providers=pool_providers(), lifecycles=out.credential_lifecycles,
-        policy=pool_policy(settings),
+        policy=pool_policy(settings), observations=observations,
     )  # fmt: skip
     callbacks = CallbackService(  # payments (issue 16)
-        orders=orders, store=a.payment_callbacks, clock=clock, audit=audit, guard=channels
+        orders=orders,
+        store=a.payment_callbacks,
+        clock=clock,
+        audit=audit,
+        guard=channels,
+        observations=observations,
     )
     jobs = job_runner(  # worker (issue 17)
         a, settings, clock,
@@ -227,7 +236,7 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         ),
     )  # fmt: skip
     music, local_media = music_services(
-        a, settings, clock, master_key, leaser=pool
+        a, settings, clock, master_key, leaser=pool, observations=observations
     )  # music (issue 13)
     return Services(
         accounts=accounts,
@@ -274,6 +283,7 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         payment_channels=channels,
         jobs=jobs,  # worker (issue 17)
         mail_outbox=outbox,  # worker (issue 17)
+        observations=observations,  # worker (issue 17): what the metrics count
     )
 
 

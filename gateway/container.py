@@ -206,7 +206,9 @@ def quota_gate_client(url: str, timeout: float = GATE_TIMEOUT) -> Redis:
         url, max_connections=GATE_CONNECTIONS, timeout=timeout,
         socket_timeout=timeout, socket_connect_timeout=timeout,
     )  # fmt: skip
-    return Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0), retry_on_error=[])
+    client = Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0), retry_on_error=[])
+    client.auto_close_connection_pool = True  # worker (issue 17): aclose() closes the pool
+    return client
 
 
 async def _forever(

@@ -290,6 +290,9 @@ class Settings(BaseSettings):
     """Delivery attempts of an outbox mail before it is given up (kept, with its error)."""
     mail_retry_backoff: float = Field(default=30.0, gt=0, le=86400)
     """Seconds before an outbox mail's second attempt; doubled for each further one."""
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    """``karpov worker`` serves its Prometheus metrics (jobs, pool, payments, upstreams) on
+    ``0.0.0.0:<port>/metrics``; 0: not served."""
 
     _split = field_validator(
         "admin_tokens", "trusted_proxies", "email_allowed_domains", "email_blocked_domains",

@@ -21,10 +21,12 @@ from typing import Any
 from arq.connections import RedisSettings
 from arq.cron import CronJob, cron
 from arq.worker import Worker
+from prometheus_client import CollectorRegistry, start_http_server
 
 from domain.jobs.model import JobSchedule
 from gateway.container import HEARTBEAT_KEY
 from gateway.jobs import job_schedules
+from gateway.metrics import DomainMetrics, job_metrics
 from gateway.settings import Settings
 
 log = logging.getLogger("karpov.worker")
@@ -105,8 +107,15 @@ def build_worker(settings: Settings) -> Worker:
         raise ValueError("karpov worker needs KARPOV_REDIS_URL")
     probe = job_schedules(settings)
 
+    registry = CollectorRegistry()
+    jobs_observed, domain_observed = job_metrics(registry), DomainMetrics(registry)
+    if settings.worker_metrics_port:
+        start_http_server(settings.worker_metrics_port, registry=registry)
+
     async def startup(ctx: dict[str, Any]) -> None:
         container = await build_container(settings)
+        container.services.jobs.add_observer(jobs_observed.observe)
+        container.services.observations.add(domain_observed)
         ctx["container"] = container
         ctx["heartbeat"] = asyncio.create_task(_heartbeat(ctx))
         log.info("karpov worker started", extra={"jobs": ",".join(sorted(probe))})

@@ -35,6 +35,7 @@ from domain.mail.outbox import MailOutbox
 from domain.music.catalog import LocalMedia
 from domain.music.service import MusicService
 from domain.oauth.service import OAuthService
+from domain.observations import Observations
 from domain.pool.service import PoolService
 from domain.principal import Principal
 from domain.quota.access import RequestGate
@@ -108,6 +109,7 @@ class Services:
     # -- worker (issue 17) --
     jobs: JobRunner
     mail_outbox: MailOutbox
+    observations: Observations
 
 
 @dataclass(slots=True)

@@ -38,6 +38,7 @@ from domain.billing.ports import (
 from domain.clock import Clock
 from domain.errors import InvalidInput
 from domain.ids import new_id
+from domain.observations import Observations
 from domain.paging import MAX_OFFSET, Page, page_size
 from domain.principal import Principal
 from domain.security.audit import AuditLog
@@ -152,12 +153,19 @@ class CallbackService:
         clock: Clock,
         audit: AuditLog,
         guard: ChannelGuard | None = None,
+        observations: Observations | None = None,  # worker (issue 17): metrics
     ) -> None:
+        self._observe = observations or Observations()
         self._orders = orders
         self._store = store
         self._clock = clock
         self._audit = audit
         self._guard: ChannelGuard = guard or OpenChannels()
+
+    async def _finish(self, record: CallbackRecord) -> None:
+        """Store a callback's verdict (and count it by verdict for the metrics)."""
+        await self._store.update(record)
+        self._observe.callback_verdict(record.provider, record.result.value)
 
     def use_guard(self, guard: ChannelGuard) -> None:
         self._guard = guard
@@ -182,14 +190,14 @@ class CallbackService:
                         extra={"provider": name})  # fmt: skip
             record = replace(record, result=CallbackResultKind.REFUSED,
                              error="source address not in the channel's allow list")  # fmt: skip
-            await self._store.update(record)
+            await self._finish(record)
             return CallbackAnswer(refused, record)
         try:
             verdict = provider.verify_callback(params)
         except InvalidCallback as invalid:
             record = replace(record, result=CallbackResultKind.REFUSED,
                              error=f"invalid callback: {invalid.reason}"[:500])  # fmt: skip
-            await self._store.update(record)
+            await self._finish(record)
             return CallbackAnswer(refused, record)
         record = replace(
             record, signature_ok=True, order_id=verdict.order_id[:64],
@@ -200,7 +208,7 @@ class CallbackService:
         result = await self._orders.handle_callback(name, params)
         accepted = result.acknowledgement == provider.acknowledgement(True)
         record = _verdict(record, verdict, before, result, accepted, name)
-        await self._store.update(record)
+        await self._finish(record)
         if record.late:
             await self._audit.record(
                 AuditAction.BILLING_LATE_PAYMENT_HONOURED,
@@ -278,7 +286,7 @@ class CallbackService:
             record = replace(record, processed=True, result=CallbackResultKind.PENDING
                              if status.outcome is CallbackOutcome.PENDING
                              else CallbackResultKind.FAILED)  # fmt: skip
-            await self._store.update(record)
+            await self._finish(record)
             return await self._orders.order_for_callback(order.id) or order
         verdict = CallbackVerdict(
             order_id=order.id, provider_txn_id=status.provider_txn_id or "",
@@ -287,7 +295,7 @@ class CallbackService:
         result = await self._orders.apply_verdict(order.payment_provider, verdict)
         accepted = result.acknowledgement == provider.acknowledgement(True)
         record = _verdict(record, verdict, order, result, accepted, order.payment_provider)
-        await self._store.update(record)
+        await self._finish(record)
         return result.order or order
 
 

@@ -40,6 +40,7 @@ from domain.errors import DomainError, InvalidInput, Unauthenticated
 from domain.ids import new_id
 from domain.keyring_service import KeyRingProvider
 from domain.leases import CredentialSecret, Lease, LeaseResult
+from domain.observations import Observations
 from domain.paging import MAX_OFFSET, Page
 from domain.pool.commands import AddCredential, CheckCredential, SetCredentialStatus
 from domain.pool.errors import (
@@ -180,6 +181,7 @@ class PoolService:
         lifecycles: Iterable[CredentialLifecycle] = (),
         policy: PoolPolicy | None = None,
         rng: random.Random | None = None,
+        observations: Observations | None = None,  # worker (issue 17): metrics
     ) -> None:
         """``providers``: every provider name a credential may be added for, with the
         capabilities it has. ``lifecycles``: the providers whose accounts can be checked
@@ -194,6 +196,7 @@ class PoolService:
         self._lifecycles = {lc.provider: lc for lc in lifecycles}
         self._policy = policy or PoolPolicy()
         self._rng = rng or random.SystemRandom()
+        self._observe = observations or Observations()
 
     # -- leasing (domain.leases.CredentialLeaser) -----------------------------------------
 
@@ -240,6 +243,7 @@ class PoolService:
                 )
                 await self._leases.give_back(credential.id, lease_id, now)
                 continue
+            self._observe.lease_taken(credential.provider)
             return Lease(lease_id=lease_id, secret=CredentialSecret(credential.id, payload))
         return None
 
@@ -255,6 +259,7 @@ class PoolService:
         if not held:
             return  # released already, or expired: its outcome was applied or is moot
         result = LeaseResult(result)
+        self._observe.lease_released(result.value)
         changed = await self._apply(credential_id, result)
         if changed is not None and result is LeaseResult.AUTH_FAILED:
             log.warning(
@@ -551,6 +556,7 @@ class PoolService:
         except Exception as failure:  # the timeout included: every failure counts
             result = _result_of(failure) or LeaseResult.NETWORK_ERROR
         passed = result is LeaseResult.OK
+        self._observe.health_checked(sealed.credential.provider, passed)
         now = self._clock.now()
         async with self._uow() as uow:
             current = await uow.pool_credentials.get_for_update(credential_id)

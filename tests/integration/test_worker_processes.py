@@ -74,8 +74,14 @@ def test_two_workers_run_each_tick_of_a_job_once(
         "KARPOV_MASTER_KEY": MASTER_KEY, "KARPOV_JOB_JITTER": "0.2",
         "KARPOV_JOB_INTERVALS": json.dumps({"purge_expired": 1}), "KARPOV_LOG_LEVEL": "info",
     }  # fmt: skip
-    workers = [Karpov(["worker"], env, tmp_path / f"worker{i}.log") for i in range(2)]
+    metrics_ports = [free_port(), free_port()]
+    workers = [
+        Karpov(["worker"], {**env, "KARPOV_WORKER_METRICS_PORT": str(port)},
+               tmp_path / f"worker{i}.log")
+        for i, port in enumerate(metrics_ports)
+    ]  # fmt: skip
     redis = Redis.from_url(own_redis.url)
+    runs_seen: list[float] = []
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # both workers are up and running their crons
@@ -86,6 +92,10 @@ def test_two_workers_run_each_tick_of_a_job_once(
             time.sleep(0.2)
         assert all("karpov worker started" in w.output() for w in workers)
         time.sleep(6)  # both workers see about six ticks of purge_expired
+        for port in metrics_ports:  # each worker's own Prometheus endpoint
+            text_ = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            assert "karpov_job_runs_total" in text_ and "karpov_pool_leases_total" in text_
+            runs_seen.append(job_runs(text_, "purge_expired"))
     finally:
         codes = [w.terminate() for w in workers]
     assert codes == [0, 0], "\n".join(w.output() for w in workers)
@@ -96,7 +106,16 @@ def test_two_workers_run_each_tick_of_a_job_once(
     assert len(ticks) >= 4, [w.output() for w in workers]
     # Every claimed tick ran once: as many runs as ticks, never one per worker.
     assert state["runs"] == len(ticks) and state["failures"] == 0
+    # the two workers' metrics add up to the runs (each tick counted by the worker that ran
+    # it; a tick may still finish between the scrape and the stop)
+    assert sum(runs_seen) >= 3 and sum(runs_seen) <= state["runs"] <= sum(runs_seen) + 2
     assert max(ticks) - min(ticks) + 1 >= len(ticks)
+
+
+def job_runs(metrics: str, job: str) -> float:
+    prefix = f'karpov_job_runs_total{{job="{job}",outcome="ok"}} '
+    return sum(float(line[len(prefix):]) for line in metrics.splitlines()
+               if line.startswith(prefix))  # fmt: skip
 
 
 def serve(url: str, port: int, tmp_path: Path, name: str, **more: str) -> Karpov:
@@ -138,6 +157,9 @@ def test_serve_without_redis_runs_the_jobs_in_process(sqlite_url: str, tmp_path:
         metrics = httpx.get(f"{base}/metrics").text
         assert 'karpov_job_runs_total{job="purge_expired",outcome="ok"}' in metrics
         assert 'karpov_job_duration_seconds_count{job="purge_expired"}' in metrics
+        for counted in ("pool_leases", "pool_releases", "pool_health_checks",
+                        "payment_callbacks", "upstream_calls"):  # fmt: skip
+            assert f"# TYPE karpov_{counted}_total counter" in metrics
     finally:
         code = server.terminate()
     assert stopped_cleanly(code, server), server.output()

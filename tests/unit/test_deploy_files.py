@@ -18,6 +18,12 @@ def test_the_compose_file_runs_api_worker_postgres_redis_and_a_proxy() -> None:
     services = compose["services"]
     assert {"api", "worker", "postgres", "redis", "proxy", "migrate"} <= set(services)
     assert services["worker"]["command"] == ["worker"]
+    worker_env = services["worker"]["environment"]  # the shared stores, and its own metrics
+    assert worker_env["KARPOV_REDIS_URL"] == services["api"]["environment"]["KARPOV_REDIS_URL"]
+    assert (
+        worker_env["KARPOV_DATABASE_URL"] == services["api"]["environment"]["KARPOV_DATABASE_URL"]
+    )
+    assert int(worker_env["KARPOV_WORKER_METRICS_PORT"]) > 0
     assert services["api"]["command"][0] == "serve"
     # Only the proxy publishes a port: no database or Redis port reaches the host.
     published = {name for name, service in services.items() if service.get("ports")}

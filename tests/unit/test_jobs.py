@@ -237,8 +237,9 @@ async def test_the_reconciliation_job_fulfils_orders_paying_over_five_minutes_on
     assert (await built.services.orders.get(users[1][1], pending.id)).status is OrderStatus.PAYING
     assert (await built.services.orders.get(users[2][1], down.id)).status is OrderStatus.PAYING
     async with built.adapters.uow() as uow:
-        assert (await uow.users.get(users[0][0])).plan_id == "pro"
-        assert (await uow.users.get(users[1][0])).plan_id != "pro"
+        bought, waiting = await uow.users.get(users[0][0]), await uow.users.get(users[1][0])
+        assert bought is not None and bought.plan_id == "pro"
+        assert waiting is not None and waiting.plan_id != "pro"
         assert len((await uow.invoices.list_for_user(users[0][0], limit=10, offset=0)).items) == 1
 
     # the provider's late notify takes the same idempotent path: acknowledged, nothing new
