@@ -20,8 +20,8 @@ $(STAMP): pyproject.toml requirements-dev.lock
 # first use) resolves for every platform and Python 3.11+ (--universal), with hashes.
 lock: $(STAMP)
 	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --universal --generate-hashes --python-version 3.11 -o requirements.lock
-	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --generate-hashes --python-version 3.11 -o requirements-dev.lock
+	$(BIN)/uv pip compile --quiet pyproject.toml --universal --generate-hashes --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --universal --generate-hashes --python-version 3.11 -o requirements-dev.lock
 
 install: $(STAMP)
 

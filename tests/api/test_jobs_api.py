@@ -44,7 +44,7 @@ async def test_admins_see_every_job_its_last_run_and_final_failures(
     jobs = {j["name"]: j for j in data["jobs"]}
     assert set(jobs) == {
         "mail_outbox", "pool_health", "pool_refresh", "purge_expired", "usage_retention",
-        "order_expiry", "subscription_advance", "usage_rollup_repair",
+        "order_expiry", "subscription_advance", "usage_rollup_repair", "payment_reconciliation",
     }  # fmt: skip
     purge = jobs["purge_expired"]
     assert (purge["runs"], purge["failures"], purge["lastOutcome"]) == (1, 0, "ok")
