@@ -10,8 +10,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import signal
+import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -110,6 +112,78 @@ def test_two_workers_run_each_tick_of_a_job_once(
     # it; a tick may still finish between the scrape and the stop)
     assert sum(runs_seen) >= 3 and sum(runs_seen) <= state["runs"] <= sum(runs_seen) + 2
     assert max(ticks) - min(ticks) + 1 >= len(ticks)
+
+
+def test_sigterm_lets_a_worker_finish_its_running_job(
+    pg_engine: object, pg_url: str, own_redis: OwnRedis, tmp_path: Path
+) -> None:
+    """A ``pool_health`` run is under way (the QQ Music check hangs on a server that never
+    answers, until the check's 5 s bound) when the worker gets SIGTERM: the worker takes no
+    new job, lets the running one finish within ``KARPOV_SHUTDOWN_GRACE`` (its failure is
+    stored with the credential and the run recorded), then exits 0."""
+    silent = socket.socket()  # accepts connections (the kernel's backlog), never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)
+    qq_url = f"http://127.0.0.1:{silent.getsockname()[1]}/cgi-bin/musicu.fcg"
+    credential_id = asyncio.run(add_qq_credential(pg_url, qq_url))
+    env = {
+        "KARPOV_DATABASE_URL": pg_url, "KARPOV_REDIS_URL": own_redis.url,
+        "KARPOV_MASTER_KEY": MASTER_KEY, "KARPOV_JOB_JITTER": "0",
+        "KARPOV_JOB_INTERVALS": json.dumps({"pool_health": 1}), "KARPOV_QQMUSIC_API_URL": qq_url,
+        "KARPOV_SHUTDOWN_GRACE": "15",
+    }  # fmt: skip
+    worker = Karpov(["worker"], env, tmp_path / "worker.log")
+    redis = Redis.from_url(own_redis.url)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and worker.process.poll() is None:
+            if list(redis.scan_iter("karpov:jobs:tick:pool_health:*")):
+                break  # a run has claimed its tick: it is checking
+            time.sleep(0.1)
+        assert list(redis.scan_iter("karpov:jobs:tick:pool_health:*")), worker.output()
+        sigterm_at = time.monotonic()
+    finally:
+        code = worker.terminate()
+        silent.close()
+    waited = time.monotonic() - sigterm_at
+    claimed = len(list(redis.scan_iter("karpov:jobs:tick:pool_health:*")))
+    redis.close()
+    state = asyncio.run(job_state(pg_url, "pool_health"))
+    assert code == 0, worker.output()
+    assert waited >= 3.0, (waited, state)  # it waited for the hanging check
+    assert state["runs"] == claimed >= 1, worker.output()  # every started run finished
+    assert asyncio.run(check_failures(pg_url, credential_id)) == claimed
+
+
+async def add_qq_credential(url: str, qq_url: str) -> str:
+    from domain.pool.commands import AddCredential
+    from domain.principal import AuthMethod, Principal, Role
+    from gateway.container import build_container
+    from gateway.settings import load_settings
+
+    settings = load_settings(database_url=url, master_key=MASTER_KEY, qqmusic_api_url=qq_url,
+                             jobs_in_process=False)  # fmt: skip
+    container = await build_container(settings)
+    try:
+        cookie = base64.b64encode(b"uin=o12345; qqmusic_key=Q_H_L_hanging").decode()
+        admin = Principal(AuthMethod.ADMIN_TOKEN, role=Role.SUPERADMIN)
+        added = await container.services.pool.add(admin, AddCredential("qqmusic", "hangs", cookie))
+        return added.id
+    finally:
+        await container.close()
+
+
+async def check_failures(url: str, credential_id: str) -> int:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.execute(
+                text("SELECT check_failures FROM pool_credentials WHERE id = :id"),
+                {"id": credential_id},
+            )
+            return int(found.scalar_one())
+    finally:
+        await engine.dispose()
 
 
 def job_runs(metrics: str, job: str) -> float:

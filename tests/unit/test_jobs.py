@@ -209,7 +209,7 @@ class QueriedMock(MockProvider):
 async def test_the_reconciliation_job_fulfils_orders_paying_over_five_minutes_once(
     clock: ManualClock,
 ) -> None:
-    built = build(clock, settings=unit_settings(billing_mock_payments=True))
+    built = build(clock, settings=unit_settings(billing_mock_payments=True, job_backoff=0))
     provider = QueriedMock()
     built.services.orders.register(provider)
     users = [await new_user(built.adapters.uow) for _ in range(3)]
