@@ -245,11 +245,11 @@ async def measure_two_processes(
     client_cpu: set[int] | None, figures: Figures,
 ) -> bool:  # fmt: skip
     """(e): case (a) on one process then on two, interleaved; True when the key's daily
-    counter moved by exactly the admitted calls (plus the two reads of it)."""
+    counter moved by exactly the admitted calls (plus the second read of it)."""
     path, headers = cases.CASES["a"].request(fixture)
     base = f"http://{HOST}:{ports[0]}"
     before = await key_daily_remaining(base, fixture.key)
-    admitted = 0
+    admitted = refused = 0
     everywhere = set(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
     for round_ in range(args.rounds):
         pair: list[tuple[str, list[int]]] = [("a, 1 proc", [ports[0]]), ("a, 2 procs", list(ports))]
@@ -262,11 +262,15 @@ async def measure_two_processes(
                 duration=args.duration,
             ))  # fmt: skip
             admitted += run.answered_2xx
+            refused += run.answered - run.answered_2xx
     pin(client_cpu)
     after = await key_daily_remaining(base, fixture.key)
-    print(f"  (e) key daily counter: {before - after} charged, {admitted} answered 200 "
-          f"(+1 for the second read of the counter)")  # fmt: skip
-    return before - after == admitted + 1
+    charged = before - after - 1  # the second read of the counter is charged too
+    print(f"  (e) key daily counter: {charged} charged, {admitted} answered 200, {refused} "
+          "answered otherwise (a 503 after the gate's timeout may have been charged)")  # fmt: skip
+    # Exact: every call answered 200 was charged, and nothing else was, but for calls the
+    # gate gave up waiting on (answered 503) whose script Redis still ran.
+    return admitted <= charged <= admitted + refused
 
 
 async def _logins(base: str, stop: asyncio.Event, done: list[float]) -> None:

@@ -25,8 +25,9 @@ class Run:
 
     requests: int = 0
     non_2xx: int = 0
+    answered: int = 0
     answered_2xx: int = 0
-    """Every 2xx answer of the run, warm-up included (what the server admitted)."""
+    """Every answer and every 2xx answer of the run, warm-up included."""
     duration: float = 0.0
     latencies: list[float] = field(default_factory=list)
     client_cpu: float = 0.0  # CPU seconds / wall seconds over the measured window
@@ -77,6 +78,7 @@ async def _connection(
             await reader.readexactly(_content_length(head))
             done = clock()
             ok = head.startswith(b"2", 9)
+            run.answered += 1
             run.answered_2xx += ok
             if measure_from <= done <= measure_to:
                 run.requests += 1
