@@ -13,6 +13,7 @@ from schema.accounts import AccountMutations, AccountQueries
 from schema.admin import AdminMutations, AdminQueries
 from schema.apikeys import ApiKeyMutations, ApiKeyQueries
 from schema.billing import BillingMutations, BillingQueries
+from schema.jobs import JobsQueries  # worker (issue 17)
 from schema.music import MusicQueries  # music (issue 13)
 from schema.node import NodeQueries
 from schema.oauth import OAuthMutations, OAuthQueries
@@ -43,6 +44,7 @@ class Query(
     MusicQueries,  # music (issue 13)
     PoolQueries,
     PaymentQueries,  # payments (issue 16)
+    JobsQueries,  # worker (issue 17)
 ):
     pass
 

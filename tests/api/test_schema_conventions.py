@@ -61,7 +61,7 @@ NULLABLE_ROOT_FIELDS = (
     "adminUserBalance", "adminUserLedger", "adminUserApiKeys", "adminCurrencySettings",
     "song", "songs", "search", "songUrl", "songLyrics", "album", "artist", "playlist",
     "charts", "chart", "adminPoolCredentials", "adminPoolCredential", "adminPoolHealth",
-    "paymentCallbacks", "adminPaymentSettings", "subscription",
+    "paymentCallbacks", "adminPaymentSettings", "subscription", "adminJobs",
 )  # fmt: skip
 """The root fields that can fail alone (a caller that is not signed in, not an admin, an
 unknown id, an upstream that fails)."""

@@ -1132,6 +1132,22 @@ async def an_unknown_provider(api: Api, caller: Api, values: Values) -> tuple[Ap
     return caller, {"provider": "spotify"}
 
 
+# -- worker (issue 17) ----------------------------------------------------------------------
+
+
+async def the_jobs_admin(api: Api) -> tuple[Api, Values]:
+    return admin(api), {}
+
+
+def same_jobs(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["runner"] == gql["runner"] and rest["failures"] == gql["failures"] == []
+    strip = ("nextRunAt",)  # instants: the same moment, each edge's own format
+    assert [{k: v for k, v in j.items() if k not in strip} for j in rest["jobs"]] == [
+        {k: v for k, v in j.items() if k not in strip} for j in gql["jobs"]
+    ]
+    assert {j["name"] for j in rest["jobs"]} >= {"mail_outbox", "pool_health", "purge_expired"}
+
+
 async def pool_credential_add(api: Api) -> None:
     rest = await api.post(POOL, {"provider": "netease", "label": "parity",
                                  "payload": pool_payload(), "capabilities": ["song"]},
@@ -1278,6 +1294,12 @@ READS: dict[tuple[str, str], Read] = {
         provider: $provider) { provider total active disabled banned expired refreshing
         inCooldown avgHealthScore } }""", same_pool_health, pool_health_of_netease,
         an_unknown_provider),
+    # -- worker (issue 17) --
+    ("GET", "/v1/admin/jobs"): Read(
+        "/v1/admin/jobs", """{ adminJobs { runner jobs { name description everySeconds
+        maxTries lastRunAt lastDurationMs lastOutcome lastError lastDetail nextRunAt runs
+        failures } failures { id name failedAt attempts error } } }""", same_jobs,
+        the_jobs_admin, someone_else("jobs@example.com")),
 }  # fmt: skip
 
 
