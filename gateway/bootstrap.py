@@ -15,6 +15,7 @@ add it to ``resolvers.context.Services``, and pass it what it needs, never a def
 from __future__ import annotations
 
 # -- music (issue 13) ----------------------------------------------------------------------
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from domain.accounts.activation import Activation
@@ -48,15 +49,18 @@ from domain.billing.subscriptions import SubscriptionService
 from domain.billing.wallet import WalletService
 from domain.clock import Clock
 from domain.documents.service import PersistedDocuments
+from domain.jobs.service import JobRunner
 from domain.keyring import KeyEncryptionKey, derive_key
 from domain.keyring_service import KeyRingProvider, KeyRotation
 from domain.leases import CredentialLeaser
+from domain.mail.outbox import MailOutbox
 from domain.music.catalog import LocalCatalogProvider, LocalMedia, StreamTokens
 from domain.music.model import ProviderName
 from domain.music.ports import Capability, MusicProvider
-from domain.music.service import MusicService
+from domain.music.service import LOCAL_TTL, MusicService
 from domain.oauth.rotation import OAuthTokenHolder
 from domain.oauth.service import OAuthService
+from domain.observations import Observations
 from domain.pool.netease_login import NeteaseLoginService  # upstreams (issue 15)
 from domain.pool.qr_login import QrLoginService  # upstreams (issue 15)
 from domain.pool.rotation import PoolPayloadHolder
@@ -67,11 +71,13 @@ from domain.quota.ports import PlanOfUser
 from domain.quota.service import QuotaService
 from domain.runtime import AccountActivationConfig, EmailVerificationConfig, RuntimeConfig
 from domain.security.audit import AuditLog
+from domain.singleflight import SingleFlight
 from domain.twofactor.codes import RecoveryCodeHasher
 from domain.twofactor.rotation import TotpSecretHolder
 from domain.twofactor.service import TwoFactorService
 from domain.usage.service import UsageRecorder, UsageReports
 from gateway.adapters import Adapters
+from gateway.jobs import JobDependencies, scheduled_jobs
 from gateway.settings import Settings
 from integrations.payments import MockConfig, MockProvider
 from integrations.payments.factory import ProviderFactory  # payments (issue 16)
@@ -91,6 +97,7 @@ def music_services(
     master_key: bytes,
     *,
     leaser: CredentialLeaser,
+    observations: Observations | None = None,  # worker (issue 17): upstream call metrics
 ) -> tuple[MusicService, LocalMedia]:
     """The music service over its providers (the local catalog, and the upstreams the
     outbound bundle carries; the others answer 503), borrowing upstream accounts from the
@@ -104,6 +111,8 @@ def music_services(
     music = MusicService(
         providers, leaser=leaser,
         cache=adapters.music_cache, clock=clock, unavailable=unwired,
+        local_ttl=LOCAL_TTL,  # perf (issue 18): decoded answers kept in-process briefly
+        observations=observations,
     )  # fmt: skip
     return music, LocalMedia(adapters.catalog, tokens)
 
@@ -128,13 +137,20 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
     )
     registration = RegistrationRules(flows_policy, uow=a.uow, clock=clock, throttle=a.throttle)
 
+    observations = Observations()  # worker (issue 17): the edge adds its metrics
+    # -- worker (issue 17): mails go through the outbox --
+    outbox = MailOutbox(
+        uow=a.uow, store=a.mail_outbox, mailer=out.mailer, keys=keys, clock=clock,
+        max_attempts=settings.mail_max_attempts,
+        backoff=timedelta(seconds=settings.mail_retry_backoff),
+    )  # fmt: skip
     email_codes = EmailCodes(
         store=a.email_codes, throttle=a.throttle, mailer=out.mailer, policy=flows_policy,
         hash_key=derive_key(master_key, "karpov:email-codes:v1"), clock=clock, audit=audit,
     )  # fmt: skip
     activation = Activation(
         uow=a.uow, tokens=a.one_time_tokens, throttle=a.throttle, mailer=out.mailer,
-        policy=flows_policy, clock=clock, audit=audit,
+        outbox=outbox, policy=flows_policy, clock=clock, audit=audit,
     )  # fmt: skip
     twofactor = TwoFactorService(
         uow=a.uow, challenges=a.challenges, sessions=a.sessions, issuer=issuer, keys=keys,
@@ -177,8 +193,8 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
     )  # fmt: skip
     password_reset = PasswordReset(
         uow=a.uow, tokens=a.one_time_tokens, sessions=a.sessions, hasher=out.hasher,
-        rules=rules, throttle=a.throttle, mailer=out.mailer, policy=flows_policy, clock=clock,
-        audit=audit, cache=cache,
+        rules=rules, throttle=a.throttle, mailer=out.mailer, outbox=outbox,
+        policy=flows_policy, clock=clock, audit=audit, cache=cache,
     )  # fmt: skip
     # -- billing (issue 14) --
     plan_changes = PlanChanges(
@@ -207,10 +223,25 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
     pool = PoolService(
         uow=a.uow, leases=a.pool_leases, refresh_lock=a.pool_refresh, keys=keys, audit=audit,
         clock=clock, providers=pool_providers(), lifecycles=out.credential_lifecycles,
-        policy=pool_policy(settings),
+        policy=pool_policy(settings), observations=observations,
+    )  # fmt: skip
+    callbacks = CallbackService(  # payments (issue 16)
+        orders=orders,
+        store=a.payment_callbacks,
+        clock=clock,
+        audit=audit,
+        guard=channels,
+        observations=observations,
+    )
+    jobs = job_runner(  # worker (issue 17)
+        a, settings, clock,
+        JobDependencies(
+            pool=pool, outbox=outbox, usage=recorder, expired=a.expired, clock=clock,
+            orders=orders, subscriptions=subscriptions, callbacks=callbacks, channels=channels,
+        ),
     )  # fmt: skip
     music, local_media = music_services(
-        a, settings, clock, master_key, leaser=pool
+        a, settings, clock, master_key, leaser=pool, observations=observations
     )  # music (issue 13)
     qr_logins = QrLoginService(
         flow=out.qr_login, sessions=a.qr_sessions, keys=keys, pool=pool, clock=clock,
@@ -260,11 +291,26 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         qr_logins=qr_logins,  # upstreams (issue 15)
         netease_logins=netease_logins,  # upstreams (issue 15)
         # -- payments (issue 16) --
-        payment_callbacks=CallbackService(
-            orders=orders, store=a.payment_callbacks, clock=clock, audit=audit, guard=channels
-        ),
+        payment_callbacks=callbacks,
         payment_channels=channels,
+        jobs=jobs,  # worker (issue 17)
+        mail_outbox=outbox,  # worker (issue 17)
+        observations=observations,  # worker (issue 17): what the metrics count
     )
+
+
+# -- worker (issue 17) ----------------------------------------------------------------------
+
+
+def job_runner(
+    adapters: Adapters, settings: Settings, clock: Clock, deps: JobDependencies
+) -> JobRunner:
+    """Every scheduled job over the services above; ``worker`` when Redis is configured
+    (``karpov worker`` runs them), ``in-process`` otherwise (``karpov serve`` does)."""
+    return JobRunner(
+        jobs=scheduled_jobs(deps, settings), store=adapters.jobs, claims=adapters.tick_claims,
+        clock=clock, runner="worker" if settings.redis_url else "in-process",
+    )  # fmt: skip
 
 
 # -- credential pool (issue 13) ----------------------------------------------------------
@@ -306,15 +352,23 @@ def cached_owners(cache: AuthenticationCache, uow: UnitOfWorkFactory) -> OwnerLo
     """The owner of a key or of a metered session call, through the sessions' 1 s memo
     (which this process's own changes to the user clear at once)."""
 
-    async def owner(user_id: str) -> User | None:
-        found = cache.user(user_id)
-        if found is not None:
-            return found
+    async def read(user_id: str) -> User | None:
         async with uow() as work:
             found = await work.users.get(user_id)
         if found is not None:
             cache.remember_user(found)
         return found
+
+    # perf (issue 18): concurrent misses for one user share one read. Without it every
+    # request in flight when the memo lapses reads the same row (a stampede per second
+    # under load, each read a database round trip).
+    reads = SingleFlight()
+
+    async def owner(user_id: str) -> User | None:
+        found = cache.user(user_id)
+        if found is not None:
+            return found
+        return await reads.run(user_id, lambda: read(user_id))
 
     return owner
 

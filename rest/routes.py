@@ -7,6 +7,7 @@ from rest import (
     admin,
     apikeys,
     billing,  # billing (issue 14)
+    jobs,  # worker (issue 17)
     music,  # music (issue 13)
     netease_login,  # upstreams (issue 15)
     oauth,
@@ -285,6 +286,10 @@ ROUTES: list[Route] = [
           query_fields=("label",)),
     # -- upstreams (issue 15): NetEase logins (gin in the original; admins only here) ----
     *netease_login.ROUTES,
+    # -- worker (issue 17) ---------------------------------------------------------------
+    Route("GET", "/v1/admin/jobs", jobs.overview, GIN,
+          "Scheduled jobs: last run, duration, outcome, next run; final failures with errors",
+          auth="admin", twin="adminJobs"),
     # -- configuration -------------------------------------------------------------------
     Route("GET", "/v1/config/runtime", runtime.runtime_config, GIN,
           "Public runtime configuration", twin="runtimeConfig"),

@@ -104,6 +104,7 @@ async def running_app(
     # -- upstreams (issue 15): never the internet; a test aims them at its fakes --
     for name in NO_INTERNET:
         overrides.setdefault(name, "http://127.0.0.1:9/" + name)
+    overrides.setdefault("jobs_in_process", False)  # worker (issue 17): tests run jobs by hand
     settings: Settings = load_settings(database_url=database_url, redis_url=redis_url, **overrides)
     fake = hibp or FakeHibpServer({})
     hibp_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.app))
