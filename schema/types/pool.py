@@ -266,7 +266,7 @@ class QrLoginStartInput:
 
 @strawberry.input
 class QrLoginPollInput:
-    session_id: strawberry.ID
+    session_id: strawberry.ID = strawberry.field(description="The start's sessionId.")
     label: str | None = strawberry.field(
         default=None, description="Overrides the label given at the start."
     )
@@ -305,25 +305,52 @@ NeteaseLoginOperation = strawberry.enum(
     name="NeteaseLoginOperation",
     description="The /v1/netease/auth/* operations.",
 )
+describe_values(
+    NeteaseLoginOperation,
+    {
+        "LOGIN_CELLPHONE": "POST /login/cellphone: phone with password, md5Password or captcha.",
+        "LOGIN_EMAIL": "POST /login/email: email with password or md5Password.",
+        "QR_KEY": "POST /login/qr/key: a new QR login key and its URL.",
+        "QR_CREATE": "POST /login/qr/create: the QR URL of a key (and its image with qrimg).",
+        "QR_CHECK": "POST /login/qr/check: whether a key was scanned and confirmed.",
+        "REFRESH": "POST /login/refresh: renew the login given as cookie.",
+        "STATUS": "GET /login/status: the account of the login given as cookie.",
+        "REGISTER_ANONYMOUS": "POST /register/anonymous: a visitor login.",
+        "CAPTCHA_SENT": "POST /captcha/sent: send an SMS code to phone (ctcode).",
+        "CAPTCHA_VERIFY": "POST /captcha/verify: check an SMS code (phone, captcha, ctcode).",
+    },
+)
 
 
 @strawberry.input(description="The original's request fields; each operation reads its own.")
 class NeteaseLoginInput:
-    operation: NeteaseLoginOperation  # type: ignore[valid-type]
-    phone: str | None = None
-    password: str | None = None
-    md5_password: str | None = None
-    captcha: str | None = None
-    country_code: str | None = None
-    ctcode: str | None = None
-    email: str | None = None
-    key: str | None = None
-    qrimg: bool | None = None
+    operation: NeteaseLoginOperation = strawberry.field(  # type: ignore[valid-type]
+        description="Which NetEase login call to make."
+    )
+    phone: str | None = strawberry.field(default=None, description="A cellphone number.")
+    password: str | None = strawberry.field(default=None, description="The plain password.")
+    md5_password: str | None = strawberry.field(
+        default=None, description="The password's MD5, hex (instead of password)."
+    )
+    captcha: str | None = strawberry.field(default=None, description="An SMS code.")
+    country_code: str | None = strawberry.field(
+        default=None, description="The phone's country code for a login (default 86)."
+    )
+    ctcode: str | None = strawberry.field(
+        default=None, description="The phone's country code for the captcha calls (default 86)."
+    )
+    email: str | None = strawberry.field(default=None, description="A NetEase (163) e-mail.")
+    key: str | None = strawberry.field(default=None, description="A QR login key.")
+    qrimg: bool | None = strawberry.field(
+        default=None, description="With QR_CREATE: answer the QR image too."
+    )
     cookie: str | None = strawberry.field(default=None, description="An existing login.")
     store: bool = strawberry.field(
         default=False, description="Put the login this answer carries into the pool."
     )
-    label: str | None = None
+    label: str | None = strawberry.field(
+        default=None, description="The pool credential's label when store is true."
+    )
 
     def fields(self) -> dict[str, str | None]:
         return {
