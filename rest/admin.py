@@ -15,7 +15,7 @@ from resolvers import admin, billing
 from rest.billing import balance_view
 from rest.envelope import rfc3339
 from rest.router import RestRequest
-from rest.views import admin_user_item
+from rest.views import AdminUserItem, admin_user_item
 
 
 async def list_users(req: RestRequest) -> dict[str, Any]:
@@ -68,7 +68,7 @@ async def user_keys(req: RestRequest) -> dict[str, Any]:
     return {"items": items, "total": len(items)}
 
 
-async def update_user(req: RestRequest) -> dict[str, Any]:
+async def update_user(req: RestRequest) -> AdminUserItem:
     status, role = req.text("status"), req.text("role")
     new_status = parse_status(status) if status else None
     new_role = parse_role(role) if role else None
@@ -83,7 +83,7 @@ async def set_password(req: RestRequest) -> dict[str, Any]:
     return {"ok": True}
 
 
-async def unlock_user(req: RestRequest) -> dict[str, Any]:
+async def unlock_user(req: RestRequest) -> AdminUserItem:
     return admin_user_item(await admin.admin_user_unlock(req.ctx, req.path("id")))
 
 
