@@ -19,14 +19,14 @@ from starlette.routing import BaseRoute, Mount, Route
 from gateway.container import Container, build_container
 from gateway.cors import CorsPolicy
 from gateway.graphiql import static_files_app
-from gateway.swagger import SWAGGER_CSP, swagger_html  # openapi (issue 11): /v1/docs
-from gateway.swagger import static_files_app as swagger_static
 from gateway.graphql_view import KarpovGraphQL
 from gateway.metrics import HttpMetricsRecorder, metrics_endpoint
 from gateway.middleware import AdminTokens, ClientIpResolver, EdgeMiddleware, PrincipalResolver
 from gateway.request_context import request_context
 from gateway.routing import IndexedRouter
 from gateway.settings import Settings
+from gateway.swagger import SWAGGER_CSP, swagger_html  # openapi (issue 11): /v1/docs
+from gateway.swagger import static_files_app as swagger_static
 from resolvers.context import Context, Services
 from rest.openapi import openapi_document
 from rest.router import ResponseCookies, RouteEndpoint, build_routes

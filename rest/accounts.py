@@ -12,8 +12,8 @@ from domain.accounts.commands import (
     SendEmailCode,
     SignIn,
 )
-from resolvers import accounts
 from domain.accounts.email_codes import CodeSent
+from resolvers import accounts
 from rest.envelope import EncodedJson, rfc3339
 from rest.router import RestRequest
 from rest.schemas import Shape

@@ -14,12 +14,11 @@ from domain.apikeys.commands import (
     SetApiKeyEnabled,
     UpdateApiKey,
 )
-from domain.apikeys.model import ApiKey
+from domain.apikeys.model import ApiKey, ApiKeyStatus
 from domain.apikeys.service import DEFAULT_GRACE, IssuedKey
 from domain.errors import InvalidInput
 from resolvers import apikeys
 from rest.envelope import rfc3339
-from domain.apikeys.model import ApiKeyStatus
 from rest.router import RestRequest
 from rest.schemas import EnumOf, Example
 from rest.views import Id, Time

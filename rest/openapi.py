@@ -283,6 +283,6 @@ def openapi_document(routes: list[Route], *, server_url: str) -> dict[str, Any]:
                     "name": "X-Admin-Key",
                     "description": "An operator token (KARPOV_ADMIN_TOKENS)",
                 },
-            },  # fmt: skip
+            },
         },
     }

@@ -116,7 +116,8 @@ ROUTES: list[Route] = [
           auth="session", twin="apiKeyRevoke"),
     Route("POST", "/v1/auth/api-keys/{id}/rotate", apikeys.rotate, GIN,
           "New secret for a key; the old one works for graceSeconds (default 86400)",
-          auth="session", twin="apiKeyRotate", request_fields=("graceSeconds",), body=apikeys.RotateBody),
+          auth="session", twin="apiKeyRotate", request_fields=("graceSeconds",),
+          body=apikeys.RotateBody),
     # -- usage (gin) ---------------------------------------------------------------------
     Route("GET", "/v1/usage/summary", usage.usage_summary, GIN,
           "Units used today and this month against the plan", auth="session",

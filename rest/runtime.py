@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from resolvers import runtime
 from domain.runtime import RuntimeConfig
+from resolvers import runtime
 from rest.router import RestRequest
 from rest.schemas import Shape
 from rest.views import snake

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated, TypedDict
 
 from domain.twofactor.commands import CompleteChallenge
-from resolvers import twofactor
-from rest.envelope import rfc3339
 from domain.twofactor.model import Enrolment, TotpStatus
+from resolvers import twofactor
 from rest.accounts import Empty, SignedIn
+from rest.envelope import rfc3339
 from rest.router import RestRequest
 from rest.schemas import Shape
 from rest.views import UserProto, camel, user_proto
