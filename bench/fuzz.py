@@ -13,7 +13,8 @@ schemathesis:
 A run fails on any 5xx (``not_a_server_error``) or any response slower than 5 s
 (``--max-response-time``). Two more runs over ``/v1`` (with a session, with an admin token)
 hold the server to its document: schemathesis' ``response_schema_conformance``,
-``status_code_conformance`` and ``content_type_conformance``. ``FUZZ_EXAMPLES`` (default
+``status_code_conformance`` and ``content_type_conformance`` (``FUZZ_CONFORMANCE_EXAMPLES``
+cases per operation, default 5, besides schemathesis' coverage cases). ``FUZZ_EXAMPLES`` (default
 20) bounds the cases per operation, so the whole run takes a few minutes on two cores.
 Exit status: 0 when every run passed.
 """
@@ -196,12 +197,14 @@ def main() -> int:
         # openapi (issues 11, 12): the document is accurate. A user of its own (the runs
         # above may have locked theirs out), then an operator.
         conformance = {"X-Session-Id": session(base, register=True, email=CONFORMANCE_EMAIL)}
+        conformance_examples = int(os.environ.get("FUZZ_CONFORMANCE_EXAMPLES", "5"))
         for label, headers in (
             ("session", conformance),
             ("admin token", {"X-Admin-Key": ADMIN_TOKEN}),
         ):
-            results.append(schemathesis(openapi, f"/v1 conformance {label}", headers, examples,
-                                        directory, checks=CONFORMANCE_CHECKS))  # fmt: skip
+            results.append(schemathesis(openapi, f"/v1 conformance {label}", headers,
+                                        conformance_examples, directory,
+                                        checks=CONFORMANCE_CHECKS))  # fmt: skip
     finally:
         server.terminate()
         try:
