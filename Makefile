@@ -5,14 +5,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test check bench install schema clean demo fuzz
+.PHONY: run test check bench install schema clean demo fuzz lock
 
-$(STAMP): pyproject.toml
+# worker (issue 17): reproducible installs from the hash-pinned lock (`make lock` refreshes it)
+$(STAMP): pyproject.toml requirements-dev.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
+
+# Re-resolve both lock files after a change to pyproject.toml: uv (installed into .venv on
+# first use) resolves for every platform and Python 3.11+ (--universal), with hashes.
+lock: $(STAMP)
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile --quiet pyproject.toml --universal --generate-hashes --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile --quiet pyproject.toml --extra dev --universal --generate-hashes --python-version 3.11 -o requirements-dev.lock
 
 install: $(STAMP)
 

@@ -22,6 +22,7 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -119,7 +120,7 @@ async def floor_with(
     sha = await client.script_load("redis.call('MGET', unpack(KEYS)) return 0")
 
     async def floor() -> None:
-        await client.evalsha(sha, len(keys), *keys, argument)
+        await cast(Any, client).evalsha(sha, len(keys), *keys, argument)
 
     return floor
 

@@ -41,8 +41,10 @@ from domain.billing.ports import (
 )
 from domain.clock import Clock
 from domain.documents.ports import PersistedQueryStore
+from domain.jobs.ports import ExpiredPurger, JobStore, TickClaims
 from domain.keyring_service import KeyVersionStore
-from domain.mail.ports import Mailer
+from domain.mail import ports as mail
+from domain.mail.ports import Mailer, OutboxStore
 
 # -- music (issue 13) ----------------------------------------------------------------------
 from domain.music.ports import CatalogStore, MusicCache, MusicProvider
@@ -71,9 +73,11 @@ from persistence.memory.apikeys import MemoryApiKeyStore, MemoryPlanCatalog
 from persistence.memory.billing import MemoryPlanStore
 from persistence.memory.catalog import MemoryCatalogStore
 from persistence.memory.documents import LruPersistedQueryStore
+from persistence.memory.jobs import MemoryExpiredPurger, MemoryJobStore  # worker (issue 17)
 from persistence.memory.key_invalidations import MemoryKeyInvalidations
 from persistence.memory.music_cache import MemoryMusicCache
 from persistence.memory.oauth import MemoryOAuthStateStore
+from persistence.memory.outbox import MemoryOutboxStore  # worker (issue 17)
 from persistence.memory.payments import MemoryCallbackStore  # payments (issue 16)
 from persistence.memory.pool import MemoryLeaseRegistry
 from persistence.memory.quota import MemoryQuotaGate
@@ -90,6 +94,7 @@ from persistence.redis.cached_sessions import CachedSessionStore  # harden
 from persistence.redis.challenges import RedisChallengeStore
 from persistence.redis.documents import RedisPersistedQueryStore
 from persistence.redis.email_codes import RedisEmailCodeStore
+from persistence.redis.jobs import RedisTickClaims
 from persistence.redis.key_invalidations import RedisKeyInvalidations
 from persistence.redis.music_cache import RedisMusicCache
 from persistence.redis.oauth import RedisOAuthStateStore
@@ -101,8 +106,10 @@ from persistence.sql.apikeys import SqlApiKeyStore, SqlPlanCatalog
 from persistence.sql.billing import SqlPlanStore
 from persistence.sql.catalog import SqlCatalogStore
 from persistence.sql.challenges import SqlChallengeStore
+from persistence.sql.jobs import SqlExpiredPurger, SqlJobStore
 from persistence.sql.keyring import SqlKeyVersionStore
 from persistence.sql.oauth import SqlOAuthStateStore
+from persistence.sql.outbox import SqlOutboxStore  # worker (issue 17)
 from persistence.sql.payments import SqlCallbackStore  # payments (issue 16)
 from persistence.sql.security import SqlAuditStore, SqlEmailCodeStore, SqlOneTimeTokenStore
 from persistence.sql.sessions import SqlSessionStore
@@ -120,6 +127,7 @@ class UnitOfWork(
     apikeys.UnitOfWork,
     billing.UnitOfWork,
     pool.UnitOfWork,
+    mail.UnitOfWork,  # worker (issue 17): the mail outbox
     Protocol,
 ):
     """Every context's repositories: what the one unit of work of a backend carries."""
@@ -202,6 +210,12 @@ class Adapters:
     pool_refresh: RefreshLock
     # -- payments (issue 16) --
     payment_callbacks: CallbackStore
+    # -- worker (issue 17) --
+    jobs: JobStore
+    tick_claims: TickClaims
+    """Redis when given (every process shares it); the database otherwise."""
+    expired: ExpiredPurger
+    mail_outbox: OutboxStore
 
     @classmethod
     def sql(
@@ -239,6 +253,7 @@ class Adapters:
                 music_cache=MemoryMusicCache(clock),  # music
                 **memory_pool_registry(),
                 payment_callbacks=SqlCallbackStore(engine),  # payments (issue 16)
+                **sql_worker_stores(engine, None),
             )
         if quota_redis is None:
             raise ValueError("a Redis deployment needs the quota gate's own client")
@@ -268,6 +283,7 @@ class Adapters:
             music_cache=RedisMusicCache(redis, prefix=REDIS_PREFIX),  # music
             **redis_pool_registry(redis),
             payment_callbacks=SqlCallbackStore(engine),  # payments (issue 16)
+            **sql_worker_stores(engine, redis),
         )
 
     @classmethod
@@ -297,7 +313,28 @@ class Adapters:
             music_cache=MemoryMusicCache(clock),  # music
             **memory_pool_registry(),
             payment_callbacks=MemoryCallbackStore(),  # payments (issue 16)
+            **memory_worker_stores(uow),
         )
+
+
+# -- worker (issue 17) ----------------------------------------------------------------------
+
+
+def sql_worker_stores(engine: AsyncEngine, redis: Redis | None) -> dict[str, Any]:
+    jobs = SqlJobStore(engine)
+    claims: TickClaims = RedisTickClaims(redis, prefix=REDIS_PREFIX) if redis else jobs
+    return {
+        "jobs": jobs, "tick_claims": claims, "expired": SqlExpiredPurger(engine),
+        "mail_outbox": SqlOutboxStore(engine),
+    }  # fmt: skip
+
+
+def memory_worker_stores(uow: MemoryUnitOfWorkFactory) -> dict[str, Any]:
+    jobs = MemoryJobStore()
+    return {
+        "jobs": jobs, "tick_claims": jobs, "expired": MemoryExpiredPurger(),
+        "mail_outbox": MemoryOutboxStore(uow.outbox_tables),
+    }  # fmt: skip
 
 
 # -- credential pool (issue 13) ----------------------------------------------------------

@@ -20,7 +20,7 @@ from gateway.container import Container, build_container
 from gateway.cors import CorsPolicy
 from gateway.graphiql import static_files_app
 from gateway.graphql_view import KarpovGraphQL
-from gateway.metrics import HttpMetricsRecorder, metrics_endpoint
+from gateway.metrics import DomainMetrics, HttpMetricsRecorder, job_metrics, metrics_endpoint
 from gateway.middleware import AdminTokens, ClientIpResolver, EdgeMiddleware, PrincipalResolver
 from gateway.request_context import request_context
 from gateway.routing import IndexedRouter
@@ -69,7 +69,9 @@ async def readyz(request: Request) -> Response:
             policy = container.settings.quota_on_redis_error.value
             text += f" (quota gate: {policy})"
         return PlainTextResponse(text, 503)
-    return PlainTextResponse("ready")
+    # -- worker (issue 17): a stale worker is named, without failing API readiness --
+    worker = await container.worker_heartbeat()
+    return PlainTextResponse("ready" if worker is None else f"ready (worker: {worker})")
 
 
 LANDING_PAGE = """<!doctype html>
@@ -170,9 +172,14 @@ def create_app(
         ),
     ]
 
+    jobs_observed = job_metrics(registry)  # worker (issue 17): in-process job runs
+    domain_observed = DomainMetrics(registry)
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         running = await factory(settings)
+        running.services.jobs.add_observer(jobs_observed.observe)  # worker (issue 17)
+        running.services.observations.add(domain_observed)  # pool, payments, upstreams
         app.state.container = running
         started.append(running)
         try:

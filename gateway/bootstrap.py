@@ -15,6 +15,7 @@ add it to ``resolvers.context.Services``, and pass it what it needs, never a def
 from __future__ import annotations
 
 # -- music (issue 13) ----------------------------------------------------------------------
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from domain.accounts.activation import Activation
@@ -48,15 +49,18 @@ from domain.billing.subscriptions import SubscriptionService
 from domain.billing.wallet import WalletService
 from domain.clock import Clock
 from domain.documents.service import PersistedDocuments
+from domain.jobs.service import JobRunner
 from domain.keyring import KeyEncryptionKey, derive_key
 from domain.keyring_service import KeyRingProvider, KeyRotation
 from domain.leases import CredentialLeaser
+from domain.mail.outbox import MailOutbox
 from domain.music.catalog import LocalCatalogProvider, LocalMedia, StreamTokens
 from domain.music.model import ProviderName
 from domain.music.ports import Capability, MusicProvider
 from domain.music.service import MusicService
 from domain.oauth.rotation import OAuthTokenHolder
 from domain.oauth.service import OAuthService
+from domain.observations import Observations
 from domain.pool.rotation import PoolPayloadHolder
 from domain.pool.service import PoolPolicy, PoolService
 from domain.quota.access import RequestGate
@@ -70,6 +74,7 @@ from domain.twofactor.rotation import TotpSecretHolder
 from domain.twofactor.service import TwoFactorService
 from domain.usage.service import UsageRecorder, UsageReports
 from gateway.adapters import Adapters
+from gateway.jobs import JobDependencies, scheduled_jobs
 from gateway.settings import Settings
 from integrations.payments import MockConfig, MockProvider
 from integrations.payments.factory import ProviderFactory  # payments (issue 16)
@@ -89,6 +94,7 @@ def music_services(
     master_key: bytes,
     *,
     leaser: CredentialLeaser,
+    observations: Observations | None = None,  # worker (issue 17): upstream call metrics
 ) -> tuple[MusicService, LocalMedia]:
     """The music service over its providers (the local catalog, and the upstreams the
     outbound bundle carries; the others answer 503), borrowing upstream accounts from the
@@ -101,6 +107,7 @@ def music_services(
     music = MusicService(
         providers, leaser=leaser,
         cache=adapters.music_cache, clock=clock, unavailable=unavailable,
+        observations=observations,
     )  # fmt: skip
     return music, LocalMedia(adapters.catalog, tokens)
 
@@ -125,13 +132,20 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
     )
     registration = RegistrationRules(flows_policy, uow=a.uow, clock=clock, throttle=a.throttle)
 
+    observations = Observations()  # worker (issue 17): the edge adds its metrics
+    # -- worker (issue 17): mails go through the outbox --
+    outbox = MailOutbox(
+        uow=a.uow, store=a.mail_outbox, mailer=out.mailer, keys=keys, clock=clock,
+        max_attempts=settings.mail_max_attempts,
+        backoff=timedelta(seconds=settings.mail_retry_backoff),
+    )  # fmt: skip
     email_codes = EmailCodes(
         store=a.email_codes, throttle=a.throttle, mailer=out.mailer, policy=flows_policy,
         hash_key=derive_key(master_key, "karpov:email-codes:v1"), clock=clock, audit=audit,
     )  # fmt: skip
     activation = Activation(
         uow=a.uow, tokens=a.one_time_tokens, throttle=a.throttle, mailer=out.mailer,
-        policy=flows_policy, clock=clock, audit=audit,
+        outbox=outbox, policy=flows_policy, clock=clock, audit=audit,
     )  # fmt: skip
     twofactor = TwoFactorService(
         uow=a.uow, challenges=a.challenges, sessions=a.sessions, issuer=issuer, keys=keys,
@@ -174,8 +188,8 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
     )  # fmt: skip
     password_reset = PasswordReset(
         uow=a.uow, tokens=a.one_time_tokens, sessions=a.sessions, hasher=out.hasher,
-        rules=rules, throttle=a.throttle, mailer=out.mailer, policy=flows_policy, clock=clock,
-        audit=audit, cache=cache,
+        rules=rules, throttle=a.throttle, mailer=out.mailer, outbox=outbox,
+        policy=flows_policy, clock=clock, audit=audit, cache=cache,
     )  # fmt: skip
     # -- billing (issue 14) --
     plan_changes = PlanChanges(
@@ -204,10 +218,25 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
     pool = PoolService(
         uow=a.uow, leases=a.pool_leases, refresh_lock=a.pool_refresh, keys=keys, audit=audit,
         clock=clock, providers=pool_providers(), lifecycles=out.credential_lifecycles,
-        policy=pool_policy(settings),
+        policy=pool_policy(settings), observations=observations,
+    )  # fmt: skip
+    callbacks = CallbackService(  # payments (issue 16)
+        orders=orders,
+        store=a.payment_callbacks,
+        clock=clock,
+        audit=audit,
+        guard=channels,
+        observations=observations,
+    )
+    jobs = job_runner(  # worker (issue 17)
+        a, settings, clock,
+        JobDependencies(
+            pool=pool, outbox=outbox, usage=recorder, expired=a.expired, clock=clock,
+            orders=orders, subscriptions=subscriptions, callbacks=callbacks, channels=channels,
+        ),
     )  # fmt: skip
     music, local_media = music_services(
-        a, settings, clock, master_key, leaser=pool
+        a, settings, clock, master_key, leaser=pool, observations=observations
     )  # music (issue 13)
     return Services(
         accounts=accounts,
@@ -250,11 +279,26 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         local_media=local_media,  # music (issue 13)
         pool=pool,
         # -- payments (issue 16) --
-        payment_callbacks=CallbackService(
-            orders=orders, store=a.payment_callbacks, clock=clock, audit=audit, guard=channels
-        ),
+        payment_callbacks=callbacks,
         payment_channels=channels,
+        jobs=jobs,  # worker (issue 17)
+        mail_outbox=outbox,  # worker (issue 17)
+        observations=observations,  # worker (issue 17): what the metrics count
     )
+
+
+# -- worker (issue 17) ----------------------------------------------------------------------
+
+
+def job_runner(
+    adapters: Adapters, settings: Settings, clock: Clock, deps: JobDependencies
+) -> JobRunner:
+    """Every scheduled job over the services above; ``worker`` when Redis is configured
+    (``karpov worker`` runs them), ``in-process`` otherwise (``karpov serve`` does)."""
+    return JobRunner(
+        jobs=scheduled_jobs(deps, settings), store=adapters.jobs, claims=adapters.tick_claims,
+        clock=clock, runner="worker" if settings.redis_url else "in-process",
+    )  # fmt: skip
 
 
 # -- credential pool (issue 13) ----------------------------------------------------------

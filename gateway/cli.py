@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -91,6 +92,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         proxy_headers=False,  # client IPs come from KARPOV_TRUSTED_PROXIES only
         server_header=False,
         log_config=None,
+        # worker (issue 17): SIGTERM stops accepting, lets in-flight requests finish within
+        # the grace, then the lifespan closes the container (jobs, buffers flushed).
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace),
     )
     return 0
 
@@ -258,12 +262,54 @@ def cmd_catalog_demo(args: argparse.Namespace) -> int:
     return asyncio.run(import_catalog(settings, directory))
 
 
+# -- worker (issue 17): the worker, doctor and version ---------------------------------------
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from gateway.logs import configure_logging
+    from gateway.worker import build_worker
+    from persistence.migrate import pending_revisions
+
+    settings = _settings()
+    if not settings.redis_url:
+        print(
+            "karpov: `karpov worker` needs KARPOV_REDIS_URL; without Redis the jobs run "
+            "inside `karpov serve`",
+            file=sys.stderr,
+        )
+        return 2
+    if asyncio.run(pending_revisions(settings.database_url)):
+        print("karpov: the database has pending migrations; run `karpov migrate`", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    settings.master_key_bytes()
+    build_worker(settings).run()
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from gateway.doctor import run_doctor
+
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"problem: configuration: {error}")
+        return 1
+    return asyncio.run(run_doctor(settings))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="karpov", description="Karpov API platform (settings: KARPOV_* variables)"
     )
     parser.add_argument("--version", action="version", version=f"karpov {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser(
+        "worker", help="run the scheduled jobs on arq (needs KARPOV_REDIS_URL)"
+    ).set_defaults(func=cmd_worker)
+    sub.add_parser(
+        "doctor", help="print the effective configuration (secrets masked) and check it"
+    ).set_defaults(func=cmd_doctor)
 
     serve = sub.add_parser("serve", help="serve HTTP (applies migrations on SQLite)")
     serve.add_argument(

@@ -19,6 +19,7 @@ from domain.accounts.ports import PasswordHasher
 from domain.apikeys.ports import KeyInvalidations
 from domain.apikeys.verifier import ApiKeyVerifier
 from domain.clock import Clock, SystemClock
+from domain.jobs.service import Scheduler
 from gateway.adapters import Adapters, Outbound
 from gateway.bootstrap import build_services
 from gateway.settings import Settings
@@ -34,7 +35,8 @@ GATE_TIMEOUT = 0.25
 GATE_CONNECTIONS = 256
 READINESS_TIMEOUT = 0.8
 RESTORE_INTERVAL = 0.5
-BILLING_SWEEP_INTERVAL = 60.0
+HEARTBEAT_KEY = "karpov:worker:heartbeat"  # written by gateway.worker
+HEARTBEAT_STALE = 120.0
 
 
 @dataclass
@@ -48,6 +50,8 @@ class Container:
     clock: Clock
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    scheduler: Scheduler | None = None
+    """worker (issue 17): the in-process job scheduler (serve without Redis)."""
 
     async def readiness(self) -> dict[str, bool]:
         """Which dependencies answer right now: each is asked at once, and one that does
@@ -68,6 +72,21 @@ class Container:
             checks.append(answers(self.redis.ping()))
         return dict(zip(names, await asyncio.gather(*checks), strict=True))
 
+    async def worker_heartbeat(self) -> str | None:
+        """worker (issue 17): with Redis, ``None`` unless the ``karpov worker`` heartbeat
+        is older than two minutes (``stale``); no heartbeat at all (no worker has run
+        yet, or it stopped over ten minutes ago) is not named."""
+        if self.redis is None:
+            return None
+        try:
+            value = await self.redis.get(HEARTBEAT_KEY)
+        except Exception:
+            return "unknown (redis)"
+        if value is None:
+            return None
+        age = self.clock.now().timestamp() - float(value)
+        return None if age <= HEARTBEAT_STALE else f"stale (last heartbeat {int(age)} s ago)"
+
     @property
     def api_key_verifier(self) -> ApiKeyVerifier:
         return self.services.api_key_verifier
@@ -82,18 +101,15 @@ class Container:
             ),
             asyncio.create_task(services.api_key_verifier.flush_periodically(FLUSH_INTERVAL)),
             asyncio.create_task(services.usage_recorder.flush_periodically(FLUSH_INTERVAL)),
-            asyncio.create_task(
-                services.usage_recorder.prune_periodically(self.settings.usage_event_retention)
-            ),
             # -- billing (issue 14): plan changes made by other processes --
             asyncio.create_task(_forever(services.plan_changes.follow, self.adapters.plan_changes)),
-            asyncio.create_task(_billing_clock(services, BILLING_SWEEP_INTERVAL)),
         ]
-        if self.settings.pool_refresh_interval > 0:  # credential pool (issue 13)
-            interval = self.settings.pool_refresh_interval
-            self._tasks.append(
-                asyncio.create_task(services.pool.refresh_queued_periodically(interval))
-            )
+        # -- worker (issue 17): usage retention, the pool's refreshes and billing's clock
+        # (order expiry, subscription renewal) are scheduled jobs now; without Redis they
+        # run here, on the in-process scheduler (with Redis, `karpov worker` runs them).
+        if self.settings.jobs_in_process and not self.settings.redis_url:
+            self.scheduler = Scheduler(services.jobs, self.clock)
+            self._tasks.append(asyncio.create_task(self.scheduler.run_forever()))
         if self.redis is not None:  # harden: plan counters restored when Redis lost them
             self._tasks.append(asyncio.create_task(self.restore_quota_forever()))
 
@@ -121,6 +137,8 @@ class Container:
                 log.debug("quota restore not possible yet (%r)", exc)
 
     async def close(self) -> None:
+        if self.scheduler is not None:  # worker (issue 17): running jobs finish first
+            await self.scheduler.stop(self.settings.shutdown_grace)
         for task in self._tasks:
             task.cancel()
         if self._tasks:
@@ -188,21 +206,9 @@ def quota_gate_client(url: str, timeout: float = GATE_TIMEOUT) -> Redis:
         url, max_connections=GATE_CONNECTIONS, timeout=timeout,
         socket_timeout=timeout, socket_connect_timeout=timeout,
     )  # fmt: skip
-    return Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0), retry_on_error=[])
-
-
-async def _billing_clock(services: Services, interval: float) -> None:
-    """Billing's clock-driven steps (issue 14): expire overdue orders, renew or end
-    subscriptions whose period is over. Idempotent, so several processes may run it."""
-    while True:
-        await asyncio.sleep(interval)
-        try:
-            await services.orders.expire_overdue()
-            await services.subscriptions.advance()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("billing sweep failed; retrying at the next interval")
+    client = Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0), retry_on_error=[])
+    client.auto_close_connection_pool = True  # worker (issue 17): aclose() closes the pool
+    return client
 
 
 async def _forever(

@@ -226,3 +226,84 @@ def metrics_endpoint(registry: CollectorRegistry) -> Callable[[Request], Awaitab
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return metrics
+
+
+# -- worker (issue 17): the scheduled jobs ---------------------------------------------------
+
+JOB_RUNS_TOTAL = "karpov_job_runs_total"
+JOB_FAILURES_TOTAL = "karpov_job_failures_total"
+JOB_DURATION = "karpov_job_duration_seconds"
+
+
+@dataclass(frozen=True)
+class JobMetrics:
+    runs: Counter
+    failures: Counter
+    duration: Histogram
+
+    def observe(self, run: Any) -> None:
+        """A finished ``domain.jobs.model.JobRun``."""
+        self.runs.labels(run.name, run.outcome.value).inc()
+        if run.outcome.value != "ok":
+            self.failures.labels(run.name).inc()
+        self.duration.labels(run.name).observe(run.duration_ms / 1000)
+
+
+def job_metrics(registry: CollectorRegistry) -> JobMetrics:
+    return JobMetrics(
+        runs=Counter(JOB_RUNS_TOTAL, "Scheduled job runs, by job and outcome.",
+                     ("job", "outcome"), registry=registry),
+        failures=Counter(JOB_FAILURES_TOTAL, "Scheduled job runs that failed on their last "
+                         "try, by job.", ("job",), registry=registry),
+        duration=Histogram(JOB_DURATION, "Scheduled job run duration in seconds (retries "
+                           "included), by job.", ("job",), buckets=DURATION_BUCKETS,
+                           registry=registry),
+    )  # fmt: skip
+
+
+# -- worker (issue 17): pool, payments and upstream calls (domain.observations) -------------
+
+POOL_LEASES_TOTAL = "karpov_pool_leases_total"
+POOL_RELEASES_TOTAL = "karpov_pool_releases_total"
+POOL_HEALTH_CHECKS_TOTAL = "karpov_pool_health_checks_total"
+PAYMENT_CALLBACKS_TOTAL = "karpov_payment_callbacks_total"
+UPSTREAM_CALLS_TOTAL = "karpov_upstream_calls_total"
+UPSTREAM_CALL_DURATION = "karpov_upstream_call_duration_seconds"
+
+
+class DomainMetrics:
+    """A ``domain.observations.ObservationSink`` that counts into ``registry``."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.leases = Counter(POOL_LEASES_TOTAL, "Pool credential leases granted, by provider.",
+                              ("provider",), registry=registry)  # fmt: skip
+        self.releases = Counter(POOL_RELEASES_TOTAL, "Pool leases given back, by the call's "
+                                "result.", ("result",), registry=registry)  # fmt: skip
+        self.health = Counter(POOL_HEALTH_CHECKS_TOTAL, "Scheduled pool health checks, by "
+                              "provider and outcome (ok, failed).", ("provider", "outcome"),
+                              registry=registry)  # fmt: skip
+        self.callbacks = Counter(PAYMENT_CALLBACKS_TOTAL, "Payment callbacks (and "
+                                 "reconciliations) by provider and verdict.",
+                                 ("provider", "verdict"), registry=registry)  # fmt: skip
+        self.calls = Counter(UPSTREAM_CALLS_TOTAL, "Music provider calls, by provider, "
+                             "operation and status.", ("provider", "operation", "status"),
+                             registry=registry)  # fmt: skip
+        self.latency = Histogram(UPSTREAM_CALL_DURATION, "Music provider call duration in "
+                                 "seconds, by provider and operation.", ("provider", "operation"),
+                                 buckets=DURATION_BUCKETS, registry=registry)  # fmt: skip
+
+    def lease_taken(self, provider: str) -> None:
+        self.leases.labels(provider).inc()
+
+    def lease_released(self, result: str) -> None:
+        self.releases.labels(result).inc()
+
+    def health_checked(self, provider: str, passed: bool) -> None:
+        self.health.labels(provider, "ok" if passed else "failed").inc()
+
+    def callback_verdict(self, provider: str, verdict: str) -> None:
+        self.callbacks.labels(provider, verdict).inc()
+
+    def upstream_call(self, provider: str, operation: str, status: str, seconds: float) -> None:
+        self.calls.labels(provider, operation, status).inc()
+        self.latency.labels(provider, operation).observe(seconds)

@@ -265,13 +265,34 @@ class Settings(BaseSettings):
     """Default request rate per credential (each credential may set its own)."""
     pool_refresh_lock_ttl: float = Field(default=60.0, gt=0, le=3600)
     """Seconds a refresh holds a credential at most (a crashed refresh frees it then)."""
-    pool_refresh_interval: float = Field(default=300.0, ge=0)
-    """Seconds between runs of the refresh queue (credentials a call found dead); 0: off."""
+    pool_refresh_interval: float = Field(default=1800.0, ge=0)
+    """Seconds between runs of the ``pool_refresh`` job (the refresh queue, and QQ Music
+    logins close to expiry; issue 17); 0: the job is not scheduled."""
     qqmusic_api_url: str = "https://u.y.qq.com/cgi-bin/musicu.fcg"
     """QQ Music's ``musicu.fcg`` endpoint (pool checks and refreshes use it)."""
     netease_api_url: str = "https://music.163.com"
     """NetEase's API origin (pool checks and refreshes use it)."""
     netease_timeout: float = Field(default=10.0, gt=0, le=120)
+    # -- worker (issue 17) --
+    jobs_in_process: bool = True
+    """Without ``KARPOV_REDIS_URL``, run the scheduled jobs inside ``karpov serve`` (with
+    Redis, ``karpov worker`` runs them); false: nowhere in this process."""
+    job_intervals: dict[str, float] = Field(default_factory=dict)
+    """Per-job tick length in seconds, e.g. ``{"pool_health": 120}`` (JSON)."""
+    job_max_tries: int = Field(default=3, ge=1, le=20)
+    job_backoff: float = Field(default=2.0, ge=0, le=600)
+    """Seconds before a job's first retry; doubled for each further one."""
+    job_jitter: float = Field(default=5.0, ge=0, le=600)
+    """The most seconds a job's start is delayed (spreads N processes' load)."""
+    shutdown_grace: float = Field(default=15.0, ge=0, le=600)
+    """Seconds ``serve`` and ``worker`` give running work after SIGTERM."""
+    mail_max_attempts: int = Field(default=8, ge=1, le=50)
+    """Delivery attempts of an outbox mail before it is given up (kept, with its error)."""
+    mail_retry_backoff: float = Field(default=30.0, gt=0, le=86400)
+    """Seconds before an outbox mail's second attempt; doubled for each further one."""
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    """``karpov worker`` serves its Prometheus metrics (jobs, pool, payments, upstreams) on
+    ``0.0.0.0:<port>/metrics``; 0: not served."""
 
     _split = field_validator(
         "admin_tokens", "trusted_proxies", "email_allowed_domains", "email_blocked_domains",

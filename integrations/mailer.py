@@ -29,7 +29,9 @@ def to_mime(message: EmailMessage, sender: str) -> MimeMessage:
     mime["To"] = message.to
     mime["Subject"] = message.subject
     mime["Date"] = formatdate(usegmt=True)
-    mime["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("> ") or None)
+    mime["Message-ID"] = message.message_id or make_msgid(
+        domain=sender.rpartition("@")[2].strip("> ") or None
+    )
     mime["Auto-Submitted"] = "auto-generated"
     mime.set_content(message.text)
     mime.add_alternative(message.html, subtype="html")

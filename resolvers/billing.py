@@ -20,7 +20,7 @@ from domain.billing.commands import (
     PlanChanges,
     RefundOrder,
 )
-from domain.billing.errors import InvalidAmount, MockPaymentsDisabled
+from domain.billing.errors import InvalidAmount, MockPaymentsDisabled, PlanNotFound
 from domain.billing.idempotency import choose_key, normalise_key
 from domain.billing.model import (
     CurrencyConfig,
@@ -88,6 +88,15 @@ async def billing_plan_save(ctx: Context, command: PlanChanges) -> Plan:
 async def billing_plan_delete(ctx: Context, plan_id: str) -> Plan:
     check_key(ctx)
     return await ctx.services.plans.delete(ctx.principal, plan_id)
+
+
+async def billing_plan(ctx: Context, plan_id: str) -> Plan | None:
+    """A plan by id, offered or not (issue 11: the ``plan`` of what names one); ``None``
+    for an unknown id."""
+    try:
+        return await ctx.services.plans.get(plan_id)
+    except PlanNotFound:
+        return None
 
 
 async def billing_my_plan(ctx: Context) -> tuple[str, Plan]:

@@ -27,12 +27,15 @@ from domain.billing.subscriptions import SubscriptionService
 from domain.billing.wallet import WalletService
 from domain.clock import Clock
 from domain.documents.service import PersistedDocuments
+from domain.jobs.service import JobRunner
 from domain.keyring_service import KeyRotation
+from domain.mail.outbox import MailOutbox
 
 # -- music (issue 13) --
 from domain.music.catalog import LocalMedia
 from domain.music.service import MusicService
 from domain.oauth.service import OAuthService
+from domain.observations import Observations
 from domain.pool.service import PoolService
 from domain.principal import Principal
 from domain.quota.access import RequestGate
@@ -103,6 +106,10 @@ class Services:
     # -- payments (issue 16) --
     payment_callbacks: CallbackService
     payment_channels: PaymentChannelService
+    # -- worker (issue 17) --
+    jobs: JobRunner
+    mail_outbox: MailOutbox
+    observations: Observations
 
 
 @dataclass(slots=True)

@@ -49,6 +49,7 @@ async def payment_callbacks(
 
 async def order_reconcile(ctx: Context, order_id: str) -> Order:
     raw = ids.from_global_id(order_id, "Order", field="orderId")
+    await ctx.services.payment_channels.refresh()  # worker (issue 17): this process's channels
     return await ctx.services.payment_callbacks.reconcile(ctx.principal, raw)
 
 

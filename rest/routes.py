@@ -7,6 +7,7 @@ from rest import (
     admin,
     apikeys,
     billing,  # billing (issue 14)
+    jobs,  # worker (issue 17)
     music,  # music (issue 13)
     oauth,
     payments,  # payments (issue 16)
@@ -280,6 +281,10 @@ ROUTES: list[Route] = [
     Route("POST", "/v1/admin/pool/credentials/{id}/test", pool.test_credential, GRPC,
           "Check the login with a call only a live one answers; the outcome is applied",
           auth="admin", twin="adminPoolCredentialTest", request_fields=("capability",)),
+    # -- worker (issue 17) ---------------------------------------------------------------
+    Route("GET", "/v1/admin/jobs", jobs.overview, GIN,
+          "Scheduled jobs: last run, duration, outcome, next run; final failures with errors",
+          auth="admin", twin="adminJobs"),
     # -- configuration -------------------------------------------------------------------
     Route("GET", "/v1/config/runtime", runtime.runtime_config, GIN,
           "Public runtime configuration", twin="runtimeConfig"),

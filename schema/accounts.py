@@ -21,17 +21,19 @@ from schema.types.accounts import (
     AccountPasswordSetPayload,
     AccountRegisterInput,
     AccountRegisterPayload,
+    EmailActivationResendInput,
     EmailActivationResendPayload,
     EmailCodeSendInput,
     EmailCodeSendPayload,
-    EmailInput,
     EmailVerifyInput,
     EmailVerifyPayload,
     PasswordResetInput,
     PasswordResetPayload,
+    PasswordResetRequestInput,
     PasswordResetRequestPayload,
     Session,
     SessionRevokeInput,
+    SessionRevokeOthersInput,
     SessionRevokeOthersPayload,
     SessionRevokePayload,
     User,
@@ -46,7 +48,10 @@ class AccountQueries:
     async def viewer(self, info: CtxInfo) -> User | None:
         return User.from_domain(await accounts.viewer(info.context))
 
-    @strawberry.field(description="The signed-in user's active sessions, newest first.")
+    @strawberry.field(
+        description="The signed-in user's active sessions, newest first.",
+        deprecation_reason="Use `viewer { sessions(first: …) }`: a connection with cursors.",
+    )
     async def sessions(self, info: CtxInfo) -> list[Session] | None:
         ctx = info.context
         return [Session.from_domain(s, ctx) for s in await accounts.sessions(ctx)]
@@ -54,7 +59,7 @@ class AccountQueries:
 
 @strawberry.type
 class AccountMutations:
-    @strawberry.mutation
+    @strawberry.mutation(description="Register an account with an e-mail address and a password.")
     async def account_register(
         self, info: CtxInfo, input: AccountRegisterInput
     ) -> AccountRegisterPayload:
@@ -68,7 +73,7 @@ class AccountMutations:
         call = accounts.account_login(ctx, input.to_command())
         return await payload(AccountLoginPayload, ctx, call)
 
-    @strawberry.mutation
+    @strawberry.mutation(description="End a session (this request's by default).")
     async def account_logout(
         self, info: CtxInfo, input: AccountLogoutInput | None = None
     ) -> AccountLogoutPayload:
@@ -94,7 +99,7 @@ class AccountMutations:
         call = accounts.account_password_set(ctx, input.new_password)
         return await payload(AccountPasswordSetPayload, ctx, call)
 
-    @strawberry.mutation
+    @strawberry.mutation(description="End one of my sessions.")
     async def session_revoke(
         self, info: CtxInfo, input: SessionRevokeInput
     ) -> SessionRevokePayload:
@@ -103,9 +108,13 @@ class AccountMutations:
         return await payload(SessionRevokePayload, ctx, call)
 
     @strawberry.mutation(description="End every session of the viewer except this one.")
-    async def session_revoke_others(self, info: CtxInfo) -> SessionRevokeOthersPayload:
+    async def session_revoke_others(
+        self, info: CtxInfo, input: SessionRevokeOthersInput | None = None
+    ) -> SessionRevokeOthersPayload:
         ctx = info.context
-        return await payload(SessionRevokeOthersPayload, ctx, accounts.session_revoke_others(ctx))
+        done = await payload(SessionRevokeOthersPayload, ctx, accounts.session_revoke_others(ctx))
+        done.client_mutation_id = input.client_mutation_id if input else None
+        return done
 
     @strawberry.mutation(description="Mail a registration code to an address.")
     async def email_code_send(
@@ -122,7 +131,7 @@ class AccountMutations:
 
     @strawberry.mutation(description="Mail a new activation link.")
     async def email_activation_resend(
-        self, info: CtxInfo, input: EmailInput
+        self, info: CtxInfo, input: EmailActivationResendInput
     ) -> EmailActivationResendPayload:
         ctx = info.context
         call = accounts.email_activation_resend(ctx, input.email)
@@ -130,7 +139,7 @@ class AccountMutations:
 
     @strawberry.mutation(description="Mail a password reset link (same answer for any address).")
     async def password_reset_request(
-        self, info: CtxInfo, input: EmailInput
+        self, info: CtxInfo, input: PasswordResetRequestInput
     ) -> PasswordResetRequestPayload:
         ctx = info.context
         call = accounts.password_reset_request(ctx, input.email)

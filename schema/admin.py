@@ -3,6 +3,8 @@ back-off and the audit log."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import admin
@@ -33,7 +35,10 @@ class AdminQueries:
     async def admin_users(
         self,
         info: CtxInfo,
-        filter: AdminUserFilter | None = None,
+        filter: Annotated[
+            AdminUserFilter | None,
+            strawberry.argument(description="Which users; every user when null."),
+        ] = None,
         first: int = 50,
         after: str | None = None,
     ) -> UserConnection | None:
@@ -47,7 +52,10 @@ class AdminQueries:
     async def admin_audit_events(
         self,
         info: CtxInfo,
-        filter: AuditEventFilter | None = None,
+        filter: Annotated[
+            AuditEventFilter | None,
+            strawberry.argument(description="Which events; every event when null."),
+        ] = None,
         first: int = 50,
         after: str | None = None,
     ) -> AuditEventConnection | None:
@@ -64,7 +72,7 @@ class AdminQueries:
 
 @strawberry.type
 class AdminMutations:
-    @strawberry.mutation
+    @strawberry.mutation(description="Change a user's status or role (admin; roles: superadmin).")
     async def admin_user_update(
         self, info: CtxInfo, input: AdminUserUpdateInput
     ) -> AdminUserUpdatePayload:
@@ -72,7 +80,9 @@ class AdminMutations:
         call = admin.admin_user_update(ctx, input.to_command())
         return await payload(AdminUserUpdatePayload, ctx, call)
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Set a user's password (superadmin); ends the user's sessions."
+    )
     async def admin_user_password_set(
         self, info: CtxInfo, input: AdminUserPasswordSetInput
     ) -> AdminUserPasswordSetPayload:

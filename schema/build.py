@@ -19,6 +19,7 @@ from strawberry.types import ExecutionContext
 
 from schema.boundary import SCALAR_OVERRIDES, InputBoundaryExtension, NoSuggestionsExtension
 from schema.costs import COST_RULES
+from schema.describe import describe_conventional
 from schema.extensions import MAX_TOKENS, DomainErrorExtension, name_request_error
 from schema.gate_extension import RequestGateExtension
 from schema.limits import DocumentLimits, make_limits_extension
@@ -69,7 +70,7 @@ def build_schema(
         extensions.append(DisableIntrospection)
     if not field_suggestions:
         extensions.append(NoSuggestionsExtension)  # harden: none of any kind
-    return KarpovSchema(
+    built = KarpovSchema(
         query=query or Query,
         mutation=Mutation,
         types=[User, Session, AuditEvent, OAuthIdentity, *MUSIC_NODE_TYPES],
@@ -82,6 +83,8 @@ def build_schema(
         ),
         scalar_overrides=SCALAR_OVERRIDES,  # harden: DateTime by the input boundary's rules
     )
+    describe_conventional(built._schema)  # issue 11: connections', payloads', inputs' texts
+    return built
 
 
 def export_sdl(schema: Any | None = None) -> str:

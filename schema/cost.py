@@ -289,6 +289,8 @@ class _Analyser:
             argument = definition.args.get(name)
             if argument is not None and isinstance(argument.default_value, int):
                 return max(0, min(argument.default_value, cap))
+        if any(name in definition.args for name in PAGE_ARGUMENTS):
+            return cap  # issue 11: page arguments without defaults (keyset connections)
         return None
 
     def _value(self, value: Any) -> Any:

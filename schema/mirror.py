@@ -42,20 +42,27 @@ def mirror(
     name: str | None = None,
     description: str | None = None,
     descriptions: Mapping[str, str] | None = None,
+    deprecations: Mapping[str, str] | None = None,
 ) -> Callable[[type[M]], type[M]]:
     """The GraphQL type of the read model ``domain`` (see the module's docstring).
-    ``descriptions`` documents fields by name."""
+    ``descriptions`` documents fields by name; ``deprecations`` gives a field's reason."""
     notes = dict(descriptions or {})
+    retired = dict(deprecations or {})
 
     def make(cls: type[M]) -> type[M]:
         hints = typing.get_type_hints(domain)
         names = [f.name for f in dataclasses.fields(domain)]
-        unknown = set(notes) - set(names)
+        unknown = (set(notes) | set(retired)) - set(names)
         if unknown:
             raise TypeError(f"{cls.__name__}: no such field(s) of {domain.__name__}: {unknown}")
         cls.__annotations__ = {field: _graphql_type(hints[field]) for field in names}
-        for field, text in notes.items():
-            setattr(cls, field, strawberry.field(description=text))
+        for field in notes.keys() | retired.keys():
+            reason = retired.get(field)
+            setattr(
+                cls,
+                field,
+                strawberry.field(description=notes.get(field), deprecation_reason=reason),
+            )
         cls.__mirrors__ = domain
         made: type[M] = strawberry.type(cls, name=name, description=description)
         _MIRRORS[domain] = made

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import oauth
@@ -35,13 +37,31 @@ class OAuthQueries:
     async def oauth_start_url(
         self,
         info: CtxInfo,
-        provider: str,
-        intent: OAuthIntent = OAuthIntent.LOGIN,
-        next: str | None = None,
+        provider: Annotated[
+            str, strawberry.argument(description="The provider's name (see `oauthProviders`).")
+        ],
+        intent: Annotated[
+            OAuthIntent,
+            strawberry.argument(
+                description="LOGIN signs in (or registers); BIND links the provider to the viewer."
+            ),
+        ] = OAuthIntent.LOGIN,
+        next: Annotated[
+            str | None,
+            strawberry.argument(
+                description=(
+                    "Where to send the browser afterwards: a same-site path or a URL on the "
+                    "frontend origin."
+                )
+            ),
+        ] = None,
     ) -> str | None:
         return await oauth.oauth_start_url(info.context, provider, intent.value, next)
 
-    @strawberry.field(description="The viewer's linked provider accounts (never their tokens).")
+    @strawberry.field(
+        description="The viewer's linked provider accounts (never their tokens).",
+        deprecation_reason="Use `viewer { oauthIdentities(first: …) }`: a connection with cursors.",
+    )
     async def oauth_identities(self, info: CtxInfo) -> list[OAuthIdentity] | None:
         identities = await oauth.oauth_identities(info.context)
         return [OAuthIdentity.from_domain(i) for i in identities]

@@ -37,6 +37,8 @@ async def payload(make: type[P], ctx: Context, call: Awaitable[Any]) -> P:
 
 
 _RESULT_FIELDS: dict[type, tuple[tuple[str, Convert], ...]] = {}
+_NOT_RESULTS = frozenset({"errors", "client_mutation_id"})
+"""A payload's fields that no resolver value fills: its errors, and the client's echoed id."""
 
 
 def _result_fields(make: type) -> tuple[tuple[str, Convert], ...]:
@@ -48,7 +50,7 @@ def _result_fields(make: type) -> tuple[tuple[str, Convert], ...]:
         found = _RESULT_FIELDS[make] = tuple(
             (field.python_name, _converter(field.type))
             for field in definition.fields
-            if field.python_name != "errors"
+            if field.python_name not in _NOT_RESULTS
         )
     return found
 

@@ -3,13 +3,15 @@ reconciliation's twins."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import payments
 from schema.info import CtxInfo
 from schema.pagination import connection, page_window
 from schema.payloads import payload
-from schema.types.billing import OrderPayload
+from schema.types.billing import OrderReconcilePayload
 from schema.types.payments import (
     AdminPaymentSettingsUpdateInput,
     OrderReconcileInput,
@@ -31,12 +33,18 @@ class PaymentQueries:
     async def payment_callbacks(
         self,
         info: CtxInfo,
-        order_id: strawberry.ID | None = None,
-        provider: str | None = None,
-        refused_only: bool = False,
+        order_id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="Only this order's callbacks.")
+        ] = None,
+        provider: Annotated[
+            str | None, strawberry.argument(description="Only this provider's callbacks.")
+        ] = None,
+        refused_only: Annotated[
+            bool, strawberry.argument(description="Only refused callbacks.")
+        ] = False,
         first: int = 50,
         after: str | None = None,
-    ) -> PaymentCallbackConnection:
+    ) -> PaymentCallbackConnection | None:
         offset = page_window(first, after)
         page = await payments.payment_callbacks(
             info.context, order_id=order_id, provider=provider, refused_only=refused_only,
@@ -46,7 +54,7 @@ class PaymentQueries:
         return connection(PaymentCallbackConnection, PaymentCallbackEdge, nodes, page, offset)
 
     @strawberry.field(description="Payment channel settings (admin; secrets masked).")
-    async def admin_payment_settings(self, info: CtxInfo) -> list[PaymentChannelSettings]:
+    async def admin_payment_settings(self, info: CtxInfo) -> list[PaymentChannelSettings] | None:
         found = await payments.payment_settings(info.context)
         return [PaymentChannelSettings.from_domain(c) for c in found]
 
@@ -62,10 +70,12 @@ class PaymentMutations:
     @strawberry.mutation(
         description="Ask the order's provider about it; a paid order is fulfilled once (admin)."
     )
-    async def order_reconcile(self, info: CtxInfo, input: OrderReconcileInput) -> OrderPayload:
+    async def order_reconcile(
+        self, info: CtxInfo, input: OrderReconcileInput
+    ) -> OrderReconcilePayload:
         ctx = info.context
         call = payments.order_reconcile(ctx, str(input.order_id))
-        return await payload(OrderPayload, ctx, call)
+        return await payload(OrderReconcilePayload, ctx, call)
 
     @strawberry.mutation(
         description="Replace payment channel settings (superadmin; a masked secret keeps "

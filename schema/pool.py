@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import pool
@@ -12,13 +14,16 @@ from schema.payloads import payload
 from schema.types.pool import (
     PoolCredential,
     PoolCredentialAddInput,
+    PoolCredentialAddPayload,
     PoolCredentialConnection,
     PoolCredentialEdge,
     PoolCredentialFilter,
-    PoolCredentialIdInput,
-    PoolCredentialPayload,
+    PoolCredentialRefreshInput,
+    PoolCredentialRefreshPayload,
+    PoolCredentialRemoveInput,
     PoolCredentialRemovePayload,
     PoolCredentialSetStatusInput,
+    PoolCredentialSetStatusPayload,
     PoolCredentialTestInput,
     PoolCredentialTestPayload,
     PoolHealth,
@@ -31,10 +36,13 @@ class PoolQueries:
     async def admin_pool_credentials(
         self,
         info: CtxInfo,
-        filter: PoolCredentialFilter | None = None,
+        filter: Annotated[
+            PoolCredentialFilter | None,
+            strawberry.argument(description="Which credentials; every one when null."),
+        ] = None,
         first: int = 50,
         after: str | None = None,
-    ) -> PoolCredentialConnection:
+    ) -> PoolCredentialConnection | None:
         offset = page_window(first, after)
         flt = filter or PoolCredentialFilter()
         page = await pool.pool_credentials(
@@ -48,11 +56,17 @@ class PoolQueries:
         return connection(PoolCredentialConnection, PoolCredentialEdge, nodes, page, offset)
 
     @strawberry.field(description="One pool credential (admin).")
-    async def admin_pool_credential(self, info: CtxInfo, id: strawberry.ID) -> PoolCredential:
+    async def admin_pool_credential(
+        self, info: CtxInfo, id: strawberry.ID
+    ) -> PoolCredential | None:
         return PoolCredential.from_domain(await pool.pool_credential(info.context, id))
 
     @strawberry.field(description="Every count of a provider's pool credentials (admin).")
-    async def admin_pool_health(self, info: CtxInfo, provider: str) -> PoolHealth:
+    async def admin_pool_health(
+        self,
+        info: CtxInfo,
+        provider: Annotated[str, strawberry.argument(description="The provider.")],
+    ) -> PoolHealth | None:
         return PoolHealth.from_domain(await pool.pool_health(info.context, provider))
 
 
@@ -61,15 +75,15 @@ class PoolMutations:
     @strawberry.mutation(description="Add an upstream account to the pool (admin).")
     async def admin_pool_credential_add(
         self, info: CtxInfo, input: PoolCredentialAddInput
-    ) -> PoolCredentialPayload:
+    ) -> PoolCredentialAddPayload:
         ctx = info.context
         return await payload(
-            PoolCredentialPayload, ctx, pool.pool_credential_add(ctx, input.to_command())
+            PoolCredentialAddPayload, ctx, pool.pool_credential_add(ctx, input.to_command())
         )
 
     @strawberry.mutation(description="Remove a pool credential (admin).")
     async def admin_pool_credential_remove(
-        self, info: CtxInfo, input: PoolCredentialIdInput
+        self, info: CtxInfo, input: PoolCredentialRemoveInput
     ) -> PoolCredentialRemovePayload:
         ctx = info.context
         call = pool.pool_credential_remove(ctx, input.credential_id)
@@ -78,18 +92,18 @@ class PoolMutations:
     @strawberry.mutation(description="Set a pool credential ACTIVE or DISABLED (admin).")
     async def admin_pool_credential_set_status(
         self, info: CtxInfo, input: PoolCredentialSetStatusInput
-    ) -> PoolCredentialPayload:
+    ) -> PoolCredentialSetStatusPayload:
         ctx = info.context
         call = pool.pool_credential_set_status(ctx, input.to_command())
-        return await payload(PoolCredentialPayload, ctx, call)
+        return await payload(PoolCredentialSetStatusPayload, ctx, call)
 
     @strawberry.mutation(description="Renew a pool credential's login (admin).")
     async def admin_pool_credential_refresh(
-        self, info: CtxInfo, input: PoolCredentialIdInput
-    ) -> PoolCredentialPayload:
+        self, info: CtxInfo, input: PoolCredentialRefreshInput
+    ) -> PoolCredentialRefreshPayload:
         ctx = info.context
         call = pool.pool_credential_refresh(ctx, input.credential_id)
-        return await payload(PoolCredentialPayload, ctx, call)
+        return await payload(PoolCredentialRefreshPayload, ctx, call)
 
     @strawberry.mutation(description="Check a pool credential's login upstream (admin).")
     async def admin_pool_credential_test(

@@ -13,6 +13,7 @@ from schema.accounts import AccountMutations, AccountQueries
 from schema.admin import AdminMutations, AdminQueries
 from schema.apikeys import ApiKeyMutations, ApiKeyQueries
 from schema.billing import BillingMutations, BillingQueries
+from schema.jobs import JobsQueries  # worker (issue 17)
 from schema.music import MusicQueries  # music (issue 13)
 from schema.node import NodeQueries
 from schema.oauth import OAuthMutations, OAuthQueries
@@ -24,7 +25,11 @@ from schema.twofactor import TwoFactorMutations, TwoFactorQueries
 from schema.usage import UsageQueries
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "Every read: the viewer and their keys, usage, billing and music, and the admin views."
+    )
+)
 class Query(
     ApiKeyQueries,
     QuotaQueries,
@@ -39,11 +44,17 @@ class Query(
     MusicQueries,  # music (issue 13)
     PoolQueries,
     PaymentQueries,  # payments (issue 16)
+    JobsQueries,  # worker (issue 17)
 ):
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "Every change; each takes one `input` and answers a payload whose "
+        "`errors` say what went wrong."
+    )
+)
 class Mutation(
     ApiKeyMutations,
     AccountMutations,

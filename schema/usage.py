@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import usage
@@ -17,7 +19,14 @@ class UsageQueries:
         return UsageSummary.from_domain(await usage.usage_summary(info.context))
 
     @strawberry.field(description="Usage per day and operation, newest first (days 1-365).")
-    async def usage_history(self, info: CtxInfo, days: int | None = None) -> UsageHistory | None:
+    async def usage_history(
+        self,
+        info: CtxInfo,
+        days: Annotated[
+            int | None,
+            strawberry.argument(description="How many days back, 1 to 365 (default 30)."),
+        ] = None,
+    ) -> UsageHistory | None:
         return UsageHistory.from_domain(await usage.usage_history(info.context, days))
 
     @strawberry.field(description="The last minute of calls, across every server process.")

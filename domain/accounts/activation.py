@@ -21,7 +21,7 @@ from domain.accounts.tokens import guard_token_guesses, token_guess_rule
 from domain.clock import Clock
 from domain.ids import new_token, token_hash
 from domain.mail import templates
-from domain.mail.errors import MailDeliveryFailed
+from domain.mail.outbox import MailOutbox
 from domain.mail.ports import Mailer
 from domain.security.audit import AuditLog
 from domain.security.model import AuditAction
@@ -46,10 +46,12 @@ class Activation:
         tokens: OneTimeTokenStore,
         throttle: ThrottleStore,
         mailer: Mailer | None,
+        outbox: MailOutbox,
         policy: EmailFlowsPolicy,
         clock: Clock,
         audit: AuditLog,
     ) -> None:
+        self._outbox = outbox  # worker (issue 17): links go through the mail outbox
         self._uow = uow
         self._tokens = tokens
         self._throttle = throttle
@@ -63,7 +65,8 @@ class Activation:
         return self._policy.activation is ActivationMode.REQUIRED
 
     async def send_link(self, user: User) -> bool:
-        """Mail a fresh activation link; ``False`` (logged) when it could not be sent."""
+        """Mail a fresh activation link through the outbox; ``False`` (logged) when it
+        could not be sent at once (the outbox job retries it)."""
         if self._mailer is None:
             return False
         token = new_token()
@@ -81,10 +84,8 @@ class Activation:
         message = templates.activation_link(
             self._policy.app_name, user.email, token_link(self._policy.activation_url, token), hours
         )
-        try:
-            await self._mailer.send(message)
-        except MailDeliveryFailed:
-            log.warning("activation mail could not be sent", extra={"user_id": user.id})
+        if not await self._outbox.enqueue_and_send(message):
+            log.warning("activation mail not sent yet", extra={"user_id": user.id})
             return False
         return True
 

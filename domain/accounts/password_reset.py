@@ -18,7 +18,7 @@ from domain.clock import Clock
 from domain.errors import InvalidInput
 from domain.ids import new_token, token_hash
 from domain.mail import templates
-from domain.mail.errors import MailDeliveryFailed
+from domain.mail.outbox import MailOutbox
 from domain.mail.ports import Mailer
 from domain.security.audit import AuditLog
 from domain.security.model import AuditAction
@@ -39,6 +39,7 @@ class PasswordReset:
         rules: PasswordRules,
         throttle: ThrottleStore,
         mailer: Mailer | None,
+        outbox: MailOutbox,
         policy: EmailFlowsPolicy,
         clock: Clock,
         audit: AuditLog,
@@ -51,6 +52,7 @@ class PasswordReset:
         self._rules = rules
         self._throttle = throttle
         self._mailer = mailer
+        self._outbox = outbox  # worker (issue 17): links go through the mail outbox
         self._policy = policy
         self._clock = clock
         self._audit = audit
@@ -87,12 +89,9 @@ class PasswordReset:
         )
         minutes = int(self._policy.reset_ttl.total_seconds() // 60)
         link = token_link(self._policy.reset_url, token)
-        try:
-            await self._mailer.send(
-                templates.password_reset_link(self._policy.app_name, user.email, link, minutes)
-            )
-        except MailDeliveryFailed:
-            log.warning("password reset mail could not be sent", extra={"user_id": user.id})
+        message = templates.password_reset_link(self._policy.app_name, user.email, link, minutes)
+        if not await self._outbox.enqueue_and_send(message):
+            log.warning("password reset mail not sent yet", extra={"user_id": user.id})
         await self._audit.record(
             AuditAction.PASSWORD_RESET_REQUESTED,
             subject_user_id=user.id,

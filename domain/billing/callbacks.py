@@ -22,7 +22,7 @@ import enum
 import logging
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.billing.access import require_admin
 from domain.billing.errors import OrderNotFound, UnknownPaymentProvider
@@ -38,6 +38,7 @@ from domain.billing.ports import (
 from domain.clock import Clock
 from domain.errors import InvalidInput
 from domain.ids import new_id
+from domain.observations import Observations
 from domain.paging import MAX_OFFSET, Page, page_size
 from domain.principal import Principal
 from domain.security.audit import AuditLog
@@ -51,6 +52,8 @@ SECRET_PARAMETER_HINTS = ("key", "secret", "password", "token", "private")
 and ``hash`` are signatures, not secrets: they are kept, to check the verdict later)."""
 MAX_STORED_VALUE = 2048
 MAX_STORED_PARAMETERS = 64
+RECONCILE_AFTER = timedelta(minutes=5)
+"""Orders ``paying`` this long after they were made are asked about (worker, issue 17)."""
 
 
 class CallbackResultKind(enum.StrEnum):
@@ -118,6 +121,24 @@ class OpenChannels:
 
 
 @dataclass(frozen=True, slots=True)
+class ReconcileSweep:  # worker (issue 17)
+    checked: int
+    fulfilled: int
+    errors: int
+
+    def __str__(self) -> str:
+        return f"checked={self.checked} fulfilled={self.fulfilled} errors={self.errors}"
+
+
+class ReconciliationFailed(Exception):  # worker (issue 17)
+    """Every provider query of a sweep failed (the job's run is recorded as failed)."""
+
+    def __init__(self, sweep: ReconcileSweep) -> None:
+        super().__init__(f"every provider query failed ({sweep})")
+        self.sweep = sweep
+
+
+@dataclass(frozen=True, slots=True)
 class CallbackAnswer:
     result: CallbackResult
     record: CallbackRecord
@@ -132,12 +153,19 @@ class CallbackService:
         clock: Clock,
         audit: AuditLog,
         guard: ChannelGuard | None = None,
+        observations: Observations | None = None,  # worker (issue 17): metrics
     ) -> None:
+        self._observe = observations or Observations()
         self._orders = orders
         self._store = store
         self._clock = clock
         self._audit = audit
         self._guard: ChannelGuard = guard or OpenChannels()
+
+    async def _finish(self, record: CallbackRecord) -> None:
+        """Store a callback's verdict (and count it by verdict for the metrics)."""
+        await self._store.update(record)
+        self._observe.callback_verdict(record.provider, record.result.value)
 
     def use_guard(self, guard: ChannelGuard) -> None:
         self._guard = guard
@@ -162,14 +190,14 @@ class CallbackService:
                         extra={"provider": name})  # fmt: skip
             record = replace(record, result=CallbackResultKind.REFUSED,
                              error="source address not in the channel's allow list")  # fmt: skip
-            await self._store.update(record)
+            await self._finish(record)
             return CallbackAnswer(refused, record)
         try:
             verdict = provider.verify_callback(params)
         except InvalidCallback as invalid:
             record = replace(record, result=CallbackResultKind.REFUSED,
                              error=f"invalid callback: {invalid.reason}"[:500])  # fmt: skip
-            await self._store.update(record)
+            await self._finish(record)
             return CallbackAnswer(refused, record)
         record = replace(
             record, signature_ok=True, order_id=verdict.order_id[:64],
@@ -180,7 +208,7 @@ class CallbackService:
         result = await self._orders.handle_callback(name, params)
         accepted = result.acknowledgement == provider.acknowledgement(True)
         record = _verdict(record, verdict, before, result, accepted, name)
-        await self._store.update(record)
+        await self._finish(record)
         if record.late:
             await self._audit.record(
                 AuditAction.BILLING_LATE_PAYMENT_HONOURED,
@@ -207,14 +235,48 @@ class CallbackService:
         order = await self._orders.order_for_callback(order_id)
         if order is None:
             raise OrderNotFound()
+        return await self._reconcile(order, principal.client_ip, record_unpaid=True)
+
+    # -- worker (issue 17): the scheduled reconciliation --
+    async def reconcile_paying(self, *, older_than: timedelta = RECONCILE_AFTER) -> ReconcileSweep:
+        """Ask the providers about every order still ``paying`` ``older_than`` after it
+        was made; a paid one is fulfilled through the callback path (recorded as a callback
+        from ``reconciliation``), an unpaid one is left to expire (and not recorded: it is
+        asked again next time). One provider failing does not stop the others; the sweep
+        fails only when every query did."""
+        checked = fulfilled = errors = 0
+        for order in await self._orders.paying_longer_than(older_than):
+            checked += 1
+            try:
+                after = await self._reconcile(order, None, record_unpaid=False)
+            except Exception as failure:
+                errors += 1
+                log.warning(
+                    "payment reconciliation failed for an order: %s",
+                    type(failure).__name__,
+                    extra={"provider": order.payment_provider, "order_id": order.id},
+                )
+                continue
+            if after.status is not OrderStatus.PAYING and after.paid_at is not None:
+                fulfilled += 1
+        sweep = ReconcileSweep(checked=checked, fulfilled=fulfilled, errors=errors)
+        if errors and errors == checked:
+            raise ReconciliationFailed(sweep)
+        return sweep
+
+    async def _reconcile(
+        self, order: Order, client_ip: str | None, *, record_unpaid: bool
+    ) -> Order:
         provider = self._orders.callback_provider(order.payment_provider)
         if provider is None:
             raise UnknownPaymentProvider(field="paymentProvider")
         status = await provider.query_order(order.id)
+        if status.outcome is not CallbackOutcome.PAID and not record_unpaid:
+            return order
         record = CallbackRecord(
             id=new_id(), provider=order.payment_provider,
             params={"source": "reconciliation", "outcome": status.outcome.value},
-            client_ip=principal.client_ip, received_at=self._clock.now(), signature_ok=True,
+            client_ip=client_ip, received_at=self._clock.now(), signature_ok=True,
             order_id=order.id, provider_txn_id=status.provider_txn_id,
             amount_minor=status.amount.amount_minor if status.amount else None,
             currency=status.amount.currency if status.amount else None,
@@ -224,7 +286,7 @@ class CallbackService:
             record = replace(record, processed=True, result=CallbackResultKind.PENDING
                              if status.outcome is CallbackOutcome.PENDING
                              else CallbackResultKind.FAILED)  # fmt: skip
-            await self._store.update(record)
+            await self._finish(record)
             return await self._orders.order_for_callback(order.id) or order
         verdict = CallbackVerdict(
             order_id=order.id, provider_txn_id=status.provider_txn_id or "",
@@ -233,7 +295,7 @@ class CallbackService:
         result = await self._orders.apply_verdict(order.payment_provider, verdict)
         accepted = result.acknowledgement == provider.acknowledgement(True)
         record = _verdict(record, verdict, order, result, accepted, order.payment_provider)
-        await self._store.update(record)
+        await self._finish(record)
         return result.order or order
 
 

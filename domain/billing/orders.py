@@ -17,9 +17,9 @@ order moves the user to the plan."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.billing.access import user_of
 from domain.billing.commands import CreateOrder, CreateTopup
@@ -310,6 +310,15 @@ class OrderService:
         if order.overdue(self._clock.now()):
             return order.with_changes(status=OrderStatus.EXPIRED)
         return order
+
+    async def paying_longer_than(self, age: timedelta) -> Sequence[Order]:  # worker (issue 17)
+        """Orders still ``paying`` ``age`` after they were made (the payment is started
+        with the provider when the order is made), oldest first: payment reconciliation
+        asks their providers about them."""
+        async with self._uow() as uow:
+            ids = await uow.orders.paying_since(self._clock.now() - age, SWEEP_BATCH)
+            found = [await uow.orders.get(order_id) for order_id in ids]
+        return [o for o in found if o is not None]
 
     async def expire_overdue(self) -> int:
         """Mark open orders past their TTL expired (the worker runs this periodically)."""

@@ -145,6 +145,10 @@ class OrderRepository(Protocol):
     async def overdue(self, now: datetime, limit: int) -> list[str]:
         """Ids of pending or paying orders whose ``expires_at`` has passed."""
 
+    async def paying_since(self, before: datetime, limit: int) -> list[str]:
+        """Ids of ``paying`` orders created at or before ``before``, oldest first (payment
+        reconciliation, worker issue 17)."""
+
 
 class WalletRepository(Protocol):
     """Part of the unit of work (``uow.wallets``): balances, one per user and currency."""

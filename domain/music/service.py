@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -59,6 +60,7 @@ from domain.music.model import (
     fallback_chain,
 )
 from domain.music.ports import Capability, CredentialNeed, MusicCache, MusicProvider
+from domain.observations import Observations
 
 log = logging.getLogger("karpov.music")
 
@@ -118,9 +120,11 @@ class MusicService:
         clock: Clock,
         unavailable: Mapping[ProviderName, str],
         max_attempts: int = MAX_ATTEMPTS,
+        observations: Observations | None = None,  # worker (issue 17): metrics
     ) -> None:
         """``unavailable``: providers without a client on this server, and the message
         their callers get (503)."""
+        self._observe = observations or Observations()
         self._providers = dict(providers)
         self._leaser = leaser
         self._cache = cache
@@ -340,6 +344,39 @@ class MusicService:
     # -- credentials and failures ---------------------------------------------------------
 
     async def _call(
+        self,
+        provider: MusicProvider,
+        capability: Capability,
+        op: Callable[[CredentialSecret | None], Awaitable[T]],
+    ) -> T:
+        timed = self._timed(provider.name.value, capability.value, op)
+        return await self._call_with_credentials(provider, capability, timed)
+
+    def _timed(
+        self, provider: str, operation: str, op: Callable[[CredentialSecret | None], Awaitable[T]]
+    ) -> Callable[[CredentialSecret | None], Awaitable[T]]:
+        """``op`` reporting each call's status and latency (worker, issue 17: metrics)."""
+
+        async def call(secret: CredentialSecret | None) -> T:
+            started, status = time.perf_counter(), "error"
+            try:
+                result = await op(secret)
+                status = "ok"
+                return result
+            except ProviderFailure as failure:
+                status = failure.result.value
+                raise
+            except asyncio.CancelledError:
+                status = "cancelled"
+                raise
+            finally:
+                self._observe.upstream_call(
+                    provider, operation, status, time.perf_counter() - started
+                )
+
+        return call
+
+    async def _call_with_credentials(
         self,
         provider: MusicProvider,
         capability: Capability,

@@ -51,6 +51,8 @@ class Credential:
     requests_per_second: int = DEFAULT_REQUESTS_PER_SECOND
     refresh_queued_at: datetime | None = None
     """Set when a call found the login dead (``auth_failed``): the refresh queue."""
+    check_failures: int = 0
+    """worker (issue 17): scheduled health checks failed in a row; the third disables it."""
 
     def serves(self, capability: str) -> bool:
         return not self.capabilities or capability in self.capabilities

@@ -40,6 +40,7 @@ from domain.errors import DomainError, InvalidInput, Unauthenticated
 from domain.ids import new_id
 from domain.keyring_service import KeyRingProvider
 from domain.leases import CredentialSecret, Lease, LeaseResult
+from domain.observations import Observations
 from domain.paging import MAX_OFFSET, Page
 from domain.pool.commands import AddCredential, CheckCredential, SetCredentialStatus
 from domain.pool.errors import (
@@ -88,6 +89,18 @@ RATE_LIMIT_COOLDOWN = timedelta(minutes=5)
 RATE_LIMIT_HEALTH_FACTOR = 0.8
 FAILURES_BEFORE_COOLDOWN = 5
 FAILURE_COOLDOWN = timedelta(minutes=1)
+# -- worker (issue 17) --
+HEALTH_CONCURRENCY = 8
+HEALTH_TIMEOUT = 5.0
+HEALTH_FAILURES_TO_DISABLE = 3
+REFRESH_BEFORE_EXPIRY: Mapping[str, timedelta] = {"qqmusic": timedelta(hours=2)}
+
+
+@dataclass(frozen=True, slots=True)
+class HealthSweep:
+    checked: int
+    failed: int
+    disabled: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +181,7 @@ class PoolService:
         lifecycles: Iterable[CredentialLifecycle] = (),
         policy: PoolPolicy | None = None,
         rng: random.Random | None = None,
+        observations: Observations | None = None,  # worker (issue 17): metrics
     ) -> None:
         """``providers``: every provider name a credential may be added for, with the
         capabilities it has. ``lifecycles``: the providers whose accounts can be checked
@@ -182,6 +196,7 @@ class PoolService:
         self._lifecycles = {lc.provider: lc for lc in lifecycles}
         self._policy = policy or PoolPolicy()
         self._rng = rng or random.SystemRandom()
+        self._observe = observations or Observations()
 
     # -- leasing (domain.leases.CredentialLeaser) -----------------------------------------
 
@@ -228,6 +243,7 @@ class PoolService:
                 )
                 await self._leases.give_back(credential.id, lease_id, now)
                 continue
+            self._observe.lease_taken(credential.provider)
             return Lease(lease_id=lease_id, secret=CredentialSecret(credential.id, payload))
         return None
 
@@ -243,6 +259,7 @@ class PoolService:
         if not held:
             return  # released already, or expired: its outcome was applied or is moot
         result = LeaseResult(result)
+        self._observe.lease_released(result.value)
         changed = await self._apply(credential_id, result)
         if changed is not None and result is LeaseResult.AUTH_FAILED:
             log.warning(
@@ -488,6 +505,109 @@ class PoolService:
         )
         return outcome
 
+    # -- worker (issue 17): the scheduled health checks and refreshes ----------------------
+
+    async def check_all(
+        self,
+        *,
+        concurrency: int = HEALTH_CONCURRENCY,
+        timeout: float = HEALTH_TIMEOUT,  # noqa: ASYNC109
+    ) -> HealthSweep:
+        """Health-check every active credential of a provider with a lifecycle, at most
+        ``concurrency`` at once, each within ``timeout`` seconds. A failure (any error or
+        the timeout) adds one to its streak, stored with the credential; the third in a
+        row disables it. A success ends the streak."""
+        candidates: list[Credential] = []
+        for provider in sorted(self._lifecycles):
+            async with self._uow() as uow:
+                found = await uow.pool_credentials.of_provider(provider)
+            candidates += [c for c in found if c.status is CredentialStatus.ACTIVE]
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(credential: Credential) -> tuple[bool, bool]:
+            async with gate:
+                return await self._scheduled_check(credential.id, timeout)
+
+        outcomes = await asyncio.gather(*(one(c) for c in candidates))
+        return HealthSweep(
+            checked=len(outcomes),
+            failed=sum(1 for ok, _ in outcomes if not ok),
+            disabled=sum(1 for _, disabled in outcomes if disabled),
+        )
+
+    async def _scheduled_check(
+        self,
+        credential_id: str,
+        timeout: float,  # noqa: ASYNC109
+    ) -> tuple[bool, bool]:
+        """(passed, disabled now)."""
+        try:
+            sealed, lifecycle = await self._sealed_with_lifecycle(credential_id)
+        except DomainError:
+            return True, False  # removed meanwhile
+        secret = CredentialSecret(
+            credential_id, await self._keys.decrypt(sealed.payload_enc, payload_aad(credential_id))
+        )
+        result = LeaseResult.OK
+        try:
+            await asyncio.wait_for(lifecycle.check(secret), timeout)
+        except asyncio.CancelledError:
+            raise
+        except Exception as failure:  # the timeout included: every failure counts
+            result = _result_of(failure) or LeaseResult.NETWORK_ERROR
+        passed = result is LeaseResult.OK
+        self._observe.health_checked(sealed.credential.provider, passed)
+        now = self._clock.now()
+        async with self._uow() as uow:
+            current = await uow.pool_credentials.get_for_update(credential_id)
+            if current is None:
+                return passed, False
+            changed = apply_result(current, result, now)
+            streak = 0 if passed else current.check_failures + 1
+            disable = streak >= HEALTH_FAILURES_TO_DISABLE and (
+                changed.status is CredentialStatus.ACTIVE
+            )
+            changed = replace(
+                changed,
+                check_failures=streak,
+                status=CredentialStatus.DISABLED if disable else changed.status,
+            )
+            if changed != current:
+                await uow.pool_credentials.update(changed)
+                await uow.commit()
+        if disable:
+            log.warning("pool credential disabled after failed health checks",
+                        extra={"credential": credential_id, "failures": streak})  # fmt: skip
+            await self._record(
+                AuditAction.POOL_CREDENTIAL_STATUS_SET, None, changed,
+                reason="health_checks_failed",
+            )  # fmt: skip
+        return passed, disable
+
+    async def refresh_due(self, *, expiring: Mapping[str, timedelta] | None = None) -> int:
+        """The refresh queue, then every active credential of a provider in ``expiring``
+        whose login has less than that much validity left (QQ Music: 2 h)."""
+        renewed = await self.refresh_queued()
+        rules = REFRESH_BEFORE_EXPIRY if expiring is None else expiring
+        now = self._clock.now()
+        for provider, margin in rules.items():
+            if provider not in self._lifecycles:
+                continue
+            async with self._uow() as uow:
+                found = await uow.pool_credentials.of_provider(provider)
+            for credential in found:
+                due = credential.expires_at is not None and credential.expires_at - now < margin
+                if credential.status is not CredentialStatus.ACTIVE or not due:
+                    continue
+                try:
+                    await self._refresh(credential.id)
+                except DomainError as error:
+                    log.info("pool refresh before expiry failed",
+                             extra={"credential": credential.id, "code": error.code})  # fmt: skip
+                    continue
+                renewed += 1
+        return renewed
+
     # -- helpers --------------------------------------------------------------------------
 
     async def _refresh(self, credential_id: str) -> Credential:
@@ -589,7 +709,11 @@ class PoolService:
             raise PoolInvalidPayload(f"payload: {error.message}", field="payload") from None
 
     async def _record(
-        self, action: AuditAction, principal: Principal, credential: Credential, **details: str
+        self,
+        action: AuditAction,
+        principal: Principal | None,
+        credential: Credential,
+        **details: str,
     ) -> None:
         await self._audit.record(
             action,

@@ -35,3 +35,11 @@ class UsageStore(Protocol):
         """Delete raw events that occurred before ``before``; the roll-ups keep them.
         Returns how many were deleted. An event id recorded again after pruning counts
         again (deduplication lasts as long as the retention)."""
+
+    # -- worker (issue 17) --
+    async def repair_rollups(self, since: date, before: date) -> int:
+        """Recompute the daily roll-ups of every (user, day, operation) with events on a
+        local day from ``since`` to before ``before`` (days whose events are all still
+        kept and that take no new ones: a concurrent record would race the rewrite), and
+        the monthly roll-ups of those months from the daily ones; returns how many rows
+        changed."""

@@ -81,6 +81,19 @@ class UsageRecorder:
             await asyncio.sleep(interval)
             await self.flush()
 
+    async def prune(self, retention: timedelta) -> int:
+        """One retention pass (the ``usage_retention`` job, issue 17): events older than
+        ``retention`` go; returns how many."""
+        return await self._store.prune_events(self._clock.now() - retention)
+
+    async def repair_rollups(self, days: int = 2) -> int:
+        """Recompute the roll-ups of the ``days`` local days before today from their
+        events (the ``usage_rollup_repair`` job, issue 17; today still takes events, so it
+        is left to the next day's run); returns how many rows were wrong."""
+        await self.flush()
+        today = self._clock.now().astimezone(self._tz).date()
+        return await self._store.repair_rollups(today - timedelta(days=days), today)
+
     async def prune_periodically(self, retention: timedelta, interval: float = 3600.0) -> None:
         """Raw events are kept for ``retention`` (the roll-ups forever): the realtime view
         only needs the last minute and the events table is the largest one."""

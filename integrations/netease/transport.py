@@ -230,15 +230,18 @@ class NeteaseTransport:
                 raise UpstreamBadAnswer("NetEase answered more than we read") from None
 
     def _read(self, status: int, content: bytes, api_path: str) -> dict[str, Any]:
-        body: Any
-        try:
-            if content.lstrip()[:1] in (b"{", b"["):
+        body: Any = None
+        if content.lstrip()[:1] in (b"{", b"["):
+            try:
                 body = json.loads(content)
-            else:
+            except ValueError:
+                body = None  # AES blocks can start with a brace too (1 in 128): decrypt below
+        if body is None:
+            try:
                 # An eapi answer asked with e_r: AES blocks, not JSON.
                 body = decrypt_eapi_response(content)
-        except (ValueError, OSError):
-            body = None
+            except (ValueError, OSError):
+                body = None
         if not isinstance(body, dict):
             log.warning(
                 "NetEase answered something unreadable",

@@ -124,6 +124,14 @@ class MemoryOrderRepository:
         found.sort(key=lambda o: o.expires_at)
         return [o.id for o in found[:limit]]
 
+    async def paying_since(self, before: datetime, limit: int) -> list[str]:  # worker (issue 17)
+        found = [
+            o for o in self._d.read.orders.values()
+            if o.status is OrderStatus.PAYING and o.created_at <= before
+        ]  # fmt: skip
+        found.sort(key=lambda o: (o.created_at, o.id))
+        return [o.id for o in found[:limit]]
+
 
 class MemoryWalletRepository:
     def __init__(self, draft: BillingDraft) -> None:

@@ -18,6 +18,7 @@ from domain.accounts.model import User
 from domain.accounts.ports import UserRepository
 from domain.apikeys.ports import ApiKeyRepository
 from domain.clock import Clock, SystemClock
+from domain.mail.ports import OutboxRepository
 from domain.oauth.ports import OAuthIdentityRepository
 from domain.pool.ports import CredentialRepository
 from domain.twofactor.ports import TotpRepository
@@ -36,6 +37,7 @@ from persistence.memory.billing import (
     MemoryWalletRepository,
 )
 from persistence.memory.oauth import IdentityStage, IdentityTables, MemoryOAuthIdentityRepository
+from persistence.memory.outbox import MemoryOutboxRepository, OutboxTables
 from persistence.memory.pool import MemoryCredentialRepository, PoolStage, PoolTables
 from persistence.memory.twofactor import MemoryTotpRepository, TotpStage, TotpTables
 
@@ -53,6 +55,7 @@ class MemoryUnitOfWorkFactory:
         self._lock = asyncio.Lock()
         self.billing_tables = BillingTables()
         self._pool = PoolTables()  # credential pool (issue 13)
+        self.outbox_tables = OutboxTables()  # worker (issue 17); MemoryOutboxStore reads it
 
     def __call__(self) -> AbstractAsyncContextManager[MemoryUnitOfWork]:
         return self._unit_of_work()
@@ -68,6 +71,7 @@ class MemoryUnitOfWorkFactory:
                 self.api_key_tables,
                 billing=self.billing_tables,
                 pool=self._pool,
+                outbox=self.outbox_tables,
             )
 
 
@@ -82,6 +86,7 @@ class MemoryUnitOfWork:
         *,
         billing: BillingTables | None = None,
         pool: PoolTables | None = None,
+        outbox: OutboxTables | None = None,
     ) -> None:
         self._committed = committed
         self._staged: dict[str, User] = {}
@@ -130,8 +135,13 @@ class MemoryUnitOfWork:
             self._pool_tables, self._pool_stage
         )
 
+        # -- worker (issue 17): the mail outbox --
+        self._outbox = MemoryOutboxRepository(outbox if outbox is not None else OutboxTables())
+        self.mail_outbox: OutboxRepository = self._outbox
+
     async def commit(self) -> None:
         self._billing.apply()
+        self._outbox.apply()
         self._pool_stage.apply_to(self._pool_tables)
         self._committed.update(self._staged)
         self._staged.clear()

@@ -109,6 +109,29 @@ class MemoryUsageStore:
             del self._events[event_id]
         return len(old)
 
+    # -- worker (issue 17) --
+    async def repair_rollups(self, since: date, before: date) -> int:
+        truth: dict[tuple[str, date, str], _Counters] = {}
+        for e in self._events.values():
+            if since <= e.local_day < before:
+                truth.setdefault((e.user_id, e.local_day, e.operation), _Counters()).add(e)
+        changed = 0
+        for key, counters in truth.items():
+            if self._daily.get(key) != counters:
+                self._daily[key] = counters
+                changed += 1
+        months = {(user, month_of(day), op) for user, day, op in truth}
+        for user, month, op in months:
+            total = _Counters()
+            for (owner, day, operation), c in self._daily.items():
+                if (owner, month_of(day), operation) == (user, month, op):
+                    total.count, total.units = total.count + c.count, total.units + c.units
+                    total.errors += c.errors
+            if self._monthly.get((user, month, op)) != total:
+                self._monthly[(user, month, op)] = total
+                changed += 1
+        return changed
+
 
 def _is(wanted: str | None, owner: str) -> bool:
     return wanted is None or wanted == owner

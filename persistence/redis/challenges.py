@@ -16,8 +16,9 @@ key from the challenge's ``user_id``, so this layout needs a single Redis, not a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import Redis
 
@@ -102,7 +103,7 @@ class RedisChallengeStore:
             raise ValueError("duplicate challenge id hash")
 
     async def get(self, id_hash: str) -> LoginChallenge | None:
-        fields = await self._redis.hgetall(self._challenge_key(id_hash))
+        fields = await cast("Awaitable[Any]", self._redis.hgetall(self._challenge_key(id_hash)))
         return _decode(id_hash, fields) if fields else None
 
     async def record_failure(self, id_hash: str, max_attempts: int) -> int:

@@ -16,6 +16,9 @@ concurrent attempts cannot slip past a limit. Several keys per script need a sin
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+from typing import Any, cast
+
 from redis.asyncio import Redis
 
 from domain.security.model import BackoffRule, WindowRule
@@ -116,7 +119,7 @@ class RedisThrottleStore:
         await self._refund(keys=[self._backoff_prefix + key], args=[])
 
     async def attempts(self, key: str) -> int:
-        value = await self._redis.hget(self._backoff_prefix + key, "n")
+        value = await cast("Awaitable[Any]", self._redis.hget(self._backoff_prefix + key, "n"))
         return 0 if value is None else max(0, int(value))
 
     async def hit(self, rules: list[WindowRule], now: float) -> float:

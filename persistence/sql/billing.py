@@ -155,6 +155,15 @@ class SqlOrderRepository:
         )
         return [row[0] for row in (await self._tx.conn.execute(query)).all()]
 
+    async def paying_since(self, before: datetime, limit: int) -> list[str]:  # worker (issue 17)
+        query = (
+            select(billing_orders.c.id)
+            .where(billing_orders.c.status == "paying", billing_orders.c.created_at <= before)
+            .order_by(billing_orders.c.created_at, billing_orders.c.id)
+            .limit(limit)
+        )
+        return [row[0] for row in (await self._tx.conn.execute(query)).all()]
+
     async def _one(self, query: Select[Any]) -> Order | None:
         row = (await self._tx.conn.execute(query)).mappings().first()
         return None if row is None else _to_order(row)

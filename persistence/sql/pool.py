@@ -23,6 +23,7 @@ _STATE_COLUMNS = (
     "provider", "label", "capabilities", "status", "health_score", "fail_count",
     "cooldown_until", "last_used_at", "last_failed_at", "expires_at", "max_concurrency",
     "requests_per_second", "refresh_queued_at",
+    "check_failures",  # worker (issue 17)
 )  # fmt: skip
 
 
@@ -149,6 +150,7 @@ def _to_credential(row: RowMapping) -> Credential:
         max_concurrency=row["max_concurrency"],
         requests_per_second=row["requests_per_second"],
         refresh_queued_at=row["refresh_queued_at"],
+        check_failures=row["check_failures"],  # worker (issue 17)
     )
 
 

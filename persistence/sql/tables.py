@@ -701,10 +701,57 @@ pool_credentials = Table(
     Column("requests_per_second", Integer, nullable=False),
     Column("refresh_queued_at", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # worker (issue 17): failed health checks in a row (the third disables it)
+    Column("check_failures", Integer, nullable=False, default=0, server_default=text("0")),
     CheckConstraint("status IN ('active', 'disabled', 'banned', 'expired')", name="status"),
 )
 
 # == end of credential pool ===============================================================
+# == worker (issue 17): scheduled jobs and the mail outbox ===============================
+# ``job_states``: one row per scheduled job (its last run, counters, and the last claimed
+# tick, which makes a tick run once across processes without Redis); ``job_failures``:
+# runs that failed on their last try. ``mail_outbox``: mails written in the unit of work
+# that causes them; the message is a key-ring blob (associated data mail-outbox:<id>).
+
+job_states = Table(
+    "job_states",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("last_tick", BigInteger, nullable=True),
+    Column("last_run_at", UTCDateTime, nullable=True),
+    Column("last_duration_ms", Integer, nullable=True),
+    Column("last_outcome", String(16), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("last_detail", String(500), nullable=True),
+    Column("next_run_at", UTCDateTime, nullable=True),
+    Column("runs", Integer, nullable=False, default=0, server_default=text("0")),
+    Column("failures", Integer, nullable=False, default=0, server_default=text("0")),
+)
+
+job_failures = Table(
+    "job_failures",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(64), nullable=False, index=True),
+    Column("failed_at", UTCDateTime, nullable=False, index=True),
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text, nullable=False),
+)
+
+mail_outbox = Table(
+    "mail_outbox",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("recipient", String(254), nullable=False),
+    Column("sealed", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=True, index=True),
+    Column("attempts", Integer, nullable=False, default=0, server_default=text("0")),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("last_error", String(500), nullable=True),
+)
+
+# == end of worker ========================================================================
 
 # == Payments (issue 16) ===================================================================
 # Every payment callback as received (secrets redacted) with its verdict.

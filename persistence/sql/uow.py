@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from domain.accounts.ports import UserRepository
 from domain.apikeys.ports import ApiKeyRepository
 from domain.clock import Clock, SystemClock
+from domain.mail.ports import OutboxRepository
 from domain.oauth.ports import OAuthIdentityRepository
 from domain.pool.ports import CredentialRepository
 from domain.twofactor.ports import TotpRepository
@@ -30,6 +31,7 @@ from persistence.sql.billing import (
 )
 from persistence.sql.engine import SQLITE_BEGIN, is_sqlite
 from persistence.sql.oauth import SqlOAuthIdentityRepository
+from persistence.sql.outbox import SqlOutboxRepository
 from persistence.sql.pool import SqlCredentialRepository
 from persistence.sql.totp import SqlTotpRepository
 from persistence.sql.transaction import Transaction
@@ -120,6 +122,11 @@ class SqlUnitOfWork:
     @cached_property
     def pool_credentials(self) -> CredentialRepository:
         return SqlCredentialRepository(self._tx)
+
+    # -- worker (issue 17): the mail outbox --
+    @cached_property
+    def mail_outbox(self) -> OutboxRepository:
+        return SqlOutboxRepository(self._tx)
 
     async def commit(self) -> None:
         await self._tx.commit()

@@ -173,6 +173,73 @@ class SqlUsageStore:
             if deleted < self._prune_batch:
                 return total
 
+    # -- worker (issue 17) --
+    async def repair_rollups(self, since: date, before: date) -> int:
+        ok = usage_events.c.status == UsageStatus.OK.value
+        truth_query = (
+            select(
+                usage_events.c.user_id, usage_events.c.local_day, usage_events.c.operation,
+                func.count().filter(ok),
+                func.coalesce(func.sum(usage_events.c.weight).filter(ok), 0),
+                func.count().filter(~ok),
+            )
+            .where(usage_events.c.local_day >= since, usage_events.c.local_day < before)
+            .group_by(usage_events.c.user_id, usage_events.c.local_day, usage_events.c.operation)
+        )  # fmt: skip
+        changed = 0
+        async with self._writer.begin() as conn:
+            truth = {
+                (r[0], r[1], r[2]): (int(r[3]), int(r[4]), int(r[5]))
+                for r in (await conn.execute(truth_query)).all()
+            }
+            stored_rows = await conn.execute(select(usage_daily).where(usage_daily.c.day >= since))
+            stored = {
+                (r["user_id"], r["day"], r["operation"]): (r["count"], r["units"], r["errors"])
+                for r in stored_rows.mappings().all()
+            }
+            months: set[tuple[str, str, str]] = set()
+            for key, counters in sorted(truth.items()):
+                if stored.get(key) == counters:
+                    continue
+                user_id, day, operation = key
+                values = dict(zip(_COUNTERS, counters, strict=True))
+                upsert = _insert_on(conn, usage_daily).values(
+                    user_id=user_id, day=day, operation=operation, **values
+                )
+                await conn.execute(
+                    upsert.on_conflict_do_update(
+                        index_elements=["user_id", "day", "operation"], set_=values
+                    )
+                )
+                months.add((user_id, month_of(day), operation))
+                changed += 1
+            for user_id, month, operation in sorted(months):
+                first = date(int(month[:4]), int(month[5:]), 1)
+                last = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+                sums = (
+                    await conn.execute(
+                        select(*(func.coalesce(func.sum(usage_daily.c[n]), 0) for n in _COUNTERS))
+                        .where(usage_daily.c.user_id == user_id)
+                        .where(usage_daily.c.operation == operation)
+                        .where(usage_daily.c.day >= first, usage_daily.c.day < last)
+                    )
+                ).one()
+                values = dict(zip(_COUNTERS, (int(v) for v in sums), strict=True))
+                upsert = _insert_on(conn, usage_monthly).values(
+                    user_id=user_id, month=month, operation=operation, **values
+                )
+                await conn.execute(
+                    upsert.on_conflict_do_update(
+                        index_elements=["user_id", "month", "operation"], set_=values
+                    )
+                )
+                changed += 1
+        return changed
+
+
+def _insert_on(conn: Any, table: Table) -> postgresql.Insert | sqlite.Insert:
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
 
 def month_of(day: date) -> str:
     """The roll-up month key, ``YYYY-MM``."""

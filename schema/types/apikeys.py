@@ -11,12 +11,13 @@ from domain.apikeys import commands, model
 from domain.apikeys.service import DEFAULT_GRACE, IssuedKey
 from resolvers import ids
 from resolvers.context import Context
+from schema.describe import describe_values
 from schema.errors import UserError
 from schema.inputs import given_fields
-from schema.types.node import Node
+from schema.types.node import Node, PageInfo
 
 
-@strawberry.enum
+@strawberry.enum(description="Whether a key works now.")
 class ApiKeyStatus(Enum):
     ACTIVE = "active"
     DISABLED = "disabled"
@@ -24,23 +25,41 @@ class ApiKeyStatus(Enum):
     REVOKED = "revoked"
 
 
+describe_values(
+    ApiKeyStatus,
+    {
+        "ACTIVE": "It works.",
+        "DISABLED": "Turned off; it can be turned on again.",
+        "EXPIRED": "Past its expiry.",
+        "REVOKED": "Revoked for good.",
+    },
+)
+
+
 @strawberry.type(description="An API key. Its secret is shown once, when created or rotated.")
 class ApiKey(Node):
+    id: strawberry.ID = strawberry.field(description="The key's global id.")
     raw_id: strawberry.Private[str]
     prefix: str = strawberry.field(description="The first characters of the key.")
     last4: str = strawberry.field(description="The last four characters of the key.")
-    name: str
-    description: str
+    name: str = strawberry.field(description="A name for people.")
+    description: str = strawberry.field(description="A note for people.")
     scopes: list[str] = strawberry.field(description="Empty means every scope.")
     ip_allowlist: list[str] = strawberry.field(description="Empty means any address.")
     rate_limit_rpm: int = strawberry.field(description="Requests per minute; 0 = no limit.")
     rate_limit_daily: int = strawberry.field(description="Requests per UTC day; 0 = no limit.")
-    enabled: bool
-    status: ApiKeyStatus
-    total_requests: int
-    created_at: datetime
-    expires_at: datetime | None
-    last_used_at: datetime | None
+    enabled: bool = strawberry.field(
+        description="Whether the key may be used (turned off by `apiKeySetEnabled`)."
+    )
+    status: ApiKeyStatus = strawberry.field(description="Whether the key works now, and why not.")
+    total_requests: int = strawberry.field(description="How many requests the key has made.")
+    created_at: datetime = strawberry.field(description="When the key was created.")
+    expires_at: datetime | None = strawberry.field(
+        description="When the key stops working; null for never."
+    )
+    last_used_at: datetime | None = strawberry.field(
+        description="When the key was last used; null if never."
+    )
     previous_key_expires_at: datetime | None = strawberry.field(
         description="After a rotation: until when the previous secret still works."
     )
@@ -62,7 +81,7 @@ class ApiKey(Node):
 
 @strawberry.type(description="A key together with its secret: store the secret now.")
 class IssuedApiKey:
-    key: ApiKey
+    key: ApiKey = strawberry.field(description="The key.")
     plaintext: str = strawberry.field(description="The whole key; it is never shown again.")
 
     @classmethod
@@ -72,13 +91,25 @@ class IssuedApiKey:
 
 @strawberry.input
 class ApiKeyCreateInput:
-    name: str
-    description: str = ""
-    scopes: list[str] = strawberry.field(default_factory=list)
-    ip_allowlist: list[str] = strawberry.field(default_factory=list)
-    rate_limit_rpm: int = 0
-    rate_limit_daily: int = 0
-    expires_at: datetime | None = None
+    name: str = strawberry.field(description="A name for people (required).")
+    description: str = strawberry.field(default="", description="A note for people.")
+    scopes: list[str] = strawberry.field(
+        default_factory=list,
+        description="What the key may call (e.g. `music:read`); empty means every scope.",
+    )
+    ip_allowlist: list[str] = strawberry.field(
+        default_factory=list,
+        description="Addresses or CIDR blocks the key may be used from; empty means any.",
+    )
+    rate_limit_rpm: int = strawberry.field(
+        default=0, description="Requests per minute; 0 = no limit of its own."
+    )
+    rate_limit_daily: int = strawberry.field(
+        default=0, description="Requests per day; 0 = no limit of its own."
+    )
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="When the key stops working; null for never."
+    )
 
     def to_command(self) -> commands.CreateApiKey:
         return commands.CreateApiKey(**given_fields(self))
@@ -86,29 +117,39 @@ class ApiKeyCreateInput:
 
 @strawberry.input(description="Only the fields given change; expiresAt null removes it.")
 class ApiKeyUpdateInput:
-    api_key_id: strawberry.ID
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    scopes: list[str] | None = strawberry.UNSET
-    ip_allowlist: list[str] | None = strawberry.UNSET
-    rate_limit_rpm: int | None = strawberry.UNSET
-    rate_limit_daily: int | None = strawberry.UNSET
-    expires_at: datetime | None = strawberry.UNSET
+    api_key_id: strawberry.ID = strawberry.field(description="The key's id.")
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="A new name.")
+    description: str | None = strawberry.field(default=strawberry.UNSET, description="A new note.")
+    scopes: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="New scopes; empty means every scope."
+    )
+    ip_allowlist: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="A new allowlist; empty means any address."
+    )
+    rate_limit_rpm: int | None = strawberry.field(
+        default=strawberry.UNSET, description="A new per-minute limit; 0 = none."
+    )
+    rate_limit_daily: int | None = strawberry.field(
+        default=strawberry.UNSET, description="A new daily limit; 0 = none."
+    )
+    expires_at: datetime | None = strawberry.field(
+        default=strawberry.UNSET, description="A new expiry; null removes it."
+    )
 
     def to_command(self) -> commands.UpdateApiKey:
         changes = given_fields(self, leave_out=("api_key_id",))
         return commands.UpdateApiKey(self.api_key_id, commands.KeyChanges(**changes))  # type: ignore[typeddict-item]
 
 
-@strawberry.input
+@strawberry.input(description="The input of `apiKeyRevoke`.")
 class ApiKeyIdInput:
-    api_key_id: strawberry.ID
+    api_key_id: strawberry.ID = strawberry.field(description="The key's id.")
 
 
 @strawberry.input
 class ApiKeySetEnabledInput:
-    api_key_id: strawberry.ID
-    enabled: bool
+    api_key_id: strawberry.ID = strawberry.field(description="The key's id.")
+    enabled: bool = strawberry.field(description="True to turn the key on, false to turn it off.")
 
     def to_command(self) -> commands.SetApiKeyEnabled:
         return commands.SetApiKeyEnabled(self.api_key_id, self.enabled)
@@ -116,7 +157,7 @@ class ApiKeySetEnabledInput:
 
 @strawberry.input
 class ApiKeyRotateInput:
-    api_key_id: strawberry.ID
+    api_key_id: strawberry.ID = strawberry.field(description="The key's id.")
     grace_seconds: int = strawberry.field(
         default=int(DEFAULT_GRACE.total_seconds()),
         description="How long the old secret keeps working (0 to 7 days).",
@@ -127,13 +168,64 @@ class ApiKeyRotateInput:
         return commands.RotateApiKey(self.api_key_id, grace)
 
 
-@strawberry.type
+@strawberry.interface(
+    description="What "
+    "`apiKeyCreate`, `apiKeyRotate` "
+    "answer: each has a payload type of its own that implements this one, so "
+    "fragments on it keep matching."
+)
 class ApiKeyIssuePayload:
     issued: IssuedApiKey | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+# issue 11: one payload type per mutation; ApiKeyIssuePayload was shared.
+@strawberry.type(description="The result of `apiKeyCreate`.")
+class ApiKeyCreatePayload(ApiKeyIssuePayload):
+    pass
+
+
+@strawberry.type(description="The result of `apiKeyRotate`.")
+class ApiKeyRotatePayload(ApiKeyIssuePayload):
+    pass
+
+
+@strawberry.interface(
+    description="What "
+    "`apiKeyUpdate`, `apiKeySetEnabled`, `apiKeyRevoke` "
+    "answer: each has a payload type of its own that implements this one, so "
+    "fragments on it keep matching."
+)
 class ApiKeyPayload:
     api_key: ApiKey | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# issue 11: one payload type per mutation; ApiKeyPayload was shared.
+@strawberry.type(description="The result of `apiKeyUpdate`.")
+class ApiKeyUpdatePayload(ApiKeyPayload):
+    pass
+
+
+@strawberry.type(description="The result of `apiKeySetEnabled`.")
+class ApiKeySetEnabledPayload(ApiKeyPayload):
+    pass
+
+
+@strawberry.type(description="The result of `apiKeyRevoke`.")
+class ApiKeyRevokePayload(ApiKeyPayload):
+    pass
+
+
+@strawberry.type
+class ApiKeyEdge:
+    cursor: str
+    node: ApiKey
+
+
+@strawberry.type
+class ApiKeyConnection:
+    edges: list[ApiKeyEdge]
+    nodes: list[ApiKey]
+    page_info: PageInfo
+    total_count: int

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, NewType
+from typing import TYPE_CHECKING, Annotated, NewType
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.types.scalar import ScalarDefinition
 
 from domain.billing import commands, model, refunds, subscriptions
@@ -17,6 +18,7 @@ from domain.quota.plans import Plan
 from resolvers import billing as billing_resolvers
 from resolvers import ids
 from resolvers.context import Context
+from schema.describe import describe_values
 from schema.errors import UserError
 from schema.pagination import connection, page_window
 from schema.types.node import Node, PageInfo
@@ -49,8 +51,10 @@ SCALAR_MAP: dict[object, ScalarDefinition] = {
 @strawberry.type(description="An amount of money: an integer count of the currency's minor "
                  "unit (fen for CNY), and the same in major units as text.")  # fmt: skip
 class Money:
-    amount_minor: BigInt
-    currency: str
+    amount_minor: BigInt = strawberry.field(
+        description="The amount in the currency's minor units (cents, fen)."
+    )
+    currency: str = strawberry.field(description="The ISO 4217 currency code (e.g. `CNY`).")
     formatted: str = strawberry.field(description='Major units, the currency\'s decimals: "13.89".')
 
     @classmethod
@@ -61,21 +65,27 @@ class Money:
 
 @strawberry.type(description="A plan: its price and the limits it gives every key of its users.")
 class BillingPlan:
-    id: str
-    name: str
-    description: str
-    price: Money
+    id: str = strawberry.field(description="The plan's id (e.g. `free`, `pro`).")
+    name: str = strawberry.field(description="The plan's name for people.")
+    description: str = strawberry.field(description="What the plan is, for people.")
+    price: Money = strawberry.field(description="What one period costs.")
     period: str = strawberry.field(description="monthly, yearly or lifetime.")
-    qps: int
+    qps: int = strawberry.field(description="Requests per second for each key; 0 = unlimited.")
     daily_limit: BigInt = strawberry.field(description="Units per day; 0 = unlimited.")
     monthly_limit: BigInt = strawberry.field(description="Units per month; 0 = unlimited.")
-    soft_limit_pct: int
-    pay_as_you_go: bool
+    soft_limit_pct: int = strawberry.field(
+        description="The share of a limit (percent) past which the user is warned."
+    )
+    pay_as_you_go: bool = strawberry.field(
+        description=(
+            "Whether calls past the monthly limit are charged to the wallet instead of refused."
+        )
+    )
     overage_price_per_1k: Money = strawberry.field(
         description="The price of 1,000 units beyond the monthly limit (pay-as-you-go plans)."
     )
-    sort_order: int
-    is_active: bool
+    sort_order: int = strawberry.field(description="Where the plan is listed (lowest first).")
+    is_active: bool = strawberry.field(description="Whether the plan is still offered.")
 
     @classmethod
     def from_domain(cls, plan: Plan, ctx: Context | None = None) -> BillingPlan:
@@ -92,7 +102,37 @@ class BillingPlan:
         )  # fmt: skip
 
 
-@strawberry.enum
+# -- plan references (issue 11): a `plan` object beside each `planId` string ------------
+
+PLAN_ID_DEPRECATED = "Use `plan` (the BillingPlan itself) instead of its id."
+
+
+def plan_loader(ctx: Context) -> DataLoader[str, Plan | None]:
+    """Plans reached through other objects, each read once per request."""
+    found = ctx.loaders.get("plans")
+    if found is None:
+
+        async def load(plan_ids: list[str]) -> list[Plan | None]:
+            return [await billing_resolvers.billing_plan(ctx, p) for p in plan_ids]
+
+        found = ctx.loaders["plans"] = DataLoader(load_fn=load)
+    return found
+
+
+@strawberry.type
+class PlanRef:
+    """The ``plan`` field of a type that names a plan by ``plan_id``."""
+
+    @strawberry.field(description="The plan (null when its id names no plan any more).")
+    async def plan(self, info: strawberry.Info) -> BillingPlan | None:
+        plan_id: str | None = getattr(self, "plan_id", None)
+        if plan_id is None:
+            return None
+        found = await plan_loader(info.context).load(plan_id)
+        return None if found is None else BillingPlan.from_domain(found)
+
+
+@strawberry.enum(description="Where an order is in its life.")
 class OrderStatus(Enum):
     PENDING = "pending"
     PAYING = "paying"
@@ -104,29 +144,57 @@ class OrderStatus(Enum):
     REFUNDED = "refunded"
 
 
-@strawberry.enum
+describe_values(
+    OrderStatus,
+    {
+        "PENDING": "Created, not yet sent to the provider.",
+        "PAYING": "Waiting for the buyer to pay.",
+        "PAID": "Paid; delivery is under way.",
+        "COMPLETED": "Paid and delivered.",
+        "FAILED": "The payment failed.",
+        "EXPIRED": "Not paid in time.",
+        "CANCELED": "Canceled before payment.",
+        "REFUNDED": "Refunded after completion.",
+    },
+)
+
+
+@strawberry.enum(description="What an order buys.")
 class OrderPurpose(Enum):
     SUBSCRIPTION = "subscription"
     TOPUP = "topup"
 
 
+describe_values(
+    OrderPurpose,
+    {
+        "SUBSCRIPTION": "A plan.",
+        "TOPUP": "Money for the wallet.",
+    },
+)
+
+
 @strawberry.type(description="An order: a plan or a top-up bought through a payment provider.")
-class Order(Node):
+class Order(PlanRef, Node):
     raw_id: strawberry.Private[str]
-    plan_id: str | None
-    purpose: OrderPurpose
+    plan_id: str | None = strawberry.field(
+        description="The plan bought (null for a top-up).", deprecation_reason=PLAN_ID_DEPRECATED
+    )
+    purpose: OrderPurpose = strawberry.field(description="What the order buys.")
     amount: Money = strawberry.field(description="What the provider charges.")
     original_amount: Money | None = strawberry.field(
         description="Before conversion to the provider's currency (FX orders)."
     )
     fx_rate: str | None = strawberry.field(description="Provider currency per original unit.")
-    status: OrderStatus
-    payment_provider: str
+    status: OrderStatus = strawberry.field(description="Where the order is in its life.")
+    payment_provider: str = strawberry.field(description="The payment provider it is paid through.")
     pay_url: str = strawberry.field(description="Where to send the buyer to pay.")
-    created_at: datetime
-    expires_at: datetime
-    paid_at: datetime | None
-    completed_at: datetime | None
+    created_at: datetime = strawberry.field(description="When it was created.")
+    expires_at: datetime = strawberry.field(description="When an unpaid order expires.")
+    paid_at: datetime | None = strawberry.field(description="When the provider reported it paid.")
+    completed_at: datetime | None = strawberry.field(
+        description="When what it bought was delivered."
+    )
 
     @classmethod
     def from_domain(cls, order: model.Order, ctx: Context | None = None) -> Order:
@@ -159,10 +227,12 @@ class OrderConnection:
 
 @strawberry.type(description="A wallet: one balance per user and currency.")
 class Wallet:
-    user_id: strawberry.ID
-    balance: Money
-    version: int
-    updated_at: datetime
+    user_id: strawberry.ID = strawberry.field(description="The wallet's owner.")
+    balance: Money = strawberry.field(description="What is in it.")
+    version: int = strawberry.field(
+        description="Bumped on every movement (for optimistic concurrency)."
+    )
+    updated_at: datetime = strawberry.field(description="When it last moved.")
 
     @classmethod
     def from_domain(cls, wallet: model.Wallet, ctx: Context | None = None) -> Wallet:
@@ -173,7 +243,7 @@ class Wallet:
         )  # fmt: skip
 
 
-@strawberry.enum
+@strawberry.enum(description="What moved money in a wallet.")
 class LedgerEntryKind(Enum):
     TOPUP = "topup"
     SUBSCRIPTION = "subscription"
@@ -182,16 +252,32 @@ class LedgerEntryKind(Enum):
     ADJUST = "adjust"
 
 
+describe_values(
+    LedgerEntryKind,
+    {
+        "TOPUP": "A paid top-up.",
+        "SUBSCRIPTION": "A plan paid from the wallet.",
+        "OVERAGE": "Pay-as-you-go calls past the monthly limit.",
+        "REFUND": "A refund.",
+        "ADJUST": "An admin's adjustment.",
+    },
+)
+
+
 @strawberry.type(description="One line of a wallet's append-only ledger.")
 class LedgerEntry:
-    id: strawberry.ID
-    kind: LedgerEntryKind
+    id: strawberry.ID = strawberry.field(description="The entry's id.")
+    kind: LedgerEntryKind = strawberry.field(description="What moved the money.")
     amount: Money = strawberry.field(description="Signed: credits positive, debits negative.")
-    balance_after: Money
-    order_id: str | None
-    reference: str
-    description: str
-    created_at: datetime
+    balance_after: Money = strawberry.field(description="The balance just after it.")
+    order_id: str | None = strawberry.field(
+        description="The order it belongs to, when there is one."
+    )
+    reference: str = strawberry.field(
+        description="An outside reference (e.g. a provider transaction)."
+    )
+    description: str = strawberry.field(description="What it was, for people.")
+    created_at: datetime = strawberry.field(description="When it was posted.")
 
     @classmethod
     def from_domain(cls, entry: model.LedgerEntry, ctx: Context | None = None) -> LedgerEntry:
@@ -220,17 +306,21 @@ class LedgerEntryConnection:
     total_count: int
 
 
-@strawberry.type
+@strawberry.type(description="How much of a currency one unit of the default currency buys.")
 class ExchangeRate:
-    code: str
+    code: str = strawberry.field(description="The currency (ISO 4217).")
     rate: str = strawberry.field(description="1 unit of code = rate units of the default.")
 
 
 @strawberry.type(description="The default currency and the exchange rates.")
 class CurrencySettings:
-    default_currency: str
-    rates: list[ExchangeRate]
-    updated_at: datetime | None
+    default_currency: str = strawberry.field(
+        description="The currency prices are in and wallets default to."
+    )
+    rates: list[ExchangeRate] = strawberry.field(
+        description="Exchange rates to the default currency."
+    )
+    updated_at: datetime | None = strawberry.field(description="When they last changed.")
 
     @classmethod
     def from_domain(
@@ -243,10 +333,10 @@ class CurrencySettings:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The viewer's plan.")
 class MyPlan:
-    user_id: strawberry.ID
-    plan: BillingPlan
+    user_id: strawberry.ID = strawberry.field(description="The viewer.")
+    plan: BillingPlan = strawberry.field(description="The plan (the free plan when none is set).")
 
     @classmethod
     def from_domain(cls, value: tuple[str, Plan], ctx: Context | None = None) -> MyPlan:
@@ -262,9 +352,13 @@ class MyPlan:
 
 @strawberry.input
 class OrderCreateInput:
-    plan_id: str
-    payment_provider: str
-    success_url: str | None = None
+    plan_id: str = strawberry.field(description="The plan to buy (`BillingPlan.id`).")
+    payment_provider: str = strawberry.field(
+        description="The payment provider (see `paymentChannels`)."
+    )
+    success_url: str | None = strawberry.field(
+        default=None, description="Where the provider sends the buyer after paying."
+    )
     idempotency_key: str | None = strawberry.field(
         default=None, description="Or the Idempotency-Key header (which wins)."
     )
@@ -277,10 +371,18 @@ class OrderCreateInput:
 @strawberry.input
 class TopupCreateInput:
     amount_cents: BigInt = strawberry.field(description="100 to 100,000,000 minor units.")
-    payment_provider: str
-    success_url: str | None = None
-    idempotency_key: str | None = None
-    currency: str | None = None
+    payment_provider: str = strawberry.field(
+        description="The payment provider (see `paymentChannels`)."
+    )
+    success_url: str | None = strawberry.field(
+        default=None, description="Where the provider sends the buyer after paying."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key returns the same order instead of a second one."
+    )
+    currency: str | None = strawberry.field(
+        default=None, description="The currency of the amount; default: the default currency."
+    )
 
     def to_command(self) -> commands.CreateTopup:
         return commands.CreateTopup(
@@ -291,19 +393,34 @@ class TopupCreateInput:
 
 @strawberry.input
 class BillingPlanInput:
-    id: str
-    name: str
-    description: str = ""
-    price_cents: BigInt = 0
-    currency: str = "CNY"
-    period: str = "monthly"
-    qps: int = 0
-    daily_limit: BigInt = 0
-    monthly_limit: BigInt = 0
-    soft_limit_pct: int = 80
-    pay_as_you_go: bool = False
-    overage_price_per_1k: BigInt = 0
-    sort_order: int = 0
+    id: str = strawberry.field(description="The plan's id; an existing id replaces that plan.")
+    name: str = strawberry.field(description="The plan's name for people.")
+    description: str = strawberry.field(default="", description="What the plan is.")
+    price_cents: BigInt = strawberry.field(
+        default=0, description="The price of one period in minor units."
+    )
+    currency: str = strawberry.field(default="CNY", description="The price's currency (ISO 4217).")
+    period: str = strawberry.field(default="monthly", description="monthly, yearly or lifetime.")
+    qps: int = strawberry.field(
+        default=0, description="Requests per second for each key; 0 = unlimited."
+    )
+    daily_limit: BigInt = strawberry.field(default=0, description="Units per day; 0 = unlimited.")
+    monthly_limit: BigInt = strawberry.field(
+        default=0, description="Units per month; 0 = unlimited."
+    )
+    soft_limit_pct: int = strawberry.field(
+        default=80, description="The share of a limit (percent) past which to warn."
+    )
+    pay_as_you_go: bool = strawberry.field(
+        default=False,
+        description="Whether calls past the monthly limit are charged instead of refused.",
+    )
+    overage_price_per_1k: BigInt = strawberry.field(
+        default=0, description="The price of 1,000 units past the monthly limit, in minor units."
+    )
+    sort_order: int = strawberry.field(
+        default=0, description="Where the plan is listed (lowest first)."
+    )
 
     def to_command(self) -> commands.PlanChanges:
         return commands.PlanChanges(
@@ -317,19 +434,21 @@ class BillingPlanInput:
 
 @strawberry.input
 class BillingPlanDeleteInput:
-    id: str
+    id: str = strawberry.field(description="The plan's id.")
 
 
-@strawberry.input
+@strawberry.input(description="How much of a currency one unit of the default currency buys.")
 class ExchangeRateInput:
-    code: str
-    rate: str
+    code: str = strawberry.field(description="The currency (ISO 4217).")
+    rate: str = strawberry.field(description="The rate, as a decimal string (e.g. `0.1389`).")
 
 
 @strawberry.input
 class CurrencySettingsInput:
-    default_currency: str
-    rates: list[ExchangeRateInput] = strawberry.field(default_factory=list)
+    default_currency: str = strawberry.field(description="The currency prices are in (ISO 4217).")
+    rates: list[ExchangeRateInput] = strawberry.field(
+        default_factory=list, description="Every exchange rate (replaces them all)."
+    )
 
     def to_command(self) -> commands.CurrencySettings:
         return commands.CurrencySettings(
@@ -339,28 +458,48 @@ class CurrencySettingsInput:
 
 @strawberry.input
 class BalanceAdjustInput:
-    user_id: strawberry.ID
+    user_id: strawberry.ID = strawberry.field(description="Whose wallet.")
     amount_cents: BigInt = strawberry.field(description="Positive credits, negative debits.")
-    description: str = ""
-    idempotency_key: str | None = None
+    description: str = strawberry.field(default="", description="Why, for the ledger.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key does the adjustment once."
+    )
 
 
-@strawberry.enum
+@strawberry.enum(description="How an admin changes a wallet.")
 class BalanceOperation(Enum):
     CREDIT = "credit"
     DEBIT = "debit"
     SET = "set"
 
 
+describe_values(
+    BalanceOperation,
+    {
+        "CREDIT": "Add the amount.",
+        "DEBIT": "Take the amount away.",
+        "SET": "Make the balance the amount.",
+    },
+)
+
+
 @strawberry.input
 class AdminUserBalanceUpdateInput:
-    user_id: strawberry.ID
-    operation: BalanceOperation
-    amount_cents: BigInt
-    description: str = ""
-    reference: str = ""
-    currency: str | None = None
-    idempotency_key: str | None = None
+    user_id: strawberry.ID = strawberry.field(description="Whose wallet.")
+    operation: BalanceOperation = strawberry.field(description="Credit, debit or set.")
+    amount_cents: BigInt = strawberry.field(
+        description="The amount in minor units (the new balance for SET)."
+    )
+    description: str = strawberry.field(default="", description="Why, for the ledger.")
+    reference: str = strawberry.field(
+        default="", description="An outside reference, for the ledger."
+    )
+    currency: str | None = strawberry.field(
+        default=None, description="The wallet's currency; default: the default currency."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key does the update once."
+    )
 
     def to_command(self) -> commands.AdjustBalance:
         return commands.AdjustBalance(
@@ -375,16 +514,53 @@ class AdminUserBalanceUpdateInput:
 # -- payloads --------------------------------------------------------------------------
 
 
-@strawberry.type
+@strawberry.interface(
+    description="What "
+    "`orderCreate`, `topupCreate`, `orderReconcile` "
+    "answer: each has a payload type of its own that implements this one, so "
+    "fragments on it keep matching."
+)
 class OrderPayload:
     order: Order | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+# issue 11: one payload type per mutation; OrderPayload was shared.
+@strawberry.type(description="The result of `orderCreate`.")
+class OrderCreatePayload(OrderPayload):
+    pass
+
+
+@strawberry.type(description="The result of `topupCreate`.")
+class TopupCreatePayload(OrderPayload):
+    pass
+
+
+@strawberry.type(description="The result of `orderReconcile`.")
+class OrderReconcilePayload(OrderPayload):
+    pass
+
+
+@strawberry.interface(
+    description="What "
+    "`billingPlanSave`, `billingPlanDelete` "
+    "answer: each has a payload type of its own that implements this one, so "
+    "fragments on it keep matching."
+)
 class BillingPlanPayload:
     plan: BillingPlan | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# issue 11: one payload type per mutation; BillingPlanPayload was shared.
+@strawberry.type(description="The result of `billingPlanSave`.")
+class BillingPlanSavePayload(BillingPlanPayload):
+    pass
+
+
+@strawberry.type(description="The result of `billingPlanDelete`.")
+class BillingPlanDeletePayload(BillingPlanPayload):
+    pass
 
 
 @strawberry.type
@@ -393,7 +569,12 @@ class CurrencySettingsPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@strawberry.interface(
+    description="What "
+    "`balanceAdjust`, `adminUserBalanceUpdate` "
+    "answer: each has a payload type of its own that implements this one, so "
+    "fragments on it keep matching."
+)
 class BalanceMovementPayload:
     wallet: Wallet | None = None
     entry: LedgerEntry | None = strawberry.field(
@@ -402,7 +583,18 @@ class BalanceMovementPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.enum
+# issue 11: one payload type per mutation; BalanceMovementPayload was shared.
+@strawberry.type(description="The result of `balanceAdjust`.")
+class BalanceAdjustPayload(BalanceMovementPayload):
+    pass
+
+
+@strawberry.type(description="The result of `adminUserBalanceUpdate`.")
+class AdminUserBalanceUpdatePayload(BalanceMovementPayload):
+    pass
+
+
+@strawberry.enum(description="Whether a subscription is in force.")
 class SubscriptionStatus(Enum):
     ACTIVE = "active"
     CANCELED = "canceled"
@@ -410,24 +602,50 @@ class SubscriptionStatus(Enum):
     PAST_DUE = "past_due"
 
 
-@strawberry.enum
+describe_values(
+    SubscriptionStatus,
+    {
+        "ACTIVE": "In force.",
+        "CANCELED": "Canceled: in force until its period ends.",
+        "EXPIRED": "Ended.",
+        "PAST_DUE": "A renewal failed: in force until its grace period ends.",
+    },
+)
+
+
+@strawberry.enum(description="How a subscription came about.")
 class SubscriptionSource(Enum):
     PURCHASE = "purchase"
     GRANT = "grant"
 
 
+describe_values(
+    SubscriptionSource,
+    {
+        "PURCHASE": "A paid order.",
+        "GRANT": "An admin's grant.",
+    },
+)
+
+
 @strawberry.type(description="My subscription: the plan I pay for, and its current period.")
-class BillingSubscription(Node):
+class BillingSubscription(PlanRef, Node):
     raw_id: strawberry.Private[str]
-    plan_id: str
-    period: str
-    status: SubscriptionStatus
-    source: SubscriptionSource
-    current_period_start: datetime
+    plan_id: str = strawberry.field(
+        description="The plan subscribed to.", deprecation_reason=PLAN_ID_DEPRECATED
+    )
+    period: str = strawberry.field(description="The billing period: monthly, yearly or lifetime.")
+    status: SubscriptionStatus = strawberry.field(
+        description="Whether the subscription is in force."
+    )
+    source: SubscriptionSource = strawberry.field(description="How it came about.")
+    current_period_start: datetime = strawberry.field(description="When the current period began.")
     current_period_end: datetime | None = strawberry.field(
         description="Null: it never ends (lifetime plans, admin grants)."
     )
-    cancel_at_period_end: bool
+    cancel_at_period_end: bool = strawberry.field(
+        description="Whether it ends at the period end instead of renewing."
+    )
     auto_renew: bool = strawberry.field(description="Renew from the wallet at the period end.")
     grace_until: datetime | None = strawberry.field(
         description="While past due: when it expires unless a renewal succeeds."
@@ -448,11 +666,13 @@ class BillingSubscription(Node):
         )  # fmt: skip
 
 
-@strawberry.type
-class PlanGrant:
-    plan_id: str
+@strawberry.type(description="A plan an admin put a user on.")
+class PlanGrant(PlanRef):
+    plan_id: str = strawberry.field(
+        description="The plan granted.", deprecation_reason=PLAN_ID_DEPRECATED
+    )
     updated_keys: int = strawberry.field(description="Keys that follow the plan (not revoked).")
-    total_keys: int
+    total_keys: int = strawberry.field(description="The user's keys.")
 
     @classmethod
     def from_domain(cls, grant: subscriptions.PlanGrant, ctx: Context | None = None) -> PlanGrant:
@@ -460,21 +680,50 @@ class PlanGrant:
                    total_keys=grant.total_keys)  # fmt: skip
 
 
+@strawberry.input(description="The input of `subscriptionCancel` (it needs no arguments).")
+class SubscriptionCancelInput:
+    client_mutation_id: str | None = strawberry.field(
+        default=None,
+        description="Any string of the client's choosing, echoed in the payload (as GitHub's "
+        "clientMutationId) to match answers with requests.",
+    )
+
+
 @strawberry.input
 class SubscriptionAutoRenewSetInput:
-    auto_renew: bool
+    auto_renew: bool = strawberry.field(
+        description="True to renew from the wallet at the period end."
+    )
 
 
 @strawberry.input
 class AdminUserPlanGrantInput:
-    user_id: strawberry.ID
-    plan_id: str
+    user_id: strawberry.ID = strawberry.field(description="The user's id.")
+    plan_id: str = strawberry.field(description="The plan's id (`BillingPlan.id`).")
 
 
-@strawberry.type
+@strawberry.interface(
+    description="What "
+    "`subscriptionCancel`, `subscriptionAutoRenewSet` "
+    "answer: each has a payload type of its own that implements this one, so "
+    "fragments on it keep matching."
+)
 class SubscriptionPayload:
     subscription: BillingSubscription | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# issue 11: one payload type per mutation; SubscriptionPayload was shared.
+@strawberry.type(description="The result of `subscriptionCancel`.")
+class SubscriptionCancelPayload(SubscriptionPayload):
+    client_mutation_id: str | None = strawberry.field(
+        default=None, description="The input's clientMutationId, as the client sent it."
+    )
+
+
+@strawberry.type(description="The result of `subscriptionAutoRenewSet`.")
+class SubscriptionAutoRenewSetPayload(SubscriptionPayload):
+    pass
 
 
 @strawberry.type
@@ -483,25 +732,29 @@ class AdminUserPlanGrantPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.type
+@strawberry.type(description="One line of an invoice.")
 class InvoiceLine:
-    description: str
-    quantity: int
-    unit_amount: Money
-    amount: Money
+    description: str = strawberry.field(description="What it is.")
+    quantity: int = strawberry.field(description="How many.")
+    unit_amount: Money = strawberry.field(description="The price of one.")
+    amount: Money = strawberry.field(description="The line's total.")
 
 
 @strawberry.type(description="An invoice: one per paid order, numbered.")
 class Invoice(Node):
     raw_id: strawberry.Private[str]
-    number: str
-    order_id: str
-    buyer_email: str
-    total: Money
-    lines: list[InvoiceLine]
-    issued_at: datetime
-    paid_at: datetime
-    payment_provider: str
+    number: str = strawberry.field(description="The invoice number (unique, sequential).")
+    order_id: str = strawberry.field(description="The order it bills.")
+    buyer_email: str = strawberry.field(
+        description="The buyer's e-mail address when it was issued."
+    )
+    total: Money = strawberry.field(description="What was paid.")
+    lines: list[InvoiceLine] = strawberry.field(description="What was bought.")
+    issued_at: datetime = strawberry.field(description="When it was issued.")
+    paid_at: datetime = strawberry.field(description="When the order was paid.")
+    payment_provider: str = strawberry.field(
+        description="The payment provider it was paid through."
+    )
     html_url: str = strawberry.field(description="The printable page.")
 
     @classmethod
@@ -542,17 +795,17 @@ class InvoiceConnection:
 @strawberry.type(description="A refund Karpov recorded (the money itself goes back through "
                  "the payment provider's console).")  # fmt: skip
 class OrderRefund:
-    id: strawberry.ID
-    refund_type: str
-    amount: Money
-    reason: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The refund's id.")
+    refund_type: str = strawberry.field(description="`full` or `partial`.")
+    amount: Money = strawberry.field(description="What was refunded.")
+    reason: str = strawberry.field(description="Why.")
+    created_at: datetime = strawberry.field(description="When it was recorded.")
 
 
-@strawberry.type
+@strawberry.type(description="A refunded order and its refund.")
 class OrderRefundResult:
-    order: Order
-    refund: OrderRefund
+    order: Order = strawberry.field(description="The order, now refunded.")
+    refund: OrderRefund = strawberry.field(description="The refund recorded.")
 
     @classmethod
     def from_domain(
@@ -573,13 +826,17 @@ class OrderRefundResult:
 
 @strawberry.input
 class OrderRefundInput:
-    order_id: strawberry.ID
-    reason: str
-    refund_type: str = "full"
+    order_id: strawberry.ID = strawberry.field(description="The order's id.")
+    reason: str = strawberry.field(description="Why, for the record.")
+    refund_type: str = strawberry.field(
+        default="full", description="`full` (the default) or `partial`."
+    )
     amount: str | None = strawberry.field(
         default=None, description='Partial refunds: major units, e.g. "10.00".'
     )
-    idempotency_key: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key records the refund once."
+    )
 
     def to_command(self) -> commands.RefundOrder:
         return commands.RefundOrder(
@@ -596,11 +853,15 @@ class OrderRefundPayload:
 
 @strawberry.type(description="My pay-as-you-go settings.")
 class ExtraUsageSettings:
-    user_id: strawberry.ID
-    enabled: bool
+    user_id: strawberry.ID = strawberry.field(description="Whose settings these are.")
+    enabled: bool = strawberry.field(
+        description="Whether calls past the monthly limit are paid from the wallet."
+    )
     monthly_cap: Money = strawberry.field(description="0 = no cap.")
-    notify_threshold_pct: int
-    updated_at: datetime | None
+    notify_threshold_pct: int = strawberry.field(
+        description="The share of the cap (percent) at which to warn."
+    )
+    updated_at: datetime | None = strawberry.field(description="When they last changed.")
 
     @classmethod
     def from_domain(
@@ -614,23 +875,37 @@ class ExtraUsageSettings:
 
 
 @strawberry.type(description="My pay-as-you-go month.")
-class ExtraUsageReport:
-    year_month: str
-    enabled: bool
-    monthly_cap: Money
-    notify_threshold_pct: int
-    plan_id: str
-    plan_name: str
-    overage_price_per_1k: Money
-    base_monthly_limit: BigInt
-    overage_count: BigInt
-    overage_units: BigInt
+class ExtraUsageReport(PlanRef):
+    year_month: str = strawberry.field(description="The month (YYYY-MM).")
+    enabled: bool = strawberry.field(description="Whether pay-as-you-go is on.")
+    monthly_cap: Money = strawberry.field(description="The most the month may cost.")
+    notify_threshold_pct: int = strawberry.field(
+        description="The share of the cap (percent) at which to warn."
+    )
+    plan_id: str = strawberry.field(
+        description="The plan of the month.", deprecation_reason=PLAN_ID_DEPRECATED
+    )
+    plan_name: str = strawberry.field(
+        description="The plan's name.", deprecation_reason="Use `plan { name }`."
+    )
+    overage_price_per_1k: Money = strawberry.field(
+        description="The price of 1,000 units past the monthly limit."
+    )
+    base_monthly_limit: BigInt = strawberry.field(
+        description="The plan's units per month before overage."
+    )
+    overage_count: BigInt = strawberry.field(description="Calls past the limit.")
+    overage_units: BigInt = strawberry.field(description="Units past the limit.")
     overage: Money = strawberry.field(description="The month's overage cost so far.")
-    remaining_cap: Money
+    remaining_cap: Money = strawberry.field(description="What is left of the cap.")
     used_cap_pct: float = strawberry.field(description="A fraction of the cap (0.5 = half).")
-    near_limit: bool
-    balance: Money
-    updated_at: datetime | None
+    near_limit: bool = strawberry.field(
+        description="Whether the cost passed the warning threshold."
+    )
+    balance: Money = strawberry.field(description="The wallet's balance now.")
+    updated_at: datetime | None = strawberry.field(
+        description="When the month's figures last changed."
+    )
 
     @classmethod
     def from_domain(
@@ -650,13 +925,15 @@ class ExtraUsageReport:
         )  # fmt: skip
 
 
-@strawberry.type
-class ExtraUsageCharge:
-    year_month: str
-    plan_id: str
-    count: BigInt
-    units: BigInt
-    amount: Money
+@strawberry.type(description="What pay-as-you-go cost in one month.")
+class ExtraUsageCharge(PlanRef):
+    year_month: str = strawberry.field(description="The month (YYYY-MM).")
+    plan_id: str = strawberry.field(
+        description="The plan whose overage price applied.", deprecation_reason=PLAN_ID_DEPRECATED
+    )
+    count: BigInt = strawberry.field(description="Calls past the limit.")
+    units: BigInt = strawberry.field(description="Units past the limit.")
+    amount: Money = strawberry.field(description="What they cost.")
 
     @classmethod
     def from_domain(cls, m: model.OverageMonth, ctx: Context | None = None) -> ExtraUsageCharge:
@@ -665,14 +942,16 @@ class ExtraUsageCharge:
                    amount=amount)  # fmt: skip
 
 
-@strawberry.type
-class ExtraUsageEvent:
-    id: strawberry.ID
-    operation: str
-    plan_id: str
-    units: int
+@strawberry.type(description="One call paid by pay-as-you-go.")
+class ExtraUsageEvent(PlanRef):
+    id: strawberry.ID = strawberry.field(description="The event's id.")
+    operation: str = strawberry.field(description="The operation called.")
+    plan_id: str = strawberry.field(
+        description="The plan whose overage price applied.", deprecation_reason=PLAN_ID_DEPRECATED
+    )
+    units: int = strawberry.field(description="The units it used.")
     price: Money = strawberry.field(description="What this call debited.")
-    occurred_at: datetime
+    occurred_at: datetime = strawberry.field(description="When it was called.")
 
     @classmethod
     def from_domain(cls, e: model.OverageEvent, ctx: Context | None = None) -> ExtraUsageEvent:
@@ -713,9 +992,15 @@ class ExtraUsageEventConnection:
 
 @strawberry.input
 class ExtraUsageUpdateInput:
-    enabled: bool | None = None
-    monthly_cap_cents: BigInt | None = None
-    notify_threshold_pct: int | None = None
+    enabled: bool | None = strawberry.field(
+        default=None, description="Turn pay-as-you-go on or off."
+    )
+    monthly_cap_cents: BigInt | None = strawberry.field(
+        default=None, description="The most a month may cost, in minor units."
+    )
+    notify_threshold_pct: int | None = strawberry.field(
+        default=None, description="The share of the cap (percent) at which to warn."
+    )
 
     def to_command(self) -> overage_model.ExtraUsageChanges:
         return overage_model.ExtraUsageChanges(
@@ -756,7 +1041,16 @@ class ViewerBilling:
         return None if sub is None else BillingSubscription.from_domain(sub)
 
     @strawberry.field(description="My wallet in a currency; null unless this is the viewer.")
-    async def balance(self, info: strawberry.Info, currency: str | None = None) -> Wallet | None:
+    async def balance(
+        self,
+        info: strawberry.Info,
+        currency: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A currency code (ISO 4217, e.g. `CNY`); default: the default currency."
+            ),
+        ] = None,
+    ) -> Wallet | None:
         ctx = info.context
         if ctx.principal.user_id != self.raw_id:
             return None
@@ -764,7 +1058,14 @@ class ViewerBilling:
 
     @strawberry.field(description="My wallet's ledger; null unless this is the viewer.")
     async def ledger(
-        self, info: strawberry.Info, first: int = 50, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: Annotated[
+            int, strawberry.argument(description="How many entries to return (1-100).")
+        ] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="Return the entries after this cursor.")
+        ] = None,
     ) -> LedgerEntryConnection | None:
         ctx = info.context
         if ctx.principal.user_id != self.raw_id:
@@ -776,7 +1077,14 @@ class ViewerBilling:
 
     @strawberry.field(description="My orders; null unless this is the viewer.")
     async def orders(
-        self, info: strawberry.Info, first: int = 50, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: Annotated[
+            int, strawberry.argument(description="How many orders to return (1-100).")
+        ] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="Return the orders after this cursor.")
+        ] = None,
     ) -> OrderConnection | None:
         ctx = info.context
         if ctx.principal.user_id != self.raw_id:
@@ -788,7 +1096,14 @@ class ViewerBilling:
 
     @strawberry.field(description="My invoices; null unless this is the viewer.")
     async def invoices(
-        self, info: strawberry.Info, first: int = 50, after: str | None = None
+        self,
+        info: strawberry.Info,
+        first: Annotated[
+            int, strawberry.argument(description="How many invoices to return (1-100).")
+        ] = 50,
+        after: Annotated[
+            str | None, strawberry.argument(description="Return the invoices after this cursor.")
+        ] = None,
     ) -> InvoiceConnection | None:
         ctx = info.context
         if ctx.principal.user_id != self.raw_id:

@@ -17,15 +17,83 @@ from domain.music.ports import Capability
 from domain.music.service import ProviderInfo
 from resolvers import music
 from resolvers.context import Context
+from schema.describe import describe_values
 from schema.info import CtxInfo
 from schema.pagination import connection, page_window
 from schema.types.node import Node, PageInfo
 
-MusicQuality = strawberry.enum(Quality, name="MusicQuality")
-UnavailableReason = strawberry.enum(model.UnavailableReason, name="UnavailableReason")
-SearchType = strawberry.enum(model.SearchType, name="MusicSearchType")
-ProviderName = strawberry.enum(model.ProviderName, name="MusicProviderName")
-MusicCapability = strawberry.enum(Capability, name="MusicCapability")
+MusicQuality = describe_values(
+    strawberry.enum(
+        Quality, name="MusicQuality", description="An audio quality (the original's names)."
+    ),
+    {
+        "MP3_128": "MP3 at 128 kbit/s.",
+        "MP3_320": "MP3 at 320 kbit/s.",
+        "AAC_48": "AAC at 48 kbit/s.",
+        "AAC_96": "AAC at 96 kbit/s.",
+        "AAC_192": "AAC at 192 kbit/s.",
+        "OGG_96": "Ogg Vorbis at 96 kbit/s.",
+        "OGG_192": "Ogg Vorbis at 192 kbit/s.",
+        "OGG_320": "Ogg Vorbis at 320 kbit/s.",
+        "OGG_640": "Ogg Vorbis at 640 kbit/s.",
+        "FLAC": "Lossless FLAC (CD quality).",
+        "MASTER": "Hi-res lossless master (24-bit).",
+        "ATMOS_2": "Dolby Atmos, stereo.",
+        "ATMOS_51": "Dolby Atmos, 5.1 channels.",
+        "ATMOS_71": "Dolby Atmos, 7.1 channels.",
+        "DOLBY": "Dolby surround.",
+        "DTS_X": "DTS:X surround.",
+        "MFLAC": "FLAC in the provider's encrypted container.",
+        "MOGG_320": "Ogg at 320 kbit/s in the provider's encrypted container.",
+        "MOGG_640": "Ogg at 640 kbit/s in the provider's encrypted container.",
+        "MMASTER": "Hi-res master in the provider's encrypted container.",
+    },
+)
+UnavailableReason = describe_values(
+    strawberry.enum(
+        model.UnavailableReason, name="UnavailableReason", description="Why a song has no play URL."
+    ),
+    {
+        "VIP_REQUIRED": "The provider plays it to its paying members only.",
+        "NO_RIGHTS": "The provider may not play it here.",
+        "QUALITY_UNAVAILABLE": "Neither the quality asked for nor a lower one is offered.",
+    },
+)
+SearchType = describe_values(
+    strawberry.enum(
+        model.SearchType, name="MusicSearchType", description="What a music search looks for."
+    ),
+    {
+        "SONG": "Songs.",
+        "ALBUM": "Albums.",
+        "ARTIST": "Artists.",
+        "PLAYLIST": "Playlists.",
+    },
+)
+ProviderName = describe_values(
+    strawberry.enum(model.ProviderName, name="MusicProviderName", description="A music provider."),
+    {
+        "QQMUSIC": "QQ Music.",
+        "NETEASE": "NetEase Cloud Music.",
+        "LOCAL": "This server's own catalog (`karpov catalog`).",
+    },
+)
+MusicCapability = describe_values(
+    strawberry.enum(
+        Capability, name="MusicCapability", description="An operation a music provider answers."
+    ),
+    {
+        "SONG": "A song by id.",
+        "SONGS": "Songs by ids, in one call.",
+        "SEARCH": "Search.",
+        "PLAY_URL": "Play URLs.",
+        "LYRICS": "Lyrics.",
+        "ALBUM": "Albums.",
+        "ARTIST": "Artists.",
+        "PLAYLIST": "Playlists.",
+        "CHARTS": "Charts.",
+    },
+)
 
 
 def song_loader(ctx: Context) -> DataLoader[MusicId, model.Song | None]:
@@ -43,11 +111,11 @@ def song_loader(ctx: Context) -> DataLoader[MusicId, model.Song | None]:
 
 @strawberry.type(name="MusicProvider", description="A music provider and what it answers.")
 class MusicProviderInfo:
-    name: ProviderName  # type: ignore[valid-type]
-    display_name: str
+    name: ProviderName = strawberry.field(description="The provider.")  # type: ignore[valid-type]
+    display_name: str = strawberry.field(description="Its name for people.")
     available: bool = strawberry.field(description="False: no client on this server.")
-    capabilities: list[MusicCapability]  # type: ignore[valid-type]
-    message: str | None
+    capabilities: list[MusicCapability] = strawberry.field(description="The operations it answers.")  # type: ignore[valid-type]
+    message: str | None = strawberry.field(description="Why it is not available, when it is not.")
 
     @classmethod
     def from_domain(cls, info: ProviderInfo) -> MusicProviderInfo:
@@ -57,23 +125,23 @@ class MusicProviderInfo:
         )  # fmt: skip
 
 
-@strawberry.type
+@strawberry.type(description="A picture (cover art, a portrait) at one size.")
 class MusicImage:
-    url: str
-    width: int | None
-    height: int | None
+    url: str = strawberry.field(description="Where the picture is.")
+    width: int | None = strawberry.field(description="Its width in pixels, when known.")
+    height: int | None = strawberry.field(description="Its height in pixels, when known.")
 
 
 def _images(images: tuple[model.Image, ...]) -> list[MusicImage]:
     return [MusicImage(url=i.url, width=i.width, height=i.height) for i in images]
 
 
-@strawberry.type
+@strawberry.type(description="A song's lyrics.")
 class Lyrics:
     lrc: str = strawberry.field(description="Line-timed LRC (empty when there is none).")
     word_level: str = strawberry.field(description="Word-timed lyrics (QRC/YRC), decrypted.")
-    translation: str
-    romanization: str
+    translation: str = strawberry.field(description="A translation (LRC), or empty.")
+    romanization: str = strawberry.field(description="A romanization (LRC), or empty.")
 
     @classmethod
     def from_domain(cls, lyrics: model.Lyrics) -> Lyrics:
@@ -83,23 +151,29 @@ class Lyrics:
         )  # fmt: skip
 
 
-@strawberry.type
+@strawberry.type(description="A playable audio file.")
 class AudioResource:
-    url: str
-    quality: MusicQuality  # type: ignore[valid-type]
-    quality_label: str
-    format: str
-    expires_at: datetime
-    size_bytes: int | None
-    bitrate_kbps: int | None
+    url: str = strawberry.field(description="Where to fetch it (until `expiresAt`).")
+    quality: MusicQuality = strawberry.field(description="Its quality.")  # type: ignore[valid-type]
+    quality_label: str = strawberry.field(description="Its quality for people (e.g. `320 kbps`).")
+    format: str = strawberry.field(description="The file format: mp3, flac, ogg, m4a, mp4, wav…")
+    expires_at: datetime = strawberry.field(
+        description="When the URL stops working (at most 10 minutes away)."
+    )
+    size_bytes: int | None = strawberry.field(description="Its size, when known.")
+    bitrate_kbps: int | None = strawberry.field(description="Its bitrate, when known.")
 
 
 @strawberry.type(description="A play URL at the requested quality or the next lower one.")
 class PlayUrl:
-    song_id: strawberry.ID
-    requested: MusicQuality  # type: ignore[valid-type]
-    audio: AudioResource | None
-    unavailable_reason: UnavailableReason | None  # type: ignore[valid-type]
+    song_id: strawberry.ID = strawberry.field(description="The song.")
+    requested: MusicQuality = strawberry.field(description="The quality asked for.")  # type: ignore[valid-type]
+    audio: AudioResource | None = strawberry.field(
+        description="The audio to play; null when there is none (see `unavailableReason`)."
+    )
+    unavailable_reason: UnavailableReason | None = strawberry.field(  # type: ignore[valid-type]
+        description="Why there is no audio; null when there is."
+    )
 
     @classmethod
     def from_domain(cls, url: model.PlayUrl) -> PlayUrl:
@@ -115,21 +189,31 @@ class PlayUrl:
         )  # fmt: skip
 
 
-@strawberry.type
+@strawberry.type(description="A song of a music provider.")
 class Song(Node):
     music_id: strawberry.Private[MusicId]
-    title: str
-    subtitle: str
-    artists: list[Artist]
-    album: Album | None
-    duration_ms: int
-    playable: bool
-    requires_vip: bool
-    available_qualities: list[MusicQuality]  # type: ignore[valid-type]
-    isrc: str | None
-    publish_date: date | None
-    track_number: int | None
-    images: list[MusicImage]
+    title: str = strawberry.field(description="The song's title.")
+    subtitle: str = strawberry.field(
+        description="A second title (a version, a translation), or empty."
+    )
+    artists: list[Artist] = strawberry.field(description="Who performs it.")
+    album: Album | None = strawberry.field(description="The album it is on, when known.")
+    duration_ms: int = strawberry.field(description="Its length in milliseconds.")
+    playable: bool = strawberry.field(description="Whether a play URL can be had here.")
+    requires_vip: bool = strawberry.field(
+        description="Whether the provider plays it to paying members only."
+    )
+    available_qualities: list[MusicQuality] = strawberry.field(  # type: ignore[valid-type]
+        description="The qualities the provider offers it in."
+    )
+    isrc: str | None = strawberry.field(
+        description="Its International Standard Recording Code, when known."
+    )
+    publish_date: date | None = strawberry.field(description="When it was published, when known.")
+    track_number: int | None = strawberry.field(description="Its place on the album, when known.")
+    images: list[MusicImage] = strawberry.field(
+        description="Cover art, in the sizes the provider has."
+    )
 
     @classmethod
     def from_domain(cls, song: model.Song) -> Song:
@@ -144,7 +228,16 @@ class Song(Node):
         )  # fmt: skip
 
     @strawberry.field(description="A play URL (3 units), falling back to lower qualities.")
-    async def url(self, info: CtxInfo, quality: MusicQuality = Quality.MP3_128) -> PlayUrl:  # type: ignore[valid-type]
+    async def url(
+        self,
+        info: CtxInfo,
+        quality: Annotated[
+            MusicQuality,  # type: ignore[valid-type]
+            strawberry.argument(
+                description="The quality wanted (a lower one is given when it is not offered)."
+            ),
+        ] = Quality.MP3_128,
+    ) -> PlayUrl:
         return PlayUrl.from_domain(await music.url_of(info.context, self.music_id, quality))
 
     @strawberry.field(description="The song's lyrics (1 unit).")
@@ -171,13 +264,13 @@ def song_connection(page: model.Page[model.Song], offset: int) -> SongConnection
     return connection(SongConnection, SongEdge, nodes, page, offset)  # type: ignore[arg-type]
 
 
-@strawberry.type
+@strawberry.type(description="An album of a music provider.")
 class Album(Node):
     music_id: strawberry.Private[MusicId]
     loaded: strawberry.Private[model.Album | None]
-    title: str
-    release_date: date | None
-    images: list[MusicImage]
+    title: str = strawberry.field(description="The album's title.")
+    release_date: date | None = strawberry.field(description="When it was released, when known.")
+    images: list[MusicImage] = strawberry.field(description="Cover art.")
 
     @classmethod
     def from_domain(cls, album: model.Album) -> Album:
@@ -198,15 +291,15 @@ class Album(Node):
             self.loaded = await info.context.services.music.album(self.music_id)
         return self.loaded
 
-    @strawberry.field
+    @strawberry.field(description="Whose album it is.")
     async def artists(self, info: CtxInfo) -> list[Artist]:
         return [Artist.of_ref(a) for a in (await self._full(info)).artists]
 
-    @strawberry.field
+    @strawberry.field(description="The provider's text about it.")
     async def description(self, info: CtxInfo) -> str:
         return (await self._full(info)).description
 
-    @strawberry.field
+    @strawberry.field(description="How many songs it has.")
     async def song_count(self, info: CtxInfo) -> int:
         found = await self._full(info)
         return found.song_count if found.song_count is not None else len(found.songs)
@@ -236,10 +329,10 @@ class AlbumConnection:
     page_info: PageInfo
 
 
-@strawberry.type
+@strawberry.type(description="A performer at a music provider.")
 class Artist(Node):
     music_id: strawberry.Private[MusicId]
-    name: str
+    name: str = strawberry.field(description="The artist's name.")
 
     @classmethod
     def of_ref(cls, ref: model.ArtistRef) -> Artist:
@@ -256,12 +349,12 @@ class Artist(Node):
         )
         return found, offset
 
-    @strawberry.field
+    @strawberry.field(description="Portraits.")
     async def images(self, info: CtxInfo) -> list[MusicImage]:
         found, _ = await self._page(info, 20, None)
         return _images(found.images)
 
-    @strawberry.field
+    @strawberry.field(description="The artist's songs.")
     async def songs(
         self, info: CtxInfo, first: int = 20, after: str | None = None
     ) -> SongConnection:
@@ -269,7 +362,7 @@ class Artist(Node):
         page = found.songs or model.Page((), offset, 0, False)
         return song_connection(page, offset)
 
-    @strawberry.field
+    @strawberry.field(description="The artist's albums.")
     async def albums(
         self, info: CtxInfo, first: int = 20, after: str | None = None
     ) -> AlbumConnection:
@@ -279,15 +372,17 @@ class Artist(Node):
         return connection(AlbumConnection, AlbumEdge, nodes, page, offset)  # type: ignore[arg-type]
 
 
-@strawberry.type
+@strawberry.type(description="A playlist of a music provider.")
 class Playlist(Node):
     music_id: strawberry.Private[MusicId]
-    title: str
-    description: str
-    images: list[MusicImage]
-    song_count: int
-    play_count: int | None
-    creator_name: str | None
+    title: str = strawberry.field(description="The playlist's title.")
+    description: str = strawberry.field(description="Its creator's text about it.")
+    images: list[MusicImage] = strawberry.field(description="Cover art.")
+    song_count: int = strawberry.field(description="How many songs it has.")
+    play_count: int | None = strawberry.field(
+        description="How often it was played, at the provider."
+    )
+    creator_name: str | None = strawberry.field(description="Who made it.")
 
     @classmethod
     def from_domain(cls, found: model.Playlist) -> Playlist:
@@ -309,14 +404,16 @@ class Playlist(Node):
         return song_connection(found.songs or model.Page((), offset, 0, False), offset)
 
 
-@strawberry.type
+@strawberry.type(description="A provider's chart (a ranked list of songs).")
 class Chart(Node):
     music_id: strawberry.Private[MusicId]
-    title: str
-    description: str
-    images: list[MusicImage]
-    period: str | None
-    updated_at: datetime | None
+    title: str = strawberry.field(description="The chart's title.")
+    description: str = strawberry.field(description="The provider's text about it.")
+    images: list[MusicImage] = strawberry.field(description="Cover art.")
+    period: str | None = strawberry.field(
+        description="The period it ranks (e.g. a week), as the provider names it."
+    )
+    updated_at: datetime | None = strawberry.field(description="When the provider last updated it.")
 
     @classmethod
     def from_domain(cls, chart: model.Chart) -> Chart:
@@ -326,7 +423,7 @@ class Chart(Node):
             updated_at=chart.updated_at,
         )  # fmt: skip
 
-    @strawberry.field
+    @strawberry.field(description="The ranked songs, best first.")
     async def songs(
         self, info: CtxInfo, first: int = 20, after: str | None = None
     ) -> SongConnection:
@@ -337,7 +434,10 @@ class Chart(Node):
         return song_connection(found.songs or model.Page((), offset, 0, False), offset)
 
 
-MusicItem = Annotated[Song | Album | Artist | Playlist, strawberry.union("MusicItem")]
+MusicItem = Annotated[
+    Song | Album | Artist | Playlist,
+    strawberry.union("MusicItem", description="What a music search finds."),
+]
 
 
 @strawberry.type

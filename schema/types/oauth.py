@@ -9,9 +9,10 @@ import strawberry
 
 from domain.oauth import model
 from resolvers.ids import to_global_id
+from schema.describe import describe_values
 from schema.errors import UserError
 from schema.mirror import Mirrored, mirror
-from schema.types.node import Node
+from schema.types.node import Node, PageInfo
 
 
 @strawberry.enum(description="Why a provider flow is started.")
@@ -20,11 +21,23 @@ class OAuthIntent(enum.Enum):
     BIND = "bind"
 
 
+describe_values(
+    OAuthIntent,
+    {
+        "LOGIN": "Sign in, or register a new account.",
+        "BIND": "Link the provider account to the signed-in viewer.",
+    },
+)
+
+
 @mirror(
     model.ProviderInfo,
     name="OAuthProvider",
     description="A configured sign-in provider.",
-    descriptions={"name": "The key used in routes, e.g. `linuxdo`."},
+    descriptions={
+        "name": "The key used in routes, e.g. `linuxdo`.",
+        "display_name": "The provider's name for people.",
+    },
 )
 class OAuthProvider(Mirrored):
     pass
@@ -32,18 +45,27 @@ class OAuthProvider(Mirrored):
 
 @strawberry.type(description="A provider account linked to the viewer. Tokens are never shown.")
 class OAuthIdentity(Node):
+    id: strawberry.ID = strawberry.field(description="The identity's global id.")
     raw_id: strawberry.Private[str]
-    provider: str
+    provider: str = strawberry.field(description="The provider's name (see `oauthProviders`).")
     provider_sub: str = strawberry.field(description="The provider's id of the account.")
-    provider_login: str | None
+    provider_login: str | None = strawberry.field(
+        description="The account's login name at the provider."
+    )
     provider_email: str | None = strawberry.field(
         description="As the provider reported it (not necessarily verified)."
     )
-    provider_name: str | None
-    provider_avatar: str | None
+    provider_name: str | None = strawberry.field(
+        description="The account's display name at the provider."
+    )
+    provider_avatar: str | None = strawberry.field(
+        description="The account's avatar URL at the provider."
+    )
     trust_level: int | None = strawberry.field(description="Linux.do trust level (0-4).")
-    created_at: datetime
-    last_login_at: datetime | None
+    created_at: datetime = strawberry.field(description="When it was linked.")
+    last_login_at: datetime | None = strawberry.field(
+        description="When it was last used to sign in."
+    )
 
     @classmethod
     def from_domain(cls, identity: model.OAuthIdentity, ctx: object = None) -> OAuthIdentity:
@@ -64,7 +86,7 @@ class OAuthIdentity(Node):
 
 @strawberry.input
 class OAuthUnlinkInput:
-    provider: str
+    provider: str = strawberry.field(description="The provider's name.")
 
 
 @strawberry.type
@@ -98,3 +120,17 @@ class OAuthStartPayload:
     errors: list[UserError] = strawberry.field(
         default_factory=list, description="Why the sign-in could not start."
     )
+
+
+@strawberry.type
+class OAuthIdentityEdge:
+    cursor: str
+    node: OAuthIdentity
+
+
+@strawberry.type
+class OAuthIdentityConnection:
+    edges: list[OAuthIdentityEdge]
+    nodes: list[OAuthIdentity]
+    page_info: PageInfo
+    total_count: int

@@ -13,6 +13,7 @@ from domain.billing import channels
 from domain.billing.money import Money as DomainMoney
 from resolvers import ids
 from resolvers.context import Context
+from schema.describe import describe_values
 from schema.errors import UserError
 from schema.types.billing import Money
 from schema.types.node import PageInfo
@@ -28,26 +29,43 @@ class PaymentCallbackResult(Enum):
     REFUSED = "refused"
 
 
+describe_values(
+    PaymentCallbackResult,
+    {
+        "RECEIVED": "Stored, not acted on yet.",
+        "FULFILLED": "The order was paid and delivered.",
+        "FAILED": "Acting on it failed.",
+        "DUPLICATE": "The order had already been fulfilled.",
+        "PENDING": "The provider reports the payment not finished yet.",
+        "REFUSED": "Refused (bad signature, amount or order).",
+    },
+)
+
+
 @strawberry.type(description="One parameter of a callback as stored (secrets as ****).")
 class CallbackParameter:
-    name: str
-    value: str
+    name: str = strawberry.field(description="The parameter's name.")
+    value: str = strawberry.field(description="Its value (secrets as ****).")
 
 
 @strawberry.type(description="A provider's callback as received, with its verdict.")
 class PaymentCallback:
-    id: strawberry.ID
-    provider: str
-    params: list[CallbackParameter]
-    client_ip: str | None
-    received_at: datetime
-    signature_ok: bool
-    processed: bool
-    result: PaymentCallbackResult
-    error: str | None
-    order_id: strawberry.ID | None
-    provider_txn_id: str | None
-    amount: Money | None
+    id: strawberry.ID = strawberry.field(description="The callback's id.")
+    provider: str = strawberry.field(description="The payment provider that sent it.")
+    params: list[CallbackParameter] = strawberry.field(description="Its parameters as stored.")
+    client_ip: str | None = strawberry.field(description="The sender's address.")
+    received_at: datetime = strawberry.field(description="When it arrived.")
+    signature_ok: bool = strawberry.field(description="Whether its signature verified.")
+    processed: bool = strawberry.field(description="Whether it was acted on.")
+    result: PaymentCallbackResult = strawberry.field(description="What it did.")
+    error: str | None = strawberry.field(description="Why it failed or was refused, when it was.")
+    order_id: strawberry.ID | None = strawberry.field(
+        description="The order it concerns, when known."
+    )
+    provider_txn_id: str | None = strawberry.field(
+        description="The provider's transaction id, when given."
+    )
+    amount: Money | None = strawberry.field(description="The amount it reports paid, when given.")
     late: bool = strawberry.field(description="Paid after the order had expired (honoured).")
 
     @classmethod
@@ -83,7 +101,7 @@ class PaymentCallbackConnection:
 
 @strawberry.input
 class OrderReconcileInput:
-    order_id: strawberry.ID
+    order_id: strawberry.ID = strawberry.field(description="The order's id.")
 
 
 # -- payment channel settings ----------------------------------------------------------------
@@ -91,16 +109,20 @@ class OrderReconcileInput:
 
 @strawberry.type(description="A setting of a payment channel (secrets masked ab****yz).")
 class PaymentChannelField:
-    name: str
-    value: str
+    name: str = strawberry.field(description="The setting's name.")
+    value: str = strawberry.field(description="Its value (a secret as ****).")
 
 
 @strawberry.type(description="One payment channel's settings (the original's field names).")
 class PaymentChannelSettings:
-    provider: str
-    enabled: bool
-    fields: list[PaymentChannelField]
-    callback_networks: list[str]
+    provider: str = strawberry.field(description="The payment provider.")
+    enabled: bool = strawberry.field(description="Whether buyers may pay through it.")
+    fields: list[PaymentChannelField] = strawberry.field(
+        description="Its settings (secrets masked)."
+    )
+    callback_networks: list[str] = strawberry.field(
+        description="Addresses or CIDR blocks its callbacks may come from; empty means any."
+    )
 
     @classmethod
     def from_domain(
@@ -115,10 +137,12 @@ class PaymentChannelSettings:
 
 @strawberry.type(description="A payment channel a buyer may choose.")
 class PaymentChannel:
-    provider: str
-    display_name: str
-    description: str
-    icon: str
+    provider: str = strawberry.field(
+        description="The payment provider (pass it as `paymentProvider`)."
+    )
+    display_name: str = strawberry.field(description="Its name for buyers.")
+    description: str = strawberry.field(description="What it is, for buyers.")
+    icon: str = strawberry.field(description="Which icon to show (e.g. `wechat`, `alipay`).")
 
     @classmethod
     def from_domain(cls, c: channels.OfferedChannel, ctx: Context | None = None) -> PaymentChannel:
@@ -126,20 +150,27 @@ class PaymentChannel:
                    description=c.description, icon=c.icon)  # fmt: skip
 
 
-@strawberry.input
+@strawberry.input(description="One setting of a payment channel.")
 class PaymentChannelFieldInput:
-    name: str
+    name: str = strawberry.field(description="The setting's name.")
     value: str | None = strawberry.field(
         default=None, description="Null: keep; a masked secret: keep the stored one."
     )
 
 
-@strawberry.input
+@strawberry.input(description="One payment channel's new settings.")
 class PaymentChannelInput:
-    provider: str
-    enabled: bool = False
-    fields: list[PaymentChannelFieldInput] = strawberry.field(default_factory=list)
-    callback_networks: list[str] | None = None
+    provider: str = strawberry.field(description="The payment provider.")
+    enabled: bool = strawberry.field(
+        default=False, description="Whether buyers may pay through it."
+    )
+    fields: list[PaymentChannelFieldInput] = strawberry.field(
+        default_factory=list, description="Its settings; a masked secret keeps the stored one."
+    )
+    callback_networks: list[str] | None = strawberry.field(
+        default=None,
+        description="Addresses or CIDR blocks its callbacks may come from; empty means any.",
+    )
 
     def to_change(self) -> channels.ChannelChange:
         return channels.ChannelChange(
@@ -151,7 +182,9 @@ class PaymentChannelInput:
 
 @strawberry.input
 class AdminPaymentSettingsUpdateInput:
-    channels: list[PaymentChannelInput]
+    channels: list[PaymentChannelInput] = strawberry.field(
+        description="The channels to change (the others stay as they are)."
+    )
 
 
 @strawberry.type

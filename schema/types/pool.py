@@ -10,6 +10,7 @@ import strawberry
 
 from domain.pool import commands, model
 from resolvers import ids
+from schema.describe import describe_values
 from schema.errors import UserError
 from schema.mirror import Mirrored, mirror
 from schema.types.node import Node, PageInfo
@@ -26,21 +27,41 @@ class PoolCredentialStatus(enum.Enum):
     """A refresh holds it right now (never stuck: the refresh lock expires)."""
 
 
+describe_values(
+    PoolCredentialStatus,
+    {
+        "ACTIVE": "In use.",
+        "DISABLED": "Turned off by an admin.",
+        "BANNED": "Refused by the provider for good.",
+        "EXPIRED": "A call found the login dead; it is queued for refresh.",
+        "REFRESHING": "A refresh holds it right now (never stuck: the refresh lock expires).",
+    },
+)
+
+
 @strawberry.type(description="An upstream account of the credential pool (its payload is sealed "
                  "at rest and never shown).")  # fmt: skip
 class PoolCredential(Node):
     raw_id: strawberry.Private[str]
-    provider: str
-    label: str
-    status: PoolCredentialStatus
+    provider: str = strawberry.field(description="The music provider it logs in to.")
+    label: str = strawberry.field(description="A name for people.")
+    status: PoolCredentialStatus = strawberry.field(description="Its state.")
     capabilities: list[str] = strawberry.field(description="Empty: every capability.")
-    health_score: float
-    fail_count: int
-    cooldown_until: datetime | None
-    last_used_at: datetime | None
-    last_failed_at: datetime | None
-    expires_at: datetime | None
-    created_at: datetime
+    health_score: float = strawberry.field(
+        description="How well its calls go, from 0 (failing) to 1 (fine)."
+    )
+    fail_count: int = strawberry.field(description="Failed calls in a row.")
+    cooldown_until: datetime | None = strawberry.field(
+        description="Until when it rests (rate limited or failing); null when it does not."
+    )
+    last_used_at: datetime | None = strawberry.field(description="When a call last used it.")
+    last_failed_at: datetime | None = strawberry.field(
+        description="When a call with it last failed."
+    )
+    expires_at: datetime | None = strawberry.field(
+        description="When its login expires, when known."
+    )
+    created_at: datetime = strawberry.field(description="When it was added.")
     max_concurrency: int = strawberry.field(description="Calls in flight at most.")
     requests_per_second: int = strawberry.field(description="Calls started per second at most.")
     refresh_queued_at: datetime | None = strawberry.field(
@@ -90,33 +111,56 @@ class PoolCredentialConnection:
     descriptions={
         "in_cooldown": "Active credentials cooling down (rate limited or failing).",
         "avg_health_score": "Average health of the active credentials (0 when none).",
+        "provider": "The provider.",
+        "total": "Every credential.",
+        "active": "Active ones.",
+        "disabled": "Disabled ones.",
+        "banned": "Banned ones.",
+        "expired": "Expired ones.",
+        "refreshing": "Ones being refreshed.",
     },
 )
 class PoolHealth(Mirrored):
     pass
 
 
-@mirror(model.CredentialTestResult, name="PoolCredentialTestResult")
+@mirror(
+    model.CredentialTestResult,
+    name="PoolCredentialTestResult",
+    descriptions={
+        "success": "Whether the call succeeded.",
+        "capability": "The operation tried.",
+        "latency_ms": "How long it took.",
+        "error": "Why it failed, when it did.",
+    },
+    description="What checking a credential's login upstream found.",
+)
 class PoolCredentialTestResult(Mirrored):
     pass
 
 
-@strawberry.input
+@strawberry.input(description="Which pool credentials to list.")
 class PoolCredentialFilter:
-    provider: str | None = None
-    status: PoolCredentialStatus | None = None
+    provider: str | None = strawberry.field(default=None, description="Only this provider's.")
+    status: PoolCredentialStatus | None = strawberry.field(
+        default=None, description="Only those in this state."
+    )
 
 
 @strawberry.input
 class PoolCredentialAddInput:
-    provider: str
-    label: str
+    provider: str = strawberry.field(description="The music provider it logs in to.")
+    label: str = strawberry.field(description="A name for people.")
     payload: str = strawberry.field(description="The cookies/tokens, standard base64.")
     capabilities: list[str] = strawberry.field(
         default_factory=list, description="Empty: every capability."
     )
-    max_concurrency: int | None = None
-    requests_per_second: int | None = None
+    max_concurrency: int | None = strawberry.field(
+        default=None, description="Calls in flight at most; default: the provider's."
+    )
+    requests_per_second: int | None = strawberry.field(
+        default=None, description="Calls started per second at most; default: the provider's."
+    )
 
     def to_command(self) -> commands.AddCredential:
         return commands.AddCredential(
@@ -134,9 +178,20 @@ class PoolCredentialIdInput:
     credential_id: strawberry.ID
 
 
+# issue 11: one input type per mutation; PoolCredentialIdInput was shared.
+@strawberry.input(description="The input of `adminPoolCredentialRemove`.")
+class PoolCredentialRemoveInput(PoolCredentialIdInput):
+    credential_id: strawberry.ID = strawberry.field(description="The credential's id.")
+
+
+@strawberry.input(description="The input of `adminPoolCredentialRefresh`.")
+class PoolCredentialRefreshInput(PoolCredentialIdInput):
+    credential_id: strawberry.ID = strawberry.field(description="The credential's id.")
+
+
 @strawberry.input
 class PoolCredentialSetStatusInput:
-    credential_id: strawberry.ID
+    credential_id: strawberry.ID = strawberry.field(description="The credential's id.")
     status: PoolCredentialStatus = strawberry.field(description="ACTIVE or DISABLED.")
 
     def to_command(self) -> commands.SetCredentialStatus:
@@ -145,7 +200,7 @@ class PoolCredentialSetStatusInput:
 
 @strawberry.input
 class PoolCredentialTestInput:
-    credential_id: strawberry.ID
+    credential_id: strawberry.ID = strawberry.field(description="The credential's id.")
     capability: str | None = strawberry.field(
         default=None, description="Reported back; default health_check."
     )
@@ -154,10 +209,31 @@ class PoolCredentialTestInput:
         return commands.CheckCredential(self.credential_id, self.capability)
 
 
-@strawberry.type
+@strawberry.interface(
+    description="What "
+    "`adminPoolCredentialAdd`, `adminPoolCredentialSetStatus`, `adminPoolCredentialRefresh` "
+    "answer: each has a payload type of its own that implements this one, so "
+    "fragments on it keep matching."
+)
 class PoolCredentialPayload:
     credential: PoolCredential | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# issue 11: one payload type per mutation; PoolCredentialPayload was shared.
+@strawberry.type(description="The result of `adminPoolCredentialAdd`.")
+class PoolCredentialAddPayload(PoolCredentialPayload):
+    pass
+
+
+@strawberry.type(description="The result of `adminPoolCredentialSetStatus`.")
+class PoolCredentialSetStatusPayload(PoolCredentialPayload):
+    pass
+
+
+@strawberry.type(description="The result of `adminPoolCredentialRefresh`.")
+class PoolCredentialRefreshPayload(PoolCredentialPayload):
+    pass
 
 
 @strawberry.type

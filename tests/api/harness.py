@@ -95,6 +95,7 @@ async def running_app(
     overrides.setdefault("hibp_url", "http://hibp.test/range/")
     overrides.setdefault("hibp_mode", "fail-open")
     overrides.setdefault("master_key", "ab" * 32)
+    overrides.setdefault("jobs_in_process", False)  # worker (issue 17): tests run jobs by hand
     settings: Settings = load_settings(database_url=database_url, redis_url=redis_url, **overrides)
     fake = hibp or FakeHibpServer({})
     hibp_http = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.app))

@@ -267,6 +267,14 @@ async def test_subscription_routes_and_the_admin_grant(api: Api) -> None:
         "basic", "active", True, "purchase",
     )  # fmt: skip
     assert sub["currentPeriodEnd"] > sub["currentPeriodStart"]
+    # issue 11: GraphQL's twin names the plan as an object, and node(id:) finds it.
+    mine = (await gql_data(browser, "{ subscription { id planId plan { id name } } }"))[
+        "subscription"
+    ]
+    assert (mine["planId"], mine["plan"]["id"]) == ("basic", "basic") and mine["plan"]["name"]
+    found = await gql_data(browser, "query($id: ID!) { node(id: $id) { __typename id } }",
+                           {"id": mine["id"]})  # fmt: skip
+    assert found["node"] == {"__typename": "BillingSubscription", "id": mine["id"]}
     off = data(await browser.patch("/v1/billing/subscription", {"autoRenew": False}))
     assert off["autoRenew"] is False
     canceled = (await browser.post("/v1/billing/subscription/cancel")).json()
@@ -338,6 +346,15 @@ async def test_the_viewer_shows_its_own_billing_only(api: Api) -> None:
     assert viewer["orders"]["nodes"] == [{"purpose": "TOPUP", "status": "COMPLETED"}]
     assert viewer["invoices"]["nodes"][0]["total"] == {"formatted": "7.00"}
     assert viewer["extraUsage"] == {"enabled": False}
+    # issue 11: node(id:) resolves the viewer's order and invoice; a top-up names no plan.
+    mine = (await gql_data(browser, """{ viewer { orders(first: 1) { nodes { id plan { id } } }
+        invoices(first: 1) { nodes { id } } } }"""))["viewer"]  # fmt: skip
+    [order], [invoice] = mine["orders"]["nodes"], mine["invoices"]["nodes"]
+    assert order["plan"] is None
+    for id, type_name in ((order["id"], "Order"), (invoice["id"], "Invoice")):
+        found = await gql_data(browser, "query($id: ID!) { node(id: $id) { __typename id } }",
+                               {"id": id})  # fmt: skip
+        assert found["node"] == {"__typename": type_name, "id": id}
     admin = api.fresh()
     admin.http.headers.update(ADMIN)
     other = (await gql_data(admin, """query($id: ID!) { adminUser(id: $id) { balance {

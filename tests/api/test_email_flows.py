@@ -628,9 +628,9 @@ REGISTER = """mutation($i: AccountRegisterInput!) { accountRegister(input: $i) {
     errors { code field } } }"""
 VERIFY = """mutation($i: EmailVerifyInput!) { emailVerify(input: $i) {
     user { id email status } errors { code field } } }"""
-RESEND = """mutation($i: EmailInput!) { emailActivationResend(input: $i) {
+RESEND = """mutation($i: EmailActivationResendInput!) { emailActivationResend(input: $i) {
     cooldownSeconds errors { code retryAfter } } }"""
-RESET_REQUEST = """mutation($i: EmailInput!) { passwordResetRequest(input: $i) {
+RESET_REQUEST = """mutation($i: PasswordResetRequestInput!) { passwordResetRequest(input: $i) {
     ok errors { code } } }"""
 RESET = """mutation($i: PasswordResetInput!) { passwordReset(input: $i) {
     ok errors { code field } } }"""

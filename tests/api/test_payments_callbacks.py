@@ -451,6 +451,38 @@ async def test_reconciliation_fulfils_a_paid_order_whose_notify_was_lost(world: 
     assert results == ["duplicate", "fulfilled"]
 
 
+async def test_the_scheduled_reconciliation_fulfils_a_lost_notify_once(world: World) -> None:
+    """Worker (issue 17): the ``payment_reconciliation`` job's operation over a real
+    provider client and its fake gateway: the paid order whose notify was lost is
+    fulfilled once; the provider's late notify is then a duplicate."""
+    channel = world.channels["yipay"]
+    browser = await buyer(world, "scheduled-reconcile@example.com")
+    made = await topup(browser, "yipay")
+    channel.fake.notify_attempts = 1
+    channel.fake.notify_transport = httpx.MockTransport(lambda r: httpx.Response(502))
+    try:
+        [lost] = await channel.pay(made["orderId"], made["payUrl"])
+    finally:
+        channel.fake.reset()
+        channel.fake.notify_transport = httpx.ASGITransport(app=world.app,
+                                                            client=(PROVIDER_IP, 443))  # fmt: skip
+    callbacks_service = world.services.payment_callbacks
+    fresh = await callbacks_service.reconcile_paying()  # made seconds ago: not asked yet
+    assert await callbacks(world, made["orderId"]) == []
+    assert fresh.fulfilled == 0 and await balance(browser) == 0
+
+    sweep = await callbacks_service.reconcile_paying(older_than=timedelta(0))
+    again = await callbacks_service.reconcile_paying(older_than=timedelta(0))
+    assert sweep.fulfilled == 1 and sweep.errors == 0 and again.fulfilled == 0
+    assert await balance(browser) == 1990
+    order = data(await browser.get(f"/v1/billing/orders/{made['orderId']}"))
+    assert order["status"] == "completed"
+    assert await _send(world, "yipay", lost) == "success"  # the late notify: acknowledged
+    assert await balance(browser) == 1990
+    results = sorted(r["result"] for r in await callbacks(world, made["orderId"]))
+    assert results == ["duplicate", "fulfilled"]
+
+
 @pytest.mark.parametrize("backend", ["postgres+redis"], indirect=True)
 async def test_fifty_simultaneous_copies_fulfil_once_and_all_get_the_ack(world: World) -> None:
     channel = world.channels["yipay"]

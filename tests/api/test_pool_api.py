@@ -378,7 +378,7 @@ async def test_the_graphql_twins(env: Env) -> None:
         adminPoolCredentialTest(input: $i) { result { success capability latencyMs error }
         errors { code } } }""", {"i": {"credentialId": gid}})  # fmt: skip
     assert tested["adminPoolCredentialTest"]["result"]["success"] is True
-    refreshed = await gql(env, """mutation($i: PoolCredentialIdInput!) {
+    refreshed = await gql(env, """mutation($i: PoolCredentialRefreshInput!) {
         adminPoolCredentialRefresh(input: $i) { credential { status } errors { code } } }""",
         {"i": {"credentialId": gid}})  # fmt: skip
     assert refreshed["adminPoolCredentialRefresh"]["credential"]["status"] == "ACTIVE"
@@ -388,7 +388,7 @@ async def test_the_graphql_twins(env: Env) -> None:
     assert status["adminPoolCredentialSetStatus"]["errors"] == [
         {"code": "POOL_INVALID_INPUT", "field": "status"}
     ]
-    removed = await gql(env, """mutation($i: PoolCredentialIdInput!) {
+    removed = await gql(env, """mutation($i: PoolCredentialRemoveInput!) {
         adminPoolCredentialRemove(input: $i) { ok errors { code } } }""",
         {"i": {"credentialId": gid}})  # fmt: skip
     assert removed["adminPoolCredentialRemove"] == {"ok": True, "errors": []}

@@ -326,7 +326,7 @@ def break_the_gates_redis(app: Any) -> Redis:
     the composition root on purpose (container → API access → request gate → quota
     service → its store): no setting makes only the gate's Redis unreachable while the
     sessions' Redis keeps working. Returns the client, to be closed by the caller."""
-    unreachable = Redis.from_url(UNREACHABLE_REDIS)
+    unreachable: Redis = Redis.from_url(UNREACHABLE_REDIS)
     quota = app.state.container.services.gate.quota
     assert isinstance(quota._gate, RedisQuotaGate)
     quota._gate = RedisQuotaGate(unreachable)

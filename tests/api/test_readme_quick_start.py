@@ -40,5 +40,8 @@ def test_the_readme_quick_start_works_as_printed(sqlite_url: str, tmp_path: Path
     out = done.stdout
     assert '"email":"me@example.com"' in out  # registered, then /v1/auth/me with the key
     assert "HTTP/1.1 200 OK" in out
-    assert '{"data":{"viewer":{"email":"me@example.com"},"apiKeys":[{"name":"my first key"' in out
-    assert '"rateLimit":{"planName":' in out
+    assert (
+        '{"data":{"viewer":{"email":"me@example.com","apiKeys":{"nodes":[{"name":"my first key"'
+        in out
+    )
+    assert '"rateLimit":{"plan":{"name":' in out

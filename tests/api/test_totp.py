@@ -669,7 +669,7 @@ async def test_the_graphql_twins_enrol_sign_in_and_count_recovery_codes(env: Env
     assert enrolment["qrCodeSvg"].startswith("data:image/svg+xml")
     secret = enrolment["secretBase32"]
     confirmed = await browser.gql(
-        """mutation($i: TotpCodeInput!) { totpEnableConfirm(input: $i) {
+        """mutation($i: TotpEnableConfirmInput!) { totpEnableConfirm(input: $i) {
         user { email totpEnabled recoveryCodesRemaining } recoveryCodes errors { code } } }""",
         {"i": {"code": env.code(secret)}},
     )

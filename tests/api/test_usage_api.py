@@ -33,6 +33,10 @@ SUMMARY = "{ usageSummary { dayUsed monthUsed dayLimit monthLimit date month } }
 HISTORY = (
     "query($days: Int) { usageHistory(days: $days) { days { date operation count units } total } }"
 )
+ENTRIES = """query($first: Int, $after: String, $last: Int, $before: String) {
+    usageHistory(days: 11) { entries(first: $first, after: $after, last: $last, before: $before)
+    { nodes { date units } totalCount pageInfo { hasNextPage hasPreviousPage startCursor
+    endCursor } } } }"""
 REALTIME = """{ usageRealtime { qpm qps avgLatencyMs maxLatencyMs minLatencyMs totalToday
     totalMonth successRate errorCount dayUsed dayLimit monthUsed monthLimit timestamp } }"""
 
@@ -126,6 +130,19 @@ async def test_history_per_day_and_operation(env: Env) -> None:
         "total": 5,
     }
     assert (await gql_data(caller, HISTORY, {"days": None}, headers=keyed)) == data
+    # issue 11: the same days as a connection, paged forward and back by keyset cursors.
+    first = await gql_data(caller, ENTRIES, {"first": 1}, headers=keyed)
+    page = first["usageHistory"]["entries"]
+    assert page["nodes"] == [{"date": last_day.isoformat(), "units": 9}]
+    assert page["totalCount"] == 2
+    assert page["pageInfo"]["hasNextPage"] and not page["pageInfo"]["hasPreviousPage"]
+    after = {"first": 1, "after": page["pageInfo"]["endCursor"]}
+    rest = (await gql_data(caller, ENTRIES, after, headers=keyed))["usageHistory"]["entries"]
+    assert rest["nodes"] == [{"date": first_day.isoformat(), "units": 6}]
+    assert not rest["pageInfo"]["hasNextPage"] and rest["pageInfo"]["hasPreviousPage"]
+    back = {"last": 1, "before": rest["pageInfo"]["startCursor"]}
+    again = (await gql_data(caller, ENTRIES, back, headers=keyed))["usageHistory"]["entries"]
+    assert again["nodes"] == page["nodes"]
     # GraphQL has no legacy clients to humour: out of range is an input error.
     for days in (0, 366, -1):
         error = await gql_error(caller, HISTORY, {"days": days}, headers=keyed)

@@ -55,6 +55,7 @@ async def test_a_credential_round_trips_every_field(backend: Backend) -> None:
         health_score=0.8125,
         fail_count=3,
         status=CredentialStatus.EXPIRED,
+        check_failures=2,  # worker (issue 17): the health-check streak is stored
     )
     await put(backend, full, b"\x00blob\xff")
     async with backend.adapters.uow() as uow:

@@ -21,6 +21,7 @@ from domain.music.model import PageRequest, SearchType
 from domain.pool.model import LeaseResult
 from integrations.netease.transport import Crypto
 from tests.fakes.netease import FakeNetease
+from tests.fakes.netease.ciphers import encrypt_answer
 from tests.integration.netease_harness import harness
 
 SONG_DETAIL = "/api/v3/song/detail"
@@ -127,6 +128,20 @@ async def test_encrypted_eapi_answers_are_decrypted(compress: bool) -> None:
         h.fake.inject(LYRICS, {"code": -460, "msg": "Cheating"})  # errors come plain
         with pytest.raises(UpstreamRateLimit):
             await h.provider.lyrics("2001", None)
+
+
+@pytest.mark.parametrize("brace", [b"{", b"["])
+async def test_an_encrypted_answer_that_starts_with_a_brace_is_still_decrypted(
+    brace: bytes,
+) -> None:
+    # AES blocks look random: about one answer in 128 starts like JSON. The counter comes
+    # first so that the first block differs from one answer to the next.
+    answers = ({"n": n, "code": 200, "lrc": {"lyric": f"[00:01.00]Line {n}"}} for n in range(9999))
+    body = next(b for answer in answers if (b := encrypt_answer(answer))[:1] == brace)
+    async with harness(FakeNetease(), encrypted_answers=True) as h:
+        h.fake.inject(LYRICS, raw=body)
+        lyrics = await h.provider.lyrics("2001", None)
+        assert lyrics.lrc.startswith("[00:01.00]Line ")
 
 
 async def test_plain_eapi_calls_ask_for_plain_answers() -> None:

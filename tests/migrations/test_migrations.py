@@ -26,6 +26,7 @@ REVISIONS = [
     "0008_catalog",  # music (issue 13)
     "0009_billing",  # billing (issue 14)
     "0012_payments",  # payments (issue 16)
+    "0013_jobs",  # worker (issue 17)
 ]
 
 
@@ -110,8 +111,8 @@ async def assert_upgrades_from_empty_to_metadata(url: str) -> None:
     assert await pending_revisions(url) == []
 
 
-def test_head_is_the_payments_revision() -> None:
-    assert head_revision() == "0012_payments" == REVISIONS[-1]  # payments (issue 16)
+def test_head_is_the_jobs_revision() -> None:
+    assert head_revision() == "0013_jobs" == REVISIONS[-1]  # worker (issue 17)
 
 
 async def test_sqlite_upgrades_from_empty_and_matches_metadata(tmp_path: Path) -> None:

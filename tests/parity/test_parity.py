@@ -299,7 +299,7 @@ async def totp_enable_confirm(api: Api) -> None:
     for browser in (rest_browser, gql_browser):
         secrets.append((await browser.post("/v1/auth/totp/enable", {})).json()["secretBase32"])
     mutation = (
-        "mutation($i: TotpCodeInput!) { totpEnableConfirm(input: $i) { user { "
+        "mutation($i: TotpEnableConfirmInput!) { totpEnableConfirm(input: $i) { user { "
         + USER_FIELDS
         + " } recoveryCodes errors { code message } } }"
     )
@@ -364,7 +364,7 @@ async def totp_verify(api: Api) -> None:
 async def totp_disable(api: Api) -> None:
     rest_browser, _, rest_codes = await totp_user(api, "td@example.com")
     gql_browser, _, gql_codes = await totp_user(api, "tdg@example.com")
-    mutation = """mutation($i: TotpCodeInput!) { totpDisable(input: $i) {
+    mutation = """mutation($i: TotpDisableInput!) { totpDisable(input: $i) {
         ok errors { code message } } }"""
     rest = await rest_browser.post("/v1/auth/totp/disable", {"code": rest_codes[0]})
     assert rest.status_code == 200 and rest.json() == {}, rest.text
@@ -382,8 +382,8 @@ async def totp_disable(api: Api) -> None:
 async def totp_recovery_codes(api: Api) -> None:
     rest_browser, rest_secret, rest_codes = await totp_user(api, "trc@example.com")
     gql_browser, gql_secret, gql_codes = await totp_user(api, "trcg@example.com")
-    mutation = """mutation($i: TotpCodeInput!) { totpRecoveryCodesRegenerate(input: $i) {
-        recoveryCodes errors { code message } } }"""
+    mutation = """mutation($i: TotpRecoveryCodesRegenerateInput!) {
+        totpRecoveryCodesRegenerate(input: $i) { recoveryCodes errors { code message } } }"""
     rest = await rest_browser.post("/v1/auth/totp/recovery-codes", {"code": rest_codes[0]})
     data = await gql_data(gql_browser, mutation, {"i": {"code": gql_codes[0]}})
     assert data["totpRecoveryCodesRegenerate"]["recoveryCodes"] is None
@@ -507,7 +507,7 @@ async def email_verify(api: Api) -> None:
 
 
 async def email_activation_resend(api: Api) -> None:
-    mutation = """mutation($i: EmailInput!) { emailActivationResend(input: $i) {
+    mutation = """mutation($i: EmailActivationResendInput!) { emailActivationResend(input: $i) {
         cooldownSeconds errors { code message retryAfter } } }"""
     rest = await api.post("/v1/auth/email/resend", {"email": "rs@example.com"})
     assert rest.status_code == 200, rest.text
@@ -523,7 +523,7 @@ async def email_activation_resend(api: Api) -> None:
 
 async def password_reset_request(api: Api) -> None:
     await registered(api, "rr@example.com")
-    mutation = """mutation($i: EmailInput!) { passwordResetRequest(input: $i) {
+    mutation = """mutation($i: PasswordResetRequestInput!) { passwordResetRequest(input: $i) {
         ok errors { code message retryAfter } } }"""
     with outbox() as mails:
         rest = await api.post("/v1/auth/password/reset/request", {"email": "rr@example.com"})
@@ -1132,6 +1132,22 @@ async def an_unknown_provider(api: Api, caller: Api, values: Values) -> tuple[Ap
     return caller, {"provider": "spotify"}
 
 
+# -- worker (issue 17) ----------------------------------------------------------------------
+
+
+async def the_jobs_admin(api: Api) -> tuple[Api, Values]:
+    return admin(api), {}
+
+
+def same_jobs(rest: dict[str, Any], gql: dict[str, Any]) -> None:
+    assert rest["runner"] == gql["runner"] and rest["failures"] == gql["failures"] == []
+    strip = ("nextRunAt",)  # instants: the same moment, each edge's own format
+    assert [{k: v for k, v in j.items() if k not in strip} for j in rest["jobs"]] == [
+        {k: v for k, v in j.items() if k not in strip} for j in gql["jobs"]
+    ]
+    assert {j["name"] for j in rest["jobs"]} >= {"mail_outbox", "pool_health", "purge_expired"}
+
+
 async def pool_credential_add(api: Api) -> None:
     rest = await api.post(POOL, {"provider": "netease", "label": "parity",
                                  "payload": pool_payload(), "capabilities": ["song"]},
@@ -1157,7 +1173,7 @@ async def pool_credential_remove(api: Api) -> None:
     ids = [await pool_added(api) for _ in range(2)]
     rest = await api.delete(f"{POOL}/{ids[0]}", headers=ADMIN)
     assert (rest.status_code, rest.json()) == (200, {})
-    mutation = """mutation($i: PoolCredentialIdInput!) { adminPoolCredentialRemove(input: $i) {
+    mutation = """mutation($i: PoolCredentialRemoveInput!) { adminPoolCredentialRemove(input: $i) {
         ok errors { code message } } }"""
     data = await gql_data(api, mutation, {"i": {"credentialId": ids[1]}}, headers=ADMIN)
     assert data["adminPoolCredentialRemove"] == {"ok": True, "errors": []}
@@ -1188,7 +1204,8 @@ async def pool_credential_set_status(api: Api) -> None:
 
 async def pool_credential_refresh(api: Api) -> None:
     ids = [await pool_added(api, "qqmusic", musicid) for musicid in (880001, 880002)]
-    mutation = f"""mutation($i: PoolCredentialIdInput!) {{ adminPoolCredentialRefresh(input: $i)
+    mutation = f"""mutation($i: PoolCredentialRefreshInput!) {{
+        adminPoolCredentialRefresh(input: $i)
         {{ credential {{ {POOL_FIELDS} }} errors {{ code message field }} }} }}"""
     rest = await api.post(f"{POOL}/{ids[0]}/refresh", {}, headers=ADMIN)
     assert rest.status_code == 200, rest.text
@@ -1277,6 +1294,12 @@ READS: dict[tuple[str, str], Read] = {
         provider: $provider) { provider total active disabled banned expired refreshing
         inCooldown avgHealthScore } }""", same_pool_health, pool_health_of_netease,
         an_unknown_provider),
+    # -- worker (issue 17) --
+    ("GET", "/v1/admin/jobs"): Read(
+        "/v1/admin/jobs", """{ adminJobs { runner jobs { name description everySeconds
+        maxTries lastRunAt lastDurationMs lastOutcome lastError lastDetail nextRunAt runs
+        failures } failures { id name failedAt attempts error } } }""", same_jobs,
+        the_jobs_admin, someone_else("jobs@example.com")),
 }  # fmt: skip
 
 

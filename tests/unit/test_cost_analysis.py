@@ -39,6 +39,10 @@ class Query:
     def many(self, ids: list[strawberry.ID]) -> list[Song]:
         return []
 
+    @strawberry.field
+    def paged(self, first: int | None = None, last: int | None = None) -> list[Song]:
+        return []
+
 
 @strawberry.type
 class Mutation:
@@ -85,6 +89,13 @@ def test_list_sizes_are_capped_and_declared_maximums_apply() -> None:
     assert cost_of("{ songs(first: 100000) { url } }").metered == {"Song.url": 100}
     assert cost_of("{ album { songs { url } } }").metered == {"Song.url": 30}
     assert cost_of('{ many(ids: ["a", "b", "c"]) { url } }').metered == {"Song.url": 3}
+
+
+def test_page_arguments_without_defaults_count_as_the_largest_page() -> None:
+    # A keyset connection's first/last default to null (the server picks the page): the
+    # bound is the largest page, not the unlisted-list guess.
+    assert cost_of("{ paged { url } }").metered == {"Song.url": 100}
+    assert cost_of("{ paged(last: 4) { url } }").metered == {"Song.url": 4}
 
 
 def test_aliases_resolve_separately() -> None:
