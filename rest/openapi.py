@@ -22,8 +22,19 @@ from rest.errors import CORRECTIONS
 from rest.router import RawReply, Redirect, Route
 from rest.schemas import EnumOf, Example, Schemas
 
-_SESSION = [{"sessionCookie": []}, {"sessionHeader": []}, {"bearer": []}, {"apiKey": []}]
-_ADMIN = [{"adminKey": []}, {"sessionCookie": []}, {"sessionHeader": []}, {"bearer": []}]
+_Requirement = list[dict[str, list[str]]]
+_SESSION: _Requirement = [
+    {"sessionCookie": []},
+    {"sessionHeader": []},
+    {"bearer": []},
+    {"apiKey": []},
+]
+_ADMIN: _Requirement = [
+    {"adminKey": []},
+    {"sessionCookie": []},
+    {"sessionHeader": []},
+    {"bearer": []},
+]
 _SECURITY: dict[str, list[dict[str, list[str]]]] = {
     "public": [],
     "session": _SESSION,
@@ -170,7 +181,7 @@ def _success(route: Route, schemas: Schemas) -> dict[str, Any]:
         raise TypeError(f"{route.path}: annotate EncodedJson with its type (Annotated)")
     data = schemas.of(returned)
     if route.style is Style.GIN:
-        body = {
+        body: dict[str, Any] = {
             "type": "object",
             "properties": {
                 "code": {"type": "integer", "const": 200},
