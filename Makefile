@@ -44,10 +44,9 @@ check: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/karpov export-schema --output schema/schema.graphql
 
+# perf (issue 18): one run measures every case (a)-(f), each as a ratio to a bare route.
 bench: $(STAMP)
 	$(BIN)/python -m bench
-	$(BIN)/python -m bench.metered
-	$(BIN)/python -m bench.music
 
 # Schemathesis over /v1 (unauthenticated, session, API key, admin token) and /graphql
 # against a served instance: fails on any 5xx or a response slower than 5 s.

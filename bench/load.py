@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 HEADER_END = b"\r\n\r\n"
@@ -25,6 +25,9 @@ class Run:
 
     requests: int = 0
     non_2xx: int = 0
+    answered: int = 0
+    answered_2xx: int = 0
+    """Every answer and every 2xx answer of the run, warm-up included."""
     duration: float = 0.0
     latencies: list[float] = field(default_factory=list)
     client_cpu: float = 0.0  # CPU seconds / wall seconds over the measured window
@@ -74,10 +77,13 @@ async def _connection(
             head = await reader.readuntil(HEADER_END)
             await reader.readexactly(_content_length(head))
             done = clock()
+            ok = head.startswith(b"2", 9)
+            run.answered += 1
+            run.answered_2xx += ok
             if measure_from <= done <= measure_to:
                 run.requests += 1
                 latencies.append(done - started)
-                if not head.startswith(b"2", 9):
+                if not ok:
                     run.non_2xx += 1
     finally:
         writer.close()
@@ -85,7 +91,7 @@ async def _connection(
 
 async def measure(
     host: str,
-    port: int,
+    port: int | Sequence[int],
     path: str,
     headers: dict[str, str] | None = None,
     *,
@@ -96,8 +102,10 @@ async def measure(
 ) -> Run:
     """Drive ``GET path`` with ``connections`` concurrent keep-alive connections for
     ``warmup`` seconds (uncounted), then ``duration`` seconds (counted). ``server_cpu``
-    returns the server's CPU seconds so far (or None), to show who was saturated."""
-    request = build_request(host, port, path, headers or {})
+    returns the server's CPU seconds so far (or None), to show who was saturated. Several
+    ports: the connections are spread evenly over them (one server process each)."""
+    ports = [port] if isinstance(port, int) else list(port)
+    requests = [build_request(host, p, path, headers or {}) for p in ports]
     run = Run()
     start = time.perf_counter()
     measure_from, measure_to = start + warmup, start + warmup + duration
@@ -110,8 +118,15 @@ async def measure(
     markers = [asyncio.create_task(mark_at(moment)) for moment in (measure_from, measure_to)]
     await asyncio.gather(
         *(
-            _connection(host, port, request, measure_from, measure_to, run)
-            for _ in range(connections)
+            _connection(
+                host,
+                ports[i % len(ports)],
+                requests[i % len(ports)],
+                measure_from,
+                measure_to,
+                run,
+            )
+            for i in range(connections)
         )
     )
     await asyncio.gather(*markers)

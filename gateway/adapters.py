@@ -99,7 +99,7 @@ from persistence.redis.key_invalidations import RedisKeyInvalidations
 from persistence.redis.music_cache import RedisMusicCache
 from persistence.redis.oauth import RedisOAuthStateStore
 from persistence.redis.pool import RedisLeaseRegistry
-from persistence.redis.quota import RedisQuotaGate
+from persistence.redis.quota import GateClient, RedisQuotaGate
 from persistence.redis.sessions import RedisSessionStore
 from persistence.redis.throttle import RedisThrottleStore
 from persistence.sql.apikeys import SqlApiKeyStore, SqlPlanCatalog
@@ -223,7 +223,7 @@ class Adapters:
         engine: AsyncEngine,
         redis: Redis | None,
         *,
-        quota_redis: Redis | None,
+        quota_redis: GateClient | None,
         clock: Clock,
         outbound: Outbound,
     ) -> Adapters:

@@ -57,7 +57,7 @@ from domain.mail.outbox import MailOutbox
 from domain.music.catalog import LocalCatalogProvider, LocalMedia, StreamTokens
 from domain.music.model import ProviderName
 from domain.music.ports import Capability, MusicProvider
-from domain.music.service import MusicService
+from domain.music.service import LOCAL_TTL, MusicService
 from domain.oauth.rotation import OAuthTokenHolder
 from domain.oauth.service import OAuthService
 from domain.observations import Observations
@@ -69,6 +69,7 @@ from domain.quota.ports import PlanOfUser
 from domain.quota.service import QuotaService
 from domain.runtime import AccountActivationConfig, EmailVerificationConfig, RuntimeConfig
 from domain.security.audit import AuditLog
+from domain.singleflight import SingleFlight
 from domain.twofactor.codes import RecoveryCodeHasher
 from domain.twofactor.rotation import TotpSecretHolder
 from domain.twofactor.service import TwoFactorService
@@ -107,6 +108,7 @@ def music_services(
     music = MusicService(
         providers, leaser=leaser,
         cache=adapters.music_cache, clock=clock, unavailable=unavailable,
+        local_ttl=LOCAL_TTL,  # perf (issue 18): decoded answers kept in-process briefly
         observations=observations,
     )  # fmt: skip
     return music, LocalMedia(adapters.catalog, tokens)
@@ -332,15 +334,23 @@ def cached_owners(cache: AuthenticationCache, uow: UnitOfWorkFactory) -> OwnerLo
     """The owner of a key or of a metered session call, through the sessions' 1 s memo
     (which this process's own changes to the user clear at once)."""
 
-    async def owner(user_id: str) -> User | None:
-        found = cache.user(user_id)
-        if found is not None:
-            return found
+    async def read(user_id: str) -> User | None:
         async with uow() as work:
             found = await work.users.get(user_id)
         if found is not None:
             cache.remember_user(found)
         return found
+
+    # perf (issue 18): concurrent misses for one user share one read. Without it every
+    # request in flight when the memo lapses reads the same row (a stampede per second
+    # under load, each read a database round trip).
+    reads = SingleFlight()
+
+    async def owner(user_id: str) -> User | None:
+        found = cache.user(user_id)
+        if found is not None:
+            return found
+        return await reads.run(user_id, lambda: read(user_id))
 
     return owner
 

@@ -29,7 +29,8 @@ def effective_configuration(settings: Settings) -> dict[str, Any]:
     shown: dict[str, Any] = {}
     for name, info in type(settings).model_fields.items():
         value = getattr(settings, name)
-        if not info.repr or "secret" in name or "password" in name:
+        # readme: by suffix, so min_password_strength and password_reset_url are shown
+        if not info.repr or name.endswith(("_secret", "_password")):
             value = MASK if value else value
         elif name in ("database_url", "redis_url"):
             value = masked_url(value)

@@ -66,6 +66,10 @@ def configure_logging(level: str) -> None:
     # and the SMTP conversation (AUTH). SQL parameters are hidden by the engine itself.
     for name in QUIET_BELOW_INFO:
         logging.getLogger(name).setLevel(max(logging.INFO, root.level))
+    # readme: SQLAlchemy logs every statement at INFO (its engine echo); at the default
+    # `info` that was several lines per request, so statements appear only at `debug`.
+    sql = logging.INFO if root.level <= logging.DEBUG else max(logging.WARNING, root.level)
+    logging.getLogger("sqlalchemy").setLevel(sql)
 
 
 QUIET_BELOW_INFO = ("sqlalchemy", "httpx", "httpcore", "aiosmtplib", "asyncpg", "aiosqlite")

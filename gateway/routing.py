@@ -7,8 +7,10 @@ behaviour — including 404/405 handling — is Starlette's."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
+from starlette.convertors import PathConvertor
 from starlette.routing import BaseRoute, Match, Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -40,6 +42,14 @@ class IndexedRouter(Router):
                     for method in route.methods or ():
                         first.setdefault((path, method), route)
         self._direct = {key: route for key, route in first.items() if direct(route.endpoint)}
+        # perf (issue 18): routes with path parameters, by how many "/" their paths have;
+        # a route that may match any depth (a mount, a ``{x:path}`` parameter) is in every
+        # list. Each list keeps the table's order, so its first full match is the scan's.
+        self._is_direct = direct
+        self._fixed_depth: list[tuple[BaseRoute, int | None]] = [
+            (route, _depth(route)) for route in self.routes
+        ]
+        self._by_depth: dict[tuple[int, str], list[_Step]] = {}
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope.get("root_path"):
@@ -62,11 +72,88 @@ class IndexedRouter(Router):
         is one it accepts (so ``Route.handle`` would call the endpoint straight away)."""
         if scope.get("root_path"):
             return None
-        route = self._direct.get((scope["path"], scope["method"]))
+        path = scope["path"]
+        route = self._direct.get((path, scope["method"]))
         if route is None:
-            return None
+            return None if path in self._static else self._direct_with_parameters(scope)
         scope.setdefault("router", self)
         scope["route"] = route
         scope["endpoint"] = route.endpoint
         scope["path_params"] = dict(scope.get("path_params", {}))
         return route.app
+
+    def _direct_with_parameters(self, scope: Scope) -> ASGIApp | None:
+        """The scan's choice for a path with parameters (its first full match, found with
+        one regular expression over the routes of the path's depth and method), when that
+        route is a direct one."""
+        path, method = scope["path"], scope["method"]
+        key = (path.count("/"), method)
+        steps = self._by_depth.get(key)
+        if steps is None:
+            if key[0] > MAX_INDEXED_DEPTH:
+                return None
+            steps = self._by_depth[key] = _steps(self._fixed_depth, *key)
+        for pattern, routes in steps:
+            if pattern is None:
+                match, child_scope = routes[0].matches(scope)
+                if match is not Match.FULL:
+                    continue
+                return None  # a mount or a ``{x:path}`` route: left to the router
+            found = pattern.match(path)
+            if found is None:
+                continue
+            candidate = routes[found.lastindex - 1]  # type: ignore[operator]
+            if not isinstance(candidate, Route) or not self._is_direct(candidate.endpoint):
+                return None
+            match, child_scope = candidate.matches(scope)
+            if match is not Match.FULL:
+                return None
+            scope.setdefault("router", self)
+            scope["route"] = candidate
+            scope.update(child_scope)
+            return candidate.app
+        return None
+
+
+_Step = tuple["re.Pattern[str] | None", list[BaseRoute]]
+"""One regular expression over consecutive routes of the table (group i+1 is route i), or
+``None`` and one route that may match any depth (checked on its own)."""
+
+
+def _steps(table: list[tuple[BaseRoute, int | None]], depth: int, method: str) -> list[_Step]:
+    steps: list[_Step] = []
+    run: list[Route] = []
+
+    def close() -> None:
+        if run:
+            alternatives = "|".join(
+                "(" + _NAMED_GROUP.sub("(?:", r.path_regex.pattern[1:-1]) + ")" for r in run
+            )
+            steps.append((re.compile(f"^(?:{alternatives})$"), list(run)))
+            run.clear()
+
+    for route, fixed in table:
+        if fixed is None:
+            close()
+            steps.append((None, [route]))
+        elif (
+            fixed == depth
+            and isinstance(route, Route)
+            and (route.methods is None or method in route.methods)
+        ):
+            run.append(route)
+    close()
+    return steps
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<[^>]+>")
+MAX_INDEXED_DEPTH = 16
+
+
+def _depth(route: BaseRoute) -> int | None:
+    """How many "/" every path this route matches has, or None when that varies."""
+    if not isinstance(route, Route):
+        return None
+    if any(isinstance(c, PathConvertor) for c in route.param_convertors.values()):
+        return None
+    return route.path.count("/")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from starlette.responses import JSONResponse
 
 from domain.errors import DomainError, RateLimited, ServiceUnavailable
@@ -42,6 +43,27 @@ _encode = json.JSONEncoder(
 _JSON = (b"content-type", b"application/json")
 
 
+_STRICT = (
+    orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)  # fmt: skip
+
+
+def _to_bytes(data: Any) -> bytes:
+    """perf (issue 18): ``orjson`` where it gives ``_encode``'s bytes (compact, UTF-8 as
+    is), else ``_encode`` itself: for what orjson does not take (integers past 64 bits,
+    non-string keys, subclasses, dates, dataclasses: passed through to refuse) and for any
+    body with a ``null`` (orjson writes NaN and infinities as null where ``_encode``
+    refuses them)."""
+    try:
+        body = orjson.dumps(data, option=_STRICT)
+    except (TypeError, orjson.JSONEncodeError):
+        return _encode(data).encode("utf-8")
+    if b"null" not in body:
+        return body
+    return _encode(data).encode("utf-8")
+
+
 @dataclass(frozen=True, slots=True)
 class EncodedJson:
     """A handler result that is already JSON, encoded as ``JSONResponse`` would encode it
@@ -51,7 +73,7 @@ class EncodedJson:
 
 
 def encode_json(data: Any) -> EncodedJson:
-    return EncodedJson(_encode(data).encode("utf-8"))
+    return EncodedJson(_to_bytes(data))
 
 
 class JsonReply(JSONResponse):
@@ -60,7 +82,7 @@ class JsonReply(JSONResponse):
     needs: that path is a visible share of a cheap request."""
 
     def __init__(self, content: Any, status_code: int = 200) -> None:
-        self._init(_encode(content).encode("utf-8"), status_code)
+        self._init(_to_bytes(content), status_code)
 
     @classmethod
     def encoded(cls, body: bytes, status_code: int = 200) -> JsonReply:

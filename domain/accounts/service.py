@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from domain.accounts.auth_cache import AuthenticationCache
@@ -49,6 +50,7 @@ from domain.security.audit import AuditLog
 from domain.security.model import AuditAction, BackoffRule, WindowRule
 from domain.security.ports import ThrottleStore
 from domain.security.throttle import enforce_windows
+from domain.singleflight import SingleFlight
 
 if TYPE_CHECKING:
     from domain.accounts.activation import Activation
@@ -204,6 +206,7 @@ class AccountService:
         self._clock = clock
         self._policy = policy
         self._cache = cache
+        self._lookups = SingleFlight()  # perf (issue 18)
         self._audit = audit
         self._issuer = issuer
         self._second_factor = second_factor
@@ -348,6 +351,11 @@ class AccountService:
         cached = self._cache.lookup(hashed, now)
         if cached is not None and cached[0].expires_at > now:
             return Authenticated(session=cached[0], user=cached[1])
+        # perf (issue 18): the requests of one session that miss the memo together (it
+        # lapses every second under load) share one lookup.
+        return await self._lookups.run(hashed, lambda: self._look_up(hashed, now))
+
+    async def _look_up(self, hashed: str, now: datetime) -> Authenticated | None:
         session = await self._sessions.get_by_token_hash(hashed)
         if session is None:
             return None

@@ -131,6 +131,9 @@ class MusicCache(Protocol):
 
     async def get(self, key: str) -> bytes | None: ...
 
+    async def get_with_ttl(self, key: str) -> tuple[bytes, float] | None:
+        """perf (issue 18): the value and the seconds it has left (> 0), in one step."""
+
     async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
         """Keep ``value`` for ``ttl_seconds`` (> 0)."""
 

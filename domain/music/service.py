@@ -61,6 +61,7 @@ from domain.music.model import (
 )
 from domain.music.ports import Capability, CredentialNeed, MusicCache, MusicProvider
 from domain.observations import Observations
+from domain.singleflight import SingleFlight
 
 log = logging.getLogger("karpov.music")
 
@@ -72,6 +73,9 @@ PLAY_URL_MAX_TTL = 600.0
 MAX_ATTEMPTS = 3
 MAX_QUERY = 200
 CACHE_VERSION = "v1"
+LOCAL_TTL = 2.0
+"""perf (issue 18): what ``bootstrap`` keeps decoded answers for in each process."""
+LOCAL_MAX_ENTRIES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,31 +89,6 @@ class ProviderInfo:
     """Why it is not available, when it is not."""
 
 
-class SingleFlight:
-    """Concurrent calls with one key share one execution. The shared call runs as its own
-    task, so one caller giving up does not cancel it for the others."""
-
-    def __init__(self) -> None:
-        self._calls: dict[str, asyncio.Task[Any]] = {}
-
-    async def run(self, key: str, call: Callable[[], Awaitable[T]]) -> T:
-        task = self._calls.get(key)
-        if task is None:
-            task = asyncio.ensure_future(call())
-            self._calls[key] = task
-            task.add_done_callback(lambda done: self._forget(key, done))
-        return cast(T, await asyncio.shield(task))
-
-    def _forget(self, key: str, done: asyncio.Task[Any]) -> None:
-        if self._calls.get(key) is done:
-            del self._calls[key]
-        if not done.cancelled():
-            done.exception()  # retrieved: nobody may be left to await it
-
-    def __len__(self) -> int:
-        return len(self._calls)
-
-
 class MusicService:
     def __init__(
         self,
@@ -120,10 +99,13 @@ class MusicService:
         clock: Clock,
         unavailable: Mapping[ProviderName, str],
         max_attempts: int = MAX_ATTEMPTS,
+        local_ttl: float = 0.0,
         observations: Observations | None = None,  # worker (issue 17): metrics
     ) -> None:
         """``unavailable``: providers without a client on this server, and the message
-        their callers get (503)."""
+        their callers get (503). ``local_ttl`` (perf, issue 18): seconds a decoded answer
+        with a fixed lifetime (metadata, searches; never a play URL) is also kept in this
+        process, in front of the shared cache; 0 keeps none."""
         self._observe = observations or Observations()
         self._providers = dict(providers)
         self._leaser = leaser
@@ -132,6 +114,8 @@ class MusicService:
         self._unavailable = dict(unavailable)
         self._max_attempts = max_attempts
         self._flights = SingleFlight()
+        self._local_ttl = local_ttl
+        self._local: dict[str, tuple[float, Any]] = {}
 
     # -- providers ------------------------------------------------------------------------
 
@@ -313,18 +297,48 @@ class MusicService:
     async def _cached(
         self, key: str, ttl: float | Callable[[Any], float], load: Callable[[], Awaitable[T]]
     ) -> T:
-        cached = await self._cache_get(key)
-        if cached is not None:
-            return cast(T, cached)
+        local = self._local_ttl > 0 and not callable(ttl)
+        now = self._clock.now().timestamp() if local else 0.0
+        if local:
+            hit = self._local.get(key)
+            if hit is not None and now < hit[0]:
+                return cast(T, hit[1])
+        if local:
+            fresh = await self._cache_get_fresh(key)
+            if fresh is not None:
+                self._keep_locally(key, fresh[0], now, fresh[1])
+                return cast(T, fresh[0])
+        else:
+            cached = await self._cache_get(key)
+            if cached is not None:
+                return cast(T, cached)
 
         async def load_and_keep() -> T:
             value = await load()
             seconds = ttl(value) if callable(ttl) else ttl
             if seconds > 0:
                 await self._cache_set(key, value, seconds)
+                if local:
+                    self._keep_locally(key, value, self._clock.now().timestamp(), seconds)
             return value
 
         return await self._flights.run(key, load_and_keep)
+
+    def _keep_locally(self, key: str, value: Any, now: float, left: float) -> None:
+        """The decoded answer, for ``local_ttl`` seconds and never past the shared entry's
+        own end (``left`` seconds): a metered call's cache hit then costs neither a
+        shared-cache round trip nor a decode, and serves what the shared cache would."""
+        if len(self._local) >= LOCAL_MAX_ENTRIES:
+            self._local.clear()
+        self._local[key] = (now + min(self._local_ttl, left), value)
+
+    async def _cache_get_fresh(self, key: str) -> tuple[Any, float] | None:
+        try:
+            found = await self._cache.get_with_ttl(key)
+            return None if found is None else (codec.decode(found[0]), found[1])
+        except Exception:
+            log.warning("music cache read failed", exc_info=True, extra={"key": key})
+            return None
 
     async def _cache_get(self, key: str) -> Any:
         try:

@@ -26,6 +26,17 @@ class MemoryMusicCache:
         self._items.move_to_end(key)
         return found[1]
 
+    async def get_with_ttl(self, key: str) -> tuple[bytes, float] | None:
+        found = self._items.get(key)
+        if found is None:
+            return None
+        left = found[0] - self._clock.now().timestamp()
+        if left <= 0:
+            del self._items[key]
+            return None
+        self._items.move_to_end(key)
+        return found[1], left
+
     async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
         if ttl_seconds <= 0:
             return

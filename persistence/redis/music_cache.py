@@ -17,6 +17,15 @@ class RedisMusicCache:
         found = await self._redis.get(self._prefix + key)
         return None if found is None else found if isinstance(found, bytes) else found.encode()
 
+    async def get_with_ttl(self, key: str) -> tuple[bytes, float] | None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.get(self._prefix + key)
+            pipe.pttl(self._prefix + key)
+            found, left = await pipe.execute()
+        if found is None or not isinstance(left, int) or left <= 0:
+            return None  # missing, or kept without an expiry (never by us)
+        return (found if isinstance(found, bytes) else found.encode()), left / 1000
+
     async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:
         milliseconds = math.floor(ttl_seconds * 1000)
         if milliseconds <= 0:

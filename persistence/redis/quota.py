@@ -42,7 +42,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from redis.asyncio import Redis
 from redis.client import NEVER_DECODE
@@ -178,6 +178,9 @@ redis.call('SET', ARGV[1], '1')
 return 1
 """
 
+if TYPE_CHECKING:
+    from persistence.redis.pipelined import PipelinedRedis
+
 _RAW = {NEVER_DECODE: True}
 """The replies are packed bytes: never decoded, even by a client made with
 ``decode_responses=True``."""
@@ -200,9 +203,13 @@ _NOT_READY = b"NOTREADY"
 COUNTER_SLACK_MS = 60000
 
 
+GateClient: TypeAlias = "Redis | PipelinedRedis"
+"""redis-py's client, or the lean pipelined one (perf, issue 18) a deployment's gate uses."""
+
+
 class RedisQuotaGate:
     def __init__(
-        self, redis: Redis, *, namespace: str = "karpov:quota", restorable: bool = False
+        self, redis: GateClient, *, namespace: str = "karpov:quota", restorable: bool = False
     ) -> None:
         """``restorable``: refuse while the state is lost, until ``restore`` ran (a
         deployment's gate; a bare gate in a test may skip it)."""

@@ -326,3 +326,55 @@ def test_graphiql_renders_in_headless_chromium_with_no_network(
     assert not [d for d in directives if d.startswith(("script-src", "connect-src"))], (
         recorder.csp_reports
     )
+
+
+# --- the fetcher, run in Node with the page's globals stubbed ----------------------------
+
+FETCHER_HARNESS = r"""
+const fs = require('fs');
+const sent = [];
+let fetcherOptions = null;
+let props = null;
+global.window = {
+  React: { createElement: (component, p) => { props = p; return null; } },
+  ReactDOM: { createRoot: () => ({ render: () => {} }) },
+  GraphiQL: { createFetcher: (options) => { fetcherOptions = options; return () => {}; } },
+  fetch: (input, init) => { sent.push({ input, init }); return Promise.resolve(null); },
+};
+global.document = {
+  getElementById: () => ({ getAttribute: () => null }),
+  cookie: 'csrf_token=tok-1',
+};
+eval(fs.readFileSync(process.argv[1], 'utf8'));
+const asSent = (headers) => {
+  fetcherOptions.fetch('/graphql', { method: 'POST', headers });
+  const init = sent[sent.length - 1].init;
+  return { headers: Object.fromEntries(init.headers.entries()), credentials: init.credentials };
+};
+console.log(JSON.stringify({
+  defaultHeaders: JSON.parse(props.defaultHeaders),
+  placeholder: asSent(JSON.parse(props.defaultHeaders)),
+  token: asSent({ Authorization: 'Bearer real-session-token' }),
+}));
+"""
+
+
+def test_graphiqls_example_header_is_not_sent_so_the_session_cookie_counts() -> None:
+    """README: run accountLogin in GraphiQL (the browser keeps the session cookie). The
+    Headers tab opens with an example Authorization header; were it sent, the server would
+    believe the header credential over the cookie and every later query would be
+    anonymous. The fetcher drops it until a real token replaces it."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("Node.js is required for this test (.ci/run installs it)")
+    done = subprocess.run(
+        [node, "-e", FETCHER_HARNESS, str(STATIC_DIR / "init.js")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout)
+    assert seen["defaultHeaders"]["Authorization"].startswith("Bearer paste-")
+    assert "authorization" not in seen["placeholder"]["headers"]
+    assert seen["placeholder"]["headers"]["x-csrf-token"] == "tok-1"
+    assert seen["placeholder"]["credentials"] == "same-origin"
+    assert seen["token"]["headers"]["authorization"] == "Bearer real-session-token"

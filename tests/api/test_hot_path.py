@@ -176,10 +176,47 @@ def test_direct_endpoints_are_the_routes_routing_would_call() -> None:
     assert router.direct_endpoint(http_scope("PUT", "/me")) is None  # 405: the scan says so
     assert router.direct_endpoint(http_scope("GET", "/me/")) is None  # redirect: the scan
     assert router.direct_endpoint(http_scope("GET", "/plain")) is None
-    assert router.direct_endpoint(http_scope("GET", "/items/1")) is None
+    assert router.direct_endpoint(http_scope("GET", "/items/1")) is other  # perf (issue 18)
     assert router.direct_endpoint(http_scope("GET", "/any")) is None
     assert router.direct_endpoint(http_scope("POST", "/any")) is None
     assert router.direct_endpoint(http_scope("GET", "/me", root_path="/mounted")) is None
+
+
+def test_direct_endpoints_with_parameters_are_the_routes_the_scan_would_pick() -> None:
+    """perf (issue 18): a path with parameters is dispatched directly only to the route the
+    router's scan picks (the first full match in table order), with its parameters."""
+    first, second, third, fourth = Raw("first"), Raw("second"), Raw("third"), Raw("fourth")
+    router = IndexedRouter(
+        [
+            StarletteRoute("/v1/local/songs/top", plain, methods=["GET"]),  # not direct
+            StarletteRoute("/v1/{provider}/songs/{id}", first, methods=["GET"]),
+            StarletteRoute("/v1/{provider}/songs/{id}", second, methods=["DELETE"]),
+            StarletteRoute("/v1/{provider}/songs/{id}", third, methods=["GET", "POST"]),
+            StarletteRoute("/files/{rest:path}", other_files, methods=["GET"]),
+            StarletteRoute("/files/{name}/x", fourth, methods=["GET"]),  # after the path route
+            StarletteRoute("/n/{id:int}", fourth, methods=["GET"]),
+        ],
+        direct=lambda endpoint: isinstance(endpoint, Raw),
+    )
+    scope = http_scope("GET", "/v1/qq/songs/42")
+    assert router.direct_endpoint(scope) is first
+    assert scope["route"] is router.routes[1]
+    assert scope["path_params"] == {"provider": "qq", "id": "42"}
+    assert router.direct_endpoint(http_scope("HEAD", "/v1/qq/songs/42")) is first
+    assert router.direct_endpoint(http_scope("DELETE", "/v1/qq/songs/42")) is second
+    assert router.direct_endpoint(http_scope("POST", "/v1/qq/songs/42")) is third
+    assert router.direct_endpoint(http_scope("PUT", "/v1/qq/songs/42")) is None  # 405
+    assert router.direct_endpoint(http_scope("GET", "/v1/local/songs/top")) is None  # static
+    assert router.direct_endpoint(http_scope("GET", "/v1/qq/songs/42/x")) is None  # 404
+    assert router.direct_endpoint(http_scope("GET", "/files/a/x")) is None  # the path route
+    scope = http_scope("GET", "/n/7")
+    assert router.direct_endpoint(scope) is fourth
+    assert scope["path_params"] == {"id": 7}
+    assert router.direct_endpoint(http_scope("GET", "/n/seven")) is None
+
+
+async def other_files(request: Request) -> Response:
+    return PlainTextResponse("files")
 
 
 async def test_directly_dispatched_routes_are_counted_by_their_template(sqlite_api: Api) -> None:

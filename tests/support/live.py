@@ -70,16 +70,22 @@ def live_settings(database_url: str, **overrides: Any) -> Settings:
 
 
 @contextmanager
-def live_karpov(database_url: str, **overrides: Any) -> Iterator[str]:
+def live_karpov(
+    database_url: str, *, own_base_url: bool = False, **overrides: Any
+) -> Iterator[str]:
     """The real application (``create_app``) with a cheap password hash; yields its base
-    URL (``http://127.0.0.1:<port>``)."""
+    URL (``http://127.0.0.1:<port>``). ``own_base_url``: that URL is also the public base
+    URL, so the absolute links it hands out (pay pages, play URLs) lead back to it."""
+    sock = free_socket()
+    if own_base_url:
+        overrides.setdefault("public_base_url", f"http://127.0.0.1:{sock.getsockname()[1]}")
     settings = live_settings(database_url, **overrides)
     cheap = Argon2PasswordHasher(time_cost=1, memory_cost_kib=64)
 
     async def factory(s: Settings) -> Any:
         return await build_container(s, hasher=cheap)
 
-    with serve(create_app(settings, container_factory=factory)) as url:
+    with serve(create_app(settings, container_factory=factory), sock=sock) as url:
         yield url
 
 

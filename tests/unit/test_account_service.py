@@ -333,6 +333,27 @@ async def test_a_pending_account_is_revealed_only_to_the_right_password(world: W
 # -- session resolution -----------------------------------------------------------------
 
 
+async def test_concurrent_lookups_of_one_session_share_one_read(world: World) -> None:
+    """perf (issue 18): when the memo lapses under load, the requests of one session that
+    miss it together read the session store once, and all get the same answer."""
+    user = await make_user(world, "many@example.com")
+    token, _ = await sign_in(world, "many@example.com")
+    world.clock.advance(5)  # past the memo
+    reads = 0
+    get = world.sessions.get_by_token_hash
+
+    async def counted(hashed: str) -> Any:
+        nonlocal reads
+        reads += 1
+        await asyncio.sleep(0)  # a store round trip: the others arrive meanwhile
+        return await get(hashed)
+
+    world.sessions.get_by_token_hash = counted  # type: ignore[method-assign,assignment]
+    found = await asyncio.gather(*(world.accounts.authenticate(token) for _ in range(20)))
+    assert reads == 1
+    assert {f.user.id for f in found if f is not None} == {user.id} and None not in found
+
+
 async def test_authenticate_resolves_a_token_to_the_user_and_a_principal(world: World) -> None:
     user = await make_user(world, "alice@example.com", role=Role.ADMIN)
     result = await world.accounts.login("alice@example.com", STRONG)

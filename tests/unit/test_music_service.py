@@ -376,6 +376,40 @@ async def test_searches_are_cached_ten_minutes_and_metadata_an_hour(world: World
     assert world.provider.calls["song"] == 2
 
 
+async def test_answers_kept_in_process_skip_the_shared_cache_and_never_outlive_it(
+    world: World,
+) -> None:
+    """perf (issue 18): with ``local_ttl`` a decoded answer is served from the process for
+    that long, never past the shared entry's end; a play URL is never kept so."""
+    service = MusicService(
+        {QQ: world.provider}, leaser=world.leaser, cache=world.cache, clock=world.clock,
+        unavailable={}, local_ttl=2.0,
+    )  # fmt: skip
+    reads: list[str] = []
+    shared_get = world.cache.get_with_ttl
+
+    async def counted(key: str) -> tuple[bytes, float] | None:
+        reads.append(key)
+        return await shared_get(key)
+
+    world.cache.get_with_ttl = counted  # type: ignore[method-assign]
+    first = await service.song(SONG_ID)  # a miss: loaded, kept in both
+    assert await service.song(SONG_ID) == first
+    assert len(reads) == 1 and world.provider.calls == {"song": 1}
+    world.clock.advance(2.5)  # the local copy lapsed: the shared cache answers again
+    assert await service.song(SONG_ID) == first
+    assert len(reads) == 2 and world.provider.calls == {"song": 1}
+    world.clock.advance(3600 - 2.5 - 1)  # one second left in the shared cache
+    assert await service.song(SONG_ID) == first
+    world.clock.advance(1.01)  # past the shared entry: not served from the process
+    await service.song(SONG_ID)
+    assert world.provider.calls == {"song": 2}
+    await service.play_url(SONG_ID, Quality.MP3_128)
+    await service.play_url(SONG_ID, Quality.MP3_128)
+    assert world.provider.calls["play_url"] == 1  # from the shared cache, not kept locally
+    assert not any(":url:" in key for key in service._local)  # looking underneath
+
+
 @pytest.mark.parametrize(
     ("expires", "kept"), [(timedelta(minutes=2), 120), (timedelta(hours=2), 600)]
 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -27,12 +28,12 @@ class Collect(logging.Handler):
         self.lines.append(record.getMessage() + " " + repr(record.args))
 
 
-@pytest.fixture
-def debug_logs() -> Iterator[Collect]:
+@contextmanager
+def logs_at(level: str) -> Iterator[Collect]:
     root = logging.getLogger()
     saved = (root.level, root.handlers[:])
     saved_levels = {n: logging.getLogger(n).level for n in QUIET_BELOW_INFO}
-    configure_logging("debug")
+    configure_logging(level)
     collect = Collect()
     root.addHandler(collect)
     try:
@@ -40,8 +41,14 @@ def debug_logs() -> Iterator[Collect]:
     finally:
         root.setLevel(saved[0])
         root.handlers[:] = saved[1]
-        for name, level in saved_levels.items():
-            logging.getLogger(name).setLevel(level)
+        for name, saved_level in saved_levels.items():
+            logging.getLogger(name).setLevel(saved_level)
+
+
+@pytest.fixture
+def debug_logs() -> Iterator[Collect]:
+    with logs_at("debug") as collect:
+        yield collect
 
 
 async def test_sql_parameters_and_rows_are_not_logged_at_debug(
@@ -69,3 +76,25 @@ def test_chatty_libraries_stay_at_info_when_debugging(debug_logs: Collect) -> No
     assert logging.getLogger().level == logging.DEBUG
     for name in QUIET_BELOW_INFO:
         assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name
+
+
+@pytest.fixture
+def info_logs() -> Iterator[Collect]:
+    with logs_at("info") as collect:
+        yield collect
+
+
+async def test_sql_statements_are_not_logged_at_the_default_info_level(
+    info_logs: Collect, tmp_path: Path
+) -> None:
+    """`make run` logs at info: SQLAlchemy's statement echo (its INFO) stays off."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'info.db'}")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (v TEXT)"))
+            await conn.execute(text("INSERT INTO t (v) VALUES ('x')"))
+    finally:
+        await engine.dispose()
+    logging.getLogger("karpov.test").info("an application line")
+    assert any("an application line" in line for line in info_logs.lines)
+    assert not [line for line in info_logs.lines if "INSERT INTO t" in line or "BEGIN" in line]

@@ -50,9 +50,18 @@
     return null;
   }
 
+  // The example in the Headers tab is not a credential. Sent, it would make the server
+  // ignore the session cookie accountLogin sets (a header credential wins), so it is
+  // dropped until a real token replaces it.
+  var PLACEHOLDER_TOKEN = 'paste-a-session-token-or-an-mk_-api-key';
+
   function sameOriginFetch(input, init) {
     var options = Object.assign({}, init || {});
     var headers = new Headers(options.headers || {});
+    var authorization = headers.get('Authorization');
+    if (authorization && authorization.indexOf(PLACEHOLDER_TOKEN) !== -1) {
+      headers.delete('Authorization');
+    }
     var token = readCookie(csrfCookie);
     if (token && !headers.has(csrfHeader)) {
       headers.set(csrfHeader, token);
@@ -106,7 +115,7 @@
     '}',
     '',
   ].join('\n');
-  var defaultHeaders = '{\n  "Authorization": "Bearer paste-a-session-token-or-an-mk_-api-key"\n}\n';
+  var defaultHeaders = '{\n  "Authorization": "Bearer ' + PLACEHOLDER_TOKEN + '"\n}\n';
 
   var element = window.React.createElement(window.GraphiQL, {
     fetcher: fetcher,
