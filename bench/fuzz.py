@@ -16,8 +16,12 @@ credential pool, and runs schemathesis:
   introspected schema), unauthenticated and with a session.
 
 A run fails on any 5xx (``not_a_server_error``) or any response slower than 5 s
-(``--max-response-time``). ``FUZZ_EXAMPLES`` (default 20) bounds the cases per operation,
-so the whole run takes a few minutes on two cores. Exit status: 0 when every run passed.
+(``--max-response-time``). Two more runs over ``/v1`` (with a session, with an admin token)
+hold the server to its document: schemathesis' ``response_schema_conformance``,
+``status_code_conformance`` and ``content_type_conformance`` (``FUZZ_CONFORMANCE_EXAMPLES``
+cases per operation, default 5, besides schemathesis' coverage cases). ``FUZZ_EXAMPLES`` (default
+20) bounds the cases per operation, so the whole run takes a few minutes on two cores.
+Exit status: 0 when every run passed.
 """
 
 from __future__ import annotations
@@ -48,6 +52,10 @@ CHECKS = "not_a_server_error"
 """The failures the issue names: a 5xx (the time limit is ``--max-response-time``). The
 conformance checks (documented statuses, schemas) are for the OpenAPI document's own
 test, not for a fuzz run that must stay green."""
+CONFORMANCE_CHECKS = "response_schema_conformance,status_code_conformance,content_type_conformance"
+"""openapi (issues 11, 12): the runs that hold /v1 to its document: every response has a
+documented status and content type, and its body fits the response schema."""
+CONFORMANCE_EMAIL = "fuzz-conformance@example.com"
 GRAPHQL_CHECKS = "no_internal_error"
 """GraphQL: a 5xx or an error masked as ``INTERNAL`` (``bench/fuzz_hooks.py``)."""
 
@@ -116,14 +124,14 @@ def wait_healthy(base: str, server: subprocess.Popen[bytes]) -> None:
 _SIGN_INS = iter(range(1, 250))
 
 
-def session(base: str, *, register: bool = False) -> str:
+def session(base: str, *, register: bool = False, email: str = EMAIL) -> str:
     """A fresh session of the fuzzing user (a run may sign its session out), signed in
     from an address no fuzz run has used (see ``KARPOV_TRUSTED_PROXIES`` above)."""
     forwarded = {"X-Forwarded-For": f"10.99.0.{next(_SIGN_INS)}"}
     with httpx.Client(base_url=base, timeout=30, headers=forwarded) as client:
         client.get("/v1/config/runtime")
         csrf = {"X-CSRF-Token": client.cookies["csrf_token"]}
-        body = {"email": EMAIL, "password": PASSWORD}
+        body = {"email": email, "password": PASSWORD}
         for path in ("/v1/auth/register", "/v1/auth/login") if register else ("/v1/auth/login",):
             response = client.post(path, json=body, headers=csrf)
             if response.status_code != 200:
@@ -183,10 +191,16 @@ def pool_accounts(base: str, fakes: Fakes) -> None:
 
 
 def schemathesis(
-    location: str, label: str, headers: dict[str, str], examples: int, cwd: Path, ids: list[str]
+    location: str,
+    label: str,
+    headers: dict[str, str],
+    examples: int,
+    cwd: Path,
+    ids: list[str],
+    checks: str | None = None,
 ) -> bool:
     graphql = location.endswith("/graphql")
-    checks = GRAPHQL_CHECKS if graphql else CHECKS
+    checks = checks or (GRAPHQL_CHECKS if graphql else CHECKS)
     command = [
         str(Path(sys.executable).with_name("schemathesis")), "run", location,
         "--checks", checks, "--max-response-time", str(MAX_RESPONSE_TIME),
@@ -196,6 +210,8 @@ def schemathesis(
     ]  # fmt: skip
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
+    if checks == CONFORMANCE_CHECKS:  # openapi: signed out, the rest would be 401s only
+        command += ["--exclude-operation-id", "postAuthLogout"]
     started = time.monotonic()
     print(f"fuzz: {label}: {location}", flush=True)
     env = {**os.environ, "SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("fuzz_hooks.py")),
@@ -237,6 +253,17 @@ def main() -> int:
             schemathesis(url, label, headers(), examples, directory, known_ids(fakes))
             for url, label, headers in runs
         ]
+        # openapi (issues 11, 12): the document is accurate. A user of its own (the runs
+        # above may have locked theirs out), then an operator.
+        conformance = {"X-Session-Id": session(base, register=True, email=CONFORMANCE_EMAIL)}
+        conformance_examples = int(os.environ.get("FUZZ_CONFORMANCE_EXAMPLES", "5"))
+        for label, headers in (
+            ("session", conformance),
+            ("admin token", {"X-Admin-Key": ADMIN_TOKEN}),
+        ):
+            results.append(schemathesis(openapi, f"/v1 conformance {label}", headers,
+                                        conformance_examples, directory, known_ids(fakes),
+                                        checks=CONFORMANCE_CHECKS))  # fmt: skip
     finally:
         server.terminate()
         try:

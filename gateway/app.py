@@ -25,8 +25,10 @@ from gateway.middleware import AdminTokens, ClientIpResolver, EdgeMiddleware, Pr
 from gateway.request_context import request_context
 from gateway.routing import IndexedRouter
 from gateway.settings import Settings
+from gateway.swagger import SWAGGER_CSP, swagger_html  # openapi (issue 11): /v1/docs
+from gateway.swagger import static_files_app as swagger_static
 from resolvers.context import Context, Services
-from rest.openapi import docs_html, openapi_document
+from rest.openapi import openapi_document
 from rest.router import ResponseCookies, RouteEndpoint, build_routes
 from rest.router import Route as RestRoute
 from rest.routes import ROUTES
@@ -144,8 +146,10 @@ def create_app(
         return Response(document_yaml, media_type="application/yaml",
                         headers={"Cache-Control": "public, max-age=60"})  # fmt: skip
 
+    docs_page = swagger_html(document)
+
     async def docs(request: Request) -> Response:
-        return HTMLResponse(docs_html(document))
+        return HTMLResponse(docs_page, headers={"Content-Security-Policy": SWAGGER_CSP})
 
     landing_page = LANDING_PAGE.format(name=html.escape(settings.app_name))
 
@@ -159,6 +163,7 @@ def create_app(
         Route("/metrics", metrics_endpoint(registry), methods=["GET"]),
         Route("/graphql", graphql),  # every method: the view answers 405 as GraphQL
         Mount("/static/graphiql", app=static_files_app(), name="graphiql-static"),
+        Mount("/static/swagger-ui", app=swagger_static(), name="swagger-static"),  # openapi
         Route("/v1/docs/openapi.json", openapi_json, methods=["GET"]),
         Route("/v1/docs/openapi.yaml", openapi_yaml, methods=["GET"]),
         Route("/v1/docs", docs, methods=["GET"]),

@@ -32,6 +32,7 @@ from gateway.graphql_http import (
 from gateway.request_context import request_context
 from resolvers.context import Context, Services
 from rest.errors import ERROR_TABLE
+from schema.limits import OperationNotChosenError
 
 GET_OPERATIONS = frozenset({OperationType.QUERY})
 POST_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
@@ -155,6 +156,8 @@ class KarpovGraphQL(GraphQL[Context, None]):
         if media == GRAPHQL_RESPONSE_JSON and refused:
             data.pop("data", None)
             status = request_error_status(data.get("errors") or [])
+        elif refused and _operation_not_chosen(result.errors):
+            status = 400  # an incomplete HTTP request, whatever the media type (issue 12)
         if resolved.register_as is not None and not _invalid_document(data, refused):
             await self._services().documents.register(resolved.register_as, query)
         response = Response(self.encode_json(data), status, media_type=media)
@@ -198,6 +201,11 @@ def request_error_status(errors: list[Any]) -> int:
         if found is not None:
             return found.status
     return 400
+
+
+def _operation_not_chosen(errors: list[Any] | None) -> bool:
+    """Several operations and no ``operationName`` (``schema.limits``)."""
+    return any(isinstance(e, OperationNotChosenError) for e in errors or ())
 
 
 _INVALID_DOCUMENT = frozenset({"GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"})

@@ -4,21 +4,74 @@ original's query parameters and shapes."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, NotRequired, TypedDict
 
 from domain.accounts.admin import parse_role, parse_status
 from domain.accounts.commands import SetUserPassword, UpdateUser
 from domain.accounts.model import UserFilter
-from domain.apikeys.model import ApiKey
+from domain.apikeys.model import ApiKey, ApiKeyStatus
 from domain.security.model import AuditAction, AuditFilter
 from resolvers import admin, billing
 from rest.billing import balance_view
 from rest.envelope import rfc3339
 from rest.router import RestRequest
-from rest.views import admin_user_item
+from rest.schemas import EnumOf
+from rest.views import AdminUserItem, Id, Time, admin_user_item
 
 
-async def list_users(req: RestRequest) -> dict[str, Any]:
+class Users(TypedDict):
+    items: list[AdminUserItem]
+    total: int
+    limit: int
+    offset: int
+
+
+class AdminKeyItem(TypedDict):
+    id: Id
+    name: str
+    prefix: str
+    planId: str
+    status: Annotated[str, EnumOf(ApiKeyStatus)]
+    createdAt: Time | None
+    expiresAt: Time | None
+    lastUsedAt: Time | None
+
+
+class AdminUserView(TypedDict):
+    user: AdminUserItem
+    apiKeys: list[AdminKeyItem]
+    planCounts: dict[str, int]
+    balance: NotRequired[dict[str, Any]]
+
+
+class UserKeys(TypedDict):
+    items: list[AdminKeyItem]
+    total: int
+
+
+class Done(TypedDict):
+    ok: bool
+
+
+class AuditEvent(TypedDict):
+    id: Id
+    action: Annotated[str, EnumOf(AuditAction)]
+    createdAt: Time | None
+    actor: str | None
+    userId: str | None
+    ip: str | None
+    userAgent: str | None
+    details: dict[str, str]
+
+
+class AuditPage(TypedDict):
+    items: list[AuditEvent]
+    total: int
+    limit: int
+    offset: int
+
+
+async def list_users(req: RestRequest) -> Users:
     role, status = req.query("role"), req.query("status")
     page = await admin.admin_users(
         req.ctx,
@@ -38,11 +91,11 @@ async def list_users(req: RestRequest) -> dict[str, Any]:
     }
 
 
-async def get_user(req: RestRequest) -> dict[str, Any]:
+async def get_user(req: RestRequest) -> AdminUserView:
     # -- billing (issue 14): every key with its status, plan counts, the balance --
     view = await billing.admin_user_view(req.ctx, req.path("id"))
     now = req.ctx.services.clock.now()
-    answer: dict[str, Any] = {
+    answer: AdminUserView = {
         "user": admin_user_item(view.user),
         "apiKeys": [admin_key_item(k, view.user.plan_id, now) for k in view.api_keys],
         "planCounts": view.plan_counts,
@@ -52,7 +105,7 @@ async def get_user(req: RestRequest) -> dict[str, Any]:
     return answer
 
 
-def admin_key_item(key: ApiKey, plan_id: str, now: datetime) -> dict[str, Any]:
+def admin_key_item(key: ApiKey, plan_id: str, now: datetime) -> AdminKeyItem:
     """A key as the original's admin view listed it."""
     return {
         "id": key.id, "name": key.name, "prefix": key.prefix, "planId": plan_id,
@@ -61,14 +114,14 @@ def admin_key_item(key: ApiKey, plan_id: str, now: datetime) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def user_keys(req: RestRequest) -> dict[str, Any]:
+async def user_keys(req: RestRequest) -> UserKeys:
     view = await billing.admin_user_view(req.ctx, req.path("id"))
     now = req.ctx.services.clock.now()
     items = [admin_key_item(k, view.user.plan_id, now) for k in view.api_keys]
     return {"items": items, "total": len(items)}
 
 
-async def update_user(req: RestRequest) -> dict[str, Any]:
+async def update_user(req: RestRequest) -> AdminUserItem:
     status, role = req.text("status"), req.text("role")
     new_status = parse_status(status) if status else None
     new_role = parse_role(role) if role else None
@@ -76,18 +129,18 @@ async def update_user(req: RestRequest) -> dict[str, Any]:
     return admin_user_item(await admin.admin_user_update(req.ctx, command))
 
 
-async def set_password(req: RestRequest) -> dict[str, Any]:
+async def set_password(req: RestRequest) -> Done:
     password = req.required_text("newPassword")
     command = SetUserPassword(user_id=req.path("id"), new_password=password)
     await admin.admin_user_password_set(req.ctx, command)
     return {"ok": True}
 
 
-async def unlock_user(req: RestRequest) -> dict[str, Any]:
+async def unlock_user(req: RestRequest) -> AdminUserItem:
     return admin_user_item(await admin.admin_user_unlock(req.ctx, req.path("id")))
 
 
-async def audit(req: RestRequest) -> dict[str, Any]:
+async def audit(req: RestRequest) -> AuditPage:
     # The first bad parameter is reported, in this order: times, paging, action, user.
     since, until = req.query_instant("since"), req.query_instant("until")
     limit, offset = req.query_int("limit", 50), req.query_int("offset", 0)

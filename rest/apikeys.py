@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, NotRequired, TypedDict
 
 from domain.apikeys.commands import (
     CreateApiKey,
@@ -14,12 +14,14 @@ from domain.apikeys.commands import (
     SetApiKeyEnabled,
     UpdateApiKey,
 )
-from domain.apikeys.model import ApiKey
+from domain.apikeys.model import ApiKey, ApiKeyStatus
 from domain.apikeys.service import DEFAULT_GRACE, IssuedKey
 from domain.errors import InvalidInput
 from resolvers import apikeys
 from rest.envelope import rfc3339
 from rest.router import RestRequest
+from rest.schemas import EnumOf, Example
+from rest.views import Id, Time
 
 KEY_FIELDS: dict[str, tuple[str, Callable[[RestRequest, str], Any]]] = {
     "name": ("name", RestRequest.text),
@@ -34,9 +36,60 @@ KEY_FIELDS: dict[str, tuple[str, Callable[[RestRequest, str], Any]]] = {
 how it is read (a wrong type is a 400 naming the field)."""
 
 
-def key_view(key: ApiKey, now: datetime) -> dict[str, Any]:
-    """The original's key view; ``last4`` and the rotation grace are additions."""
-    view: dict[str, Any] = {
+class KeyView(TypedDict):
+    """The original's key view; ``last4`` and the rotation grace are additions. The three
+    optional instants are left out when unset."""
+
+    id: Id
+    prefix: Annotated[str, Example("kp_live_3f9a")]
+    last4: str
+    name: str
+    description: str | None
+    scopes: list[str]
+    ipAllowlist: list[str]
+    rateLimitRpm: int | None
+    rateLimitDaily: int | None
+    enabled: bool
+    status: Annotated[str, EnumOf(ApiKeyStatus)]
+    totalRequests: int
+    createdAt: Time | None
+    expiresAt: NotRequired[Time | None]
+    lastUsedAt: NotRequired[Time | None]
+    previousKeyExpiresAt: NotRequired[Time | None]
+
+
+class IssuedKeyView(KeyView):
+    plaintext: Annotated[str, Example("kp_live_3f9a…")]
+    """The secret: shown once, send it as ``X-API-Key``."""
+
+
+class KeyList(TypedDict):
+    items: list[KeyView]
+
+
+class KeyBody(TypedDict, total=False):
+    """The fields of a key (create: ``name`` is needed; update: only those given change,
+    ``expiresAt: null`` removes the expiry)."""
+
+    name: Annotated[str, Example("ci")]
+    description: str | None
+    scopes: list[str] | None
+    ipAllowlist: list[str] | None
+    rateLimitRpm: int | None
+    rateLimitDaily: int | None
+    expiresAt: Annotated[datetime, Example("2030-01-01T00:00:00Z")] | None
+
+
+class EnabledBody(TypedDict):
+    enabled: bool
+
+
+class RotateBody(TypedDict, total=False):
+    graceSeconds: Annotated[int, Example(86400)] | None
+
+
+def key_view(key: ApiKey, now: datetime) -> KeyView:
+    view: KeyView = {
         "id": key.id, "prefix": key.prefix, "last4": key.last4, "name": key.name,
         "description": key.description, "scopes": list(key.scopes),
         "ipAllowlist": list(key.ip_allowlist), "rateLimitRpm": key.rate_limit_rpm,
@@ -50,11 +103,11 @@ def key_view(key: ApiKey, now: datetime) -> dict[str, Any]:
         ("previousKeyExpiresAt", key.previous_key_expires_at(now)),
     ):
         if value is not None:
-            view[name] = rfc3339(value)
+            view[name] = rfc3339(value)  # type: ignore[literal-required]
     return view
 
 
-def issued_view(issued: IssuedKey, now: datetime) -> dict[str, Any]:
+def issued_view(issued: IssuedKey, now: datetime) -> IssuedKeyView:
     return {**key_view(issued.key, now), "plaintext": issued.plaintext}
 
 
@@ -68,23 +121,23 @@ def _now(req: RestRequest) -> datetime:
     return req.ctx.services.clock.now()
 
 
-async def create(req: RestRequest) -> dict[str, Any]:
+async def create(req: RestRequest) -> IssuedKeyView:
     given = {field: value for field, value in given_fields(req).items() if value is not None}
     command = CreateApiKey(**{"name": "", **given})
     return issued_view(await apikeys.api_key_create(req.ctx, command), _now(req))
 
 
-async def list_keys(req: RestRequest) -> dict[str, Any]:
+async def list_keys(req: RestRequest) -> KeyList:
     now = _now(req)
     return {"items": [key_view(k, now) for k in await apikeys.api_keys(req.ctx)]}
 
 
-async def get_key(req: RestRequest) -> dict[str, Any]:
+async def get_key(req: RestRequest) -> KeyView:
     key = await apikeys.api_key(req.ctx, req.path("id"))
     return key_view(key, _now(req))
 
 
-async def update(req: RestRequest) -> dict[str, Any]:
+async def update(req: RestRequest) -> KeyView:
     changes = KeyChanges(**given_fields(req))  # type: ignore[typeddict-item]
     command = UpdateApiKey(key_id=req.path("id"), changes=changes)
     return key_view(await apikeys.api_key_update(req.ctx, command), _now(req))
@@ -102,7 +155,7 @@ async def revoke(req: RestRequest) -> None:
     await apikeys.api_key_revoke(req.ctx, req.path("id"))
 
 
-async def rotate(req: RestRequest) -> dict[str, Any]:
+async def rotate(req: RestRequest) -> IssuedKeyView:
     grace = req.integer("graceSeconds")
     command = RotateApiKey(
         key_id=req.path("id"),

@@ -7,17 +7,42 @@ redirects, to the frontend's ``/oauth-error?code=…&message=…`` when the flow
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, TypedDict
 
-from domain.oauth.model import OAuthIdentity
+from domain.oauth.model import OAuthIdentity, ProviderInfo
 from domain.oauth.service import CallbackParams, state_cookie_name
 from resolvers import oauth
 from rest.envelope import rfc3339
 from rest.router import Redirect, RestRequest
-from rest.views import camel
+from rest.schemas import Shape
+from rest.views import Time, camel
 
 
-async def providers(req: RestRequest) -> dict[str, Any]:
+class Providers(TypedDict):
+    providers: list[Annotated[dict[str, object], Shape(ProviderInfo)]]
+
+
+class IdentityItem(TypedDict):
+    provider: str
+    providerSub: str
+    providerLogin: str | None
+    providerEmail: str | None
+    providerName: str | None
+    providerAvatar: str | None
+    trustLevel: int | None
+    createdAt: Time | None
+    lastLoginAt: Time | None
+
+
+class Identities(TypedDict):
+    identities: list[IdentityItem]
+
+
+class Unbound(TypedDict):
+    unbound: bool
+
+
+async def providers(req: RestRequest) -> Providers:
     return {"providers": [camel(p) for p in await oauth.oauth_providers(req.ctx)]}
 
 
@@ -40,7 +65,7 @@ async def callback(req: RestRequest) -> Redirect:
     return Redirect(await oauth.oauth_callback(req.ctx, provider, params, binding))
 
 
-def identity_item(identity: OAuthIdentity) -> dict[str, Any]:
+def identity_item(identity: OAuthIdentity) -> IdentityItem:
     return {
         "provider": identity.provider,
         "providerSub": identity.subject,
@@ -54,10 +79,10 @@ def identity_item(identity: OAuthIdentity) -> dict[str, Any]:
     }
 
 
-async def identities(req: RestRequest) -> dict[str, Any]:
+async def identities(req: RestRequest) -> Identities:
     return {"identities": [identity_item(i) for i in await oauth.oauth_identities(req.ctx)]}
 
 
-async def unlink(req: RestRequest) -> dict[str, Any]:
+async def unlink(req: RestRequest) -> Unbound:
     await oauth.oauth_unlink(req.ctx, req.path("provider"))
     return {"unbound": True}

@@ -4,21 +4,58 @@ returned."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, TypedDict
 
 from domain.pool.commands import AddCredential, CheckCredential, SetCredentialStatus
-from domain.pool.model import Credential
+from domain.pool.model import (
+    Credential,
+    CredentialStatus,
+    CredentialTestResult,
+    ProviderHealth,
+)
 from resolvers import pool
 from rest.envelope import rfc3339
 from rest.router import RestRequest
-from rest.views import camel
+from rest.schemas import EnumOf, Shape
+from rest.views import Id, Time, camel
 
 ADD_FIELDS = (
     "provider", "label", "payload", "capabilities", "maxConcurrency", "requestsPerSecond",
 )  # fmt: skip
 
 
-def credential_view(c: Credential) -> dict[str, Any]:
+class CredentialView(TypedDict):
+    id: Id
+    provider: str
+    label: str
+    status: Annotated[str, EnumOf(CredentialStatus)]
+    healthScore: float
+    lastUsedAt: Time | None
+    lastFailedAt: Time | None
+    failCount: int
+    cooldownUntil: Time | None
+    capabilities: list[str]
+    createdAt: Time | None
+    expiresAt: Time | None
+    maxConcurrency: int | None
+    requestsPerSecond: int | None
+    refreshQueuedAt: Time | None
+
+
+class Credentials(TypedDict):
+    items: list[CredentialView]
+    total: int
+
+
+class Removed(TypedDict):
+    """No fields."""
+
+
+class PoolHealth(TypedDict):
+    pools: list[Annotated[dict[str, object], Shape(ProviderHealth)]]
+
+
+def credential_view(c: Credential) -> CredentialView:
     """The original's ``Credential`` message, plus the lease limits and the refresh queue."""
     return {
         "id": c.id,
@@ -39,7 +76,7 @@ def credential_view(c: Credential) -> dict[str, Any]:
     }
 
 
-async def add_credential(req: RestRequest) -> dict[str, Any]:
+async def add_credential(req: RestRequest) -> CredentialView:
     command = AddCredential(
         provider=req.required_text("provider"),
         label=req.text("label") or "",
@@ -51,7 +88,7 @@ async def add_credential(req: RestRequest) -> dict[str, Any]:
     return credential_view(await pool.pool_credential_add(req.ctx, command))
 
 
-async def list_credentials(req: RestRequest) -> dict[str, Any]:
+async def list_credentials(req: RestRequest) -> Credentials:
     page = await pool.pool_credentials(
         req.ctx,
         provider=req.query("provider") or None,
@@ -62,25 +99,27 @@ async def list_credentials(req: RestRequest) -> dict[str, Any]:
     return {"items": [credential_view(c) for c in page.items], "total": page.total}
 
 
-async def remove_credential(req: RestRequest) -> dict[str, Any]:
+async def remove_credential(req: RestRequest) -> Removed:
     await pool.pool_credential_remove(req.ctx, req.path("id"))
     return {}
 
 
-async def health(req: RestRequest) -> dict[str, Any]:
+async def health(req: RestRequest) -> PoolHealth:
     return {"pools": [camel(await pool.pool_health(req.ctx, req.path("provider")))]}
 
 
-async def set_status(req: RestRequest) -> dict[str, Any]:
+async def set_status(req: RestRequest) -> CredentialView:
     command = SetCredentialStatus(req.path("id"), req.required_text("status"))
     return credential_view(await pool.pool_credential_set_status(req.ctx, command))
 
 
-async def refresh(req: RestRequest) -> dict[str, Any]:
+async def refresh(req: RestRequest) -> CredentialView:
     return credential_view(await pool.pool_credential_refresh(req.ctx, req.path("id")))
 
 
-async def test_credential(req: RestRequest) -> dict[str, Any]:
+async def test_credential(
+    req: RestRequest,
+) -> Annotated[dict[str, object], Shape(CredentialTestResult)]:
     command = CheckCredential(req.path("id"), req.text("capability"))
     return camel(await pool.pool_credential_test(req.ctx, command))
 

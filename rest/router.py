@@ -167,6 +167,9 @@ class Route:
     query_fields: tuple[str, ...] = ()
     raw_body: bool = False
     """The handler reads the body itself (a provider's form-encoded callback)."""
+    body: type | None = None
+    """The JSON body as a ``TypedDict`` (issue 11: the OpenAPI request schema); without
+    it the document types ``request_fields`` by name (``rest.openapi.FIELD_TYPES``)."""
 
 
 async def _read_body(request: Request) -> dict[str, Any]:

@@ -11,10 +11,51 @@ import dataclasses
 import enum
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 from domain.accounts import model
+from domain.principal import Role
 from rest.envelope import EncodedJson, encode_json, rfc3339
+from rest.schemas import EnumOf, Example
+
+Time = Annotated[str, Example("2026-01-31T12:00:00Z")]
+"""An RFC 3339 instant in UTC (``rest.envelope.rfc3339``)."""
+Id = Annotated[str, Example("0b7c5e3a9d2f4c1e8a6b4d2f0e1c3a5b")]
+Email = Annotated[str, Example("ada@example.com")]
+UserStatusValue = Annotated[str, EnumOf(model.UserStatus)]
+RoleValue = Annotated[str, EnumOf(Role)]
+
+
+class UserProto(TypedDict):
+    """A user as the original's grpc-gateway routes render it."""
+
+    id: Id
+    email: Email
+    status: UserStatusValue
+    role: RoleValue
+    totpEnabled: bool
+    createdAt: Time | None
+    lastLoginAt: Time | None
+
+
+class AdminUserItem(TypedDict):
+    id: Id
+    email: Email
+    status: UserStatusValue
+    role: RoleValue
+    planId: str
+    totpEnabled: bool
+    createdAt: Time | None
+
+
+class SessionItem(TypedDict):
+    id: Id
+    createdAt: Time | None
+    lastSeenAt: Time | None
+    expiresAt: Time | None
+    ip: str | None
+    userAgent: str | None
+    current: bool
 
 
 def camel(value: object) -> dict[str, Any]:
@@ -53,7 +94,7 @@ def _camel_case(name: str) -> str:
     return first + "".join(part.title() for part in rest)
 
 
-def user_proto(user: model.User) -> dict[str, Any]:
+def user_proto(user: model.User) -> UserProto:
     """A user as the original's grpc-gateway routes rendered it (protojson)."""
     return {
         "id": user.id,
@@ -85,7 +126,7 @@ def user_proto_json(user: model.User) -> EncodedJson:
     return view
 
 
-def admin_user_item(user: model.User) -> dict[str, Any]:
+def admin_user_item(user: model.User) -> AdminUserItem:
     """A user row of ``GET /v1/admin/users`` (gin)."""
     return {
         "id": user.id,
@@ -98,7 +139,7 @@ def admin_user_item(user: model.User) -> dict[str, Any]:
     }
 
 
-def session_item(session: model.Session, current_id: str | None) -> dict[str, Any]:
+def session_item(session: model.Session, current_id: str | None) -> SessionItem:
     return {
         "id": session.id,
         "createdAt": rfc3339(session.created_at),

@@ -148,6 +148,11 @@ class AnalysisError(Exception):
     """The document cannot be analysed (a fragment cycle, an unknown operation)."""
 
 
+class OperationNotChosen(AnalysisError):
+    """Several operations and no ``operationName``: the HTTP request itself is incomplete,
+    so GraphQL over HTTP answers 400 whatever the media type (``gateway.graphql_view``)."""
+
+
 class _Analyser:
     def __init__(
         self,
@@ -383,7 +388,7 @@ def select_operation(document: DocumentNode, operation_name: str | None) -> Oper
             return operations[0]
         if not operations:
             raise AnalysisError("the document has no operation")
-        raise AnalysisError("the document has several operations: name one (operationName)")
+        raise OperationNotChosen("the document has several operations: name one (operationName)")
     for operation in operations:
         if operation.name is not None and operation.name.value == operation_name:
             return operation

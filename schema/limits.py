@@ -22,7 +22,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
-from schema.cost import AnalysisError, CostRules, OperationCost, analyse
+from schema.cost import AnalysisError, CostRules, OperationCost, OperationNotChosen, analyse
 
 _COST_ATTRIBUTE = "_karpov_operation_cost"
 
@@ -141,6 +141,11 @@ def operation_cost(execution_context: ExecutionContext) -> OperationCost | None:
     return found
 
 
+class OperationNotChosenError(GraphQLError):
+    """The request error of several operations without ``operationName``: the view
+    answers it 400 whatever the media type (GraphQL over HTTP; issue 12)."""
+
+
 def make_limits_extension(rules: CostRules, limits: DocumentLimits) -> type[SchemaExtension]:
     """A schema extension class bound to ``rules`` and ``limits`` (built once per schema:
     strawberry instantiates extensions per request, and the cache must outlive them)."""
@@ -169,7 +174,11 @@ def make_limits_extension(rules: CostRules, limits: DocumentLimits) -> type[Sche
                     cache.put(key, found)
                 if isinstance(found, AnalysisError):
                     execution.pre_execution_errors = [
-                        GraphQLError(str(found), extensions={"code": "BAD_REQUEST"})
+                        (
+                            OperationNotChosenError
+                            if isinstance(found, OperationNotChosen)
+                            else GraphQLError
+                        )(str(found), extensions={"code": "BAD_REQUEST"})
                     ]
                 else:
                     try:

@@ -370,9 +370,18 @@ async def test_graphql_bodies(signed: Signed) -> None:
 async def test_graphql_two_operations_need_an_operation_name(signed: Signed) -> None:
     body = raw_json({"query": "query A { __typename } query B { __typename }"})
     response = await post_raw(signed.api, "/graphql", body)
-    # Refused before anything runs. (The HTTP status of a request error is the GraphQL
-    # view's transport rule: 200 with application/json today.)
-    assert response.status_code in (200, 400), response.text
+    # Refused before anything runs, as an incomplete HTTP request: 400 (GraphQL over
+    # HTTP) with application/json too, where other request errors answer 200.
+    assert response.status_code == 400, response.text
     assert response.json()["data"] is None
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     assert "operationName" in response.text
+    # The same with the GraphQL response type, and named: the chosen one runs.
+    typed = await post_raw(signed.api, "/graphql", body,
+                           {"Accept": "application/graphql-response+json"})  # fmt: skip
+    assert typed.status_code == 400, typed.text
+    assert "data" not in typed.json()
+    named = raw_json({"query": "query A { a: __typename } query B { b: __typename }",
+                      "operationName": "B"})  # fmt: skip
+    chosen = await post_raw(signed.api, "/graphql", named)
+    assert (chosen.status_code, chosen.json()) == (200, {"data": {"b": "Query"}})

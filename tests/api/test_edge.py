@@ -24,6 +24,7 @@ from gateway.container import Container, build_container
 from gateway.graphiql import GRAPHIQL_ASSETS
 from gateway.logs import JsonFormatter
 from gateway.settings import Settings, load_settings
+from gateway.swagger import SWAGGER_ASSETS, SWAGGER_CSP
 from rest.routes import ROUTES
 from schema.limits import DocumentLimits
 from tests.api.harness import ADMIN_TOKEN, STRONG_PASSWORD, Api, running_app
@@ -168,7 +169,6 @@ async def test_security_headers_are_on_every_kind_of_response(sqlite_api: Api) -
         await api.http.get("/readyz"),
         await api.http.get("/metrics"),
         await api.http.get("/v1/config/runtime"),
-        await api.http.get("/v1/docs"),
         await api.http.get("/v1/docs/openapi.json"),
         await api.http.get("/static/graphiql/init.js"),
         await api.http.get("/nope"),  # 404
@@ -186,6 +186,8 @@ async def test_security_headers_are_on_every_kind_of_response(sqlite_api: Api) -
     ]
     for response in responses:
         assert_security_headers(response)
+    # The /v1 reference has its own policy: Swagger UI's icons are data: SVGs.
+    assert_security_headers(await api.http.get("/v1/docs"), csp=SWAGGER_CSP)
 
 
 async def test_graphiql_page_has_its_own_csp_allowing_data_fonts_and_images(
@@ -712,7 +714,12 @@ async def test_docs_page_links_both_documents(sqlite_api: Api) -> None:
     for ref in refs:
         assert (await sqlite_api.http.get(ref, headers={"Accept": "text/html"})).status_code == 200
     for route in ROUTES:
-        assert route.path in page.text
+        assert route.path in page.text  # the <noscript> table
+    # Swagger UI, from our own assets only: every one is linked and served, nothing else is.
+    for name in SWAGGER_ASSETS:
+        assert f"/static/swagger-ui/{name}" in refs
+    assert not [r for r in refs if "//" in r], refs
+    assert "data-url='/v1/docs/openapi.json'" in page.text
 
 
 async def test_graphiql_page_loads_every_asset_from_us(sqlite_api: Api) -> None:
