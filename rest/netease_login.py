@@ -83,7 +83,7 @@ _SPECS = (
 ROUTES: list[Route] = [
     Route(method, "/v1/netease/auth" + path, handler(op), Style.GIN, summary, auth="admin",
           twin="adminNeteaseLogin", request_fields=request_fields(op),
-          query_fields=("cookie",) if op in (Op.REFRESH, Op.STATUS) else ())
+          query_fields=("cookie",))  # every operation may send a login (X-Netease-Cookie too)
     for method, path, op, summary in _SPECS
 ]  # fmt: skip
 """The routes, listed in ``rest.routes``; their GraphQL twin is ``adminNeteaseLogin``."""
