@@ -124,12 +124,15 @@ def chromium_dump_dom(chromium: str, url: str, profile: Path, budget_ms: int = 1
 
 
 def require_node() -> str:
-    """``node``, with ``tests/clients/node_modules`` installed (``npm ci`` when absent)."""
+    """``node``, with ``tests/clients/node_modules`` installed: ``npm ci`` when absent or
+    older than the lock file (a pull that adds a package must not leave a stale install)."""
     node = shutil.which("node")
     npm = shutil.which("npm")
     if node is None or npm is None:
         pytest.fail("Node.js 20+ and npm are required for the client tests (.ci/run checks)")
-    if not (CLIENTS_DIR / "node_modules" / ".package-lock.json").exists():
+    installed = CLIENTS_DIR / "node_modules" / ".package-lock.json"
+    lock = CLIENTS_DIR / "package-lock.json"
+    if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
         done = subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund"], cwd=CLIENTS_DIR, capture_output=True,
             text=True, timeout=600, check=False,
