@@ -4,7 +4,7 @@ original's query parameters and shapes."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, NotRequired, TypedDict
+from typing import Annotated, NotRequired, TypedDict
 
 from domain.accounts.admin import parse_role, parse_status
 from domain.accounts.commands import SetUserPassword, UpdateUser
@@ -12,7 +12,7 @@ from domain.accounts.model import UserFilter
 from domain.apikeys.model import ApiKey, ApiKeyStatus
 from domain.security.model import AuditAction, AuditFilter
 from resolvers import admin, billing
-from rest.billing import balance_view
+from rest.billing import BalanceView, balance_view
 from rest.envelope import rfc3339
 from rest.router import RestRequest
 from rest.schemas import EnumOf
@@ -41,7 +41,7 @@ class AdminUserView(TypedDict):
     user: AdminUserItem
     apiKeys: list[AdminKeyItem]
     planCounts: dict[str, int]
-    balance: NotRequired[dict[str, Any]]
+    balance: NotRequired[BalanceView]
 
 
 class UserKeys(TypedDict):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Any
+from typing import Annotated, Literal, NotRequired, TypedDict
 from urllib.parse import parse_qsl
 
 from domain.billing.commands import (
@@ -22,14 +22,19 @@ from domain.billing.commands import (
 from domain.billing.errors import InvalidAmount, InvalidCurrencyConfig
 from domain.billing.model import (
     CurrencyConfig,
+    EntryKind,
     ExtraUsageSettings,
     Invoice,
     LedgerEntry,
     Order,
+    OrderPurpose,
     OrderStatus,
     OverageEvent,
     OverageMonth,
+    RefundType,
     Subscription,
+    SubscriptionSource,
+    SubscriptionStatus,
     Wallet,
 )
 from domain.billing.money import Money
@@ -40,11 +45,297 @@ from domain.quota.plans import Plan
 from resolvers import billing
 from rest.envelope import rfc3339
 from rest.router import RawReply, RestRequest
+from rest.schemas import EnumOf, Example
+from rest.views import Id, Time
+
+# -- types -----------------------------------------------------------------------------
+
+Amount = Annotated[str, Example("13.89")]
+"""Major units as text, with exactly the currency's decimals (``Money.formatted``)."""
+Currency = Annotated[str, Example("CNY")]
+PlanId = Annotated[str, Example("pro")]
+Period = Annotated[str, Example("monthly")]
+"""monthly | yearly | lifetime"""
+YearMonth = Annotated[str, Example("2026-01")]
+OrderStatusValue = Annotated[str, EnumOf(OrderStatus)]
+
+
+class PlanView(TypedDict):
+    """The original's DynamicPlan."""
+
+    id: PlanId
+    name: str
+    description: str
+    priceCents: int
+    currency: Currency
+    period: Period
+    qps: int
+    dailyLimit: int
+    monthlyLimit: int
+    softLimitPct: int
+    payAsYouGo: bool
+    overagePricePer_1k: int
+    sortOrder: int
+    isActive: bool
+
+
+class PlanList(TypedDict):
+    plans: list[PlanView]
+
+
+class MyPlan(TypedDict):
+    userId: Id
+    planId: PlanId
+    planName: str
+    priceCents: int
+    currency: Currency
+    period: Period
+    qps: int
+    dailyLimit: int
+    monthlyLimit: int
+    softLimitPct: int
+    payAsYouGo: bool
+    overagePricePer_1k: int
+
+
+class RateView(TypedDict):
+    code: Currency
+    rate: Annotated[str, Example("0.1389")]
+    """Units of this currency per unit of the default one, as decimal text."""
+
+
+class CurrencyConfigView(TypedDict):
+    defaultCurrency: Currency
+    rates: list[RateView]
+    updatedAt: Time | None
+
+
+class CurrencyView(TypedDict):
+    config: CurrencyConfigView
+
+
+class OrderView(TypedDict):
+    """The original's order (``amount`` in major units, two decimals for CNY), plus the
+    integer amount, purpose, provider, pay URL and times; the paid and completed times
+    are left out until then, the original amount unless the order was converted."""
+
+    id: Id
+    userId: Id
+    planId: PlanId | None
+    purpose: Annotated[str, EnumOf(OrderPurpose)]
+    amount: Amount
+    amountMinor: int
+    currency: Currency
+    status: OrderStatusValue
+    paymentProvider: Annotated[str, Example("mock")]
+    payUrl: str
+    createdAt: Time | None
+    expiresAt: Time | None
+    paidAt: NotRequired[Time | None]
+    completedAt: NotRequired[Time | None]
+    originalAmount: NotRequired[Amount]
+    originalCurrency: NotRequired[Currency]
+    fxRate: NotRequired[str | None]
+
+
+class OrderList(TypedDict):
+    items: list[OrderView]
+    total: int
+
+
+class OrderCreated(TypedDict):
+    orderId: Id
+    payUrl: str
+    amount: Amount
+    currency: Currency
+    status: OrderStatusValue
+    planName: str | None
+    """The plan's name (its id if the catalog no longer has it)."""
+
+
+class TopupCreated(TypedDict):
+    orderId: Id
+    payUrl: str
+    amount: Amount
+    amountCents: int
+    currency: Currency
+    status: OrderStatusValue
+    purpose: Annotated[str, EnumOf(OrderPurpose)]
+
+
+class BalanceView(TypedDict):
+    userId: Id
+    balanceCents: int
+    currency: Currency
+    version: int
+    updatedAt: Time | None
+
+
+class EntryView(TypedDict):
+    """A ledger entry (a wallet movement)."""
+
+    id: Id
+    userId: Id
+    amountCents: int
+    currency: Currency
+    kind: Annotated[str, EnumOf(EntryKind)]
+    balanceAfterCents: int
+    orderId: str | None
+    reference: str
+    description: str
+    createdAt: Time | None
+
+
+class MovementView(BalanceView):
+    """The wallet after a movement, and the entry it made (none when nothing moved)."""
+
+    transaction: NotRequired[EntryView]
+
+
+class EntryPage(TypedDict):
+    items: list[EntryView]
+    total: int
+    limit: int
+    offset: int
+
+
+class SubscriptionView(TypedDict):
+    id: Id
+    userId: Id
+    planId: PlanId
+    period: Period
+    status: Annotated[str, EnumOf(SubscriptionStatus)]
+    source: Annotated[str, EnumOf(SubscriptionSource)]
+    currentPeriodStart: Time | None
+    currentPeriodEnd: Time | None
+    cancelAtPeriodEnd: bool
+    autoRenew: bool
+    graceUntil: Time | None
+    createdAt: Time | None
+    updatedAt: Time | None
+
+
+class Subscribed(TypedDict):
+    orderId: Id
+    redirectUrl: str
+
+
+class PlanGrantView(TypedDict):
+    planId: PlanId
+    updatedKeys: int
+    totalKeys: int
+
+
+class InvoiceLineView(TypedDict):
+    description: str
+    quantity: int
+    unitAmount: Amount
+    amount: Amount
+
+
+class InvoiceView(TypedDict):
+    id: Id
+    number: str
+    orderId: Id
+    buyerEmail: Annotated[str, Example("ada@example.com")]
+    currency: Currency
+    total: Amount
+    totalMinor: int
+    lines: list[InvoiceLineView]
+    issuedAt: Time | None
+    paidAt: Time | None
+    paymentProvider: str
+    htmlUrl: str
+    """The printable invoice."""
+
+
+class InvoiceList(TypedDict):
+    items: list[InvoiceView]
+    total: int
+
+
+class RefundView(TypedDict):
+    orderId: Id
+    refundType: Annotated[str, EnumOf(RefundType)]
+    refundAmount: Amount
+    status: Literal["completed"]
+    orderStatus: OrderStatusValue
+    message: str
+
+
+class ExtraUsageView(TypedDict):
+    userId: Id
+    enabled: bool
+    monthlyCapCents: int
+    notifyThresholdPct: int
+    updatedAt: Time | None
+
+
+class ExtraUsageReportView(TypedDict):
+    """The original's ``/v1/billing/extra-usage/report``."""
+
+    userId: Id
+    yearMonth: YearMonth
+    enabled: bool
+    monthlyCapCents: int
+    notifyThresholdPct: int
+    planId: PlanId
+    planName: str
+    overagePricePer_1k: int
+    baseMonthlyLimit: int
+    baseMonthlyUsed: int
+    overageCount: int
+    overageWeight: int
+    overageCents: int
+    remainingCapCents: int
+    usedCapPct: float
+    """A fraction (0.5 = half the cap); 0 without a cap."""
+    nearLimit: bool
+    balanceCents: int
+    balanceCurrency: Currency
+    updatedAt: Time | None
+
+
+class ChargeView(TypedDict):
+    """One month's pay-as-you-go charge."""
+
+    userId: Id
+    yearMonth: YearMonth
+    planId: PlanId
+    count: int
+    weightSum: int
+    amountCents: int
+    currency: Currency
+    updatedAt: Time | None
+
+
+class ChargeList(TypedDict):
+    items: list[ChargeView]
+    total: int
+
+
+class EventView(TypedDict):
+    """One metered call beyond the plan's monthly limit."""
+
+    id: Id
+    userId: Id
+    endpoint: str
+    planId: PlanId
+    weight: int
+    priceCents: int
+    currency: Currency
+    ts: Time | None
+
+
+class EventList(TypedDict):
+    items: list[EventView]
+    total: int
+
 
 # -- views -----------------------------------------------------------------------------
 
 
-def plan_view(plan: Plan) -> dict[str, Any]:
+def plan_view(plan: Plan) -> PlanView:
     """The original's DynamicPlan."""
     return {
         "id": plan.id, "name": plan.name, "description": plan.description,
@@ -56,7 +347,7 @@ def plan_view(plan: Plan) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def my_plan_view(user_id: str, plan: Plan) -> dict[str, Any]:
+def my_plan_view(user_id: str, plan: Plan) -> MyPlan:
     return {
         "userId": user_id, "planId": plan.id, "planName": plan.name,
         "priceCents": plan.price_cents, "currency": plan.currency, "period": plan.period,
@@ -66,7 +357,7 @@ def my_plan_view(user_id: str, plan: Plan) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def currency_view(config: CurrencyConfig) -> dict[str, Any]:
+def currency_view(config: CurrencyConfig) -> CurrencyView:
     return {
         "config": {
             "defaultCurrency": config.default_currency,
@@ -76,10 +367,10 @@ def currency_view(config: CurrencyConfig) -> dict[str, Any]:
     }
 
 
-def order_view(order: Order) -> dict[str, Any]:
+def order_view(order: Order) -> OrderView:
     """The original's order (``amount`` in major units, two decimals for CNY), plus the
     integer amount, purpose, provider, pay URL and times."""
-    view: dict[str, Any] = {
+    view: OrderView = {
         "id": order.id, "userId": order.user_id, "planId": order.plan_id,
         "purpose": order.purpose.value, "amount": order.amount.formatted(),
         "amountMinor": order.amount_minor, "currency": order.currency,
@@ -98,7 +389,7 @@ def order_view(order: Order) -> dict[str, Any]:
     return view
 
 
-def balance_view(wallet: Wallet) -> dict[str, Any]:
+def balance_view(wallet: Wallet) -> BalanceView:
     return {
         "userId": wallet.user_id, "balanceCents": wallet.balance_minor,
         "currency": wallet.currency, "version": wallet.version,
@@ -106,7 +397,7 @@ def balance_view(wallet: Wallet) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def entry_view(entry: LedgerEntry) -> dict[str, Any]:
+def entry_view(entry: LedgerEntry) -> EntryView:
     return {
         "id": entry.id, "userId": entry.user_id, "amountCents": entry.amount_minor,
         "currency": entry.currency, "kind": entry.kind.value,
@@ -116,21 +407,21 @@ def entry_view(entry: LedgerEntry) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def movement_view(movement: Movement) -> dict[str, Any]:
+def movement_view(movement: Movement) -> MovementView:
     view = balance_view(movement.wallet)
-    if movement.entry is not None:
-        view["transaction"] = entry_view(movement.entry)
-    return view
+    if movement.entry is None:
+        return view  # type: ignore[return-value]  # (no entry: ``transaction`` left out)
+    return {**view, "transaction": entry_view(movement.entry)}
 
 
-def _page(items: list[dict[str, Any]], total: int, limit: int, offset: int) -> dict[str, Any]:
+def _page(items: list[EntryView], total: int, limit: int, offset: int) -> EntryPage:
     return {"items": items, "total": total, "limit": limit, "offset": offset}
 
 
 # -- plans -----------------------------------------------------------------------------
 
 
-async def plans(req: RestRequest) -> dict[str, Any]:
+async def plans(req: RestRequest) -> PlanList:
     return {"plans": [plan_view(p) for p in await billing.billing_plans(req.ctx)]}
 
 
@@ -139,7 +430,7 @@ def _int(req: RestRequest, name: str, default: int) -> int:
     return default if value is None else value
 
 
-async def plan_save(req: RestRequest) -> dict[str, Any]:
+async def plan_save(req: RestRequest) -> PlanView:
     pay_as_you_go = req.body.get("payAsYouGo", False)
     if not isinstance(pay_as_you_go, bool):
         raise InvalidInput("payAsYouGo must be true or false", field="payAsYouGo")
@@ -159,7 +450,7 @@ async def plan_delete(req: RestRequest) -> None:
     await billing.billing_plan_delete(req.ctx, req.path("id"))
 
 
-async def my_plan(req: RestRequest) -> dict[str, Any]:
+async def my_plan(req: RestRequest) -> MyPlan:
     user_id, plan = await billing.billing_my_plan(req.ctx)
     return my_plan_view(user_id, plan)
 
@@ -167,11 +458,11 @@ async def my_plan(req: RestRequest) -> dict[str, Any]:
 # -- currency --------------------------------------------------------------------------
 
 
-async def currency_get(req: RestRequest) -> dict[str, Any]:
+async def currency_get(req: RestRequest) -> CurrencyView:
     return currency_view(await billing.currency_settings(req.ctx))
 
 
-async def currency_put(req: RestRequest) -> dict[str, Any]:
+async def currency_put(req: RestRequest) -> CurrencyView:
     rates = req.body.get("rates") or []
     if not isinstance(rates, list) or not all(isinstance(r, dict) for r in rates):
         raise InvalidCurrencyConfig("rates must be a list of {code, rate}", field="rates")
@@ -185,7 +476,7 @@ async def currency_put(req: RestRequest) -> dict[str, Any]:
 # -- orders ----------------------------------------------------------------------------
 
 
-async def order_create(req: RestRequest) -> dict[str, Any]:
+async def order_create(req: RestRequest) -> OrderCreated:
     command = CreateOrder(
         plan_id=req.text("planId") or "", payment_provider=req.text("paymentProvider") or "",
         success_url=req.text("successUrl"), idempotency_key=req.text("idempotencyKey"),
@@ -199,18 +490,18 @@ async def order_create(req: RestRequest) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def orders(req: RestRequest) -> dict[str, Any]:
+async def orders(req: RestRequest) -> OrderList:
     page = await billing.orders(
         req.ctx, limit=req.query_int("limit", 100), offset=req.query_int("offset", 0)
     )
     return {"items": [order_view(o) for o in page.items], "total": page.total}
 
 
-async def order_get(req: RestRequest) -> dict[str, Any]:
+async def order_get(req: RestRequest) -> OrderView:
     return order_view(await billing.order(req.ctx, req.path("id")))
 
 
-async def topup(req: RestRequest) -> dict[str, Any]:
+async def topup(req: RestRequest) -> TopupCreated:
     cents = req.integer("amountCents")
     if cents is None:
         raise InvalidAmount("amountCents is required", field="amountCents")
@@ -285,17 +576,17 @@ async def mock_pay_page(req: RestRequest) -> RawReply:
 # -- wallet ----------------------------------------------------------------------------
 
 
-async def balance(req: RestRequest) -> dict[str, Any]:
+async def balance(req: RestRequest) -> BalanceView:
     return balance_view(await billing.balance(req.ctx, req.query("currency")))
 
 
-async def transactions(req: RestRequest) -> dict[str, Any]:
+async def transactions(req: RestRequest) -> EntryPage:
     limit, offset = req.query_int("limit", 50), req.query_int("offset", 0)
     page = await billing.ledger(req.ctx, limit=limit, offset=offset)
     return _page([entry_view(e) for e in page.items], page.total, page.limit, page.offset)
 
 
-async def balance_adjust(req: RestRequest) -> dict[str, Any]:
+async def balance_adjust(req: RestRequest) -> MovementView:
     cents = req.integer("amountCents")
     movement = await billing.balance_adjust(
         req.ctx, req.required_text("userId"), cents if cents is not None else 0,
@@ -304,7 +595,7 @@ async def balance_adjust(req: RestRequest) -> dict[str, Any]:
     return movement_view(movement)
 
 
-async def admin_balance(req: RestRequest) -> dict[str, Any]:
+async def admin_balance(req: RestRequest) -> BalanceView:
     return balance_view(
         await billing.admin_user_balance(req.ctx, req.path("id"), req.query("currency"))
     )
@@ -317,7 +608,7 @@ def _operation(text: str | None) -> BalanceOperation:
         raise InvalidInput("operation must be credit, debit or set", field="operation") from None
 
 
-async def admin_balance_update(req: RestRequest) -> dict[str, Any]:
+async def admin_balance_update(req: RestRequest) -> MovementView:
     cents = req.integer("amountCents")
     if cents is None:
         raise InvalidAmount("amountCents is required", field="amountCents")
@@ -329,7 +620,7 @@ async def admin_balance_update(req: RestRequest) -> dict[str, Any]:
     return movement_view(await billing.admin_user_balance_update(req.ctx, command))
 
 
-async def admin_transactions(req: RestRequest) -> dict[str, Any]:
+async def admin_transactions(req: RestRequest) -> EntryPage:
     limit, offset = req.query_int("limit", 50), req.query_int("offset", 0)
     page = await billing.admin_user_ledger(req.ctx, req.path("id"), limit=limit, offset=offset)
     return _page([entry_view(e) for e in page.items], page.total, page.limit, page.offset)
@@ -338,7 +629,7 @@ async def admin_transactions(req: RestRequest) -> dict[str, Any]:
 # -- subscriptions -----------------------------------------------------------------------
 
 
-def subscription_view(sub: Subscription) -> dict[str, Any]:
+def subscription_view(sub: Subscription) -> SubscriptionView:
     return {
         "id": sub.id, "userId": sub.user_id, "planId": sub.plan_id, "period": sub.period,
         "status": sub.status.value, "source": sub.source.value,
@@ -350,23 +641,23 @@ def subscription_view(sub: Subscription) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def subscription_get(req: RestRequest) -> dict[str, Any] | None:
+async def subscription_get(req: RestRequest) -> SubscriptionView | None:
     sub = await billing.subscription(req.ctx)
     return None if sub is None else subscription_view(sub)
 
 
-async def subscription_cancel(req: RestRequest) -> dict[str, Any]:
+async def subscription_cancel(req: RestRequest) -> SubscriptionView:
     return subscription_view(await billing.subscription_cancel(req.ctx))
 
 
-async def subscription_patch(req: RestRequest) -> dict[str, Any]:
+async def subscription_patch(req: RestRequest) -> SubscriptionView:
     auto_renew = req.body.get("autoRenew")
     if not isinstance(auto_renew, bool):
         raise InvalidInput("autoRenew must be true or false", field="autoRenew")
     return subscription_view(await billing.subscription_auto_renew_set(req.ctx, auto_renew))
 
 
-async def subscribe(req: RestRequest) -> dict[str, Any]:
+async def subscribe(req: RestRequest) -> Subscribed:
     """The original's grpc-gateway ``Subscribe`` (``planCode``), now on the caller's own
     account (the original's orders were for "anonymous")."""
     command = CreateOrder(
@@ -378,7 +669,7 @@ async def subscribe(req: RestRequest) -> dict[str, Any]:
     return {"orderId": order.id, "redirectUrl": order.pay_url}
 
 
-async def admin_plan_grant(req: RestRequest) -> dict[str, Any]:
+async def admin_plan_grant(req: RestRequest) -> PlanGrantView:
     grant = await billing.admin_user_plan_grant(
         req.ctx, req.path("id"), req.required_text("planId")
     )
@@ -389,7 +680,7 @@ async def admin_plan_grant(req: RestRequest) -> dict[str, Any]:
 # -- invoices and refunds ----------------------------------------------------------------
 
 
-def invoice_view(invoice: Invoice) -> dict[str, Any]:
+def invoice_view(invoice: Invoice) -> InvoiceView:
     def money(minor: int) -> str:
         return Money(minor, invoice.currency).formatted()
 
@@ -408,7 +699,7 @@ def invoice_view(invoice: Invoice) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def invoices(req: RestRequest) -> dict[str, Any]:
+async def invoices(req: RestRequest) -> InvoiceList:
     limit, offset = req.query_int("limit", 50), req.query_int("offset", 0)
     page = await billing.invoices(req.ctx, limit=limit, offset=offset)
     return {"items": [invoice_view(i) for i in page.items], "total": page.total}
@@ -450,7 +741,7 @@ async def invoice_html(req: RestRequest) -> RawReply:
     return RawReply(page, "text/html; charset=utf-8")
 
 
-async def order_refund(req: RestRequest) -> dict[str, Any]:
+async def order_refund(req: RestRequest) -> RefundView:
     amount = req.body.get("amount")
     if amount is not None and (
         isinstance(amount, bool) or not isinstance(amount, str | int | float)
@@ -474,7 +765,7 @@ async def order_refund(req: RestRequest) -> dict[str, Any]:
 # -- pay-as-you-go -----------------------------------------------------------------------
 
 
-def extra_usage_view(settings: ExtraUsageSettings) -> dict[str, Any]:
+def extra_usage_view(settings: ExtraUsageSettings) -> ExtraUsageView:
     return {
         "userId": settings.user_id, "enabled": settings.enabled,
         "monthlyCapCents": settings.monthly_cap_minor,
@@ -483,7 +774,7 @@ def extra_usage_view(settings: ExtraUsageSettings) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def report_view(report: ExtraUsageReport) -> dict[str, Any]:
+def report_view(report: ExtraUsageReport) -> ExtraUsageReportView:
     return {
         "userId": report.user_id, "yearMonth": report.year_month, "enabled": report.enabled,
         "monthlyCapCents": report.monthly_cap_cents,
@@ -498,7 +789,7 @@ def report_view(report: ExtraUsageReport) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def charge_view(month: OverageMonth) -> dict[str, Any]:
+def charge_view(month: OverageMonth) -> ChargeView:
     return {
         "userId": month.user_id, "yearMonth": month.year_month, "planId": month.plan_id,
         "count": month.count, "weightSum": month.units, "amountCents": month.amount_minor,
@@ -506,7 +797,7 @@ def charge_view(month: OverageMonth) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def event_view(event: OverageEvent) -> dict[str, Any]:
+def event_view(event: OverageEvent) -> EventView:
     return {
         "id": event.id, "userId": event.user_id, "endpoint": event.operation,
         "planId": event.plan_id, "weight": event.units, "priceCents": event.price_minor,
@@ -514,11 +805,11 @@ def event_view(event: OverageEvent) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def extra_usage_get(req: RestRequest) -> dict[str, Any]:
+async def extra_usage_get(req: RestRequest) -> ExtraUsageView:
     return extra_usage_view(await billing.extra_usage(req.ctx))
 
 
-async def extra_usage_put(req: RestRequest) -> dict[str, Any]:
+async def extra_usage_put(req: RestRequest) -> ExtraUsageView:
     enabled = req.body.get("enabled")
     if enabled is not None and not isinstance(enabled, bool):
         raise InvalidInput("enabled must be true or false", field="enabled")
@@ -529,15 +820,15 @@ async def extra_usage_put(req: RestRequest) -> dict[str, Any]:
     return extra_usage_view(await billing.extra_usage_update(req.ctx, changes))
 
 
-async def extra_usage_report(req: RestRequest) -> dict[str, Any]:
+async def extra_usage_report(req: RestRequest) -> ExtraUsageReportView:
     return report_view(await billing.extra_usage_report(req.ctx, req.query("month")))
 
 
-async def extra_usage_charges(req: RestRequest) -> dict[str, Any]:
+async def extra_usage_charges(req: RestRequest) -> ChargeList:
     page = await billing.extra_usage_charges(req.ctx, limit=req.query_int("limit", 12))
     return {"items": [charge_view(m) for m in page.items], "total": page.total}
 
 
-async def extra_usage_events(req: RestRequest) -> dict[str, Any]:
+async def extra_usage_events(req: RestRequest) -> EventList:
     page = await billing.extra_usage_events(req.ctx, limit=req.query_int("limit", 100))
     return {"items": [event_view(e) for e in page.items], "total": page.total}

@@ -5,7 +5,7 @@ cover files."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, TypedDict, overload
 
 from starlette.responses import FileResponse, Response
 
@@ -22,27 +22,177 @@ from domain.music.model import (
     Page,
     Playlist,
     PlayUrl,
+    ProviderName,
+    Quality,
     SearchType,
     Song,
     UnavailableReason,
 )
 from resolvers import music
 from rest.router import RestRequest
+from rest.schemas import EnumOf, Example
 
 DEFAULT_PAGE_SIZE = 20
+
+Provider = Annotated[str, EnumOf(ProviderName)]
+QualityValue = Annotated[str, EnumOf(Quality)]
+Day = Annotated[str, Example("2024-05-01")]
+"""An ISO date, or ``""`` when unknown."""
+
+
+class ArtistRefView(TypedDict):
+    id: str
+    name: str
+
+
+class AlbumRefView(TypedDict):
+    id: str
+    title: str
+    cover: str
+    """The first image's URL, ``""`` without one."""
+
+
+class SongView(TypedDict):
+    """The original's song, plus ``durationMs``, ``availableQualities`` and ``isrc``."""
+
+    id: Annotated[str, Example("003OUlho2HcRHC")]
+    provider: Provider
+    title: str
+    artist: str
+    """The artists' names joined by `` / ``."""
+    artists: list[ArtistRefView]
+    durationSeconds: int
+    durationMs: int
+    isVipOnly: bool
+    playable: bool
+    publishDate: Day
+    album: AlbumRefView | None
+    availableQualities: list[QualityValue]
+    isrc: str | None
+
+
+class AudioView(TypedDict):
+    url: str
+    quality: QualityValue
+    qualityLabel: str
+    format: Annotated[str, Example("mp3")]
+    sizeBytes: int
+    sizeLabel: Annotated[str, Example("3.4MB")]
+    expiresInSeconds: int
+    expiresLabel: Annotated[str, Example("2小时")]
+    requestedQuality: QualityValue
+
+
+class SongUrl(TypedDict):
+    song: SongView
+    audio: AudioView
+
+
+class LyricView(TypedDict):
+    lrc: str
+    qrc: str
+    trans: str
+    roma: str
+
+
+class SongLyric(TypedDict):
+    song: SongView
+    lyric: LyricView
+
+
+class SongPage(TypedDict):
+    items: list[SongView]
+    total: int
+    page: int
+    pageSize: int
+    hasMore: bool
+
+
+class AlbumPage(TypedDict):
+    items: list[AlbumRefView | None]
+    total: int
+    page: int
+    pageSize: int
+    hasMore: bool
+
+
+class AlbumView(TypedDict):
+    id: str
+    provider: Provider
+    title: str
+    artist: str
+    artists: list[ArtistRefView]
+    cover: str
+    releaseDate: Day
+    description: str
+    songCount: int
+    songs: list[SongView]
+
+
+class ArtistView(TypedDict):
+    id: str
+    provider: Provider
+    mid: str
+    name: str
+    avatar: str
+    background: str
+    type: None
+    description: str
+    songs: SongPage
+    albums: AlbumPage
+
+
+class CreatorView(TypedDict):
+    id: str
+    nickname: str
+    avatar: str
+
+
+class PlaylistView(TypedDict):
+    id: str
+    provider: Provider
+    title: str
+    cover: str
+    description: str
+    creator: CreatorView | None
+    songCount: int
+    playCount: int
+    hasMore: bool
+    page: int
+    pageSize: int
+    songs: list[SongView]
+
+
+class ChartView(TypedDict):
+    id: str
+    provider: Provider
+    title: str
+    description: str
+    cover: str
+    period: str | None
+    updatedAt: Annotated[str, Example("2026-01-31T12:00:00+00:00")] | None
+    """ISO 8601 (``datetime.isoformat``)."""
+
+
+class ChartList(TypedDict):
+    items: list[ChartView]
+
+
+class ChartSongs(ChartView, SongPage):
+    """A chart and one page of its songs."""
 
 
 def _cover(images: tuple[Image, ...]) -> str:
     return images[0].url if images else ""
 
 
-def _album_ref(album: AlbumRef | None) -> dict[str, Any] | None:
+def _album_ref(album: AlbumRef | None) -> AlbumRefView | None:
     if album is None:
         return None
     return {"id": album.id.provider_id, "title": album.title, "cover": _cover(album.images)}
 
 
-def song_view(song: Song) -> dict[str, Any]:
+def song_view(song: Song) -> SongView:
     """The original's song, plus ``durationMs``, ``availableQualities`` and ``isrc``."""
     return {
         "id": song.id.provider_id, "provider": song.id.provider.value, "title": song.title,
@@ -73,7 +223,7 @@ def expires_label(seconds: int) -> str:
     return f"{max(0, seconds)}秒"
 
 
-def audio_view(url: PlayUrl, now: datetime) -> dict[str, Any]:
+def audio_view(url: PlayUrl, now: datetime) -> AudioView:
     audio = url.audio
     assert audio is not None
     left = max(0, int((audio.expires_at - now).total_seconds()))
@@ -102,7 +252,13 @@ def _page_of(req: RestRequest) -> tuple[int, int]:
     return page, size
 
 
-def _paged(items: list[Any], found: Page[Any] | None, page: int, size: int) -> dict[str, Any]:
+@overload
+def _paged(items: list[SongView], found: Page[Any] | None, page: int, size: int) -> SongPage: ...
+@overload
+def _paged(
+    items: list[AlbumRefView | None], found: Page[Any] | None, page: int, size: int
+) -> AlbumPage: ...
+def _paged(items: list[Any], found: Page[Any] | None, page: int, size: int) -> SongPage | AlbumPage:
     total = found.total if found else 0
     return {"items": items, "total": total, "page": page, "pageSize": size,
             "hasMore": found.has_more if found else False}  # fmt: skip
@@ -112,11 +268,11 @@ def _id(req: RestRequest, kind: Kind) -> Any:
     return music.music_id(req.path("id"), kind, provider=req.path("provider"))
 
 
-async def get_song(req: RestRequest) -> dict[str, Any]:
+async def get_song(req: RestRequest) -> SongView:
     return song_view(await music.song(req.ctx, _id(req, Kind.SONG)))
 
 
-async def get_song_url(req: RestRequest) -> dict[str, Any]:
+async def get_song_url(req: RestRequest) -> SongUrl:
     id = _id(req, Kind.SONG)
     quality = music.quality_of(req.query("quality"))
     song, url = await music.song_url(req.ctx, id, quality)
@@ -126,14 +282,14 @@ async def get_song_url(req: RestRequest) -> dict[str, Any]:
     return {"song": song_view(song), "audio": audio_view(url, req.ctx.services.clock.now())}
 
 
-def lyric_view(lyrics: Lyrics | None) -> dict[str, str]:
+def lyric_view(lyrics: Lyrics | None) -> LyricView:
     if lyrics is None:
         return {"lrc": "", "qrc": "", "trans": "", "roma": ""}
     return {"lrc": lyrics.lrc, "qrc": lyrics.word_level, "trans": lyrics.translation,
             "roma": lyrics.romanization}  # fmt: skip
 
 
-async def get_song_lyric(req: RestRequest) -> dict[str, Any]:
+async def get_song_lyric(req: RestRequest) -> SongLyric:
     id = _id(req, Kind.SONG)
     try:
         song, lyrics = await music.song_lyrics(req.ctx, id)
@@ -143,7 +299,7 @@ async def get_song_lyric(req: RestRequest) -> dict[str, Any]:
     return {"song": song_view(song), "lyric": lyric_view(lyrics)}
 
 
-async def search_songs(req: RestRequest) -> dict[str, Any]:
+async def search_songs(req: RestRequest) -> SongPage:
     query = (req.query("q") or "").strip()
     if not query:
         raise InvalidInput("q is required", field="q")
@@ -156,7 +312,7 @@ async def search_songs(req: RestRequest) -> dict[str, Any]:
     return _paged(items, found, page, size)
 
 
-def album_view(album: Album) -> dict[str, Any]:
+def album_view(album: Album) -> AlbumView:
     return {
         "id": album.id.provider_id, "provider": album.id.provider.value, "title": album.title,
         "artist": " / ".join(a.name for a in album.artists),
@@ -168,11 +324,11 @@ def album_view(album: Album) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def get_album(req: RestRequest) -> dict[str, Any]:
+async def get_album(req: RestRequest) -> AlbumView:
     return album_view(await music.album(req.ctx, _id(req, Kind.ALBUM)))
 
 
-async def get_artist(req: RestRequest) -> dict[str, Any]:
+async def get_artist(req: RestRequest) -> ArtistView:
     page, size = _page_of(req)
     found: Artist = await music.artist(
         req.ctx, _id(req, Kind.ARTIST), music.page_request((page - 1) * size, size)
@@ -191,7 +347,7 @@ async def get_artist(req: RestRequest) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def get_playlist(req: RestRequest) -> dict[str, Any]:
+async def get_playlist(req: RestRequest) -> PlaylistView:
     page, size = _page_of(req)
     found: Playlist = await music.playlist(
         req.ctx, _id(req, Kind.PLAYLIST), music.page_request((page - 1) * size, size)
@@ -209,7 +365,7 @@ async def get_playlist(req: RestRequest) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def chart_view(chart: Chart) -> dict[str, Any]:
+def chart_view(chart: Chart) -> ChartView:
     return {
         "id": chart.id.provider_id, "provider": chart.id.provider.value, "title": chart.title,
         "description": chart.description, "cover": _cover(chart.images), "period": chart.period,
@@ -217,11 +373,11 @@ def chart_view(chart: Chart) -> dict[str, Any]:
     }  # fmt: skip
 
 
-async def list_charts(req: RestRequest) -> dict[str, Any]:
+async def list_charts(req: RestRequest) -> ChartList:
     return {"items": [chart_view(c) for c in await music.charts(req.ctx, req.path("provider"))]}
 
 
-async def get_chart(req: RestRequest) -> dict[str, Any]:
+async def get_chart(req: RestRequest) -> ChartSongs:
     page, size = _page_of(req)
     found = await music.chart(
         req.ctx, _id(req, Kind.CHART), music.page_request((page - 1) * size, size)

@@ -91,3 +91,60 @@ def test_every_query_parameter_a_handler_reads_is_declared_and_typed() -> None:
 
 def _route(method: str, path: str) -> Any:
     return next(r for r in ROUTES if (r.method, r.path) == (method, path))
+
+
+def _untyped(schema: Any, components: dict[str, Any], seen: frozenset[str] = frozenset()) -> bool:
+    """Whether ``schema`` is, or holds, "an object of any fields" (what ``dict[str, Any]``
+    makes): no properties and any value allowed."""
+    if isinstance(schema, list):
+        return any(_untyped(item, components, seen) for item in schema)
+    if not isinstance(schema, dict):
+        return False
+    ref = schema.get("$ref")
+    if isinstance(ref, str):
+        name = ref.rsplit("/", 1)[1]
+        return name not in seen and _untyped(components[name], components, seen | {name})
+    kinds = schema.get("type")
+    is_object = kinds == "object" or (isinstance(kinds, list) and "object" in kinds)
+    if (
+        is_object
+        and "properties" not in schema
+        and schema.get("additionalProperties", {}) == {}
+        and schema.get("maxProperties") != 0
+    ):
+        return True
+    return any(_untyped(value, components, seen) for value in schema.values())
+
+
+def test_every_v1_response_has_a_typed_schema() -> None:
+    """No /v1 answer is documented as "an object of any fields": each handler's return
+    type is a TypedDict (or a read model), so its fields, required keys and enums are in
+    the document."""
+    components = DOCUMENT["components"]["schemas"]
+    offenders = []
+    for path, operations in DOCUMENT["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status == "default":
+                    continue
+                for content in response.get("content", {}).values():
+                    if _untyped(content["schema"], components):
+                        offenders.append(f"{method.upper()} {path}")
+    assert offenders == [], offenders
+    assert _untyped({"type": ["object", "null"], "additionalProperties": {}}, components)
+
+
+def test_the_payment_channel_views_name_each_providers_fields() -> None:
+    """``rest.payments.channel_view`` spreads a channel's fields into the view: its types
+    list exactly ``CHANNEL_FIELDS``, the secrets optional (absent until set)."""
+    from typing import get_args
+
+    from domain.billing.channels import CHANNEL_FIELDS, SECRET_FIELDS
+    from rest.payments import ChannelSettings
+
+    for view in get_args(ChannelSettings):
+        schema = json_schema(view)
+        (provider,) = schema["properties"]["provider"]["enum"]
+        fields = set(schema["properties"]) - {"provider", "enabled", "callbackNetworks"}
+        assert fields == set(CHANNEL_FIELDS[provider])
+        assert fields - set(schema["required"]) == fields & SECRET_FIELDS
