@@ -7,15 +7,36 @@ login, SMS and registration calls through it). ``store: true`` (with an optional
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TypedDict
 
 from domain.pool.ports import NeteaseLoginOperation as Op
 from resolvers import pool
 from rest.envelope import Style
-from rest.pool import credential_view
+from rest.pool import CredentialView, credential_view
 from rest.router import RestRequest, Route
 
-Handler = Callable[[RestRequest], Awaitable[dict[str, Any]]]
+
+class NeteaseAnswer(TypedDict, total=False):
+    """NetEase's own JSON, passed on (each operation has its own further fields: account,
+    profile, bindings…), with what Karpov adds."""
+
+    code: int
+    """NetEase's code: 200 done; 800-803 for a QR key's state; others a refusal."""
+    message: str | None
+    msg: str | None
+    cookie: str
+    """The login's cookies (``MUSIC_U``…) when the answer carries a login."""
+    key: str
+    """QR key: the key to poll."""
+    qrurl: str
+    """QR key and create: the URL the QR code encodes."""
+    qrimg: str
+    """QR create with ``qrimg``: the QR code image."""
+    credential: CredentialView
+    """With ``store: true``: the pool credential the login became."""
+
+
+Handler = Callable[[RestRequest], Awaitable[NeteaseAnswer]]
 
 FIELDS: dict[Op, tuple[str, ...]] = {
     Op.LOGIN_CELLPHONE: ("phone", "password", "md5Password", "captcha", "countryCode"),
@@ -46,7 +67,7 @@ def _text(req: RestRequest, name: str) -> str | None:
 
 
 def handler(operation: Op) -> Handler:
-    async def handle(req: RestRequest) -> dict[str, Any]:
+    async def handle(req: RestRequest) -> NeteaseAnswer:
         fields = {name: _text(req, name) for name in FIELDS[operation]}
         fields["cookie"] = (
             req.request.headers.get("x-netease-cookie") or req.query("cookie") or None
@@ -55,7 +76,7 @@ def handler(operation: Op) -> Handler:
         result = await pool.netease_login(
             req.ctx, operation, fields, store=store, label=_text(req, "label")
         )
-        answer = dict(result.answer)
+        answer: NeteaseAnswer = dict(result.answer)  # type: ignore[assignment]
         if result.credential is not None:
             answer["credential"] = credential_view(result.credential)
         return answer
