@@ -1,8 +1,13 @@
 """Fuzz every edge of a real server (issue 12, item 7): ``make fuzz``.
 
 Starts ``karpov serve`` on a free port (a fresh SQLite database; Redis too when
-``KARPOV_FUZZ_REDIS_URL`` is set, as CI does), signs in, makes an API key, and runs
-schemathesis:
+``KARPOV_FUZZ_REDIS_URL`` is set, as CI does), with its QQ Music and NetEase clients aimed at
+the local fakes the tests use (``tests/support/upstreams.py``: a ``musicu.fcg`` dispatcher,
+ptlogin2 and WeChat QR pages, a NetEase that decrypts weapi/eapi; on loopback, threads of
+this process), so the music, QR-login and NetEase-login routes are fuzzed for real and
+never reach the internet. It lifts the free plan's limits, signs in, makes
+an API key, puts a few of the fakes' accounts (QQ Music VIP and NetEase) into the
+credential pool, and runs schemathesis:
 
 * over the served OpenAPI document (``/v1/docs/openapi.json``) four times: unauthenticated
   (with a CSRF double submit, as a browser), with a session, with an API key and with an
@@ -21,6 +26,7 @@ Exit status: 0 when every run passed.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -30,8 +36,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
+
+from tests.support.upstreams import Fakes, fake_upstreams
 
 ADMIN_TOKEN = "fuzz-admin-token-0123456789abcdef"
 MASTER_KEY = "ef" * 32
@@ -57,8 +66,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def serve(directory: Path, port: int) -> subprocess.Popen[bytes]:
+def serve(directory: Path, port: int, upstreams: dict[str, Any]) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KARPOV_")}
+    # upstreams (issue 15): QQ Music and NetEase (on by default) answer from the fakes.
+    env.update({f"KARPOV_{name.upper()}": str(value) for name, value in upstreams.items()})
     env.update(
         KARPOV_DATABASE_URL=f"sqlite+aiosqlite:///{directory / 'fuzz.db'}",
         KARPOV_MASTER_KEY=MASTER_KEY,
@@ -140,12 +151,52 @@ def api_key(base: str, sid: str) -> str:
         return str(created.json()["plaintext"])
 
 
+def known_ids(fakes: Fakes) -> list[str]:
+    """The ids of everything the fakes' catalogues hold (``bench/fuzz_hooks.py`` draws path
+    ``id``s from them): QQ Music's song, album and artist mids, playlist and chart ids, and
+    NetEase's song, album, artist and playlist ids."""
+    qq, netease = fakes.qq.catalogue, fakes.netease.catalogue
+    ids = [*qq.songs, *qq.albums, *qq.artists, *map(str, qq.playlists), *map(str, qq.charts)]
+    ids += map(str, [*netease.songs, *netease.albums, *netease.artists, *netease.playlists])
+    return sorted(set(ids))
+
+
+def unmetered_free_plan(base: str) -> None:
+    """The free plan (every new user's, and where a fuzzed cancel or downgrade lands) at
+    200 calls a second and no unit limits, saved as a superadmin does: at its real 5 a
+    second and 100 units a day nearly every music call of a run would be a 429 before it
+    reached an upstream fake."""
+    body = {"name": "Free", "description": "For fuzzing", "priceCents": 0, "currency": "CNY",
+            "period": "monthly", "qps": 200, "dailyLimit": 0, "monthlyLimit": 0,
+            "softLimitPct": 80, "payAsYouGo": False, "sortOrder": 0}  # fmt: skip
+    with httpx.Client(base_url=base, timeout=30, headers={"X-Admin-Key": ADMIN_TOKEN}) as client:
+        saved = client.put("/v1/billing/plans/free", json=body)
+        if saved.status_code != 200:
+            raise SystemExit(f"fuzz: free plan: {saved.status_code} {saved.text}")
+
+
+def pool_accounts(base: str, fakes: Fakes) -> None:
+    """A few live accounts of each fake upstream in the pool (added as an admin does), so
+    the music routes that lease one (play URLs, VIP songs, full playlists) answer from the
+    fakes instead of 503 ``POOL_EXHAUSTED``; rates high enough for a fuzz run."""
+    payloads = [("qqmusic", fakes.qq_payload(880000 + n)) for n in range(3)]
+    payloads += [("netease", fakes.netease_payload()) for _ in range(3)]
+    with httpx.Client(base_url=base, timeout=30, headers={"X-Admin-Key": ADMIN_TOKEN}) as client:
+        for provider, payload in payloads:
+            body = {"provider": provider, "label": f"fuzz {provider}", "payload": payload,
+                    "maxConcurrency": 64, "requestsPerSecond": 1000}  # fmt: skip
+            response = client.post("/v1/admin/pool/credentials", json=body)
+            if response.status_code != 200:
+                raise SystemExit(f"fuzz: pool {provider}: {response.status_code} {response.text}")
+
+
 def schemathesis(
     location: str,
     label: str,
     headers: dict[str, str],
     examples: int,
     cwd: Path,
+    ids: list[str],
     checks: str | None = None,
 ) -> bool:
     graphql = location.endswith("/graphql")
@@ -163,7 +214,8 @@ def schemathesis(
         command += ["--exclude-operation-id", "postAuthLogout"]
     started = time.monotonic()
     print(f"fuzz: {label}: {location}", flush=True)
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("fuzz_hooks.py"))}
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": str(Path(__file__).with_name("fuzz_hooks.py")),
+           "KARPOV_FUZZ_UPSTREAM_IDS": json.dumps(ids)}  # fmt: skip
     result = subprocess.run(command, check=False, env=env, cwd=cwd)
     print(f"fuzz: {label}: exit {result.returncode} in {time.monotonic() - started:.0f} s")
     return result.returncode == 0
@@ -174,11 +226,15 @@ def main() -> int:
     directory = Path(tempfile.mkdtemp(prefix="karpov-fuzz-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = serve(directory, port)
+    fakes_running = fake_upstreams()
+    fakes = fakes_running.__enter__()
+    server = serve(directory, port, fakes.settings)
     started = time.monotonic()
     try:
         wait_healthy(base, server)
+        unmetered_free_plan(base)
         key = api_key(base, session(base, register=True))
+        pool_accounts(base, fakes)
         browser = {"Cookie": f"csrf_token={CSRF}", "X-CSRF-Token": CSRF}
         openapi = f"{base}/v1/docs/openapi.json"
         graphql = f"{base}/graphql"
@@ -194,7 +250,8 @@ def main() -> int:
             (openapi, "/v1 admin token", lambda: {"X-Admin-Key": ADMIN_TOKEN}),
         ]
         results = [
-            schemathesis(url, label, headers(), examples, directory) for url, label, headers in runs
+            schemathesis(url, label, headers(), examples, directory, known_ids(fakes))
+            for url, label, headers in runs
         ]
         # openapi (issues 11, 12): the document is accurate. A user of its own (the runs
         # above may have locked theirs out), then an operator.
@@ -205,7 +262,7 @@ def main() -> int:
             ("admin token", {"X-Admin-Key": ADMIN_TOKEN}),
         ):
             results.append(schemathesis(openapi, f"/v1 conformance {label}", headers,
-                                        conformance_examples, directory,
+                                        conformance_examples, directory, known_ids(fakes),
                                         checks=CONFORMANCE_CHECKS))  # fmt: skip
     finally:
         server.terminate()
@@ -213,10 +270,13 @@ def main() -> int:
             server.wait(10)
         except subprocess.TimeoutExpired:
             server.kill()
+        fakes_running.__exit__(None, None, None)
     log = (directory / "server.log").read_text(errors="replace")
     unexpected = [line for line in log.splitlines() if "unexpected error" in line]
     print(f"fuzz: {sum(results)}/{len(results)} runs passed in {time.monotonic() - started:.0f} s;"
           f" {len(unexpected)} unexpected errors in the server log")  # fmt: skip
+    print(f"fuzz: the upstream fakes answered {fakes.qq.posts} musicu.fcg and"
+          f" {len(fakes.netease.calls)} NetEase calls")  # fmt: skip
     for line in unexpected[:20]:
         print(f"fuzz: server: {line[:400]}")
     shutil.rmtree(directory, ignore_errors=True)

@@ -14,7 +14,7 @@ store: a field here, one line in ``sql`` and one in ``memory``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -62,7 +62,14 @@ from gateway.settings import Settings
 # -- end of music --------------------------------------------------------------------------
 from integrations.hibp import HibpClient
 from integrations.mailer import LogMailer, SmtpMailer
-from integrations.netease import NeteaseConfig, build_netease
+from integrations.netease import (  # upstreams (issue 15)
+    NETEASE_WEAPI_KEY,
+    Netease,
+    NeteaseConfig,
+    RsaPublicKey,
+    build_netease,
+)
+from integrations.netease.login_port import NeteaseLoginAdapter  # upstreams (issue 15)
 from integrations.oauth.linuxdo import LinuxDoConfig, LinuxDoProvider
 from integrations.oauth.oidc import OidcConfig, OidcProvider
 from integrations.qqmusic import QQMusicUpstream
@@ -80,6 +87,7 @@ from persistence.memory.oauth import MemoryOAuthStateStore
 from persistence.memory.outbox import MemoryOutboxStore  # worker (issue 17)
 from persistence.memory.payments import MemoryCallbackStore  # payments (issue 16)
 from persistence.memory.pool import MemoryLeaseRegistry
+from persistence.memory.qr_sessions import MemoryQrSessionStore  # upstreams (issue 15)
 from persistence.memory.quota import MemoryQuotaGate
 from persistence.memory.security import (
     MemoryAuditStore,
@@ -99,6 +107,7 @@ from persistence.redis.key_invalidations import RedisKeyInvalidations
 from persistence.redis.music_cache import RedisMusicCache
 from persistence.redis.oauth import RedisOAuthStateStore
 from persistence.redis.pool import RedisLeaseRegistry
+from persistence.redis.qr_sessions import RedisQrSessionStore  # upstreams (issue 15)
 from persistence.redis.quota import GateClient, RedisQuotaGate
 from persistence.redis.sessions import RedisSessionStore
 from persistence.redis.throttle import RedisThrottleStore
@@ -147,10 +156,16 @@ class Outbound:
     # -- credential pool (issue 13) --
     credential_lifecycles: tuple[CredentialLifecycle, ...] = ()
     """The providers whose pool credentials can be checked and refreshed."""
-    # -- music (issue 13) --
+    # -- upstreams (issue 15) --
     music_providers: tuple[MusicProvider, ...] = ()
-    """Upstream music providers the music service answers from (``KARPOV_MUSIC_UPSTREAMS``),
-    beside the local catalog; the others answer 503."""
+    """The upstream music clients (QQ Music, NetEase) the music service calls; the same
+    client objects as ``credential_lifecycles``."""
+    closers: tuple[Callable[[], Awaitable[None]], ...] = ()
+    """What closes the upstream clients' connection pools at shutdown."""
+    qr_login: pool.QrLoginFlow | None = None
+    netease_login: pool.NeteaseLoginPort | None = None
+    """NetEase's login calls (the admin-only ``/v1/netease/auth/*``), on the NetEase client."""
+    """The admin QR logins (QQ Music by QQ or WeChat scan), on the QQ Music client."""
 
     @classmethod
     def from_settings(
@@ -161,7 +176,11 @@ class Outbound:
         clock: Clock,
         hasher: PasswordHasher | None = None,
     ) -> Outbound:
-        lifecycles, music_providers = upstreams_from_settings(settings, clock)
+        upstream = upstreams_from_settings(settings, clock).outbound_fields()  # upstreams
+        wanted = set(settings.music_upstreams)  # KARPOV_MUSIC_UPSTREAMS: which answer music
+        upstream["music_providers"] = tuple(
+            p for p in upstream["music_providers"] if p.name.value in wanted
+        )
         return cls(
             hasher=hasher
             or Argon2PasswordHasher(
@@ -171,8 +190,7 @@ class Outbound:
             mailer=mailer_from_settings(settings),
             qr=SegnoQrRenderer(),
             oauth_providers=tuple(oauth_providers_from_settings(settings, clock)),
-            credential_lifecycles=lifecycles,
-            music_providers=music_providers,  # music (issue 13)
+            **upstream,  # upstreams (issue 15)
         )
 
 
@@ -208,6 +226,9 @@ class Adapters:
     pool_leases: LeaseRegistry
     """Across processes with Redis; in-process otherwise (a single process only)."""
     pool_refresh: RefreshLock
+    # -- upstreams (issue 15) --
+    qr_sessions: pool.QrSessionStore
+    """Admin QR login sessions: Redis across processes; in-process otherwise."""
     # -- payments (issue 16) --
     payment_callbacks: CallbackStore
     # -- worker (issue 17) --
@@ -252,6 +273,7 @@ class Adapters:
                 catalog=SqlCatalogStore(engine),  # music
                 music_cache=MemoryMusicCache(clock),  # music
                 **memory_pool_registry(),
+                qr_sessions=MemoryQrSessionStore(clock),  # upstreams (issue 15)
                 payment_callbacks=SqlCallbackStore(engine),  # payments (issue 16)
                 **sql_worker_stores(engine, None),
             )
@@ -282,6 +304,7 @@ class Adapters:
             catalog=SqlCatalogStore(engine),  # music
             music_cache=RedisMusicCache(redis, prefix=REDIS_PREFIX),  # music
             **redis_pool_registry(redis),
+            qr_sessions=RedisQrSessionStore(redis, prefix=REDIS_PREFIX),  # upstreams (issue 15)
             payment_callbacks=SqlCallbackStore(engine),  # payments (issue 16)
             **sql_worker_stores(engine, redis),
         )
@@ -312,6 +335,7 @@ class Adapters:
             catalog=MemoryCatalogStore(),  # music
             music_cache=MemoryMusicCache(clock),  # music
             **memory_pool_registry(),
+            qr_sessions=MemoryQrSessionStore(clock),  # upstreams (issue 15)
             payment_callbacks=MemoryCallbackStore(),  # payments (issue 16)
             **memory_worker_stores(uow),
         )
@@ -350,23 +374,89 @@ def redis_pool_registry(redis: Redis) -> dict[str, Any]:
     return {"pool_leases": registry, "pool_refresh": registry}
 
 
-def upstreams_from_settings(
+def credential_lifecycles_from_settings(
     settings: Settings, clock: Clock
-) -> tuple[tuple[CredentialLifecycle, ...], tuple[MusicProvider, ...]]:
-    """QQ Music and NetEase, each on its own client (own connection pool, pointed at
-    ``KARPOV_QQMUSIC_API_URL`` / ``KARPOV_NETEASE_API_URL``): their login rules for the
-    pool, and (music, issue 13) their music providers named in ``KARPOV_MUSIC_UPSTREAMS``."""
-    qq = QQMusicUpstream(QQMusicConfig(api_url=settings.qqmusic_api_url), clock=clock)
-    netease_http = httpx.AsyncClient(timeout=settings.netease_timeout, follow_redirects=False)
-    netease = build_netease(netease_http, NeteaseConfig(api_url=settings.netease_api_url), clock)
-    providers: tuple[MusicProvider, ...] = (qq.provider, netease.provider)
-    wanted = set(settings.music_upstreams)
-    return (qq.credentials, netease.credentials), tuple(
-        p for p in providers if p.name.value in wanted
-    )
+) -> tuple[CredentialLifecycle, ...]:
+    """QQ Music's and NetEase's login rules (on the clients of ``upstreams_from_settings``)."""
+    return upstreams_from_settings(settings, clock).lifecycles
 
 
 # -- end of credential pool ----------------------------------------------------------------
+
+
+# -- upstreams (issue 15) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Upstreams:
+    """QQ Music and NetEase, each wired once from the settings: one client (connection
+    pool, concurrency cap, device identity) serving music calls, pool checks and refreshes,
+    and logins alike."""
+
+    qqmusic: QQMusicUpstream
+    netease: Netease
+    netease_http: httpx.AsyncClient
+
+    @property
+    def lifecycles(self) -> tuple[CredentialLifecycle, ...]:
+        return (self.qqmusic.credentials, self.netease.credentials)
+
+    @property
+    def providers(self) -> tuple[MusicProvider, ...]:
+        return (self.qqmusic.provider, self.netease.provider)
+
+    async def aclose(self) -> None:
+        await self.qqmusic.aclose()
+        await self.netease_http.aclose()
+
+    def outbound_fields(self) -> dict[str, Any]:
+        return {
+            "credential_lifecycles": self.lifecycles,
+            "music_providers": self.providers,
+            "closers": (self.aclose,),
+            "qr_login": self.qqmusic.qr_flow,
+            "netease_login": NeteaseLoginAdapter(self.netease.login),
+        }
+
+
+def qqmusic_config(settings: Settings) -> QQMusicConfig:
+    return QQMusicConfig(
+        api_url=settings.qqmusic_api_url,
+        ptlogin_url=settings.qqmusic_ptlogin_url,
+        graph_url=settings.qqmusic_graph_url,
+        wechat_open_url=settings.wechat_open_url,
+        wechat_long_poll_url=settings.wechat_long_poll_url,
+        stream_url=settings.qqmusic_stream_url,
+        image_url=settings.qqmusic_image_url,
+        sign_requests=settings.qqmusic_sign,
+        timeout_s=settings.qqmusic_timeout,
+        login_timeout_s=settings.qqmusic_login_timeout,
+        max_concurrency=settings.qqmusic_max_concurrency,
+        qr_ttl_s=settings.qr_login_ttl,
+    )
+
+
+def netease_config(settings: Settings) -> NeteaseConfig:
+    key = NETEASE_WEAPI_KEY
+    if settings.netease_weapi_key:
+        modulus, _, exponent = settings.netease_weapi_key.partition(":")
+        key = RsaPublicKey(modulus=int(modulus, 16), exponent=int(exponent, 16))
+    return NeteaseConfig(
+        api_url=settings.netease_api_url,
+        timeout=settings.netease_timeout,
+        max_concurrency=settings.netease_max_concurrency,
+        weapi_key=key,
+        real_ip=settings.netease_real_ip,
+    )
+
+
+def upstreams_from_settings(settings: Settings, clock: Clock) -> Upstreams:
+    qq = QQMusicUpstream(qqmusic_config(settings), clock=clock)
+    http = httpx.AsyncClient(timeout=settings.netease_timeout, follow_redirects=False)
+    return Upstreams(qq, build_netease(http, netease_config(settings), clock), http)
+
+
+# -- end of upstreams ----------------------------------------------------------------------
 
 
 def mailer_from_settings(settings: Settings) -> Mailer | None:

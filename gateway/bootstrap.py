@@ -61,6 +61,8 @@ from domain.music.service import LOCAL_TTL, MusicService
 from domain.oauth.rotation import OAuthTokenHolder
 from domain.oauth.service import OAuthService
 from domain.observations import Observations
+from domain.pool.netease_login import NeteaseLoginService  # upstreams (issue 15)
+from domain.pool.qr_login import QrLoginService  # upstreams (issue 15)
 from domain.pool.rotation import PoolPayloadHolder
 from domain.pool.service import PoolPolicy, PoolService
 from domain.quota.access import RequestGate
@@ -102,12 +104,13 @@ def music_services(
     credential pool (``leaser``)."""
     tokens = StreamTokens(derive_key(master_key, "karpov:local-stream:v1"), clock)
     local = LocalCatalogProvider(adapters.catalog, tokens, base_url=settings.public_base_url)
+    # -- upstreams (issue 15): QQ Music and NetEase, when the outbound bundle has them --
     providers: dict[ProviderName, MusicProvider] = {ProviderName.LOCAL: local}
-    providers.update((p.name, p) for p in adapters.outbound.music_providers)
-    unavailable = {k: v for k, v in UNWIRED_PROVIDERS.items() if k not in providers}
+    providers.update({p.name: p for p in adapters.outbound.music_providers})
+    unwired = {n: m for n, m in UNWIRED_PROVIDERS.items() if n not in providers}
     music = MusicService(
         providers, leaser=leaser,
-        cache=adapters.music_cache, clock=clock, unavailable=unavailable,
+        cache=adapters.music_cache, clock=clock, unavailable=unwired,
         local_ttl=LOCAL_TTL,  # perf (issue 18): decoded answers kept in-process briefly
         observations=observations,
     )  # fmt: skip
@@ -240,6 +243,11 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
     music, local_media = music_services(
         a, settings, clock, master_key, leaser=pool, observations=observations
     )  # music (issue 13)
+    qr_logins = QrLoginService(
+        flow=out.qr_login, sessions=a.qr_sessions, keys=keys, pool=pool, clock=clock,
+        ttl_seconds=settings.qr_login_ttl,
+    )  # upstreams (issue 15)  # fmt: skip
+    netease_logins = NeteaseLoginService(login=out.netease_login, pool=pool)  # upstreams
     return Services(
         accounts=accounts,
         admin_users=admin_users,
@@ -280,6 +288,8 @@ def build_services(adapters: Adapters, settings: Settings, clock: Clock) -> Serv
         music=music,  # music (issue 13)
         local_media=local_media,  # music (issue 13)
         pool=pool,
+        qr_logins=qr_logins,  # upstreams (issue 15)
+        netease_logins=netease_logins,  # upstreams (issue 15)
         # -- payments (issue 16) --
         payment_callbacks=callbacks,
         payment_channels=channels,
@@ -318,6 +328,14 @@ def pool_policy(settings: Settings) -> PoolPolicy:
         refresh_lock_ttl_seconds=settings.pool_refresh_lock_ttl,
         default_max_concurrency=settings.pool_max_concurrency,
         default_requests_per_second=settings.pool_requests_per_second,
+        provider_requests_per_second={  # upstreams (issue 15)
+            name: rate
+            for name, rate in (
+                (ProviderName.QQMUSIC.value, settings.qqmusic_requests_per_second),
+                (ProviderName.NETEASE.value, settings.netease_requests_per_second),
+            )
+            if rate is not None
+        },
     )
 
 

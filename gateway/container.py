@@ -185,6 +185,7 @@ async def build_container(
         http = httpx.AsyncClient(timeout=settings.hibp_timeout, follow_redirects=False)
         closers.append(http.aclose)
     outbound = Outbound.from_settings(settings, http=http, clock=clock, hasher=hasher)
+    closers.extend(outbound.closers)  # upstreams (issue 15): their connection pools
     adapters = Adapters.sql(engine, redis, quota_redis=quota_redis, clock=clock, outbound=outbound)
     container = Container(
         settings=settings, engine=engine, redis=redis, http=http, adapters=adapters,

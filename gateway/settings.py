@@ -248,10 +248,13 @@ class Settings(BaseSettings):
     """Where the local catalog's audio lives: ``karpov catalog demo`` writes its files here
     and ``karpov catalog import`` reads it when no directory is given. Imported files are
     streamed from where they were imported (their absolute path is stored)."""
-    music_upstreams: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    music_upstreams: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["qqmusic", "netease"]
+    )
     """Upstream providers the music service answers from, beside the local catalog
-    (``qqmusic``, ``netease``; comma list). Unlisted ones answer 503; play URLs and VIP
-    content borrow accounts from the credential pool."""
+    (``qqmusic``, ``netease``; comma list; default both, as the original; empty or ``none``:
+    the local catalog only). Unlisted ones answer 503; play URLs and VIP content borrow
+    accounts from the credential pool; an unreachable one answers 502."""
     graphql_max_cost: int = Field(default=1000, ge=1)
     """The most points a GraphQL document may cost (static upper bound, ``schema.cost``);
     a costlier one is refused before execution."""
@@ -273,6 +276,55 @@ class Settings(BaseSettings):
     netease_api_url: str = "https://music.163.com"
     """NetEase's API origin (pool checks and refreshes use it)."""
     netease_timeout: float = Field(default=10.0, gt=0, le=120)
+    # -- upstreams (issue 15) --
+    qqmusic_ptlogin_url: str = "https://ssl.ptlogin2.qq.com"
+    """Origin of QQ's ptlogin2 QR pages (``ptqrshow``, ``ptqrlogin``, ``check_sig``)."""
+    qqmusic_graph_url: str = "https://graph.qq.com"
+    """Origin of the QQ Connect ``/oauth2.0/authorize`` step of a QQ QR login."""
+    wechat_open_url: str = "https://open.weixin.qq.com"
+    """Origin of WeChat's ``/connect/qrconnect`` page and its QR image."""
+    wechat_long_poll_url: str = "https://lp.open.weixin.qq.com"
+    """Origin of WeChat's scan-status long poll."""
+    qqmusic_stream_url: str = "https://ws.stream.qqmusic.qq.com/"
+    """The audio host of QQ play URLs when the upstream offers none but ``dl.stream``."""
+    qqmusic_image_url: str = "https://y.gtimg.cn/music/photo_new/"
+    """Where QQ Music's album covers and artist photos are served (the URLs answers carry)."""
+    qqmusic_sign: bool = False
+    """Add the ``sign=`` query signature to every ``musicu.fcg`` call (off, as the original)."""
+    qqmusic_timeout: float = Field(default=10.0, gt=0, le=120)
+    """Seconds one ``musicu.fcg`` call may take."""
+    qqmusic_login_timeout: float = Field(default=15.0, gt=0, le=120)
+    """Seconds per request of the QR login pages (ptlogin2, graph, WeChat)."""
+    qqmusic_max_concurrency: int = Field(default=10, ge=1, le=256)
+    """``musicu.fcg`` calls in flight per process."""
+    netease_max_concurrency: int = Field(default=8, ge=1, le=256)
+    """NetEase calls in flight per process."""
+    netease_weapi_key: str | None = None
+    """The weapi RSA public key as ``<modulus hex>:<exponent hex>`` (default NetEase's own;
+    a test fake or a private mirror gives its own)."""
+    netease_real_ip: str | None = None
+    """Sent as ``X-Real-IP`` to NetEase when set (hosts outside mainland China need one)."""
+    qqmusic_requests_per_second: int | None = Field(default=None, ge=1, le=1000)
+    """Request rate of a new QQ Music pool credential (default the pool's)."""
+    netease_requests_per_second: int | None = Field(default=None, ge=1, le=1000)
+    """Request rate of a new NetEase pool credential (default the pool's)."""
+    qr_login_ttl: int = Field(default=180, ge=30, le=900)
+    """Seconds an admin QR login session lives (in Redis when configured)."""
+
+    @field_validator("netease_weapi_key")
+    @classmethod
+    def _valid_weapi_key(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        modulus, sep, exponent = value.strip().partition(":")
+        try:
+            if not sep or int(modulus, 16) <= 0 or int(exponent, 16) <= 0:
+                raise ValueError
+        except ValueError:
+            raise ValueError("must be <modulus hex>:<exponent hex>") from None
+        return value.strip()
+
+    # -- end of upstreams --
     # -- worker (issue 17) --
     jobs_in_process: bool = True
     """Without ``KARPOV_REDIS_URL``, run the scheduled jobs inside ``karpov serve`` (with
@@ -303,6 +355,8 @@ class Settings(BaseSettings):
     @field_validator("music_upstreams")
     @classmethod
     def _known_upstreams(cls, value: list[str]) -> list[str]:  # music (issue 13)
+        if value == ["none"]:  # upstreams (issue 15): the explicit "local catalog only"
+            return []
         unknown = set(value) - {"qqmusic", "netease"}
         if unknown:
             raise ValueError(f"unknown music upstream(s) {sorted(unknown)}: qqmusic, netease")
@@ -319,6 +373,8 @@ class Settings(BaseSettings):
         "frontend_base_url", "oauth_linuxdo_authorize_url", "oauth_linuxdo_token_url",
         "oauth_linuxdo_userinfo_url", "oauth_linuxdo_redirect_url",
         "qqmusic_api_url", "netease_api_url",
+        "qqmusic_ptlogin_url", "qqmusic_graph_url", "wechat_open_url", "wechat_long_poll_url",
+        "qqmusic_stream_url", "qqmusic_image_url",  # upstreams (issue 15)
     )(_http_url)  # fmt: skip
 
     @field_validator("public_base_url")

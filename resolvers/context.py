@@ -36,6 +36,8 @@ from domain.music.catalog import LocalMedia
 from domain.music.service import MusicService
 from domain.oauth.service import OAuthService
 from domain.observations import Observations
+from domain.pool.netease_login import NeteaseLoginService  # upstreams (issue 15)
+from domain.pool.qr_login import QrLoginService  # upstreams (issue 15)
 from domain.pool.service import PoolService
 from domain.principal import Principal
 from domain.quota.access import RequestGate
@@ -103,6 +105,8 @@ class Services:
     music: MusicService
     local_media: LocalMedia
     pool: PoolService  # credential pool (issue 13)
+    qr_logins: QrLoginService  # upstreams (issue 15)
+    netease_logins: NeteaseLoginService  # upstreams (issue 15)
     # -- payments (issue 16) --
     payment_callbacks: CallbackService
     payment_channels: PaymentChannelService

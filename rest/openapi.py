@@ -96,6 +96,17 @@ FIELD_TYPES: dict[str, Any] = {
     "successUrl": str,
     "token": str,
     "userId": str,
+    # -- upstreams (issue 15): admin QR logins and NetEase logins --
+    "captcha": Annotated[str, Example("2468")],
+    "countryCode": Annotated[str, Example("86")],
+    "ctcode": Annotated[str, Example("86")],
+    "key": str,
+    "md5Password": str,
+    "password": str,
+    "phone": Annotated[str, Example("13800000000")],
+    "platform": Annotated[str, Example("qq")],
+    "qrimg": bool,
+    "store": bool,
 }
 QUERY_TYPES: dict[str, Any] = {
     # Every query parameter of the table, by name, as its handler parses it
@@ -129,6 +140,9 @@ QUERY_TYPES: dict[str, Any] = {
     "statusFilter": str,
     "until": datetime,
     "userId": str,
+    # -- upstreams (issue 15): a NetEase login (refresh, status), a QR login's pool label --
+    "cookie": str,
+    "label": str,
 }
 
 

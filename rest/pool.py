@@ -4,7 +4,7 @@ returned."""
 
 from __future__ import annotations
 
-from typing import Annotated, TypedDict
+from typing import Annotated, NotRequired, TypedDict
 
 from domain.pool.commands import AddCredential, CheckCredential, SetCredentialStatus
 from domain.pool.model import (
@@ -122,3 +122,37 @@ async def test_credential(
 ) -> Annotated[dict[str, object], Shape(CredentialTestResult)]:
     command = CheckCredential(req.path("id"), req.text("capability"))
     return camel(await pool.pool_credential_test(req.ctx, command))
+
+
+# -- upstreams (issue 15): admin QR logins (gin, raw JSON in the original) --------------------
+
+
+class QrLoginStarted(TypedDict):
+    session_id: str
+    image: str
+    expires_in_sec: int
+    platform: str
+
+
+class QrLoginPolled(TypedDict):
+    event: str
+    credential: NotRequired[CredentialView]
+    error: NotRequired[str]
+
+
+async def qr_login_start(req: RestRequest) -> QrLoginStarted:
+    started = await pool.qr_login_start(
+        req.ctx, req.required_text("platform"), label=req.text("label")
+    )
+    return {"session_id": started.session_id, "image": started.image,
+            "expires_in_sec": started.expires_in_sec, "platform": started.platform}  # fmt: skip
+
+
+async def qr_login_poll(req: RestRequest) -> QrLoginPolled:
+    status = await pool.qr_login_poll(req.ctx, req.path("session"), label=req.query("label"))
+    answer: QrLoginPolled = {"event": status.event}
+    if status.credential is not None:
+        answer["credential"] = credential_view(status.credential)
+    if status.error is not None:
+        answer["error"] = status.error
+    return answer

@@ -9,6 +9,7 @@ from rest import (
     billing,  # billing (issue 14)
     jobs,  # worker (issue 17)
     music,  # music (issue 13)
+    netease_login,  # upstreams (issue 15)
     oauth,
     payments,  # payments (issue 16)
     pool,
@@ -281,6 +282,18 @@ ROUTES: list[Route] = [
     Route("POST", "/v1/admin/pool/credentials/{id}/test", pool.test_credential, GRPC,
           "Check the login with a call only a live one answers; the outcome is applied",
           auth="admin", twin="adminPoolCredentialTest", request_fields=("capability",)),
+    # -- upstreams (issue 15): admin QR logins (gin raw JSON in the original) ------------
+    Route("POST", "/v1/admin/login/qr/start", pool.qr_login_start, GRPC,
+          "Start a QQ Music login by QR (platform qq or wx; mobile is not supported); the "
+          "session lives 180 s", auth="admin", twin="adminQrLoginStart",
+          request_fields=("platform", "label")),
+    Route("GET", "/v1/admin/login/qr/{session}", pool.qr_login_poll, GRPC,
+          "Check a QR login (event init, waiting, scanned, done, timeout, refuse or other); "
+          "on done the account is added to the pool (label optional) and its credential "
+          "answered; 404 once finished or expired", auth="admin", twin="adminQrLoginPoll",
+          query_fields=("label",)),
+    # -- upstreams (issue 15): NetEase logins (gin in the original; admins only here) ----
+    *netease_login.ROUTES,
     # -- worker (issue 17) ---------------------------------------------------------------
     Route("GET", "/v1/admin/jobs", jobs.overview, GIN,
           "Scheduled jobs: last run, duration, outcome, next run; final failures with errors",

@@ -42,5 +42,9 @@ COST_RULES = CostRules(
         # -- credential pool (issue 13) --
         "Mutation.adminPoolCredentialRefresh": CALLS_UPSTREAM,
         "Mutation.adminPoolCredentialTest": CALLS_UPSTREAM,
+        # -- upstreams (issue 15): each makes upstream calls (a login, a QR page) --
+        "Mutation.adminQrLoginStart": CALLS_UPSTREAM,
+        "Mutation.adminQrLoginPoll": CALLS_UPSTREAM,
+        "Mutation.adminNeteaseLogin": CALLS_UPSTREAM,
     }
 )

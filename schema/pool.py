@@ -7,11 +7,14 @@ from typing import Annotated
 
 import strawberry
 
+from domain.pool import ports  # upstreams (issue 15)
 from resolvers import pool
 from schema.info import CtxInfo
 from schema.pagination import connection, page_window
 from schema.payloads import payload
 from schema.types.pool import (
+    NeteaseLoginInput,  # upstreams (issue 15)
+    NeteaseLoginPayload,
     PoolCredential,
     PoolCredentialAddInput,
     PoolCredentialAddPayload,
@@ -27,6 +30,10 @@ from schema.types.pool import (
     PoolCredentialTestInput,
     PoolCredentialTestPayload,
     PoolHealth,
+    QrLoginPollInput,
+    QrLoginPollPayload,
+    QrLoginStartInput,
+    QrLoginStartPayload,
 )
 
 
@@ -112,3 +119,35 @@ class PoolMutations:
         ctx = info.context
         call = pool.pool_credential_test(ctx, input.to_command())
         return await payload(PoolCredentialTestPayload, ctx, call)
+
+    # -- upstreams (issue 15): admin QR logins --
+
+    @strawberry.mutation(description="Start a QQ Music login by QR, scanned with QQ or "
+                         "WeChat (admin; the /v1/admin/login/qr/start twin).")  # fmt: skip
+    async def admin_qr_login_start(
+        self, info: CtxInfo, input: QrLoginStartInput
+    ) -> QrLoginStartPayload:
+        ctx = info.context
+        call = pool.qr_login_start(ctx, input.platform, label=input.label)
+        return await payload(QrLoginStartPayload, ctx, call)
+
+    @strawberry.mutation(description="Check a QR login; on done the account joins the pool "
+                         "(admin; the /v1/admin/login/qr/{session} twin).")  # fmt: skip
+    async def admin_qr_login_poll(
+        self, info: CtxInfo, input: QrLoginPollInput
+    ) -> QrLoginPollPayload:
+        ctx = info.context
+        call = pool.qr_login_poll(ctx, str(input.session_id), label=input.label)
+        return await payload(QrLoginPollPayload, ctx, call)
+
+    @strawberry.mutation(description="A NetEase login operation (admin; the twin of every "
+                         "/v1/netease/auth/* route).")  # fmt: skip
+    async def admin_netease_login(
+        self, info: CtxInfo, input: NeteaseLoginInput
+    ) -> NeteaseLoginPayload:
+        ctx = info.context
+        operation = ports.NeteaseLoginOperation(input.operation)
+        call = pool.netease_login(
+            ctx, operation, input.fields(), store=input.store, label=input.label
+        )
+        return await payload(NeteaseLoginPayload, ctx, call)

@@ -22,6 +22,14 @@ from persistence.migrate import upgrade_to_head
 from persistence.sql.engine import create_engine, ping
 from persistence.sql.tables import APP_TABLES
 
+# upstreams (issue 15): QQ Music and NetEase are on by default; no test (nor a server it
+# starts) may reach them on the internet, so their origins default to a dead loopback port.
+for _setting in (
+    "QQMUSIC_API_URL", "QQMUSIC_PTLOGIN_URL", "QQMUSIC_GRAPH_URL", "WECHAT_OPEN_URL",
+    "WECHAT_LONG_POLL_URL", "NETEASE_API_URL",
+):  # fmt: skip
+    os.environ.setdefault(f"KARPOV_{_setting}", f"http://127.0.0.1:9/{_setting.lower()}")
+
 PG_URL_VAR = "KARPOV_TEST_DATABASE_URL"
 REDIS_URL_VAR = "KARPOV_TEST_REDIS_URL"
 

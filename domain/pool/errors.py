@@ -62,3 +62,31 @@ class PoolUnavailable(ServiceUnavailable):
 
     code = "POOL_UNAVAILABLE"
     default_message = "the credential pool is unavailable, try again later"
+
+
+# -- upstreams (issue 15): admin QR logins --------------------------------------------------
+
+
+class QrLoginNotFound(NotFound):
+    code = "QR_LOGIN_NOT_FOUND"
+    default_message = "no such QR login session (unknown, finished or expired)"
+
+
+class QrLoginUnavailable(ServiceUnavailable):
+    code = "QR_LOGIN_UNAVAILABLE"
+    default_message = "QR logins are not available on this server"
+
+
+class QrLoginFailed(UpstreamFailed):
+    code = "QR_LOGIN_FAILED"
+    default_message = "the login page failed, try again"
+
+
+class UpstreamLoginUnavailable(ServiceUnavailable):
+    code = "UPSTREAM_LOGIN_UNAVAILABLE"
+    default_message = "NetEase logins are not available on this server"
+
+
+class UpstreamLoginFailed(UpstreamFailed):
+    code = "UPSTREAM_LOGIN_FAILED"
+    default_message = "NetEase could not be reached, try again"

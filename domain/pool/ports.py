@@ -149,3 +149,95 @@ class RefreshLock(Protocol):
 
     async def refreshing(self, credential_ids: Collection[str], now: datetime) -> set[str]:
         """Those of ``credential_ids`` whose lock is held now."""
+
+
+# -- upstreams (issue 15): admin QR logins --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QrLoginStarted:
+    state: str = field(repr=False)
+    """The flow's own session state (opaque text; it can finish the login: a secret)."""
+    image: str
+    """The QR code as a ``data:`` URL."""
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class QrLoginPolled:
+    event: str
+    """``init``, ``waiting``, ``scanned``, ``done``, ``timeout``, ``refuse`` or ``other``."""
+    state: str = field(repr=False)
+    payload: bytes | None = field(default=None, repr=False)
+    """On ``done``: the new login, as the pool stores it."""
+
+    @property
+    def terminal(self) -> bool:
+        return self.event in ("done", "timeout", "refuse")
+
+
+class QrLoginFlow(Protocol):
+    """One upstream's QR login (QQ Music by QQ or WeChat scan). ``start`` and ``poll``
+    raise ``domain.music.errors.ProviderFailure`` subclasses when the upstream fails."""
+
+    provider: str
+    """The pool provider a finished login is added to."""
+    platforms: tuple[str, ...]
+
+    async def start(self, platform: str) -> QrLoginStarted: ...
+
+    async def poll(self, platform: str, state: str) -> QrLoginPolled:
+        """One status check; raises ``ValueError`` for a state it did not write."""
+
+
+class QrSessionStore(Protocol):
+    """Admin QR login sessions between polls (Redis across processes; in-process
+    without); each expires by itself."""
+
+    async def put(self, session_id: str, record: bytes, *, ttl_seconds: float) -> None: ...
+
+    async def get(self, session_id: str) -> bytes | None: ...
+
+    async def take(self, session_id: str) -> bytes | None:
+        """Remove and return the record (``None`` when another caller took it first)."""
+
+
+# -- upstreams (issue 15): NetEase logins for admins ----------------------------------------
+
+
+class NeteaseLoginOperation(enum.StrEnum):
+    """The original's ``/v1/netease/auth/*`` operations."""
+
+    LOGIN_CELLPHONE = "login_cellphone"
+    LOGIN_EMAIL = "login_email"
+    QR_KEY = "qr_key"
+    QR_CREATE = "qr_create"
+    QR_CHECK = "qr_check"
+    REFRESH = "refresh"
+    STATUS = "status"
+    REGISTER_ANONYMOUS = "register_anonymous"
+    CAPTCHA_SENT = "captcha_sent"
+    CAPTCHA_VERIFY = "captcha_verify"
+
+
+@dataclass(frozen=True, slots=True)
+class LoginReply:
+    body: dict[str, object] = field(repr=False)
+    """The upstream's answer as the original passed it on (it can carry a login cookie:
+    never logged)."""
+    payload: bytes | None = field(default=None, repr=False)
+    """A pool payload, when the answer logged a real account in."""
+
+
+class NeteaseLoginPort(Protocol):
+    """NetEase's login calls. ``fields`` are the original's request fields (``phone``,
+    ``password``, ``md5Password``, ``captcha``, ``countryCode``, ``email``, ``key``,
+    ``qrimg``, ``cookie``, ``ctcode``). Raises ``ValueError("<field>: <why>")`` for bad
+    input, ``ProviderFailure`` subclasses when NetEase cannot be reached or answers
+    nonsense."""
+
+    provider: str
+
+    async def call(
+        self, operation: NeteaseLoginOperation, fields: dict[str, str | None]
+    ) -> LoginReply: ...

@@ -32,7 +32,7 @@ import binascii
 import logging
 import random
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from domain.clock import Clock
@@ -112,6 +112,9 @@ class PoolPolicy:
     default_requests_per_second: int = 3
     max_concurrency_limit: int = 64
     requests_per_second_limit: int = 1000
+    # -- upstreams (issue 15) --
+    provider_requests_per_second: Mapping[str, int] = field(default_factory=dict)
+    """A provider's own default request rate for its new credentials (over the one above)."""
 
 
 def payload_aad(credential_id: str) -> bytes:
@@ -302,7 +305,8 @@ class PoolService:
             policy.max_concurrency_limit, "maxConcurrency",
         )  # fmt: skip
         per_second = _bounded(
-            command.requests_per_second, policy.default_requests_per_second,
+            command.requests_per_second,
+            policy.provider_requests_per_second.get(provider, policy.default_requests_per_second),
             policy.requests_per_second_limit, "requestsPerSecond",
         )  # fmt: skip
         credential = Credential(

@@ -17,6 +17,7 @@ from integrations.qqmusic.http_client import new_http_client
 from integrations.qqmusic.lifecycle import QQCredentials
 from integrations.qqmusic.provider import QQMusicProvider
 from integrations.qqmusic.qr_common import LoginPages, QrLogin, QrPlatform
+from integrations.qqmusic.qr_flow import QQQrLoginFlow
 from integrations.qqmusic.qr_qq import QQQrLogin
 from integrations.qqmusic.qr_wechat import WeChatQrLogin
 from integrations.qqmusic.transport import MusicuTransport
@@ -49,6 +50,11 @@ class QQMusicUpstream:
     def qr_login(self, platform: QrPlatform | str) -> QrLogin:
         """``qq`` or ``wx``; raises ``ValueError`` for any other platform."""
         return self._qr[QrPlatform(platform)]
+
+    @property
+    def qr_flow(self) -> QQQrLoginFlow:
+        """Both QR logins as the pool's ``QrLoginFlow`` (upstreams, issue 15)."""
+        return QQQrLoginFlow(self._qr)
 
     async def aclose(self) -> None:
         await self._http.aclose()

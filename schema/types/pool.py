@@ -7,8 +7,13 @@ import enum
 from datetime import datetime
 
 import strawberry
+from strawberry.scalars import JSON  # upstreams (issue 15)
 
-from domain.pool import commands, model
+from domain.pool import (
+    commands,
+    model,
+    ports,  # upstreams (issue 15)
+)
 from resolvers import ids
 from schema.describe import describe_values
 from schema.errors import UserError
@@ -245,4 +250,123 @@ class PoolCredentialRemovePayload:
 @strawberry.type
 class PoolCredentialTestPayload:
     result: PoolCredentialTestResult | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# -- upstreams (issue 15): admin QR logins --------------------------------------------------
+
+
+@strawberry.input
+class QrLoginStartInput:
+    platform: str = strawberry.field(description="qq or wx (mobile is not supported).")
+    label: str | None = strawberry.field(
+        default=None, description="The pool credential's label (default: the platform's)."
+    )
+
+
+@strawberry.input
+class QrLoginPollInput:
+    session_id: strawberry.ID = strawberry.field(description="The start's sessionId.")
+    label: str | None = strawberry.field(
+        default=None, description="Overrides the label given at the start."
+    )
+
+
+@strawberry.type
+class QrLoginStartPayload:
+    session_id: str | None = strawberry.field(
+        default=None, description="64 hex characters; poll with it (any process answers)."
+    )
+    image: str | None = strawberry.field(default=None, description="The QR code, a data URL.")
+    expires_in_sec: int | None = None
+    platform: str | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class QrLoginPollPayload:
+    event: str | None = strawberry.field(
+        default=None,
+        description="init, waiting, scanned, done, timeout, refuse or other.",
+    )
+    credential: PoolCredential | None = strawberry.field(
+        default=None, description="On done: the pool credential the login became."
+    )
+    error: str | None = strawberry.field(
+        default=None, description="Why the check failed (event other)."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# -- upstreams (issue 15): NetEase logins for admins ----------------------------------------
+
+NeteaseLoginOperation = strawberry.enum(
+    ports.NeteaseLoginOperation,
+    name="NeteaseLoginOperation",
+    description="The /v1/netease/auth/* operations.",
+)
+describe_values(
+    NeteaseLoginOperation,
+    {
+        "LOGIN_CELLPHONE": "POST /login/cellphone: phone with password, md5Password or captcha.",
+        "LOGIN_EMAIL": "POST /login/email: email with password or md5Password.",
+        "QR_KEY": "POST /login/qr/key: a new QR login key and its URL.",
+        "QR_CREATE": "POST /login/qr/create: the QR URL of a key (and its image with qrimg).",
+        "QR_CHECK": "POST /login/qr/check: whether a key was scanned and confirmed.",
+        "REFRESH": "POST /login/refresh: renew the login given as cookie.",
+        "STATUS": "GET /login/status: the account of the login given as cookie.",
+        "REGISTER_ANONYMOUS": "POST /register/anonymous: a visitor login.",
+        "CAPTCHA_SENT": "POST /captcha/sent: send an SMS code to phone (ctcode).",
+        "CAPTCHA_VERIFY": "POST /captcha/verify: check an SMS code (phone, captcha, ctcode).",
+    },
+)
+
+
+@strawberry.input(description="The original's request fields; each operation reads its own.")
+class NeteaseLoginInput:
+    operation: NeteaseLoginOperation = strawberry.field(  # type: ignore[valid-type]
+        description="Which NetEase login call to make."
+    )
+    phone: str | None = strawberry.field(default=None, description="A cellphone number.")
+    password: str | None = strawberry.field(default=None, description="The plain password.")
+    md5_password: str | None = strawberry.field(
+        default=None, description="The password's MD5, hex (instead of password)."
+    )
+    captcha: str | None = strawberry.field(default=None, description="An SMS code.")
+    country_code: str | None = strawberry.field(
+        default=None, description="The phone's country code for a login (default 86)."
+    )
+    ctcode: str | None = strawberry.field(
+        default=None, description="The phone's country code for the captcha calls (default 86)."
+    )
+    email: str | None = strawberry.field(default=None, description="A NetEase (163) e-mail.")
+    key: str | None = strawberry.field(default=None, description="A QR login key.")
+    qrimg: bool | None = strawberry.field(
+        default=None, description="With QR_CREATE: answer the QR image too."
+    )
+    cookie: str | None = strawberry.field(default=None, description="An existing login.")
+    store: bool = strawberry.field(
+        default=False, description="Put the login this answer carries into the pool."
+    )
+    label: str | None = strawberry.field(
+        default=None, description="The pool credential's label when store is true."
+    )
+
+    def fields(self) -> dict[str, str | None]:
+        return {
+            "phone": self.phone, "password": self.password, "md5Password": self.md5_password,
+            "captcha": self.captcha, "countryCode": self.country_code, "ctcode": self.ctcode,
+            "email": self.email, "key": self.key, "cookie": self.cookie,
+            "qrimg": None if self.qrimg is None else str(self.qrimg).lower(),
+        }  # fmt: skip
+
+
+@strawberry.type
+class NeteaseLoginPayload:
+    answer: JSON | None = strawberry.field(
+        default=None, description="NetEase's answer as the /v1 route gives it."
+    )
+    credential: PoolCredential | None = strawberry.field(
+        default=None, description="With store: the pool credential the login became."
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)

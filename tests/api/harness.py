@@ -22,6 +22,12 @@ from tests.fakes.hibp_server import FakeHibpServer
 ADMIN_TOKEN = "test-admin-token-0123456789"
 STRONG_PASSWORD = "Correct-Horse-42-Battery"
 OTHER_STRONG_PASSWORD = "Another#Strong#Pass99"
+NO_INTERNET = (
+    "qqmusic_api_url", "qqmusic_ptlogin_url", "qqmusic_graph_url", "wechat_open_url",
+    "wechat_long_poll_url", "netease_api_url",
+)  # fmt: skip
+"""upstreams (issue 15): the upstream origins a test app gets unless it aims them at its
+fakes, a loopback port where nothing listens (QQ Music and NetEase are on by default)."""
 
 
 class Api:
@@ -95,6 +101,9 @@ async def running_app(
     overrides.setdefault("hibp_url", "http://hibp.test/range/")
     overrides.setdefault("hibp_mode", "fail-open")
     overrides.setdefault("master_key", "ab" * 32)
+    # -- upstreams (issue 15): never the internet; a test aims them at its fakes --
+    for name in NO_INTERNET:
+        overrides.setdefault(name, "http://127.0.0.1:9/" + name)
     overrides.setdefault("jobs_in_process", False)  # worker (issue 17): tests run jobs by hand
     settings: Settings = load_settings(database_url=database_url, redis_url=redis_url, **overrides)
     fake = hibp or FakeHibpServer({})

@@ -18,8 +18,8 @@ from tests.api.oauth_flow import (  # noqa: F401  (shared fixtures)
 )
 from tests.fakes.hibp_server import FakeHibpServer
 from tests.fakes.oauth_server import FakeOAuthServer
-from tests.parity.pool_fake import QQ
-from tests.support.pool_upstreams import pool_upstreams
+from tests.parity.pool_fake import NETEASE, QQ
+from tests.support.upstreams import fake_upstreams
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -31,8 +31,8 @@ async def api(
 ) -> AsyncIterator[Api]:
     database_url, redis_url = backend
     settings = oauth_settings(linuxdo, oidc)
-    with pool_upstreams(QQ) as (_, pool_settings):  # credential pool (issue 13)
-        settings = {**settings, **pool_settings}
+    with fake_upstreams(QQ, NETEASE) as fakes:  # upstreams (issue 15): both on loopback
+        settings = {**settings, **fakes.settings}
         async with running_app(database_url, redis_url=redis_url, hibp=hibp, **settings) as (
             client,
             _,

@@ -35,7 +35,7 @@ from rest.errors import ERROR_TABLE
 from rest.routes import ROUTES
 from tests.api.harness import ADMIN_TOKEN, OTHER_STRONG_PASSWORD, STRONG_PASSWORD, Api
 from tests.api.oauth_flow import FRONTEND, OIDC_NAME, at_provider, land, sign_in, start
-from tests.parity.pool_fake import QQ
+from tests.parity.pool_fake import NETEASE, QQ  # NETEASE: upstreams (issue 15)
 
 ADMIN = {"X-Admin-Key": ADMIN_TOKEN}
 USER_FIELDS = "id email status role totpEnabled createdAt lastLoginAt planId"
@@ -2127,6 +2127,122 @@ MUSIC_FLOWS: dict[tuple[str, str], Flow] = {
 # -- end of music -------------------------------------------------------------------------
 
 
+# -- upstreams (issue 15): admin QR logins against their twins ----------------------------
+
+QR_START_GQL = """mutation($i: QrLoginStartInput!) { adminQrLoginStart(input: $i) {
+    sessionId image expiresInSec platform errors { code field message } } }"""
+QR_POLL_GQL = """mutation($i: QrLoginPollInput!) { adminQrLoginPoll(input: $i) {
+    event error credential { provider label status } errors { code field message } } }"""
+
+
+async def qr_login_start(api: Api) -> None:
+    rest = await api.post("/v1/admin/login/qr/start", {"platform": "qq"}, headers=ADMIN)
+    assert rest.status_code == 200, rest.text
+    data = await gql_data(api, QR_START_GQL, {"i": {"platform": "qq"}}, headers=ADMIN)
+    gql = data["adminQrLoginStart"]
+    assert (rest.json()["platform"], rest.json()["expires_in_sec"]) == (
+        gql["platform"], gql["expiresInSec"])  # fmt: skip
+    assert rest.json()["image"][:22] == gql["image"][:22] == "data:image/png;base64,"
+    assert len(rest.json()["session_id"]) == len(gql["sessionId"]) == 64
+    for body, headers in [({"platform": "mobile"}, ADMIN), ({"platform": "qq"}, {})]:
+        data = await gql_data(api.fresh(), QR_START_GQL, {"i": body}, headers=headers)
+        same_error(await api.fresh().post("/v1/admin/login/qr/start", body, headers=headers),
+                   data["adminQrLoginStart"]["errors"])  # fmt: skip
+
+
+async def qr_login_poll(api: Api) -> None:
+    async def started() -> str:
+        answer = await api.post("/v1/admin/login/qr/start", {"platform": "qq"}, headers=ADMIN)
+        return str(answer.json()["session_id"])
+
+    rest_session, gql_session = await started(), await started()
+    rest_events: list[dict[str, Any]] = []
+    gql_events: list[dict[str, Any]] = []
+    for _ in range(3):
+        answer = await api.get(f"/v1/admin/login/qr/{rest_session}?label=p", headers=ADMIN)
+        rest_events.append(answer.json())
+        data = await gql_data(api, QR_POLL_GQL, {"i": {"sessionId": gql_session, "label": "p"}},
+                              headers=ADMIN)  # fmt: skip
+        gql_events.append(data["adminQrLoginPoll"])
+    assert [e["event"] for e in rest_events] == [e["event"] for e in gql_events]
+    assert rest_events[-1]["event"] == "done"
+    rest_credential, gql_credential = rest_events[-1]["credential"], gql_events[-1]["credential"]
+    assert (rest_credential["provider"], rest_credential["label"]) == ("qqmusic", "p")
+    assert (gql_credential["provider"], gql_credential["label"]) == ("qqmusic", "p")
+    data = await gql_data(api, QR_POLL_GQL, {"i": {"sessionId": gql_session}}, headers=ADMIN)
+    same_error(await api.get(f"/v1/admin/login/qr/{rest_session}", headers=ADMIN),
+               data["adminQrLoginPoll"]["errors"])  # fmt: skip
+
+
+NETEASE_LOGIN_GQL = """mutation($i: NeteaseLoginInput!) { adminNeteaseLogin(input: $i) {
+    answer errors { code field message } } }"""
+
+
+def netease_login_flow(path: str, operation: str, body: dict[str, Any]) -> Flow:
+    """A NetEase login route against ``adminNeteaseLogin``: the same answer (its code and
+    fields) on both edges, each from the same upstream state (its own QR key, cookie or
+    phone number); a signed-in non-admin gets the same refusal from both."""
+    route = "/v1/netease/auth" + path
+    get = path.endswith("/status")
+
+    async def inputs(api: Api, edge: int) -> tuple[dict[str, Any], dict[str, str]]:
+        fields = {k: v for k, v in body.items() if k not in ("cookie", "key")}
+        headers = {**ADMIN}
+        if body.get("cookie"):
+            headers["X-Netease-Cookie"] = fields["cookie"] = NETEASE.issue_cookie("vip-listener")
+        if "key" in body:
+            key = (await api.post("/v1/netease/auth/login/qr/key", {}, headers=ADMIN)).json()
+            fields["key"] = key["data"]["key"]
+        if operation == "CAPTCHA_SENT":
+            fields["phone"] = f"{fields['phone']}{edge}{len(NETEASE.calls)}"
+        return fields, headers
+
+    async def flow(api: Api) -> None:
+        fields, headers = await inputs(api, 0)
+        rest_fields = {k: v for k, v in fields.items() if k != "cookie"}
+        rest = await (api.get(route, headers=headers) if get
+                      else api.post(route, rest_fields, headers=headers))  # fmt: skip
+        assert rest.status_code == 200, rest.text
+        fields, _ = await inputs(api, 1)
+        variables = {"operation": operation, **fields}
+        data = await gql_data(api, NETEASE_LOGIN_GQL, {"i": variables}, headers=ADMIN)
+        answer = data["adminNeteaseLogin"]["answer"]
+        assert rest.json()["data"].get("code") == answer.get("code")
+        assert set(rest.json()["data"]) == set(answer)
+        user, _ = await signed_in(api, f"netease-{operation.lower()}@example.com")
+        data = await gql_data(user, NETEASE_LOGIN_GQL, {"i": variables})
+        refused = await (user.get(route) if get else user.post(route, rest_fields))
+        same_error(refused, data["adminNeteaseLogin"]["errors"])
+
+    return flow
+
+
+_NETEASE_LOGINS: list[tuple[str, str, dict[str, Any]]] = [
+    ("/login/cellphone", "LOGIN_CELLPHONE", {"phone": "13900000000", "password": "correct horse"}),
+    ("/login/email", "LOGIN_EMAIL", {"email": "free@163.com", "password": "correct horse"}),
+    ("/login/qr/key", "QR_KEY", {}),
+    ("/login/qr/create", "QR_CREATE", {"key": True}),
+    ("/login/qr/check", "QR_CHECK", {"key": True}),
+    ("/login/refresh", "REFRESH", {"cookie": True}),
+    ("/login/status", "STATUS", {"cookie": True}),
+    ("/register/anonymous", "REGISTER_ANONYMOUS", {}),
+    ("/captcha/sent", "CAPTCHA_SENT", {"phone": "13700000000"}),
+    ("/captcha/verify", "CAPTCHA_VERIFY", {"phone": "13700000001", "captcha": "0000"}),
+]  # fmt: skip
+
+UPSTREAM_FLOWS: dict[tuple[str, str], Flow] = {
+    ("POST", "/v1/admin/login/qr/start"): qr_login_start,
+    ("GET", "/v1/admin/login/qr/{session}"): qr_login_poll,
+    **{
+        ("GET" if path.endswith("/status") else "POST", "/v1/netease/auth" + path):
+        netease_login_flow(path, operation, body)
+        for path, operation, body in _NETEASE_LOGINS
+    },
+}  # fmt: skip
+
+# -- end of upstreams ---------------------------------------------------------------------
+
+
 # -- payments (issue 16) ----------------------------------------------------------------
 
 CALLBACK_FIELDS = (
@@ -2266,7 +2382,7 @@ PAYMENT_FLOWS: dict[tuple[str, str], Flow] = {
 # -- end of payments ----------------------------------------------------------------------
 
 
-PARITY: dict[tuple[str, str], Read | Flow] = {**READS, **FLOWS, **MUSIC_FLOWS}
+PARITY: dict[tuple[str, str], Read | Flow] = {**READS, **FLOWS, **MUSIC_FLOWS, **UPSTREAM_FLOWS}
 """Every /v1 route, once: a declarative read, or a flow."""
 PARITY.update(PAYMENT_FLOWS)  # payments (issue 16)
 

@@ -356,3 +356,84 @@ def test_provider_names_that_clash_with_routes_are_refused(
     monkeypatch.setenv(f"KARPOV_OAUTH_{name}_CLIENT_SECRET", "secret")
     with pytest.raises(ConfigError, match="not a usable provider name"):
         load_settings()
+
+
+# -- upstreams (issue 15) ------------------------------------------------------------------
+
+
+def test_both_upstreams_answer_music_by_default_at_their_public_origins() -> None:
+    settings = load_settings()
+    assert settings.music_upstreams == ["qqmusic", "netease"]
+    assert settings.qqmusic_api_url == "https://u.y.qq.com/cgi-bin/musicu.fcg"
+    assert settings.qqmusic_ptlogin_url == "https://ssl.ptlogin2.qq.com"
+    assert settings.qqmusic_graph_url == "https://graph.qq.com"
+    assert settings.wechat_open_url == "https://open.weixin.qq.com"
+    assert settings.qqmusic_stream_url == "https://ws.stream.qqmusic.qq.com/"
+    assert settings.netease_api_url == "https://music.163.com"
+    assert settings.qr_login_ttl == 180
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("", []),
+        ("none", []),
+        ("netease", ["netease"]),
+        (" qqmusic , netease ", ["qqmusic", "netease"]),
+    ],
+)
+def test_music_upstreams_narrow_or_turn_off(
+    monkeypatch: pytest.MonkeyPatch, raw: str, expected: list[str]
+) -> None:
+    monkeypatch.setenv("KARPOV_MUSIC_UPSTREAMS", raw)
+    assert load_settings().music_upstreams == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("KARPOV_MUSIC_UPSTREAMS", "spotify"),
+        ("KARPOV_NETEASE_WEAPI_KEY", "not-hex"),
+        ("KARPOV_QQMUSIC_PTLOGIN_URL", "ftp://ptlogin"),
+        ("KARPOV_QR_LOGIN_TTL", "5"),
+    ],
+)
+def test_bad_upstream_settings_name_the_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=rf"^{name}: "):
+        load_settings()
+
+
+def test_the_upstream_settings_reach_the_clients_configs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gateway.adapters import netease_config, qqmusic_config
+
+    for name, value in {
+        "KARPOV_QQMUSIC_API_URL": "http://qq.mirror/cgi-bin/musicu.fcg",
+        "KARPOV_QQMUSIC_PTLOGIN_URL": "http://ptlogin.mirror",
+        "KARPOV_QQMUSIC_GRAPH_URL": "http://graph.mirror",
+        "KARPOV_WECHAT_OPEN_URL": "http://open.mirror",
+        "KARPOV_QQMUSIC_STREAM_URL": "http://stream.mirror/",
+        "KARPOV_QQMUSIC_IMAGE_URL": "http://img.mirror/",
+        "KARPOV_QQMUSIC_SIGN": "true",
+        "KARPOV_QQMUSIC_TIMEOUT": "3",
+        "KARPOV_QQMUSIC_MAX_CONCURRENCY": "4",
+        "KARPOV_NETEASE_API_URL": "http://netease.mirror",
+        "KARPOV_NETEASE_TIMEOUT": "7",
+        "KARPOV_NETEASE_WEAPI_KEY": "c5:3",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    qq = qqmusic_config(settings)
+    assert (qq.api_url, qq.ptlogin_url, qq.graph_url, qq.wechat_open_url) == (
+        "http://qq.mirror/cgi-bin/musicu.fcg", "http://ptlogin.mirror", "http://graph.mirror",
+        "http://open.mirror",
+    )  # fmt: skip
+    assert (qq.stream_url, qq.image_url, qq.sign_requests) == (
+        "http://stream.mirror/", "http://img.mirror/", True,
+    )  # fmt: skip
+    assert (qq.timeout_s, qq.max_concurrency) == (3.0, 4)
+    netease = netease_config(settings)
+    assert (netease.api_url, netease.timeout) == ("http://netease.mirror", 7.0)
+    assert (netease.weapi_key.modulus, netease.weapi_key.exponent) == (0xC5, 3)
