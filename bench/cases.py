@@ -68,7 +68,7 @@ CASES: dict[str, Case] = {
              lambda f: (_graphql(f'{{ song(id: "local:song:{f.song_id}") {{ {SONG_FIELDS} }} }}'),
                         {"X-API-Key": f.key})),
         Case("c", "GraphQL search(provider: LOCAL, query, first: 20), 4 fields, API key", 0.2,
-             lambda f: (_graphql(f'{{ search(provider: "local", query: "bench", first: 20) '
+             lambda f: (_graphql(f'{{ search(provider: LOCAL, query: "bench", first: 20) '
                                  f"{{ nodes {{ ... on Song {{ {SEARCH_FIELDS} }} }} }} }}"),
                         {"X-API-Key": f.key})),
         Case("d", "GET /v1/auth/me, session", 0.5,

@@ -22,6 +22,7 @@ from schema.types.music import (
     MusicSearchConnection,
     Playlist,
     PlayUrl,
+    ProviderName,
     SearchType,
     Song,
     music_item,
@@ -59,7 +60,8 @@ class MusicQueries:
         self,
         info: CtxInfo,
         provider: Annotated[
-            str, strawberry.argument(description="The provider to search (see `musicProviders`).")
+            ProviderName,  # type: ignore[valid-type]
+            strawberry.argument(description="The provider to search (see `musicProviders`)."),
         ],
         query: Annotated[
             str, strawberry.argument(description="What to look for (1 to 200 characters).")
@@ -120,7 +122,8 @@ class MusicQueries:
         self,
         info: CtxInfo,
         provider: Annotated[
-            str, strawberry.argument(description="The provider (see `musicProviders`).")
+            ProviderName,  # type: ignore[valid-type]
+            strawberry.argument(description="The provider (see `musicProviders`)."),
         ],
     ) -> list[Chart] | None:
         return [Chart.from_domain(c) for c in await music.charts(info.context, provider)]

@@ -145,7 +145,7 @@ async def test_search_song_lyrics_url_and_range_stream_over_v1(env: Env) -> None
 
 async def test_the_same_path_over_graphql(env: Env) -> None:
     api, key = await keyed(env, "gql@example.com")
-    query = """query($q: String!) { search(provider: "local", query: $q, first: 5) {
+    query = """query($q: String!) { search(provider: LOCAL, query: $q, first: 5) {
         totalCount nodes { ... on Song { id title artists { name } album { title songCount }
         lyrics { lrc } url(quality: FLAC) { audio { url quality format } } } } } }"""
     result = await gql(api, query, key, q="evening")
@@ -171,7 +171,7 @@ async def test_the_same_path_over_graphql(env: Env) -> None:
 
 async def test_twenty_url_fields_cost_sixty_units_and_the_rest_is_refunded(env: Env) -> None:
     api, key = await keyed(env, "twenty@example.com")
-    query = """{ search(provider: "local", query: "etude", first: 20) {
+    query = """{ search(provider: LOCAL, query: "etude", first: 20) {
         nodes { ... on Song { url(quality: FLAC) { audio { quality } } } } } }"""
     result = await gql(api, query, key)
     assert len(result["data"]["search"]["nodes"]) == 20
@@ -182,7 +182,7 @@ async def test_twenty_url_fields_cost_sixty_units_and_the_rest_is_refunded(env: 
     assert refused["errors"][0]["extensions"]["code"] == "QUOTA_EXCEEDED"
     assert await units_used(api, key) == 61
     # The last page (4 of 24) with first: 10 reserves 31 and is charged 13.
-    page = """{ search(provider: "local", query: "etude", first: 10, after: "b2Zmc2V0OjE5") {
+    page = """{ search(provider: LOCAL, query: "etude", first: 10, after: "b2Zmc2V0OjE5") {
         nodes { ... on Song { url(quality: FLAC) { audio { quality } } } } } }"""
     second = await gql(api, page, key)
     assert len(second["data"]["search"]["nodes"]) == 4
@@ -200,7 +200,7 @@ async def test_twenty_url_fields_cost_sixty_units_and_the_rest_is_refunded(env: 
 async def test_a_document_over_the_cost_limit_is_refused_before_execution(env: Env) -> None:
     api, key = await keyed(env, "costly@example.com")
     fields = " ".join(
-        f'a{i}: search(provider: "local", query: "x{i}", first: 100) '
+        f'a{i}: search(provider: LOCAL, query: "x{i}", first: 100) '
         "{ nodes { ... on Song { url { requested } } } }"
         for i in range(10)
     )
@@ -221,7 +221,7 @@ async def test_no_n_plus_one_sql_for_nested_fields(env: Env) -> None:
     sync_engine: Engine = engine.sync_engine
     event.listen(sync_engine, "before_cursor_execute", count)
     try:
-        query = """{ search(provider: "local", query: "etude", first: 20) { nodes {
+        query = """{ search(provider: LOCAL, query: "etude", first: 20) { nodes {
             ... on Song { title album { title } lyrics { lrc } url(quality: FLAC) { requested } }
         } } }"""
         await gql(api, query, key)
@@ -267,7 +267,7 @@ async def test_albums_artists_playlists_and_charts(env: Env) -> None:
     artist = data(await api.get(f"/v1/local/artists/{artist_id}", headers=key))
     assert artist["name"] == "Kai Moreno" and artist["songs"]["total"] == 2
     env.clock.advance(1)
-    lists = await gql(api, """{ search(provider: "local", query: "demo", type: PLAYLIST) {
+    lists = await gql(api, """{ search(provider: LOCAL, query: "demo", type: PLAYLIST) {
         nodes { ... on Playlist { id title songCount } } } }""", key)  # fmt: skip
     [mix] = lists["data"]["search"]["nodes"]
     assert (mix["title"], mix["songCount"]) == ("Demo Mix", 5)

@@ -97,13 +97,13 @@ SONG = "query($id: ID!) { song(id: $id) { id title durationMs artists { name } a
 URL = """query($id: ID!, $q: MusicQuality!) { songUrl(id: $id, quality: $q) {
     requested audio { url quality format sizeBytes } unavailableReason } }"""
 LYRICS = "query($id: ID!) { songLyrics(id: $id) { lrc translation } }"
-SEARCH = """query($p: String!, $q: String!) { search(provider: $p, query: $q, first: 5) {
+SEARCH = """query($p: MusicProviderName!, $q: String!) { search(provider: $p, query: $q, first: 5) {
     totalCount nodes { ... on Song { id title } } } }"""
 ALBUM = "query($id: ID!) { album(id: $id) { title songCount songs { nodes { title } } } }"
 ARTIST = "query($id: ID!) { artist(id: $id) { name songs { totalCount nodes { title } } } }"
 PLAYLIST = """query($id: ID!) { playlist(id: $id) { title songCount
     songs { totalCount nodes { title } } } }"""
-CHARTS = "query($p: String!) { charts(provider: $p) { id title } }"
+CHARTS = "query($p: MusicProviderName!) { charts(provider: $p) { id title } }"
 CHART = "query($id: ID!) { chart(id: $id) { title songs { totalCount nodes { title } } } }"
 
 
@@ -138,7 +138,7 @@ async def test_every_qq_music_route_and_its_twin(env: Env) -> None:
     found = await user.ok("/v1/qqmusic/search/songs?q=Jiang%20Nan&page=1&page_size=5")
     titles = [s["title"] for s in found["items"]]
     assert "Jiang Nan 1" in titles
-    searched = (await user.data(SEARCH, p="qqmusic", q="Jiang Nan"))["search"]
+    searched = (await user.data(SEARCH, p="QQMUSIC", q="Jiang Nan"))["search"]
     assert [s["title"] for s in searched["nodes"]] == titles
     assert searched["totalCount"] == found["total"]
 
@@ -160,7 +160,7 @@ async def test_every_qq_music_route_and_its_twin(env: Env) -> None:
     assert twin["songCount"] == 45 and len(twin["songs"]["nodes"]) == 20
 
     charts = await user.ok("/v1/qqmusic/charts")
-    listed = (await user.data(CHARTS, p="qqmusic"))["charts"]
+    listed = (await user.data(CHARTS, p="QQMUSIC"))["charts"]
     assert [f"qqmusic:chart:{c['id']}" for c in charts["items"]] == [c["id"] for c in listed]
     assert str(qq.POP_CHART) in [c["id"] for c in charts["items"]]
     chart = await user.ok(f"/v1/qqmusic/charts/{qq.POP_CHART}?page_size=5")
@@ -197,7 +197,7 @@ async def test_every_netease_route_and_its_twin(env: Env) -> None:
 
     found = await user.ok("/v1/netease/search/songs?q=Velvet&page=1&page_size=5")
     assert [s["title"] for s in found["items"]][:1] == ["Velvet Hours"]
-    searched = (await user.data(SEARCH, p="netease", q="Velvet"))["search"]
+    searched = (await user.data(SEARCH, p="NETEASE", q="Velvet"))["search"]
     assert [s["title"] for s in searched["nodes"]] == [s["title"] for s in found["items"]]
 
     album = await user.ok("/v1/netease/albums/4001")
@@ -219,7 +219,7 @@ async def test_every_netease_route_and_its_twin(env: Env) -> None:
     assert twin["songs"]["totalCount"] == 75 and len(twin["songs"]["nodes"]) == 20
 
     charts = await user.ok("/v1/netease/charts")
-    listed = (await user.data(CHARTS, p="netease"))["charts"]
+    listed = (await user.data(CHARTS, p="NETEASE"))["charts"]
     assert [f"netease:chart:{c['id']}" for c in charts["items"]] == [c["id"] for c in listed]
     assert "19723756" in [c["id"] for c in charts["items"]]
     chart = await user.ok("/v1/netease/charts/19723756?page_size=5")

@@ -62,7 +62,7 @@ async def test_an_unreachable_upstream_is_a_502_in_our_shape(dead: Env, path: st
 async def test_an_unreachable_upstream_is_a_graphql_error_not_internal(dead: Env) -> None:
     api, key = await music_key(dead, "deadgql@example.com")
     result = await api.gql(
-        'query { search(provider: "netease", query: "moon") { totalCount } }',
+        'query { search(provider: NETEASE, query: "moon") { totalCount } }',
         {},
         key,
     )

@@ -1986,7 +1986,7 @@ async def with_catalog(api: Api) -> tuple[Api, dict[str, str]]:
     browser, _ = await signed_in(api, f"music{len(_CATALOG)}@example.com")
     _CATALOG[f"user{len(_CATALOG)}"] = _CATALOG["dir"]
     found = (await browser.get("/v1/local/search/songs?q=paper")).json()["data"]["items"][0]
-    lists = await gql_data(browser, """{ search(provider: "local", query: "demo",
+    lists = await gql_data(browser, """{ search(provider: LOCAL, query: "demo",
         type: PLAYLIST) { nodes { ... on Playlist { id } } } }""")  # fmt: skip
     playlist = lists["search"]["nodes"][0]["id"].split(":")[2]
     return browser, {"song": found["id"], "album": found["album"]["id"],
@@ -2102,7 +2102,7 @@ MUSIC_FLOWS: dict[tuple[str, str], Flow] = {
         "/v1/local/songs/{song}/lyric", "query($id: ID!) { songLyrics(id: $id) { lrc } }",
         same_lyrics, "song"),
     ("GET", "/v1/{provider}/search/songs"): music_flow(
-        "/v1/local/search/songs?q=aurora&page=1&page_size=2", """{ search(provider: "local",
+        "/v1/local/search/songs?q=aurora&page=1&page_size=2", """{ search(provider: LOCAL,
         query: "aurora", first: 2) { totalCount nodes { ... on Song { title } } } }""",
         same_search, "song"),
     ("GET", "/v1/{provider}/albums/{id}"): music_flow(
@@ -2116,7 +2116,7 @@ MUSIC_FLOWS: dict[tuple[str, str], Flow] = {
         playlist(id: $id) { title songCount songs { nodes { title } } } }""",
         same_playlist, "playlist"),
     ("GET", "/v1/{provider}/charts"): music_flow(
-        "/v1/local/charts", '{ charts(provider: "local") { id } }', same_charts, "chart"),
+        "/v1/local/charts", '{ charts(provider: LOCAL) { id } }', same_charts, "chart"),
     ("GET", "/v1/{provider}/charts/{id}"): music_flow(
         "/v1/local/charts/{chart}", """query($id: ID!) { chart(id: $id) { title
         songs { totalCount nodes { title } } } }""", same_chart, "chart"),

@@ -129,12 +129,12 @@ SONG = "query($id: ID!) { song(id: $id) { id title durationMs artists { name } a
 URL = """query($id: ID!) { songUrl(id: $id, quality: %s) {
     audio { url quality format sizeBytes } } }"""
 LYRICS = "query($id: ID!) { songLyrics(id: $id) { lrc translation } }"
-SEARCH = """{ search(provider: "%s", query: "%s", first: 5) {
+SEARCH = """{ search(provider: %s, query: "%s", first: 5) {
     totalCount nodes { ... on Song { title } } } }"""
 ALBUM = "query($id: ID!) { album(id: $id) { title songCount songs { nodes { title } } } }"
 ARTIST = "query($id: ID!) { artist(id: $id) { name songs { totalCount } } }"
 PLAYLIST = "query($id: ID!) { playlist(id: $id) { title songCount songs { nodes { title } } } }"
-CHARTS = '{ charts(provider: "%s") { id title } }'
+CHARTS = "{ charts(provider: %s) { id title } }"
 CHART = "query($id: ID!) { chart(id: $id) { title songs { totalCount nodes { title } } } }"
 
 
@@ -158,7 +158,7 @@ def cases(provider: str) -> dict[tuple[str, str], Case]:
             f"/v1/{p}/songs/{{id}}/lyric", LYRICS, song, same_lyrics),
         ("GET", "/v1/{provider}/search/songs"): Case(
             f"/v1/{p}/search/songs?q={search.replace(' ', '%20')}&page=1&page_size=5",
-            SEARCH % (p, search), "", same_search),
+            SEARCH % (p.upper(), search), "", same_search),
         ("GET", "/v1/{provider}/albums/{id}"): Case(
             f"/v1/{p}/albums/{{id}}", ALBUM, album, same_album, missing, "album"),
         ("GET", "/v1/{provider}/artists/{id}"): Case(
@@ -167,7 +167,7 @@ def cases(provider: str) -> dict[tuple[str, str], Case]:
             f"/v1/{p}/playlists/{{id}}?page=1&page_size=20", PLAYLIST, playlist,
             same_playlist, "987654321", "playlist"),
         ("GET", "/v1/{provider}/charts"): Case(
-            f"/v1/{p}/charts", CHARTS % p, "", same_charts),
+            f"/v1/{p}/charts", CHARTS % p.upper(), "", same_charts),
         ("GET", "/v1/{provider}/charts/{id}"): Case(
             f"/v1/{p}/charts/{{id}}", CHART, chart, same_chart, "987654321", "chart"),
     }  # fmt: skip
