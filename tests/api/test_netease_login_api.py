@@ -7,41 +7,27 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from domain.clock import ManualClock
-from tests.api.harness import ADMIN_TOKEN, Api, running_app
-from tests.api.test_api_keys import create_key, signed_in, start_of_test_day, with_key
+from tests.api.harness import ADMIN_TOKEN
+from tests.api.test_api_keys import create_key, signed_in, with_key
+from tests.api.upstream_env import UpstreamEnv as Env
+from tests.api.upstream_env import upstream_env
 from tests.fakes.hibp_server import FakeHibpServer
-from tests.support.upstreams import Fakes, fake_upstreams
 
 ADMIN = {"X-Admin-Key": ADMIN_TOKEN}
 AUTH = "/v1/netease/auth"
 PHONE, PASSWORD = "13800000000", "hunter2"
 
 
-@dataclass
-class Env:
-    api: Api
-    app: Any
-    clock: ManualClock
-    fakes: Fakes
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def env(backend: tuple[str, str | None], hibp: FakeHibpServer) -> AsyncIterator[Env]:
-    database_url, redis_url = backend
-    clock = ManualClock(start_of_test_day())
-    with fake_upstreams() as fakes:
-        async with running_app(
-            database_url, redis_url=redis_url, hibp=hibp, clock=clock, **fakes.settings
-        ) as (api, app):
-            yield Env(api, app, clock, fakes)
+    async with upstream_env(backend, hibp) as env:
+        yield env
 
 
 async def admin(env: Env, path: str, body: dict[str, Any] | None = None, **kw: Any) -> Any:

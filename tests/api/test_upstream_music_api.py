@@ -15,35 +15,22 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from domain.clock import ManualClock
-from tests.api.harness import ADMIN_TOKEN, Api, running_app
-from tests.api.test_api_keys import create_key, signed_in, start_of_test_day, with_key
+from tests.api.harness import ADMIN_TOKEN, Api
+from tests.api.test_api_keys import create_key, signed_in, with_key
+from tests.api.upstream_env import UpstreamEnv as Env
+from tests.api.upstream_env import upstream_env
 from tests.fakes.hibp_server import FakeHibpServer
 from tests.fakes.qqmusic import catalogue as qq
-from tests.support.upstreams import Fakes, fake_upstreams
 
 ADMIN = {"X-Admin-Key": ADMIN_TOKEN}
 POOL = "/v1/admin/pool/credentials"
 QQ_VIP = 770001
 
 
-@dataclass
-class Env:
-    api: Api
-    app: Any
-    clock: ManualClock
-    fakes: Fakes
-
-
 @pytest_asyncio.fixture(loop_scope="session")
 async def env(backend: tuple[str, str | None], hibp: FakeHibpServer) -> AsyncIterator[Env]:
-    database_url, redis_url = backend
-    clock = ManualClock(start_of_test_day())
-    with fake_upstreams() as fakes:
-        async with running_app(
-            database_url, redis_url=redis_url, hibp=hibp, clock=clock, **fakes.settings
-        ) as (api, app):
-            yield Env(api, app, clock, fakes)
+    async with upstream_env(backend, hibp) as env:
+        yield env
 
 
 class Caller:
