@@ -38,25 +38,25 @@ def stopped_cleanly(code: int, server: Karpov) -> bool:
     return code in (0, -signal.SIGTERM) and "Application shutdown complete" in server.output()
 
 
-async def job_state(url: str, name: str) -> dict[str, Any]:
+async def sql(url: str, statement: str, **params: Any) -> list[dict[str, Any]]:
+    """Run one statement on the test database (in a transaction of its own) and return its
+    rows: the tests read and nudge what the processes under test share."""
     engine = create_engine(url)
     try:
-        async with engine.connect() as conn:
-            row = (
-                await conn.execute(text("SELECT * FROM job_states WHERE name = :n"), {"n": name})
-            ).mappings().first()  # fmt: skip
-        return dict(row) if row is not None else {}
+        async with engine.begin() as conn:
+            result = await conn.execute(text(statement), params)
+            return [dict(row) for row in result.mappings()] if result.returns_rows else []
     finally:
         await engine.dispose()
+
+
+async def job_state(url: str, name: str) -> dict[str, Any]:
+    rows = await sql(url, "SELECT * FROM job_states WHERE name = :n", n=name)
+    return rows[0] if rows else {}
 
 
 async def count_users(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return int((await conn.execute(text("SELECT count(*) FROM users"))).scalar_one())
-    finally:
-        await engine.dispose()
+    return int((await sql(url, "SELECT count(*) AS n FROM users"))[0]["n"])
 
 
 @pytest.fixture
@@ -174,16 +174,9 @@ async def add_qq_credential(url: str, qq_url: str) -> str:
 
 
 async def check_failures(url: str, credential_id: str) -> int:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            found = await conn.execute(
-                text("SELECT check_failures FROM pool_credentials WHERE id = :id"),
-                {"id": credential_id},
-            )
-            return int(found.scalar_one())
-    finally:
-        await engine.dispose()
+    rows = await sql(url, "SELECT check_failures FROM pool_credentials WHERE id = :id",
+                     id=credential_id)  # fmt: skip
+    return int(rows[0]["check_failures"])
 
 
 def job_runs(metrics: str, job: str) -> float:
@@ -333,27 +326,13 @@ def test_sigterm_under_load_keeps_the_usage_event_of_every_admitted_metered_call
 
 
 async def unlimited_free_plan(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(
-                text("UPDATE plans SET qps = :q, daily_limit = :d, monthly_limit = :m "
-                     "WHERE id = 'free'"), {"q": 10**9, "d": 10**9, "m": 10**9},
-            )  # fmt: skip
-    finally:
-        await engine.dispose()
+    await sql(url, "UPDATE plans SET qps = :q, daily_limit = :d, monthly_limit = :m "
+              "WHERE id = 'free'", q=10**9, d=10**9, m=10**9)  # fmt: skip
 
 
 async def count_usage_events(url: str) -> int:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            found = await conn.execute(
-                text("SELECT count(*) FROM usage_events WHERE operation = 'local.search'")
-            )
-            return int(found.scalar_one())
-    finally:
-        await engine.dispose()
+    rows = await sql(url, "SELECT count(*) AS n FROM usage_events WHERE operation = 'local.search'")
+    return int(rows[0]["n"])
 
 
 def test_two_api_processes_and_one_worker_expire_an_order_and_renew_a_subscription_once(
@@ -459,36 +438,15 @@ def pay_on(api: httpx.Client, order_id: str, amount_minor: int) -> None:
 
 
 async def end_period(url: str, subscription_id: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(
-                text("UPDATE subscriptions SET current_period_end = now() - interval '1 second'"
-                     " WHERE id = :id"), {"id": subscription_id},
-            )  # fmt: skip
-    finally:
-        await engine.dispose()
+    await sql(url, "UPDATE subscriptions SET current_period_end = now() - interval '1 second'"
+              " WHERE id = :id", id=subscription_id)  # fmt: skip
 
 
 async def make_overdue(url: str, order_id: str) -> None:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(
-                text("UPDATE billing_orders SET expires_at = now() - interval '1 second' "
-                     "WHERE id = :id"), {"id": order_id},
-            )  # fmt: skip
-    finally:
-        await engine.dispose()
+    await sql(url, "UPDATE billing_orders SET expires_at = now() - interval '1 second' "
+              "WHERE id = :id", id=order_id)  # fmt: skip
 
 
 async def order_status(url: str, order_id: str) -> str:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            found = await conn.execute(
-                text("SELECT status FROM billing_orders WHERE id = :id"), {"id": order_id}
-            )
-            return str(found.scalar_one())
-    finally:
-        await engine.dispose()
+    rows = await sql(url, "SELECT status FROM billing_orders WHERE id = :id", id=order_id)
+    return str(rows[0]["status"])

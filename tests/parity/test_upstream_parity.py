@@ -19,7 +19,14 @@ from rest.routes import ROUTES
 from tests.api.harness import ADMIN_TOKEN, Api
 from tests.fakes.qqmusic import catalogue as qq
 from tests.parity.pool_fake import NETEASE, QQ
-from tests.parity.test_parity import gql_data, same_error, signed_in
+from tests.parity.test_parity import (
+    gql_data,
+    same_album,
+    same_artist,
+    same_error,
+    same_playlist,
+    signed_in,
+)
 
 ADMIN = {"X-Admin-Key": ADMIN_TOKEN}
 PROVIDERS = ("qqmusic", "netease")
@@ -98,21 +105,6 @@ def same_search(rest: dict[str, Any], gql: dict[str, Any]) -> None:
     assert rest["total"] == gql["totalCount"]
     assert [s["title"] for s in rest["items"]] == [s["title"] for s in gql["nodes"]]
     assert rest["items"]
-
-
-def same_album(rest: dict[str, Any], gql: dict[str, Any]) -> None:
-    assert rest["title"] == gql["title"] and rest["songCount"] == gql["songCount"]
-    assert [s["title"] for s in rest["songs"]] == [s["title"] for s in gql["songs"]["nodes"]]
-
-
-def same_artist(rest: dict[str, Any], gql: dict[str, Any]) -> None:
-    assert rest["name"] == gql["name"]
-    assert rest["songs"]["total"] == gql["songs"]["totalCount"]
-
-
-def same_playlist(rest: dict[str, Any], gql: dict[str, Any]) -> None:
-    assert (rest["title"], rest["songCount"]) == (gql["title"], gql["songCount"])
-    assert [s["title"] for s in rest["songs"]] == [s["title"] for s in gql["songs"]["nodes"]]
 
 
 def same_charts(rest: dict[str, Any], gql: list[dict[str, Any]]) -> None:
