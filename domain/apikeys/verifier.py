@@ -78,6 +78,7 @@ class ApiKeyVerifier:
         # Per key since the last flush: plain counters, because this runs on every request.
         self._requests: dict[str, int] = {}
         self._last_used: dict[str, datetime] = {}
+        self._flushing = asyncio.Lock()
 
     async def verify(self, presented: str, client_ip: str | None) -> VerifiedKey:
         text = parse_key(presented)
@@ -143,6 +144,10 @@ class ApiKeyVerifier:
 
     async def flush_usage(self) -> None:
         """Write the accumulated counts; on failure they are kept for the next flush."""
+        async with self._flushing:  # the shutdown flush waits for a periodic one in flight
+            await self._flush_usage()
+
+    async def _flush_usage(self) -> None:
         if not self._requests:
             return
         requests, last_used = self._requests, self._last_used
@@ -159,7 +164,9 @@ class ApiKeyVerifier:
     async def flush_periodically(self, interval: float = 1.0) -> None:
         while True:
             await asyncio.sleep(interval)
-            await self.flush_usage()
+            # Shielded: stopping this loop at shutdown must not abort counts being written
+            # (they were taken off the buffer, and an increment is not safe to resend).
+            await asyncio.shield(self.flush_usage())
 
 
 class InvalidateHereFirst:

@@ -40,6 +40,8 @@ class UsageRecorder:
         # (64 random bits each), and without a random read per metered call.
         self._id_prefix = new_id()[:16]
         self._sequence = itertools.count()
+        # One flush at a time: the shutdown flush waits for a periodic one in flight.
+        self._flushing = asyncio.Lock()
 
     def record(
         self,
@@ -65,21 +67,27 @@ class UsageRecorder:
         )  # fmt: skip
 
     async def flush(self) -> None:
-        if not self._buffer:
-            return
-        batch, self._buffer = self._buffer, []
-        try:
-            await self._store.record(batch)
-        except Exception:
-            # Events carry unique ids, so a batch that was in fact written is not
-            # counted twice when it is sent again.
-            log.exception("could not record %d usage events; retrying", len(batch))
-            self._buffer[:0] = batch
+        async with self._flushing:
+            if not self._buffer:
+                return
+            batch, self._buffer = self._buffer, []
+            try:
+                await self._store.record(batch)
+            # Events carry unique ids, so a batch that was in fact written is not counted
+            # twice when it is sent again.
+            except Exception:
+                log.exception("could not record %d usage events; retrying", len(batch))
+                self._buffer[:0] = batch
+            except BaseException:  # cancelled mid-write: kept for the next flush
+                self._buffer[:0] = batch
+                raise
 
     async def flush_periodically(self, interval: float = 1.0) -> None:
         while True:
             await asyncio.sleep(interval)
-            await self.flush()
+            # Shielded: stopping this loop at shutdown must not abort a batch being
+            # written (it was taken off the buffer); the final flush waits for it.
+            await asyncio.shield(self.flush())
 
     async def prune(self, retention: timedelta) -> int:
         """One retention pass (the ``usage_retention`` job, issue 17): events older than

@@ -322,7 +322,7 @@ def test_sigterm_under_load_keeps_the_usage_event_of_every_admitted_metered_call
     assert stopped_cleanly(code, server), server.output()
     ok = answered.count(200)
     assert ok >= 100 and set(answered) == {200}, (set(answered), server.output())  # no 5xx
-    assert asyncio.run(count_usage_events(pg_url)) == ok
+    assert asyncio.run(count_usage_events(pg_url)) == ok, server.output()
 
 
 async def unlimited_free_plan(url: str) -> None:
