@@ -43,19 +43,25 @@ def mirror(
     description: str | None = None,
     descriptions: Mapping[str, str] | None = None,
     deprecations: Mapping[str, str] | None = None,
+    types: Mapping[str, Any] | None = None,
 ) -> Callable[[type[M]], type[M]]:
     """The GraphQL type of the read model ``domain`` (see the module's docstring).
-    ``descriptions`` documents fields by name; ``deprecations`` gives a field's reason."""
+    ``descriptions`` documents fields by name; ``deprecations`` gives a field's reason;
+    ``types`` narrows a field the domain keeps as a string to a GraphQL enum of the same
+    values (a provider name; ``from_domain`` turns the value into the enum's)."""
     notes = dict(descriptions or {})
     retired = dict(deprecations or {})
+    narrowed = dict(types or {})
 
     def make(cls: type[M]) -> type[M]:
         hints = typing.get_type_hints(domain)
         names = [f.name for f in dataclasses.fields(domain)]
-        unknown = (set(notes) | set(retired)) - set(names)
+        unknown = (set(notes) | set(retired) | set(narrowed)) - set(names)
         if unknown:
             raise TypeError(f"{cls.__name__}: no such field(s) of {domain.__name__}: {unknown}")
-        cls.__annotations__ = {field: _graphql_type(hints[field]) for field in names}
+        cls.__annotations__ = {
+            field: narrowed.get(field) or _graphql_type(hints[field]) for field in names
+        }
         for field in notes.keys() | retired.keys():
             reason = retired.get(field)
             setattr(
@@ -64,6 +70,7 @@ def mirror(
                 strawberry.field(description=notes.get(field), deprecation_reason=reason),
             )
         cls.__mirrors__ = domain
+        cls.__narrowed__ = narrowed
         made: type[M] = strawberry.type(cls, name=name, description=description)
         _MIRRORS[domain] = made
         return made
@@ -75,11 +82,19 @@ class Mirrored:
     """The base of a mirrored type: ``from_domain`` copies a read model's values."""
 
     __mirrors__: typing.ClassVar[type]
+    __narrowed__: typing.ClassVar[Mapping[str, Any]] = {}
 
     @classmethod
     def from_domain(cls: type[M], value: Any, ctx: object = None) -> M:
         names = [f.name for f in dataclasses.fields(cls.__mirrors__)]
-        return cls(**{name: _graphql_value(getattr(value, name)) for name in names})
+        return cls(**{name: cls._value(name, getattr(value, name)) for name in names})
+
+    @classmethod
+    def _value(cls, name: str, value: Any) -> Any:
+        narrowed = cls.__narrowed__.get(name)
+        if narrowed is not None and value is not None:
+            return narrowed(value)
+        return _graphql_value(value)
 
 
 def _graphql_type(hint: Any) -> Any:

@@ -11,7 +11,7 @@ from resolvers import payments
 from schema.info import CtxInfo
 from schema.pagination import connection, page_window
 from schema.payloads import payload
-from schema.types.billing import OrderReconcilePayload
+from schema.types.billing import OrderReconcilePayload, PaymentProviderName
 from schema.types.payments import (
     AdminPaymentSettingsUpdateInput,
     OrderReconcileInput,
@@ -37,7 +37,8 @@ class PaymentQueries:
             strawberry.ID | None, strawberry.argument(description="Only this order's callbacks.")
         ] = None,
         provider: Annotated[
-            str | None, strawberry.argument(description="Only this provider's callbacks.")
+            PaymentProviderName | None,
+            strawberry.argument(description="Only this provider's callbacks."),
         ] = None,
         refused_only: Annotated[
             bool, strawberry.argument(description="Only refused callbacks.")
@@ -47,7 +48,8 @@ class PaymentQueries:
     ) -> PaymentCallbackConnection | None:
         offset = page_window(first, after)
         page = await payments.payment_callbacks(
-            info.context, order_id=order_id, provider=provider, refused_only=refused_only,
+            info.context, order_id=order_id, provider=provider.value if provider else None,
+            refused_only=refused_only,
             limit=first, offset=offset,
         )  # fmt: skip
         nodes = [PaymentCallback.from_domain(r) for r in page.items]

@@ -12,6 +12,7 @@ from resolvers import pool
 from schema.info import CtxInfo
 from schema.pagination import connection, page_window
 from schema.payloads import payload
+from schema.types.music import ProviderName
 from schema.types.pool import (
     NeteaseLoginInput,  # upstreams (issue 15)
     NeteaseLoginPayload,
@@ -54,7 +55,7 @@ class PoolQueries:
         flt = filter or PoolCredentialFilter()
         page = await pool.pool_credentials(
             info.context,
-            provider=flt.provider,
+            provider=str(flt.provider) if flt.provider else None,
             status=flt.status.value if flt.status else None,
             limit=first,
             offset=offset,
@@ -72,9 +73,12 @@ class PoolQueries:
     async def admin_pool_health(
         self,
         info: CtxInfo,
-        provider: Annotated[str, strawberry.argument(description="The provider.")],
+        provider: Annotated[
+            ProviderName,  # type: ignore[valid-type]
+            strawberry.argument(description="The music provider (see `musicProviders`)."),
+        ],
     ) -> PoolHealth | None:
-        return PoolHealth.from_domain(await pool.pool_health(info.context, provider))
+        return PoolHealth.from_domain(await pool.pool_health(info.context, str(provider)))
 
 
 @strawberry.type

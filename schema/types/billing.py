@@ -174,6 +174,35 @@ describe_values(
 )
 
 
+@strawberry.enum(
+    description="A payment provider. `paymentChannels` lists the ones a buyer may pay with "
+    "on this server."
+)
+class PaymentProviderName(Enum):
+    YIPAY = "yipay"
+    HUPIJIAO = "hupijiao"
+    LDCPAY = "ldcpay"
+    MOCK = "mock"
+
+
+describe_values(
+    PaymentProviderName,
+    {
+        "YIPAY": "yipay: an epay (易支付) gateway; Alipay, WeChat Pay, QQ Wallet.",
+        "HUPIJIAO": "hupijiao (虎皮椒, XunhuPay): WeChat Pay or Alipay.",
+        "LDCPAY": "ldcpay: Linux Credit (credit.linux.do), charged in LDC.",
+        "MOCK": "mock: the development-only cashier; refused where it is not enabled.",
+    },
+)
+
+
+def payment_provider_name(name: str) -> PaymentProviderName:
+    """The enum value of a stored provider name. Every stored name is one of them: orders,
+    invoices and callbacks take the name of a registered provider (the channels of
+    ``domain.billing.channels.CHANNEL_FIELDS`` and the mock), never the caller's text."""
+    return PaymentProviderName(name)
+
+
 @strawberry.type(description="An order: a plan or a top-up bought through a payment provider.")
 class Order(PlanRef, Node):
     raw_id: strawberry.Private[str]
@@ -187,7 +216,9 @@ class Order(PlanRef, Node):
     )
     fx_rate: str | None = strawberry.field(description="Provider currency per original unit.")
     status: OrderStatus = strawberry.field(description="Where the order is in its life.")
-    payment_provider: str = strawberry.field(description="The payment provider it is paid through.")
+    payment_provider: PaymentProviderName = strawberry.field(
+        description="The payment provider it is paid through."
+    )
     pay_url: str = strawberry.field(description="Where to send the buyer to pay.")
     created_at: datetime = strawberry.field(description="When it was created.")
     expires_at: datetime = strawberry.field(description="When an unpaid order expires.")
@@ -205,7 +236,7 @@ class Order(PlanRef, Node):
             amount=Money.from_domain(order.amount),
             original_amount=Money.from_domain(original) if original is not None else None,
             fx_rate=order.fx_rate, status=OrderStatus(order.status.value),
-            payment_provider=order.payment_provider, pay_url=order.pay_url,
+            payment_provider=payment_provider_name(order.payment_provider), pay_url=order.pay_url,
             created_at=order.created_at, expires_at=order.expires_at, paid_at=order.paid_at,
             completed_at=order.completed_at,
         )  # fmt: skip
@@ -353,7 +384,7 @@ class MyPlan:
 @strawberry.input
 class OrderCreateInput:
     plan_id: str = strawberry.field(description="The plan to buy (`BillingPlan.id`).")
-    payment_provider: str = strawberry.field(
+    payment_provider: PaymentProviderName = strawberry.field(
         description="The payment provider (see `paymentChannels`)."
     )
     success_url: str | None = strawberry.field(
@@ -364,14 +395,14 @@ class OrderCreateInput:
     )
 
     def to_command(self) -> commands.CreateOrder:
-        return commands.CreateOrder(self.plan_id, self.payment_provider, self.success_url,
-                                    self.idempotency_key)  # fmt: skip
+        return commands.CreateOrder(self.plan_id, self.payment_provider.value,
+                                    self.success_url, self.idempotency_key)  # fmt: skip
 
 
 @strawberry.input
 class TopupCreateInput:
     amount_cents: BigInt = strawberry.field(description="100 to 100,000,000 minor units.")
-    payment_provider: str = strawberry.field(
+    payment_provider: PaymentProviderName = strawberry.field(
         description="The payment provider (see `paymentChannels`)."
     )
     success_url: str | None = strawberry.field(
@@ -386,8 +417,8 @@ class TopupCreateInput:
 
     def to_command(self) -> commands.CreateTopup:
         return commands.CreateTopup(
-            self.amount_cents, self.payment_provider, self.success_url, self.idempotency_key,
-            self.currency,
+            self.amount_cents, self.payment_provider.value, self.success_url,
+            self.idempotency_key, self.currency,
         )  # fmt: skip
 
 
@@ -752,7 +783,7 @@ class Invoice(Node):
     lines: list[InvoiceLine] = strawberry.field(description="What was bought.")
     issued_at: datetime = strawberry.field(description="When it was issued.")
     paid_at: datetime = strawberry.field(description="When the order was paid.")
-    payment_provider: str = strawberry.field(
+    payment_provider: PaymentProviderName = strawberry.field(
         description="The payment provider it was paid through."
     )
     html_url: str = strawberry.field(description="The printable page.")
@@ -773,7 +804,7 @@ class Invoice(Node):
                 for line in invoice.lines
             ],
             issued_at=invoice.issued_at, paid_at=invoice.paid_at,
-            payment_provider=invoice.payment_provider,
+            payment_provider=payment_provider_name(invoice.payment_provider),
             html_url=f"/v1/billing/invoices/{invoice.id}/html",
         )  # fmt: skip
 

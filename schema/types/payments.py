@@ -15,7 +15,7 @@ from resolvers import ids
 from resolvers.context import Context
 from schema.describe import describe_values
 from schema.errors import UserError
-from schema.types.billing import Money
+from schema.types.billing import Money, PaymentProviderName, payment_provider_name
 from schema.types.node import PageInfo
 
 
@@ -51,7 +51,9 @@ class CallbackParameter:
 @strawberry.type(description="A provider's callback as received, with its verdict.")
 class PaymentCallback:
     id: strawberry.ID = strawberry.field(description="The callback's id.")
-    provider: str = strawberry.field(description="The payment provider that sent it.")
+    provider: PaymentProviderName = strawberry.field(
+        description="The payment provider that sent it."
+    )
     params: list[CallbackParameter] = strawberry.field(description="Its parameters as stored.")
     client_ip: str | None = strawberry.field(description="The sender's address.")
     received_at: datetime = strawberry.field(description="When it arrived.")
@@ -76,7 +78,8 @@ class PaymentCallback:
             else None
         )
         return cls(
-            id=strawberry.ID(ids.to_global_id("PaymentCallback", r.id)), provider=r.provider,
+            id=strawberry.ID(ids.to_global_id("PaymentCallback", r.id)),
+            provider=payment_provider_name(r.provider),
             params=[CallbackParameter(name=k, value=v) for k, v in r.params.items()],
             client_ip=r.client_ip, received_at=r.received_at, signature_ok=r.signature_ok,
             processed=r.processed, result=PaymentCallbackResult(r.result.value), error=r.error,
@@ -115,7 +118,7 @@ class PaymentChannelField:
 
 @strawberry.type(description="One payment channel's settings (the original's field names).")
 class PaymentChannelSettings:
-    provider: str = strawberry.field(description="The payment provider.")
+    provider: PaymentProviderName = strawberry.field(description="The payment provider.")
     enabled: bool = strawberry.field(description="Whether buyers may pay through it.")
     fields: list[PaymentChannelField] = strawberry.field(
         description="Its settings (secrets masked)."
@@ -129,7 +132,7 @@ class PaymentChannelSettings:
         cls, c: channels.ChannelView, ctx: Context | None = None
     ) -> PaymentChannelSettings:
         return cls(
-            provider=c.provider, enabled=c.enabled,
+            provider=payment_provider_name(c.provider), enabled=c.enabled,
             fields=[PaymentChannelField(name=k, value=v) for k, v in c.fields.items()],
             callback_networks=list(c.callback_networks),
         )  # fmt: skip
@@ -137,7 +140,7 @@ class PaymentChannelSettings:
 
 @strawberry.type(description="A payment channel a buyer may choose.")
 class PaymentChannel:
-    provider: str = strawberry.field(
+    provider: PaymentProviderName = strawberry.field(
         description="The payment provider (pass it as `paymentProvider`)."
     )
     display_name: str = strawberry.field(description="Its name for buyers.")
@@ -146,7 +149,7 @@ class PaymentChannel:
 
     @classmethod
     def from_domain(cls, c: channels.OfferedChannel, ctx: Context | None = None) -> PaymentChannel:
-        return cls(provider=c.provider, display_name=c.display_name,
+        return cls(provider=payment_provider_name(c.provider), display_name=c.display_name,
                    description=c.description, icon=c.icon)  # fmt: skip
 
 
@@ -160,7 +163,9 @@ class PaymentChannelFieldInput:
 
 @strawberry.input(description="One payment channel's new settings.")
 class PaymentChannelInput:
-    provider: str = strawberry.field(description="The payment provider.")
+    provider: PaymentProviderName = strawberry.field(
+        description="The payment provider: YIPAY, HUPIJIAO or LDCPAY (MOCK has no settings)."
+    )
     enabled: bool = strawberry.field(
         default=False, description="Whether buyers may pay through it."
     )
@@ -174,7 +179,7 @@ class PaymentChannelInput:
 
     def to_change(self) -> channels.ChannelChange:
         return channels.ChannelChange(
-            provider=self.provider, enabled=self.enabled,
+            provider=self.provider.value, enabled=self.enabled,
             fields={f.name: f.value for f in self.fields},
             callback_networks=self.callback_networks,
         )  # fmt: skip

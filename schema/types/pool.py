@@ -18,6 +18,7 @@ from resolvers import ids
 from schema.describe import describe_values
 from schema.errors import UserError
 from schema.mirror import Mirrored, mirror
+from schema.types.music import ProviderName
 from schema.types.node import Node, PageInfo
 
 
@@ -48,7 +49,9 @@ describe_values(
                  "at rest and never shown).")  # fmt: skip
 class PoolCredential(Node):
     raw_id: strawberry.Private[str]
-    provider: str = strawberry.field(description="The music provider it logs in to.")
+    provider: ProviderName = strawberry.field(  # type: ignore[valid-type]
+        description="The music provider it logs in to."
+    )
     label: str = strawberry.field(description="A name for people.")
     status: PoolCredentialStatus = strawberry.field(description="Its state.")
     capabilities: list[str] = strawberry.field(description="Empty: every capability.")
@@ -78,7 +81,7 @@ class PoolCredential(Node):
         return cls(
             id=strawberry.ID(ids.to_global_id("PoolCredential", c.id)),
             raw_id=c.id,
-            provider=c.provider,
+            provider=ProviderName(c.provider),
             label=c.label,
             status=PoolCredentialStatus(c.status.value),
             capabilities=list(c.capabilities),
@@ -124,6 +127,7 @@ class PoolCredentialConnection:
         "expired": "Expired ones.",
         "refreshing": "Ones being refreshed.",
     },
+    types={"provider": ProviderName},
 )
 class PoolHealth(Mirrored):
     pass
@@ -146,7 +150,9 @@ class PoolCredentialTestResult(Mirrored):
 
 @strawberry.input(description="Which pool credentials to list.")
 class PoolCredentialFilter:
-    provider: str | None = strawberry.field(default=None, description="Only this provider's.")
+    provider: ProviderName | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Only this provider's."
+    )
     status: PoolCredentialStatus | None = strawberry.field(
         default=None, description="Only those in this state."
     )
@@ -154,7 +160,9 @@ class PoolCredentialFilter:
 
 @strawberry.input
 class PoolCredentialAddInput:
-    provider: str = strawberry.field(description="The music provider it logs in to.")
+    provider: ProviderName = strawberry.field(  # type: ignore[valid-type]
+        description="The music provider it logs in to."
+    )
     label: str = strawberry.field(description="A name for people.")
     payload: str = strawberry.field(description="The cookies/tokens, standard base64.")
     capabilities: list[str] = strawberry.field(
@@ -169,7 +177,7 @@ class PoolCredentialAddInput:
 
     def to_command(self) -> commands.AddCredential:
         return commands.AddCredential(
-            provider=self.provider,
+            provider=str(self.provider),  # a StrEnum: its value
             label=self.label,
             payload_base64=self.payload,
             capabilities=tuple(self.capabilities),

@@ -154,13 +154,13 @@ async def test_idempotency_keys_on_both_edges(api: Api) -> None:
     bad = await browser.post("/v1/billing/orders", body, headers={"Idempotency-Key": "a b"})
     assert bad.status_code == 400
     result = await gql_data(browser, """mutation { orderCreate(input: {planId: "pro",
-        paymentProvider: "mock", idempotencyKey: "a1"}) { order { id status }
+        paymentProvider: MOCK, idempotencyKey: "a1"}) { order { id status }
         errors { code } } }""")  # fmt: skip
     assert result["orderCreate"]["order"]["status"] == "PAYING"
     node = result["orderCreate"]["order"]["id"]
     assert data(await browser.get(f"/v1/billing/orders/{node}"))["id"] == first["orderId"]
     refused = await gql_data(browser, """mutation { orderCreate(input: {planId: "basic",
-        paymentProvider: "mock"}) { order { id } errors { code } } }""",
+        paymentProvider: MOCK}) { order { id } errors { code } } }""",
         headers={"Idempotency-Key": "a1"})  # fmt: skip
     assert refused["orderCreate"]["errors"] == [{"code": "IDEMPOTENCY_KEY_REUSED"}]
 

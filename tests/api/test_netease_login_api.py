@@ -146,7 +146,7 @@ async def test_the_graphql_twin_stores_a_login(env: Env) -> None:
     )  # fmt: skip
     payload = result["data"]["adminNeteaseLogin"]
     assert payload["errors"] == [] and payload["answer"]["code"] == 200
-    assert payload["credential"] == {"provider": "netease", "label": "NetEase phone login"}
+    assert payload["credential"] == {"provider": "NETEASE", "label": "NetEase phone login"}
     refused = await env.api.gql(
         """mutation($i: NeteaseLoginInput!) { adminNeteaseLogin(input: $i) {
             errors { code field message } } }""",

@@ -197,3 +197,55 @@ async def test_concurrent_updates_and_a_rotation_lose_nothing(
         await app.state.container.services.payment_channels.refresh()
         assert orders.provider("yipay").config.key == KEY
         assert orders.provider("hupijiao").config.app_secret == XUNHU
+
+
+ORDER_GQL = """mutation($i: OrderCreateInput!) { orderCreate(input: $i) {
+    order { paymentProvider } errors { code field message } } }"""
+SETTINGS_GQL = """mutation($i: AdminPaymentSettingsUpdateInput!) {
+    adminPaymentSettingsUpdate(input: $i) { channels { provider enabled }
+    errors { code field message } } }"""
+
+
+async def test_graphql_names_providers_by_enum_and_refuses_one_not_offered(
+    backend: tuple[str, str | None],
+) -> None:
+    """Over GraphQL a provider is a ``PaymentProviderName``: a name outside the set fails
+    validation; one in it that this server does not offer (MOCK with the mock off, a
+    channel not enabled) is the UNKNOWN_PAYMENT_PROVIDER /v1 answers, never a 500."""
+    database_url, redis_url = backend
+    async with running_app(database_url, redis_url=redis_url, billing_mock_payments=False) as (
+        api,
+        _,
+    ):
+        boss, shopper = api.fresh(), await buyer(api, "enum-shopper@example.com")
+        offered = await shopper.gql("{ paymentChannels { provider } }")
+        assert offered == {"data": {"paymentChannels": []}}
+        for name in ("MOCK", "HUPIJIAO"):
+            body = {"planId": "basic", "paymentProvider": name}
+            result = await shopper.gql(ORDER_GQL, {"i": body})
+            assert result == {"data": {"orderCreate": {"order": None, "errors": [{
+                "code": "UNKNOWN_PAYMENT_PROVIDER", "field": "paymentProvider",
+                "message": "unknown payment provider"}]}}}  # fmt: skip
+            rest = await shopper.post(
+                "/v1/billing/orders", {**body, "paymentProvider": name.lower()}
+            )
+            assert rest.status_code == 400 and rest.json()["message"] == "unknown payment provider"
+        invalid = await shopper.gql(
+            ORDER_GQL, {"i": {"planId": "basic", "paymentProvider": "mock"}}
+        )
+        assert [e["extensions"]["code"] for e in invalid["errors"]] == ["BAD_USER_INPUT"]
+        assert "data" not in invalid or invalid["data"] is None
+
+        mock = await boss.gql(SETTINGS_GQL, {"i": {"channels": [{"provider": "MOCK"}]}}, ADMIN)
+        [error] = mock["data"]["adminPaymentSettingsUpdate"]["errors"]
+        assert (error["field"], error["message"]) == ("provider", "unknown payment provider 'mock'")
+        fields = [{"name": k, "value": v} for k, v in YIPAY.items() if k.startswith("yipay")]
+        channel = {"provider": "YIPAY", "enabled": True, "fields": fields}
+        saved = await boss.gql(SETTINGS_GQL, {"i": {"channels": [channel]}}, ADMIN)
+        assert saved["data"]["adminPaymentSettingsUpdate"] == {"errors": [], "channels": [
+            {"provider": "YIPAY", "enabled": True}, {"provider": "HUPIJIAO", "enabled": False},
+            {"provider": "LDCPAY", "enabled": False}]}  # fmt: skip
+        offered = await shopper.gql("{ paymentChannels { provider } }")
+        assert offered == {"data": {"paymentChannels": [{"provider": "YIPAY"}]}}
+        made = await shopper.gql(ORDER_GQL, {"i": {"planId": "basic", "paymentProvider": "YIPAY"}})
+        assert made["data"]["orderCreate"] == {"order": {"paymentProvider": "YIPAY"}, "errors": []}

@@ -345,7 +345,7 @@ ADD = f"""mutation($i: PoolCredentialAddInput!) {{ adminPoolCredentialAdd(input:
 async def test_the_graphql_twins(env: Env) -> None:
     account = env.qq.accounts.add(771003)
     payload = b64(env.qq.credential_payload(account))
-    added = await gql(env, ADD, {"i": {"provider": "qqmusic", "label": "g", "payload": payload,
+    added = await gql(env, ADD, {"i": {"provider": "QQMUSIC", "label": "g", "payload": payload,
                                        "capabilities": ["play_url"]}})  # fmt: skip
     result = added["adminPoolCredentialAdd"]
     assert result["errors"] == []
@@ -355,23 +355,24 @@ async def test_the_graphql_twins(env: Env) -> None:
 
     page = await gql(
         env,
-        """{ adminPoolCredentials(first: 10, filter: {provider: "qqmusic"})
+        """{ adminPoolCredentials(first: 10, filter: {provider: QQMUSIC})
         { totalCount nodes { id label } pageInfo { hasNextPage } } }""",
     )
     assert page["adminPoolCredentials"]["totalCount"] == 1
     assert page["adminPoolCredentials"]["nodes"] == [{"id": gid, "label": "g"}]
     one = await gql(env, "query($id: ID!) { adminPoolCredential(id: $id) { id provider } }",
                     {"id": gid})  # fmt: skip
-    assert one["adminPoolCredential"] == {"id": gid, "provider": "qqmusic"}
+    assert one["adminPoolCredential"] == {"id": gid, "provider": "QQMUSIC"}
     node = await gql(env, "query($id: ID!) { node(id: $id) { id ... on PoolCredential "
                      "{ label } } }", {"id": gid})  # fmt: skip
     assert node["node"] == {"id": gid, "label": "g"}
 
     health = await gql(
         env,
-        """{ adminPoolHealth(provider: "qqmusic") { provider total active
+        """{ adminPoolHealth(provider: QQMUSIC) { provider total active
         disabled banned expired refreshing inCooldown avgHealthScore } }""",
     )
+    assert health["adminPoolHealth"]["provider"] == "QQMUSIC"
     assert health["adminPoolHealth"]["active"] == 1
 
     tested = await gql(env, """mutation($i: PoolCredentialTestInput!) {
@@ -396,18 +397,40 @@ async def test_the_graphql_twins(env: Env) -> None:
 
 async def test_graphql_errors_name_the_field(env: Env) -> None:
     for variables, field in (
-        ({"provider": "spotify", "label": "x", "payload": b64("c")}, "provider"),
-        ({"provider": "netease", "label": "x", "payload": "!!"}, "payload"),
-        ({"provider": "netease", "label": "x", "payload": b64("c")}, "payload"),
-        ({"provider": "local", "label": "x", "payload": b64("c"), "capabilities": ["x"]},
+        ({"provider": "NETEASE", "label": "x", "payload": "!!"}, "payload"),
+        ({"provider": "NETEASE", "label": "x", "payload": b64("c")}, "payload"),
+        ({"provider": "LOCAL", "label": "x", "payload": b64("c"), "capabilities": ["x"]},
          "capabilities"),
     ):  # fmt: skip
         data = await gql(env, ADD, {"i": variables})
         [error] = data["adminPoolCredentialAdd"]["errors"]
         assert error["field"] == field and data["adminPoolCredentialAdd"]["credential"] is None
+    # The provider is MusicProviderName: another name (or the /v1 lower case) fails validation.
+    for name in ("spotify", "netease"):
+        refused = await env.api.gql(
+            ADD, {"i": {"provider": name, "label": "x", "payload": b64("c")}}, headers=ADMIN
+        )
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["BAD_USER_INPUT"]
     user = await signed_in_user(env.api, "gql-pool-user@example.com")
     denied = await user.gql("{ adminPoolCredentials { totalCount } }")
     assert denied["errors"][0]["extensions"]["code"] == "POOL_ADMIN_REQUIRED"
+
+
+async def test_a_local_credential_over_graphql_is_kept_and_cannot_be_refreshed(env: Env) -> None:
+    """The pool takes every music provider, LOCAL too (as /v1 does); the local catalog has
+    no upstream login, so a refresh answers POOL_LIFECYCLE_UNAVAILABLE, never a 500."""
+    added = await gql(env, ADD, {"i": {"provider": "LOCAL", "label": "l", "payload": b64("c")}})
+    credential = added["adminPoolCredentialAdd"]["credential"]
+    assert credential["provider"] == "LOCAL"
+    health = await gql(env, "{ adminPoolHealth(provider: LOCAL) { provider total active } }")
+    assert health["adminPoolHealth"] == {"provider": "LOCAL", "total": 1, "active": 1}
+    listed = await gql(env, "{ adminPoolCredentials(filter: {provider: LOCAL}) { totalCount } }")
+    assert listed["adminPoolCredentials"]["totalCount"] == 1
+    refreshed = await gql(env, """mutation($i: PoolCredentialRefreshInput!) {
+        adminPoolCredentialRefresh(input: $i) { credential { id } errors { code message } } }""",
+        {"i": {"credentialId": credential["id"]}})  # fmt: skip
+    [error] = refreshed["adminPoolCredentialRefresh"]["errors"]
+    assert error["code"] == "POOL_LIFECYCLE_UNAVAILABLE" and "local" in error["message"]
 
 
 async def test_a_payload_copied_to_another_credential_does_not_open(env: Env) -> None:

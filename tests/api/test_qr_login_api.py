@@ -122,7 +122,7 @@ async def test_a_wechat_login_through_the_graphql_twins(env: Env) -> None:
         if answer["event"] == "done":
             break
     assert events[-1] == "done" and "scanned" in events
-    assert answer["credential"]["provider"] == "qqmusic"
+    assert answer["credential"]["provider"] == "QQMUSIC"
     assert answer["credential"]["label"] == "wechat"
     gone = await env.api.gql(poll, {"i": {"sessionId": result["sessionId"]}}, headers=ADMIN)
     assert gone["data"]["adminQrLoginPoll"]["errors"][0]["code"] == "QR_LOGIN_NOT_FOUND"

@@ -18,8 +18,13 @@ from graphql import (
     get_named_type,
 )
 
+from domain.billing.channels import CHANNEL_FIELDS
+from gateway.bootstrap import pool_providers
+from integrations.payments import hupijiao, ldcpay, mock, yipay
 from schema.build import build_schema
 from schema.node import NODE_TYPES
+from schema.types.billing import PaymentProviderName
+from schema.types.music import ProviderName
 from tests.api.harness import ADMIN_TOKEN, STRONG_PASSWORD, Api, data_of
 
 
@@ -282,3 +287,14 @@ async def test_plans_are_objects_and_audit_actions_an_enum(sqlite_api: Api) -> N
     )  # fmt: skip
     nodes = events["adminAuditEvents"]["nodes"]
     assert nodes and all(n == {"actionKind": "REGISTER", "action": "register"} for n in nodes)
+
+
+def test_provider_enums_name_every_provider_the_server_can_store() -> None:
+    """A stored provider name the enum does not know could not be answered, so each enum
+    is exactly the closed set the domain writes: orders, invoices and callbacks take the
+    name of a payment adapter (the channels and the mock), pool credentials the name of a
+    music provider."""
+    payment = {p.value for p in PaymentProviderName}
+    assert payment == set(CHANNEL_FIELDS) | {mock.NAME}
+    assert payment == {yipay.NAME, hupijiao.NAME, ldcpay.NAME, mock.NAME}
+    assert set(pool_providers()) == {p.value for p in ProviderName}

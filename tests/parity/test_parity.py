@@ -1093,8 +1093,9 @@ def same_credential(rest: dict[str, Any], gql: dict[str, Any], *, same_id: bool 
     if same_id:
         assert rest["id"] == raw_id(gql["id"])
     assert rest["status"] == gql["status"].lower()
-    for key in ("provider", "label", "capabilities", "healthScore", "failCount",
-                "maxConcurrency", "requestsPerSecond"):  # fmt: skip
+    assert rest["provider"] == gql["provider"].lower()  # MusicProviderName over GraphQL
+    for key in ("label", "capabilities", "healthScore", "failCount", "maxConcurrency",
+                "requestsPerSecond"):  # fmt: skip
         assert rest[key] == gql[key], key
     for key in ("cooldownUntil", "lastUsedAt", "lastFailedAt", "expiresAt", "refreshQueuedAt"):
         assert (rest[key] is None) == (gql[key] is None), key
@@ -1119,17 +1120,18 @@ async def pool_health_of_netease(api: Api) -> tuple[Api, Values]:
     await pool_added(api)
     disabled = await pool_added(api)
     await api.patch(f"{POOL}/{disabled}/status", {"status": "disabled"}, headers=ADMIN)
-    return admin(api), {"provider": "netease"}
+    return admin(api), {"provider": "NETEASE"}  # the path names netease itself
 
 
 def same_pool_health(rest: dict[str, Any], gql: dict[str, Any]) -> None:
     [pool] = rest["pools"]
-    assert pool == gql
+    assert pool == {**gql, "provider": gql["provider"].lower()}
     assert (pool["active"], pool["disabled"]) == (1, 1)
 
 
-async def an_unknown_provider(api: Api, caller: Api, values: Values) -> tuple[Api, Values]:
-    return caller, {"provider": "spotify"}
+def gql_pool_input(body: dict[str, Any]) -> dict[str, Any]:
+    """A /v1 pool body as GraphQL's input: the provider is the MusicProviderName enum."""
+    return {**body, "provider": body["provider"].upper()}
 
 
 # -- worker (issue 17) ----------------------------------------------------------------------
@@ -1153,19 +1155,25 @@ async def pool_credential_add(api: Api) -> None:
                                  "payload": pool_payload(), "capabilities": ["song"]},
                           headers=ADMIN)  # fmt: skip
     assert rest.status_code == 200, rest.text
-    data = await gql_data(api, _POOL_ADD, {"i": {"provider": "netease", "label": "parity",
+    data = await gql_data(api, _POOL_ADD, {"i": {"provider": "NETEASE", "label": "parity",
                           "payload": pool_payload(), "capabilities": ["song"]}},
                           headers=ADMIN)  # fmt: skip
     assert data["adminPoolCredentialAdd"]["errors"] == []
     same_credential(rest.json(), data["adminPoolCredentialAdd"]["credential"], same_id=False)
-    for bad in ({"payload": "%%%"}, {"provider": "spotify"}, {"capabilities": ["teleport"]}):
+    for bad in ({"payload": "%%%"}, {"capabilities": ["teleport"]}):
         body = {"provider": "netease", "label": "x", "payload": pool_payload(), **bad}
         rest = await api.post(POOL, body, headers=ADMIN)
-        data = await gql_data(api, _POOL_ADD, {"i": body}, headers=ADMIN)
+        data = await gql_data(api, _POOL_ADD, {"i": gql_pool_input(body)}, headers=ADMIN)
         same_error(rest, data["adminPoolCredentialAdd"]["errors"])
+    # An unknown provider: a 400 on /v1; over GraphQL the enum refuses it in validation.
+    body = {"provider": "spotify", "label": "x", "payload": pool_payload()}
+    rest = await api.post(POOL, body, headers=ADMIN)
+    assert rest.status_code == 400 and "provider" in rest.json()["message"], rest.text
+    refused = await api.gql(_POOL_ADD, {"i": gql_pool_input(body)}, headers=ADMIN)
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", refused
     user, _ = await signed_in(api, "pool-add@example.com")
     body = {"provider": "netease", "label": "x", "payload": pool_payload()}
-    data = await gql_data(user, _POOL_ADD, {"i": body})
+    data = await gql_data(user, _POOL_ADD, {"i": gql_pool_input(body)})
     same_error(await user.post(POOL, body), data["adminPoolCredentialAdd"]["errors"])
 
 
@@ -1287,13 +1295,13 @@ READS: dict[tuple[str, str], Read] = {
     # -- credential pool (issue 13) --
     ("GET", "/v1/admin/pool/credentials"): Read(
         "/v1/admin/pool/credentials?provider=netease&limit=3", f"""{{ adminPoolCredentials(
-        first: 3, filter: {{provider: "netease"}}) {{ totalCount nodes {{ {POOL_FIELDS} }} }} }}""",
+        first: 3, filter: {{provider: NETEASE}}) {{ totalCount nodes {{ {POOL_FIELDS} }} }} }}""",
         same_pool_page, pool_credentials_listed, someone_else("pool-list@example.com")),
     ("GET", "/v1/admin/pool/health/{provider}"): Read(
-        "/v1/admin/pool/health/{provider}", """query($provider: String!) { adminPoolHealth(
-        provider: $provider) { provider total active disabled banned expired refreshing
-        inCooldown avgHealthScore } }""", same_pool_health, pool_health_of_netease,
-        an_unknown_provider),
+        "/v1/admin/pool/health/netease", """query($provider: MusicProviderName!) {
+        adminPoolHealth(provider: $provider) { provider total active disabled banned expired
+        refreshing inCooldown avgHealthScore } }""", same_pool_health, pool_health_of_netease,
+        someone_else("pool-health@example.com")),
     # -- worker (issue 17) --
     ("GET", "/v1/admin/jobs"): Read(
         "/v1/admin/jobs", """{ adminJobs { runner jobs { name description everySeconds
@@ -1417,7 +1425,7 @@ def same_my_plan(rest: dict[str, Any], gql: dict[str, Any]) -> None:
 def same_order(rest: dict[str, Any], gql: dict[str, Any]) -> None:
     assert rest["id"] == raw_id(gql["id"])
     assert (rest["planId"], rest["purpose"], rest["paymentProvider"], rest["payUrl"]) == (
-        gql["planId"], gql["purpose"].lower(), gql["paymentProvider"], gql["payUrl"],
+        gql["planId"], gql["purpose"].lower(), gql["paymentProvider"].lower(), gql["payUrl"],
     )  # fmt: skip
     assert rest["status"] == gql["status"].lower()
     assert (rest["amount"], rest["amountMinor"], rest["currency"]) == (
@@ -1543,7 +1551,7 @@ async def order_create(api: Api) -> None:
     body = {"planId": "pro", "paymentProvider": "mock", "idempotencyKey": "same"}
     rest = gin(await browser.post("/v1/billing/orders", body))
     data = await gql_data(browser, f"""mutation {{ orderCreate(input: {{planId: "pro",
-        paymentProvider: "mock", idempotencyKey: "same"}}) {{ order {{ {ORDER_FIELDS} }}
+        paymentProvider: MOCK, idempotencyKey: "same"}}) {{ order {{ {ORDER_FIELDS} }}
         errors {{ code message field }} }} }}""")  # fmt: skip
     order = data["orderCreate"]["order"]
     assert rest["orderId"] == raw_id(order["id"])
@@ -1551,12 +1559,18 @@ async def order_create(api: Api) -> None:
         order["amount"]["formatted"], order["amount"]["currency"], order["status"].lower(),
         order["payUrl"],
     )  # fmt: skip
-    for body in ({"planId": "free", "paymentProvider": "mock"},
-                 {"planId": "pro", "paymentProvider": "paypal"}):  # fmt: skip
-        failed = await browser.post("/v1/billing/orders", body)
-        data = await gql_data(browser, """mutation($i: OrderCreateInput!) { orderCreate(input:
-            $i) { errors { code message field } } }""", {"i": body})  # fmt: skip
-        same_error(failed, data["orderCreate"]["errors"])
+    create = """mutation($i: OrderCreateInput!) { orderCreate(input: $i) {
+        errors { code message field } } }"""
+    body = {"planId": "free", "paymentProvider": "mock"}
+    failed = await browser.post("/v1/billing/orders", body)
+    data = await gql_data(browser, create, {"i": {**body, "paymentProvider": "MOCK"}})
+    same_error(failed, data["orderCreate"]["errors"])
+    # An unknown provider: a 400 on /v1; over GraphQL the enum refuses it in validation.
+    body = {"planId": "pro", "paymentProvider": "paypal"}
+    failed = await browser.post("/v1/billing/orders", body)
+    assert failed.status_code == 400 and "provider" in failed.json()["message"], failed.text
+    refused = await browser.gql(create, {"i": body})
+    assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", refused
 
 
 async def topup_create(api: Api) -> None:
@@ -1566,7 +1580,7 @@ async def topup_create(api: Api) -> None:
     data = await gql_data(
         browser,
         f"""mutation {{ topupCreate(input: {{amountCents: 1234,
-        paymentProvider: "mock"}}) {{ order {{ {ORDER_FIELDS} }} errors {{ code }} }} }}""",
+        paymentProvider: MOCK}}) {{ order {{ {ORDER_FIELDS} }} errors {{ code }} }} }}""",
     )
     order = data["topupCreate"]["order"]
     assert (rest["amount"], rest["amountCents"], rest["purpose"], rest["status"]) == (
@@ -1576,7 +1590,7 @@ async def topup_create(api: Api) -> None:
     failed = await browser.post("/v1/billing/balance/topup",
                                 {"amountCents": 99, "paymentProvider": "mock"})  # fmt: skip
     data = await gql_data(browser, """mutation { topupCreate(input: {amountCents: 99,
-        paymentProvider: "mock"}) { errors { code message field } } }""")  # fmt: skip
+        paymentProvider: MOCK}) { errors { code message field } } }""")  # fmt: skip
     same_error(failed, data["topupCreate"]["errors"])
 
 
@@ -1797,7 +1811,7 @@ async def subscribe(api: Api) -> None:
     assert order["userId"] == (await browser.get("/v1/auth/me")).json()["id"]  # not anonymous
     failed = await browser.post("/v1/billing/subscribe", {**body, "planCode": "nope"})
     data = await gql_data(browser, """mutation { orderCreate(input: {planId: "nope",
-        paymentProvider: "mock"}) { errors { code message field } } }""")  # fmt: skip
+        paymentProvider: MOCK}) { errors { code message field } } }""")  # fmt: skip
     same_error(failed, data["orderCreate"]["errors"])
 
 
@@ -2168,7 +2182,7 @@ async def qr_login_poll(api: Api) -> None:
     assert rest_events[-1]["event"] == "done"
     rest_credential, gql_credential = rest_events[-1]["credential"], gql_events[-1]["credential"]
     assert (rest_credential["provider"], rest_credential["label"]) == ("qqmusic", "p")
-    assert (gql_credential["provider"], gql_credential["label"]) == ("qqmusic", "p")
+    assert (gql_credential["provider"], gql_credential["label"]) == ("QQMUSIC", "p")
     data = await gql_data(api, QR_POLL_GQL, {"i": {"sessionId": gql_session}}, headers=ADMIN)
     same_error(await api.get(f"/v1/admin/login/qr/{rest_session}", headers=ADMIN),
                data["adminQrLoginPoll"]["errors"])  # fmt: skip
@@ -2255,7 +2269,7 @@ def same_callbacks(rest: list[dict[str, Any]], gql: dict[str, Any]) -> None:
     assert [r["id"] for r in rest] == [raw_id(n["id"]) for n in nodes]
     for r, n in zip(rest, nodes, strict=True):
         assert (r["provider"], r["signatureOk"], r["processed"], r["error"], r["late"]) == (
-            n["provider"], n["signatureOk"], n["processed"], n["error"], n["late"],
+            n["provider"].lower(), n["signatureOk"], n["processed"], n["error"], n["late"],
         )  # fmt: skip
         assert r["result"] == n["result"].lower()
         assert r["orderId"] == (raw_id(n["orderId"]) if n["orderId"] else None)
@@ -2276,7 +2290,7 @@ async def callbacks_list(api: Api) -> None:
     browser, _ = await a_paid_mock_order(api, "cbs@example.com")
     boss = admin(api)
     rest = gin(await boss.get("/v1/admin/billing/callbacks?provider=mock"))
-    data = await gql_data(boss, f"""{{ paymentCallbacks(provider: "mock") {{ totalCount
+    data = await gql_data(boss, f"""{{ paymentCallbacks(provider: MOCK) {{ totalCount
         nodes {{ {CALLBACK_FIELDS} }} }} }}""")  # fmt: skip
     assert rest["total"] == data["paymentCallbacks"]["totalCount"] >= 2
     same_callbacks(rest["items"], data["paymentCallbacks"])
@@ -2320,7 +2334,7 @@ CHANNEL_SETTINGS_FIELDS = "provider enabled callbackNetworks fields { name value
 
 
 def same_channel_settings(rest: dict[str, Any], gql: list[dict[str, Any]]) -> None:
-    assert [c["provider"] for c in rest["channels"]] == [c["provider"] for c in gql]
+    assert [c["provider"] for c in rest["channels"]] == [c["provider"].lower() for c in gql]
     for r, g in zip(rest["channels"], gql, strict=True):
         assert r["enabled"] == g["enabled"] and r["callbackNetworks"] == g["callbackNetworks"]
         assert {k: v for k, v in r.items() if k not in ("provider", "enabled",
@@ -2346,13 +2360,13 @@ async def payment_settings_put(api: Api) -> None:
     rest = gin(await boss.request("PUT", "/v1/admin/settings/payment",
                                   json={"channels": [YIPAY_CHANNEL]}))  # fmt: skip
     data = await gql_data(boss, f"""mutation {{ adminPaymentSettingsUpdate(input: {{channels: [
-        {{provider: "yipay", enabled: true, fields: [{{name: "yipayKey", value: "yi****gh"}}]}}
+        {{provider: YIPAY, enabled: true, fields: [{{name: "yipayKey", value: "yi****gh"}}]}}
         ]}}) {{ channels {{ {CHANNEL_SETTINGS_FIELDS} }} errors {{ code }} }} }}""")  # fmt: skip
     same_channel_settings(rest, data["adminPaymentSettingsUpdate"]["channels"])
     bad = {"channels": [{**YIPAY_CHANNEL, "yipayBaseUrl": "ftp://x"}]}
     failed = await boss.request("PUT", "/v1/admin/settings/payment", json=bad)
     data = await gql_data(boss, """mutation { adminPaymentSettingsUpdate(input: {channels: [
-        {provider: "yipay", enabled: true, fields: [{name: "yipayBaseUrl", value: "ftp://x"}]}
+        {provider: YIPAY, enabled: true, fields: [{name: "yipayBaseUrl", value: "ftp://x"}]}
         ]}) { errors { code message field } } }""")  # fmt: skip
     same_error(failed, data["adminPaymentSettingsUpdate"]["errors"])
 
@@ -2363,7 +2377,9 @@ async def payment_channels_list(api: Api) -> None:
     browser, _ = await signed_in(api, "channels@example.com")
     rest = gin(await browser.get("/v1/billing/payment-channels"))
     data = await gql_data(browser, "{ paymentChannels { provider displayName description icon } }")
-    assert rest["channels"] == data["paymentChannels"]
+    assert rest["channels"] == [
+        {**c, "provider": c["provider"].lower()} for c in data["paymentChannels"]
+    ]
     assert [c["provider"] for c in rest["channels"]] == ["mock", "yipay"]
     failed = await api.fresh().get("/v1/billing/payment-channels")
     errors = (await api.fresh().gql("{ paymentChannels { provider } }"))["errors"]
