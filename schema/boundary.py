@@ -5,13 +5,11 @@ a zone and lie in range. Runs before the document limits and validation."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from graphql import GraphQLError, StringValueNode, visit
 from graphql.language import Visitor
-from strawberry.extensions import SchemaExtension
 from strawberry.schema.types.base_scalars import DateTimeDefinition, wrap_parser
 from strawberry.types.scalar import ScalarDefinition
 
@@ -73,29 +71,23 @@ def _problem(query: str | None, document: Any, variables: dict[str, Any] | None)
     return None
 
 
-class InputBoundaryExtension(SchemaExtension):
-    def on_validate(self) -> Iterator[None]:
-        execution = self.execution_context
-        if execution.pre_execution_errors is None:
-            problem = _problem(execution.query, execution.graphql_document, execution.variables)
-            if problem is not None:
-                execution.pre_execution_errors = [
-                    GraphQLError(problem, extensions={"code": "INVALID_INPUT"})
-                ]
-        yield
+def boundary_errors(
+    query: str | None, document: Any, variables: dict[str, Any] | None
+) -> list[GraphQLError]:
+    """The request's input refused at the boundary (an empty list: it passes)."""
+    problem = _problem(query, document, variables)
+    if problem is None:
+        return []
+    return [GraphQLError(problem, extensions={"code": "INVALID_INPUT"})]
 
 
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
-class NoSuggestionsExtension(SchemaExtension):
+def strip_suggestions(errors: list[GraphQLError]) -> None:
     """Production: no suggestion of any kind in an error (fields, types, arguments, enum
     values, input fields), so error messages do not map the schema for a caller who may
     not introspect it. Strawberry's own switch removes only field suggestions."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        errors = getattr(self.execution_context.result, "errors", None)
-        for error in errors or ():
-            if "Did you mean" in error.message:
-                error.message = _SUGGESTION.sub("", error.message)
+    for error in errors:
+        if "Did you mean" in error.message:
+            error.message = _SUGGESTION.sub("", error.message)

@@ -2,7 +2,7 @@
 (``domain.errors.all_error_classes``): declaring an error class is all it takes.
 
 Mutations return them in their payload's ``errors`` list; queries raise them, and
-:class:`schema.extensions.DomainErrorExtension` puts the code in ``extensions.code``.
+``schema.extensions.map_error`` puts the code in ``extensions.code``.
 """
 
 from __future__ import annotations

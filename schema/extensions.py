@@ -1,15 +1,13 @@
-"""Schema extensions: error mapping and masking. The document limits (depth, aliases,
-fan-out, cost) live in ``schema.limits``."""
+"""Error mapping and masking for every GraphQL answer (``schema.execution`` applies it).
+The document limits (depth, aliases, fan-out, cost) live in ``schema.limits``."""
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from typing import Any
 
 from graphql.error import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from domain.errors import DomainError, RateLimited, ServiceUnavailable, as_unavailable
 
@@ -98,15 +96,3 @@ def map_error(error: GraphQLError, request_id: str | None) -> GraphQLError:
         path=error.path,
         extensions={"code": "INTERNAL", "requestId": request_id},
     )
-
-
-class DomainErrorExtension(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if not errors:
-            return
-        context = self.execution_context.context
-        request_id = getattr(context, "request_id", None)
-        result.errors = [map_error(e, request_id) for e in errors]  # type: ignore[union-attr]

@@ -4,11 +4,11 @@ in one reservation; afterwards each metered field that failed gets its units bac
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
-    ExecutionResult,
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -18,7 +18,6 @@ from graphql import (
     OperationType,
     SelectionSetNode,
 )
-from strawberry.extensions import SchemaExtension
 
 from domain.errors import DomainError, RateLimited
 from domain.principal import AuthMethod
@@ -26,10 +25,10 @@ from domain.quota.access import Operation
 from domain.quota.gate import LimitKind, LimitState
 from domain.quota.headers import limit_headers
 from domain.quota.metering import Meter, metering_of
+from domain.quota.service import Admission
 from resolvers.context import Context
-from schema.cost import FieldCost
+from schema.cost import FieldCost, OperationCost
 from schema.costs import COST_RULES
-from schema.limits import operation_cost
 
 
 def _root_fields(
@@ -56,33 +55,44 @@ def _set_headers(ctx: Context, states: tuple[LimitState, ...], retry_after: int 
         ctx.response_headers["Retry-After"] = str(retry_after)
 
 
-class RequestGateExtension(SchemaExtension):
-    """Reserves the document's upper bound of metered units before execution, refunds
-    what did not resolve after, and reports ``extensions.cost {requested, actual,
-    remaining}``."""
+def _operation(
+    document: DocumentNode, operation_name: str | None
+) -> tuple[OperationDefinitionNode | None, dict[str, FragmentDefinitionNode]]:
+    operation: OperationDefinitionNode | None = None
+    fragments: dict[str, FragmentDefinitionNode] = {}
+    for definition in document.definitions:
+        if isinstance(definition, FragmentDefinitionNode):
+            fragments[definition.name.value] = definition
+        elif isinstance(definition, OperationDefinitionNode) and (
+            operation_name is None or (definition.name and definition.name.value == operation_name)
+        ):
+            operation = operation or definition
+    return operation, fragments
 
-    _cost: dict[str, int | None] | None = None
 
-    async def on_execute(self) -> AsyncIterator[None]:
-        execution = self.execution_context
-        ctx = execution.context
-        document = execution.graphql_document
-        if not isinstance(ctx, Context) or document is None:
-            yield
-            return
-        operation: OperationDefinitionNode | None = None
-        fragments: dict[str, FragmentDefinitionNode] = {}
-        for definition in document.definitions:
-            if isinstance(definition, FragmentDefinitionNode):
-                fragments[definition.name.value] = definition
-            elif isinstance(definition, OperationDefinitionNode) and (
-                execution.operation_name is None
-                or (definition.name and definition.name.value == execution.operation_name)
-            ):
-                operation = operation or definition
+class GatedRun:
+    """One operation through the request gate: ``enter`` reserves the document's upper
+    bound of metered units before execution (or answers the refusal), ``settle`` refunds
+    what did not resolve and returns ``extensions.cost {requested, actual, remaining}``."""
+
+    __slots__ = ("_admission", "_by_name", "_ctx", "_requested", "_reserved", "_started")
+
+    def __init__(self) -> None:
+        self._admission: Admission | None = None
+
+    async def enter(
+        self,
+        ctx: object,
+        document: DocumentNode,
+        operation_name: str | None,
+        analysis: OperationCost | None,
+    ) -> GraphQLError | None:
+        """``None`` when the operation may run; else the error that refuses it."""
+        if not isinstance(ctx, Context):
+            return None
+        operation, fragments = _operation(document, operation_name)
         if operation is None or operation.operation is OperationType.SUBSCRIPTION:
-            yield
-            return
+            return None
         mutation = operation.operation is OperationType.MUTATION
         fields = [
             (f.alias.value if f.alias else f.name.value, Operation(f.name.value, mutation))
@@ -91,7 +101,6 @@ class RequestGateExtension(SchemaExtension):
         ]
         # What the document can resolve of each metered coordinate, at most (the static
         # analysis, list sizes from first/page sizes) ...
-        analysis = operation_cost(execution)
         root_type = "Mutation" if mutation else "Query"
         bound = {
             coordinate: count
@@ -111,48 +120,43 @@ class RequestGateExtension(SchemaExtension):
             for m in [metering_of(coordinate)] * count if m is not None
         ]  # fmt: skip
         if ctx.principal.method is not AuthMethod.API_KEY and not reserved:
-            yield
-            return
+            return None
         requests = len(by_name) + sum(
             1 for _, op in fields if (COST_RULES.of(root_type, op.field) or _NO_RULE).metered
         )
         started = ctx.services.clock.now()  # the recorder's clock (latency)
-        gate = ctx.services.gate
         try:
-            admission = await gate.enter(
+            admission = await ctx.services.gate.enter(
                 ctx.principal, ctx.api_key, [op for _, op in fields],
                 metered=reserved, requests=max(1, requests) if reserved else 0,
             )  # fmt: skip
         except DomainError as error:
             if isinstance(error, RateLimited):
                 _set_headers(ctx, error.states, error.retry_after)
-            execution.result = ExecutionResult(
-                data=None, errors=[GraphQLError(error.message, original_error=error)]
-            )
-            yield
-            return
+            return GraphQLError(error.message, original_error=error)
         ctx.admission = admission
         if admission is not None:
             _set_headers(ctx, admission.states, None)
             if admission.metered:
                 ctx.meter = Meter(bound)
-        yield
-        if admission is None or not admission.metered:
-            return
-        result = execution.result
-        failed = {error.path[0] for error in (getattr(result, "errors", None) or []) if error.path}
-        outcomes = [(metered, key not in failed) for key, metered in by_name]
+                self._admission, self._ctx, self._started = admission, ctx, started
+                self._by_name, self._reserved = by_name, reserved
+        return None
+
+    async def settle(self, errors: list[GraphQLError] | None) -> dict[str, Any]:
+        """After execution: the extensions to answer (``cost``, when units were metered)."""
+        admission = self._admission
+        if admission is None:
+            return {}
+        ctx = self._ctx
+        failed = {error.path[0] for error in errors or () if error.path}
+        outcomes = [(metered, key not in failed) for key, metered in self._by_name]
         if ctx.meter is not None:
             outcomes += ctx.meter.calls
-        requested = sum(m.weight for m in reserved)
-        actual = await gate.settle(admission, outcomes, started, requested)
-        self._cost = {
-            "requested": requested, "actual": actual,
-            "remaining": _units_left(admission.states, requested - actual),
-        }  # fmt: skip
-
-    def get_results(self) -> dict[str, Any]:
-        return {"cost": self._cost} if self._cost is not None else {}
+        requested = sum(m.weight for m in self._reserved)
+        actual = await ctx.services.gate.settle(admission, outcomes, self._started, requested)
+        remaining = _units_left(admission.states, requested - actual)
+        return {"cost": {"requested": requested, "actual": actual, "remaining": remaining}}
 
 
 _NO_RULE = FieldCost()

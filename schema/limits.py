@@ -1,9 +1,8 @@
 """Document limits, checked from the static analysis of ``schema.cost`` BEFORE graphql-core
 validates the document: a document that is too deep, too wide, too aliased or too costly
 is refused in one linear pass, so validation (whose overlapping-fields rule is quadratic
-in repeated fields) and execution never see it. The same extension then validates the
-document through an LRU cache (it replaces strawberry's ``ValidationCache``, which would
-validate even a refused document).
+in repeated fields) and execution never see it. The same checker then validates the
+document through an LRU cache (a refused document is never validated).
 
 The analysis of a document is cached by its text, operation name and the variables that
 size its lists, so a repeated query costs one dictionary lookup.
@@ -12,19 +11,15 @@ size its lists, so a repeated query costs one dictionary lookup.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
 from strawberry.schema.schema import validate_document
-from strawberry.types import ExecutionContext
 
 from schema.cost import AnalysisError, CostRules, OperationCost, OperationNotChosen, analyse
-
-_COST_ATTRIBUTE = "_karpov_operation_cost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,61 +130,49 @@ def name_the_error_limit(errors: list[GraphQLError]) -> list[GraphQLError]:
     return [*errors[:-1], named]
 
 
-def operation_cost(execution_context: ExecutionContext) -> OperationCost | None:
-    """The analysis of the operation being executed (set by ``DocumentLimitsExtension``)."""
-    found: OperationCost | None = getattr(execution_context, _COST_ATTRIBUTE, None)
-    return found
-
-
 class OperationNotChosenError(GraphQLError):
     """The request error of several operations without ``operationName``: the view
     answers it 400 whatever the media type (GraphQL over HTTP; issue 12)."""
 
 
-def make_limits_extension(rules: CostRules, limits: DocumentLimits) -> type[SchemaExtension]:
-    """A schema extension class bound to ``rules`` and ``limits`` (built once per schema:
-    strawberry instantiates extensions per request, and the cache must outlive them)."""
-    cache = _AnalysisCache()
-    validate = lru_cache(maxsize=1024)(validate_document)
+class DocumentChecker:
+    """The document checks before execution, built once per schema: the analysis (cached
+    by text, operation name and sizing variables), the limits, then graphql-core's
+    validation through an LRU cache (a refused document is never validated)."""
 
-    class DocumentLimitsExtension(SchemaExtension):
-        def on_validate(self) -> Iterator[None]:
-            execution = self.execution_context
-            document = execution.graphql_document
-            if document is not None and execution.pre_execution_errors is None:
-                variables = execution.variables
-                # The name the client gave, not strawberry's guess (it picks the first
-                # operation when none is named; several unnamed choices are an error).
-                name: str | None = getattr(execution, "_provided_operation_name", None)
-                key = (execution.query, name, _sizing(variables))
-                found = cache.get(key)
-                if found is None:
-                    try:
-                        found = analyse(
-                            execution.schema._schema, document, rules,
-                            operation_name=name, variables=variables,
-                        )  # fmt: skip
-                    except AnalysisError as error:
-                        found = error
-                    cache.put(key, found)
-                if isinstance(found, AnalysisError):
-                    execution.pre_execution_errors = [
-                        (
-                            OperationNotChosenError
-                            if isinstance(found, OperationNotChosen)
-                            else GraphQLError
-                        )(str(found), extensions={"code": "BAD_REQUEST"})
-                    ]
-                else:
-                    try:
-                        check(found, limits)
-                    except _Refused as refused:
-                        execution.pre_execution_errors = [refused.error]
-                    else:
-                        setattr(execution, _COST_ATTRIBUTE, found)
-                        execution.pre_execution_errors = name_the_error_limit(
-                            validate(execution.schema._schema, document, execution.validation_rules)
-                        )
-            yield
+    def __init__(self, rules: CostRules, limits: DocumentLimits) -> None:
+        self._rules = rules
+        self._limits = limits
+        self._analyses = _AnalysisCache()
+        self._validate = lru_cache(maxsize=1024)(validate_document)
 
-    return DocumentLimitsExtension
+    def check(
+        self,
+        schema: GraphQLSchema,
+        query: str,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+        validation_rules: tuple[type[ASTValidationRule], ...],
+    ) -> tuple[list[GraphQLError], OperationCost | None]:
+        """The errors that refuse the document (none: it may run) and its analysis.
+        ``operation_name`` is the name the client gave (several unnamed choices are an
+        error, not a guess)."""
+        key = (query, operation_name, _sizing(variables))
+        found = self._analyses.get(key)
+        if found is None:
+            try:
+                found = analyse(schema, document, self._rules, operation_name=operation_name,
+                                variables=variables)  # fmt: skip
+            except AnalysisError as error:
+                found = error
+            self._analyses.put(key, found)
+        if isinstance(found, AnalysisError):
+            refusal = OperationNotChosenError if isinstance(found, OperationNotChosen) else None
+            refused = (refusal or GraphQLError)(str(found), extensions={"code": "BAD_REQUEST"})
+            return [refused], None
+        try:
+            check(found, self._limits)
+        except _Refused as refused:
+            return [refused.error], None
+        return name_the_error_limit(self._validate(schema, document, validation_rules)), found

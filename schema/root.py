@@ -2,7 +2,7 @@
 
 Each context contributes ``XQueries`` / ``XMutations`` in its own module (``schema/<context>.py``);
 a new context adds its classes here. Mutations return domain errors in their payload's
-``errors``; queries raise them (``DomainErrorExtension`` puts the code in
+``errors``; queries raise them (``schema.extensions.map_error`` puts the code in
 ``extensions.code``)."""
 
 from __future__ import annotations

@@ -80,7 +80,12 @@ def test_the_readme_music_walk_through_works_as_printed(sqlite_url: str, tmp_pat
         'python3 -c \'import json; print(json.dumps({"query": open("document.graphql").read()}))\''
         " | curl -s $B/graphql -H \"X-API-Key: $KEY\" -H 'Content-Type: application/json' -d @-"
     )
-    script = "\n".join(["set -euo pipefail", v1, "echo", post_document, "echo", graphql_curl])
+    # A reader runs each block on its own, seconds apart; run back to back, the last two
+    # metered calls would fall in one second and meet the free plan's QPS limit.
+    pause = "sleep 1.1"
+    script = "\n".join(
+        ["set -euo pipefail", v1, "echo", pause, post_document, "echo", pause, graphql_curl]
+    )
     assert f"B={README_BASE}" in script
     with live_karpov(sqlite_url, own_base_url=True) as base:
         out = run_script(script.replace(f"B={README_BASE}", f"B={base}"), tmp_path)

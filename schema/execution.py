@@ -1,0 +1,177 @@
+"""One GraphQL operation from its text to its result, in one straight function.
+
+perf (issue 18): strawberry's ``Schema.execute`` runs each request through an extension
+runner (a context manager per hook per extension: 24 for our six), which cost about as
+much CPU as executing a small query. The same steps run here as plain calls, in the same
+order and with the same outcomes:
+
+1. parse (LRU-cached by text; at most ``MAX_TOKENS`` tokens);
+2. pick the operation (``CannotGetOperationTypeError``, ``InvalidOperationTypeError`` for
+   the view to answer as transport errors, as strawberry raises them);
+3. the input boundary (``schema.boundary``), then the document limits and graphql-core's
+   validation (``schema.limits``, cached);
+4. the request gate (``schema.gate_extension``): scopes and one quota reservation before
+   any resolver runs;
+5. graphql-core's execution with strawberry's execution context class;
+6. the gate's settlement (units that did not resolve go back; ``extensions.cost``);
+7. every error named (``name_request_error``), mapped and masked (``map_error``), and in
+   production stripped of suggestions.
+
+A failure of the pipeline itself (not of a resolver) is masked as ``INTERNAL`` and logged
+with the request id, like a resolver's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from functools import lru_cache
+from typing import Any, TypeGuard, cast
+
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    execute,
+    parse,
+    specified_rules,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.exceptions import MissingQueryError
+from strawberry.execution.is_awaitable import optimized_is_awaitable
+from strawberry.schema._graphql_core import execution_context_class_kwargs
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+from strawberry.utils.operation import get_operation_type
+
+from schema.boundary import boundary_errors, strip_suggestions
+from schema.extensions import MAX_TOKENS, map_error, name_request_error
+from schema.gate_extension import GatedRun
+from schema.limits import DocumentChecker
+
+DEFAULT_ALLOWED = (OperationType.QUERY, OperationType.MUTATION)
+
+_parse = lru_cache(maxsize=1024)(lambda query: parse(query, max_tokens=MAX_TOKENS))
+"""Documents by text (a DocumentNode is never mutated, so one may serve every request;
+the validation cache is keyed by it)."""
+
+
+_is_awaitable = cast(Callable[[Any], TypeGuard[Awaitable[Any]]], optimized_is_awaitable)
+"""Strawberry's check (faster than ``inspect.isawaitable``), typed as graphql-core wants."""
+
+
+def _first_operation_name(document: DocumentNode) -> str | None:
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            return definition.name.value if definition.name else None
+    return None
+
+
+class Executor:
+    """Runs operations against one built schema (see the module docstring)."""
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        checker: DocumentChecker,
+        *,
+        introspection: bool,
+        field_suggestions: bool,
+        execution_context_class: type[Any],
+        context_kwargs: Callable[[dict[str, Any] | None], dict[str, Any]],
+    ) -> None:
+        self._schema = schema
+        self._checker = checker
+        rules: tuple[type[ASTValidationRule], ...] = tuple(specified_rules)
+        if not introspection:
+            rules += (NoSchemaIntrospectionCustomRule,)
+        self._rules = rules
+        self._suggestions = field_suggestions
+        self._executor_kwargs = execution_context_class_kwargs(execution_context_class)
+        self._context_kwargs = context_kwargs
+
+    async def execute(
+        self,
+        query: str | None,
+        variables: dict[str, Any] | None,
+        context: Any,
+        operation_name: str | None,
+        allowed: Iterable[OperationType] | None,
+        operation_extensions: dict[str, Any] | None,
+    ) -> ExecutionResult:
+        if not query:
+            raise MissingQueryError
+        request_id = getattr(context, "request_id", None)
+        try:
+            return await self._run(
+                query, variables, context, operation_name, allowed, operation_extensions
+            )
+        except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError):
+            raise
+        except GraphQLError as error:  # a request error (e.g. the document did not parse)
+            return self._answer(None, [error], request_id)
+        except Exception as error:
+            wrapped = GraphQLError(str(error), original_error=error)
+            return self._answer(None, [wrapped], request_id)
+
+    async def _run(
+        self,
+        query: str,
+        variables: dict[str, Any] | None,
+        context: Any,
+        operation_name: str | None,
+        allowed: Iterable[OperationType] | None,
+        operation_extensions: dict[str, Any] | None,
+    ) -> ExecutionResult:
+        request_id = getattr(context, "request_id", None)
+        document = _parse(query)
+        chosen = operation_name if operation_name is not None else _first_operation_name(document)
+        try:
+            operation_type = get_operation_type(document, chosen)
+        except RuntimeError as error:
+            raise CannotGetOperationTypeError(operation_name) from error
+        if operation_type not in (DEFAULT_ALLOWED if allowed is None else allowed):
+            raise InvalidOperationTypeError(operation_type)
+        errors = boundary_errors(query, document, variables)
+        analysis = None
+        if not errors:
+            errors, analysis = self._checker.check(
+                self._schema, query, document, operation_name, variables, self._rules
+            )
+        if errors:
+            return self._answer(None, errors, request_id)
+        gated = GatedRun()
+        refusal = await gated.enter(context, document, chosen, analysis)
+        if refusal is not None:
+            return self._answer(None, [refusal], request_id)
+        outcome = execute(
+            self._schema, document, variable_values=variables, operation_name=chosen,
+            context_value=context, is_awaitable=_is_awaitable,
+            **self._executor_kwargs, **self._context_kwargs(operation_extensions),
+        )  # fmt: skip
+        result = await outcome if isinstance(outcome, Awaitable) else outcome
+        extensions = await gated.settle(result.errors)
+        return self._answer(result.data, result.errors, request_id, extensions)
+
+    def _answer(
+        self,
+        data: dict[str, Any] | None,
+        errors: list[GraphQLError] | None,
+        request_id: str | None,
+        extensions: dict[str, Any] | None = None,
+    ) -> ExecutionResult:
+        if errors:
+            errors = [map_error(_named(error), request_id) for error in errors]
+            if not self._suggestions:
+                strip_suggestions(errors)
+        return ExecutionResult(data=data, errors=errors or None, extensions=extensions or {})
+
+
+def _named(error: GraphQLError) -> GraphQLError:
+    """Request errors (parse, validation, coercion: no resolver path) get their code."""
+    original = error.original_error
+    if original is None or (isinstance(original, GraphQLError) and not error.path):
+        name_request_error(error)
+    return error
