@@ -105,55 +105,43 @@ class Executor:
             raise MissingQueryError
         request_id = getattr(context, "request_id", None)
         try:
-            return await self._run(
-                query, variables, context, operation_name, allowed, operation_extensions
+            document = _parse(query)
+            chosen = (
+                operation_name if operation_name is not None else _first_operation_name(document)
             )
+            try:
+                operation_type = get_operation_type(document, chosen)
+            except RuntimeError as error:
+                raise CannotGetOperationTypeError(operation_name) from error
+            if operation_type not in (DEFAULT_ALLOWED if allowed is None else allowed):
+                raise InvalidOperationTypeError(operation_type)
+            errors = boundary_errors(query, document, variables)
+            analysis = None
+            if not errors:
+                errors, analysis = self._checker.check(
+                    self._schema, query, document, operation_name, variables, self._rules
+                )
+            if errors:
+                return self._answer(None, errors, request_id)
+            gated = GatedRun()
+            refusal = await gated.enter(context, document, chosen, analysis)
+            if refusal is not None:
+                return self._answer(None, [refusal], request_id)
+            outcome = execute(
+                self._schema, document, variable_values=variables, operation_name=chosen,
+                context_value=context, is_awaitable=_is_awaitable,
+                **self._executor_kwargs, **self._context_kwargs(operation_extensions),
+            )  # fmt: skip
+            result = await outcome if isinstance(outcome, Awaitable) else outcome
+            extensions = await gated.settle(result.errors)
+            return self._answer(result.data, result.errors, request_id, extensions)
         except (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError):
-            raise
+            raise  # transport errors: the view answers them
         except GraphQLError as error:  # a request error (e.g. the document did not parse)
             return self._answer(None, [error], request_id)
-        except Exception as error:
+        except Exception as error:  # the pipeline itself failed: masked and logged
             wrapped = GraphQLError(str(error), original_error=error)
             return self._answer(None, [wrapped], request_id)
-
-    async def _run(
-        self,
-        query: str,
-        variables: dict[str, Any] | None,
-        context: Any,
-        operation_name: str | None,
-        allowed: Iterable[OperationType] | None,
-        operation_extensions: dict[str, Any] | None,
-    ) -> ExecutionResult:
-        request_id = getattr(context, "request_id", None)
-        document = _parse(query)
-        chosen = operation_name if operation_name is not None else _first_operation_name(document)
-        try:
-            operation_type = get_operation_type(document, chosen)
-        except RuntimeError as error:
-            raise CannotGetOperationTypeError(operation_name) from error
-        if operation_type not in (DEFAULT_ALLOWED if allowed is None else allowed):
-            raise InvalidOperationTypeError(operation_type)
-        errors = boundary_errors(query, document, variables)
-        analysis = None
-        if not errors:
-            errors, analysis = self._checker.check(
-                self._schema, query, document, operation_name, variables, self._rules
-            )
-        if errors:
-            return self._answer(None, errors, request_id)
-        gated = GatedRun()
-        refusal = await gated.enter(context, document, chosen, analysis)
-        if refusal is not None:
-            return self._answer(None, [refusal], request_id)
-        outcome = execute(
-            self._schema, document, variable_values=variables, operation_name=chosen,
-            context_value=context, is_awaitable=_is_awaitable,
-            **self._executor_kwargs, **self._context_kwargs(operation_extensions),
-        )  # fmt: skip
-        result = await outcome if isinstance(outcome, Awaitable) else outcome
-        extensions = await gated.settle(result.errors)
-        return self._answer(result.data, result.errors, request_id, extensions)
 
     def _answer(
         self,
