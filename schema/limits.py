@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
@@ -130,6 +129,9 @@ def name_the_error_limit(errors: list[GraphQLError]) -> list[GraphQLError]:
     return [*errors[:-1], named]
 
 
+VALIDATIONS_CACHED = 1024
+
+
 class OperationNotChosenError(GraphQLError):
     """The request error of several operations without ``operationName``: the view
     answers it 400 whatever the media type (GraphQL over HTTP; issue 12)."""
@@ -144,7 +146,7 @@ class DocumentChecker:
         self._rules = rules
         self._limits = limits
         self._analyses = _AnalysisCache()
-        self._validate = lru_cache(maxsize=1024)(validate_document)
+        self._validations: OrderedDict[tuple[Any, ...], list[GraphQLError]] = OrderedDict()
 
     def check(
         self,
@@ -175,4 +177,26 @@ class DocumentChecker:
             check(found, self._limits)
         except _Refused as refused:
             return [refused.error], None
-        return name_the_error_limit(self._validate(schema, document, validation_rules)), found
+        errors = self._validate(schema, query, document, validation_rules)
+        return name_the_error_limit(errors), found
+
+    def _validate(
+        self,
+        schema: GraphQLSchema,
+        query: str,
+        document: DocumentNode,
+        rules: tuple[type[ASTValidationRule], ...],
+    ) -> list[GraphQLError]:
+        """graphql-core's validation, in an LRU by the document's text (perf, issue 18: a
+        ``DocumentNode`` hashes its whole tree, a ``str`` its cached hash; the document
+        is the text's parse, so the text decides the outcome)."""
+        key = (schema, query, rules)
+        found = self._validations.get(key)
+        if found is not None:
+            self._validations.move_to_end(key)
+            return found
+        found = validate_document(schema, document, rules)
+        self._validations[key] = found
+        if len(self._validations) > VALIDATIONS_CACHED:
+            self._validations.popitem(last=False)
+        return found
