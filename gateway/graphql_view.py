@@ -69,8 +69,9 @@ _ORJSON_STRICT = (
     orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
     | orjson.OPT_PASSTHROUGH_DATACLASS
 )  # fmt: skip
-_FLOAT_FORMS = re.compile(rb"[0-9][eE]|\.0000")
-"""Where orjson's float text may differ from ``repr``'s (exponents, tiny decimals)."""
+_FLOAT_FORMS = re.compile(rb"[:,\[]-?[0-9]+(?:\.[0-9]+)?[eE]|[:,\[]-?0\.0000")
+"""A number where orjson's float text may differ from ``repr``'s (an exponent, a tiny
+decimal); it matches text inside strings only by chance (then ``json.dumps`` writes it)."""
 
 
 def encode_body(data: Any) -> bytes:

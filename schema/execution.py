@@ -47,6 +47,7 @@ from strawberry.types.graphql import OperationType
 from strawberry.utils.operation import get_operation_type
 
 from schema.boundary import boundary_errors, strip_suggestions
+from schema.execution_plan import planned_context_class
 from schema.extensions import MAX_TOKENS, map_error, name_request_error
 from schema.gate_extension import GatedRun
 from schema.limits import DocumentChecker
@@ -89,7 +90,9 @@ class Executor:
             rules += (NoSchemaIntrospectionCustomRule,)
         self._rules = rules
         self._suggestions = field_suggestions
-        self._executor_kwargs = execution_context_class_kwargs(execution_context_class)
+        self._executor_kwargs = execution_context_class_kwargs(
+            planned_context_class(execution_context_class)
+        )
         self._context_kwargs = context_kwargs
 
     async def execute(

@@ -4,6 +4,7 @@ in one reservation; afterwards each metered field that failed gets its units bac
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,7 +25,7 @@ from domain.principal import AuthMethod
 from domain.quota.access import Operation
 from domain.quota.gate import LimitKind, LimitState
 from domain.quota.headers import limit_headers
-from domain.quota.metering import Meter, metering_of
+from domain.quota.metering import Meter, Metered, metering_of
 from domain.quota.service import Admission
 from resolvers.context import Context
 from schema.cost import FieldCost, OperationCost
@@ -90,45 +91,17 @@ class GatedRun:
         """``None`` when the operation may run; else the error that refuses it."""
         if not isinstance(ctx, Context):
             return None
-        operation, fragments = _operation(document, operation_name)
-        if operation is None or operation.operation is OperationType.SUBSCRIPTION:
+        plan = _plan(document, operation_name, analysis)
+        if plan is None:
             return None
-        mutation = operation.operation is OperationType.MUTATION
-        fields = [
-            (f.alias.value if f.alias else f.name.value, Operation(f.name.value, mutation))
-            for f in _root_fields(operation.selection_set, fragments)
-            if not f.name.value.startswith("__")
-        ]
-        # What the document can resolve of each metered coordinate, at most (the static
-        # analysis, list sizes from first/page sizes) ...
-        root_type = "Mutation" if mutation else "Query"
-        bound = {
-            coordinate: count
-            for coordinate, count in (analysis.metered.items() if analysis else ())
-            if count > 0 and metering_of(coordinate) is not None
-        }
-        # ... and root fields metered by name without a cost rule: one each, charged
-        # unless the field failed.
-        by_name = [
-            (key, metered)
-            for key, op in fields
-            if (metered := metering_of(op.field)) is not None
-            and (COST_RULES.of(root_type, op.field) or _NO_RULE).metered is None
-        ]
-        reserved = [m for _, m in by_name] + [
-            m for coordinate, count in bound.items()
-            for m in [metering_of(coordinate)] * count if m is not None
-        ]  # fmt: skip
+        operations, by_name, bound, reserved, requests = plan
         if ctx.principal.method is not AuthMethod.API_KEY and not reserved:
             return None
-        requests = len(by_name) + sum(
-            1 for _, op in fields if (COST_RULES.of(root_type, op.field) or _NO_RULE).metered
-        )
         started = ctx.services.clock.now()  # the recorder's clock (latency)
         try:
             admission = await ctx.services.gate.enter(
-                ctx.principal, ctx.api_key, [op for _, op in fields],
-                metered=reserved, requests=max(1, requests) if reserved else 0,
+                ctx.principal, ctx.api_key, list(operations),
+                metered=list(reserved), requests=max(1, requests) if reserved else 0,
             )  # fmt: skip
         except DomainError as error:
             if isinstance(error, RateLimited):
@@ -157,6 +130,70 @@ class GatedRun:
         actual = await ctx.services.gate.settle(admission, outcomes, self._started, requested)
         remaining = _units_left(admission.states, requested - actual)
         return {"cost": {"requested": requested, "actual": actual, "remaining": remaining}}
+
+
+_Plan = tuple[tuple[Operation, ...], list[tuple[str, Metered]], dict[str, int], list[Metered], int]
+_PLANS: OrderedDict[tuple[int, str | None, int], tuple[object, object, _Plan | None]] = (
+    OrderedDict()
+)
+PLANS_CACHED = 1024
+
+
+def _plan(
+    document: DocumentNode, operation_name: str | None, analysis: OperationCost | None
+) -> _Plan | None:
+    """What ``GatedRun.enter`` asks the gate for, by document, operation and analysis
+    (perf, issue 18: a function of them, worked out once; by identity, the entry holding
+    both alive): the root operations, the root fields metered by name, the metered bound
+    by coordinate, the reservation and the request count. ``None``: nothing to gate."""
+    key = (id(document), operation_name, id(analysis))
+    found = _PLANS.get(key)
+    if found is not None:
+        _PLANS.move_to_end(key)
+        return found[2]
+    plan = _work_out(document, operation_name, analysis)
+    _PLANS[key] = (document, analysis, plan)
+    if len(_PLANS) > PLANS_CACHED:
+        _PLANS.popitem(last=False)
+    return plan
+
+
+def _work_out(
+    document: DocumentNode, operation_name: str | None, analysis: OperationCost | None
+) -> _Plan | None:
+    operation, fragments = _operation(document, operation_name)
+    if operation is None or operation.operation is OperationType.SUBSCRIPTION:
+        return None
+    mutation = operation.operation is OperationType.MUTATION
+    fields = [
+        (f.alias.value if f.alias else f.name.value, Operation(f.name.value, mutation))
+        for f in _root_fields(operation.selection_set, fragments)
+        if not f.name.value.startswith("__")
+    ]
+    # What the document can resolve of each metered coordinate, at most (the static
+    # analysis, list sizes from first/page sizes) ...
+    root_type = "Mutation" if mutation else "Query"
+    bound = {
+        coordinate: count
+        for coordinate, count in (analysis.metered.items() if analysis else ())
+        if count > 0 and metering_of(coordinate) is not None
+    }
+    # ... and root fields metered by name without a cost rule: one each, charged
+    # unless the field failed.
+    by_name = [
+        (key, metered)
+        for key, op in fields
+        if (metered := metering_of(op.field)) is not None
+        and (COST_RULES.of(root_type, op.field) or _NO_RULE).metered is None
+    ]
+    reserved = [m for _, m in by_name] + [
+        m for coordinate, count in bound.items()
+        for m in [metering_of(coordinate)] * count if m is not None
+    ]  # fmt: skip
+    requests = len(by_name) + sum(
+        1 for _, op in fields if (COST_RULES.of(root_type, op.field) or _NO_RULE).metered
+    )
+    return tuple(op for _, op in fields), by_name, bound, reserved, requests
 
 
 _NO_RULE = FieldCost()

@@ -1,0 +1,170 @@
+"""perf (issue 18): graphql-core's executor with two shortcuts that give the same results
+for less CPU, and its standard path for everything else.
+
+1. **Plain leaf fields.** A strawberry field with no resolver, no field extensions
+   (permission classes are one) and no exception handlers is "basic": strawberry's own
+   resolver for it ignores the ``info`` and reads the attribute. When such a field has a
+   Scalar or Enum type (nullable or not) and no arguments, the attribute is read and
+   coerced here without building a ``GraphQLResolveInfo`` or walking ``complete_value``:
+   the same value, the same errors (an exception while reading, a null for a non-null
+   field, a value the scalar refuses), located and propagated by graphql-core's
+   ``handle_field_error``. A value that is awaitable takes graphql-core's path.
+2. **Sub-selections collected once per document.** ``collect_subfields`` (fragments
+   merged, ``@skip``/``@include`` applied) depends only on the document, the object type
+   and, through directives, on variables: for an operation without variables, without
+   fragment variables and without ``@defer``, the grouped field set is kept across
+   requests in a bounded map, keyed by the type and the field nodes (held alive by the
+   entry, so their ids stay unique).
+
+Fields with resolvers, object, list and abstract completion, errors, null propagation,
+``@stream``/``@defer``, middleware and mutations' serial execution are graphql-core's.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, cast
+
+from graphql import (
+    GraphQLLeafType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    is_leaf_type,
+)
+from graphql.execution.collect_fields import CollectedFields, FieldDetailsList
+from graphql.pyutils import Path, Undefined, inspect
+
+BASIC_RESOLVER = "_get_basic_result"
+"""The name of strawberry's resolver for a basic field (``schema_converter.from_resolver``)."""
+
+SUBFIELDS_CACHED = 4096
+"""Collected sub-selections kept across requests (least recently used dropped)."""
+
+
+class PlainLeaf:
+    """What reading one basic leaf field needs."""
+
+    __slots__ = ("getter", "leaf", "message", "non_null", "python_name", "return_type")
+
+    def __init__(self, parent: GraphQLObjectType, name: str, return_type: Any, field: Any) -> None:
+        self.return_type = return_type
+        self.non_null = isinstance(return_type, GraphQLNonNull)
+        self.leaf: GraphQLLeafType = return_type.of_type if self.non_null else return_type
+        self.getter = field.default_resolver
+        self.python_name: str = field.python_name
+        self.message = f"Cannot return null for non-nullable field {parent}.{name}."
+
+
+def plain_leaf(schema: GraphQLSchema, parent: GraphQLObjectType, name: str) -> PlainLeaf | None:
+    """The field's shortcut, or ``None`` when graphql-core's path must run it."""
+    field_def = schema.get_field(parent, name)
+    if field_def is None or field_def.args:
+        return None
+    resolve = field_def.resolve
+    if resolve is None or getattr(resolve, "__name__", None) != BASIC_RESOLVER:
+        return None
+    field = (field_def.extensions or {}).get("strawberry-definition")
+    if field is None or not field.is_basic_field or field.base_resolver is not None:
+        return None
+    return_type = field_def.type
+    inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+    if not is_leaf_type(inner):
+        return None
+    return PlainLeaf(parent, name, return_type, field)
+
+
+def planned_context_class(base: type[Any]) -> type[Any]:
+    """``base`` (strawberry's execution context class) with the shortcuts above; one
+    class per schema, holding that schema's plans."""
+
+    plans: dict[tuple[GraphQLObjectType, str], PlainLeaf | None] = {}
+    subfields: OrderedDict[tuple[Any, ...], tuple[Any, CollectedFields]] = OrderedDict()
+
+    class PlannedExecutionContext(base):  # type: ignore[misc]
+        def execute_field(
+            self,
+            parent_type: GraphQLObjectType,
+            source: Any,
+            field_details_list: FieldDetailsList,
+            path: Path,
+            position_context: Any,
+        ) -> Any:
+            node = field_details_list[0].node
+            key = (parent_type, node.name.value)
+            try:
+                plan = plans[key]
+            except KeyError:
+                plan = plans[key] = plain_leaf(self.schema, parent_type, node.name.value)
+            if plan is None or node.arguments or self.middleware_manager:
+                return super().execute_field(
+                    parent_type, source, field_details_list, path, position_context
+                )
+            return_type = plan.return_type
+            try:
+                result = plan.getter(source, plan.python_name)
+                if self.is_awaitable(result):
+                    info = self.build_resolve_info(
+                        self.schema.get_field(parent_type, node.name.value),
+                        [details.node for details in field_details_list],
+                        parent_type,
+                        path,
+                    )
+                    return self.complete_awaitable_value(
+                        return_type, field_details_list, info, path, result, position_context
+                    )
+                if isinstance(result, Exception):
+                    raise result
+                if result is None or result is Undefined:
+                    if plan.non_null:
+                        raise TypeError(plan.message)
+                    return None
+                leaf = plan.leaf
+                coerced = leaf.coerce_output_value(result)
+                if coerced is Undefined or coerced is None:
+                    msg = (
+                        f"Expected `{inspect(leaf)}.coerce_output_value("
+                        f"{inspect(result)})` to return non-nullable value, returned:"
+                        f" {inspect(coerced)}"
+                    )
+                    raise TypeError(msg)
+                return coerced
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, return_type, field_details_list, path)
+                return None
+
+        def collect_subfields(
+            self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList
+        ) -> CollectedFields:
+            memo = self._relevant_sub_fields  # graphql-core's, for this execution
+            cached = memo.get((return_type, id(field_details_list)))
+            if cached is not None:
+                return cast(CollectedFields, cached[1])
+            if self.operation.variable_definitions or any(
+                details.defer_usage is not None or details.fragment_variable_values
+                for details in field_details_list
+            ):
+                return cast(
+                    CollectedFields, super().collect_subfields(return_type, field_details_list)
+                )
+            key = (return_type, self.hide_suggestions, *[id(d.node) for d in field_details_list])
+            found = subfields.get(key)
+            if found is not None:
+                subfields.move_to_end(key)
+                memo[(return_type, id(field_details_list))] = (field_details_list, found[1])
+                return found[1]
+            collected = cast(
+                CollectedFields, super().collect_subfields(return_type, field_details_list)
+            )
+            if not collected.new_defer_usages and not collected.forbidden_directive_instances:
+                # By the nodes' ids (a node hashes its whole subtree): the entry holds
+                # the nodes alive, so their ids stay theirs.
+                subfields[key] = (tuple(d.node for d in field_details_list), collected)
+                if len(subfields) > SUBFIELDS_CACHED:
+                    subfields.popitem(last=False)
+            return collected
+
+    PlannedExecutionContext.__name__ = PlannedExecutionContext.__qualname__ = (
+        f"Planned{base.__name__}"
+    )
+    return PlannedExecutionContext

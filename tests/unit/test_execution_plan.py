@@ -1,0 +1,205 @@
+"""``schema.execution_plan``: the planned executor answers exactly what graphql-core's
+standard path answers (data, errors with their messages, paths and locations), for plain
+leaf fields, errors inside them, null propagation, abstract types, fragments, aliases,
+``@skip``/``@include`` with variables, async resolvers, introspection and documents it
+leaves to the standard path; and its caches serve the next request the same."""
+
+from __future__ import annotations
+
+import asyncio
+from enum import Enum
+from typing import Annotated, Any
+
+import pytest
+import strawberry
+from graphql import ExecutionResult, execute, parse
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.execution_plan import plain_leaf, planned_context_class
+
+
+@strawberry.enum
+class Mood(Enum):
+    CALM = "calm"
+    LOUD = "loud"
+
+
+@strawberry.type
+class Tune:
+    title: str
+    rating: int | None
+    mood: Mood
+    _broken: bool = strawberry.field(default=False, name="brokenFlag")
+
+    @strawberry.field
+    def shout(self) -> str:
+        return self.title.upper()
+
+    @strawberry.field
+    async def later(self) -> str:
+        await asyncio.sleep(0)
+        return self.title + " later"
+
+
+class BrokenTune:
+    """A source whose attributes fail or lie: the errors a plain field can meet."""
+
+    def __init__(self, title: Any, rating: Any = 1, mood: Any = Mood.CALM) -> None:
+        self._title, self.rating, self.mood, self._broken = title, rating, mood, True
+
+    @property
+    def title(self) -> Any:
+        if isinstance(self._title, Exception):
+            raise self._title
+        return self._title
+
+
+@strawberry.type
+class Band:
+    name: str
+
+
+@strawberry.interface
+class Named:
+    name: str
+
+
+@strawberry.type
+class Person(Named):
+    age: int
+
+
+Item = Annotated[Tune | Band, strawberry.union("Item")]
+
+
+def _awaitable_title() -> Any:
+    async def value() -> str:
+        return "awaited"
+
+    return value()
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def tunes(self) -> list[Tune]:
+        return [
+            Tune(title="a", rating=1, mood=Mood.CALM),
+            Tune(title="b", rating=None, mood=Mood.LOUD),
+        ]
+
+    @strawberry.field
+    def broken(self, kind: str) -> Tune | None:
+        sources: dict[str, Any] = {
+            "raise": lambda: BrokenTune(ValueError("cannot read the title")),
+            "null": lambda: BrokenTune(None),
+            "refused": lambda: BrokenTune(object()),
+            "exception-value": lambda: BrokenTune(None, rating=RuntimeError("a value")),
+            "bad-enum": lambda: BrokenTune("t", mood="not a mood"),
+            "awaitable": lambda: BrokenTune(_awaitable_title()),
+        }
+        return sources[kind]()  # type: ignore[no-any-return]
+
+    @strawberry.field
+    def broken_list(self) -> list[Tune]:
+        return [Tune(title="ok", rating=2, mood=Mood.CALM), BrokenTune(None)]  # type: ignore[list-item]
+
+    @strawberry.field
+    def items(self) -> list[Item]:
+        return [Tune(title="u", rating=3, mood=Mood.LOUD), Band(name="the band")]
+
+    @strawberry.field
+    def people(self) -> list[Named]:
+        return [Person(name="p", age=30)]
+
+    @strawberry.field
+    async def slow(self) -> Tune:
+        await asyncio.sleep(0)
+        return Tune(title="slow", rating=None, mood=Mood.CALM)
+
+
+SCHEMA = strawberry.Schema(query=Query, types=[Person])
+PLANNED = planned_context_class(StrawberryGraphQLCoreExecutionContext)
+
+DOCUMENTS = [
+    "{ tunes { title rating mood shout } }",
+    "{ tunes { t: title r: rating ...F } } fragment F on Tune { mood title }",
+    '{ broken(kind: "raise") { title rating } }',
+    '{ broken(kind: "null") { title rating } }',
+    '{ broken(kind: "refused") { title } }',
+    '{ broken(kind: "exception-value") { rating title } }',
+    '{ broken(kind: "bad-enum") { mood } }',
+    '{ broken(kind: "awaitable") { title } }',
+    "{ brokenList { title rating } }",
+    "{ items { __typename ... on Tune { title mood } ... on Band { name } } }",
+    "{ people { name ... on Person { age } } }",
+    "{ slow { title later rating } }",
+    "query Q($s: Boolean!, $i: Boolean!) { tunes { title @skip(if: $s) rating @include(if: $i) } }",
+    "{ tunes { title @skip(if: true) rating @include(if: false) mood @include(if: true) } }",
+    "{ __schema { queryType { name } } __typename }",
+]
+VARIABLES = [{"s": True, "i": False}, {"s": False, "i": True}]
+
+
+async def _run(document: str, executor_class: type[Any], variables: Any = None) -> ExecutionResult:
+    result = execute(
+        SCHEMA._schema, parse(document), variable_values=variables, executor_class=executor_class
+    )
+    return await result if asyncio.iscoroutine(result) else result  # type: ignore[return-value]
+
+
+def _observable(result: ExecutionResult) -> Any:
+    errors = [
+        (e.message, e.path, [(loc.line, loc.column) for loc in e.locations or ()])
+        for e in result.errors or ()
+    ]
+    return result.data, sorted(errors, key=repr)
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_the_planned_executor_answers_what_graphql_core_answers(document: str) -> None:
+    for variables in VARIABLES:
+        standard = asyncio.run(_run(document, StrawberryGraphQLCoreExecutionContext, variables))
+        for _ in range(3):  # the second and third runs come from the caches
+            planned = asyncio.run(_run(document, PLANNED, variables))
+            assert _observable(planned) == _observable(standard)
+
+
+def test_errors_in_plain_fields_are_located_and_propagate_to_the_nullable_parent() -> None:
+    result = asyncio.run(_run('{ broken(kind: "raise") { title rating } }', PLANNED))
+    assert result.data == {"broken": None}
+    assert result.errors is not None
+    [error] = result.errors
+    assert error.message == "cannot read the title"
+    assert error.path == ["broken", "title"]
+    assert error.locations is not None and (error.locations[0].line, error.locations[0].column) == (
+        1,
+        27,
+    )
+
+    result = asyncio.run(_run("{ brokenList { title rating } }", PLANNED))
+    assert result.data is None  # a non-null list of non-null tunes: up to the root
+    assert [e.message for e in result.errors or ()] == [
+        "Cannot return null for non-nullable field Tune.title."
+    ]
+    assert [e.path for e in result.errors or ()] == [["brokenList", 1, "title"]]
+
+
+def test_skip_and_include_follow_the_variables_of_each_request() -> None:
+    document = "query Q($s: Boolean!) { tunes { title @skip(if: $s) rating } }"
+    skipped = asyncio.run(_run(document, PLANNED, {"s": True}))
+    kept = asyncio.run(_run(document, PLANNED, {"s": False}))
+    assert skipped.data == {"tunes": [{"rating": 1}, {"rating": None}]}
+    assert kept.data == {"tunes": [{"title": "a", "rating": 1}, {"title": "b", "rating": None}]}
+
+
+def test_only_basic_leaf_fields_take_the_shortcut() -> None:
+    schema = SCHEMA._schema
+    tune = schema.get_type("Tune")
+    query = schema.get_type("Query")
+    assert plain_leaf(schema, tune, "title") is not None  # type: ignore[arg-type]
+    assert plain_leaf(schema, tune, "mood") is not None  # type: ignore[arg-type]
+    assert plain_leaf(schema, tune, "shout") is None  # type: ignore[arg-type]  # a resolver
+    assert plain_leaf(schema, tune, "later") is None  # type: ignore[arg-type]  # async
+    assert plain_leaf(schema, query, "broken") is None  # type: ignore[arg-type]  # arguments
+    assert plain_leaf(schema, query, "tunes") is None  # type: ignore[arg-type]  # not a leaf
