@@ -42,7 +42,8 @@ class MusicId:
     provider_id: str
 
     def __str__(self) -> str:
-        return f"{self.provider.value}:{self.kind.value}:{self.provider_id}"
+        # perf (issue 18): a member's ``_value_`` is its ``value`` without the property.
+        return f"{self.provider._value_}:{self.kind._value_}:{self.provider_id}"
 
     @classmethod
     def parse(cls, text: str, *, kind: Kind | None = None, field: str = "id") -> MusicId:
