@@ -9,13 +9,19 @@ order and with the same outcomes:
 2. pick the operation (``CannotGetOperationTypeError``, ``InvalidOperationTypeError`` for
    the view to answer as transport errors, as strawberry raises them);
 3. the input boundary (``schema.boundary``), then the document limits and graphql-core's
-   validation (``schema.limits``, cached);
+   validation (``schema.limits``, cached by the document's text);
 4. the request gate (``schema.gate_extension``): scopes and one quota reservation before
-   any resolver runs;
-5. graphql-core's execution with strawberry's execution context class;
+   any resolver runs (what to reserve worked out once per document and operation);
+5. graphql-core's execution with strawberry's execution context class, planned
+   (``schema.execution_plan``): plain leaf fields read and coerced without a resolve
+   info, sub-selections collected once per document; everything else graphql-core's;
 6. the gate's settlement (units that did not resolve go back; ``extensions.cost``);
 7. every error named (``name_request_error``), mapped and masked (``map_error``), and in
    production stripped of suggestions.
+
+The view (``gateway.graphql_view``) parses a GET's query string once per URL and writes
+the body with orjson where its bytes are ``json.dumps``'s. Together (issue 18, in-process
+``bench.profile``, medians on the shared VM): see docs/scaling.md, "GraphQL execution".
 
 A failure of the pipeline itself (not of a resolver) is masked as ``INTERNAL`` and logged
 with the request id, like a resolver's.
