@@ -108,7 +108,7 @@ from persistence.redis.music_cache import RedisMusicCache
 from persistence.redis.oauth import RedisOAuthStateStore
 from persistence.redis.pool import RedisLeaseRegistry
 from persistence.redis.qr_sessions import RedisQrSessionStore  # upstreams (issue 15)
-from persistence.redis.quota import GateClient, RedisQuotaGate
+from persistence.redis.quota import GateClient, quota_gate
 from persistence.redis.sessions import RedisSessionStore
 from persistence.redis.throttle import RedisThrottleStore
 from persistence.sql.apikeys import SqlApiKeyStore, SqlPlanCatalog
@@ -294,7 +294,8 @@ class Adapters:
             key_versions=SqlKeyVersionStore(engine, clock),
             api_keys=SqlApiKeyStore(engine),
             key_invalidations=RedisKeyInvalidations(redis),
-            quota_gate=RedisQuotaGate(quota_redis, restorable=True),  # harden: restored
+            # harden: restored; a RedisCluster client gets the cluster gate (issue 18)
+            quota_gate=quota_gate(quota_redis, restorable=True),
             plans=SqlPlanCatalog(engine),
             usage=SqlUsageStore(engine),
             outbound=outbound,
