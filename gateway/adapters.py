@@ -52,6 +52,7 @@ from domain.oauth import ports as oauth
 from domain.oauth.ports import OAuthProvider, OAuthStateStore
 from domain.pool import ports as pool
 from domain.pool.ports import CredentialLifecycle, LeaseRegistry, RefreshLock
+from domain.quota.coalescing import CoalescingGate
 from domain.quota.ports import PlanCatalog, QuotaGate
 from domain.security.ports import AuditStore, ThrottleStore
 from domain.twofactor import ports as twofactor
@@ -294,7 +295,9 @@ class Adapters:
             key_versions=SqlKeyVersionStore(engine, clock),
             api_keys=SqlApiKeyStore(engine),
             key_invalidations=RedisKeyInvalidations(redis),
-            quota_gate=RedisQuotaGate(quota_redis, restorable=True),  # harden: restored
+            # harden: restored after a loss; perf (issue 18): one store call per tick and
+            # set of limits
+            quota_gate=CoalescingGate(RedisQuotaGate(quota_redis, restorable=True)),
             plans=SqlPlanCatalog(engine),
             usage=SqlUsageStore(engine),
             outbound=outbound,
