@@ -65,6 +65,9 @@ class CoalescingGate:
     def __init__(self, inner: QuotaGate) -> None:
         self._inner = inner
         self._open: dict[int, _Batch] = {}
+        self._scaled: dict[tuple[int, int], tuple[Sequence[Limit], list[Limit]]] = {}
+        """The limits of k requests at once, by (id of the limits, k): built once, since
+        ``dataclasses.replace`` is a visible share of a small batch."""
 
     async def reserve(self, limits: Sequence[Limit], now: float) -> Decision:
         if not limits:
@@ -102,8 +105,9 @@ class CoalescingGate:
         waiters = batch.waiters
         try:
             decisions = await decide_together(
-                self._inner.reserve, batch.limits, batch.now, len(waiters)
-            )
+                self._inner.reserve, batch.limits,
+                self._scaled_for(batch.limits, len(waiters)), batch.now, len(waiters),
+            )  # fmt: skip
         except asyncio.CancelledError:  # the loop is shutting down
             for waiter in waiters:
                 waiter.cancel()
@@ -117,6 +121,16 @@ class CoalescingGate:
             if not waiter.done():
                 waiter.set_result(decision)
 
+    def _scaled_for(self, limits: Sequence[Limit], count: int) -> list[Limit]:
+        cached = self._scaled.get((id(limits), count))
+        if cached is not None and cached[0] is limits:
+            return cached[1]
+        scaled = scaled_limits(limits, count)
+        if len(self._scaled) >= _SCALED_MAX:
+            self._scaled.clear()
+        self._scaled[(id(limits), count)] = (limits, scaled)  # holding the list keeps its id
+        return scaled
+
     async def refund(self, reservation: Reservation, now: float) -> None:
         await self._inner.refund(reservation, now)
 
@@ -129,20 +143,26 @@ class CoalescingGate:
         return await self._inner.restore(load, now)
 
 
+_SCALED_MAX = 4096
 _TASKS: set[asyncio.Task[None]] = set()
 """The batches being decided (the loop keeps only weak references to tasks)."""
+
+
+def scaled_limits(limits: Sequence[Limit], count: int) -> list[Limit]:
+    """``limits`` with ``count`` times their costs: ``count`` requests reserved at once."""
+    return [dataclasses.replace(limit, cost=limit.cost * count) for limit in limits]
 
 
 async def decide_together(
     reserve: Callable[[Sequence[Limit], float], Awaitable[Decision]],
     limits: Sequence[Limit],
+    scaled: Sequence[Limit],
     now: float,
     count: int,
 ) -> list[Decision]:
-    """``count`` reservations of ``limits`` at ``now``: one call for all of them when they
-    all fit, else one call each, in order (the decisions ``count`` sequential calls
-    would have given)."""
-    scaled = [dataclasses.replace(limit, cost=limit.cost * count) for limit in limits]
+    """``count`` reservations of ``limits`` at ``now`` (``scaled``: the same limits with
+    ``count`` times their costs): one call for all of them when they all fit, else one
+    call each, in order (the decisions ``count`` sequential calls would have given)."""
     together = await reserve(scaled, now)
     if not together.allowed:
         return list(await asyncio.gather(*(reserve(limits, now) for _ in range(count))))
