@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 
 from domain.clock import ManualClock
+from domain.quota.coalescing import CoalescingGate
 from domain.quota.errors import QuotaExceeded, QuotaUnavailable
 from domain.quota.gate import CounterLimit, Limit, LimitKind, RateLimit
 from domain.quota.metering import Metered
@@ -125,12 +126,15 @@ async def burst(quota: QuotaService, users: list[str], each: int, rollups: RollU
     return Counter(user for user in done if user is not None)
 
 
+@pytest.mark.parametrize("coalesced", [False, True], ids=["one-call-each", "coalesced"])
 async def test_twelve_users_on_three_primaries_are_admitted_exactly_their_limit(
-    cluster: RedisCluster,
+    cluster: RedisCluster, coalesced: bool
 ) -> None:
+    """Alone, and behind the deployment's tick coalescing (``CoalescingGate``)."""
     users = spread_users(cluster)
     rollups = RollUps()
-    quota = service(quota_gate(cluster, restorable=True), rollups)
+    gate: QuotaGate = quota_gate(cluster, restorable=True)
+    quota = service(CoalescingGate(gate) if coalesced else gate, rollups)
     assert await quota.restore_if_lost() is True  # a new cluster: every slot from the roll-ups
 
     admitted = await burst(quota, users, 70, rollups)  # 840 admissions at once
