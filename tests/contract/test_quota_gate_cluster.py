@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -19,7 +21,7 @@ from redis.asyncio.cluster import ClusterNode, RedisCluster
 from domain.clock import ManualClock
 from domain.quota.coalescing import CoalescingGate
 from domain.quota.errors import QuotaExceeded, QuotaUnavailable
-from domain.quota.gate import CounterLimit, Limit, LimitKind, RateLimit
+from domain.quota.gate import CounterLimit, Limit, LimitKind, QuotaStoreUnavailable, RateLimit
 from domain.quota.metering import Metered
 from domain.quota.plans import Plan
 from domain.quota.ports import QuotaGate
@@ -243,3 +245,39 @@ async def test_each_primary_runs_a_script_it_does_not_know(
         await gate.refund(reservation, NOW)
         assert (await gate.reserve([limit], NOW)).states[0].remaining == 1
         assert (await gate.peek([limit], NOW))[0].remaining == 1
+
+
+async def test_a_cluster_down_refuses_as_unavailable_and_is_used_again_when_back(
+    redis_cluster: OwnRedisCluster, tmp_path: Path
+) -> None:
+    """Every primary stopped: each decision fails within the gate's timeout as
+    ``QuotaStoreUnavailable`` (the configured policy applies); back again (empty, with its
+    cluster configuration), the same client finds it without a restart of the process."""
+    own = OwnRedisCluster(tmp_path / "own")  # not the session's: this one is stopped
+    own.start()
+    client = quota_gate_client(own.url, 0.25)
+    try:
+        assert isinstance(client, RedisCluster)
+        gate = RedisClusterQuotaGate(client)
+        users = [f"user-{i}" for i in range(12)]
+
+        def daily(user: str) -> list[Limit]:
+            return [
+                CounterLimit(LimitKind.PLAN_DAILY, f"user:{user}", 5, "d", NOW + 60, owner=user)
+            ]
+
+        for user in users:
+            assert (await gate.reserve(daily(user), NOW)).allowed
+        await asyncio.to_thread(own.stop)
+        for user in users:
+            started = time.monotonic()
+            with pytest.raises(QuotaStoreUnavailable):
+                await gate.reserve(daily(user), NOW)
+            assert time.monotonic() - started < 3.0
+        await asyncio.to_thread(own.restart)
+        for user in users:
+            [state] = (await gate.reserve(daily(user), NOW)).states
+            assert state.remaining == 4  # emptied: a bare gate (no marker) starts again
+    finally:
+        await client.aclose()
+        own.stop()

@@ -46,6 +46,7 @@ class OwnRedisCluster:
     primaries: int = 3
     ports: list[int] = field(default_factory=list)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    commands: list[list[str]] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -78,11 +79,8 @@ class OwnRedisCluster:
             }
             command = [server, *(part for name, value in options.items()
                                  for part in (f"--{name}", value))]  # fmt: skip
-            self.processes.append(
-                subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            )
-        for port in self.ports:
-            self._wait(lambda port=port: self._cli(port, "PING") == "PONG", "start")
+            self.commands.append(command)
+        self._launch()
         if not create:
             return
         nodes = [f"127.0.0.1:{port}" for port in self.ports]
@@ -95,6 +93,23 @@ class OwnRedisCluster:
         for port in self.ports:
             self._wait(lambda port=port: "cluster_state:ok" in self._cli(port, "CLUSTER", "INFO"),
                        "reach cluster_state:ok")  # fmt: skip
+
+    def _launch(self) -> None:
+        for command in self.commands:
+            self.processes.append(
+                subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            )
+        for port in self.ports:
+            self._wait(lambda port=port: self._cli(port, "PING") == "PONG", "start")
+
+    def restart(self) -> None:
+        """Every node stopped, then started again on its port, empty (no persistence) but
+        with its cluster configuration (``nodes.conf``): the cluster comes back whole."""
+        self.stop()
+        self._launch()
+        for port in self.ports:
+            self._wait(lambda port=port: "cluster_state:ok" in self._cli(port, "CLUSTER", "INFO"),
+                       "reach cluster_state:ok again")  # fmt: skip
 
     def _cli(self, port: int, *command: str) -> str:
         done = subprocess.run(
