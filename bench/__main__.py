@@ -186,6 +186,9 @@ def pin(cpus: set[int] | None) -> None:
 @dataclass
 class Figures:
     runs: dict[str, list[Run]] = field(default_factory=dict)
+    scripts: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    """Per case: the gate scripts Redis ran per answered request and their Redis CPU (µs)
+    per request, per run."""
 
     def add(self, name: str, run: Run) -> None:
         self.runs.setdefault(name, []).append(run)
@@ -214,9 +217,27 @@ async def _run(label: str, figures: Figures, name: str, coroutine: Any) -> Run:
     return run
 
 
+def gate_script_stats(redis_url: str | None) -> tuple[int, int] | None:
+    """Scripts Redis has run so far (``EVALSHA`` and ``EVAL``: the quota gate's) and the
+    microseconds it spent in them, from ``INFO commandstats`` (server-wide: on a quiet
+    machine, the bench's own)."""
+    if redis_url is None:
+        return None
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        stats: dict[str, Any] = client.info("commandstats")  # type: ignore[assignment]
+    finally:
+        client.close()
+    found = [stats.get(f"cmdstat_{name}", {}) for name in ("evalsha", "eval")]
+    return sum(int(s.get("calls", 0)) for s in found), sum(int(s.get("usec", 0)) for s in found)
+
+
 async def measure_cases(
-    args: argparse.Namespace, port: int, fixture: cases.Fixture, pid: int, figures: Figures
-) -> None:
+    args: argparse.Namespace, port: int, fixture: cases.Fixture, pid: int, figures: Figures,
+    redis_url: str | None = None,
+) -> None:  # fmt: skip
     names = [n for n in args.cases.split(",") if n]
     for round_ in range(args.rounds):
         for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
@@ -224,10 +245,17 @@ async def measure_cases(
             path, headers = case.request(fixture)
             pair = [(name, path, headers), (f"{name} bare", case.bare_path, {})]
             for label, at, sent in pair if round_ % 2 == 0 else pair[::-1]:
-                await _run(f"round {round_ + 1}", figures, label, measure(
+                before = gate_script_stats(redis_url)
+                run = await _run(f"round {round_ + 1}", figures, label, measure(
                     HOST, port, at, sent, connections=args.connections, warmup=args.warmup,
                     duration=args.duration, server_cpu=lambda: server_cpu_probe(pid),
                 ))  # fmt: skip
+                after = gate_script_stats(redis_url)
+                if before is not None and after is not None and run.answered:
+                    figures.scripts.setdefault(label, []).append((
+                        (after[0] - before[0]) / run.answered,
+                        (after[1] - before[1]) / run.answered,
+                    ))  # fmt: skip
 
 
 async def key_daily_remaining(base: str, key: str) -> int:
@@ -339,6 +367,14 @@ def report(
         print(f"{label:<5} {rps:>8.0f} {bare:>9.0f} {ratio:>6.2f} {case.target:>7.2f}  "
               f"{verdict(ratio >= case.target):<7}  {p50:>6.2f} {p99:>6.2f}  "
               f"{sizes.get(name, 0):>4}  {case.title}")  # fmt: skip
+    scripts = [
+        f"({n}) {statistics.median(c for c, _ in v):.2f} scripts, "
+        f"{statistics.median(u for _, u in v):.1f} µs"
+        for n in [n for n in args.cases.split(",") if n]
+        if (v := figures.scripts.get(n))
+    ]
+    if scripts:
+        print("Redis per call (gate scripts run, Redis CPU in them): " + "; ".join(scripts))
     if exact is not None:
         one, two = figures.rps("a, 1 proc"), figures.rps("a, 2 procs")
         ratio = two / one if one else 0.0
@@ -379,7 +415,7 @@ async def run_bench(
               f"({args.warmup:g} s warm-up + {args.duration:g} s), {pinning}")  # fmt: skip
         others = other_load(lambda: [s.pid for s in servers])
         figures = Figures()
-        await measure_cases(args, ports[0], fixture, servers[0].pid, figures)
+        await measure_cases(args, ports[0], fixture, servers[0].pid, figures, redis_url)
         logins = None
         if not args.skip_f:
             logins = await measure_logins(args, ports[0], fixture, servers[0].pid, figures)

@@ -52,6 +52,7 @@ from domain.oauth import ports as oauth
 from domain.oauth.ports import OAuthProvider, OAuthStateStore
 from domain.pool import ports as pool
 from domain.pool.ports import CredentialLifecycle, LeaseRegistry, RefreshLock
+from domain.quota.coalescing import CoalescingGate
 from domain.quota.ports import PlanCatalog, QuotaGate
 from domain.security.ports import AuditStore, ThrottleStore
 from domain.twofactor import ports as twofactor
@@ -108,7 +109,8 @@ from persistence.redis.music_cache import RedisMusicCache
 from persistence.redis.oauth import RedisOAuthStateStore
 from persistence.redis.pool import RedisLeaseRegistry
 from persistence.redis.qr_sessions import RedisQrSessionStore  # upstreams (issue 15)
-from persistence.redis.quota import GateClient, RedisQuotaGate
+from persistence.redis.quota import GateClient
+from persistence.redis.quota import quota_gate as redis_quota_gate
 from persistence.redis.sessions import RedisSessionStore
 from persistence.redis.throttle import RedisThrottleStore
 from persistence.sql.apikeys import SqlApiKeyStore, SqlPlanCatalog
@@ -294,7 +296,9 @@ class Adapters:
             key_versions=SqlKeyVersionStore(engine, clock),
             api_keys=SqlApiKeyStore(engine),
             key_invalidations=RedisKeyInvalidations(redis),
-            quota_gate=RedisQuotaGate(quota_redis, restorable=True),  # harden: restored
+            # harden: restored after a loss; perf (issue 18): one store call per tick and
+            # set of limits; a RedisCluster client gets the cluster gate (issue 18)
+            quota_gate=CoalescingGate(redis_quota_gate(quota_redis, restorable=True)),
             plans=SqlPlanCatalog(engine),
             usage=SqlUsageStore(engine),
             outbound=outbound,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import httpx
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,7 +24,7 @@ from domain.clock import Clock, SystemClock
 from domain.jobs.service import Scheduler
 from gateway.adapters import Adapters, Outbound
 from gateway.bootstrap import build_services
-from gateway.settings import Settings
+from gateway.settings import CLUSTER_SCHEMES, Settings, cluster_node_url
 from persistence.redis.client import redis_client
 from persistence.redis.quota import GateClient
 from persistence.sql.engine import create_engine, ping
@@ -179,7 +180,7 @@ async def build_container(
     if settings.redis_url:
         redis = redis_client(settings.redis_url)  # harden: bounded timeouts (~1 s)
         closers.append(redis.aclose)
-        quota_redis = quota_gate_client(settings.redis_url, settings.quota_gate_timeout)
+        quota_redis = quota_gate_client(settings.quota_gate_url, settings.quota_gate_timeout)
         closers.append(quota_redis.aclose)
     if http is None:
         http = httpx.AsyncClient(timeout=settings.hibp_timeout, follow_redirects=False)
@@ -205,7 +206,11 @@ def quota_gate_client(url: str, timeout: float = GATE_TIMEOUT) -> GateClient:
     unreachable Redis must fail within a fraction of a second (then the configured policy
     applies) instead of redis-py's default 5 s timeouts and retries. perf (issue 18): the
     lean pipelined client (one connection, the commands of one loop tick in one write,
-    hiredis); redis-py's, with a pool a burst waits on, only where hiredis is missing."""
+    hiredis); redis-py's, with a pool a burst waits on, only where hiredis is missing.
+    ``redis+cluster://`` / ``rediss+cluster://`` (issue 18): redis-py's ``RedisCluster``
+    (one retry after a topology refresh, MOVED/ASK followed by redis-py)."""
+    if url.startswith(CLUSTER_SCHEMES):
+        return quota_cluster_client(url, timeout)
     if importlib.util.find_spec("hiredis") is not None:
         from persistence.redis.pipelined import PipelinedRedis
 
@@ -216,6 +221,17 @@ def quota_gate_client(url: str, timeout: float = GATE_TIMEOUT) -> GateClient:
     )  # fmt: skip
     client = Redis(connection_pool=pool, retry=Retry(NoBackoff(), 0), retry_on_error=[])
     client.auto_close_connection_pool = True  # worker (issue 17): aclose() closes the pool
+    return client
+
+
+def quota_cluster_client(url: str, timeout: float = GATE_TIMEOUT) -> RedisCluster:
+    """redis-py's cluster client for ``redis+cluster://host:port`` (any node; the others are
+    discovered): ``timeout`` for connecting and answering, no retry on one connection, and
+    one retry of a failed command after the slots are read again (a failover moved them)."""
+    client: RedisCluster = RedisCluster.from_url(
+        cluster_node_url(url), socket_timeout=timeout, socket_connect_timeout=timeout,
+        cluster_error_retry_attempts=1, connection_error_retry_attempts=0,
+    )  # fmt: skip
     return client
 
 

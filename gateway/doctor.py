@@ -3,6 +3,7 @@ every dependency it names: one ``problem:`` line per problem (exit 1), else ``ok
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,7 +33,7 @@ def effective_configuration(settings: Settings) -> dict[str, Any]:
         # readme: by suffix, so min_password_strength and password_reset_url are shown
         if not info.repr or name.endswith(("_secret", "_password")):
             value = MASK if value else value
-        elif name in ("database_url", "redis_url"):
+        elif name in ("database_url", "redis_url", "quota_redis_url"):
             value = masked_url(value)
         elif name == "oauth_oidc_providers":
             value = sorted(value)
@@ -72,6 +73,8 @@ async def problems(settings: Settings) -> list[str]:
             found.append(f"redis: cannot connect ({type(error).__name__})")
         finally:
             await client.aclose()
+    if settings.quota_redis_url and settings.redis_url:
+        found += await _quota_redis_problems(settings)
     production = settings.env != "dev"
     if production and not settings.master_key:
         found.append("KARPOV_MASTER_KEY: not set (every process of a deployment needs the same)")
@@ -82,6 +85,51 @@ async def problems(settings: Settings) -> list[str]:
     if production and not settings.redis_url:
         found.append("KARPOV_REDIS_URL: not set (needed by several processes and the worker)")
     return found
+
+
+async def _quota_redis_problems(settings: Settings) -> list[str]:
+    """issue 18: the quota gate's own Redis answers; a cluster's state is ``ok``."""
+    from redis.asyncio import Redis
+    from redis.asyncio.cluster import RedisCluster
+    from redis.exceptions import ResponseError
+
+    from gateway.settings import cluster_node_url
+
+    url = settings.quota_gate_url
+    if not settings.quota_gate_cluster:
+        client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            await client.ping()
+        except Exception as error:
+            return [f"quota redis: cannot connect ({type(error).__name__})"]
+        finally:
+            await client.aclose()
+        return []
+    seed = Redis.from_url(cluster_node_url(url), socket_connect_timeout=2, socket_timeout=2)
+    try:
+        info = await seed.execute_command("CLUSTER", "INFO")
+    except ResponseError as error:  # e.g. a Redis without cluster support
+        return [f"quota redis cluster: {error}"]
+    except Exception as error:
+        return [f"quota redis cluster: cannot connect ({type(error).__name__})"]
+    finally:
+        await seed.aclose()
+    text = info.decode() if isinstance(info, bytes) else str(info)
+    state = re.search(r"cluster_state:(\w+)", text)
+    if state is None or state.group(1) != "ok":
+        shown = state.group(1) if state else "unknown"
+        return [f"quota redis cluster: cluster_state:{shown}, not ok"]
+    cluster = RedisCluster.from_url(
+        cluster_node_url(url), socket_connect_timeout=2, socket_timeout=2,
+        cluster_error_retry_attempts=0, connection_error_retry_attempts=0,
+    )  # fmt: skip
+    try:  # every primary the cluster names answers
+        await cluster.ping(target_nodes=RedisCluster.PRIMARIES)
+    except Exception as error:
+        return [f"quota redis cluster: a primary does not answer ({type(error).__name__})"]
+    finally:
+        await cluster.aclose()
+    return []
 
 
 async def run_doctor(settings: Settings) -> int:

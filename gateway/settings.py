@@ -27,6 +27,14 @@ from domain.quota.service import OnStoreError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/karpov.db"
 MASTER_KEY_FILE = Path("var/master.key")
+CLUSTER_SCHEMES = ("redis+cluster://", "rediss+cluster://")
+"""issue 18: ``KARPOV_QUOTA_REDIS_URL`` schemes naming a Redis Cluster."""
+
+
+def cluster_node_url(url: str) -> str:
+    """``redis+cluster://…`` as the plain ``redis://…`` of the node redis-py starts from."""
+    scheme, _, rest = url.partition("+cluster://")
+    return f"{scheme}://{rest}"
 
 
 class ConfigError(Exception):
@@ -121,6 +129,10 @@ class Settings(BaseSettings):
     env: Literal["dev", "prod"] = "dev"
     database_url: str = DEFAULT_DATABASE_URL
     redis_url: str | None = None
+    quota_redis_url: str | None = None
+    """issue 18: the quota gate's own Redis (default ``redis_url``): ``redis://`` /
+    ``rediss://`` one node, ``redis+cluster://host:port`` / ``rediss+cluster://`` a Redis
+    Cluster (any node of it). Needs ``redis_url`` (the rest of Redis's work stays there)."""
     master_key: str | None = Field(default=None, repr=False)
     admin_tokens: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
     public_base_url: str = "http://localhost:8080"
@@ -421,6 +433,41 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @field_validator("quota_redis_url")
+    @classmethod
+    def _valid_quota_redis_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://", *CLUSTER_SCHEMES)):
+            raise ValueError(
+                "must start with redis://, rediss://, unix:// (one Redis) or "
+                "redis+cluster://, rediss+cluster:// (a Redis Cluster)"
+            )
+        if value.startswith(CLUSTER_SCHEMES) and urlsplit(value).path not in ("", "/"):
+            raise ValueError("a Redis Cluster has no database number: redis+cluster://host:port")
+        return value
+
+    @model_validator(mode="after")
+    def _quota_redis_needs_redis(self) -> Settings:
+        if self.quota_redis_url and not self.redis_url:
+            raise ValueError(
+                "KARPOV_QUOTA_REDIS_URL needs KARPOV_REDIS_URL: the quota gate's own Redis "
+                "is used beside the main one (set KARPOV_REDIS_URL too, or unset both for "
+                "the in-process gate)"
+            )
+        return self
+
+    @property
+    def quota_gate_url(self) -> str:
+        """The quota gate's Redis: ``quota_redis_url``, else ``redis_url``."""
+        url = self.quota_redis_url or self.redis_url
+        assert url is not None, "no Redis configured"
+        return url
+
+    @property
+    def quota_gate_cluster(self) -> bool:
+        return bool(self.redis_url) and self.quota_gate_url.startswith(CLUSTER_SCHEMES)
 
     @field_validator(
         "session_ttl",

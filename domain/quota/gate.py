@@ -45,6 +45,9 @@ class RateLimit:
     limit: int
     period: float
     cost: int = 1
+    owner: str = ""
+    """The user whose request draws on this allowance (``Caller.user_id``): the gate's
+    store keeps a request's state together by owner (one Redis Cluster slot per user)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,8 @@ class CounterLimit:
     bucket: str
     resets_at: float
     cost: int = 1
+    owner: str = ""
+    """As ``RateLimit.owner``."""
 
 
 Limit = RateLimit | CounterLimit

@@ -201,13 +201,18 @@ class QuotaService:
         requests: int | None = None,
     ) -> list[Limit]:
         limits: list[Limit] = []
+        owner = caller.user_id  # every limit of a request is its user's (one cluster slot)
         if caller.key_id is not None:
             key = f"key:{caller.key_id}"
             if caller.key_rpm > 0:
-                limits.append(RateLimit(LimitKind.KEY_RPM, key, caller.key_rpm, MINUTE))
+                limits.append(
+                    RateLimit(LimitKind.KEY_RPM, key, caller.key_rpm, MINUTE, owner=owner)
+                )
             if caller.key_daily > 0:
                 day, ends = self._utc_day.bucket(now)
-                limits.append(CounterLimit(LimitKind.KEY_DAILY, key, caller.key_daily, day, ends))
+                limits.append(
+                    CounterLimit(LimitKind.KEY_DAILY, key, caller.key_daily, day, ends, owner=owner)
+                )
         if metered and plan is not None:
             units = sum(m.weight for m in metered)
             subject = f"key:{caller.key_id}" if caller.key_id else f"user:{caller.user_id}"
@@ -220,18 +225,27 @@ class QuotaService:
                         plan.qps,
                         SECOND,
                         cost=len(metered) if requests is None else requests,
+                        owner=owner,
                     )
                 )
             if plan.daily_limit > 0:
                 day, ends = self._local_day(now)
                 limits.append(
-                    CounterLimit(LimitKind.PLAN_DAILY, user, plan.daily_limit, day, ends, units)
+                    CounterLimit(
+                        LimitKind.PLAN_DAILY, user, plan.daily_limit, day, ends, units, owner
+                    )
                 )
             if plan.monthly_limit > 0:
                 month, ends = self._local_month(now)
                 limits.append(
                     CounterLimit(
-                        LimitKind.PLAN_MONTHLY, user, plan.monthly_limit, month, ends, units
+                        LimitKind.PLAN_MONTHLY,
+                        user,
+                        plan.monthly_limit,
+                        month,
+                        ends,
+                        units,
+                        owner,
                     )
                 )
         return limits
@@ -364,12 +378,14 @@ class QuotaService:
             month, month_ends = self._local_month(now)
             on_day, in_month = await self._used.units_by_user(now.astimezone(self._timezone).date())
             counters = [
-                CounterLimit(LimitKind.PLAN_DAILY, f"user:{user}", units, day, day_ends, units)
+                CounterLimit(
+                    LimitKind.PLAN_DAILY, f"user:{user}", units, day, day_ends, units, user
+                )
                 for user, units in on_day.items()
             ]
             counters += [
                 CounterLimit(LimitKind.PLAN_MONTHLY, f"user:{user}", units, month, month_ends,
-                             units)
+                             units, user)
                 for user, units in in_month.items()
             ]  # fmt: skip
             return counters
@@ -435,7 +451,9 @@ class _CalendarWindow:
 
 
 def _with_cost(limit: CounterLimit, cost: int) -> CounterLimit:
-    return CounterLimit(limit.kind, limit.subject, limit.limit, limit.bucket, limit.resets_at, cost)
+    return CounterLimit(
+        limit.kind, limit.subject, limit.limit, limit.bucket, limit.resets_at, cost, limit.owner
+    )
 
 
 def _refusal(decision: Decision) -> RateLimited:

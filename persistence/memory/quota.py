@@ -72,9 +72,11 @@ def encode_limits(
     limits: Sequence[Limit], now_us: int, *, charging: bool, prefix: str = ""
 ) -> tuple[list[str], list[int]]:
     """What both gates decide on. Each limit's state name (after ``prefix``): limits with
-    equal names share their state, a rate's kind and subject, a counter's kind, subject and
-    bucket. And four whole numbers per limit: shape (``RATE`` or ``COUNTER``), limit, cost,
-    and a rate's emission interval (µs per unit) or a counter's ``resets_at`` (µs).
+    equal names share their state, a rate's owner, kind and subject, a counter's owner,
+    kind, subject and bucket (``{u:<owner>}:r:<kind>:<subject>``,
+    ``{u:<owner>}:c:<kind>:<subject>:<bucket>``: the owner is a Redis Cluster hash tag).
+    And four whole numbers per limit: shape (``RATE`` or ``COUNTER``), limit, cost, and a
+    rate's emission interval (µs per unit) or a counter's ``resets_at`` (µs).
 
     Refuses limits no gate can decide on (``ValueError``); ``charging`` adds the checks that
     only ``reserve`` needs. A caller's limits are the same request after request (until a
@@ -104,14 +106,16 @@ def _encode(
         if isinstance(limit, RateLimit):
             if not limit.period > 0:
                 raise _invalid(limit, "period must be positive")
-            names.append(f"{prefix}r:{limit.kind}:{limit.subject}")
+            names.append(f"{prefix}{{u:{limit.owner}}}:r:{limit.kind}:{limit.subject}")
             # Rounded down to whole µs, at least 1: see the module docstring.
             encoded += (RATE, most, cost, max(1, round(limit.period * MICROS) // most))
         else:
             resets_at = round(limit.resets_at * MICROS)
             if charging and resets_at <= now_us:
                 raise _invalid(limit, f"bucket {limit.bucket!r} has ended")
-            names.append(f"{prefix}c:{limit.kind}:{limit.subject}:{limit.bucket}")
+            names.append(
+                f"{prefix}{{u:{limit.owner}}}:c:{limit.kind}:{limit.subject}:{limit.bucket}"
+            )
             encoded += (COUNTER, most, cost, resets_at)
     return names, encoded
 

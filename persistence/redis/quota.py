@@ -23,10 +23,21 @@ without Redis deleting the state under it; they only let Redis forget state, a d
 never depends on them. They carry some slack for clock differences between processes: a
 key dying early would give a process whose clock lags a fresh allowance.
 
-One script touches several keys, and one request's keys belong to different subjects
-(``key:<id>``, ``user:<id>``): this needs a single Redis (or Sentinel), not Redis Cluster.
-On a cluster every key of a request would have to share a hash tag, e.g. the owning user's
-id, which the gate does not know.
+One script touches several keys of several subjects (``key:<id>``, ``user:<id>``), so every
+key carries its owner (the request's user, ``Limit.owner``) as a hash tag, ``{u:<owner>}``:
+a request's keys are one user's and share one Redis Cluster slot, and one script call stays
+on one primary. ``RedisClusterQuotaGate`` runs the same scripts on ``redis.asyncio.
+RedisCluster`` (MOVED/ASK followed by redis-py; NOSCRIPT answered per primary by EVAL) and
+refuses a request whose limits have mixed owners (``ValueError``: no caller builds one).
+
+harden: a lost state (a Redis restarted without persistence) is found by a marker the gate
+restores with the counters (``restore``): ``N:whole:2`` on a single Redis, which every
+script call checks. On a cluster there is one marker per slot (``N:whole:2:{<tag>}``, the
+tag precomputed so the name hashes to its slot): a script checks its own slot's, passed as
+its last KEY, and ``restore`` checks all 16,384 (pipelined, about a second) only when the
+gate starts and after a refusal that found one missing, then restores only the users whose
+slots were lost (a primary emptied loses its slots, the other primaries' users keep their
+state).
 
 The client should be built with ``socket_timeout`` and ``socket_connect_timeout`` (well under
 a second) and few retries: the gate adds no timeout or retry of its own (``asyncio.timeout``
@@ -39,15 +50,19 @@ makes a burst wait for a connection instead.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
 import struct
+from binascii import crc_hqx
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.client import NEVER_DECODE
+from redis.exceptions import ClusterDownError, NoScriptError, RedisClusterException
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from domain.quota.gate import (
@@ -66,7 +81,10 @@ from persistence.memory.quota import (
     state_name,
 )
 
-# KEYS[i]: the state of limit i (see the module docstring).
+log = logging.getLogger(__name__)
+
+# KEYS[i]: the state of limit i (see the module docstring); with ARGV[2], the restore
+#   marker after them.
 # ARGV[1]: the request, packed as little-endian doubles (every value is a whole number below
 #   2^53, exact in a double): charging (1 to decide and charge, 0 to only read), now (µs),
 #   then per limit i: shape (0 rate, 1 counter), limit, cost, and for a rate its emission
@@ -81,11 +99,16 @@ local RATE_SLACK_MS = 1000      -- see 'Expiries' in the module docstring
 local COUNTER_SLACK_MS = 60000
 local max, floor, ceil, format = math.max, math.floor, math.ceil, string.format
 
--- harden: a state Redis lost (restart without persistence) is refused until restored.
-if ARGV[2] and redis.call('EXISTS', ARGV[2]) == 0 then return 'NOTREADY' end
+local n = #KEYS
+-- harden: a state Redis lost (restart without persistence) is refused until restored. With
+-- ARGV[2] the last KEY is the marker (on a cluster, the one of the other keys' slot).
+if ARGV[2] then
+  if redis.call('EXISTS', KEYS[n]) == 0 then return 'NOTREADY' end
+  n = n - 1
+end
 local spec = {struct.unpack('<' .. string.rep('d', #ARGV[1] / 8), ARGV[1])}
 local charging, now = spec[1] == 1, spec[2]
-local stored = redis.call('MGET', unpack(KEYS))  -- false where a key is missing
+local stored = redis.call('MGET', unpack(KEYS, 1, n))  -- false where a key is missing
 local pending = {}  -- key -> its value after this request's charges so far
 local expiry = {}   -- key -> PX for its write, or false to keep the expiry it has
 local fits = {}
@@ -93,8 +116,8 @@ local denied, retry = 0, 0
 
 -- Decide: check every limit (a key listed twice sees its earlier charge), write nothing yet.
 if charging then
-  for i, key in ipairs(KEYS) do
-    local a = 4 * i - 1
+  for i = 1, n do
+    local key, a = KEYS[i], 4 * i - 1
     local limit, cost, p = spec[a + 1], spec[a + 2], spec[a + 3]
     local before = tonumber(stored[i])
     local after, room
@@ -133,8 +156,8 @@ end
 
 -- Report each limit's state after the decision (uncharged when refused).
 local out = {denied, retry}
-for i, key in ipairs(KEYS) do
-  local a = 4 * i - 1
+for i = 1, n do
+  local key, a = KEYS[i], 4 * i - 1
   local limit, p = spec[a + 1], spec[a + 3]
   local value = (charging and denied == 0 and pending[key]) or tonumber(stored[i])
   local remaining, reset
@@ -165,16 +188,16 @@ end
 return 0
 """
 
-# harden: KEYS: counter keys; ARGV[1]: the "whole" marker; ARGV[1 + i]: the units of
-# KEYS[i], ARGV[1 + n + i]: its PX. Writes them and the marker, unless the marker is back
-# (another process restored first: its counters may already have been charged).
+# harden: KEYS: counter keys, then the "whole" marker (on a cluster, all of one slot);
+# ARGV[i]: the units of KEYS[i], ARGV[n + i]: its PX. Writes them and the marker, unless the
+# marker is back (another process restored first: its counters may already be charged).
 _RESTORE = """
-if redis.call('EXISTS', ARGV[1]) == 1 then return 0 end
-local n = #KEYS
-for i, key in ipairs(KEYS) do
-  redis.call('SET', key, ARGV[1 + i], 'PX', ARGV[1 + n + i])
+local n = #KEYS - 1
+if redis.call('EXISTS', KEYS[n + 1]) == 1 then return 0 end
+for i = 1, n do
+  redis.call('SET', KEYS[i], ARGV[i], 'PX', ARGV[n + i])
 end
-redis.call('SET', ARGV[1], '1')
+redis.call('SET', KEYS[n + 1], '1')
 return 1
 """
 
@@ -185,9 +208,17 @@ _RAW = {NEVER_DECODE: True}
 """The replies are packed bytes: never decoded, even by a client made with
 ``decode_responses=True``."""
 
-_STORE_DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
+_STORE_DOWN = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    OSError,
+    ClusterDownError,
+    RedisClusterException,
+)
 """What an unreachable, failing-over or stalled Redis raises (OSError covers the built-in
-TimeoutError and refused connections that slip past redis-py's own wrapping)."""
+TimeoutError and refused connections that slip past redis-py's own wrapping; a cluster
+that lost a slot's primary, or every node, raises ``ClusterDownError`` or a
+``RedisClusterException``)."""
 
 
 class _Script:
@@ -200,11 +231,17 @@ _GATE_SCRIPT = _Script(_GATE)
 _REFUND_SCRIPT = _Script(_REFUND)
 _RESTORE_SCRIPT = _Script(_RESTORE)
 _NOT_READY = b"NOTREADY"
+_GUARDED = b"1"
 COUNTER_SLACK_MS = 60000
+MARKER_VERSION = 2
+"""In the restore marker's name (``N:whole:2``): bumped when the state's names change, so a
+deployment starts the new names from the roll-ups instead of trusting an old marker."""
+SLOTS = 16384
 
 
-GateClient: TypeAlias = "Redis | PipelinedRedis"
-"""redis-py's client, or the lean pipelined one (perf, issue 18) a deployment's gate uses."""
+GateClient: TypeAlias = "Redis | PipelinedRedis | RedisCluster"
+"""redis-py's client, the lean pipelined one (perf, issue 18) a single-Redis deployment's
+gate uses, or redis-py's cluster client (``RedisClusterQuotaGate``)."""
 
 
 class RedisQuotaGate:
@@ -215,19 +252,22 @@ class RedisQuotaGate:
         deployment's gate; a bare gate in a test may skip it)."""
         self._redis = redis
         self._prefix = f"{namespace}:"
-        self._whole = f"{namespace}:whole"
-        self._guard: tuple[str, ...] = (self._whole,) if restorable else ()
+        self._whole = f"{namespace}:whole:{MARKER_VERSION}"
+        self._restorable = restorable
+        self._guard: tuple[bytes, ...] = (_GUARDED,) if restorable else ()
+        self._marker: list[str] = [self._whole] if restorable else []
 
-    async def restore(
-        self, load: Callable[[], Awaitable[Sequence[CounterLimit]]], now: float
-    ) -> bool:
-        try:
-            if not self._guard or await self._redis.exists(self._whole):
-                return False
-        except _STORE_DOWN as exc:
-            raise QuotaStoreUnavailable(f"quota store unreachable: {exc!r}") from exc
-        counters = await load()
-        now_us = micros(now)
+    def _markers(self, limits: Sequence[Limit]) -> list[str]:
+        """The restore marker a script over ``limits`` checks (none when not restorable)."""
+        return self._marker
+
+    def _not_ready(self) -> QuotaStoreUnavailable:
+        return QuotaStoreUnavailable("the quota state is being restored")
+
+    def _counters(
+        self, counters: Sequence[CounterLimit], now_us: int
+    ) -> tuple[list[str], list[int]]:
+        """The keys and arguments of ``_RESTORE`` for the counters still running."""
         keys: list[str] = []
         values: list[int] = []
         expiries: list[int] = []
@@ -236,7 +276,18 @@ class RedisQuotaGate:
                 keys.append(state_name(limit, self._prefix))
                 values.append(limit.cost)
                 expiries.append((micros(limit.resets_at) - now_us) // 1000 + COUNTER_SLACK_MS)
-        restored = await self._run(_RESTORE_SCRIPT, keys, self._whole.encode(), *values, *expiries)
+        return keys, values + expiries
+
+    async def restore(
+        self, load: Callable[[], Awaitable[Sequence[CounterLimit]]], now: float
+    ) -> bool:
+        try:
+            if not self._restorable or await self._redis.exists(self._whole):
+                return False
+        except _STORE_DOWN as exc:
+            raise QuotaStoreUnavailable(f"quota store unreachable: {exc!r}") from exc
+        keys, args = self._counters(await load(), micros(now))
+        restored = await self._run(_RESTORE_SCRIPT, [*keys, self._whole], *args)
         return bool(restored)
 
     async def reserve(self, limits: Sequence[Limit], now: float) -> Decision:
@@ -245,9 +296,9 @@ class RedisQuotaGate:
         now_us = micros(now)
         keys, spec = encode_limits(limits, now_us, charging=True, prefix=self._prefix)
         request = struct.pack(f"<{len(spec) + 2}d", 1, now_us, *spec)
-        reply = await self._run(_GATE_SCRIPT, keys, request, *self._guard)
+        reply = await self._run(_GATE_SCRIPT, keys + self._markers(limits), request, *self._guard)
         if reply == _NOT_READY:
-            raise QuotaStoreUnavailable("the quota state is being restored")
+            raise self._not_ready()
         return build_decision(limits, now, struct.unpack(f"<{len(reply) // 8}d", reply))
 
     async def refund(self, reservation: Reservation, now: float) -> None:
@@ -260,6 +311,7 @@ class RedisQuotaGate:
                 keys.append(state_name(limit, self._prefix))
                 costs.append(limit.cost)
         if keys:
+            self._markers(reservation.limits)  # one owner: one slot
             await self._run(_REFUND_SCRIPT, keys, *costs)
 
     async def peek(self, limits: Sequence[Limit], now: float) -> tuple[LimitState, ...]:
@@ -268,22 +320,135 @@ class RedisQuotaGate:
         now_us = micros(now)
         keys, spec = encode_limits(limits, now_us, charging=False, prefix=self._prefix)
         request = struct.pack(f"<{len(spec) + 2}d", 0, now_us, *spec)
-        reply = await self._run(_GATE_SCRIPT, keys, request, *self._guard)
+        reply = await self._run(_GATE_SCRIPT, keys + self._markers(limits), request, *self._guard)
         if reply == _NOT_READY:
-            raise QuotaStoreUnavailable("the quota state is being restored")
+            raise self._not_ready()
         return build_states(limits, struct.unpack(f"<{len(reply) // 8}d", reply))
 
     async def _run(self, script: _Script, keys: list[str], *args: bytes | int | str) -> Any:
         try:
             try:
-                return await self._redis.execute_command(  # type: ignore[no-untyped-call]
+                return await self._redis.execute_command(  # type: ignore[no-untyped-call,unused-ignore]
                     "EVALSHA", script.sha, len(keys), *keys, *args, **_RAW
                 )
             except NoScriptError:
                 # The server lost its script cache (restart, failover, SCRIPT FLUSH): EVAL
-                # runs the script and caches it again, still one decision per call.
-                return await self._redis.execute_command(  # type: ignore[no-untyped-call]
+                # runs the script and caches it again, still one decision per call. (On a
+                # cluster, on the primary that answered NOSCRIPT: the keys' slot's.)
+                return await self._redis.execute_command(  # type: ignore[no-untyped-call,unused-ignore]
                     "EVAL", script.source, len(keys), *keys, *args, **_RAW
                 )
         except _STORE_DOWN as exc:
             raise QuotaStoreUnavailable(f"quota store unreachable: {exc!r}") from exc
+
+
+def owner_slot(owner: str) -> int:
+    """The cluster slot of every gate key of ``owner`` (its hash tag ``u:<owner>``)."""
+    return crc_hqx(f"u:{owner}".encode(), 0) % SLOTS
+
+
+@functools.cache
+def slot_tags() -> tuple[str, ...]:
+    """For each slot, a short hash tag that hashes to it (the first found counting up in
+    hex): the per-slot restore markers' names. Found once per process (~0.1 s)."""
+    tags: list[str | None] = [None] * SLOTS
+    left = SLOTS
+    i = 0
+    while left:
+        tag = format(i, "x")
+        slot = crc_hqx(tag.encode(), 0) % SLOTS
+        if tags[slot] is None:
+            tags[slot] = tag
+            left -= 1
+        i += 1
+    return tuple(tag for tag in tags if tag is not None)
+
+
+class RedisClusterQuotaGate(RedisQuotaGate):
+    """The gate on Redis Cluster (see the module docstring): one restore marker per slot,
+    every request's keys in its owner's slot."""
+
+    def __init__(
+        self, redis: RedisCluster, *, namespace: str = "karpov:quota", restorable: bool = False
+    ) -> None:
+        super().__init__(redis, namespace=namespace, restorable=restorable)
+        self._cluster = redis
+        self._slot_markers = tuple(f"{self._whole}:{{{tag}}}" for tag in slot_tags())
+        self._check_all = restorable
+        """Whether the next ``restore`` checks every slot's marker: at start, and after a
+        refusal found its slot's missing."""
+        self._owner_markers: dict[str, list[str]] = {}
+
+    def _markers(self, limits: Sequence[Limit]) -> list[str]:
+        owner = limits[0].owner
+        for limit in limits:
+            if limit.owner != owner:
+                raise ValueError(
+                    f"limits of different owners ({owner!r}, {limit.owner!r}) in one request: "
+                    "on Redis Cluster one request's state must be one user's"
+                )
+        if not self._restorable:
+            return []
+        markers = self._owner_markers.get(owner)
+        if markers is None:
+            if len(self._owner_markers) >= 65536:
+                self._owner_markers.clear()
+            markers = self._owner_markers[owner] = [self._slot_markers[owner_slot(owner)]]
+        return markers
+
+    def _not_ready(self) -> QuotaStoreUnavailable:
+        self._check_all = True  # a primary lost its slots: find which at the next restore
+        return super()._not_ready()
+
+    async def lost_slots(self) -> list[int]:
+        """The slots whose marker is missing (all 16,384 checked, pipelined)."""
+        try:
+            pipe = self._cluster.pipeline()
+            for marker in self._slot_markers:
+                pipe.exists(marker)
+            found = await pipe.execute()
+        except _STORE_DOWN as exc:
+            raise QuotaStoreUnavailable(f"quota store unreachable: {exc!r}") from exc
+        return [slot for slot, there in enumerate(found) if not there]
+
+    async def restore(
+        self, load: Callable[[], Awaitable[Sequence[CounterLimit]]], now: float
+    ) -> bool:
+        if not self._check_all:
+            return False
+        # Cleared first: a refusal while this restore runs asks for another check.
+        self._check_all = False
+        try:
+            lost = await self.lost_slots()
+            if not lost:
+                return False
+            counters = await load()
+            by_slot: dict[int, list[CounterLimit]] = {slot: [] for slot in lost}
+            for limit in counters:
+                mine = by_slot.get(owner_slot(limit.owner))
+                if mine is not None:
+                    mine.append(limit)
+            now_us = micros(now)
+            pipe = self._cluster.pipeline()
+            for slot, limits in by_slot.items():
+                keys, args = self._counters(limits, now_us)
+                keys.append(self._slot_markers[slot])
+                pipe.execute_command("EVAL", _RESTORE, len(keys), *keys, *args)
+            try:
+                restored = await pipe.execute()
+            except _STORE_DOWN as exc:
+                raise QuotaStoreUnavailable(f"quota store unreachable: {exc!r}") from exc
+        except BaseException:
+            self._check_all = True
+            raise
+        log.info("quota gate: %d slot(s) restored from the roll-ups", sum(map(int, restored)))
+        return any(int(done) for done in restored)
+
+
+def quota_gate(
+    client: GateClient, *, namespace: str = "karpov:quota", restorable: bool = False
+) -> RedisQuotaGate:
+    """The gate for ``client``: on a ``RedisCluster``, the cluster gate."""
+    if isinstance(client, RedisCluster):
+        return RedisClusterQuotaGate(client, namespace=namespace, restorable=restorable)
+    return RedisQuotaGate(client, namespace=namespace, restorable=restorable)

@@ -20,6 +20,7 @@ import pytest_asyncio
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.quota.coalescing import CoalescingGate
 from persistence.redis.quota import RedisQuotaGate
 from tests.api.harness import Api, running_app
 from tests.api.harness import data_of as gql_data
@@ -328,8 +329,10 @@ def break_the_gates_redis(app: Any) -> Redis:
     sessions' Redis keeps working. Returns the client, to be closed by the caller."""
     unreachable: Redis = Redis.from_url(UNREACHABLE_REDIS)
     quota = app.state.container.services.gate.quota
-    assert isinstance(quota._gate, RedisQuotaGate)
-    quota._gate = RedisQuotaGate(unreachable)
+    # The deployment's gate: the Redis gate behind the tick coalescing (perf, issue 18).
+    assert isinstance(quota._gate, CoalescingGate)
+    assert isinstance(quota._gate._inner, RedisQuotaGate)
+    quota._gate = CoalescingGate(RedisQuotaGate(unreachable))
     return unreachable
 
 

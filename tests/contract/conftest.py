@@ -90,7 +90,7 @@ def backend(request: pytest.FixtureRequest, clock: Clock) -> Backend:
 async def quota_state_whole(redis_client: Redis) -> None:
     """The deployment's quota gate refuses until its state is restored (``restore``); a
     contract test starts from a whole, empty state."""
-    await redis_client.set("karpov:quota:whole", "1")
+    await redis_client.set("karpov:quota:whole:2", "1")
 
 
 @pytest.fixture

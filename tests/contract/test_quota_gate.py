@@ -473,8 +473,8 @@ async def test_redis_state_expires_when_it_stops_mattering(redis_client: Redis) 
     gate = RedisQuotaGate(redis_client, namespace=NAMESPACE)
     await gate.reserve([rate(3, 60.0), counter(5, resets_at=NOW + 3600)], NOW)
 
-    rate_ttl = await redis_client.pttl(f"{NAMESPACE}:r:key_rpm:key:k1")
-    counter_ttl = await redis_client.pttl(f"{NAMESPACE}:c:key_daily:key:k1:20260101")
+    rate_ttl = await redis_client.pttl(f"{NAMESPACE}:{{u:}}:r:key_rpm:key:k1")
+    counter_ttl = await redis_client.pttl(f"{NAMESPACE}:{{u:}}:c:key_daily:key:k1:20260101")
 
     assert 20_000 < rate_ttl <= 21_000  # one interval, plus a second of slack
     assert 3_600_000 < counter_ttl <= 3_660_000  # to resets_at, plus a minute of slack
@@ -484,7 +484,7 @@ async def test_redis_state_is_whole_microseconds(redis_client: Redis) -> None:
     gate = RedisQuotaGate(redis_client, namespace=NAMESPACE)
     await gate.reserve([rate(3, 60.0)], NOW)
 
-    tat = await redis_client.get(f"{NAMESPACE}:r:key_rpm:key:k1")
+    tat = await redis_client.get(f"{NAMESPACE}:{{u:}}:r:key_rpm:key:k1")
 
     assert tat == b"1767225620250000"
 
@@ -495,7 +495,7 @@ async def test_redis_sets_a_bucket_expiry_once(redis_client: Redis) -> None:
     await gate.reserve([daily], NOW)
     await gate.reserve([daily], NOW + 1800)  # the bucket still ends at NOW + 3600
 
-    ttl = await redis_client.pttl(f"{NAMESPACE}:c:key_daily:key:k1:20260101")
+    ttl = await redis_client.pttl(f"{NAMESPACE}:{{u:}}:c:key_daily:key:k1:20260101")
 
     assert 3_600_000 < ttl <= 3_660_000
 

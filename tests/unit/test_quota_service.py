@@ -26,6 +26,7 @@ from domain.quota.gate import (
     Reservation,
 )
 from domain.quota.metering import Metered
+from domain.quota.plans import DEFAULT_PLANS
 from domain.quota.ports import QuotaGate
 from domain.quota.service import Caller, OnStoreError, QuotaService
 from tests.support.services import build, unit_settings
@@ -166,4 +167,15 @@ async def test_an_unreachable_store_denies_by_default_and_can_be_set_to_allow() 
 def test_rate_limits_are_gcra_over_the_right_period() -> None:
     quota = service(ManualClock(datetime(2026, 11, 27, tzinfo=UTC)))
     limits = quota.limits(KEY_CALLER, None, [], datetime(2026, 11, 27, tzinfo=UTC))
-    assert limits[0] == RateLimit(LimitKind.KEY_RPM, "key:k1", 60, 60.0)
+    # issue 18: owned by the caller's user (the gate keeps one user's state in one slot)
+    assert limits[0] == RateLimit(LimitKind.KEY_RPM, "key:k1", 60, 60.0, owner="u1")
+
+
+def test_every_limit_of_a_request_is_owned_by_the_callers_user() -> None:
+    quota = service(ManualClock(datetime(2026, 11, 27, tzinfo=UTC)))
+    plan = DEFAULT_PLANS[1]
+    limits = quota.limits(
+        KEY_CALLER, plan, [Metered("lyric", 1)], datetime(2026, 11, 27, tzinfo=UTC)
+    )
+    assert {limit.kind for limit in limits} == set(LimitKind)  # both subjects: key and user
+    assert {limit.owner for limit in limits} == {"u1"}
