@@ -16,7 +16,22 @@ for less CPU, and its standard path for everything else.
    requests in a bounded map, keyed by the type and the field nodes (held alive by the
    entry, so their ids stay unique).
 
-Fields with resolvers, object, list and abstract completion, errors, null propagation,
+3. **Union members by definition.** Strawberry's union ``resolve_type`` looks for a
+   ``strawberry.cast`` and then walks the union's members (and the type map) asking each
+   whether it is implemented by the value. For a value that is not cast and whose
+   ``__strawberry_definition__`` is one of the union's members' (a non-generic type:
+   identity is what ``is_implemented_by`` checks first), the answer is that member, so it
+   is looked up in a map built once per union. Everything else (casts, generics, dicts,
+   values of other types, a custom ``resolve_type``) goes to strawberry's resolver.
+4. **Strawberry's ``is_type_of`` inline.** For an object type implementing interfaces,
+   strawberry's ``is_type_of`` is "the cast, if any, is one of the type's classes;
+   otherwise ``isinstance``". For a non-generic type without its own ``is_type_of``
+   that is evaluated here without the call; a value that fails it takes graphql-core's
+   path (the same error).
+5. **No ``@stream`` lookup for lists without directives.** ``get_stream_usage`` reads the
+   ``@stream`` directive of the first field node; with no directives there it is ``None``.
+
+Fields with resolvers, object and list completion, errors, null propagation,
 ``@stream``/``@defer``, middleware and mutations' serial execution are graphql-core's.
 """
 
@@ -26,17 +41,27 @@ from collections import OrderedDict
 from typing import Any, cast
 
 from graphql import (
+    GraphQLAbstractType,
     GraphQLLeafType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLUnionType,
     is_leaf_type,
 )
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList
 from graphql.pyutils import Path, Undefined, inspect
+from strawberry.types.cast import get_strawberry_type_cast
 
 BASIC_RESOLVER = "_get_basic_result"
 """The name of strawberry's resolver for a basic field (``schema_converter.from_resolver``)."""
+
+DEFINITION = "strawberry-definition"
+"""Where strawberry keeps a GraphQL type's definition (``GraphQLCoreConverter``)."""
+
+UNION_RESOLVER = "StrawberryUnion.get_type_resolver.<locals>._resolve_union_type"
+IS_TYPE_OF = "GraphQLCoreConverter.from_object.<locals>._get_is_type_of.<locals>.is_type_of"
+"""The qualified names of strawberry's union ``resolve_type`` and object ``is_type_of``."""
 
 SUBFIELDS_CACHED = 4096
 """Collected sub-selections kept across requests (least recently used dropped)."""
@@ -74,12 +99,43 @@ def plain_leaf(schema: GraphQLSchema, parent: GraphQLObjectType, name: str) -> P
     return PlainLeaf(parent, name, return_type, field)
 
 
+def union_members(union: GraphQLAbstractType) -> dict[int, GraphQLObjectType] | None:
+    """The union's members by the id of their strawberry definition (each member holds
+    its definition alive, so the ids stay theirs), or ``None`` when strawberry's
+    resolver is not the union's (or a member is generic: its resolution reads values)."""
+    if not isinstance(union, GraphQLUnionType) or union.resolve_type is None:
+        return None
+    if getattr(union.resolve_type, "__qualname__", None) != UNION_RESOLVER:
+        return None
+    members: dict[int, GraphQLObjectType] = {}
+    for member in union.types:
+        definition = (member.extensions or {}).get(DEFINITION)
+        if definition is None or definition.is_graphql_generic or definition.concrete_of:
+            return None
+        members.setdefault(id(definition), member)
+    return members
+
+
+def own_classes(object_type: GraphQLObjectType) -> tuple[type, ...] | None:
+    """The classes strawberry's ``is_type_of`` accepts for the type, or ``None`` when the
+    type has no ``is_type_of``, its own, or is generic."""
+    is_type_of = object_type.is_type_of
+    if is_type_of is None or getattr(is_type_of, "__qualname__", None) != IS_TYPE_OF:
+        return None
+    definition = (object_type.extensions or {}).get(DEFINITION)
+    if definition is None or definition.is_type_of is not None or definition.concrete_of:
+        return None
+    return (*(interface.origin for interface in definition.interfaces), definition.origin)
+
+
 def planned_context_class(base: type[Any]) -> type[Any]:
     """``base`` (strawberry's execution context class) with the shortcuts above; one
     class per schema, holding that schema's plans."""
 
     plans: dict[tuple[GraphQLObjectType, str], PlainLeaf | None] = {}
     subfields: OrderedDict[tuple[Any, ...], tuple[Any, CollectedFields]] = OrderedDict()
+    unions: dict[GraphQLAbstractType, dict[int, GraphQLObjectType] | None] = {}
+    classes: dict[GraphQLObjectType, tuple[type, ...] | None] = {}
 
     class PlannedExecutionContext(base):  # type: ignore[misc]
         def execute_field(
@@ -132,6 +188,59 @@ def planned_context_class(base: type[Any]) -> type[Any]:
             except Exception as raw_error:
                 self.handle_field_error(raw_error, return_type, field_details_list, path)
                 return None
+
+        def complete_abstract_value(
+            self,
+            return_type: GraphQLAbstractType,
+            field_details_list: FieldDetailsList,
+            info: Any,
+            path: Path,
+            result: Any,
+            position_context: Any,
+        ) -> Any:
+            try:
+                members = unions[return_type]
+            except KeyError:
+                members = unions[return_type] = union_members(return_type)
+            if members is not None and get_strawberry_type_cast(result) is None:
+                member = members.get(id(getattr(result, "__strawberry_definition__", None)))
+                if member is not None:
+                    return self.complete_object_value(
+                        member, field_details_list, info, path, result, position_context
+                    )
+            return super().complete_abstract_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+
+        def complete_object_value(
+            self,
+            return_type: GraphQLObjectType,
+            field_details_list: FieldDetailsList,
+            info: Any,
+            path: Path,
+            result: Any,
+            position_context: Any,
+        ) -> Any:
+            try:
+                accepted = classes[return_type]
+            except KeyError:
+                accepted = classes[return_type] = own_classes(return_type)
+            if (
+                accepted is not None
+                and get_strawberry_type_cast(result) is None
+                and isinstance(result, accepted)
+            ):
+                return self.collect_and_execute_subfields(
+                    return_type, field_details_list, path, result, position_context
+                )
+            return super().complete_object_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+
+        def get_stream_usage(self, field_details_list: FieldDetailsList, path: Path) -> Any:
+            if not field_details_list[0].node.directives:
+                return None
+            return super().get_stream_usage(field_details_list, path)
 
         def collect_subfields(
             self, return_type: GraphQLObjectType, field_details_list: FieldDetailsList

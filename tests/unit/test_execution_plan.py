@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 import pytest
 import strawberry
 from graphql import ExecutionResult, execute, parse
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.execution_plan import plain_leaf, planned_context_class
+from schema.execution_plan import own_classes, plain_leaf, planned_context_class, union_members
+
+T = TypeVar("T")
 
 
 @strawberry.enum
@@ -72,6 +74,33 @@ class Person(Named):
 Item = Annotated[Tune | Band, strawberry.union("Item")]
 
 
+class BandRow:
+    """Not a strawberry object: answered as a ``Band`` only through ``strawberry.cast``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+class FakePerson:
+    """Looks like a ``Person`` but is not one: ``is_type_of`` refuses it."""
+
+    name = "fake"
+    age = 1
+
+
+@strawberry.type
+class Box(Generic[T]):
+    content: T
+
+
+@strawberry.type
+class Crate:
+    label: str
+
+
+Packed = Annotated[Box[int] | Crate, strawberry.union("Packed")]
+
+
 def _awaitable_title() -> Any:
     async def value() -> str:
         return "awaited"
@@ -113,6 +142,30 @@ class Query:
         return [Person(name="p", age=30)]
 
     @strawberry.field
+    def cast_items(self) -> list[Item]:
+        return [strawberry.cast(Band, BandRow("cast band")), Band(name="plain")]  # type: ignore[list-item]
+
+    @strawberry.field
+    def wrong_item(self) -> Item | None:
+        return Person(name="not an item", age=1)  # type: ignore[return-value]
+
+    @strawberry.field
+    def wrong_items(self) -> list[Item | None]:
+        return [BandRow("not strawberry"), Band(name="ok"), {"name": "a dict"}]  # type: ignore[list-item]
+
+    @strawberry.field
+    def person(self, fake: bool) -> Person | None:
+        return FakePerson() if fake else Person(name="real", age=2)  # type: ignore[return-value]
+
+    @strawberry.field
+    def cast_person(self) -> Person:
+        return strawberry.cast(Person, FakePerson())  # type: ignore[return-value]
+
+    @strawberry.field
+    def packed(self) -> list[Packed]:
+        return [Box(content=3), Crate(label="c")]
+
+    @strawberry.field
     async def slow(self) -> Tune:
         await asyncio.sleep(0)
         return Tune(title="slow", rating=None, mood=Mood.CALM)
@@ -133,6 +186,13 @@ DOCUMENTS = [
     "{ brokenList { title rating } }",
     "{ items { __typename ... on Tune { title mood } ... on Band { name } } }",
     "{ people { name ... on Person { age } } }",
+    "{ castItems { __typename ... on Band { name } } }",
+    "{ wrongItem { __typename } }",
+    "{ wrongItems { __typename ... on Band { name } } }",
+    "{ a: person(fake: false) { name age } b: person(fake: true) { name } }",
+    "{ castPerson { name age } }",
+    "{ packed { __typename ... on IntBox { content } ... on Crate { label } } }",
+    "{ items @include(if: true) { __typename } tunes @skip(if: false) { title } }",
     "{ slow { title later rating } }",
     "query Q($s: Boolean!, $i: Boolean!) { tunes { title @skip(if: $s) rating @include(if: $i) } }",
     "{ tunes { title @skip(if: true) rating @include(if: false) mood @include(if: true) } }",
@@ -203,3 +263,13 @@ def test_only_basic_leaf_fields_take_the_shortcut() -> None:
     assert plain_leaf(schema, tune, "later") is None  # type: ignore[arg-type]  # async
     assert plain_leaf(schema, query, "broken") is None  # type: ignore[arg-type]  # arguments
     assert plain_leaf(schema, query, "tunes") is None  # type: ignore[arg-type]  # not a leaf
+
+
+def test_only_strawberry_resolution_of_non_generic_types_is_planned() -> None:
+    schema = SCHEMA._schema
+    item = union_members(schema.get_type("Item"))  # type: ignore[arg-type]
+    assert item is not None and {t.name for t in item.values()} == {"Tune", "Band"}
+    assert union_members(schema.get_type("Packed")) is None  # type: ignore[arg-type]  # generic
+    assert union_members(schema.get_type("Named")) is None  # type: ignore[arg-type]  # interface
+    assert own_classes(schema.get_type("Person")) == (Named, Person)  # type: ignore[arg-type]
+    assert own_classes(schema.get_type("Tune")) is None  # type: ignore[arg-type]  # no is_type_of
