@@ -28,10 +28,20 @@ for less CPU, and its standard path for everything else.
    otherwise ``isinstance``". For a non-generic type without its own ``is_type_of``
    that is evaluated here without the call; a value that fails it takes graphql-core's
    path (the same error).
-5. **No ``@stream`` lookup for lists without directives.** ``get_stream_usage`` reads the
+5. **Plain object and list-of-object fields.** A basic field (as in 1) whose type is an
+   Object type, or a list of one (each nullable or not), whose ``is_type_of`` is absent
+   or strawberry's (4), is read directly; a value that is an instance of the type (or,
+   for a list, a ``list`` without ``@stream`` on the field) has its sub-selections
+   executed with no ``GraphQLResolveInfo`` and without ``complete_value``'s dispatch.
+   Each item's errors are handled as graphql-core's ``complete_list_item_value`` does
+   (``handle_field_error`` with the item type and path), awaitable sub-results are
+   gathered as ``complete_iterable_value`` gathers them; any other value (null, an
+   exception, an awaitable, a value of another class, a cast, another iterable) and any
+   other item (null, awaitable, refused) is completed by graphql-core's own methods.
+6. **No ``@stream`` lookup for lists without directives.** ``get_stream_usage`` reads the
    ``@stream`` directive of the first field node; with no directives there it is ``None``.
 
-Fields with resolvers, object and list completion, errors, null propagation,
+Fields with resolvers, other completions, errors, null propagation,
 ``@stream``/``@defer``, middleware and mutations' serial execution are graphql-core's.
 """
 
@@ -42,7 +52,9 @@ from typing import Any, cast
 
 from graphql import (
     GraphQLAbstractType,
+    GraphQLField,
     GraphQLLeafType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
@@ -50,7 +62,9 @@ from graphql import (
     is_leaf_type,
 )
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList
+from graphql.execution.executor import collect_iterator_awaitables
 from graphql.pyutils import Path, Undefined, inspect
+from graphql.pyutils.gather_with_cancel import gather_with_cancel
 from strawberry.types.cast import get_strawberry_type_cast
 
 BASIC_RESOLVER = "_get_basic_result"
@@ -81,7 +95,64 @@ class PlainLeaf:
         self.message = f"Cannot return null for non-nullable field {parent}.{name}."
 
 
+class PlainObject:
+    """What reading one basic object or list-of-object field needs (shortcut 5)."""
+
+    __slots__ = (
+        "accepted", "field_def", "getter", "is_list", "item_type", "object_type",
+        "python_name", "return_type",
+    )  # fmt: skip
+
+    def __init__(
+        self, field_def: GraphQLField, field: Any, object_type: GraphQLObjectType,
+        item_type: Any, accepted: tuple[type, ...] | None,
+    ) -> None:  # fmt: skip
+        self.field_def = field_def
+        self.return_type = field_def.type
+        self.getter = field.default_resolver
+        self.python_name: str = field.python_name
+        self.is_list = item_type is not None
+        self.item_type = item_type
+        self.object_type = object_type
+        self.accepted = accepted
+
+    def accepts(self, value: Any) -> bool:
+        """Whether graphql-core would take ``value`` straight to its sub-selections."""
+        if isinstance(value, Exception):
+            return False
+        accepted = self.accepted
+        if accepted is None:
+            return value is not None and value is not Undefined
+        return get_strawberry_type_cast(value) is None and isinstance(value, accepted)
+
+
+def _unwrapped(type_: Any) -> Any:
+    return type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+
+
+def plain_object(field_def: GraphQLField, field: Any) -> PlainObject | None:
+    inner = _unwrapped(field_def.type)
+    item_type = None
+    if isinstance(inner, GraphQLList):
+        item_type = inner.of_type
+        inner = _unwrapped(item_type)
+    if not isinstance(inner, GraphQLObjectType):
+        return None
+    accepted = own_classes(inner)
+    if inner.is_type_of is not None and accepted is None:
+        return None
+    return PlainObject(field_def, field, inner, item_type, accepted)
+
+
 def plain_leaf(schema: GraphQLSchema, parent: GraphQLObjectType, name: str) -> PlainLeaf | None:
+    """The field's leaf shortcut, or ``None``."""
+    plan = plain_field(schema, parent, name)
+    return plan if isinstance(plan, PlainLeaf) else None
+
+
+def plain_field(
+    schema: GraphQLSchema, parent: GraphQLObjectType, name: str
+) -> PlainLeaf | PlainObject | None:
     """The field's shortcut, or ``None`` when graphql-core's path must run it."""
     field_def = schema.get_field(parent, name)
     if field_def is None or field_def.args:
@@ -95,7 +166,7 @@ def plain_leaf(schema: GraphQLSchema, parent: GraphQLObjectType, name: str) -> P
     return_type = field_def.type
     inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
     if not is_leaf_type(inner):
-        return None
+        return plain_object(field_def, field)
     return PlainLeaf(parent, name, return_type, field)
 
 
@@ -132,7 +203,7 @@ def planned_context_class(base: type[Any]) -> type[Any]:
     """``base`` (strawberry's execution context class) with the shortcuts above; one
     class per schema, holding that schema's plans."""
 
-    plans: dict[tuple[GraphQLObjectType, str], PlainLeaf | None] = {}
+    plans: dict[tuple[GraphQLObjectType, str], PlainLeaf | PlainObject | None] = {}
     subfields: OrderedDict[tuple[Any, ...], tuple[Any, CollectedFields]] = OrderedDict()
     unions: dict[GraphQLAbstractType, dict[int, GraphQLObjectType] | None] = {}
     classes: dict[GraphQLObjectType, tuple[type, ...] | None] = {}
@@ -151,11 +222,16 @@ def planned_context_class(base: type[Any]) -> type[Any]:
             try:
                 plan = plans[key]
             except KeyError:
-                plan = plans[key] = plain_leaf(self.schema, parent_type, node.name.value)
+                plan = plans[key] = plain_field(self.schema, parent_type, node.name.value)
             if plan is None or node.arguments or self.middleware_manager:
                 return super().execute_field(
                     parent_type, source, field_details_list, path, position_context
                 )
+            if type(plan) is PlainObject:
+                return self.execute_plain_object(
+                    plan, parent_type, source, field_details_list, path, position_context
+                )
+            assert isinstance(plan, PlainLeaf)
             return_type = plan.return_type
             try:
                 result = plan.getter(source, plan.python_name)
@@ -188,6 +264,157 @@ def planned_context_class(base: type[Any]) -> type[Any]:
             except Exception as raw_error:
                 self.handle_field_error(raw_error, return_type, field_details_list, path)
                 return None
+
+        def execute_plain_object(
+            self,
+            plan: PlainObject,
+            parent_type: GraphQLObjectType,
+            source: Any,
+            field_details_list: FieldDetailsList,
+            path: Path,
+            position_context: Any,
+        ) -> Any:
+            """graphql-core's ``execute_field`` after the resolver, with shortcut 5."""
+            return_type = plan.return_type
+            try:
+                result = plan.getter(source, plan.python_name)
+                if self.is_awaitable(result):
+                    completed = None  # graphql-core's path below
+                elif not plan.is_list:
+                    if plan.accepts(result):
+                        completed = self.collect_and_execute_subfields(
+                            plan.object_type, field_details_list, path, result, position_context
+                        )
+                        return self.awaited_field(completed, return_type, field_details_list, path)
+                elif type(result) is list and not field_details_list[0].node.directives:
+                    completed = self.complete_plain_list(
+                        plan, parent_type, field_details_list, path, result, position_context
+                    )
+                    return self.awaited_field(completed, return_type, field_details_list, path)
+                info = self.build_resolve_info(
+                    plan.field_def, [d.node for d in field_details_list], parent_type, path
+                )
+                if self.is_awaitable(result):
+                    return self.complete_awaitable_value(
+                        return_type, field_details_list, info, path, result, position_context
+                    )
+                completed = self.complete_value(
+                    return_type, field_details_list, info, path, result, position_context
+                )
+                return self.awaited_field(completed, return_type, field_details_list, path)
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, return_type, field_details_list, path)
+                return None
+
+        def awaited_field(
+            self, completed: Any, return_type: Any, field_details_list: FieldDetailsList,
+            path: Path,
+        ) -> Any:  # fmt: skip
+            """``completed``, or when awaitable, a coroutine settling it as graphql-core's
+            ``execute_field`` does."""
+            if not self.is_awaitable(completed):
+                return completed
+
+            async def await_completed() -> Any:
+                try:
+                    return await completed
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, return_type, field_details_list, path)
+                    return None
+
+            return await_completed()
+
+        def complete_plain_list(
+            self,
+            plan: PlainObject,
+            parent_type: GraphQLObjectType,
+            field_details_list: FieldDetailsList,
+            path: Path,
+            items: list[Any],
+            position_context: Any,
+        ) -> Any:
+            """graphql-core's ``complete_iterable_value`` (no ``@stream``), each item
+            that ``plan`` accepts completed as ``complete_list_item_value`` would."""
+            is_awaitable = self.is_awaitable
+            item_type = plan.item_type
+            object_type = plan.object_type
+            accepts = plan.accepts
+            completed_results: list[Any] = []
+            append_completed = completed_results.append
+            awaitable_indices: list[int] = []
+            info = None
+            iterator = iter(items)
+            index = 0
+            try:
+                for item in iterator:
+                    item_path = path.add_key(index, None)
+                    if not is_awaitable(item) and accepts(item):
+                        try:
+                            completed = self.collect_and_execute_subfields(
+                                object_type, field_details_list, item_path, item, position_context
+                            )
+                            if is_awaitable(completed):
+                                append_completed(
+                                    self.awaited_field(
+                                        completed, item_type, field_details_list, item_path
+                                    )
+                                )
+                                awaitable_indices.append(index)
+                            else:
+                                append_completed(completed)
+                        except Exception as raw_error:
+                            self.handle_field_error(
+                                raw_error, item_type, field_details_list, item_path
+                            )
+                            append_completed(None)
+                    else:
+                        if info is None:
+                            info = self.build_resolve_info(
+                                plan.field_def,
+                                [d.node for d in field_details_list],
+                                parent_type,
+                                path,
+                            )
+                        if is_awaitable(item):
+                            append_completed(
+                                self.complete_awaitable_list_item_value(
+                                    item,
+                                    item_type,
+                                    field_details_list,
+                                    info,
+                                    item_path,
+                                    position_context,
+                                )
+                            )
+                            awaitable_indices.append(index)
+                        elif self.complete_list_item_value(
+                            item, completed_results, item_type, field_details_list, info,
+                            item_path, position_context,
+                        ):  # fmt: skip
+                            awaitable_indices.append(index)
+                    index += 1
+            except Exception:
+                maybe_awaitables = [completed_results[i] for i in awaitable_indices]
+                maybe_awaitables.extend(collect_iterator_awaitables(iterator, is_awaitable))
+                if maybe_awaitables:
+                    self.settle_in_background(maybe_awaitables)
+                raise
+            if not awaitable_indices:
+                return completed_results
+
+            async def get_completed_results() -> list[Any]:
+                if len(awaitable_indices) == 1:
+                    only = awaitable_indices[0]
+                    completed_results[only] = await completed_results[only]
+                else:
+                    awaited = await gather_with_cancel(
+                        *(completed_results[i] for i in awaitable_indices)
+                    )
+                    for i, sub_result in zip(awaitable_indices, awaited, strict=True):
+                        completed_results[i] = sub_result
+                return completed_results
+
+            return get_completed_results()
 
         def complete_abstract_value(
             self,

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Generic, TypeVar
 import pytest
 import strawberry
 from graphql import ExecutionResult, execute, parse
+from graphql.pyutils import Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.execution_plan import own_classes, plain_leaf, planned_context_class, union_members
@@ -72,6 +73,57 @@ class Person(Named):
 
 
 Item = Annotated[Tune | Band, strawberry.union("Item")]
+
+
+@strawberry.type
+class Shelf:
+    """Plain object and list fields (no resolvers), filled with good and bad values."""
+
+    tune: Tune
+    maybe_tune: Tune | None
+    tunes: list[Tune]
+    maybe_tunes: list[Tune | None] | None
+    person: Person
+    people: list[Person]
+
+
+def _shelf(kind: str) -> Shelf:
+    good = Tune(title="g", rating=1, mood=Mood.CALM)
+    person = Person(name="p", age=3)
+    values: dict[str, Any] = {
+        "tune": good, "maybe_tune": good, "tunes": [good, good], "maybe_tunes": [good],
+        "person": person, "people": [person],
+    }  # fmt: skip
+    changes: dict[str, dict[str, Any]] = {
+        "good": {},
+        "nulls": {"tune": None, "maybe_tune": None, "tunes": [good, None], "maybe_tunes": None},
+        "null-items": {"maybe_tunes": [None, good, None]},
+        "errors": {
+            "tune": ValueError("no tune"),
+            "maybe_tune": BrokenTune(None),
+            "tunes": [good, ValueError("no item")],
+            "maybe_tunes": [ValueError("no item"), BrokenTune(ValueError("bad title")), good],
+        },
+        "wrong": {"person": FakePerson(), "people": [person, FakePerson()]},
+        "cast": {
+            "person": strawberry.cast(Person, FakePerson()),
+            "people": [strawberry.cast(Person, FakePerson()), person],
+        },
+        "tuple": {"tunes": (good,), "maybe_tunes": (good, None), "people": (person,)},
+        "not-a-list": {"tunes": "abc", "maybe_tunes": 3},
+        "undefined": {"maybe_tune": Undefined, "maybe_tunes": [Undefined, good]},
+    }
+    if kind == "awaitable":
+        changes[kind] = {
+            "tune": _awaitable_tune(),
+            "maybe_tunes": [_awaitable_tune(), good, _awaitable_tune(None)],
+        }
+    return Shelf(**(values | changes[kind]))
+
+
+async def _awaitable_tune(title: str | None = "later") -> Tune:
+    await asyncio.sleep(0)
+    return Tune(title=title, rating=None, mood=Mood.LOUD)  # type: ignore[arg-type]
 
 
 class BandRow:
@@ -142,6 +194,14 @@ class Query:
         return [Person(name="p", age=30)]
 
     @strawberry.field
+    def shelf(self, kind: str) -> Shelf | None:
+        return _shelf(kind)
+
+    @strawberry.field
+    def shelves(self) -> list[Shelf]:
+        return [_shelf("good"), _shelf("null-items")]
+
+    @strawberry.field
     def cast_items(self) -> list[Item]:
         return [strawberry.cast(Band, BandRow("cast band")), Band(name="plain")]  # type: ignore[list-item]
 
@@ -186,6 +246,32 @@ DOCUMENTS = [
     "{ brokenList { title rating } }",
     "{ items { __typename ... on Tune { title mood } ... on Band { name } } }",
     "{ people { name ... on Person { age } } }",
+    *(
+        f'{{ shelf(kind: "{kind}") {{ tune {{ title }} maybeTune {{ title rating }}'
+        " tunes { title mood } maybeTunes { title later } person { name }"
+        " people { name age } } }"
+        for kind in (
+            "good",
+            "nulls",
+            "null-items",
+            "errors",
+            "wrong",
+            "cast",
+            "tuple",
+            "not-a-list",
+            "awaitable",
+            "undefined",
+        )
+    ),
+    '{ shelf(kind: "errors") { maybeTunes { rating } } }',
+    '{ shelf(kind: "errors") { maybeTune { title } maybeTunes { title } } }',
+    '{ shelf(kind: "errors") { tunes { title } } }',
+    '{ shelf(kind: "nulls") { maybeTune { title } maybeTunes { title } tunes { title } } }',
+    '{ shelf(kind: "wrong") { people { name } } }',
+    '{ shelf(kind: "awaitable") { maybeTunes { mood } tune { later } } }',
+    "{ shelves { tunes { t: title ... on Tune { later } } maybeTunes { title } } }",
+    "{ shelves { tunes @include(if: true) { title } people { ...P } } }"
+    " fragment P on Person { name }",
     "{ castItems { __typename ... on Band { name } } }",
     "{ wrongItem { __typename } }",
     "{ wrongItems { __typename ... on Band { name } } }",
