@@ -40,6 +40,10 @@ for less CPU, and its standard path for everything else.
    other item (null, awaitable, refused) is completed by graphql-core's own methods.
 6. **No ``@stream`` lookup for lists without directives.** ``get_stream_usage`` reads the
    ``@stream`` directive of the first field node; with no directives there it is ``None``.
+7. **Plain leaves inside ``execute_fields``.** A plain leaf (1) whose value is neither
+   null, an exception nor awaitable and which its scalar coerces is written into the
+   result there, with no ``Path`` and no ``execute_field`` call; any other value takes
+   shortcut 1's path with its ``Path`` (the scalar coerces it again, to the same error).
 
 Fields with resolvers, other completions, errors, null propagation,
 ``@stream``/``@defer``, middleware and mutations' serial execution are graphql-core's.
@@ -84,9 +88,10 @@ SUBFIELDS_CACHED = 4096
 class PlainLeaf:
     """What reading one basic leaf field needs."""
 
-    __slots__ = ("getter", "leaf", "message", "non_null", "python_name", "return_type")
+    __slots__ = ("getter", "leaf", "message", "name", "non_null", "python_name", "return_type")
 
     def __init__(self, parent: GraphQLObjectType, name: str, return_type: Any, field: Any) -> None:
+        self.name = name
         self.return_type = return_type
         self.non_null = isinstance(return_type, GraphQLNonNull)
         self.leaf: GraphQLLeafType = return_type.of_type if self.non_null else return_type
@@ -232,12 +237,31 @@ def planned_context_class(base: type[Any]) -> type[Any]:
                     plan, parent_type, source, field_details_list, path, position_context
                 )
             assert isinstance(plan, PlainLeaf)
-            return_type = plan.return_type
             try:
                 result = plan.getter(source, plan.python_name)
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, plan.return_type, field_details_list, path)
+                return None
+            return self.complete_plain_leaf(
+                plan, parent_type, field_details_list, path, position_context, result
+            )
+
+        def complete_plain_leaf(
+            self,
+            plan: PlainLeaf,
+            parent_type: GraphQLObjectType,
+            field_details_list: FieldDetailsList,
+            path: Path,
+            position_context: Any,
+            result: Any,
+        ) -> Any:
+            """graphql-core's ``execute_field`` after the resolver returned ``result``,
+            for a plain leaf field (shortcut 1)."""
+            return_type = plan.return_type
+            try:
                 if self.is_awaitable(result):
                     info = self.build_resolve_info(
-                        self.schema.get_field(parent_type, node.name.value),
+                        self.schema.get_field(parent_type, plan.name),
                         [details.node for details in field_details_list],
                         parent_type,
                         path,
@@ -264,6 +288,97 @@ def planned_context_class(base: type[Any]) -> type[Any]:
             except Exception as raw_error:
                 self.handle_field_error(raw_error, return_type, field_details_list, path)
                 return None
+
+        def execute_fields(
+            self,
+            parent_type: GraphQLObjectType,
+            source_value: Any,
+            path: Path | None,
+            grouped_field_set: Any,
+            position_context: Any,
+        ) -> Any:
+            """graphql-core's ``execute_fields``, a plain leaf whose value is read and
+            coerced without trouble (shortcut 7) taking no ``Path`` and no call."""
+            if self.middleware_manager:
+                return super().execute_fields(
+                    parent_type, source_value, path, grouped_field_set, position_context
+                )
+            results: dict[str, Any] = {}
+            is_awaitable = self.is_awaitable
+            awaitable_fields: list[str] = []
+            parent_name = parent_type.name
+            try:
+                for response_name, field_details_list in grouped_field_set.items():
+                    node = field_details_list[0].node
+                    key = (parent_type, node.name.value)
+                    try:
+                        plan = plans[key]
+                    except KeyError:
+                        plan = plans[key] = plain_field(self.schema, parent_type, key[1])
+                    if type(plan) is PlainLeaf and not node.arguments:
+                        try:
+                            value = plan.getter(source_value, plan.python_name)
+                        except Exception as raw_error:
+                            self.handle_field_error(
+                                raw_error,
+                                plan.return_type,
+                                field_details_list,
+                                Path(path, response_name, parent_name),
+                            )
+                            results[response_name] = None
+                            continue
+                        if (
+                            value is not None
+                            and value is not Undefined
+                            and not is_awaitable(value)
+                            and not isinstance(value, Exception)
+                        ):
+                            try:
+                                coerced = plan.leaf.coerce_output_value(value)
+                            except Exception:
+                                coerced = None  # coerced again below, to the same error
+                            if coerced is not None and coerced is not Undefined:
+                                results[response_name] = coerced
+                                continue
+                        result = self.complete_plain_leaf(
+                            plan,
+                            parent_type,
+                            field_details_list,
+                            Path(path, response_name, parent_name),
+                            position_context,
+                            value,
+                        )
+                    else:
+                        result = self.execute_field(
+                            parent_type,
+                            source_value,
+                            field_details_list,
+                            Path(path, response_name, parent_name),
+                            position_context,
+                        )
+                    if result is not Undefined:
+                        results[response_name] = result
+                        if is_awaitable(result):
+                            awaitable_fields.append(response_name)
+            except Exception:
+                if awaitable_fields:
+                    self.settle_in_background([results[field] for field in awaitable_fields])
+                raise
+            if not awaitable_fields:
+                return results
+
+            async def get_results() -> dict[str, Any]:
+                if len(awaitable_fields) == 1:
+                    field = awaitable_fields[0]
+                    results[field] = await results[field]
+                else:
+                    awaited = await gather_with_cancel(
+                        *(results[field] for field in awaitable_fields)
+                    )
+                    results.update(zip(awaitable_fields, awaited, strict=True))
+                return results
+
+            return get_results()
 
         def execute_plain_object(
             self,
