@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import random
 import socket
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -35,6 +37,20 @@ NAMESPACE = "test:quota"
 
 
 pytestmark = pytest.mark.backends("memory", "redis")
+
+
+def gate_only_tests() -> dict[str, Any]:
+    """This contract's tests that take only the ``gate`` fixture (the in-process specifics
+    aside), for the suites that run the contract again against another gate (the pipelined
+    client, the cluster, the coalescing gate): ``globals().update(gate_only_tests())``."""
+    return {
+        name: test
+        for name, test in globals().items()
+        if name.startswith("test_")
+        and list(inspect.signature(test).parameters) == ["gate"]
+        and "in_process" not in name
+        and "memory" not in name
+    }
 
 
 @pytest.fixture

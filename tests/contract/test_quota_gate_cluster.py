@@ -7,7 +7,6 @@ with limits of mixed owners refused as the programming error it is."""
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -37,14 +36,7 @@ NOW = contract.NOW
 
 # Every contract test that takes only the ``gate`` (the in-process specifics aside) runs
 # here against the cluster gate: a contract limit's owner is "" (one slot for them all).
-for _name, _test in vars(contract).items():
-    if (
-        _name.startswith("test_")
-        and list(inspect.signature(_test).parameters) == ["gate"]
-        and "in_process" not in _name
-        and "memory" not in _name
-    ):
-        globals()[_name] = _test
+globals().update(contract.gate_only_tests())
 
 
 @pytest.fixture

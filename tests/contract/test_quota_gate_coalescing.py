@@ -8,7 +8,6 @@ waiter."""
 from __future__ import annotations
 
 import asyncio
-import inspect
 import os
 from collections.abc import AsyncIterator, Sequence
 
@@ -37,14 +36,7 @@ NOW = contract.NOW
 DAY_END = contract.DAY_END
 MONTH_END = DAY_END + 30 * 86_400.0
 
-for _name, _test in vars(contract).items():
-    if (
-        _name.startswith("test_")
-        and list(inspect.signature(_test).parameters) == ["gate"]
-        and "in_process" not in _name
-        and "memory" not in _name
-    ):
-        globals()[_name] = _test
+globals().update(contract.gate_only_tests())
 
 
 @pytest.fixture(params=["memory", "redis"])

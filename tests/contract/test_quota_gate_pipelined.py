@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import os
 import socket
 from collections.abc import AsyncIterator
@@ -35,14 +34,7 @@ MONTH_END = DAY_END + 30 * 86_400.0
 
 # Every contract test that takes only the ``gate`` (the in-process specifics aside) runs
 # here against the pipelined client.
-for _name, _test in vars(contract).items():
-    if (
-        _name.startswith("test_")
-        and list(inspect.signature(_test).parameters) == ["gate"]
-        and "in_process" not in _name
-        and "memory" not in _name
-    ):
-        globals()[_name] = _test
+globals().update(contract.gate_only_tests())
 
 
 @pytest.fixture
