@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import pytest
 from redis.asyncio import Redis
@@ -77,7 +77,9 @@ class CountingGate:
     async def peek(self, limits: Sequence[Limit], now: float) -> tuple[LimitState, ...]:
         return await self.inner.peek(limits, now)
 
-    async def restore(self, load, now):  # type: ignore[no-untyped-def]
+    async def restore(
+        self, load: Callable[[], Awaitable[Sequence[CounterLimit]]], now: float
+    ) -> bool:
         return await self.inner.restore(load, now)
 
 
