@@ -133,6 +133,8 @@ class MusicImage:
 
 
 def _images(images: tuple[model.Image, ...]) -> list[MusicImage]:
+    if not images:
+        return []  # perf (issue 18): most refs have none; no comprehension to run
     return [MusicImage(url=i.url, width=i.width, height=i.height) for i in images]
 
 
