@@ -1,5 +1,5 @@
-"""perf (issue 18): graphql-core's executor with two shortcuts that give the same results
-for less CPU, and its standard path for everything else.
+"""perf (issue 18): graphql-core's executor with shortcuts that give the same results for
+less CPU, and its standard path for everything else.
 
 1. **Plain leaf fields.** A strawberry field with no resolver, no field extensions
    (permission classes are one) and no exception handlers is "basic": strawberry's own
@@ -45,8 +45,32 @@ for less CPU, and its standard path for everything else.
    result there, with no ``Path`` and no ``execute_field`` call; any other value takes
    shortcut 1's path with its ``Path`` (the scalar coerces it again, to the same error).
 
-Fields with resolvers, other completions, errors, null propagation,
-``@stream``/``@defer``, middleware and mutations' serial execution are graphql-core's.
+8. **Built-in scalars' own values.** A plain leaf of ``String``/``ID`` holding a ``str``,
+   of ``Boolean`` holding a ``bool``, of ``Int`` holding an ``int`` within 32 bits (the
+   exact types, not subclasses such as enums) is what the scalar's coercion answers: it
+   is written without calling ``is_awaitable`` or the coercion.
+9. **Union fields.** A basic field (as in 1) whose type is a union resolved by
+   strawberry's definition map (3), or a list of one, is read as in 5: an item whose
+   member is found (and passes its ``is_type_of``, as 4) has that member's sub-selections
+   executed; any other item takes graphql-core's path.
+10. **Strawberry resolvers called directly.** For a field with a resolver and no field
+    extensions (permission classes are one), no exception handlers, not a subscription,
+    strawberry's chain is: coerce and convert the arguments, build an ``Info``, call the
+    resolver with the source and the info where its parameters ask for them. When every
+    argument is a built-in scalar or an enum and the field node's arguments hold no
+    variable (nor fragment variable), the converted arguments depend on the node alone:
+    they are worked out once (the first request takes strawberry's path) and kept by
+    (parent type, node) in a bounded map, and later requests call the resolver with them
+    (the values are immutable, so no request sees another's). Variables, lists, input
+    objects and custom scalars are converted by strawberry on every request.
+11. **Steps per grouped field set.** ``execute_fields`` works out each field's plan (and
+    converted arguments) once per grouped field set and execution, so the items of a
+    list, which share their sub-selections' set, look nothing up again; a list's items
+    of one type reach their steps without ``collect_and_execute_subfields`` (when nothing
+    is deferred, its ``execute_collected_subfields`` is ``execute_fields``).
+
+Other completions, errors, null propagation, ``@stream``/``@defer``, middleware and
+mutations' serial execution are graphql-core's.
 """
 
 from __future__ import annotations
@@ -58,6 +82,7 @@ from typing import Any
 
 from graphql import (
     GraphQLAbstractType,
+    GraphQLEnumType,
     GraphQLField,
     GraphQLLeafType,
     GraphQLList,
@@ -69,6 +94,7 @@ from graphql import (
     ObjectValueNode,
     VariableNode,
     is_leaf_type,
+    specified_scalar_types,
 )
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList
 from graphql.execution.executor import collect_iterator_awaitables, to_nodes
@@ -317,10 +343,21 @@ def resolver_field(field_def: GraphQLField) -> ResolverField | None:
     return ResolverField(field_def, field, cells)
 
 
+SPECIFIED_SCALARS = tuple(specified_scalar_types.values())
+
+
 def convertible(field_def: GraphQLField) -> bool:
-    """Whether every argument is a Scalar or Enum (no list, no input object): their
-    converted values can be immutable, and converting them needs no ``Info``."""
-    return all(is_leaf_type(_unwrapped(argument.type)) for argument in field_def.args.values())
+    """Whether every argument is a built-in scalar or an enum (no list, no input object,
+    no custom scalar): their literals coerce to the same values on every request (a
+    custom scalar's parsing might not), converting them needs no ``Info``, and the values
+    are immutable."""
+    for argument in field_def.args.values():
+        named = _unwrapped(argument.type)
+        if not isinstance(named, GraphQLEnumType) and not any(
+            named is scalar for scalar in SPECIFIED_SCALARS
+        ):
+            return False
+    return True
 
 
 IMMUTABLE = (str, int, float, bool, type(None), Enum)

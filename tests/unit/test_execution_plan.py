@@ -7,6 +7,7 @@ leaves to the standard path; and its caches serve the next request the same."""
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -18,6 +19,7 @@ from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.execution_plan import (
+    convertible,
     field_plan,
     own_classes,
     plain_leaf,
@@ -249,6 +251,10 @@ class Query:
         return sum(values)
 
     @strawberry.field
+    def weekday(self, day: date) -> str:
+        return day.strftime("%A")
+
+    @strawberry.field
     def width(self, span: Span) -> int:
         return span.high - span.low
 
@@ -388,6 +394,7 @@ DOCUMENTS = [
     "query Q($t: String!) { echo(text: $t) echoLater(text: $t) }",
     "{ total(values: [1, 2]) again: total(values: [3]) }",
     "{ width(span: {low: 1, high: 5}) }",
+    '{ weekday(day: "2026-12-03") }',
     '{ fail(why: "no") echo(text: "ok") failLater(why: "later") }',
     '{ guarded(text: "x") echo(text: "y") }',
     '{ greeters { ...G } } fragment G on Greeter { greet(word: "hi") }',
@@ -499,6 +506,10 @@ def test_only_resolvers_without_extensions_or_handlers_are_called_directly() -> 
     assert resolver_field(query.fields["greeters"]) is not None  # type: ignore[union-attr]
     tune = schema.get_type("Tune")
     assert resolver_field(tune.fields["title"]) is None  # type: ignore[union-attr]  # no resolver
+    fields = query.fields  # type: ignore[union-attr]
+    assert convertible(fields["echo"])  # String, Int, an enum: converted once per node
+    assert not convertible(fields["weekday"])  # a custom scalar: strawberry's, per request
+    assert not convertible(fields["total"]) and not convertible(fields["width"])  # list, input
     dog, cat = schema.get_type("Dog"), schema.get_type("Cat")
     assert field_plan(schema, dog, "greet") is not field_plan(schema, cat, "greet")  # type: ignore[arg-type]
 
