@@ -817,7 +817,7 @@ def planned_context_class(base: type[Any]) -> type[Any]:
             return_type = plan.return_type
             try:
                 result = plan.getter(source, plan.python_name)
-                if self.is_awaitable(result):
+                if type(result) not in SETTLED and self.is_awaitable(result):
                     pass  # graphql-core's path below
                 elif not plan.is_list:
                     target = plan.target(result)
