@@ -69,7 +69,9 @@ class Dispatcher:
 def build_app() -> Dispatcher:
     settings = load_settings()
     configure_logging(settings.log_level)
-    return Dispatcher(create_app(settings))
+    # As `karpov serve` (gateway.asgi); BENCH_GC_DEFAULTS=1 measures CPython's defaults.
+    tune = os.environ.get("BENCH_GC_DEFAULTS", "0") != "1"
+    return Dispatcher(create_app(settings, tune_gc_on_start=tune))
 
 
 def _fastest(module: str, fallback: str) -> str:

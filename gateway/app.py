@@ -20,6 +20,7 @@ from gateway.container import Container, build_container
 from gateway.cors import CorsPolicy
 from gateway.graphiql import static_files_app
 from gateway.graphql_view import KarpovGraphQL
+from gateway.heap import tune_for_serving
 from gateway.metrics import DomainMetrics, HttpMetricsRecorder, job_metrics, metrics_endpoint
 from gateway.middleware import AdminTokens, ClientIpResolver, EdgeMiddleware, PrincipalResolver
 from gateway.request_context import request_context
@@ -107,9 +108,12 @@ def create_app(
     container_factory: ContainerFactory | None = None,
     query: type | None = None,
     extra_routes: Sequence[RestRoute] = (),
+    tune_gc_on_start: bool = False,
 ) -> Starlette:
     """``query`` and ``extra_routes`` let a test application add operations (for example
-    a metered one) to both edges."""
+    a metered one) to both edges. ``tune_gc_on_start``: a serving process tunes the garbage
+    collector once started (``gateway.heap``); tests, which start many applications in
+    one process, leave it off."""
     factory = container_factory or build_container
     schema = build_schema(
         introspection=settings.introspection, field_suggestions=settings.env != "prod",
@@ -182,6 +186,8 @@ def create_app(
         running.services.observations.add(domain_observed)  # pool, payments, upstreams
         app.state.container = running
         started.append(running)
+        if tune_gc_on_start:  # perf (issue 18): see gateway.heap
+            tune_for_serving()
         try:
             yield
         finally:

@@ -12,4 +12,4 @@ from gateway.settings import load_settings
 def app_from_env() -> Starlette:
     settings = load_settings()
     configure_logging(settings.log_level)
-    return create_app(settings)
+    return create_app(settings, tune_gc_on_start=True)

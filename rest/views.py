@@ -11,7 +11,7 @@ import dataclasses
 import enum
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, Generic, TypedDict, TypeVar
 
 from domain.accounts import model
 from domain.principal import Role
@@ -24,6 +24,7 @@ Id = Annotated[str, Example("0b7c5e3a9d2f4c1e8a6b4d2f0e1c3a5b")]
 Email = Annotated[str, Example("ada@example.com")]
 UserStatusValue = Annotated[str, EnumOf(model.UserStatus)]
 RoleValue = Annotated[str, EnumOf(Role)]
+T = TypeVar("T")
 
 
 class UserProto(TypedDict):
@@ -107,23 +108,34 @@ def user_proto(user: model.User) -> UserProto:
     }
 
 
-_USER_JSON: dict[int, tuple[model.User, EncodedJson]] = {}
-_USER_JSON_MAX = 1024
+class EncodedViews(Generic[T]):
+    """A view of immutable records, encoded, memoised per record object (perf, issue 18).
+
+    The in-process memos above the stores hand out the same record object for a while
+    (the session memo a user for up to a second, the music service an answer for up to
+    two), so a route that renders one builds and encodes its view about once per memo
+    period instead of on every request. Entries are found by the object's identity and
+    keep the object alive, so an ``id`` cannot be reused while it is cached; a full memo
+    is simply emptied (it only saves work)."""
+
+    def __init__(self, view: Callable[[T], Any], max_entries: int) -> None:
+        self._view = view
+        self._max_entries = max_entries
+        self._entries: dict[int, tuple[T, EncodedJson]] = {}
+
+    def __call__(self, record: T) -> EncodedJson:
+        hit = self._entries.get(id(record))
+        if hit is not None and hit[0] is record:
+            return hit[1]
+        encoded = encode_json(self._view(record))
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()
+        self._entries[id(record)] = (record, encoded)
+        return encoded
 
 
-def user_proto_json(user: model.User) -> EncodedJson:
-    """``user_proto``, encoded; memoised per user record. The session memo hands out the
-    same (immutable) record for up to a second, so ``GET /v1/auth/me`` builds and encodes
-    the view about once a second instead of on every request. Each entry keeps its record
-    alive, so an ``id`` cannot be reused while it is cached."""
-    hit = _USER_JSON.get(id(user))
-    if hit is not None and hit[0] is user:
-        return hit[1]
-    view = encode_json(user_proto(user))
-    if len(_USER_JSON) >= _USER_JSON_MAX:
-        _USER_JSON.clear()  # cheap and safe: the memo only saves work
-    _USER_JSON[id(user)] = (user, view)
-    return view
+user_proto_json = EncodedViews(user_proto, max_entries=1024)
+"""``user_proto``, encoded: what ``GET /v1/auth/me`` answers."""
 
 
 def admin_user_item(user: model.User) -> AdminUserItem:

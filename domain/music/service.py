@@ -114,6 +114,9 @@ class MusicService:
         self._unavailable = dict(unavailable)
         self._max_attempts = max_attempts
         self._flights = SingleFlight()
+        # perf (issue 18): when a kept answer lapses, every request in flight for it
+        # misses at once; they share one shared-cache read and one decode.
+        self._refreshes = SingleFlight()
         self._local_ttl = local_ttl
         self._local: dict[str, tuple[float, Any]] = {}
 
@@ -304,7 +307,7 @@ class MusicService:
             if hit is not None and now < hit[0]:
                 return cast(T, hit[1])
         if local:
-            fresh = await self._cache_get_fresh(key)
+            fresh = await self._refreshes.run(key, lambda: self._cache_get_fresh(key))
             if fresh is not None:
                 self._keep_locally(key, fresh[0], now, fresh[1])
                 return cast(T, fresh[0])

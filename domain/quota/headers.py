@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from domain.quota.gate import CounterLimit, LimitKind, LimitState, RateLimit
+from domain.quota.gate import CounterLimit, Limit, LimitKind, LimitState, RateLimit
 
 _POLICY_NAMES = {
     LimitKind.KEY_RPM: "key-rpm",
@@ -36,29 +37,53 @@ _QUOTA_NAMES = {
         b"x-quota-monthly-limit", b"x-quota-monthly-remaining", b"x-quota-monthly-reset"
     ),
 }  # fmt: skip
-_POLICY_CACHE_MAX = 10_000
-_policies: dict[tuple[object, ...], bytes] = {}
+_FORMATS_MAX = 10_000
 
 
-def _window(state: LimitState) -> int:
-    limit = state.limit
+@dataclass(frozen=True, slots=True)
+class _Format:
+    """What the headers of one list of limits share on every request."""
+
+    limits: tuple[Limit, ...]
+    """Kept so that the ids in the cache's key stay theirs (an id is reused only after
+    its object is freed)."""
+    policy: bytes
+    """The whole ``RateLimit-Policy`` value: it only changes with the limits."""
+    names: tuple[str, ...]
+    """``"key-rpm"``, … per limit, as ``RateLimit`` names them."""
+
+
+_formats: dict[tuple[int, ...], _Format] = {}
+
+
+def _window(limit: Limit) -> int:
     if isinstance(limit, RateLimit):
         return max(1, round(limit.period))
     return _MONTH if limit.kind is LimitKind.PLAN_MONTHLY else _DAY
 
 
-def _policy(states: Sequence[LimitState]) -> bytes:
-    """``RateLimit-Policy`` only changes with the limits themselves: memoised."""
-    key = tuple([s.limit for s in states])
-    policy = _policies.get(key)
-    if policy is None:
+def _format_of(states: Sequence[LimitState]) -> _Format:
+    """Memoised by the limits' identities: the quota service hands out the same limit
+    objects to every request of a caller (until a calendar bucket ends), and hashing
+    them by value (dataclasses, enums) would cost more than building the headers."""
+    key = tuple([id(s.limit) for s in states])
+    found = _formats.get(key)
+    if found is None:
+        limits = tuple([s.limit for s in states])
+        names = tuple([_POLICY_NAMES[limit.kind] for limit in limits])
         policy = ", ".join(
-            f'"{_POLICY_NAMES[s.limit.kind]}";q={s.limit.limit};w={_window(s)}' for s in states
+            f'"{name}";q={limit.limit};w={_window(limit)}'
+            for name, limit in zip(names, limits, strict=True)
         ).encode()
-        if len(_policies) >= _POLICY_CACHE_MAX:
-            _policies.clear()
-        _policies[key] = policy
-    return policy
+        if len(_formats) >= _FORMATS_MAX:
+            _formats.clear()
+        found = _formats[key] = _Format(limits, policy, names)
+    return found
+
+
+def _seconds(after: float) -> int:
+    """Whole seconds, rounded up, never negative (as ``max(0, ceil(after))``)."""
+    return math.ceil(after) if after > 0 else 0
 
 
 def limit_header_pairs(
@@ -66,15 +91,26 @@ def limit_header_pairs(
 ) -> list[tuple[bytes, bytes]]:
     if not states:
         return []
+    format_ = _format_of(states)
+    live = ", ".join([
+        f'"{name}";r={s.remaining if s.remaining > 0 else 0};t={_seconds(s.reset_after)}'
+        for name, s in zip(format_.names, states, strict=True)
+    ])  # fmt: skip
     headers: list[tuple[bytes, bytes]] = []
-    live: list[str] = []
+    if refused:
+        headers = _refusal_headers(states, now)
+    headers.append((b"ratelimit-policy", format_.policy))
+    headers.append((b"ratelimit", live.encode()))
+    return headers
+
+
+def _refusal_headers(states: Sequence[LimitState], now: float) -> list[tuple[bytes, bytes]]:
+    """The original's ``X-RateLimit-*`` (the key's requests per minute) and ``X-Quota-*``
+    (the plan's daily and monthly units), sent with a refusal."""
+    headers: list[tuple[bytes, bytes]] = []
     for state in states:
         limit = state.limit
-        reset = max(0, math.ceil(state.reset_after))
         remaining = max(0, state.remaining)
-        live.append(f'"{_POLICY_NAMES[limit.kind]}";r={remaining};t={reset}')
-        if not refused:
-            continue
         if limit.kind is LimitKind.KEY_RPM:
             headers += (
                 (b"x-ratelimit-limit", b"%d" % limit.limit),
@@ -88,8 +124,6 @@ def limit_header_pairs(
                 (names[1], b"%d" % remaining),
                 (names[2], b"%d" % math.ceil(limit.resets_at)),
             )
-    headers.append((b"ratelimit-policy", _policy(states)))
-    headers.append((b"ratelimit", ", ".join(live).encode()))
     return headers
 
 

@@ -410,6 +410,32 @@ async def test_answers_kept_in_process_skip_the_shared_cache_and_never_outlive_i
     assert not any(":url:" in key for key in service._local)  # looking underneath
 
 
+async def test_requests_that_miss_a_lapsed_local_copy_together_share_one_shared_read(
+    world: World,
+) -> None:
+    """perf (issue 18): when the kept answer lapses, the requests in flight for it all
+    miss; one shared-cache read (and decode) answers them all."""
+    service = MusicService(
+        {QQ: world.provider}, leaser=world.leaser, cache=world.cache, clock=world.clock,
+        unavailable={}, local_ttl=2.0,
+    )  # fmt: skip
+    first = await service.song(SONG_ID)
+    world.clock.advance(2.5)
+    reads: list[str] = []
+    shared_get = world.cache.get_with_ttl
+
+    async def slow(key: str) -> tuple[bytes, float] | None:
+        reads.append(key)
+        await asyncio.sleep(0.01)  # the round trip, during which the others arrive
+        return await shared_get(key)
+
+    world.cache.get_with_ttl = slow  # type: ignore[method-assign]
+    answers = await asyncio.gather(*(service.song(SONG_ID) for _ in range(20)))
+    assert answers == [first] * 20
+    assert len(reads) == 1 and world.provider.calls == {"song": 1}
+    assert await service.song(SONG_ID) == first and len(reads) == 1  # kept again
+
+
 @pytest.mark.parametrize(
     ("expires", "kept"), [(timedelta(minutes=2), 120), (timedelta(hours=2), 600)]
 )
