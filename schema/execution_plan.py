@@ -503,18 +503,19 @@ def planned_context_class(base: type[Any]) -> type[Any]:
                 and convertible(plan.field_def)
                 and without_variables(details.node)
             ):
+                value: dict[str, Any] | None
                 try:
                     raw = get_argument_values(plan.field_def, details.node)
                     value = convert_arguments(
                         raw, plan.arguments, scalar_registry=plan.registry, config=plan.config
                     )
                 except Exception:  # strawberry's path raises it again, where it does
-                    value = NOT_CONVERTED
-                if all(isinstance(v, IMMUTABLE) for v in value.values()):
+                    value = None
+                if value is not None and all(isinstance(v, IMMUTABLE) for v in value.values()):
                     converted = value
             arguments[key] = (details.node, converted)
             if len(arguments) > ARGUMENTS_CACHED:
-                del arguments[next(iter(arguments))]
+                arguments.pop(next(iter(arguments)), None)
             return None
 
         def execute_field(

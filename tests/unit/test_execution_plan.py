@@ -566,3 +566,14 @@ def test_resolver_errors_keep_their_paths_and_null_the_nullable_field() -> None:
     result = asyncio.run(_run('{ failLater(why: "late") }', PLANNED))
     assert result.data is None  # non-null: up to the root
     assert [(e.message, e.path) for e in result.errors or ()] == [("late", ["failLater"])]
+
+
+def test_the_argument_cache_stays_bounded_and_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    import schema.execution_plan as plan
+
+    monkeypatch.setattr(plan, "ARGUMENTS_CACHED", 2)
+    planned = planned_context_class(StrawberryGraphQLCoreExecutionContext)
+    for round_ in range(3):
+        for n in range(5):  # more nodes than the cache keeps: the oldest are dropped
+            result = asyncio.run(_run(f'{{ echo(text: "{n}", times: {round_ + 1}) }}', planned))
+            assert result.data == {"echo": f"{str(n) * (round_ + 1)}:calm"}
