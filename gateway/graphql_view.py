@@ -69,9 +69,14 @@ _ORJSON_STRICT = (
     orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
     | orjson.OPT_PASSTHROUGH_DATACLASS
 )  # fmt: skip
-_FLOAT_FORMS = re.compile(rb"[:,\[]-?[0-9]+(?:\.[0-9]+)?[eE]|[:,\[]-?0\.0000")
+_FLOAT_FORMS = re.compile(
+    rb"[:,\[]-?[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+[,\]}]|[:,\[]-?0\.0000[0-9]*[,\]}]"
+)
 """A number where orjson's float text may differ from ``repr``'s (an exponent, a tiny
-decimal); it matches text inside strings only by chance (then ``json.dumps`` writes it)."""
+decimal), from its delimiter to the next (a number in compact JSON is followed by ``,``,
+``]`` or ``}``). It matches text inside strings only by chance (then ``json.dumps`` writes
+it); perf (issue 18): without the closing delimiter, ids such as ``local:song:423e8c…``
+matched, so most music answers were written by ``json.dumps``."""
 
 
 def encode_body(data: Any) -> bytes:

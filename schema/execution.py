@@ -13,10 +13,12 @@ order and with the same outcomes:
 4. the request gate (``schema.gate_extension``): scopes and one quota reservation before
    any resolver runs (what to reserve worked out once per document and operation);
 5. graphql-core's execution with strawberry's execution context class, planned
-   (``schema.execution_plan``): plain leaf, object and list-of-object fields read without
-   a resolve info, sub-selections collected once per document, strawberry's union
-   resolution and ``is_type_of`` for non-generic types without their walks; everything
-   else graphql-core's;
+   (``schema.execution_plan``): plain leaf, object, union and list fields read without
+   a resolve info, built-in scalars' own values written as they are, strawberry
+   resolvers called directly on arguments converted once per field node, fields planned
+   once per grouped field set, sub-selections collected once per document, strawberry's
+   union resolution and ``is_type_of`` for non-generic types without their walks;
+   everything else graphql-core's;
 6. the gate's settlement (units that did not resolve go back; ``extensions.cost``);
 7. every error named (``name_request_error``), mapped and masked (``map_error``), and in
    production stripped of suggestions.

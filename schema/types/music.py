@@ -5,8 +5,9 @@ they appear in a document."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -133,6 +134,8 @@ class MusicImage:
 
 
 def _images(images: tuple[model.Image, ...]) -> list[MusicImage]:
+    if not images:
+        return []  # perf (issue 18): most refs have none; no comprehension to run
     return [MusicImage(url=i.url, width=i.width, height=i.height) for i in images]
 
 
@@ -217,15 +220,18 @@ class Song(Node):
 
     @classmethod
     def from_domain(cls, song: model.Song) -> Song:
-        return cls(
+        """perf (issue 18): the song's plain values are set as the dataclass ``__init__``
+        would set them; its artists, album, qualities and images (objects and lists a
+        document seldom selects all of) are converted from ``song`` when first read
+        (``_SONG_DERIVED``)."""
+        found = object.__new__(cls)
+        found.__dict__.update(
             id=strawberry.ID(str(song.id)), music_id=song.id, title=song.title,
-            subtitle=song.subtitle, artists=[Artist.of_ref(a) for a in song.artists],
-            album=Album.of_ref(song.album) if song.album else None,
-            duration_ms=song.duration_ms, playable=song.playable,
-            requires_vip=song.requires_vip, available_qualities=list(song.available_qualities),
-            isrc=song.isrc, publish_date=song.publish_date, track_number=song.track_number,
-            images=_images(song.images),
+            subtitle=song.subtitle, duration_ms=song.duration_ms, playable=song.playable,
+            requires_vip=song.requires_vip, isrc=song.isrc, publish_date=song.publish_date,
+            track_number=song.track_number, _domain=song,
         )  # fmt: skip
+        return found
 
     @strawberry.field(description="A play URL (3 units), falling back to lower qualities.")
     async def url(
@@ -245,6 +251,31 @@ class Song(Node):
         return Lyrics.from_domain(await music.lyrics_of(info.context, self.music_id))
 
 
+class Derived:
+    """A field of a strawberry object converted from its domain object (the instance's
+    ``_domain``) when first read, then kept in the instance as the dataclass would have
+    set it (a non-data descriptor: the instance's value, once there, is read first).
+    Set on the class after strawberry made it (a class attribute there would be the
+    field's default)."""
+
+    __slots__ = ("convert", "name")
+
+    def __init__(self, name: str, convert: Callable[[Any], Any]) -> None:
+        self.name = name
+        self.convert = convert
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.convert(instance._domain)
+        return value
+
+
+def derive_fields(cls: type, **converters: Callable[[Any], Any]) -> None:
+    for name, convert in converters.items():
+        setattr(cls, name, Derived(name, convert))
+
+
 @strawberry.type
 class SongEdge:
     cursor: str
@@ -257,6 +288,15 @@ class SongConnection:
     nodes: list[Song]
     total_count: int
     page_info: PageInfo
+
+
+derive_fields(
+    Song,
+    artists=lambda song: [Artist.of_ref(a) for a in song.artists],
+    album=lambda song: Album.of_ref(song.album) if song.album else None,
+    available_qualities=lambda song: list(song.available_qualities),
+    images=lambda song: _images(song.images),
+)
 
 
 def song_connection(page: model.Page[model.Song], offset: int) -> SongConnection:

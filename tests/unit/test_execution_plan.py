@@ -7,6 +7,7 @@ leaves to the standard path; and its caches serve the next request the same."""
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from enum import Enum
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -14,9 +15,18 @@ import pytest
 import strawberry
 from graphql import ExecutionResult, execute, parse
 from graphql.pyutils import Undefined
+from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.execution_plan import own_classes, plain_leaf, planned_context_class, union_members
+from schema.execution_plan import (
+    convertible,
+    field_plan,
+    own_classes,
+    plain_leaf,
+    planned_context_class,
+    resolver_field,
+    union_members,
+)
 
 T = TypeVar("T")
 
@@ -85,6 +95,9 @@ class Shelf:
     maybe_tunes: list[Tune | None] | None
     person: Person
     people: list[Person]
+    thing: Item | None = None
+    things: list[Item] = strawberry.field(default_factory=list)
+    maybe_things: list[Item | None] | None = None
 
 
 def _shelf(kind: str) -> Shelf:
@@ -93,6 +106,7 @@ def _shelf(kind: str) -> Shelf:
     values: dict[str, Any] = {
         "tune": good, "maybe_tune": good, "tunes": [good, good], "maybe_tunes": [good],
         "person": person, "people": [person],
+        "thing": Band(name="b"), "things": [good, Band(name="b")], "maybe_things": [good],
     }  # fmt: skip
     changes: dict[str, dict[str, Any]] = {
         "good": {},
@@ -112,6 +126,13 @@ def _shelf(kind: str) -> Shelf:
         "tuple": {"tunes": (good,), "maybe_tunes": (good, None), "people": (person,)},
         "not-a-list": {"tunes": "abc", "maybe_tunes": 3},
         "undefined": {"maybe_tune": Undefined, "maybe_tunes": [Undefined, good]},
+        "things": {
+            "thing": strawberry.cast(Band, BandRow("cast")),
+            "things": [Band(name="x"), strawberry.cast(Band, BandRow("cast")), good],
+            "maybe_things": [None, person, BandRow("row"), ValueError("no thing"), good],
+        },
+        "wrong-things": {"thing": person, "things": [good, person]},
+        "null-things": {"thing": None, "things": [good, None]},
     }
     if kind == "awaitable":
         changes[kind] = {
@@ -161,7 +182,102 @@ def _awaitable_title() -> Any:
 
 
 @strawberry.type
+class Leaves:
+    """Values a plain leaf's fast path must leave to the scalar (or pass as they are)."""
+
+    big: int = 2**31
+    small: int = -(2**31)
+    edge: int = 2**31 - 1
+    flag_as_int: int = True
+    flag_as_text: str = True  # type: ignore[assignment]
+    mood_as_text: str = strawberry.field(default_factory=lambda: Mood.CALM)
+    number_as_id: strawberry.ID = 7  # type: ignore[assignment]
+    text_as_flag: bool = "yes"  # type: ignore[assignment]
+    float_as_int: int = 3.0  # type: ignore[assignment]
+
+
+@strawberry.input
+class Span:
+    low: int
+    high: int
+
+
+class Deny(BasePermission):
+    message = "denied"
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
+
+
+@strawberry.interface
+class Greeter:
+    @strawberry.field
+    def greet(self, word: str) -> str:
+        return f"{word}, greeter"
+
+
+@strawberry.type
+class Dog(Greeter):
+    @strawberry.field
+    def greet(self, word: str) -> str:
+        return f"{word}, woof"
+
+
+@strawberry.type
+class Cat(Greeter):
+    @strawberry.field
+    def greet(self, word: str, loud: bool = False) -> str:
+        return f"{word}, MEOW" if loud else f"{word}, meow"
+
+
+@strawberry.type
 class Query:
+    @strawberry.field
+    def echo(self, text: str, times: int = 1, mood: Mood = Mood.CALM) -> str:
+        return f"{text * times}:{mood.value}"
+
+    @strawberry.field
+    async def echo_later(self, info: strawberry.Info, text: str) -> str:
+        await asyncio.sleep(0)
+        return f"{text}@{info.path.key}"
+
+    @strawberry.field
+    def rooted(root, tag: str) -> str:
+        return f"{tag}:{type(root).__name__}"
+
+    @strawberry.field
+    def total(self, values: list[int]) -> int:
+        values.append(1)  # a request's list is its own: nothing to share
+        return sum(values)
+
+    @strawberry.field
+    def weekday(self, day: date) -> str:
+        return day.strftime("%A")
+
+    @strawberry.field
+    def width(self, span: Span) -> int:
+        return span.high - span.low
+
+    @strawberry.field
+    def fail(self, why: str) -> str | None:
+        raise ValueError(why)
+
+    @strawberry.field
+    async def fail_later(self, why: str) -> str:
+        raise ValueError(why)
+
+    @strawberry.field(permission_classes=[Deny])  # type: ignore[untyped-decorator]
+    def guarded(self, text: str) -> str | None:
+        return text
+
+    @strawberry.field
+    def greeters(self) -> list[Greeter]:
+        return [Dog(), Cat()]
+
+    @strawberry.field
+    def leaves(self) -> Leaves:
+        return Leaves()
+
     @strawberry.field
     def tunes(self) -> list[Tune]:
         return [
@@ -231,7 +347,7 @@ class Query:
         return Tune(title="slow", rating=None, mood=Mood.CALM)
 
 
-SCHEMA = strawberry.Schema(query=Query, types=[Person])
+SCHEMA = strawberry.Schema(query=Query, types=[Person, Dog, Cat])
 PLANNED = planned_context_class(StrawberryGraphQLCoreExecutionContext)
 
 DOCUMENTS = [
@@ -263,6 +379,26 @@ DOCUMENTS = [
             "undefined",
         )
     ),
+    *(
+        f'{{ shelf(kind: "{kind}") {{ thing {{ __typename ... on Band {{ name }} }}'
+        " things { ... on Tune { title } ... on Band { name } }"
+        " maybeThings { __typename ... on Tune { mood } } } }"
+        for kind in ("good", "things", "wrong-things", "null-things")
+    ),
+    '{ shelf(kind: "things") { things { __typename } } }',
+    "{ leaves { big } }",
+    "{ leaves { small } }",
+    "{ leaves { edge flagAsInt flagAsText moodAsText numberAsId textAsFlag floatAsInt } }",
+    '{ echo(text: "a") b: echo(text: "b", times: 2) c: echo(text: "c", mood: LOUD) }',
+    '{ a: echoLater(text: "x") b: echoLater(text: "y") rooted(tag: "t") }',
+    "query Q($t: String!) { echo(text: $t) echoLater(text: $t) }",
+    "{ total(values: [1, 2]) again: total(values: [3]) }",
+    "{ width(span: {low: 1, high: 5}) }",
+    '{ weekday(day: "2026-12-03") }',
+    '{ fail(why: "no") echo(text: "ok") failLater(why: "later") }',
+    '{ guarded(text: "x") echo(text: "y") }',
+    '{ greeters { ...G } } fragment G on Greeter { greet(word: "hi") }',
+    '{ greeters { greet(word: "a") ... on Cat { loud: greet(word: "b", loud: true) } } }',
     '{ shelf(kind: "errors") { maybeTunes { rating } } }',
     '{ shelf(kind: "errors") { maybeTune { title } maybeTunes { title } } }',
     '{ shelf(kind: "errors") { tunes { title } } }',
@@ -284,7 +420,7 @@ DOCUMENTS = [
     "{ tunes { title @skip(if: true) rating @include(if: false) mood @include(if: true) } }",
     "{ __schema { queryType { name } } __typename }",
 ]
-VARIABLES = [{"s": True, "i": False}, {"s": False, "i": True}]
+VARIABLES = [{"s": True, "i": False, "t": "one"}, {"s": False, "i": True, "t": "two"}]
 
 
 async def _run(document: str, executor_class: type[Any], variables: Any = None) -> ExecutionResult:
@@ -359,3 +495,85 @@ def test_only_strawberry_resolution_of_non_generic_types_is_planned() -> None:
     assert union_members(schema.get_type("Named")) is None  # type: ignore[arg-type]  # interface
     assert own_classes(schema.get_type("Person")) == (Named, Person)  # type: ignore[arg-type]
     assert own_classes(schema.get_type("Tune")) is None  # type: ignore[arg-type]  # no is_type_of
+
+
+def test_only_resolvers_without_extensions_or_handlers_are_called_directly() -> None:
+    schema = SCHEMA._schema
+    query = schema.get_type("Query")
+    assert resolver_field(query.fields["echo"]) is not None  # type: ignore[union-attr]
+    assert resolver_field(query.fields["echoLater"]) is not None  # type: ignore[union-attr]
+    assert resolver_field(query.fields["guarded"]) is None  # type: ignore[union-attr]  # permission
+    assert resolver_field(query.fields["greeters"]) is not None  # type: ignore[union-attr]
+    tune = schema.get_type("Tune")
+    assert resolver_field(tune.fields["title"]) is None  # type: ignore[union-attr]  # no resolver
+    fields = query.fields  # type: ignore[union-attr]
+    assert convertible(fields["echo"])  # String, Int, an enum: converted once per node
+    assert not convertible(fields["weekday"])  # a custom scalar: strawberry's, per request
+    assert not convertible(fields["total"]) and not convertible(fields["width"])  # list, input
+    dog, cat = schema.get_type("Dog"), schema.get_type("Cat")
+    assert field_plan(schema, dog, "greet") is not field_plan(schema, cat, "greet")  # type: ignore[arg-type]
+
+
+def test_converted_arguments_are_reused_without_strawberry_converting_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from strawberry.types.arguments import convert_arguments as convert
+
+    calls: list[Any] = []
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return convert(*args, **kwargs)
+
+    # strawberry's resolver chain converts through this name (``get_arguments``)
+    monkeypatch.setattr("strawberry.schema.schema_converter.convert_arguments", counting)
+    document = '{ direct: echo(text: "z", times: 3) }'
+    first = asyncio.run(_run(document, PLANNED))
+    calls.clear()
+    again = asyncio.run(_run(document, PLANNED))
+    assert again.data == first.data == {"direct": "zzz:calm"}
+    assert calls == []  # literal arguments: converted once, for the document's node
+    asyncio.run(_run("query Q($t: String!) { echo(text: $t) }", PLANNED, {"t": "v"}))
+    assert len(calls) == 1  # a variable: strawberry converts it on every request
+
+
+def test_cached_arguments_never_mix_documents_operations_or_variables() -> None:
+    two_operations = 'query A { echo(text: "a") } query B { echo(text: "b", times: 2) }'
+    with_variable = "query V($t: String!) { echo(text: $t) }"
+    for round_ in range(3):
+        for name, expected in (("A", "a:calm"), ("B", "bb:calm")):
+            result = execute(
+                SCHEMA._schema, parse(two_operations), operation_name=name,
+                executor_class=PLANNED,
+            )  # fmt: skip
+            assert result.data == {"echo": expected}  # type: ignore[union-attr]
+        for text in ("x", "y"):
+            result = execute(
+                SCHEMA._schema, parse(with_variable), variable_values={"t": f"{text}{round_}"},
+                executor_class=PLANNED,
+            )  # fmt: skip
+            assert result.data == {"echo": f"{text}{round_}:calm"}  # type: ignore[union-attr]
+        other = asyncio.run(_run('{ echo(text: "c") }', PLANNED))
+        assert other.data == {"echo": "c:calm"}
+
+
+def test_resolver_errors_keep_their_paths_and_null_the_nullable_field() -> None:
+    result = asyncio.run(_run('{ fail(why: "no") echo(text: "ok") }', PLANNED))
+    result = asyncio.run(_run('{ fail(why: "no") echo(text: "ok") }', PLANNED))  # cached
+    assert result.data == {"fail": None, "echo": "ok:calm"}
+    assert [(e.message, e.path) for e in result.errors or ()] == [("no", ["fail"])]
+    result = asyncio.run(_run('{ failLater(why: "late") }', PLANNED))
+    result = asyncio.run(_run('{ failLater(why: "late") }', PLANNED))
+    assert result.data is None  # non-null: up to the root
+    assert [(e.message, e.path) for e in result.errors or ()] == [("late", ["failLater"])]
+
+
+def test_the_argument_cache_stays_bounded_and_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    import schema.execution_plan as plan
+
+    monkeypatch.setattr(plan, "ARGUMENTS_CACHED", 2)
+    planned = planned_context_class(StrawberryGraphQLCoreExecutionContext)
+    for round_ in range(3):
+        for n in range(5):  # more nodes than the cache keeps: the oldest are dropped
+            result = asyncio.run(_run(f'{{ echo(text: "{n}", times: {round_ + 1}) }}', planned))
+            assert result.data == {"echo": f"{str(n) * (round_ + 1)}:calm"}
