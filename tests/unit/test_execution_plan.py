@@ -577,3 +577,34 @@ def test_the_argument_cache_stays_bounded_and_right(monkeypatch: pytest.MonkeyPa
         for n in range(5):  # more nodes than the cache keeps: the oldest are dropped
             result = asyncio.run(_run(f'{{ echo(text: "{n}", times: {round_ + 1}) }}', planned))
             assert result.data == {"echo": f"{str(n) * (round_ + 1)}:calm"}
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ tunes { title rating } }",
+        "{ slow { title later rating } }",
+        '{ shelf(kind: "wrong") { people { name } } }',
+    ],
+)
+def test_an_execution_leaves_no_cyclic_garbage(document: str) -> None:
+    """perf (issue 18): graphql-core's execution context refers to itself (its
+    ``async_helpers`` hold its own bound methods); the planned context breaks that cycle
+    once its result is built, so a request's objects are freed by reference counting
+    instead of waiting for (and costing) a garbage collection."""
+    import gc
+
+    asyncio.run(_run(document, PLANNED))  # plans and caches made: not garbage
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        result = asyncio.run(_run(document, PLANNED))
+        gc.collect()
+        contexts = [o for o in gc.garbage if isinstance(o, PLANNED)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert result.data is not None or result.errors
+    assert contexts == []
