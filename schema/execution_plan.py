@@ -88,6 +88,7 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLResolveInfo,
     GraphQLSchema,
     GraphQLUnionType,
     ListValueNode,
@@ -583,15 +584,9 @@ def planned_context_class(base: type[Any]) -> type[Any]:
             )
 
         def execute_resolver_field(
-            self,
-            plan: ResolverField,
-            converted: dict[str, Any],
-            parent_type: GraphQLObjectType,
-            source: Any,
-            field_details_list: FieldDetailsList,
-            path: Path,
-            position_context: Any,
-        ) -> Any:
+            self, plan: ResolverField, converted: dict[str, Any], parent_type: GraphQLObjectType,
+            source: Any, field_details_list: FieldDetailsList, path: Path, position_context: Any,
+        ) -> Any:  # fmt: skip
             """graphql-core's ``execute_field`` with strawberry's resolver called directly
             on arguments converted once (shortcut 10)."""
             return_type = plan.return_type
@@ -601,14 +596,9 @@ def planned_context_class(base: type[Any]) -> type[Any]:
             )  # fmt: skip
             try:
                 result = plan.call(source, info, converted)
-                if self.is_awaitable(result):
-                    return self.complete_awaitable_value(
-                        return_type, field_details_list, info, path, result, position_context
-                    )
-                completed = self.complete_value(
+                return self.complete_resolved(
                     return_type, field_details_list, info, path, result, position_context
                 )
-                return self.awaited_field(completed, return_type, field_details_list, path)
             except Exception as raw_error:
                 self.handle_field_error(raw_error, return_type, field_details_list, path)
                 return None
@@ -857,17 +847,27 @@ def planned_context_class(base: type[Any]) -> type[Any]:
                 info = self.build_resolve_info(
                     plan.field_def, [d.node for d in field_details_list], parent_type, path
                 )
-                if self.is_awaitable(result):
-                    return self.complete_awaitable_value(
-                        return_type, field_details_list, info, path, result, position_context
-                    )
-                completed = self.complete_value(
+                return self.complete_resolved(
                     return_type, field_details_list, info, path, result, position_context
                 )
-                return self.awaited_field(completed, return_type, field_details_list, path)
             except Exception as raw_error:
                 self.handle_field_error(raw_error, return_type, field_details_list, path)
                 return None
+
+        def complete_resolved(
+            self, return_type: Any, field_details_list: FieldDetailsList,
+            info: GraphQLResolveInfo[Any], path: Path, result: Any, position_context: Any,
+        ) -> Any:  # fmt: skip
+            """A resolved value completed as graphql-core's ``execute_field`` completes it
+            (awaited first when it is awaitable); errors are the caller's to handle."""
+            if self.is_awaitable(result):
+                return self.complete_awaitable_value(
+                    return_type, field_details_list, info, path, result, position_context
+                )
+            completed = self.complete_value(
+                return_type, field_details_list, info, path, result, position_context
+            )
+            return self.awaited_field(completed, return_type, field_details_list, path)
 
         def awaited_field(
             self, completed: Any, return_type: Any, field_details_list: FieldDetailsList,
