@@ -29,7 +29,8 @@ YOUNG_GENERATION_THRESHOLD = 20_000
 def tune_for_serving() -> int:
     """Collect what start-up left behind, exempt every surviving object from future
     collections, and collect the youngest generation less often; returns how many objects
-    were frozen. For a process that has finished starting and now serves requests."""
+    were frozen (frozen objects can still be freed by reference counting, so the count
+    shrinks later). For a process that has finished starting and now serves requests."""
     gc.collect()
     gc.freeze()
     _, older, oldest = gc.get_threshold()

@@ -38,7 +38,9 @@ def test_tuning_freezes_what_exists_and_collects_the_young_generation_less_often
 ) -> None:
     _, older, oldest = gc.get_threshold()
     frozen = tune_for_serving()
-    assert frozen > 0 and gc.get_freeze_count() == frozen
+    # Frozen objects can still die by reference counting (another thread of the test
+    # process may drop some between the two reads), so the count only ever shrinks.
+    assert frozen > 0 and 0 < gc.get_freeze_count() <= frozen
     assert gc.get_threshold() == (YOUNG_GENERATION_THRESHOLD, older, oldest)
     assert gc.isenabled()
 
