@@ -69,14 +69,21 @@ _ORJSON_STRICT = (
     orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
     | orjson.OPT_PASSTHROUGH_DATACLASS
 )  # fmt: skip
-_FLOAT_FORMS = re.compile(
-    rb"[:,\[]-?[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+[,\]}]|[:,\[]-?0\.0000[0-9]*[,\]}]"
-)
-"""A number where orjson's float text may differ from ``repr``'s (an exponent, a tiny
-decimal), from its delimiter to the next (a number in compact JSON is followed by ``,``,
-``]`` or ``}``). It matches text inside strings only by chance (then ``json.dumps`` writes
-it); perf (issue 18): without the closing delimiter, ids such as ``local:song:423e8c…``
-matched, so most music answers were written by ``json.dumps``."""
+_ONE_DIGIT_NEGATIVE_EXPONENT = re.compile(rb"e-[0-9][,\]}]")
+
+
+def _floats_written_differently(body: bytes) -> bool:
+    """Whether ``body`` may hold a float whose orjson text is not ``repr``'s. Checked
+    against every float class (random bit patterns and magnitudes), orjson differs in two
+    forms only: below 1e-4 it may write a decimal (``0.00001`` for ``1e-05``), and it
+    writes a one-digit negative exponent unpadded (``1e-7`` for ``1e-07``); a number in
+    compact JSON ends at ``,``, ``]`` or ``}``. Text inside strings matches only by chance
+    (then ``json.dumps`` writes the body). perf (issue 18): two substring searches, and the
+    regular expression only when ``e-`` occurs; a regular expression over the whole body
+    took longer (≈ 27 µs for 20 songs) than ``json.dumps`` itself."""
+    if b"0.0000" in body:
+        return True
+    return b"e-" in body and _ONE_DIGIT_NEGATIVE_EXPONENT.search(body) is not None
 
 
 def encode_body(data: Any) -> bytes:
@@ -91,7 +98,7 @@ def encode_body(data: Any) -> bytes:
         return json.dumps(data, separators=(",", ":")).encode()
     if (
         not body.isascii() or b"\x7f" in body or b"null" in body
-        or _FLOAT_FORMS.search(body) is not None
+        or _floats_written_differently(body)
     ):  # fmt: skip
         return json.dumps(data, separators=(",", ":")).encode()
     return body

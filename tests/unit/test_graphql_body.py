@@ -20,6 +20,8 @@ def _stdlib(data: Any) -> bytes:
 BODIES: list[Any] = [
     {"data": {"song": {"id": "local:song:423e8c8f32634c3c947652cd3ceb458d", "n": 50}}},
     {"data": {"ids": ["a:1e5", "b:12E7,", "c:0.00001]", ":3e4}"]}},  # number-like text
+    {"data": {"a": 1e-07, "b": -3.5e-09, "c": [2e-08], "d": {"e": 5e-10}}},  # e-7 vs e-07
+    {"data": {"t": "re-release one-off 1e-5, x", "u": "0.00001"}},  # the forms in text
     {"data": {"x": 1e16, "y": 1e-05, "z": 0.00001, "w": 0.0001, "v": 1e22, "u": -2.5e-300}},
     {"data": {"nan": float("nan"), "inf": float("inf"), "none": None}},
     {"data": {"big": 2**70, "text": "é \u2028 \x7f", "list": [1.5, 1e100, 0.1]}},
