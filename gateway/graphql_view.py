@@ -151,6 +151,17 @@ class KarpovGraphQL(GraphQL[Context, None]):
             response = self.error_response(error)
         await response(scope, receive, send)
 
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        """strawberry's sub-response (no status, no headers, an empty body) without
+        building headers only to delete them again (perf, issue 18: ≈ 1.3 µs a request);
+        the context writes cookies and headers into it and ``answer`` merges them."""
+        sub_response = Response.__new__(Response)
+        sub_response.status_code = None  # type: ignore[assignment]
+        sub_response.background = None
+        sub_response.body = b""
+        sub_response.raw_headers = []
+        return sub_response
+
     @staticmethod
     def error_response(error: TransportError) -> Response:
         body = json.dumps(error.body()).encode()
