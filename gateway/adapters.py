@@ -249,10 +249,13 @@ class Adapters:
         quota_redis: GateClient | None,
         clock: Clock,
         outbound: Outbound,
+        refund_late_charges: bool = True,
     ) -> Adapters:
         """The database for durable facts; Redis, when given, for the rest. ``quota_redis``
         is the quota gate's own client (short timeouts: every metered request waits on
-        it); required when ``redis`` is given."""
+        it); required when ``redis`` is given. ``refund_late_charges``: a reservation that
+        timed out and was refused, but that Redis ran anyway, is given back (the ``deny``
+        policy for an unavailable store; under ``allow`` the request was served)."""
         if redis is None:
             return cls(
                 uow=SqlUnitOfWorkFactory(engine, clock),
@@ -298,7 +301,11 @@ class Adapters:
             key_invalidations=RedisKeyInvalidations(redis),
             # harden: restored after a loss; perf (issue 18): one store call per tick and
             # set of limits; a RedisCluster client gets the cluster gate (issue 18)
-            quota_gate=CoalescingGate(redis_quota_gate(quota_redis, restorable=True)),
+            quota_gate=CoalescingGate(
+                redis_quota_gate(
+                    quota_redis, restorable=True, refund_late_charges=refund_late_charges
+                )
+            ),
             plans=SqlPlanCatalog(engine),
             usage=SqlUsageStore(engine),
             outbound=outbound,

@@ -22,6 +22,7 @@ from domain.apikeys.ports import KeyInvalidations
 from domain.apikeys.verifier import ApiKeyVerifier
 from domain.clock import Clock, SystemClock
 from domain.jobs.service import Scheduler
+from domain.quota.service import OnStoreError
 from gateway.adapters import Adapters, Outbound
 from gateway.bootstrap import build_services
 from gateway.settings import CLUSTER_SCHEMES, Settings, cluster_node_url
@@ -187,7 +188,11 @@ async def build_container(
         closers.append(http.aclose)
     outbound = Outbound.from_settings(settings, http=http, clock=clock, hasher=hasher)
     closers.extend(outbound.closers)  # upstreams (issue 15): their connection pools
-    adapters = Adapters.sql(engine, redis, quota_redis=quota_redis, clock=clock, outbound=outbound)
+    adapters = Adapters.sql(
+        engine, redis, quota_redis=quota_redis, clock=clock, outbound=outbound,
+        # A refused request is charged nothing, even when Redis ran its reservation late.
+        refund_late_charges=settings.quota_on_redis_error is OnStoreError.DENY,
+    )  # fmt: skip
     container = Container(
         settings=settings, engine=engine, redis=redis, http=http, adapters=adapters,
         services=build_services(adapters, settings, clock), clock=clock, _closers=closers,

@@ -13,8 +13,12 @@ as before:
 * an unreachable Redis: ``redis.exceptions.ConnectionError`` (a refused or lost connection
   fails every command waiting on it; the next command connects again);
 * a Redis that does not answer within ``timeout`` seconds: ``redis.exceptions.TimeoutError``
-  for every command waiting (the connection is dropped: a late reply must not be taken
-  for the next command's);
+  for every command waiting; the connection takes no more commands (a late reply must not
+  be taken for the next command's), and the next command connects again. A command sent
+  with ``on_late`` keeps the old connection open for up to ``LATE_REPLY_WINDOW`` seconds
+  to read its reply: Redis may still run it (a script that reserves quota, issue 18), and
+  ``on_late(reply)`` lets the caller undo what it did; without one the connection is
+  dropped at once;
 * an error reply: ``ResponseError`` (``NoScriptError`` for ``NOSCRIPT``).
 
 URLs as redis-py takes them: ``redis://[[user]:password@]host[:port][/db]``, ``rediss://``
@@ -24,9 +28,11 @@ URLs as redis-py takes them: ``redis://[[user]:password@]host[:port][/db]``, ``r
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import hiredis
@@ -34,6 +40,14 @@ from redis.asyncio.connection import SSLConnection, UnixDomainSocketConnection, 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
+
+LATE_REPLY_WINDOW = 30.0
+"""Seconds a timed-out connection stays open for the replies of its ``on_late`` commands."""
+
+LateReply = Callable[[Any], None]
+"""Called with the reply (or a ``ResponseError``) of a command that timed out, if it comes."""
 
 
 def _encode(arg: bytes | str | int | float) -> bytes:
@@ -66,12 +80,15 @@ class _Connection(asyncio.Protocol):
     def __init__(self, timeout: float) -> None:
         self._timeout = timeout
         self._reader = hiredis.Reader()
-        self._pending: deque[tuple[asyncio.Future[Any], float]] = deque()
+        self._pending: deque[tuple[asyncio.Future[Any], float, LateReply | None]] = deque()
         self._out: list[bytes] = []
         self._transport: asyncio.Transport | None = None
         self._loop = asyncio.get_running_loop()
         self._watchdog: asyncio.TimerHandle | None = None
         self.closed = False
+        """No more commands: failed, closed, or timed out and reading late replies."""
+        self.draining = False
+        """Timed out, open only for the late replies of ``on_late`` commands."""
 
     # -- asyncio.Protocol ---------------------------------------------------------------
 
@@ -86,25 +103,31 @@ class _Connection(asyncio.Protocol):
             reply = reader.gets()
             if reply is False:
                 return
-            future, _ = pending.popleft()
+            future, _, on_late = pending.popleft()
             if future.done():
+                if on_late is not None and self.draining:
+                    _deliver_late(on_late, _error(reply) if isinstance(reply, hiredis.ReplyError)
+                                  else reply)  # fmt: skip
                 continue
             if isinstance(reply, hiredis.ReplyError):
                 future.set_exception(_error(reply))
             else:
                 future.set_result(reply)
+        if self.draining and not pending and self._transport is not None:
+            self._stop_watchdog()
+            self._transport.close()  # every late reply read
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._fail(RedisConnectionError(f"connection to Redis lost: {exc!r}"))
 
     # -- commands -----------------------------------------------------------------------
 
-    def send(self, command: bytes) -> asyncio.Future[Any]:
+    def send(self, command: bytes, on_late: LateReply | None = None) -> asyncio.Future[Any]:
         if self.closed or self._transport is None:
             raise RedisConnectionError("connection to Redis closed")
         future: asyncio.Future[Any] = self._loop.create_future()
         now = time.monotonic()
-        self._pending.append((future, now))
+        self._pending.append((future, now, on_late))
         if not self._out:
             self._loop.call_soon(self._flush)
         self._out.append(command)
@@ -118,26 +141,63 @@ class _Connection(asyncio.Protocol):
             self._transport.write(b"".join(out))
 
     def _check(self) -> None:
-        """The oldest command waiting for longer than the timeout drops the connection."""
+        """The oldest command waiting for longer than the timeout fails every waiting
+        command; a draining connection whose window has passed is dropped."""
         self._watchdog = None
         if not self._pending:
+            return
+        if self.draining:
+            lost = sum(1 for _, _, on_late in self._pending if on_late is not None)
+            log.warning("Redis sent no reply to %d timed-out command(s) within %s s",
+                        lost, LATE_REPLY_WINDOW)  # fmt: skip
+            self._fail(RedisTimeoutError("late replies not received"))
             return
         oldest = self._pending[0][1]
         left = oldest + self._timeout - time.monotonic()
         if left <= 0:
-            self._fail(RedisTimeoutError(f"Redis did not answer within {self._timeout} s"))
+            self._time_out(RedisTimeoutError(f"Redis did not answer within {self._timeout} s"))
             return
         self._watchdog = self._loop.call_at(self._loop.time() + left, self._check)
 
-    def _fail(self, error: Exception) -> None:
-        self.closed = True
+    def _time_out(self, error: Exception) -> None:
+        """Fail every waiting command. Commands not yet written are dropped (Redis never
+        sees them); if a written one asked for its late reply, keep reading until every
+        written command is answered or ``LATE_REPLY_WINDOW`` has passed."""
+        unsent, self._out = len(self._out), []
+        for _ in range(unsent):
+            future, _, _ = self._pending.pop()
+            if not future.done():
+                future.set_exception(error)
+        # Only what timed out now is handed its late reply: a command whose caller was
+        # cancelled before keeps what Redis did, as it would have without the timeout.
+        waiting = deque(
+            (future, sent, None if future.done() else on_late)
+            for future, sent, on_late in self._pending
+        )
+        if not any(on_late is not None for _, _, on_late in waiting):
+            self._fail(error)
+            return
+        self._pending = waiting
+        self.closed = self.draining = True
+        for future, _, _ in waiting:
+            if not future.done():
+                future.set_exception(error)
+        self._stop_watchdog()
+        self._watchdog = self._loop.call_at(self._loop.time() + LATE_REPLY_WINDOW, self._check)
+
+    def _stop_watchdog(self) -> None:
         if self._watchdog is not None:
             self._watchdog.cancel()
             self._watchdog = None
+
+    def _fail(self, error: Exception) -> None:
+        self.closed = True
+        self.draining = False
+        self._stop_watchdog()
         if self._transport is not None:
             self._transport.abort()
         while self._pending:
-            future, _ = self._pending.popleft()
+            future, _, _ = self._pending.popleft()
             if not future.done():
                 future.set_exception(error)
 
@@ -145,8 +205,18 @@ class _Connection(asyncio.Protocol):
         self._fail(RedisConnectionError("client closed"))
 
 
+def _deliver_late(on_late: LateReply, reply: Any) -> None:
+    try:
+        on_late(reply)
+    except Exception:  # the reader must go on with the next reply
+        log.exception("a late Redis reply's handler failed")
+
+
 class PipelinedRedis:
     """See the module docstring. Must be used from one event loop."""
+
+    accepts_late_replies = True
+    """``execute_command`` takes ``on_late`` (``RedisQuotaGate`` asks for it by this)."""
 
     def __init__(self, url: str, *, timeout: float) -> None:
         options = parse_url(url)
@@ -161,6 +231,8 @@ class PipelinedRedis:
         self._unix = cls is UnixDomainSocketConnection
         self._tls = cls is SSLConnection
         self._connection: _Connection | None = None
+        self._draining: list[_Connection] = []
+        """Timed-out connections still reading late replies (closed by ``aclose``)."""
         self._connecting: asyncio.Future[_Connection] | None = None
 
     async def _connect(self) -> _Connection:
@@ -197,6 +269,8 @@ class PipelinedRedis:
         connection = self._connection
         if connection is not None and not connection.closed:
             return connection
+        if connection is not None and connection.draining and connection not in self._draining:
+            self._draining = [c for c in self._draining if c.draining] + [connection]
         if self._connecting is None:
             self._connecting = asyncio.ensure_future(self._connect())
         connecting = self._connecting
@@ -210,12 +284,15 @@ class PipelinedRedis:
         self._connection = connection
         return connection
 
-    async def execute_command(self, *args: Any, **options: Any) -> Any:
-        """The raw reply (bytes never decoded); ``options`` (redis-py's) are ignored."""
+    async def execute_command(
+        self, *args: Any, on_late: LateReply | None = None, **options: Any
+    ) -> Any:
+        """The raw reply (bytes never decoded); ``options`` (redis-py's) are ignored.
+        ``on_late``: see the module docstring."""
         connection = self._connection
         if connection is None or connection.closed:
             connection = await self._ready()
-        return await connection.send(pack(args))
+        return await connection.send(pack(args), on_late)
 
     async def exists(self, *names: str) -> int:
         return int(await self.execute_command("EXISTS", *names))
@@ -224,6 +301,9 @@ class PipelinedRedis:
         return bool(await self.execute_command("PING") == b"PONG")
 
     async def aclose(self) -> None:
+        for connection in self._draining:
+            connection.close()
+        self._draining = []
         if self._connection is not None:
             self._connection.close()
             self._connection = None

@@ -39,6 +39,17 @@ gate starts and after a refusal that found one missing, then restores only the u
 slots were lost (a primary emptied loses its slots, the other primaries' users keep their
 state).
 
+Late replies (issue 18): a reservation whose reply does not come within the client's
+timeout fails as ``QuotaStoreUnavailable``, yet Redis may still run it (the command was
+written; Redis was slow, or its reply was). Under the default policy (``deny``: the request
+is refused with 503) such a charge would count a request nobody was served. On the lean
+pipelined client, a gate made with ``refund_late_charges`` keeps reading the timed-out
+connection (for up to ``LATE_REPLY_WINDOW``) and refunds a charge whose late reply says it
+was admitted, with ``refund`` as a failed call's units are (counters; a rate's allowance is
+not given back). Under ``allow`` the request was served without limits, so the late charge
+is right and kept. What still escapes: a reply that never comes (the connection dies, or
+Redis answers after the window), and redis-py's clients (the cluster gate).
+
 The client should be built with ``socket_timeout`` and ``socket_connect_timeout`` (well under
 a second) and few retries: the gate adds no timeout or retry of its own (``asyncio.timeout``
 would cost about 5 µs a decision), so the client's settings decide how long an unreachable
@@ -50,6 +61,7 @@ makes a burst wait for a connection instead.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
@@ -208,6 +220,9 @@ _RAW = {NEVER_DECODE: True}
 """The replies are packed bytes: never decoded, even by a client made with
 ``decode_responses=True``."""
 
+_LATE_REFUNDS: set[asyncio.Task[None]] = set()
+"""Refunds of late charges in flight (the loop keeps only weak references to tasks)."""
+
 _STORE_DOWN = (
     RedisConnectionError,
     RedisTimeoutError,
@@ -246,16 +261,25 @@ gate uses, or redis-py's cluster client (``RedisClusterQuotaGate``)."""
 
 class RedisQuotaGate:
     def __init__(
-        self, redis: GateClient, *, namespace: str = "karpov:quota", restorable: bool = False
-    ) -> None:
+        self, redis: GateClient, *, namespace: str = "karpov:quota", restorable: bool = False,
+        refund_late_charges: bool = False,
+    ) -> None:  # fmt: skip
         """``restorable``: refuse while the state is lost, until ``restore`` ran (a
-        deployment's gate; a bare gate in a test may skip it)."""
+        deployment's gate; a bare gate in a test may skip it). ``refund_late_charges``:
+        a reservation that timed out (the caller was told the store is unavailable, and
+        refuses the request) but that Redis ran anyway is given back when its late reply
+        comes (see "Late replies" in the module docstring)."""
         self._redis = redis
+        self._late = refund_late_charges and getattr(redis, "accepts_late_replies", False)
         self._prefix = f"{namespace}:"
         self._whole = f"{namespace}:whole:{MARKER_VERSION}"
         self._restorable = restorable
         self._guard: tuple[bytes, ...] = (_GUARDED,) if restorable else ()
         self._marker: list[str] = [self._whole] if restorable else []
+
+    @property
+    def refunds_late_charges(self) -> bool:
+        return self._late
 
     def _markers(self, limits: Sequence[Limit]) -> list[str]:
         """The restore marker a script over ``limits`` checks (none when not restorable)."""
@@ -296,10 +320,37 @@ class RedisQuotaGate:
         now_us = micros(now)
         keys, spec = encode_limits(limits, now_us, charging=True, prefix=self._prefix)
         request = struct.pack(f"<{len(spec) + 2}d", 1, now_us, *spec)
-        reply = await self._run(_GATE_SCRIPT, keys + self._markers(limits), request, *self._guard)
+        on_late = self._late_refund(limits, now) if self._late else None
+        reply = await self._run(
+            _GATE_SCRIPT, keys + self._markers(limits), request, *self._guard, on_late=on_late
+        )
         if reply == _NOT_READY:
             raise self._not_ready()
         return build_decision(limits, now, struct.unpack(f"<{len(reply) // 8}d", reply))
+
+    def _late_refund(self, limits: Sequence[Limit], now: float) -> Callable[[Any], None]:
+        """What a timed-out reservation's late reply does: if Redis charged it, refund it
+        (in the background: the reply arrives inside the client's reader)."""
+
+        def late(reply: Any) -> None:
+            if not isinstance(reply, bytes) or reply == _NOT_READY or len(reply) < 8:
+                return  # an error, or refused while restoring: nothing was charged
+            if struct.unpack_from("<d", reply)[0] != 0:
+                return  # refused: nothing was charged
+            task = asyncio.ensure_future(self._give_back(Reservation(tuple(limits), now)))
+            _LATE_REFUNDS.add(task)
+            task.add_done_callback(_LATE_REFUNDS.discard)
+
+        return late
+
+    async def _give_back(self, reservation: Reservation) -> None:
+        try:
+            await self.refund(reservation, reservation.at)
+        except QuotaStoreUnavailable as exc:
+            log.error("quota gate: a charge answered after the timeout could not be given "
+                      "back (%r)", exc)  # fmt: skip
+            return
+        log.warning("quota gate: a charge Redis answered after the timeout was given back")
 
     async def refund(self, reservation: Reservation, now: float) -> None:
         now_us = micros(now)
@@ -325,18 +376,22 @@ class RedisQuotaGate:
             raise self._not_ready()
         return build_states(limits, struct.unpack(f"<{len(reply) // 8}d", reply))
 
-    async def _run(self, script: _Script, keys: list[str], *args: bytes | int | str) -> Any:
+    async def _run(
+        self, script: _Script, keys: list[str], *args: bytes | int | str,
+        on_late: Callable[[Any], None] | None = None,
+    ) -> Any:  # fmt: skip
+        options: dict[str, Any] = _RAW if on_late is None else {**_RAW, "on_late": on_late}
         try:
             try:
                 return await self._redis.execute_command(  # type: ignore[no-untyped-call,unused-ignore]
-                    "EVALSHA", script.sha, len(keys), *keys, *args, **_RAW
+                    "EVALSHA", script.sha, len(keys), *keys, *args, **options
                 )
             except NoScriptError:
                 # The server lost its script cache (restart, failover, SCRIPT FLUSH): EVAL
                 # runs the script and caches it again, still one decision per call. (On a
                 # cluster, on the primary that answered NOSCRIPT: the keys' slot's.)
                 return await self._redis.execute_command(  # type: ignore[no-untyped-call,unused-ignore]
-                    "EVAL", script.source, len(keys), *keys, *args, **_RAW
+                    "EVAL", script.source, len(keys), *keys, *args, **options
                 )
         except _STORE_DOWN as exc:
             raise QuotaStoreUnavailable(f"quota store unreachable: {exc!r}") from exc
@@ -446,9 +501,13 @@ class RedisClusterQuotaGate(RedisQuotaGate):
 
 
 def quota_gate(
-    client: GateClient, *, namespace: str = "karpov:quota", restorable: bool = False
-) -> RedisQuotaGate:
+    client: GateClient, *, namespace: str = "karpov:quota", restorable: bool = False,
+    refund_late_charges: bool = False,
+) -> RedisQuotaGate:  # fmt: skip
     """The gate for ``client``: on a ``RedisCluster``, the cluster gate."""
     if isinstance(client, RedisCluster):
         return RedisClusterQuotaGate(client, namespace=namespace, restorable=restorable)
-    return RedisQuotaGate(client, namespace=namespace, restorable=restorable)
+    return RedisQuotaGate(
+        client, namespace=namespace, restorable=restorable,
+        refund_late_charges=refund_late_charges,
+    )  # fmt: skip
