@@ -117,7 +117,12 @@ async def _run(args: argparse.Namespace) -> None:
                 profiler.disable()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     n = args.requests
-    print(f"case {args.case} ({case.title}): {cpu / n * 1e6:.1f} µs CPU, "
+    what = (
+        f"the bare route of case {args.case}" if args.bare else f"case {args.case} ({case.title})"
+    )
+    if args.memory and not args.bare:
+        what += " [in-process gate: --memory]"
+    print(f"{what}: {cpu / n * 1e6:.1f} µs CPU, "
           f"{wall / n * 1e6:.1f} µs wall per request over {n}; non-200: {failures}")  # fmt: skip
     if profiler:
         stats = pstats.Stats(profiler)
@@ -137,7 +142,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument(
-        "--redis-url", default=os.environ.get("KARPOV_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+        "--redis-url",
+        default=os.environ.get("KARPOV_BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+        help="the Redis the gate uses; its database is FLUSHED first (default: db 13)",
     )
     parser.add_argument("--memory", action="store_true", help="no Redis: in-process gate")
     parser.add_argument("--bare", action="store_true", help="the case's bare route")
@@ -152,6 +159,11 @@ def main(argv: list[str] | None = None) -> None:
         cases.import_demo(database_url, Path(tmp) / "demo")
         redis_url = None if args.memory else args.redis_url
         if redis_url:
+            if not cases.redis_answers(redis_url):
+                parser.exit(
+                    2, f"bench.profile: no Redis answers at {redis_url} (the Redis gate's "
+                    "cases need one; --memory uses the in-process gate)\n",
+                )  # fmt: skip
             cases.flush_redis(redis_url)
         _environment(database_url, redis_url)
         with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
