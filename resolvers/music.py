@@ -118,7 +118,7 @@ async def _metered(
     meter = ctx.meter
     if meter is None:
         return await call()
-    claim = meter.claim(coordinate, provider.value)
+    claim = meter.claim(coordinate, provider)  # a StrEnum: formats as its value
     try:
         result = await call()
     except BaseException:

@@ -19,6 +19,7 @@ from domain.music.model import (
     Image,
     Kind,
     Lyrics,
+    MusicId,
     Page,
     Playlist,
     PlayUrl,
@@ -267,7 +268,26 @@ def _paged(items: list[Any], found: Page[Any] | None, page: int, size: int) -> S
 
 
 def _id(req: RestRequest, kind: Kind) -> Any:
-    return music.music_id(req.path("id"), kind, provider=req.path("provider"))
+    params = req.request.path_params
+    return _music_id(str(params["id"]), kind, str(params["provider"]))
+
+
+_IDS: dict[tuple[str, str, str], MusicId] = {}
+_IDS_MAX = 10_000
+
+
+def _music_id(text: str, kind: Kind, provider: str) -> MusicId:
+    """``music.music_id`` of a path's id and provider, memoised (perf, issue 18: the
+    enum conversion and the id's construction on every call). Ids are immutable; a
+    refusal raises every time (it is not kept)."""
+    key = (text, kind._value_, provider)  # (an enum member hashes by a Python call)
+    found = _IDS.get(key)
+    if found is None:
+        found = music.music_id(text, kind, provider=provider)
+        if len(_IDS) >= _IDS_MAX:
+            _IDS.clear()
+        _IDS[key] = found
+    return found
 
 
 song_view_json = EncodedViews(song_view, max_entries=10_000)

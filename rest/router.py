@@ -202,6 +202,8 @@ class RouteEndpoint:
         # The GraphQL twin names the operation for scopes and metering, so both edges
         # apply the same rules; GET routes are queries, the rest mutations.
         self.operation = Operation(route.twin or route.path, mutation=route.method != "GET")
+        self.operations = (self.operation,)
+        """One tuple for every call: the gate memoises what it derives by its identity."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = self.route
@@ -220,7 +222,7 @@ class RouteEndpoint:
         try:
             if metered is not None or ctx.principal.method is AuthMethod.API_KEY:
                 admission = await ctx.services.gate.enter(
-                    ctx.principal, ctx.api_key, (self.operation,)
+                    ctx.principal, ctx.api_key, self.operations
                 )
                 ctx.admission = admission
                 if admission is not None:
@@ -273,9 +275,10 @@ class RouteEndpoint:
         if limit_states:
             # Appended raw: setting them one by one through MutableHeaders rescans the
             # header list each time, a visible cost on every API-key request.
-            response.raw_headers.extend(
-                limit_header_pairs(limit_states, clock.now().timestamp(), refused=refused)
-            )
+            # perf (issue 18): the instant is read only for a refusal (only its
+            # X-RateLimit-Reset uses it).
+            now = clock.now().timestamp() if refused else 0.0
+            response.raw_headers.extend(limit_header_pairs(limit_states, now, refused=refused))
         if admission is not None and admission.extra_usage is not None:
             # billing (issue 14): the call was paid from the wallet (pay-as-you-go)
             response.raw_headers.extend(admission.extra_usage.header_pairs())

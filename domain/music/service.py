@@ -136,10 +136,13 @@ class MusicService:
     def provider(self, name: str | ProviderName) -> MusicProvider:
         """The provider called ``name``: 404 when there is no such provider, 503 when it
         has no client on this server."""
-        try:
-            key = ProviderName(name)
-        except ValueError:
-            raise UnknownMusicProvider(f"unknown music provider {name!r}") from None
+        if type(name) is ProviderName:  # perf (issue 18): already one (every call)
+            key = name
+        else:
+            try:
+                key = ProviderName(name)
+            except ValueError:
+                raise UnknownMusicProvider(f"unknown music provider {name!r}") from None
         found = self._providers.get(key)
         if found is None:
             raise MusicProviderUnavailable(self._unavailable.get(key, _NOT_CONFIGURED))
@@ -305,7 +308,7 @@ class MusicService:
         if local:
             hit = self._local.get(key)
             if hit is not None and now < hit[0]:
-                return cast(T, hit[1])
+                return hit[1]  # type: ignore[no-any-return]  # (perf: cast() is a call)
         if local:
             fresh = await self._refreshes.run(key, lambda: self._cache_get_fresh(key))
             if fresh is not None:

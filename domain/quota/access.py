@@ -12,11 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain.apikeys.model import ApiKey
 from domain.apikeys.scopes import scope_allows
 from domain.apikeys.verifier import VerifiedKey
 from domain.principal import AuthMethod, Principal
 from domain.quota.errors import MissingScope
-from domain.quota.metering import Metered, metering_of
+from domain.quota.metering import Metered, metering_of, on_declared
 from domain.quota.ports import PlanOfUser, UsageLog
 from domain.quota.service import Admission, Caller, QuotaService
 
@@ -35,6 +36,7 @@ _SCOPES: dict[str, str] = {}
 def declare_scope(field: str, scope: str) -> None:
     """Require ``scope`` of API-key callers for ``field`` (overrides the prefix rules)."""
     _SCOPES[field] = scope
+    _KEY_ADMISSIONS.clear()
 
 
 def scope_for(operation: Operation) -> str | None:
@@ -60,6 +62,63 @@ def key_caller(api_key: VerifiedKey) -> Caller:
     )  # fmt: skip
 
 
+@dataclass(frozen=True, slots=True)
+class KeyAdmission:
+    """perf (issue 18): what the gate derives, on every request, from an API key, its
+    owner's plan id and the request's operations: the caller, the metered operations and
+    the first scope the key lacks. Memoised (``key_admission``) by the identities of the
+    key and of the operations (the verifier hands out one ``ApiKey`` object per cached
+    key, and a change to a key makes a new object; a /v1 route passes the same tuple on
+    every call) and by the plan id, so a changed key, plan or declaration is never served
+    from an old entry."""
+
+    key: ApiKey
+    """Held so that the ids in the memo's key stay theirs (an id is reused only after
+    its object is freed); likewise ``operations``."""
+    plan_id: str
+    operations: Sequence[Operation]
+    caller: Caller
+    metered: tuple[Metered, ...]
+    missing_scope: str | None
+
+
+_KEY_ADMISSIONS: dict[tuple[int, str, int], KeyAdmission] = {}
+_KEY_ADMISSIONS_MAX = 10_000
+on_declared(_KEY_ADMISSIONS.clear)  # a new metering declaration changes what is metered
+
+
+def derive_key_admission(api_key: VerifiedKey, operations: Sequence[Operation]) -> KeyAdmission:
+    """What ``RequestGate.enter`` computes for an API-key request, without the memo."""
+    key = api_key.key
+    missing = None
+    for operation in operations:
+        scope = scope_for(operation)
+        if scope is not None and not scope_allows(key.scopes, scope):
+            missing = scope
+            break
+    metered = tuple([m for op in operations if (m := metering_of(op.field)) is not None])
+    return KeyAdmission(
+        key, api_key.owner_plan_id, operations, key_caller(api_key), metered, missing
+    )
+
+
+def key_admission(api_key: VerifiedKey, operations: Sequence[Operation]) -> KeyAdmission:
+    """``derive_key_admission``, memoised (see ``KeyAdmission``)."""
+    if type(operations) is not tuple:  # only an immutable sequence is memoised by identity
+        return derive_key_admission(api_key, operations)
+    key = api_key.key
+    plan_id = api_key.owner_plan_id
+    memo_key = (id(key), plan_id, id(operations))
+    found = _KEY_ADMISSIONS.get(memo_key)
+    if found is not None and found.key is key and found.operations is operations:
+        return found
+    found = derive_key_admission(api_key, operations)
+    if len(_KEY_ADMISSIONS) >= _KEY_ADMISSIONS_MAX:
+        _KEY_ADMISSIONS.clear()
+    _KEY_ADMISSIONS[memo_key] = found
+    return found
+
+
 class RequestGate:
     def __init__(self, quota: QuotaService, usage: UsageLog, *, plan_of_user: PlanOfUser) -> None:
         self.quota = quota
@@ -80,6 +139,12 @@ class RequestGate:
         when nothing applies (anonymous, admin token, unmetered session request).
         ``metered`` overrides what the operations' metering reserves (a GraphQL
         document's upper bound); ``requests`` is what the plan's QPS counts."""
+        if metered is None and principal.method is AuthMethod.API_KEY and api_key is not None:
+            # perf (issue 18): a /v1 route's call, derived once per key and plan
+            derived = key_admission(api_key, operations)
+            if derived.missing_scope is not None:
+                raise MissingScope(derived.missing_scope)
+            return await self.quota.admit(derived.caller, derived.metered, requests=requests)
         if metered is None:
             metered = [m for op in operations if (m := metering_of(op.field)) is not None]
         if principal.method is AuthMethod.API_KEY and api_key is not None:

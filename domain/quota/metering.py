@@ -7,6 +7,7 @@ original's weights: a song URL costs 3 units, every other music query 1.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from domain.quota.errors import ReservationExceeded
@@ -24,6 +25,12 @@ class Metered:
 
 
 _METERED: dict[str, Metered] = {}
+_LISTENERS: list[Callable[[], None]] = []
+
+
+def on_declared(listener: Callable[[], None]) -> None:
+    """Call ``listener`` after every declaration (memos of what is metered drop then)."""
+    _LISTENERS.append(listener)
 
 
 def declare_metered(field: str, metered: Metered) -> None:
@@ -32,6 +39,9 @@ def declare_metered(field: str, metered: Metered) -> None:
     if existing is not None and existing != metered:
         raise ValueError(f"{field} is already metered as {existing}")
     _METERED[field] = metered
+    _CLAIMED.clear()
+    for listener in _LISTENERS:
+        listener()
 
 
 def metered(field: str, operation: str, weight: int = 1) -> Metered:
@@ -47,6 +57,9 @@ def metering_of(field: str) -> Metered | None:
 
 
 # -- music (issue 13): what one request actually resolved ----------------------------------
+
+_CLAIMED: dict[tuple[str, str], Metered] = {}
+_CLAIMED_MAX = 1_000
 
 
 class Meter:
@@ -71,7 +84,16 @@ class Meter:
         if left <= 0:
             raise ReservationExceeded()
         self._left[coordinate] = left - 1
-        return Metered(f"{provider}.{declared.operation}", declared.weight)
+        # perf (issue 18): one (immutable) claim per provider and declaration, not one a call
+        # (a coordinate's declaration never changes: a second, different one is refused)
+        found = _CLAIMED.get((provider, coordinate))
+        if found is None:
+            if len(_CLAIMED) >= _CLAIMED_MAX:
+                _CLAIMED.clear()
+            found = _CLAIMED[(provider, coordinate)] = Metered(
+                f"{provider}.{declared.operation}", declared.weight
+            )
+        return found
 
     def settle(self, metered: Metered, ok: bool) -> None:
         self.calls.append((metered, ok))

@@ -65,6 +65,16 @@ class Caller:
 
 
 @dataclass(frozen=True, slots=True)
+class _LimitsById:
+    caller: Caller
+    plan: Plan | None
+    metered: Sequence[Metered]
+    valid_from: float
+    valid_until: float
+    limits: list[Limit]
+
+
+@dataclass(frozen=True, slots=True)
 class Admission:
     """An admitted request: what it was charged (for refunds) and the limits' states
     (for the response headers)."""
@@ -135,6 +145,13 @@ class QuotaService:
         self._plan_cache: dict[str, tuple[float, Plan]] = {}
         self._limits_cache: dict[tuple[Caller, Plan | None, tuple[Metered, ...], int | None],
                                  tuple[float, float, list[Limit]]] = {}  # fmt: skip
+        # perf (issue 18): the same memo by the identities of the caller, plan and
+        # operations (hashing them by value costs more than the rest of the lookup): an
+        # API key's gate hands out one caller and one operations tuple per key and plan
+        # (``access.key_admission``), ``plan`` one plan object. Each entry holds its
+        # objects (so their ids stay theirs) and the value entry's validity; it is dropped
+        # with the value memo.
+        self._limits_by_id: dict[tuple[int, int, int, int | None], _LimitsById] = {}
         self._utc_day = _CalendarWindow(UTC, _next_day, "%Y%m%d")
         self._day_window = _CalendarWindow(timezone, _next_day, "%Y%m%d")
         self._month_window = _CalendarWindow(timezone, _next_month, "%Y-%m")
@@ -163,6 +180,7 @@ class QuotaService:
         else:
             self._plan_cache.pop(plan_id, None)
         self._limits_cache.clear()
+        self._limits_by_id.clear()
 
     def limits(
         self,
@@ -175,22 +193,45 @@ class QuotaService:
         """The limits of one request. A caller's limits only change when a calendar bucket
         ends (or the caller, plan or operations do), so they are memoised until then.
         ``requests``: what the plan's QPS counts (default: one per metered operation)."""
+        return self._limits_at(caller, plan, metered, now, now.timestamp(), requests)
+
+    def _limits_at(
+        self,
+        caller: Caller,
+        plan: Plan | None,
+        metered: Sequence[Metered],
+        now: datetime,
+        at: float,
+        requests: int | None,
+    ) -> list[Limit]:
+        """``limits``, with ``at`` = ``now.timestamp()``."""
+        by_id = (id(caller), id(plan), id(metered), requests)
+        hit = self._limits_by_id.get(by_id)
+        if (
+            hit is not None and hit.caller is caller and hit.plan is plan
+            and hit.metered is metered and hit.valid_from <= at < hit.valid_until
+        ):  # fmt: skip
+            return hit.limits
         key = (caller, plan, tuple(metered), requests)
-        at = now.timestamp()
         cached = self._limits_cache.get(key)
-        if cached is not None and cached[0] <= at < cached[1]:
-            return cached[2]
-        limits = self._build_limits(caller, plan, metered, now, requests)
-        valid_until = min(
-            (limit.resets_at for limit in limits if isinstance(limit, CounterLimit)),
-            default=at + LIMITS_CACHE_SECONDS,
-        )
-        if len(self._limits_cache) >= LIMITS_CACHE_MAX:
-            self._limits_cache.clear()
-        # Valid from now (a clock that goes back must not reuse a later day's buckets)
-        # until the first bucket ends.
-        self._limits_cache[key] = (at, min(valid_until, at + LIMITS_CACHE_SECONDS), limits)
-        return limits
+        if cached is None or not cached[0] <= at < cached[1]:
+            limits = self._build_limits(caller, plan, metered, now, requests)
+            valid_until = min(
+                (limit.resets_at for limit in limits if isinstance(limit, CounterLimit)),
+                default=at + LIMITS_CACHE_SECONDS,
+            )
+            if len(self._limits_cache) >= LIMITS_CACHE_MAX:
+                self._limits_cache.clear()
+                self._limits_by_id.clear()
+            # Valid from now (a clock that goes back must not reuse a later day's buckets)
+            # until the first bucket ends.
+            cached = (at, min(valid_until, at + LIMITS_CACHE_SECONDS), limits)
+            self._limits_cache[key] = cached
+        if type(metered) is tuple:  # only an immutable sequence is memoised by identity
+            if len(self._limits_by_id) >= LIMITS_CACHE_MAX:
+                self._limits_by_id.clear()
+            self._limits_by_id[by_id] = _LimitsById(caller, plan, metered, *cached)
+        return cached[2]
 
     def _build_limits(
         self,
@@ -260,13 +301,22 @@ class QuotaService:
         Raises ``RateLimited`` / ``QuotaExceeded`` (429) naming the refusing limit,
         or ``QuotaUnavailable`` when the store is down and the policy is to deny."""
         now = self._clock.now()
-        plan = await self.plan(caller.plan_id) if metered else None
-        limits = self.limits(caller, plan, metered, now, requests)
+        at = now.timestamp()
+        plan: Plan | None = None
+        if metered:
+            # perf (issue 18): the plan memo's fast path at the admission's instant (a
+            # second clock read would only move its 30 s expiry by microseconds)
+            cached = self._plan_cache.get(caller.plan_id)
+            if cached is not None and at - cached[0] < PLAN_CACHE_SECONDS:
+                plan = cached[1]
+            else:
+                plan = await self.plan(caller.plan_id)
+        limits = self._limits_at(caller, plan, metered, now, at, requests)
         ops = tuple(metered)
         if not limits:
             return Admission(caller, plan, (), None, ops)
         try:
-            decision = await self._gate.reserve(limits, now.timestamp())
+            decision = await self._gate.reserve(limits, at)
         except QuotaStoreUnavailable:
             if self._on_store_error is OnStoreError.ALLOW:
                 log.warning("quota store unreachable: admitting without limits (policy allow)")
