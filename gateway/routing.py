@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from starlette.convertors import PathConvertor
 from starlette.routing import BaseRoute, Match, Route, Router
@@ -50,6 +51,7 @@ class IndexedRouter(Router):
             (route, _depth(route)) for route in self.routes
         ]
         self._by_depth: dict[tuple[int, str], list[_Step]] = {}
+        self._chosen: dict[tuple[str, str], tuple[Route, dict[str, Any]] | object] = {}
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope.get("root_path"):
@@ -85,34 +87,60 @@ class IndexedRouter(Router):
     def _direct_with_parameters(self, scope: Scope) -> ASGIApp | None:
         """The scan's choice for a path with parameters (its first full match, found with
         one regular expression over the routes of the path's depth and method), when that
-        route is a direct one."""
+        route is a direct one.
+
+        perf (issue 18): memoised by (path, method): the choice and the converted
+        parameters depend on nothing else here (no root path; Starlette's convertors are
+        pure), and a busy id is asked for again and again. The scope gets what
+        ``Route.matches`` gives it: a new ``path_params`` dict every time."""
+        path, method = scope["path"], scope["method"]
+        memo_key = (path, method)
+        found = self._chosen.get(memo_key)
+        if found is None:
+            found = self._choose(scope)
+            if len(path) <= MAX_MEMO_PATH:
+                if len(self._chosen) >= MAX_MEMO_ENTRIES:
+                    self._chosen.clear()
+                self._chosen[memo_key] = found
+        if found is _NOT_DIRECT:
+            return None
+        route, params = found  # type: ignore[misc]
+        path_params = dict(scope.get("path_params", {}))
+        path_params.update(params)
+        scope.setdefault("router", self)
+        scope["route"] = route
+        scope["endpoint"] = route.endpoint
+        scope["path_params"] = path_params
+        return route.app
+
+    def _choose(self, scope: Scope) -> tuple[Route, dict[str, Any]] | object:
+        """The direct route for the scope's path and method, with the parameters it
+        converted (as ``Route.matches`` gives them to a scope without any), or
+        ``_NOT_DIRECT``."""
         path, method = scope["path"], scope["method"]
         key = (path.count("/"), method)
         steps = self._by_depth.get(key)
         if steps is None:
             if key[0] > MAX_INDEXED_DEPTH:
-                return None
+                return _NOT_DIRECT
             steps = self._by_depth[key] = _steps(self._fixed_depth, *key)
         for pattern, routes in steps:
             if pattern is None:
                 match, child_scope = routes[0].matches(scope)
                 if match is not Match.FULL:
                     continue
-                return None  # a mount or a ``{x:path}`` route: left to the router
+                return _NOT_DIRECT  # a mount or a ``{x:path}`` route: left to the router
             found = pattern.match(path)
             if found is None:
                 continue
             candidate = routes[found.lastindex - 1]  # type: ignore[operator]
             if not isinstance(candidate, Route) or not self._is_direct(candidate.endpoint):
-                return None
-            match, child_scope = candidate.matches(scope)
+                return _NOT_DIRECT
+            match, child_scope = candidate.matches({"type": "http", "path": path, "method": method})
             if match is not Match.FULL:
-                return None
-            scope.setdefault("router", self)
-            scope["route"] = candidate
-            scope.update(child_scope)
-            return candidate.app
-        return None
+                return _NOT_DIRECT
+            return candidate, child_scope["path_params"]
+        return _NOT_DIRECT
 
 
 _Step = tuple["re.Pattern[str] | None", list[BaseRoute]]
@@ -148,6 +176,10 @@ def _steps(table: list[tuple[BaseRoute, int | None]], depth: int, method: str) -
 
 _NAMED_GROUP = re.compile(r"\(\?P<[^>]+>")
 MAX_INDEXED_DEPTH = 16
+MAX_MEMO_PATH = 256
+"""Longer paths are not memoised (the memo's memory stays small)."""
+MAX_MEMO_ENTRIES = 10_000
+_NOT_DIRECT = object()
 
 
 def _depth(route: BaseRoute) -> int | None:

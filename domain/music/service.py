@@ -499,4 +499,5 @@ def _key(provider: ProviderName, operation: str, *args: str) -> str:
     joined = "\x1f".join(args)
     if len(joined) > 120:
         joined = "#" + hashlib.sha256(joined.encode()).hexdigest()
-    return f"music:{CACHE_VERSION}:{provider.value}:{operation}:{joined}"
+    # perf (issue 18): a member's ``_value_`` is its ``value`` without the property.
+    return f"music:{CACHE_VERSION}:{provider._value_}:{operation}:{joined}"

@@ -185,6 +185,9 @@ def _states_in_turn(
         back = later * limit.cost
         reset = state.reset_after
         if isinstance(limit, RateLimit):
-            reset = max(reset - back * limit.period / limit.limit, 0.0)
+            # ``max(sooner, 0.0)`` without the call (max keeps its first argument unless
+            # the second is greater: the same value, -0.0 and NaN included)
+            sooner = reset - back * limit.period / limit.limit
+            reset = 0.0 if 0.0 > sooner else sooner
         states.append(LimitState(limit, state.remaining + back, reset))
     return tuple(states)

@@ -292,3 +292,96 @@ def test_a_provider_by_member_is_the_provider_by_name() -> None:
                 music.provider(name)
         else:
             assert music.provider(name) is expected
+
+
+# -- the router's choice for a path with parameters --------------------------------------------
+
+
+class _Raw:
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        raise AssertionError("not called")
+
+
+async def _not_direct(request: Any) -> Any:
+    raise AssertionError("not called")
+
+
+def test_a_memoised_route_choice_sets_the_scope_as_the_first_choice_did() -> None:
+    from starlette.routing import Route as StarletteRoute
+
+    from gateway import routing
+    from gateway.routing import IndexedRouter
+
+    first, second = _Raw(), _Raw()
+    router = IndexedRouter(
+        [
+            StarletteRoute("/v1/{provider}/songs/{id}", first, methods=["GET"]),
+            StarletteRoute("/v1/{provider}/songs/{id}", second, methods=["DELETE"]),
+            StarletteRoute("/n/{id:int}", first, methods=["GET"]),
+            StarletteRoute("/v1/{provider}/albums/{id}", _not_direct, methods=["GET"]),
+        ],
+        direct=lambda endpoint: isinstance(endpoint, _Raw),
+    )
+
+    def scope(method: str, path: str, **extra: Any) -> dict[str, Any]:
+        return {"type": "http", "method": method, "path": path, "root_path": "", **extra}
+
+    cases = [
+        ("GET", "/v1/qq/songs/42"), ("DELETE", "/v1/qq/songs/42"), ("PUT", "/v1/qq/songs/42"),
+        ("GET", "/n/7"), ("GET", "/n/seven"), ("GET", "/v1/qq/albums/1"), ("GET", "/x/y/z"),
+    ]  # fmt: skip
+    for method, path in cases:
+        fresh = IndexedRouter(router.routes, direct=lambda e: isinstance(e, _Raw))
+        expected_scope = scope(method, path)
+        expected = fresh.direct_endpoint(expected_scope)
+        seen = []
+        for _ in range(3):  # the first call chooses, the others are memoised
+            got_scope = scope(method, path)
+            assert router.direct_endpoint(got_scope) is expected
+            assert got_scope == expected_scope
+            if "path_params" in got_scope:
+                seen.append(got_scope["path_params"])
+        assert len({id(p) for p in seen}) == len(seen)  # a new dict every time
+    # Parameters already in the scope are kept under the route's, as Route.matches does.
+    given = scope("GET", "/n/8", path_params={"outer": "x", "id": "old"})
+    router.direct_endpoint(given)
+    assert given["path_params"] == {"outer": "x", "id": 8}
+    assert router._chosen  # the memo answered
+    long_path = "/v1/qq/songs/" + "9" * routing.MAX_MEMO_PATH
+    assert router.direct_endpoint(scope("GET", long_path)) is first
+    assert ("/v1/qq/songs/" + "9" * routing.MAX_MEMO_PATH, "GET") not in router._chosen
+
+
+def test_the_route_choice_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from starlette.routing import Route as StarletteRoute
+
+    from gateway import routing
+    from gateway.routing import IndexedRouter
+
+    monkeypatch.setattr(routing, "MAX_MEMO_ENTRIES", 3)
+    router = IndexedRouter(
+        [StarletteRoute("/s/{id}", _Raw(), methods=["GET"])],
+        direct=lambda endpoint: isinstance(endpoint, _Raw),
+    )
+    for n in range(10):
+        router.direct_endpoint({"type": "http", "method": "GET", "path": f"/s/{n}"})
+        assert len(router._chosen) <= 3
+
+
+@pytest.mark.parametrize("reset", [5.0, 0.5, 0.0, -0.0, -1.0, float("nan"), float("inf")])
+def test_the_states_in_turn_are_as_with_max(reset: float) -> None:
+    import math
+
+    from domain.quota.coalescing import _states_in_turn
+    from domain.quota.gate import LimitKind, LimitState, RateLimit
+
+    limit = RateLimit(LimitKind.KEY_RPM, "key:k1", 60, 60.0, owner="u1")
+    for later in (0, 1, 3):
+        (state,) = _states_in_turn([limit], [LimitState(limit, 10, reset)], later)
+        expected = max(reset - later * limit.cost * limit.period / limit.limit, 0.0)
+        assert state.remaining == 10 + later * limit.cost
+        if math.isnan(expected):
+            assert math.isnan(state.reset_after)
+        else:
+            assert state.reset_after == expected
+            assert math.copysign(1, state.reset_after) == math.copysign(1, expected)
