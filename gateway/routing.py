@@ -104,6 +104,8 @@ class IndexedRouter(Router):
                 self._chosen[memo_key] = found
         if found is _NOT_DIRECT:
             return None
+        route: Route
+        params: dict[str, Any]
         route, params = found  # type: ignore[misc]
         path_params = dict(scope.get("path_params", {}))
         path_params.update(params)

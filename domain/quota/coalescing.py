@@ -188,6 +188,6 @@ def _states_in_turn(
             # ``max(sooner, 0.0)`` without the call (max keeps its first argument unless
             # the second is greater: the same value, -0.0 and NaN included)
             sooner = reset - back * limit.period / limit.limit
-            reset = 0.0 if 0.0 > sooner else sooner
+            reset = 0.0 if sooner < 0.0 else sooner
         states.append(LimitState(limit, state.remaining + back, reset))
     return tuple(states)
