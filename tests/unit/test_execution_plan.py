@@ -7,10 +7,11 @@ leaves to the standard path; and its caches serve the next request the same."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date
 from enum import Enum
 from functools import lru_cache
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeGuard, TypeVar, cast
 
 import pytest
 import strawberry
@@ -618,6 +619,9 @@ def test_an_execution_leaves_no_cyclic_garbage(document: str) -> None:
 # what graphql-core's ``execute`` answers with the same executor class (data, errors in
 # their order with messages, paths, locations and extensions).
 
+IS_AWAITABLE = cast(Callable[[Any], TypeGuard[Awaitable[Any]]], optimized_is_awaitable)
+"""Strawberry's check, as ``schema.execution`` passes it."""
+
 _parsed = lru_cache(maxsize=None)(parse)
 """One document per text, as ``schema.execution``'s parse cache: the prepared entries are
 kept per document."""
@@ -653,16 +657,16 @@ def _through(
     (``prepared``) or graphql-core's ``execute``."""
 
     async def run() -> ExecutionResult:
-        kwargs = {"operation_extensions": None}
+        kwargs: dict[str, Any] = {"operation_extensions": None}
         if prepared is None:
             outcome: Any = execute(
                 schema._schema, _parsed(document), variable_values=variables,
                 operation_name=operation_name, context_value=context, executor_class=planned,
-                is_awaitable=optimized_is_awaitable, **kwargs,
+                is_awaitable=IS_AWAITABLE, **kwargs,
             )  # fmt: skip
         else:
             outcome = prepared.execute(
-                _parsed(document), variables, operation_name, context, optimized_is_awaitable,
+                _parsed(document), variables, operation_name, context, IS_AWAITABLE,
                 **kwargs,
             )  # fmt: skip
         return await outcome if asyncio.iscoroutine(outcome) else outcome  # type: ignore[no-any-return]
@@ -856,3 +860,57 @@ def test_a_prepared_execution_leaves_no_cyclic_garbage(document: str) -> None:
         gc.enable()
     assert result.data is not None or result.errors
     assert contexts == []
+
+
+def _pipeline(prepared: bool) -> Any:
+    from schema.costs import COST_RULES
+    from schema.execution import Executor
+    from schema.limits import DocumentChecker, DocumentLimits
+
+    pipeline = Executor(
+        MUTABLE._schema, DocumentChecker(COST_RULES, DocumentLimits()), introspection=True,
+        field_suggestions=True, execution_context_class=StrawberryGraphQLCoreExecutionContext,
+        context_kwargs=MUTABLE._get_custom_context_kwargs,
+    )  # fmt: skip
+    if not prepared:
+        pipeline._prepared._usable = False  # every document to graphql-core's execute
+    return pipeline
+
+
+@pytest.mark.parametrize(
+    ("document", "variables", "operation_name"),
+    [
+        ('{ echo(text: "a") tunes { title } }', None, None),
+        ('query A { echo(text: "a") } query B { echo(text: "b") }', None, "B"),
+        ('query A { echo(text: "a") } query B { echo(text: "b") }', None, None),
+        ('query A { echo(text: "a") } query B { echo(text: "b") }', None, "C"),
+        ('{ echo(text: "a") } query B { echo(text: "b") }', None, None),
+        ("query Q($t: String!) { echo(text: $t) }", {"t": 3}, "Q"),
+        ("query Q($t: String!) { echo(text: $t) }", {"t": "x"}, None),
+        ('{ fail(why: "no") failLater(why: "later") }', None, None),
+        ('mutation M { a: first(text: "1") refuse(why: "no") }', None, "M"),
+        ("subscription S { x }", None, None),
+        ("{ tunes { title ", None, None),
+    ],
+)
+def test_schema_execution_answers_the_same_through_the_prepared_path(
+    document: str, variables: Any, operation_name: str | None
+) -> None:
+    """``schema.execution.Executor`` end to end (operation kept per document, validation,
+    masking), prepared against graphql-core's ``execute``: answers and raised errors."""
+
+    def outcome(pipeline: Any) -> Any:
+        try:
+            result = asyncio.run(
+                pipeline.execute(document, variables, [], operation_name, None, None)
+            )
+        except Exception as error:  # transport errors the view answers
+            return type(error), str(error)
+        errors = [(e.message, e.path, e.locations, e.extensions) for e in result.errors or ()]
+        return result.data, errors, result.extensions
+
+    standard, fast = _pipeline(prepared=False), _pipeline(prepared=True)
+    expected = outcome(standard)
+    for _ in range(3):
+        assert outcome(fast) == expected
+        assert outcome(standard) == expected
