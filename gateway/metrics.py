@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 import weakref
+from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -47,10 +48,45 @@ DURATION_BUCKETS: tuple[float, ...] = (
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
+_BOUNDS: tuple[float, ...] = (*DURATION_BUCKETS, float("inf"))
+
+
+class _Unscraped:
+    """perf (issue 18): the HTTP requests observed since the last scrape, as plain
+    numbers per label set: ``[count, sum, per-bucket counts...]``. prometheus_client's
+    ``inc`` and ``observe`` take a lock and walk the buckets on every request (≈ 2.5 µs);
+    this adds three numbers (≈ 0.7 µs) and hands them to the Counter and Histogram when the
+    registry is collected. Registered before them, so every collection (the ``/metrics``
+    endpoint, ``get_sample_value``) sees every request. Used from the event loop's thread
+    only, as the recorder is."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str, int], tuple[Any, Any, list[float]]] = {}
+
+    def describe(self) -> list[Any]:
+        return []  # no metric of its own: it never clashes with a name
+
+    def collect(self) -> list[Any]:
+        for counter, histogram, counts in self.entries.values():
+            observed = counts[0]
+            if not observed:
+                continue
+            counter.inc(observed)
+            # The Histogram's own values, as its observe() writes them (bucket i holds the
+            # observations whose first upper bound at or above them is bound i).
+            histogram._sum.inc(counts[1])
+            for i, in_bucket in enumerate(counts[2:]):
+                if in_bucket:
+                    histogram._buckets[i].inc(in_bucket)
+            counts[:] = [0] * len(counts)
+        return []
+
+
 @dataclass(frozen=True)
 class HttpMetrics:
     requests: Counter
     duration: Histogram
+    unscraped: _Unscraped
 
 
 _BY_REGISTRY: weakref.WeakKeyDictionary[CollectorRegistry, HttpMetrics] = (
@@ -62,7 +98,10 @@ def http_metrics(registry: CollectorRegistry) -> HttpMetrics:
     """The HTTP collectors of ``registry``, created and registered on first use."""
     metrics = _BY_REGISTRY.get(registry)
     if metrics is None:
+        unscraped = _Unscraped()
+        registry.register(unscraped)  # collected before the two below
         metrics = HttpMetrics(
+            unscraped=unscraped,
             requests=Counter(
                 REQUESTS_TOTAL,
                 "HTTP requests handled, by method, route template and status code.",
@@ -140,7 +179,7 @@ class HttpMetricsRecorder:
         self.registry = registry
         self.metrics = http_metrics(registry)
         self.app = app  # what to match routes against when the scope names no app
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._unscraped = self.metrics.unscraped.entries
 
     @staticmethod
     def before(scope: Scope) -> tuple[str, Any]:
@@ -156,16 +195,19 @@ class HttpMetricsRecorder:
         if method not in KNOWN_METHODS:
             method = "OTHER"
         key = (method, route, status_code)
-        children = self._children.get(key)
-        if children is None:
-            # labels() hashes and locks on every call; the children are stable, keep them.
-            children = (
+        entry = self._unscraped.get(key)
+        if entry is None:
+            # labels() hashes and locks on every call; the children are stable, keep them
+            # (made at the first request, so their _created stays the series' start).
+            entry = self._unscraped[key] = (
                 self.metrics.requests.labels(method=method, route=route, status=str(status_code)),
                 self.metrics.duration.labels(method=method, route=route),
+                [0, 0.0] + [0] * len(_BOUNDS),
             )
-            self._children[key] = children
-        children[0].inc()
-        children[1].observe(elapsed)
+        counts = entry[2]
+        counts[0] += 1
+        counts[1] += elapsed
+        counts[2 + bisect_left(_BOUNDS, elapsed)] += 1
 
     def _route_label(self, scope: Scope, before: tuple[str, Any]) -> str:
         preset = scope.get("route_template")

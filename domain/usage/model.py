@@ -13,8 +13,12 @@ class UsageStatus(enum.StrEnum):
     """The operation failed (its units were refunded); still recorded for error rates."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UsageEvent:
+    """One metered call. perf (issue 18): a plain, not frozen, dataclass (every metered
+    call makes one; a frozen one costs ≈ 4 times as much to create, ≈ 5 % of a cached song
+    call). Treat it as read-only: it is written once, in a batch, and never changed."""
+
     id: str
     """Unique; recording the same event twice counts it once."""
     user_id: str

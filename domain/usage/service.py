@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.clock import Clock
@@ -26,6 +26,8 @@ from domain.usage.ports import UsageStore
 log = logging.getLogger("karpov.usage")
 
 MAX_BUFFER = 100_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_QUARTER_HOUR = timedelta(minutes=15)
 HISTORY_DEFAULT_DAYS = 30
 HISTORY_MAX_DAYS = 365
 
@@ -36,6 +38,8 @@ class UsageRecorder:
         self._clock = clock
         self._tz = timezone
         self._buffer: list[UsageEvent] = []
+        self._slot: tuple[datetime, datetime, date] = (_EPOCH, _EPOCH, _EPOCH.date())
+        """The local day of the current quarter hour of UTC: (its start, its end, day)."""
         # Event ids: a random per-process prefix and a counter. Unique across processes
         # (64 random bits each), and without a random read per metered call.
         self._id_prefix = new_id()[:16]
@@ -61,10 +65,22 @@ class UsageRecorder:
                 id=f"{self._id_prefix}{next(self._sequence):016x}", user_id=user_id,
                 key_id=key_id, operation=metered.operation,
                 weight=metered.weight, status=UsageStatus.OK if ok else UsageStatus.ERROR,
-                occurred_at=now, local_day=now.astimezone(self._tz).date(),
+                occurred_at=now, local_day=self._local_day(now),
                 latency_ms=max(0.0, (now - started).total_seconds() * 1000),
             )
         )  # fmt: skip
+
+    def _local_day(self, now: datetime) -> date:
+        """``now``'s day in the configured zone, worked out once per quarter hour of UTC:
+        every zone's offset is a whole number of quarter hours, so a local day never
+        begins inside one. perf (issue 18): ``astimezone`` on every call was ≈ 1 µs."""
+        start, end, day = self._slot
+        if start <= now < end:
+            return day
+        start = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+        day = now.astimezone(self._tz).date()
+        self._slot = (start, start + _QUARTER_HOUR, day)
+        return day
 
     async def flush(self) -> None:
         async with self._flushing:
