@@ -51,7 +51,6 @@ from graphql.execution.collect_fields import FragmentDetails, GroupedFieldSet, c
 from graphql.execution.executor import (
     SELECTIONS_NESTED_TOO_DEEPLY,
     UNEXPECTED_MULTIPLE_PAYLOADS,
-    Executor,
     default_field_resolver,
     default_type_resolver,
 )
@@ -70,8 +69,9 @@ ROOT_PATH = (
     "build", "execute_collected_root_fields", "execute_root_grouped_field_set",
     "build_response", "finish", "get_incremental_work", "__init__",
 )  # fmt: skip
-"""The methods of graphql-core's root path this module replaces or calls around: a class
-that overrides one (other than the planned context's ``__init__``) keeps ``execute``."""
+"""The methods of graphql-core's root path this module replaces or calls around (with
+``execute_operation``): a class of which one is not graphql-core's (see
+``root_path_is_graphql_cores``) keeps graphql-core's ``execute``."""
 
 
 class Prepared:
@@ -98,24 +98,23 @@ class Prepared:
 
 
 def root_path_is_graphql_cores(executor_class: type[Any]) -> bool:
-    """Whether the class's root path is graphql-core's incremental executor's, its
-    ``execute_operation`` graphql-core's or the planned context's (which only drops the
-    ``async_helpers`` after it), and its ``__init__`` strawberry's and the planned one
-    around graphql-core's."""
+    """Whether every class of the executor's that defines a method of the root path is
+    graphql-core's, except ``__init__`` (strawberry's and the planned context's, around
+    graphql-core's) and ``execute_operation`` (the planned context's, which only drops the
+    ``async_helpers`` after graphql-core's)."""
     if not issubclass(executor_class, IncrementalExecutor):
         return False
-    for name in ROOT_PATH:
-        owner = next(k for k in executor_class.__mro__ if name in k.__dict__)
-        if owner.__module__.startswith("graphql."):
-            continue
-        if name == "__init__" and (
-            owner.__dict__.get("releases_async_helpers")
-            or owner.__module__ == "strawberry.schema.schema"
-        ):
-            continue
-        return False
-    owner = next(k for k in executor_class.__mro__ if "execute_operation" in k.__dict__)
-    return owner is Executor or bool(owner.__dict__.get("releases_async_helpers"))
+    planned = [k for k in executor_class.__mro__ if k.__dict__.get("releases_async_helpers")]
+    for name in (*ROOT_PATH, "execute_operation"):
+        for owner in executor_class.__mro__:
+            if name not in owner.__dict__ or owner is object or owner in planned:
+                continue
+            if owner.__module__.startswith("graphql."):
+                continue
+            if name == "__init__" and owner.__module__ == "strawberry.schema.schema":
+                continue
+            return False
+    return True
 
 
 def _has_incremental_directive(document: DocumentNode) -> bool:

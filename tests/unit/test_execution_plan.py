@@ -811,6 +811,13 @@ def test_only_plain_queries_and_mutations_are_prepared() -> None:
             return super().build_response(data)
 
     assert not root_path_is_graphql_cores(OwnResponse)
+
+    class OwnInit(StrawberryGraphQLCoreExecutionContext):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+
+    assert not root_path_is_graphql_cores(planned_context_class(OwnInit))
+    assert root_path_is_graphql_cores(planned_context_class(StrawberryGraphQLCoreExecutionContext))
     assert (
         PreparedExecution(SCHEMA._schema, OwnResponse)._prepare(parse("{ tunes { title } }"), None)
         is None
