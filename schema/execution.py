@@ -18,7 +18,9 @@ order and with the same outcomes:
    resolvers called directly on arguments converted once per field node, fields planned
    once per grouped field set, sub-selections collected once per document, strawberry's
    union resolution and ``is_type_of`` for non-generic types without their walks;
-   everything else graphql-core's;
+   everything else graphql-core's; the executor built and its root run with what
+   graphql-core's setup derives from the document worked out once per document and
+   operation (``schema.prepared_execution``);
 6. the gate's settlement (units that did not resolve go back; ``extensions.cost``);
 7. every error named (``name_request_error``), mapped and masked (``map_error``), and in
    production stripped of suggestions.
@@ -43,14 +45,12 @@ from graphql import (
     GraphQLError,
     GraphQLSchema,
     OperationDefinitionNode,
-    execute,
     parse,
     specified_rules,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.exceptions import MissingQueryError
 from strawberry.execution.is_awaitable import optimized_is_awaitable
-from strawberry.schema._graphql_core import execution_context_class_kwargs
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
@@ -61,8 +61,12 @@ from schema.execution_plan import planned_context_class
 from schema.extensions import MAX_TOKENS, map_error, name_request_error
 from schema.gate_extension import GatedRun
 from schema.limits import DocumentChecker
+from schema.prepared_execution import PreparedExecution
 
 DEFAULT_ALLOWED = (OperationType.QUERY, OperationType.MUTATION)
+
+OPERATIONS_CACHED = 1024
+"""(document, operation name) pairs whose operation is kept, as many as parsed texts."""
 
 _parse = lru_cache(maxsize=1024)(lambda query: parse(query, max_tokens=MAX_TOKENS))
 """Documents by text (a DocumentNode is never mutated, so one may serve every request;
@@ -100,10 +104,12 @@ class Executor:
             rules += (NoSchemaIntrospectionCustomRule,)
         self._rules = rules
         self._suggestions = field_suggestions
-        self._executor_kwargs = execution_context_class_kwargs(
-            planned_context_class(execution_context_class)
-        )
+        planned = planned_context_class(execution_context_class)
+        self._prepared = PreparedExecution(schema, planned)
         self._context_kwargs = context_kwargs
+        self._operations: dict[
+            tuple[int, str | None], tuple[DocumentNode, str | None, OperationType]
+        ] = {}
 
     async def execute(
         self,
@@ -119,13 +125,7 @@ class Executor:
         request_id = getattr(context, "request_id", None)
         try:
             document = _parse(query)
-            chosen = (
-                operation_name if operation_name is not None else _first_operation_name(document)
-            )
-            try:
-                operation_type = get_operation_type(document, chosen)
-            except RuntimeError as error:
-                raise CannotGetOperationTypeError(operation_name) from error
+            chosen, operation_type = self._operation(document, operation_name)
             if operation_type not in (DEFAULT_ALLOWED if allowed is None else allowed):
                 raise InvalidOperationTypeError(operation_type)
             errors = boundary_errors(query, document, variables)
@@ -140,10 +140,9 @@ class Executor:
             refusal = await gated.enter(context, document, chosen, analysis)
             if refusal is not None:
                 return self._answer(None, [refusal], request_id)
-            outcome = execute(
-                self._schema, document, variable_values=variables, operation_name=chosen,
-                context_value=context, is_awaitable=_is_awaitable,
-                **self._executor_kwargs, **self._context_kwargs(operation_extensions),
+            outcome = self._prepared.execute(
+                document, variables, chosen, context, _is_awaitable,
+                **self._context_kwargs(operation_extensions),
             )  # fmt: skip
             result = await outcome if isinstance(outcome, Awaitable) else outcome
             extensions = await gated.settle(result.errors)
@@ -155,6 +154,27 @@ class Executor:
         except Exception as error:  # the pipeline itself failed: masked and logged
             wrapped = GraphQLError(str(error), original_error=error)
             return self._answer(None, [wrapped], request_id)
+
+    def _operation(
+        self, document: DocumentNode, operation_name: str | None
+    ) -> tuple[str | None, OperationType]:
+        """The operation's name to execute (the first operation's without one) and its
+        type, kept per document and name (perf, issue 18: a walk and two enum calls per
+        request); a document without it raises (not kept) as strawberry raises."""
+        key = (id(document), operation_name)
+        found = self._operations.get(key)
+        if found is not None and found[0] is document:
+            return found[1], found[2]
+        chosen = operation_name if operation_name is not None else _first_operation_name(document)
+        try:
+            operation_type = get_operation_type(document, chosen)
+        except RuntimeError as error:
+            raise CannotGetOperationTypeError(operation_name) from error
+        # The entry holds the document alive, so its id stays its own.
+        self._operations[key] = (document, chosen, operation_type)
+        if len(self._operations) > OPERATIONS_CACHED:
+            self._operations.pop(next(iter(self._operations)))
+        return chosen, operation_type
 
     def _answer(
         self,

@@ -7,14 +7,17 @@ leaves to the standard path; and its caches serve the next request the same."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import date
 from enum import Enum
-from typing import Annotated, Any, Generic, TypeVar
+from functools import lru_cache
+from typing import Annotated, Any, Generic, TypeGuard, TypeVar, cast
 
 import pytest
 import strawberry
 from graphql import ExecutionResult, execute, parse
 from graphql.pyutils import Undefined
+from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.permission import BasePermission
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -27,6 +30,7 @@ from schema.execution_plan import (
     resolver_field,
     union_members,
 )
+from schema.prepared_execution import PreparedExecution, root_path_is_graphql_cores
 
 T = TypeVar("T")
 
@@ -608,3 +612,312 @@ def test_an_execution_leaves_no_cyclic_garbage(document: str) -> None:
         gc.enable()
     assert result.data is not None or result.errors
     assert contexts == []
+
+
+# perf (issue 18): ``schema.prepared_execution`` runs the planned executor's root path with
+# what graphql-core's setup derives from the document worked out once; it answers exactly
+# what graphql-core's ``execute`` answers with the same executor class (data, errors in
+# their order with messages, paths, locations and extensions).
+
+IS_AWAITABLE = cast(Callable[[Any], TypeGuard[Awaitable[Any]]], optimized_is_awaitable)
+"""Strawberry's check, as ``schema.execution`` passes it."""
+
+_parsed = lru_cache(maxsize=None)(parse)
+"""One document per text, as ``schema.execution``'s parse cache: the prepared entries are
+kept per document."""
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def first(self, info: strawberry.Info, text: str) -> str:
+        await asyncio.sleep(0)
+        info.context.append(f"first:{text}")
+        return text
+
+    @strawberry.mutation
+    def second(self, info: strawberry.Info, text: str) -> str:
+        info.context.append(f"second:{text}")
+        return text
+
+    @strawberry.mutation
+    def refuse(self, why: str) -> str:
+        raise ValueError(why)
+
+
+MUTABLE = strawberry.Schema(query=Query, mutation=Mutation, types=[Person, Dog, Cat])
+MUTABLE_PLANNED = planned_context_class(StrawberryGraphQLCoreExecutionContext)
+
+
+def _through(
+    schema: Any, planned: type[Any], prepared: PreparedExecution | None, document: str,
+    variables: Any = None, operation_name: str | None = None, context: Any = None,
+) -> ExecutionResult:  # fmt: skip
+    """One run, in an event loop as a request runs, through the prepared path
+    (``prepared``) or graphql-core's ``execute``."""
+
+    async def run() -> ExecutionResult:
+        kwargs: dict[str, Any] = {"operation_extensions": None}
+        if prepared is None:
+            outcome: Any = execute(
+                schema._schema, _parsed(document), variable_values=variables,
+                operation_name=operation_name, context_value=context, executor_class=planned,
+                is_awaitable=IS_AWAITABLE, **kwargs,
+            )  # fmt: skip
+        else:
+            outcome = prepared.execute(
+                _parsed(document), variables, operation_name, context, IS_AWAITABLE,
+                **kwargs,
+            )  # fmt: skip
+        return await outcome if asyncio.iscoroutine(outcome) else outcome  # type: ignore[no-any-return]
+
+    return asyncio.run(run())
+
+
+def _exact(result: ExecutionResult) -> Any:
+    return result.formatted, [type(e.original_error) for e in result.errors or ()]
+
+
+def _same(
+    document: str, variables: Any = None, operation_name: str | None = None,
+    schema: Any = SCHEMA, planned: type[Any] = PLANNED,
+) -> ExecutionResult:  # fmt: skip
+    """The prepared path's answer, after checking it is graphql-core's, three times (the
+    second and third from the caches)."""
+    prepared = PreparedExecution(schema._schema, planned)
+    standard = _through(schema, planned, None, document, variables, operation_name)
+    for _ in range(3):
+        result = _through(schema, planned, prepared, document, variables, operation_name)
+        assert _exact(result) == _exact(standard)
+    return result
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_the_prepared_path_answers_what_graphql_core_execute_answers(document: str) -> None:
+    for variables in (None, *VARIABLES):
+        _same(document, variables)
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"t": "a"},
+        {"t": "a", "n": 3},
+        {"t": "a", "n": None},
+        {},
+        None,
+        {"t": None},
+        {"t": 5},
+        {"t": "a", "n": "many"},
+        {"t": ["a"], "n": 2**40},
+        {"t": "a", "unknown": 1},
+    ],
+)
+def test_variables_are_coerced_as_graphql_core_coerces_them(variables: Any) -> None:
+    document = (
+        "query Q($t: String!, $n: Int = 2, $m: Mood)"
+        " { echo(text: $t, times: $n) m: echo(text: $t, mood: $m) }"
+    )
+    result = _same(document, variables)
+    if variables and variables.get("t") == "a" and variables.get("n", 2) in (2, 3):
+        assert result.data is not None and not result.errors
+    _same("query W($s: Span!) { width(span: $s) }", {"s": variables})
+    _same("query W($s: Span!) { width(span: $s) }", {"s": {"low": 1, "high": 4}})
+    _same("query D($d: Date!) { weekday(day: $d) }", {"d": variables and variables.get("t")})
+
+
+def test_too_many_coercion_errors_are_cut_as_graphql_core_cuts_them() -> None:
+    names = [f"v{n}" for n in range(60)]
+    document = (
+        "query Many(" + ", ".join(f"${name}: Int!" for name in names) + ") { "
+        + " ".join(f"{name}: echo(text: \"x\", times: ${name})" for name in names) + " }"
+    )  # fmt: skip
+    result = _same(document, {name: "not a number" for name in names})
+    assert result.errors is not None and len(result.errors) == 51
+
+
+@pytest.mark.parametrize("operation_name", ["A", "B", "C", None, "Mood"])
+def test_operations_are_chosen_as_graphql_core_chooses_them(operation_name: str | None) -> None:
+    document = (
+        'query A { echo(text: "a") } query B($t: String = "b") { echo(text: $t, times: 2) }'
+        ' query Mood { echo(text: "m", mood: LOUD) } fragment T on Tune { title }'
+    )
+    _same(document, None, operation_name)
+    _same(document, {"t": "v"}, operation_name)
+    _same('{ echo(text: "only") }', None, operation_name)
+    _same('mutation M { first(text: "x") }', None, operation_name)  # no mutation root
+
+
+def test_errors_propagate_nulls_as_graphql_core_propagates_them() -> None:
+    result = _same('{ fail(why: "no") echo(text: "ok") failLater(why: "later") }')
+    assert result.data is None and result.errors is not None
+    result = _same("{ brokenList { title rating } }")  # a non-null violation up to the root
+    assert result.data is None
+    result = _same('{ a: broken(kind: "null") { title } b: echo(text: "b") }')
+    assert result.data == {"a": None, "b": "b:calm"}
+    _same('{ fail(why: "one") other: fail(why: "two") slow { title } }')
+
+
+def test_introspection_answers_as_graphql_core_answers() -> None:
+    _same('{ __type(name: "Tune") { name fields { name type { name kind } } } }')
+    _same(
+        "query I($n: String!, $d: Boolean!) { __type(name: $n) { name"
+        " fields(includeDeprecated: $d) { name } } __typename }",
+        {"n": "Shelf", "d": True},
+    )
+    _same("{ __schema { types { name } directives { name args { name } } } }")
+
+
+def test_mutations_run_serially_as_graphql_core_runs_them() -> None:
+    document = 'mutation M { a: first(text: "1") b: second(text: "2") c: first(text: "3") }'
+    orders = []
+    for prepared in (None, PreparedExecution(MUTABLE._schema, MUTABLE_PLANNED)):
+        for _ in range(2):
+            context: list[str] = []
+            result = _through(MUTABLE, MUTABLE_PLANNED, prepared, document, context=context)
+            assert result.data == {"a": "1", "b": "2", "c": "3"}
+            orders.append(context)
+    assert orders == [["first:1", "second:2", "first:3"]] * 4
+    _same(
+        'mutation { refuse(why: "no") second(text: "2") }', schema=MUTABLE, planned=MUTABLE_PLANNED
+    )
+    _same(
+        "mutation V($t: String!) { first(text: $t) }",
+        {"t": 3},
+        schema=MUTABLE,
+        planned=MUTABLE_PLANNED,
+    )
+
+
+def test_only_plain_queries_and_mutations_are_prepared() -> None:
+    prepared = PreparedExecution(SCHEMA._schema, PLANNED)
+    assert prepared._prepare(parse('{ echo(text: "a") }'), None) is not None
+    assert prepared._prepare(parse("query Q($t: String!) { echo(text: $t) }"), "Q") is not None
+    for document, name in (
+        ("subscription { tunes { title } }", None),
+        ("{ tunes { ... @defer { title } } }", None),
+        ("{ tunes @stream { title } }", None),
+        ("{ tunes { ...F } } fragment F on Tune { title @defer }", None),
+        ('query A { echo(text: "a") } query B { echo(text: "b") }', None),  # which one?
+        ('query A { echo(text: "a") }', "B"),  # unknown
+        ('mutation { echo(text: "a") }', None),  # no mutation root here
+    ):
+        assert prepared._prepare(parse(document), name) is None, document
+    assert root_path_is_graphql_cores(PLANNED)
+    assert root_path_is_graphql_cores(StrawberryGraphQLCoreExecutionContext)
+
+    class OwnResponse(PLANNED):  # type: ignore[misc,valid-type]
+        def build_response(self, data: Any) -> Any:
+            return super().build_response(data)
+
+    assert not root_path_is_graphql_cores(OwnResponse)
+
+    class OwnInit(StrawberryGraphQLCoreExecutionContext):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+
+    assert not root_path_is_graphql_cores(planned_context_class(OwnInit))
+    assert root_path_is_graphql_cores(planned_context_class(StrawberryGraphQLCoreExecutionContext))
+    assert (
+        PreparedExecution(SCHEMA._schema, OwnResponse)._prepare(parse("{ tunes { title } }"), None)
+        is None
+    )
+
+
+def test_the_prepared_entries_stay_bounded_and_right(monkeypatch: pytest.MonkeyPatch) -> None:
+    import schema.prepared_execution as prepared_execution
+
+    monkeypatch.setattr(prepared_execution, "PREPARED_CACHED", 2)
+    prepared = PreparedExecution(SCHEMA._schema, PLANNED)
+    for round_ in range(3):
+        for n in range(5):
+            document = f'query N{n} {{ echo(text: "{n}", times: {round_ + 1}) }}'
+            result = _through(SCHEMA, PLANNED, prepared, document, None, f"N{n}")
+            assert result.data == {"echo": f"{str(n) * (round_ + 1)}:calm"}
+            assert len(prepared._prepared) <= 2
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "{ tunes { title rating } }",
+        "{ slow { title later rating } }",
+        '{ shelf(kind: "wrong") { people { name } } }',
+        '{ fail(why: "no") echo(text: "ok") failLater(why: "later") }',
+        "query Q($t: String!) { echo(text: $t) echoLater(text: $t) }",
+    ],
+)
+def test_a_prepared_execution_leaves_no_cyclic_garbage(document: str) -> None:
+    """As ``test_an_execution_leaves_no_cyclic_garbage``, through the prepared path."""
+    import gc
+
+    prepared = PreparedExecution(SCHEMA._schema, PLANNED)
+    variables = {"t": "x"}
+    _through(SCHEMA, PLANNED, prepared, document, variables)  # entries and plans made
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        result = _through(SCHEMA, PLANNED, prepared, document, variables)
+        gc.collect()
+        contexts = [o for o in gc.garbage if isinstance(o, PLANNED)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert result.data is not None or result.errors
+    assert contexts == []
+
+
+def _pipeline(prepared: bool) -> Any:
+    from schema.costs import COST_RULES
+    from schema.execution import Executor
+    from schema.limits import DocumentChecker, DocumentLimits
+
+    pipeline = Executor(
+        MUTABLE._schema, DocumentChecker(COST_RULES, DocumentLimits()), introspection=True,
+        field_suggestions=True, execution_context_class=StrawberryGraphQLCoreExecutionContext,
+        context_kwargs=MUTABLE._get_custom_context_kwargs,
+    )  # fmt: skip
+    if not prepared:
+        pipeline._prepared._usable = False  # every document to graphql-core's execute
+    return pipeline
+
+
+@pytest.mark.parametrize(
+    ("document", "variables", "operation_name"),
+    [
+        ('{ echo(text: "a") tunes { title } }', None, None),
+        ('query A { echo(text: "a") } query B { echo(text: "b") }', None, "B"),
+        ('query A { echo(text: "a") } query B { echo(text: "b") }', None, None),
+        ('query A { echo(text: "a") } query B { echo(text: "b") }', None, "C"),
+        ('{ echo(text: "a") } query B { echo(text: "b") }', None, None),
+        ("query Q($t: String!) { echo(text: $t) }", {"t": 3}, "Q"),
+        ("query Q($t: String!) { echo(text: $t) }", {"t": "x"}, None),
+        ('{ fail(why: "no") failLater(why: "later") }', None, None),
+        ('mutation M { a: first(text: "1") refuse(why: "no") }', None, "M"),
+        ("subscription S { x }", None, None),
+        ("{ tunes { title ", None, None),
+    ],
+)
+def test_schema_execution_answers_the_same_through_the_prepared_path(
+    document: str, variables: Any, operation_name: str | None
+) -> None:
+    """``schema.execution.Executor`` end to end (operation kept per document, validation,
+    masking), prepared against graphql-core's ``execute``: answers and raised errors."""
+
+    def outcome(pipeline: Any) -> Any:
+        try:
+            result = asyncio.run(
+                pipeline.execute(document, variables, [], operation_name, None, None)
+            )
+        except Exception as error:  # transport errors the view answers
+            return type(error), str(error)
+        errors = [(e.message, e.path, e.locations, e.extensions) for e in result.errors or ()]
+        return result.data, errors, result.extensions
+
+    standard, fast = _pipeline(prepared=False), _pipeline(prepared=True)
+    expected = outcome(standard)
+    for _ in range(3):
+        assert outcome(fast) == expected
+        assert outcome(standard) == expected
