@@ -295,9 +295,11 @@ async def measure_two_processes(
     after = await key_daily_remaining(base, fixture.key)
     charged = before - after - 1  # the second read of the counter is charged too
     print(f"  (e) key daily counter: {charged} charged, {admitted} answered 200, {refused} "
-          "answered otherwise (a 503 after the gate's timeout may have been charged)")  # fmt: skip
+          "answered otherwise (a 503 whose script Redis ran after the gate's timeout counts "
+          "until its late reply refunds it)")  # fmt: skip
     # Exact: every call answered 200 was charged, and nothing else was, but for calls the
-    # gate gave up waiting on (answered 503) whose script Redis still ran.
+    # gate gave up waiting on (answered 503) whose script Redis still ran and whose refund
+    # (persistence.redis.quota, "Late replies") had not landed when the counter was read.
     return admitted <= charged <= admitted + refused
 
 
