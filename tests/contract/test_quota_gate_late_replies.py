@@ -107,69 +107,62 @@ async def _until_remaining(gate: RedisQuotaGate, limit: Limit, expected: int) ->
     return found
 
 
+@contextlib.asynccontextmanager
 async def _timed_out_reservation(
     proxy: tuple[SlowReplies, str], direct: RedisQuotaGate, *, refund: bool, calls: int = 1
-) -> tuple[Limit, PipelinedRedis]:
-    """One admitted call (5 -> 4), then ``calls`` that time out while Redis charges them."""
+) -> AsyncIterator[tuple[Limit, PipelinedRedis]]:
+    """One admitted call (5 -> 4), then ``calls`` that time out while Redis charges them;
+    yields the limit and the client (closed afterwards)."""
     slow, url = proxy
     client = PipelinedRedis(url, timeout=TIMEOUT)
-    gate = CoalescingGate(RedisQuotaGate(client, refund_late_charges=refund))
-    limit = contract.counter(5, subject=f"key:late-{refund}-{calls}")
-    assert (await gate.reserve([limit], NOW)).allowed
-    slow.held = HELD
-    outcomes = await asyncio.gather(
-        *(gate.reserve([limit], NOW) for _ in range(calls)), return_exceptions=True
-    )
-    assert all(isinstance(o, QuotaStoreUnavailable) for o in outcomes), outcomes
-    # Redis ran them (the proxy passed the commands at once); their replies are held.
-    assert await _remaining(direct, limit) == 4 - calls
-    slow.held = 0.0
-    return limit, client
+    try:
+        gate = CoalescingGate(RedisQuotaGate(client, refund_late_charges=refund))
+        limit = contract.counter(5, subject=f"key:late-{refund}-{calls}")
+        assert (await gate.reserve([limit], NOW)).allowed
+        slow.held = HELD
+        outcomes = await asyncio.gather(
+            *(gate.reserve([limit], NOW) for _ in range(calls)), return_exceptions=True
+        )
+        assert all(isinstance(o, QuotaStoreUnavailable) for o in outcomes), outcomes
+        # Redis ran them (the proxy passed the commands at once); their replies are held.
+        assert await _remaining(direct, limit) == 4 - calls
+        slow.held = 0.0
+        yield limit, client
+    finally:
+        await client.aclose()
 
 
 async def test_a_charge_answered_after_the_timeout_is_given_back(
     proxy: tuple[SlowReplies, str], direct: RedisQuotaGate
 ) -> None:
-    limit, client = await _timed_out_reservation(proxy, direct, refund=True)
-    try:
+    async with _timed_out_reservation(proxy, direct, refund=True) as (limit, _):
         assert await _until_remaining(direct, limit, 4) == 4
-    finally:
-        await client.aclose()
 
 
 async def test_a_coalesced_batch_that_timed_out_is_given_back_whole(
     proxy: tuple[SlowReplies, str], direct: RedisQuotaGate
 ) -> None:
-    limit, client = await _timed_out_reservation(proxy, direct, refund=True, calls=3)
-    try:
+    async with _timed_out_reservation(proxy, direct, refund=True, calls=3) as (limit, _):
         assert await _until_remaining(direct, limit, 4) == 4
-    finally:
-        await client.aclose()
 
 
 async def test_without_refunds_the_late_charge_stays(
     proxy: tuple[SlowReplies, str], direct: RedisQuotaGate
 ) -> None:
     """The ``allow`` policy: the request was served, so its late charge is right."""
-    limit, client = await _timed_out_reservation(proxy, direct, refund=False)
-    try:
+    async with _timed_out_reservation(proxy, direct, refund=False) as (limit, _):
         await asyncio.sleep(HELD + 0.5)
         assert await _remaining(direct, limit) == 3
-    finally:
-        await client.aclose()
 
 
 async def test_the_next_call_after_a_timeout_runs_on_a_new_connection_meanwhile(
     proxy: tuple[SlowReplies, str], direct: RedisQuotaGate
 ) -> None:
-    limit, client = await _timed_out_reservation(proxy, direct, refund=True)
-    try:
+    async with _timed_out_reservation(proxy, direct, refund=True) as (limit, client):
         gate = RedisQuotaGate(client, refund_late_charges=True)
         decision = await gate.reserve([limit], NOW)  # while the old one waits for its reply
         assert decision.allowed and decision.states[0].remaining == 2
         assert await _until_remaining(direct, limit, 3) == 3  # then the late one given back
-    finally:
-        await client.aclose()
 
 
 @pytest.mark.parametrize(("policy", "refunds"), [("deny", True), ("allow", False)])

@@ -7,6 +7,7 @@ leaves to the standard path; and its caches serve the next request the same."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Awaitable, Callable
 from datetime import date
 from enum import Enum
@@ -596,22 +597,27 @@ def test_an_execution_leaves_no_cyclic_garbage(document: str) -> None:
     ``async_helpers`` hold its own bound methods); the planned context breaks that cycle
     once its result is built, so a request's objects are freed by reference counting
     instead of waiting for (and costing) a garbage collection."""
-    import gc
+    result, contexts = _cyclic_contexts(lambda: asyncio.run(_run(document, PLANNED)))
+    assert result.data is not None or result.errors
+    assert contexts == []
 
-    asyncio.run(_run(document, PLANNED))  # plans and caches made: not garbage
+
+def _cyclic_contexts(run: Any) -> tuple[Any, list[Any]]:
+    """``run()``'s second result, and the planned contexts it left as cyclic garbage (the
+    first run makes the plans and caches, which are not garbage)."""
+    run()
     gc.collect()
     gc.disable()
     gc.set_debug(gc.DEBUG_SAVEALL)
     try:
-        result = asyncio.run(_run(document, PLANNED))
+        result = run()
         gc.collect()
         contexts = [o for o in gc.garbage if isinstance(o, PLANNED)]
     finally:
         gc.set_debug(0)
         gc.garbage.clear()
         gc.enable()
-    assert result.data is not None or result.errors
-    assert contexts == []
+    return result, contexts
 
 
 # perf (issue 18): ``schema.prepared_execution`` runs the planned executor's root path with
@@ -849,22 +855,11 @@ def test_the_prepared_entries_stay_bounded_and_right(monkeypatch: pytest.MonkeyP
 )
 def test_a_prepared_execution_leaves_no_cyclic_garbage(document: str) -> None:
     """As ``test_an_execution_leaves_no_cyclic_garbage``, through the prepared path."""
-    import gc
-
     prepared = PreparedExecution(SCHEMA._schema, PLANNED)
     variables = {"t": "x"}
-    _through(SCHEMA, PLANNED, prepared, document, variables)  # entries and plans made
-    gc.collect()
-    gc.disable()
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
-        result = _through(SCHEMA, PLANNED, prepared, document, variables)
-        gc.collect()
-        contexts = [o for o in gc.garbage if isinstance(o, PLANNED)]
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        gc.enable()
+    result, contexts = _cyclic_contexts(
+        lambda: _through(SCHEMA, PLANNED, prepared, document, variables)
+    )
     assert result.data is not None or result.errors
     assert contexts == []
 
