@@ -12,7 +12,7 @@ import functools
 import json
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
 
@@ -40,21 +40,51 @@ def page_window(first: int, after: str | None) -> int:
     return _cursor_offset(after)
 
 
+class LazyEdges:
+    """perf (issue 18): a connection's ``edges`` built when a document first reads them
+    (most read ``nodes`` only; a search page built twenty edge objects per request), then
+    kept in the instance as the dataclass would have set them (a non-data descriptor: the
+    instance's value, once there, is read first). Set on a connection type with
+    ``lazy_edges`` after strawberry made it."""
+
+    __slots__ = ()
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        edge, nodes, offset = instance._edges_of
+        edges = [edge(cursor=offset_cursor(offset + i), node=n) for i, n in enumerate(nodes)]
+        instance.__dict__["edges"] = edges
+        return edges
+
+
+def lazy_edges(*connection_types: type) -> None:
+    for connection_type in connection_types:
+        connection_type.edges = LazyEdges()  # type: ignore[attr-defined]
+
+
 def connection(
     make: Callable[..., C], edge: Callable[..., Any], nodes: list[N], page: Page[Any], offset: int
 ) -> C:
     """``make`` (a connection type) of ``nodes``, the page's items as GraphQL nodes."""
     count, total = len(nodes), page.total
+    page_info = PageInfo(
+        has_next_page=offset + count < total,
+        has_previous_page=offset > 0,
+        start_cursor=offset_cursor(offset) if count else None,
+        end_cursor=offset_cursor(offset + count - 1) if count else None,
+    )
+    if isinstance(vars(make).get("edges"), LazyEdges):
+        found: Any = object.__new__(cast(type, make))
+        found.__dict__.update(
+            nodes=nodes, total_count=total, page_info=page_info, _edges_of=(edge, nodes, offset)
+        )
+        return cast(C, found)
     return make(
         edges=[edge(cursor=offset_cursor(offset + i), node=n) for i, n in enumerate(nodes)],
         nodes=nodes,
         total_count=total,
-        page_info=PageInfo(
-            has_next_page=offset + count < total,
-            has_previous_page=offset > 0,
-            start_cursor=offset_cursor(offset) if count else None,
-            end_cursor=offset_cursor(offset + count - 1) if count else None,
-        ),
+        page_info=page_info,
     )
 
 

@@ -20,7 +20,7 @@ from resolvers import music
 from resolvers.context import Context
 from schema.describe import describe_values
 from schema.info import CtxInfo
-from schema.pagination import connection, page_window
+from schema.pagination import connection, lazy_edges, page_window
 from schema.types.node import Node, PageInfo
 
 MusicQuality = describe_values(
@@ -376,7 +376,12 @@ class Artist(Node):
 
     @classmethod
     def of_ref(cls, ref: model.ArtistRef) -> Artist:
-        return cls(id=strawberry.ID(str(ref.id)), music_id=ref.id, name=ref.name)
+        """perf (issue 18): a song's artists are made for every song a document reads
+        (twenty per search page); the global id is written when first read
+        (``derive_fields`` below), the plain values as the dataclass ``__init__`` sets them."""
+        found = object.__new__(cls)
+        found.__dict__.update(music_id=ref.id, name=ref.name, _domain=ref)
+        return found
 
     @classmethod
     def from_domain(cls, artist: model.Artist) -> Artist:
@@ -480,6 +485,9 @@ MusicItem = Annotated[
 ]
 
 
+derive_fields(Artist, id=lambda ref: strawberry.ID(str(ref.id)))
+
+
 @strawberry.type
 class MusicItemEdge:
     cursor: str
@@ -492,6 +500,9 @@ class MusicSearchConnection:
     nodes: list[MusicItem]
     total_count: int
     page_info: PageInfo
+
+
+lazy_edges(MusicSearchConnection, SongConnection)
 
 
 def music_item(item: model.SearchItem) -> Song | Album | Artist | Playlist:
