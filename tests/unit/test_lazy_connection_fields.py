@@ -4,6 +4,7 @@ what a document reads is what the eager construction gave."""
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import strawberry
 
@@ -44,7 +45,7 @@ def test_lazy_edges_are_the_eager_edges() -> None:
         for offset, total in ((0, 5), (20, 100), (0, 0)):
             page = Page(nodes if total else [], total, 5, offset)
             items = nodes if total else []
-            found = connection(make, edge, items, page, offset)
+            found: Any = connection(make, edge, items, page, offset)
             assert found.nodes == items and found.total_count == total
             assert [(e.cursor, e.node) for e in found.edges] == [
                 (offset_cursor(offset + i), n) for i, n in enumerate(items)
